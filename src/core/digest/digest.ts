@@ -1,0 +1,112 @@
+import { createSHA256 } from 'hash-wasm';
+import { CoreError, DigestMismatchError, SizeMismatchError } from '../errors';
+
+/** A content digest as OCI writes it: `sha256:` and 64 lowercase hex digits. */
+export type Digest = `sha256:${string}`;
+
+const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
+
+/** True when `s` is a well-formed sha256 digest. */
+export function isDigest(s: unknown): s is Digest {
+  return typeof s === 'string' && DIGEST_RE.test(s);
+}
+
+/** Parses and checks a digest string; throws `invalid-digest` otherwise. */
+export function parseDigest(s: string): Digest {
+  if (!isDigest(s)) {
+    const algo = typeof s === 'string' ? s.split(':')[0] : '';
+    const why = typeof s === 'string' && s.includes(':') && algo !== 'sha256'
+      ? `unsupported digest algorithm "${algo}"` : 'not of the form sha256:<64 hex digits>';
+    throw new CoreError('invalid-digest', `invalid digest ${JSON.stringify(s)}: ${why}`);
+  }
+  return s;
+}
+
+/** The 64 hex digits of a digest. */
+export function digestHex(d: Digest): string {
+  return d.slice('sha256:'.length);
+}
+
+/** An incremental sha256 hasher (hash-wasm); `digest()` may be called once. */
+export interface Sha256 {
+  update(chunk: Uint8Array): void;
+  digest(): Digest;
+  /** bytes hashed so far */
+  readonly size: number;
+}
+
+/** Creates an incremental sha256 hasher. */
+export async function createSha256(): Promise<Sha256> {
+  const h = await createSHA256();
+  h.init();
+  let size = 0;
+  return {
+    update(chunk) { h.update(chunk); size += chunk.byteLength; },
+    digest() { return `sha256:${h.digest('hex')}`; },
+    get size() { return size; },
+  };
+}
+
+/** sha256 of bytes or of a string's UTF-8 encoding. */
+export async function sha256(data: Uint8Array | string): Promise<Digest> {
+  const h = await createSha256();
+  h.update(typeof data === 'string' ? new TextEncoder().encode(data) : data);
+  return h.digest();
+}
+
+/** Reads a stream to its end and returns its sha256 and length in bytes. */
+export async function digestStream(stream: ReadableStream<Uint8Array>): Promise<{ digest: Digest; size: number }> {
+  const h = await createSha256();
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    h.update(value);
+  }
+  return { digest: h.digest(), size: h.size };
+}
+
+/**
+ * A pass-through that hashes what flows through it. `result` settles when the stream ends
+ * (or rejects if it is aborted).
+ */
+export function hashingStream(): { stream: TransformStream<Uint8Array, Uint8Array>; result: Promise<{ digest: Digest; size: number }> } {
+  let resolve!: (v: { digest: Digest; size: number }) => void;
+  let reject!: (e: unknown) => void;
+  const result = new Promise<{ digest: Digest; size: number }>((res, rej) => { resolve = res; reject = rej; });
+  result.catch(() => {});
+  let hasher: Sha256 | undefined;
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
+    async start() { hasher = await createSha256(); },
+    transform(chunk, controller) { hasher!.update(chunk); controller.enqueue(chunk); },
+    flush() { resolve({ digest: hasher!.digest(), size: hasher!.size }); },
+    cancel(reason) { reject(reason); },
+  });
+  return { stream, result };
+}
+
+/**
+ * A pass-through that checks the bytes against an expected digest (and size, when given).
+ * The stream errors with DigestMismatchError / SizeMismatchError at its end (or as soon as
+ * the size is exceeded), so a consumer never sees a clean end of unverified bytes.
+ */
+export function verifyingStream(expected: Digest, expectedSize?: number, what = 'blob'): TransformStream<Uint8Array, Uint8Array> {
+  let hasher: Sha256 | undefined;
+  return new TransformStream<Uint8Array, Uint8Array>({
+    async start() { hasher = await createSha256(); },
+    transform(chunk, controller) {
+      hasher!.update(chunk);
+      if (expectedSize !== undefined && hasher!.size > expectedSize) {
+        throw new SizeMismatchError(expectedSize, hasher!.size, `${what} ${expected}`);
+      }
+      controller.enqueue(chunk);
+    },
+    flush() {
+      if (expectedSize !== undefined && hasher!.size !== expectedSize) {
+        throw new SizeMismatchError(expectedSize, hasher!.size, `${what} ${expected}`);
+      }
+      const actual = hasher!.digest();
+      if (actual !== expected) throw new DigestMismatchError(expected, actual, `${what}`);
+    },
+  });
+}
