@@ -1,0 +1,52 @@
+/**
+ * Playwright: Debian's Chromium (`/usr/bin/chromium`; `npx playwright install` cannot download here) against
+ * the e2e build (`vite.e2e.config.ts`: the app plus `e2e/pages/*.html`) served by `src/serve.ts` on loopback.
+ * Specs are `e2e/*.spec.ts`. Host names other than loopback do not resolve inside the browser, so a spec
+ * cannot reach the network by accident.
+ */
+import { defineConfig, devices } from '@playwright/test';
+
+const port = Number(process.env.E2E_PORT ?? 4319);
+const baseURL = `http://127.0.0.1:${port}`;
+const ci = process.env.CI === 'true';
+
+export default defineConfig({
+  testDir: 'e2e',
+  testMatch: '*.spec.ts',
+  outputDir: 'test-results',
+  timeout: 60_000,
+  fullyParallel: true,
+  forbidOnly: ci,
+  retries: 0,
+  workers: ci ? 1 : 2,
+  reporter: [['list']],
+  use: {
+    baseURL,
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        ...devices['Desktop Chrome'],
+        launchOptions: {
+          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+          args: [
+            '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+            '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+            '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: 'npx vite build --config vite.e2e.config.ts --logLevel warn && node --import tsx src/serve.ts',
+    env: { DIST_DIR: '.cache/e2e-dist', PORT: String(port), HOST: '127.0.0.1' },
+    url: `${baseURL}/`,
+    reuseExistingServer: false,
+    timeout: 180_000,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  },
+});
