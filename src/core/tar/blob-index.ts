@@ -1,0 +1,77 @@
+/**
+ * Index of a tar held in a Blob (a File, an OPFS file, `fs.openAsBlob`): only header blocks are read,
+ * through `Blob.slice`, and entry bodies are jumped over using their size.
+ */
+import { BLOCK } from './header';
+import { walkTar, type TarSource } from './entries';
+import type { TarEntry, TarWarning } from './types';
+
+/** Index of a tar held in a Blob; reads only header blocks via Blob.slice (no entry body is read). */
+export interface TarIndex {
+  entries: TarEntry[];
+  warnings: TarWarning[];
+  /** bytes up to and including the end marker (or the last entry) */
+  size: number;
+}
+
+/** Bytes fetched per Blob read: consecutive small entries' headers are served from one window. */
+const WINDOW = 64 * 1024;
+
+/** Random access over a Blob: reads in windows, skips by moving the offset (bodies are never fetched). */
+class BlobSource implements TarSource {
+  position = 0;
+  private win = new Uint8Array(0);
+  private winStart = 0;
+
+  constructor(private readonly blob: Blob) {}
+
+  async read(n: number): Promise<Uint8Array> {
+    const start = this.position;
+    const end = Math.min(start + n, this.blob.size);
+    if (start >= this.winStart && end <= this.winStart + this.win.length) {
+      this.position = end;
+      return this.win.subarray(start - this.winStart, end - this.winStart);
+    }
+    // headers (n = 512) get a window so the next headers of small entries need no further read;
+    // bigger reads (extension headers) fetch exactly what is asked
+    const fetchEnd = n <= BLOCK ? Math.min(start + Math.max(WINDOW, n), this.blob.size) : end;
+    const buf = new Uint8Array(await this.blob.slice(start, fetchEnd).arrayBuffer());
+    if (n <= BLOCK) {
+      this.win = buf;
+      this.winStart = start;
+    }
+    this.position = end;
+    return buf.subarray(0, end - start);
+  }
+
+  async skip(n: number): Promise<number> {
+    const to = Math.min(this.position + n, this.blob.size);
+    const done = to - this.position;
+    this.position = to;
+    return done;
+  }
+}
+
+/**
+ * Indexes a tar held in a Blob (uncompressed). Entries carry `headerOffset`/`dataOffset` into the Blob;
+ * see `entryBlob`. Throws TarError 'tar-truncated' / 'tar-corrupt' (see `walkTar` for the GNU-tar-like
+ * rules); warnings (missing end marker, non-UTF-8 names, ...) are collected in `warnings`.
+ */
+export async function indexTar(blob: Blob, opts?: { signal?: AbortSignal }): Promise<TarIndex> {
+  const warnings: TarWarning[] = [];
+  const entries: TarEntry[] = [];
+  const walk = walkTar(new BlobSource(blob), (w) => warnings.push(w), opts?.signal);
+  for (;;) {
+    const r = await walk.next();
+    if (r.done) return { entries, warnings, size: r.value };
+    entries.push(r.value);
+  }
+}
+
+/**
+ * The bytes of one entry's data as a Blob slice (no copy): `entry.size` bytes at `entry.dataOffset`
+ * (for sparse entries, the stored data — holes are not reconstructed).
+ */
+export function entryBlob(blob: Blob, entry: TarEntry): Blob {
+  return blob.slice(entry.dataOffset, entry.dataOffset + entry.size);
+}

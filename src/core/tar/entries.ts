@@ -1,0 +1,195 @@
+/**
+ * The archive walk shared by `indexTar` (Blob) and `readTar` (stream): reads header blocks from a
+ * `TarSource`, applies GNU long names and PAX records, and yields one resolved `TarEntry` per member.
+ * After each yield the walk moves to the next header, skipping whatever of the body the consumer left.
+ *
+ * Behaviour follows GNU tar 1.34 (`tar -tv`): what GNU tar fails on throws a TarError, what it only
+ * warns about is reported through `warn`. A 0-byte input throws 'tar-corrupt' ("does not look like a tar
+ * archive", exit 2 in GNU tar); input that ends where a header would start only warns 'missing-end-marker'.
+ */
+import { TarError } from '../errors';
+import { BLOCK, cString, isZeroBlock, padded, parseHeader, parsePaxRecords, type RawHeader } from './header';
+import { normalizeEntryPath } from './paths';
+import type { TarEntry, TarEntryType, TarWarning } from './types';
+
+/** Sequential access to the bytes of an uncompressed tar. */
+export interface TarSource {
+  /** byte offset of the next byte to be read */
+  readonly position: number;
+  /** Reads exactly `n` bytes, or fewer only at the end of the input. */
+  read(n: number): Promise<Uint8Array>;
+  /** Skips `n` bytes; returns how many were skipped (fewer only at the end of the input). */
+  skip(n: number): Promise<number>;
+}
+
+/** Largest extension header (PAX record set, GNU long name) accepted; bigger ones are hostile. */
+export const MAX_EXTENSION_BYTES = 8 << 20;
+
+const TYPES: Record<string, TarEntryType> = {
+  '0': 'file', '\0': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'directory',
+  '6': 'fifo', '7': 'contiguous', S: 'sparse', D: 'directory',
+};
+
+// PAX keywords GNU tar knows; others make it warn "Ignoring unknown extended header keyword".
+const KNOWN_PAX = /^(atime|charset|comment|ctime|gid|gname|hdrcharset|linkpath|mtime|path|size|uid|uname|GNU\.sparse\.[a-z]+|GNU\.volume\.[a-z]+|GNU\.dumpdir|SCHILY\.(xattr\..*|acl\..*|dev|ino|nlink|filetype|realsize|fflags)|LIBARCHIVE\.xattr\..*|RHT\.security\.selinux)$/;
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder();
+const latin1 = new TextDecoder('latin1');
+
+function decodeName(bytes: Uint8Array): { text: string; valid: boolean } {
+  try {
+    return { text: utf8Strict.decode(bytes), valid: true };
+  } catch {
+    return { text: utf8.decode(bytes), valid: false };
+  }
+}
+
+function paxNumber(v: Uint8Array | undefined, key: string, offset: number): number | undefined {
+  if (v === undefined || v.length === 0) return undefined;
+  const s = latin1.decode(v);
+  const n = Number(s);
+  if (!/^-?\d+(\.\d+)?$/.test(s) || !Number.isFinite(n)) {
+    throw new TarError('tar-corrupt', `PAX record ${key}=${s} is not a number`, offset);
+  }
+  return n;
+}
+
+async function readExact(src: TarSource, n: number, what: string): Promise<Uint8Array> {
+  const at = src.position;
+  const b = await src.read(n);
+  if (b.length < n) throw new TarError('tar-truncated', `tar ends inside ${what} (${b.length} of ${n} bytes)`, at);
+  return b;
+}
+
+/**
+ * Walks the archive, yielding each entry; returns the archive's size (bytes up to and including the end
+ * marker, or the end of the last entry when the marker is missing).
+ */
+export async function* walkTar(
+  src: TarSource,
+  warn: (w: TarWarning) => void,
+  signal?: AbortSignal,
+): AsyncGenerator<TarEntry, number, void> {
+  const globals = new Map<string, Uint8Array>();
+  let pax: Map<string, Uint8Array> | undefined;
+  let longName: Uint8Array | undefined;
+  let longLink: Uint8Array | undefined;
+  let entryStart = -1; // offset of the first extension header of the pending entry
+  for (;;) {
+    signal?.throwIfAborted();
+    const at = src.position;
+    const block = await src.read(BLOCK);
+    if (block.length === 0) {
+      if (at === 0) throw new TarError('tar-corrupt', 'input is empty (0 bytes): this does not look like a tar archive', 0);
+      warn({ code: 'missing-end-marker', message: entryStart >= 0 ? 'tar ends after an extension header, without the entry it describes' : 'tar ends without the end-of-archive marker (two zero blocks)', offset: at });
+      return at;
+    }
+    if (block.length < BLOCK) throw new TarError('tar-truncated', `tar ends inside a header block (${block.length} of 512 bytes)`, at);
+    if (isZeroBlock(block)) {
+      const next = await src.read(BLOCK);
+      if (next.length === BLOCK && isZeroBlock(next)) return at + 2 * BLOCK;
+      warn({ code: 'missing-end-marker', message: `a lone zero block at byte ${at} ends the archive`, offset: at });
+      return at + BLOCK;
+    }
+    if (entryStart < 0) entryStart = at;
+    const h = parseHeader(block, at);
+    const dataStart = src.position;
+    if (h.typeflag === 'x' || h.typeflag === 'g' || h.typeflag === 'L' || h.typeflag === 'K') {
+      if (h.size > MAX_EXTENSION_BYTES) throw new TarError('tar-corrupt', `extension header of ${h.size} bytes is implausibly large`, at);
+      const data = await readExact(src, h.size, 'an extension header');
+      if ((await src.skip(padded(h.size) - h.size)) < padded(h.size) - h.size) {
+        throw new TarError('tar-truncated', 'tar ends inside the padding of an extension header', src.position);
+      }
+      if (h.typeflag === 'L') longName = cString(data).slice();
+      else if (h.typeflag === 'K') longLink = cString(data).slice();
+      else {
+        const recs = parsePaxRecords(data, at);
+        for (const key of recs.keys()) {
+          if (!KNOWN_PAX.test(key)) warn({ code: 'unknown-pax-keyword', message: `ignoring unknown PAX keyword '${key}'`, offset: at });
+        }
+        if (h.typeflag === 'g') for (const [k, v] of recs) globals.set(k, v.slice());
+        else pax = new Map([...(pax ?? []), ...[...recs].map(([k, v]) => [k, v.slice()] as const)]);
+      }
+      continue;
+    }
+    const entry = await resolveEntry(src, h, { globals, pax, longName, longLink }, entryStart, at, dataStart, warn);
+    pax = longName = longLink = undefined;
+    entryStart = -1;
+    const end = entry.dataOffset + padded(entry.size);
+    yield entry;
+    const left = end - src.position;
+    if (left > 0 && (await src.skip(left)) < left) {
+      throw new TarError('tar-truncated', `tar ends inside the data of '${entry.name}' (${entry.size} bytes declared); the archive is cut short`, src.position);
+    }
+  }
+}
+
+interface Extensions {
+  globals: Map<string, Uint8Array>;
+  pax?: Map<string, Uint8Array>;
+  longName?: Uint8Array;
+  longLink?: Uint8Array;
+}
+
+async function resolveEntry(
+  src: TarSource, h: RawHeader, ext: Extensions, headerOffset: number, at: number, dataStart: number,
+  warn: (w: TarWarning) => void,
+): Promise<TarEntry> {
+  const recs = new Map([...ext.globals, ...(ext.pax ?? [])]);
+  for (const [k, v] of recs) if (v.length === 0) recs.delete(k); // an empty value restores the default
+  const get = (k: string) => recs.get(k);
+  let nameBytes = get('path') ?? ext.longName ?? h.name;
+  nameBytes = cString(nameBytes);
+  const linkBytes = cString(get('linkpath') ?? ext.longLink ?? h.linkname);
+  let type: TarEntryType = TYPES[h.typeflag] ?? 'other';
+  if (type === 'other') warn({ code: 'unknown-typeflag', message: `unknown typeflag '${h.typeflag}', treated as a regular file`, offset: at });
+  if (h.typeflag === '\0' && nameBytes[nameBytes.length - 1] === 0x2f) type = 'directory'; // v7 directories
+  const size = paxNumber(get('size'), 'size', at) ?? h.size;
+  let dataOffset = dataStart;
+  let realSize: number | undefined;
+  if (h.gnuSparse) {
+    realSize = h.gnuSparse.realSize;
+    // extension sparse blocks (21 map entries each, isextended at 504) sit between header and data
+    for (let more = h.gnuSparse.extended; more; ) {
+      const b = await readExact(src, BLOCK, 'a GNU sparse extension block');
+      more = b[504] !== 0;
+      dataOffset += BLOCK;
+    }
+  } else if (get('GNU.sparse.major') || get('GNU.sparse.size') || get('GNU.sparse.realsize') || get('GNU.sparse.numblocks')) {
+    type = 'sparse';
+    realSize = paxNumber(get('GNU.sparse.realsize') ?? get('GNU.sparse.size'), 'GNU.sparse.size', at);
+    const sparseName = get('GNU.sparse.name');
+    if (sparseName) nameBytes = cString(sparseName);
+  }
+  const decoded = decodeName(nameBytes);
+  if (!decoded.valid) warn({ code: 'non-utf8-name', message: `entry name is not valid UTF-8: ${JSON.stringify(decoded.text)}`, offset: at });
+  if (nameBytes.length === 0) warn({ code: 'empty-name', message: 'entry has an empty name', offset: at });
+  const unsafe = normalizeEntryPath(decoded.text).unsafe;
+  if (unsafe === 'absolute' || unsafe === 'parent-traversal') {
+    warn({ code: 'unsafe-path', message: `entry name '${decoded.text}' is ${unsafe === 'absolute' ? 'absolute' : 'outside the archive root (..)'}`, offset: at });
+  }
+  const pax: Record<string, string> = {};
+  for (const [k, v] of recs) pax[k] = utf8.decode(v);
+  const entry: TarEntry = {
+    name: decoded.text,
+    nameBytes: nameBytes.slice(),
+    type,
+    typeflag: h.typeflag,
+    mode: h.mode,
+    uid: paxNumber(get('uid'), 'uid', at) ?? h.uid,
+    gid: paxNumber(get('gid'), 'gid', at) ?? h.gid,
+    uname: get('uname') ? utf8.decode(get('uname')) : h.uname,
+    gname: get('gname') ? utf8.decode(get('gname')) : h.gname,
+    mtime: paxNumber(get('mtime'), 'mtime', at) ?? h.mtime,
+    linkname: type === 'symlink' || type === 'hardlink' ? utf8.decode(linkBytes) : '',
+    size,
+    devmajor: h.devmajor,
+    devminor: h.devminor,
+    headerOffset,
+    dataOffset,
+  };
+  if (realSize !== undefined) entry.realSize = realSize;
+  if (recs.size > 0) entry.pax = pax;
+  return entry;
+}

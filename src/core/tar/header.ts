@@ -1,0 +1,185 @@
+/**
+ * Parsing of single 512-byte tar header blocks and of PAX extended-header records, shared by the Blob
+ * index (`indexTar`) and the streaming reader (`readTar`). Formats: POSIX ustar (prefix + name), star,
+ * old GNU (sparse map, long names via `././@LongLink`), v7. Numbers are octal or GNU base-256.
+ * Offsets below are byte offsets inside a header block (POSIX.1-1988 ustar layout).
+ */
+import { TarError } from '../errors';
+
+/** Size of a tar block in bytes. */
+export const BLOCK = 512;
+
+/** Rounds a byte count up to a whole number of 512-byte blocks. */
+export function padded(n: number): number {
+  return Math.ceil(n / BLOCK) * BLOCK;
+}
+
+/** The fields of one header block, before extension headers are applied. */
+export interface RawHeader {
+  /** name bytes (ustar prefix + '/' + name joined), up to the first NUL */
+  name: Uint8Array;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** data bytes following this header (for 'S' old GNU sparse: the stored data only) */
+  size: number;
+  mtime: number;
+  typeflag: string;
+  linkname: Uint8Array;
+  uname: string;
+  gname: string;
+  devmajor: number;
+  devminor: number;
+  format: 'ustar' | 'gnu' | 'star' | 'v7';
+  /** old GNU sparse: the logical size, and whether extension sparse blocks follow (offset 482) */
+  gnuSparse?: { realSize: number; extended: boolean };
+}
+
+const latin1 = new TextDecoder('latin1');
+
+/** True if every byte of the block is zero (an end-of-archive block). */
+export function isZeroBlock(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/** The bytes of a NUL-terminated field (the whole field if it has no NUL). */
+export function cString(b: Uint8Array, start = 0, len = b.length - start): Uint8Array {
+  const end = start + len;
+  for (let i = start; i < end; i++) if (b[i] === 0) return b.subarray(start, i);
+  return b.subarray(start, end);
+}
+
+/**
+ * Reads a numeric field: octal digits padded with spaces/NULs, or GNU base-256 (first byte 0x80 for
+ * positive, 0xff for negative values). Returns NaN for garbage.
+ */
+export function readNumber(b: Uint8Array, start: number, len: number): number {
+  const first = b[start];
+  if (first === 0x80 || first === 0xff) {
+    // base-256, two's complement big-endian; the first byte's 0x80 bit marks the format (rare: use BigInt)
+    let v = 0n;
+    for (let i = 1; i < len; i++) v = (v << 8n) | BigInt(b[start + i]);
+    if (first === 0xff) v -= 1n << BigInt(8 * (len - 1));
+    const n = Number(v);
+    return Number.isSafeInteger(n) && BigInt(n) === v ? n : NaN;
+  }
+  let i = start;
+  const end = start + len;
+  while (i < end && (b[i] === 0x20 || b[i] === 0)) i++; // leading spaces (and NUL-only fields)
+  let v = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const c = b[i];
+    if (c >= 0x30 && c <= 0x37) {
+      v = v * 8 + (c - 0x30);
+      digits++;
+    } else break;
+  }
+  for (; i < end; i++) if (b[i] !== 0 && b[i] !== 0x20) return NaN; // trailing garbage
+  return digits === 0 ? 0 : v;
+}
+
+/**
+ * Checks the header checksum (offset 148, 8 bytes): the sum of all bytes with the checksum field taken as
+ * spaces, accepted as unsigned or signed bytes (as GNU tar does for old writers).
+ */
+export function checksumOk(b: Uint8Array): boolean {
+  const stored = readNumber(b, 148, 8);
+  if (Number.isNaN(stored)) return false;
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const c = i >= 148 && i < 156 ? 0x20 : b[i];
+    unsigned += c;
+    signed += c > 127 ? c - 256 : c;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+function concatName(prefix: Uint8Array, name: Uint8Array): Uint8Array {
+  if (prefix.length === 0) return name;
+  const out = new Uint8Array(prefix.length + 1 + name.length);
+  out.set(prefix, 0);
+  out[prefix.length] = 0x2f; // '/'
+  out.set(name, prefix.length + 1);
+  return out;
+}
+
+function numberField(b: Uint8Array, start: number, len: number, what: string, offset: number): number {
+  const v = readNumber(b, start, len);
+  if (Number.isNaN(v)) {
+    throw new TarError('tar-corrupt', `tar header has an invalid ${what} field; the archive is damaged or not a tar`, offset);
+  }
+  return v;
+}
+
+/**
+ * Parses one non-zero header block at `offset` (used in error messages). Throws a TarError 'tar-corrupt'
+ * on a bad checksum or a garbage/negative size.
+ */
+export function parseHeader(b: Uint8Array, offset: number): RawHeader {
+  if (!checksumOk(b)) {
+    throw new TarError('tar-corrupt', 'tar header checksum mismatch: this does not look like a tar archive, or it is damaged', offset);
+  }
+  const magic = latin1.decode(b.subarray(257, 263)); // magic (6) + version (2) at 257, 263
+  const version = latin1.decode(b.subarray(263, 265));
+  const format: RawHeader['format'] =
+    magic === 'ustar\0' ? (latin1.decode(b.subarray(508, 512)) === 'tar\0' ? 'star' : 'ustar')
+    : magic === 'ustar ' && version === ' \0' ? 'gnu'
+    : 'v7';
+  let name = cString(b, 0, 100);
+  if (format === 'ustar') name = concatName(cString(b, 345, 155), name);
+  else if (format === 'star') name = concatName(cString(b, 345, 131), name);
+  const size = numberField(b, 124, 12, 'size', offset);
+  if (size < 0) throw new TarError('tar-corrupt', `tar header declares a negative size (${size})`, offset);
+  const typeflag = String.fromCharCode(b[156]);
+  const h: RawHeader = {
+    name,
+    mode: numberField(b, 100, 8, 'mode', offset) & 0o7777,
+    uid: numberField(b, 108, 8, 'uid', offset),
+    gid: numberField(b, 116, 8, 'gid', offset),
+    size,
+    mtime: numberField(b, 136, 12, 'mtime', offset),
+    typeflag,
+    linkname: cString(b, 157, 100),
+    uname: format === 'v7' ? '' : latin1.decode(cString(b, 265, 32)),
+    gname: format === 'v7' ? '' : latin1.decode(cString(b, 297, 32)),
+    devmajor: format === 'v7' ? 0 : readNumber(b, 329, 8) || 0,
+    devminor: format === 'v7' ? 0 : readNumber(b, 337, 8) || 0,
+    format,
+  };
+  if (typeflag === 'S' && format === 'gnu') {
+    // old GNU sparse: 4 map entries at 386, isextended at 482, realsize (12) at 483
+    h.gnuSparse = { realSize: numberField(b, 483, 12, 'sparse realsize', offset), extended: b[482] !== 0 };
+  }
+  return h;
+}
+
+/**
+ * Parses PAX extended-header records (`"%d %s=%s\n"`, the length counting the whole record). Values are
+ * kept as raw bytes (path names may be non-UTF-8 with hdrcharset=BINARY). Throws 'tar-corrupt' on a
+ * malformed record, as GNU tar fails on them.
+ */
+export function parsePaxRecords(data: Uint8Array, offset: number): Map<string, Uint8Array> {
+  const out = new Map<string, Uint8Array>();
+  const utf8 = new TextDecoder();
+  let i = 0;
+  while (i < data.length) {
+    if (data[i] === 0) break; // NUL padding after the last record
+    let len = 0;
+    let j = i;
+    while (j < data.length && data[j] >= 0x30 && data[j] <= 0x39) len = len * 10 + (data[j++] - 0x30);
+    if (j === i || data[j] !== 0x20 || len <= j - i + 1 || i + len > data.length) {
+      throw new TarError('tar-corrupt', 'malformed PAX extended header: bad record length', offset);
+    }
+    const rec = data.subarray(j + 1, i + len);
+    if (rec[rec.length - 1] !== 0x0a) throw new TarError('tar-corrupt', 'malformed PAX extended header: missing newline', offset);
+    const eq = rec.indexOf(0x3d); // '='
+    if (eq <= 0) throw new TarError('tar-corrupt', 'malformed PAX extended header: missing equal sign', offset);
+    const key = utf8.decode(rec.subarray(0, eq));
+    out.set(key, rec.subarray(eq + 1, rec.length - 1));
+    i += len;
+  }
+  return out;
+}

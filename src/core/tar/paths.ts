@@ -1,0 +1,63 @@
+/**
+ * Entry path helpers: normalisation with danger classification, and the deterministic entry order used
+ * for reproducible layers.
+ */
+
+/**
+ * Normalises an entry path: drops leading '/' and './', empty and '.' components and a trailing '/'
+ * ('./a//b/' -> 'a/b'). `unsafe` says why the original must not be extracted as is: 'absolute' (leading
+ * '/'), 'parent-traversal' (a '..' component, kept in `path`), 'empty' (nothing left, e.g. '.' or './').
+ */
+export function normalizeEntryPath(name: string): { path: string; unsafe?: 'absolute' | 'parent-traversal' | 'empty' } {
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  const path = parts.join('/');
+  if (parts.includes('..')) return { path, unsafe: 'parent-traversal' };
+  if (name.startsWith('/')) return { path, unsafe: 'absolute' };
+  if (path === '') return { path, unsafe: 'empty' };
+  return { path };
+}
+
+const encoder = new TextEncoder();
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+function comparePaths(a: Uint8Array[], b: Uint8Array[]): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const c = compareBytes(a[i], b[i]);
+    if (c !== 0) return c;
+  }
+  return a.length - b.length; // a directory sorts before its contents
+}
+
+function sameEntry(a: object, b: object): boolean {
+  if (a === b) return true;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => Object.is((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/**
+ * Returns a new array sorted by normalised path, comparing path components bytewise (UTF-8), so that a
+ * directory comes right before its contents ('a', 'a/b', 'a-c' — the order of GNU tar `--sort=name`).
+ * The sort is stable: entries with the same path keep their order (the last one wins on extraction).
+ * Exact duplicates (same path and every property identical by `Object.is`) are dropped.
+ */
+export function sortTarEntries<T extends { name: string }>(entries: T[]): T[] {
+  const keyed = entries.map((e, i) => ({ e, i, key: normalizeEntryPath(e.name).path.split('/').filter(Boolean).map((p) => encoder.encode(p)) }));
+  keyed.sort((x, y) => comparePaths(x.key, y.key) || x.i - y.i);
+  const out: T[] = [];
+  let runStart = 0; // first index in `out` of entries with the current path
+  for (let i = 0; i < keyed.length; i++) {
+    const { e, key } = keyed[i];
+    if (i > 0 && comparePaths(keyed[i - 1].key, key) !== 0) runStart = out.length;
+    let dup = false;
+    for (let j = runStart; j < out.length && !dup; j++) dup = sameEntry(out[j], e);
+    if (!dup) out.push(e);
+  }
+  return out;
+}
