@@ -88,9 +88,20 @@ describe('gzip', () => {
       expect((err as CoreError).code).toBe('compression-corrupt');
       expect((err as CoreError).message).toContain('layer X');
     });
-    it.skipIf(!native)(`truncated gzip → compression-corrupt (native=${native})`, async () => {
+    it(`truncated gzip → compression-corrupt (native=${native})`, async () => {
       const gz = cli('gzip', ['-c'], data);
-      const err = await collect(decompressStream(streamOf(gz.slice(0, gz.length - 100)), 'gzip', { native })).catch((e: unknown) => e);
+      for (const cut of [3, 100]) {
+        for (const chunk of [1000, 65536]) {
+          const err = await collect(decompressStream(streamOf(gz.slice(0, gz.length - cut), chunk), 'gzip', { native })).catch((e: unknown) => e);
+          expect((err as CoreError).code).toBe('compression-corrupt');
+        }
+      }
+    });
+    it(`a bad CRC in the first member of two → compression-corrupt (native=${native})`, async () => {
+      const first = cli('gzip', ['-c'], data.slice(0, 1000));
+      first[first.length - 8] ^= 1;
+      const multi = new Uint8Array([...first, ...cli('gzip', ['-c'], data.slice(1000))]);
+      const err = await collect(decompressStream(streamOf(multi, 999), 'gzip', { native })).catch((e: unknown) => e);
       expect((err as CoreError).code).toBe('compression-corrupt');
     });
   }

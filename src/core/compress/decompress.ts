@@ -1,7 +1,7 @@
-import { Gunzip } from 'fflate';
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { CoreError } from '../errors';
 import type { DetectedCompression } from './detect';
+import { fflateGunzipStream } from './gunzip';
 
 /** Options of decompressStream. */
 export interface DecompressOptions {
@@ -34,10 +34,7 @@ export function decompressStream(
       const useNative = opts.native !== false && typeof DecompressionStream === 'function';
       const t = useNative
         ? (new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>)
-        : pushTransform((emit) => {
-          const g = new Gunzip((data) => { if (data.byteLength) emit(data); });
-          return { push: (c, final) => g.push(c, final) };
-        });
+        : fflateGunzipStream();
       return mapErrors(stream.pipeThrough(t), 'gzip', what);
     }
     case 'zstd':
