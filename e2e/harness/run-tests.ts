@@ -1,0 +1,171 @@
+/**
+ * `npm test`: the single entry point. Stages, each timed:
+ *   deps → lint (eslint .) → types (tsc --noEmit) → unit (Vitest, src/ and proxy/) → busybox rootfs →
+ *   dockerd → integration (Vitest, e2e/integration and e2e/harness, DOCKER_HOST set) → e2e (Playwright) →
+ *   stop dockerd (also on SIGINT/SIGTERM).
+ * Ends with one line `N passed, N failed[, N skipped]`: tests counted from the Vitest and Playwright JSON
+ * reports; a stage that fails without a test report (lint, types, a runner crash) counts as one failure.
+ * Outside CI a missing peer skips the stages that need it; under CI=true it is a failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { busyboxRootfs } from './busybox';
+import { ensureDeps } from './deps';
+import { startDockerd, type Dockerd } from './dockerd';
+import { cacheDir, isCI, repoRoot } from './util';
+
+interface Tally { passed: number; failed: number; skipped: number }
+const total: Tally = { passed: 0, failed: 0, skipped: 0 };
+const stageLines: string[] = [];
+const reports = join(cacheDir, 'reports');
+const bin = (name: string) => join(repoRoot, 'node_modules/.bin', name);
+let current: ChildProcess | undefined;
+let daemon: Dockerd | undefined;
+
+function banner(name: string): number {
+  console.log(`\n━━ ${name} ━━`);
+  return performance.now();
+}
+
+function finish(name: string, start: number, verdict: string): void {
+  const line = `[${name}] ${verdict} in ${((performance.now() - start) / 1000).toFixed(1)} s`;
+  stageLines.push(line);
+  console.log(line);
+}
+
+/** Runs a command with inherited stdio from the repo root; resolves with its exit code. */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...env } });
+    current = child;
+    child.on('error', (err) => { console.error(`cannot start ${cmd}: ${err.message}`); done(127); });
+    child.on('exit', (code, signal) => { current = undefined; done(code ?? (signal ? 128 : 1)); });
+  });
+}
+
+/** A stage whose only result is its exit code (lint, types). */
+async function plainStage(name: string, cmd: string, args: string[]): Promise<void> {
+  const start = banner(name);
+  const code = await run(cmd, args);
+  if (code !== 0) total.failed += 1;
+  finish(name, start, code === 0 ? 'ok' : `FAILED (exit ${code})`);
+}
+
+/** Counts a Vitest JSON report; a file that failed to load counts as one failure. */
+function countVitest(file: string): Tally | undefined {
+  if (!existsSync(file)) return undefined;
+  const r = JSON.parse(readFileSync(file, 'utf8')) as {
+    numPassedTests: number; numFailedTests: number; numPendingTests: number; numTodoTests: number;
+    testResults: Array<{ status: string; assertionResults: Array<{ status: string }> }>;
+  };
+  const brokenFiles = r.testResults.filter((f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed')).length;
+  return { passed: r.numPassedTests, failed: r.numFailedTests + brokenFiles, skipped: r.numPendingTests + r.numTodoTests };
+}
+
+/** Counts a Playwright JSON report (flaky = passed on retry). */
+function countPlaywright(file: string): Tally | undefined {
+  if (!existsSync(file)) return undefined;
+  const s = (JSON.parse(readFileSync(file, 'utf8')) as { stats: { expected: number; unexpected: number; flaky: number; skipped: number } }).stats;
+  return { passed: s.expected + s.flaky, failed: s.unexpected, skipped: s.skipped };
+}
+
+/** Runs a test runner stage and adds its counts; a non-zero exit with no counted failure adds one. */
+async function testStage(name: string, cmd: string, args: string[], report: string, count: (f: string) => Tally | undefined, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  const start = banner(name);
+  rmSync(report, { force: true });
+  const code = await run(cmd, args, env);
+  const t = count(report) ?? { passed: 0, failed: 0, skipped: 0 };
+  if (code !== 0 && t.failed === 0) t.failed = 1;
+  total.passed += t.passed; total.failed += t.failed; total.skipped += t.skipped;
+  const counts = `${t.passed} passed, ${t.failed} failed${t.skipped ? `, ${t.skipped} skipped` : ''}`;
+  finish(name, start, `${code === 0 ? 'ok' : `FAILED (exit ${code})`}: ${counts}`);
+}
+
+function skipStage(name: string, why: string): void {
+  total.skipped += 1;
+  stageLines.push(`[${name}] SKIPPED: ${why}`);
+  console.log(`\n━━ ${name} ━━\n[${name}] SKIPPED: ${why}`);
+}
+
+async function stopDaemon(): Promise<void> {
+  const d = daemon;
+  daemon = undefined;
+  if (d) await d.stop();
+}
+
+async function main(): Promise<void> {
+  const wall = performance.now();
+  mkdirSync(reports, { recursive: true });
+
+  let start = banner('deps');
+  const deps = await ensureDeps();
+  let peersOk = deps.ok;
+  if (!deps.ok) {
+    console.error(`missing Debian packages: ${deps.missing.join(' ')}\nrun as root: ${deps.fix}`);
+    if (isCI) total.failed += 1;
+  }
+  finish('deps', start, deps.ok ? `ok${deps.installed.length ? ` (installed ${deps.installed.join(' ')})` : ''}` : isCI ? 'FAILED' : 'missing peers, their stages will be skipped');
+
+  await plainStage('lint', bin('eslint'), ['.']);
+  await plainStage('types', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+  const vitest = (project: string, report: string) => ['run', '--config', `e2e/harness/vitest.${project}.config.ts`,
+    '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
+  const unitReport = join(reports, 'unit.json');
+  await testStage('unit', bin('vitest'), vitest('unit', unitReport), unitReport, countVitest);
+
+  const env: NodeJS.ProcessEnv = {};
+  if (peersOk) {
+    start = banner('peers');
+    try {
+      const rootfs = await busyboxRootfs();
+      console.log(`busybox rootfs ${rootfs.cached ? 'cached' : 'built'} in ${Math.round(rootfs.ms)} ms: sha256:${rootfs.sha256}`);
+      daemon = await startDockerd();
+      console.log(`dockerd (${daemon.storageDriver}) ready in ${Math.round(daemon.startMs)} ms at ${daemon.host}`);
+      Object.assign(env, { DOCKER_HOST: daemon.host, DOCKER_ENVS_BUSYBOX_ROOTFS: rootfs.path, DOCKER_ENVS_BUSYBOX_SHA256: rootfs.sha256 });
+      finish('peers', start, 'ok');
+    } catch (err) {
+      console.error(err instanceof Error ? err.message : err);
+      total.failed += 1;
+      peersOk = false;
+      finish('peers', start, 'FAILED');
+    }
+  }
+  if (peersOk) {
+    const report = join(reports, 'integration.json');
+    await testStage('integration', bin('vitest'), vitest('integration', report), report, countVitest, env);
+    const pw = join(reports, 'playwright.json');
+    await testStage('e2e', bin('playwright'), ['test', '--reporter=list,json'], pw, countPlaywright,
+      { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: pw });
+  } else if (!isCI || deps.ok) {
+    // under CI a missing peer was already counted as a failure above
+    const why = deps.ok ? 'the peers could not start (see above)' : `missing ${deps.missing.join(' ')}`;
+    skipStage('integration', why);
+    skipStage('e2e', why);
+  }
+
+  start = banner('stop dockerd');
+  await stopDaemon();
+  finish('stop dockerd', start, 'ok');
+
+  console.log(`\n━━ summary ━━\n${stageLines.join('\n')}\nwall time ${((performance.now() - wall) / 1000).toFixed(1)} s`);
+  console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
+  process.exitCode = total.failed > 0 ? 1 : 0;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.error(`\n${signal}: stopping the current stage and dockerd`);
+    if (current?.pid) { try { process.kill(current.pid, 'SIGTERM'); } catch { /* already gone */ } }
+    void stopDaemon().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  });
+}
+
+try {
+  await main();
+} catch (err) {
+  console.error(err);
+  await stopDaemon();
+  console.log(`${total.passed} passed, ${total.failed + 1} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,10 @@
+/** Vitest for the unit stage of `npm test`: colocated tests under src/ and proxy/ (no daemon needed). */
+import { defineConfig } from 'vitest/config';
+import base from '../../vitest.config.js';
+import { repoRoot } from './util.js';
+
+export default defineConfig({
+  ...base,
+  root: repoRoot,
+  test: { ...base.test, include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'proxy/**/*.test.ts'] },
+});
