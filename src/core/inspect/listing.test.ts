@@ -1,0 +1,48 @@
+import { openAsBlob } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { fixture, haveFixtures } from '../../test-support/fixtures';
+import { layerFromBlob } from '../image';
+import { MediaTypes } from '../oci';
+import { listLayer, toLayerFile } from './listing';
+import { mergeLayers } from './merge';
+
+const layerOf = async (rel: string) => layerFromBlob(await openAsBlob(fixture(rel)), { mediaType: MediaTypes.ociLayer });
+
+describe.skipIf(!haveFixtures)('listLayer on real layers', () => {
+  it('classifies file and opaque whiteouts (regclient layer-wh.tar)', async () => {
+    const l = await listLayer(await layerOf('regclient/testdata/layer-wh.tar'));
+    expect(l.files.map((f) => [f.path, f.whiteout ?? '', f.whiteoutTarget ?? ''])).toEqual([
+      ['layer1.txt', '', ''],
+      ['.wh.layer2.txt', 'file', 'layer2.txt'],
+      ['layer3.txt', '', ''],
+      ['exdir', '', ''],
+      ['exdir/.wh..wh..opq', 'opaque', 'exdir'],
+    ]);
+    expect(l.fileBytes).toBe(4);
+    expect(l.files[0]).toMatchObject({ mode: 0o644, uid: 1000, gid: 1000, size: 2 });
+  });
+
+  it('a layer with an opaque dir over a base hides the base directory\'s children', async () => {
+    const top = await listLayer(await layerOf('regclient/testdata/layer-wh.tar'));
+    const base = { files: ['exdir', 'exdir/gone', 'layer2.txt'].map((p, i) => toLayerFile({
+      name: p + (i === 0 ? '/' : ''), nameBytes: new TextEncoder().encode(p), type: i === 0 ? 'directory' : 'file', typeflag: i === 0 ? '5' : '0',
+      mode: 0o644, uid: 0, gid: 0, uname: '', gname: '', mtime: 0, linkname: '', size: 3, devmajor: 0, devminor: 0, headerOffset: 0, dataOffset: 0,
+    })), warnings: [], fileBytes: 6 };
+    const merged = mergeLayers([base, top]);
+    expect(merged.files.map((f) => f.path)).toEqual(['exdir', 'layer1.txt', 'layer3.txt']);
+    expect(merged.wastedBytesByLayer[0]).toBe(6);
+  });
+
+  it('flags every path-traversal attack and follows none', async () => {
+    const names = ['absolute1', 'absolute2', 'relative0', 'relative2', 'dirsymlink', 'dirsymlink2a', 'dirsymlink2b'];
+    for (const n of names) {
+      const rel = `conda/tests/data/tar_traversal/${n}.tar`;
+      const l = await listLayer(await layerOf(rel));
+      const dangerous = l.files.filter((f) => f.danger);
+      const merged = mergeLayers([l]);
+      expect(merged.skipped.length, n).toBe(dangerous.length);
+      expect(merged.files.every((f) => !f.path.startsWith('/') && !f.path.split('/').includes('..')), n).toBe(true);
+      expect(dangerous.length, `${n}: ${JSON.stringify(l.files.map((f) => [f.rawName, f.linkname]))}`).toBeGreaterThan(0);
+    }
+  });
+});

@@ -1,0 +1,108 @@
+import type { Layer } from '../image/types';
+import { readTar, normalizeEntryPath } from '../tar';
+import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
+
+/** Why an entry is dangerous to follow or extract (the inspector flags these; nothing follows them). */
+export type EntryDanger = 'absolute-path' | 'parent-traversal' | 'empty-name' | 'link-escapes' | 'through-symlink';
+
+/** One entry of a layer as the inspector shows it (no body). */
+export interface LayerFile {
+  /** normalised path, no leading './' or '/', no trailing '/' */
+  path: string;
+  /** the name exactly as stored in the tar */
+  rawName: string;
+  type: TarEntryType;
+  /** bytes of file data (0 for links and directories) */
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  /** seconds since the epoch */
+  mtime: number;
+  linkname?: string;
+  /** set on whiteout markers: 'file' for `.wh.<name>` (target = the removed path), 'opaque' for `.wh..wh..opq` (target = the directory) */
+  whiteout?: 'file' | 'opaque';
+  whiteoutTarget?: string;
+  danger?: EntryDanger;
+}
+
+/** Every entry of one layer, in tar order. */
+export interface LayerListing {
+  files: LayerFile[];
+  warnings: TarWarning[];
+  /** sum of regular file sizes in bytes */
+  fileBytes: number;
+}
+
+const WH_PREFIX = '.wh.';
+const WH_OPAQUE = '.wh..wh..opq';
+
+/** Resolves a link target relative to the entry's directory; undefined when it climbs above the root. */
+export function resolveLinkTarget(entryPath: string, linkname: string, hard: boolean): string | undefined {
+  // Hardlink targets are archive paths; symlink targets are relative to the link's directory
+  // (absolute symlinks are resolved inside the image root, which is safe for a container).
+  const base = hard || linkname.startsWith('/') ? [] : entryPath.split('/').slice(0, -1);
+  const parts = [...base];
+  for (const seg of linkname.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (parts.length === 0) return undefined;
+      parts.pop();
+    } else parts.push(seg);
+  }
+  return parts.join('/');
+}
+
+/** Converts a tar entry into the inspector's view, classifying whiteouts and dangers. */
+export function toLayerFile(e: TarEntry): LayerFile {
+  const { path, unsafe } = normalizeEntryPath(e.name);
+  const f: LayerFile = {
+    path, rawName: e.name, type: e.type, size: e.type === 'file' || e.type === 'contiguous' || e.type === 'sparse' ? (e.realSize ?? e.size) : 0,
+    mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime,
+  };
+  if (e.linkname) f.linkname = e.linkname;
+  if (unsafe === 'absolute') f.danger = 'absolute-path';
+  else if (unsafe === 'parent-traversal') f.danger = 'parent-traversal';
+  else if (unsafe === 'empty') f.danger = 'empty-name';
+  else if ((e.type === 'hardlink' || e.type === 'symlink') && e.linkname) {
+    const hard = e.type === 'hardlink';
+    const target = resolveLinkTarget(path, e.linkname, hard);
+    // A hardlink must name a path inside the archive; a relative symlink must not climb out.
+    if (target === undefined || (hard && normalizeEntryPath(e.linkname).unsafe)) f.danger = 'link-escapes';
+  }
+  const slash = path.lastIndexOf('/');
+  const base = path.slice(slash + 1);
+  const dir = slash < 0 ? '' : path.slice(0, slash);
+  if (base === WH_OPAQUE) {
+    f.whiteout = 'opaque';
+    f.whiteoutTarget = dir;
+  } else if (base.startsWith(WH_PREFIX)) {
+    f.whiteout = 'file';
+    f.whiteoutTarget = (dir ? dir + '/' : '') + base.slice(WH_PREFIX.length);
+  }
+  return f;
+}
+
+/** True when a proper prefix of `path` is a symlink listed earlier in the same layer (writing there would follow it). */
+function underSymlink(path: string, symlinks: Set<string>): boolean {
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
+    if (symlinks.has(path.slice(0, i))) return true;
+  }
+  return false;
+}
+
+/** Streams a layer's uncompressed tar once and lists its entries (bodies are skipped, never held). */
+export async function listLayer(layer: Layer, opts?: { signal?: AbortSignal }): Promise<LayerListing> {
+  const files: LayerFile[] = [];
+  const warnings: TarWarning[] = [];
+  let fileBytes = 0;
+  const symlinks = new Set<string>();
+  for await (const { entry } of readTar(layer.uncompressed(), { onWarning: (w) => warnings.push(w), signal: opts?.signal })) {
+    const f = toLayerFile(entry);
+    if (!f.danger && symlinks.size && underSymlink(f.path, symlinks)) f.danger = 'through-symlink';
+    if (f.type === 'symlink') symlinks.add(f.path);
+    if (!f.whiteout) fileBytes += f.size;
+    files.push(f);
+  }
+  return { files, warnings, fileBytes };
+}
