@@ -1,0 +1,98 @@
+/**
+ * Turning stored parts (config bytes, layer blobs, maybe manifest bytes) into an Image.
+ * Internal to the archive reader.
+ */
+import { sniffBlob } from '../compress';
+import { isDigest, sha256, type Digest } from '../digest';
+import { ArchiveError, CoreError, SizeMismatchError } from '../errors';
+import { layerFromBlob, type Image, type Layer } from '../image';
+import { compressionOfMediaType, MediaTypes, type Compression, type ConfigFile, type Descriptor, type Manifest, type MediaType, type Platform } from '../oci';
+import { parseJson } from './members';
+
+/** Parses an image config and checks it has what an image needs (rootfs.diff_ids); errors name the member. */
+export function parseConfig(bytes: Uint8Array, path: string): ConfigFile {
+  const v = parseJson(bytes, path) as Partial<ConfigFile> | null;
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw new ArchiveError('archive-invalid', `config "${path}" is not a JSON object`);
+  }
+  const ids = v.rootfs?.diff_ids;
+  if (!Array.isArray(ids) || !ids.every(isDigest)) {
+    throw new ArchiveError('archive-invalid', `config "${path}" has no valid rootfs.diff_ids: it is not a container image config`);
+  }
+  return v as ConfigFile;
+}
+
+/** The platform an image config announces. */
+export function configPlatform(c: ConfigFile): Platform | undefined {
+  if (typeof c.os !== 'string' || typeof c.architecture !== 'string') return undefined;
+  return c.variant ? { os: c.os, architecture: c.architecture, variant: c.variant } : { os: c.os, architecture: c.architecture };
+}
+
+/** The media type used for a layer stored with this compression when nothing else names it. */
+function mediaTypeFor(c: Compression): MediaType {
+  return c === 'gzip' ? MediaTypes.dockerLayerGzip : c === 'zstd' ? MediaTypes.ociLayerZstd : MediaTypes.dockerLayer;
+}
+
+/**
+ * A Layer over a stored blob. The compression comes from the descriptor's media type and is checked
+ * against the first bytes (the bytes win, with a warning); without a descriptor it is sniffed
+ * (docker-archive members may be gzip or zstd whatever manifest.json says).
+ */
+export async function storedLayer(blob: Blob, o: { descriptor?: Descriptor; diffId: Digest; what: string; warnings: string[] }): Promise<Layer> {
+  const sniffed = await sniffBlob(blob);
+  if (sniffed === 'bzip2' || sniffed === 'xz') {
+    throw new CoreError('unsupported-compression', `${o.what} is ${sniffed}-compressed; layers must be uncompressed, gzip or zstd`);
+  }
+  const d = o.descriptor;
+  if (!d) {
+    return layerFromBlob(blob, { mediaType: mediaTypeFor(sniffed), compression: sniffed, diffId: o.diffId, digest: sniffed === 'none' ? o.diffId : undefined });
+  }
+  if (typeof d.size === 'number' && d.size !== blob.size) throw new SizeMismatchError(d.size, blob.size, `${o.what} (${d.digest})`);
+  const declared = compressionOfMediaType(d.mediaType);
+  let mediaType: MediaType = d.mediaType;
+  if (declared !== undefined && declared !== sniffed) {
+    o.warnings.push(`${o.what}: media type ${d.mediaType} says ${declared} but the bytes are ${sniffed === 'none' ? 'uncompressed' : sniffed}; reading them as ${sniffed}`);
+    mediaType = mediaTypeFor(sniffed);
+  }
+  return layerFromBlob(blob, { mediaType, compression: sniffed, digest: d.digest, diffId: o.diffId, size: blob.size });
+}
+
+/** Parts of an image read from an archive. */
+export interface ImageParts {
+  rawConfig: Uint8Array;
+  layers: Layer[];
+  /** stored manifest bytes; when absent a manifest is synthesised from the config and layers */
+  rawManifest?: Uint8Array;
+  manifestMediaType?: MediaType;
+  configMediaType?: MediaType;
+}
+
+/**
+ * An Image over parts already read. A synthesised manifest (docker archives store none) is built
+ * on first use; it asks each layer for its digest and size, which streams a compressed layer once.
+ */
+export function buildImage(p: ImageParts): Image {
+  const config = JSON.parse(new TextDecoder().decode(p.rawConfig)) as ConfigFile;
+  let raw: Promise<Uint8Array> | undefined;
+  const rawManifest = (): Promise<Uint8Array> => (raw ??= p.rawManifest ? Promise.resolve(p.rawManifest) : synthesise(p));
+  return {
+    manifest: async () => JSON.parse(new TextDecoder().decode(await rawManifest())) as Manifest,
+    rawManifest,
+    digest: async () => sha256(await rawManifest()),
+    config: async () => config,
+    rawConfig: async () => p.rawConfig,
+    layers: async () => p.layers,
+  };
+}
+
+async function synthesise(p: ImageParts): Promise<Uint8Array> {
+  const layers = [];
+  for (const l of p.layers) layers.push({ mediaType: l.mediaType, size: await l.size(), digest: await l.digest() });
+  const m: Manifest = {
+    schemaVersion: 2,
+    mediaType: p.manifestMediaType ?? MediaTypes.dockerManifest,
+    config: { mediaType: p.configMediaType ?? MediaTypes.dockerConfig, size: p.rawConfig.byteLength, digest: await sha256(p.rawConfig) },
+    layers,
+  };
+  return new TextEncoder().encode(JSON.stringify(m));
+}
