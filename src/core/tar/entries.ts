@@ -45,13 +45,19 @@ function decodeName(bytes: Uint8Array): { text: string; valid: boolean } {
   }
 }
 
-function paxNumber(v: Uint8Array | undefined, key: string, offset: number): number | undefined {
+/**
+ * A PAX numeric record. Like GNU tar, a valid numeric prefix is used and trailing garbage only warned
+ * about ('bad-pax-number'); no digits at all is 'tar-corrupt'.
+ */
+function paxNumber(v: Uint8Array | undefined, key: string, offset: number, warn: (w: TarWarning) => void): number | undefined {
   if (v === undefined || v.length === 0) return undefined;
   const s = latin1.decode(v);
-  const n = Number(s);
-  if (!/^-?\d+(\.\d+)?$/.test(s) || !Number.isFinite(n)) {
+  const m = /^-?\d+(\.\d+)?/.exec(s);
+  const n = m ? Number(m[0]) : NaN;
+  if (!m || !Number.isFinite(n) || (key !== 'mtime' && !Number.isSafeInteger(n))) {
     throw new TarError('tar-corrupt', `PAX record ${key}=${s} is not a number`, offset);
   }
+  if (m[0] !== s) warn({ code: 'bad-pax-number', message: `PAX record ${key}=${s} has trailing garbage; using ${m[0]}`, offset });
   return n;
 }
 
@@ -108,8 +114,12 @@ export async function* walkTar(
         for (const key of recs.keys()) {
           if (!KNOWN_PAX.test(key)) warn({ code: 'unknown-pax-keyword', message: `ignoring unknown PAX keyword '${key}'`, offset: at });
         }
-        if (h.typeflag === 'g') for (const [k, v] of recs) globals.set(k, v.slice());
-        else pax = new Map([...(pax ?? []), ...[...recs].map(([k, v]) => [k, v.slice()] as const)]);
+        if (h.typeflag === 'g') {
+          // as GNU tar: a global header replaces the previous global records as a whole
+          globals.clear();
+          for (const [k, v] of recs) globals.set(k, v.slice());
+        }
+        else pax = new Map([...recs].map(([k, v]) => [k, v.slice()] as const)); // as GNU tar: the last 'x' header wins
       }
       continue;
     }
@@ -137,7 +147,6 @@ async function resolveEntry(
   warn: (w: TarWarning) => void,
 ): Promise<TarEntry> {
   const recs = new Map([...ext.globals, ...(ext.pax ?? [])]);
-  for (const [k, v] of recs) if (v.length === 0) recs.delete(k); // an empty value restores the default
   const get = (k: string) => recs.get(k);
   let nameBytes = get('path') ?? ext.longName ?? h.name;
   nameBytes = cString(nameBytes);
@@ -145,7 +154,8 @@ async function resolveEntry(
   let type: TarEntryType = TYPES[h.typeflag] ?? 'other';
   if (type === 'other') warn({ code: 'unknown-typeflag', message: `unknown typeflag '${h.typeflag}', treated as a regular file`, offset: at });
   if (h.typeflag === '\0' && nameBytes[nameBytes.length - 1] === 0x2f) type = 'directory'; // v7 directories
-  const size = paxNumber(get('size'), 'size', at) ?? h.size;
+  // as GNU tar: hardlinks and directories carry no data whatever their size field says
+  const size = h.typeflag === '1' || h.typeflag === '5' ? 0 : paxNumber(get('size'), 'size', at, warn) ?? h.size;
   let dataOffset = dataStart;
   let realSize: number | undefined;
   if (h.gnuSparse) {
@@ -158,7 +168,7 @@ async function resolveEntry(
     }
   } else if (get('GNU.sparse.major') || get('GNU.sparse.size') || get('GNU.sparse.realsize') || get('GNU.sparse.numblocks')) {
     type = 'sparse';
-    realSize = paxNumber(get('GNU.sparse.realsize') ?? get('GNU.sparse.size'), 'GNU.sparse.size', at);
+    realSize = paxNumber(get('GNU.sparse.realsize') ?? get('GNU.sparse.size'), 'GNU.sparse.size', at, warn);
     const sparseName = get('GNU.sparse.name');
     if (sparseName) nameBytes = cString(sparseName);
   }
@@ -177,11 +187,11 @@ async function resolveEntry(
     type,
     typeflag: h.typeflag,
     mode: h.mode,
-    uid: paxNumber(get('uid'), 'uid', at) ?? h.uid,
-    gid: paxNumber(get('gid'), 'gid', at) ?? h.gid,
+    uid: paxNumber(get('uid'), 'uid', at, warn) ?? h.uid,
+    gid: paxNumber(get('gid'), 'gid', at, warn) ?? h.gid,
     uname: get('uname') ? utf8.decode(get('uname')) : h.uname,
     gname: get('gname') ? utf8.decode(get('gname')) : h.gname,
-    mtime: paxNumber(get('mtime'), 'mtime', at) ?? h.mtime,
+    mtime: paxNumber(get('mtime'), 'mtime', at, warn) ?? h.mtime,
     linkname: type === 'symlink' || type === 'hardlink' ? utf8.decode(linkBytes) : '',
     size,
     devmajor: h.devmajor,

@@ -76,7 +76,8 @@ export function readNumber(b: Uint8Array, start: number, len: number): number {
       digits++;
     } else break;
   }
-  for (; i < end; i++) if (b[i] !== 0 && b[i] !== 0x20) return NaN; // trailing garbage
+  // as GNU tar: the digits must end at the field's end or at a NUL/space; what follows is ignored
+  if (i < end && b[i] !== 0 && b[i] !== 0x20) return NaN;
   return digits === 0 ? 0 : v;
 }
 
@@ -176,7 +177,8 @@ export function parsePaxRecords(data: Uint8Array, offset: number): Map<string, U
     const rec = data.subarray(j + 1, i + len);
     if (rec[rec.length - 1] !== 0x0a) throw new TarError('tar-corrupt', 'malformed PAX extended header: missing newline', offset);
     const eq = rec.indexOf(0x3d); // '='
-    if (eq <= 0) throw new TarError('tar-corrupt', 'malformed PAX extended header: missing equal sign', offset);
+    const nul = rec.indexOf(0);
+    if (eq <= 0 || (nul >= 0 && nul < eq)) throw new TarError('tar-corrupt', 'malformed PAX extended header: missing equal sign', offset);
     const key = utf8.decode(rec.subarray(0, eq));
     out.set(key, rec.subarray(eq + 1, rec.length - 1));
     i += len;
