@@ -4,3 +4,5 @@ export { isFolderSource } from './types';
 export { readImageArchive, spillToMemory } from './read';
 export { cleanMemberPath } from './members';
 export { platformMatches } from './oci';
+export { writeDockerArchive, writeDockerArchiveTo, type ArchiveWriteItem, type WriteArchiveOptions } from './write';
+export { normalizeTag, type NormalizedTag } from './tags';

@@ -76,7 +76,8 @@ async function flatten(m: Members, d: Descriptor, depth: number, warnings: strin
   for (const [i, c] of (idx.manifests ?? []).entries()) {
     const sub = `${where} > ${i}`;
     if (INDEX_TYPES.has(c.mediaType)) out.push(...(await flatten(m, c, depth + 1, warnings, sub)));
-    else if (MANIFEST_TYPES.has(c.mediaType)) out.push({ desc: c, platform: c.platform });
+    else if (MANIFEST_TYPES.has(c.mediaType) && !c.artifactType) out.push({ desc: c, platform: c.platform });
+    else if (c.artifactType) warnings.push(`${sub}: skipped an artifact of type ${c.artifactType}`);
     else warnings.push(`${sub}: skipped a descriptor of type ${c.mediaType} (not an image manifest or index)`);
   }
   return out;
