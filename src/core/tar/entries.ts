@@ -5,7 +5,8 @@
  *
  * Behaviour follows GNU tar 1.34 (`tar -tv`): what GNU tar fails on throws a TarError, what it only
  * warns about is reported through `warn`. A 0-byte input throws 'tar-corrupt' ("does not look like a tar
- * archive", exit 2 in GNU tar); input that ends where a header would start only warns 'missing-end-marker'.
+ * archive", exit 2 in GNU tar); input that ends where a header would start (or with a partial block there)
+ * only warns 'missing-end-marker'; input that ends inside entry data or an extension header is 'tar-truncated'.
  */
 import { TarError } from '../errors';
 import { BLOCK, cString, isZeroBlock, padded, parseHeader, parsePaxRecords, type RawHeader } from './header';
@@ -86,12 +87,18 @@ export async function* walkTar(
     signal?.throwIfAborted();
     const at = src.position;
     const block = await src.read(BLOCK);
+    if (at === 0 && block.length < BLOCK) {
+      throw new TarError('tar-corrupt', `input of ${block.length} bytes is shorter than one tar header: this does not look like a tar archive`, 0);
+    }
     if (block.length === 0) {
-      if (at === 0) throw new TarError('tar-corrupt', 'input is empty (0 bytes): this does not look like a tar archive', 0);
       warn({ code: 'missing-end-marker', message: entryStart >= 0 ? 'tar ends after an extension header, without the entry it describes' : 'tar ends without the end-of-archive marker (two zero blocks)', offset: at });
       return at;
     }
-    if (block.length < BLOCK) throw new TarError('tar-truncated', `tar ends inside a header block (${block.length} of 512 bytes)`, at);
+    if (block.length < BLOCK) {
+      // GNU tar takes a partial block where a header should start as the end of the archive, silently
+      warn({ code: 'missing-end-marker', message: `tar ends with a partial block of ${block.length} bytes instead of the end-of-archive marker`, offset: at });
+      return at;
+    }
     if (isZeroBlock(block)) {
       const next = await src.read(BLOCK);
       if (next.length === BLOCK && isZeroBlock(next)) return at + 2 * BLOCK;
