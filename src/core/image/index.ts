@@ -1,2 +1,6 @@
 export * from './types';
 export * from './blob-layer';
+export * from './image';
+export * from './mutate';
+export * from './json';
+export * from './validate';
