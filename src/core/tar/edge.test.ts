@@ -9,7 +9,7 @@ const bytesOf = async (s: ReadableStream<Uint8Array>) => new Uint8Array(await ne
 
 async function both(bytes: Uint8Array, chunk = 97) {
   const warnings: TarWarning[] = [];
-  const viaIndex = await indexTar(new Blob([bytes])).catch((e: unknown) => e);
+  const viaIndex = await indexTar(new Blob([bytes.slice()])).catch((e: unknown) => e);
   const viaReader = await (async () => {
     let at = 0;
     const s = new ReadableStream<Uint8Array>({ pull(c) { if (at >= bytes.length) c.close(); else { c.enqueue(bytes.slice(at, at += chunk)); } } });
