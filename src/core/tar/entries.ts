@@ -34,6 +34,7 @@ const TYPES: Record<string, TarEntryType> = {
 // PAX keywords GNU tar knows; others make it warn "Ignoring unknown extended header keyword".
 const KNOWN_PAX = /^(atime|charset|comment|ctime|gid|gname|hdrcharset|linkpath|mtime|path|size|uid|uname|GNU\.sparse\.[a-z]+|GNU\.volume\.[a-z]+|GNU\.dumpdir|SCHILY\.(xattr\..*|acl\..*|dev|ino|nlink|filetype|realsize|fflags)|LIBARCHIVE\.xattr\..*|RHT\.security\.selinux)$/;
 
+const NO_RECORDS: ReadonlyMap<string, Uint8Array> = new Map();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const utf8 = new TextDecoder();
 const latin1 = new TextDecoder('latin1');
@@ -153,7 +154,7 @@ async function resolveEntry(
   src: TarSource, h: RawHeader, ext: Extensions, headerOffset: number, at: number, dataStart: number,
   warn: (w: TarWarning) => void,
 ): Promise<TarEntry> {
-  const recs = new Map([...ext.globals, ...(ext.pax ?? [])]);
+  const recs = ext.globals.size === 0 && !ext.pax ? NO_RECORDS : new Map([...ext.globals, ...(ext.pax ?? [])]);
   const get = (k: string) => recs.get(k);
   let nameBytes = get('path') ?? ext.longName ?? h.name;
   nameBytes = cString(nameBytes);
