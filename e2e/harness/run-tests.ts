@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { busyboxRootfs } from './busybox';
 import { ensureDeps } from './deps';
 import { startDockerd, type Dockerd } from './dockerd';
-import { cacheDir, isCI, repoRoot } from './util';
+import { createServer } from 'node:net';
+import { cacheDir, isCI, isRoot, repoRoot } from './util';
 
 interface Tally { passed: number; failed: number; skipped: number }
 const total: Tally = { passed: 0, failed: 0, skipped: 0 };
@@ -22,6 +23,7 @@ const reports = join(cacheDir, 'reports');
 const bin = (name: string) => join(repoRoot, 'node_modules/.bin', name);
 let current: ChildProcess | undefined;
 let daemon: Dockerd | undefined;
+let interrupted = false;
 
 function banner(name: string): number {
   console.log(`\n━━ ${name} ━━`);
@@ -36,6 +38,7 @@ function finish(name: string, start: number, verdict: string): void {
 
 /** Runs a command with inherited stdio from the repo root; resolves with its exit code. */
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<number> {
+  if (interrupted) return Promise.resolve(130);
   return new Promise((done) => {
     const child = spawn(cmd, args, { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...env } });
     current = child;
@@ -46,6 +49,7 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
 
 /** A stage whose only result is its exit code (lint, types). */
 async function plainStage(name: string, cmd: string, args: string[]): Promise<void> {
+  if (interrupted) return notRun(name);
   const start = banner(name);
   const code = await run(cmd, args);
   if (code !== 0) total.failed += 1;
@@ -72,6 +76,7 @@ function countPlaywright(file: string): Tally | undefined {
 
 /** Runs a test runner stage and adds its counts; a non-zero exit with no counted failure adds one. */
 async function testStage(name: string, cmd: string, args: string[], report: string, count: (f: string) => Tally | undefined, env: NodeJS.ProcessEnv = {}): Promise<void> {
+  if (interrupted) return notRun(name);
   const start = banner(name);
   rmSync(report, { force: true });
   const code = await run(cmd, args, env);
@@ -82,10 +87,25 @@ async function testStage(name: string, cmd: string, args: string[], report: stri
   finish(name, start, `${code === 0 ? 'ok' : `FAILED (exit ${code})`}: ${counts}`);
 }
 
+function notRun(name: string): void {
+  stageLines.push(`[${name}] not run (interrupted)`);
+}
+
 function skipStage(name: string, why: string): void {
   total.skipped += 1;
   stageLines.push(`[${name}] SKIPPED: ${why}`);
   console.log(`\n━━ ${name} ━━\n[${name}] SKIPPED: ${why}`);
+}
+
+/** A free loopback TCP port for the Playwright web server, so parallel checkouts do not collide. */
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer().once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr && typeof addr === 'object' ? ok(addr.port) : fail(new Error('no port'))));
+    });
+  });
 }
 
 async function stopDaemon(): Promise<void> {
@@ -100,7 +120,11 @@ async function main(): Promise<void> {
 
   let start = banner('deps');
   const deps = await ensureDeps();
-  let peersOk = deps.ok;
+  let peersOk = deps.ok && isRoot;
+  if (deps.ok && !isRoot) {
+    console.error('dockerd and chroot need root: run npm test as root for the integration and e2e stages');
+    if (isCI) total.failed += 1;
+  }
   if (!deps.ok) {
     console.error(`missing Debian packages: ${deps.missing.join(' ')}\nrun as root: ${deps.fix}`);
     if (isCI) total.failed += 1;
@@ -115,12 +139,13 @@ async function main(): Promise<void> {
   await testStage('unit', bin('vitest'), vitest('unit', unitReport), unitReport, countVitest);
 
   const env: NodeJS.ProcessEnv = {};
-  if (peersOk) {
+  if (peersOk && !interrupted) {
     start = banner('peers');
     try {
       const rootfs = await busyboxRootfs();
       console.log(`busybox rootfs ${rootfs.cached ? 'cached' : 'built'} in ${Math.round(rootfs.ms)} ms: sha256:${rootfs.sha256}`);
       daemon = await startDockerd();
+      if (interrupted) throw new Error('interrupted');
       console.log(`dockerd (${daemon.storageDriver}) ready in ${Math.round(daemon.startMs)} ms at ${daemon.host}`);
       Object.assign(env, { DOCKER_HOST: daemon.host, DOCKER_ENVS_BUSYBOX_ROOTFS: rootfs.path, DOCKER_ENVS_BUSYBOX_SHA256: rootfs.sha256 });
       finish('peers', start, 'ok');
@@ -131,16 +156,20 @@ async function main(): Promise<void> {
       finish('peers', start, 'FAILED');
     }
   }
+  // Under CI a missing peer was already counted as a failure above, so its stages are not run.
+  const why = !deps.ok ? `missing ${deps.missing.join(' ')}` : !isRoot ? 'not root' : 'the peers could not start (see above)';
   if (peersOk) {
     const report = join(reports, 'integration.json');
     await testStage('integration', bin('vitest'), vitest('integration', report), report, countVitest, env);
-    const pw = join(reports, 'playwright.json');
-    await testStage('e2e', bin('playwright'), ['test', '--reporter=list,json'], pw, countPlaywright,
-      { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: pw });
-  } else if (!isCI || deps.ok) {
-    // under CI a missing peer was already counted as a failure above
-    const why = deps.ok ? 'the peers could not start (see above)' : `missing ${deps.missing.join(' ')}`;
+  } else if (!isCI) {
     skipStage('integration', why);
+  }
+  // Playwright needs Chromium (a Debian package) but not root or the daemon.
+  if (deps.ok) {
+    const pw = join(reports, 'playwright.json');
+    if (!interrupted) await testStage('e2e', bin('playwright'), ['test', '--reporter=list,json'], pw, countPlaywright,
+      { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: pw, E2E_PORT: process.env.E2E_PORT ?? String(await freePort()) });
+  } else if (!isCI) {
     skipStage('e2e', why);
   }
 
@@ -150,14 +179,29 @@ async function main(): Promise<void> {
 
   console.log(`\n━━ summary ━━\n${stageLines.join('\n')}\nwall time ${((performance.now() - wall) / 1000).toFixed(1)} s`);
   console.log(`${total.passed} passed, ${total.failed} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
-  process.exitCode = total.failed > 0 ? 1 : 0;
+  process.exitCode = interrupted ? 130 : total.failed > 0 ? 1 : 0;
 }
 
+// First signal: end the running stage, run no further stage, stop dockerd, print the summary.
+// A second signal: stop dockerd and leave at once.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    console.error(`\n${signal}: stopping the current stage and dockerd`);
-    if (current?.pid) { try { process.kill(current.pid, 'SIGTERM'); } catch { /* already gone */ } }
-    void stopDaemon().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    if (interrupted) {
+      void stopDaemon().finally(() => process.exit(130));
+      return;
+    }
+    interrupted = true;
+    console.error(`\n${signal}: ending the current stage; dockerd will be stopped`);
+    // Ctrl-C already reached the stage's runner (same process group) and runners shut down their own
+    // servers and browsers on SIGINT; a SIGTERM sent to the harness alone is passed on as SIGINT. A runner
+    // still alive 10 s later is terminated.
+    const child = current;
+    if (child?.pid && signal === 'SIGTERM') { try { process.kill(child.pid, 'SIGINT'); } catch { /* gone */ } }
+    setTimeout(() => {
+      if (child?.pid && child.exitCode === null && child.signalCode === null) {
+        try { process.kill(child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      }
+    }, 10_000).unref();
   });
 }
 
