@@ -1,2 +1,3 @@
 export * from './listing';
 export * from './merge';
+export * from './summary';

@@ -63,7 +63,7 @@ export function toLayerFile(e: TarEntry): LayerFile {
   if (e.linkname) f.linkname = e.linkname;
   if (unsafe === 'absolute') f.danger = 'absolute-path';
   else if (unsafe === 'parent-traversal') f.danger = 'parent-traversal';
-  else if (unsafe === 'empty') f.danger = 'empty-name';
+  else if (unsafe === 'empty' && e.name === '') f.danger = 'empty-name'; // './' or '/' is the root itself
   else if ((e.type === 'hardlink' || e.type === 'symlink') && e.linkname) {
     const hard = e.type === 'hardlink';
     const target = resolveLinkTarget(path, e.linkname, hard);

@@ -1,0 +1,96 @@
+import { openAsBlob } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { readImageArchive } from '../core/archive';
+import { spillToTempFile } from '../core/archive/spill.node.js';
+import { summarizeArchive, type ArchiveSummary, type ImageSummary } from '../core/inspect';
+import type { LayerFile } from '../core/inspect';
+import { formatPlatform } from '../core/oci';
+import { formatBytes, formatMode, formatTable, truncate } from './format';
+import { layoutFolderFromPath } from './layout-folder';
+
+/** Options of `docker-envs inspect`. */
+export interface InspectOptions {
+  json: boolean;
+  /** 0-based index (bottom first) of the layer whose files to list */
+  layer?: number;
+  merged: boolean;
+  platform?: string;
+}
+
+/** Reads an image archive (file or OCI layout folder) and summarises it. */
+export async function inspectPath(path: string, opts: Omit<InspectOptions, 'json'>): Promise<ArchiveSummary> {
+  const st = await stat(path);
+  const input = st.isDirectory() ? layoutFolderFromPath(path) : await openAsBlob(path);
+  const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
+  const archive = await readImageArchive(input, { platform, spill: spillToTempFile });
+  const summary = await summarizeArchive(archive, { layerFiles: opts.layer, merged: opts.merged });
+  if (opts.layer !== undefined) {
+    for (const img of summary.images) {
+      if (opts.layer < 0 || opts.layer >= img.layers.length) {
+        throw new Error(`--layer ${opts.layer} is out of range: ${img.tags[0] ?? 'the image'} has ${img.layers.length} layers (0-${img.layers.length - 1})`);
+      }
+    }
+  }
+  return summary;
+}
+
+/** Parses `os/arch[/variant]`. */
+export function parsePlatform(s: string): { os: string; architecture: string; variant?: string } {
+  const [os, architecture, variant] = s.split('/');
+  if (!os || !architecture) throw new Error(`--platform must look like linux/amd64 or linux/arm64/v8, not "${s}"`);
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
+function fileRows(files: LayerFile[]): string[][] {
+  return files.map((f) => [
+    formatMode(f.type, f.mode),
+    `${f.uid}:${f.gid}`,
+    f.type === 'directory' ? '-' : String(f.size),
+    (f.whiteout ? `[deleted] ${f.whiteoutTarget}` : f.path || '.') +
+      (f.linkname ? (f.type === 'hardlink' ? ` link to ${f.linkname}` : ` -> ${f.linkname}`) : '') +
+      (f.danger ? `  !! ${f.danger}` : ''),
+  ]);
+}
+
+function renderImage(img: ImageSummary, opts: InspectOptions): string {
+  const out: string[] = [];
+  const c = img.config.config ?? {};
+  out.push(`Image ${img.tags.length ? img.tags.join(', ') : '<untagged>'}`);
+  out.push(`  ID:          ${img.configDigest}`);
+  if (img.manifestDigest) out.push(`  Manifest:    ${img.manifestDigest}`);
+  out.push(`  Platform:    ${formatPlatform(img.config)}`);
+  if (img.config.created) out.push(`  Created:     ${img.config.created}`);
+  if (c.User) out.push(`  User:        ${c.User}`);
+  if (c.WorkingDir) out.push(`  WorkingDir:  ${c.WorkingDir}`);
+  if (c.Entrypoint?.length) out.push(`  Entrypoint:  ${JSON.stringify(c.Entrypoint)}`);
+  if (c.Cmd?.length) out.push(`  Cmd:         ${JSON.stringify(c.Cmd)}`);
+  for (const e of c.Env ?? []) out.push(`  Env:         ${e}`);
+  for (const [k, v] of Object.entries(c.Labels ?? {})) out.push(`  Label:       ${k}=${v}`);
+  out.push('');
+  out.push(formatTable(
+    ['#', 'DIFF ID', 'SIZE', 'FILES', 'WASTED', 'CREATED BY'],
+    img.layers.map((l) => [
+      String(l.index), l.diffId.slice(7, 19), formatBytes(l.uncompressedSize), String(l.entries),
+      l.wastedBytes ? formatBytes(l.wastedBytes) : '-', truncate((l.createdBy ?? '').replace(/\s+/g, ' '), 70),
+    ]),
+  ));
+  out.push('');
+  out.push(`  Total ${formatBytes(img.totalBytes)} in files, wasted ${formatBytes(img.wastedBytes)}, efficiency ${(img.efficiency * 100).toFixed(1)} %`);
+  for (const w of img.warnings) out.push(`  warning: ${w}`);
+  if (opts.layer !== undefined) {
+    out.push('', `Layer ${opts.layer} (${img.layers[opts.layer].diffId}):`);
+    out.push(formatTable(['MODE', 'OWNER', 'SIZE', 'PATH'], fileRows(img.layers[opts.layer].files ?? [])));
+  }
+  if (opts.merged && img.merged) {
+    out.push('', 'Merged filesystem:');
+    out.push(formatTable(['MODE', 'OWNER', 'SIZE', 'PATH'], fileRows(img.merged)));
+  }
+  return out.join('\n');
+}
+
+/** Renders a summary as text tables for people. */
+export function renderSummary(s: ArchiveSummary, opts: InspectOptions): string {
+  const head = `Archive: ${s.dialect}${s.outerCompression !== 'none' ? ` (${s.outerCompression}-wrapped)` : ''}, ${s.images.length} image${s.images.length === 1 ? '' : 's'}`;
+  const warn = s.warnings.map((w) => `warning: ${w}`);
+  return [head, ...warn, '', ...s.images.map((i) => renderImage(i, opts))].join('\n') + '\n';
+}

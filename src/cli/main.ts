@@ -1,0 +1,71 @@
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { CoreError } from '../core/errors';
+import { inspectPath, renderSummary } from './inspect';
+
+const USAGE = `Usage: docker-envs <command> [options]
+
+Commands:
+  inspect FILE|DIR   Show the images, layers, config, history and files of an image archive
+                     (docker save of any Docker version, skopeo/crane tars, gzip-wrapped saves,
+                     OCI layouts as a tar or a folder).
+      --json         machine-readable output
+      --layer N      list the files of layer N (0 = bottom layer)
+      --merged       list the merged filesystem (after whiteouts), as a container sees it
+      --platform P   image to pick from a multi-platform OCI layout (default linux/amd64)
+
+Options:
+  -h, --help         this help
+  -v, --version      the version
+`;
+
+/** Runs the CLI with the given arguments; returns the exit code. */
+export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '-h' || command === '--help' || command === 'help') {
+    out.write(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command === '-v' || command === '--version') {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    out.write(`docker-envs ${pkg.version}\n`);
+    return 0;
+  }
+  try {
+    if (command === 'inspect') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          json: { type: 'boolean', default: false },
+          layer: { type: 'string' },
+          merged: { type: 'boolean', default: false },
+          platform: { type: 'string' },
+        },
+      });
+      if (positionals.length !== 1) throw new UsageError('inspect takes exactly one FILE or DIR');
+      let layer: number | undefined;
+      if (values.layer !== undefined) {
+        layer = Number(values.layer);
+        if (!Number.isInteger(layer)) throw new UsageError(`--layer wants a layer number, not "${values.layer}"`);
+      }
+      const opts = { json: values.json!, merged: values.merged!, layer, platform: values.platform };
+      const summary = await inspectPath(positionals[0], opts);
+      out.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary, opts));
+      return 0;
+    }
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err.write(`docker-envs: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    const code = e instanceof CoreError ? ` [${e.code}]` : '';
+    const msg = e instanceof Error ? e.message : String(e);
+    const cause = e instanceof Error && e.cause instanceof Error ? `\n  caused by: ${e.cause.message}` : '';
+    err.write(`docker-envs: error${code}: ${msg}${cause}\n`);
+    return 1;
+  }
+}
+
+class UsageError extends Error {}
