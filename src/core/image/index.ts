@@ -4,3 +4,5 @@ export * from './image';
 export * from './mutate';
 export * from './json';
 export * from './validate';
+export * from './content-layer';
+export * from './folder';
