@@ -9,7 +9,7 @@ import { main } from './main';
 async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const sink = (f: (s: string) => void) => ({ write: (s: string) => { f(s); return true; } }) as unknown as NodeJS.WriteStream;
+  const sink = (f: (s: string) => void) => ({ write: (s: string) => { f(s); return true; } });
   const code = await main(args, sink((s) => { out += s; }), sink((s) => { err += s; }));
   return { code, out, err };
 }
