@@ -5,7 +5,7 @@
  */
 import { isDigest, type Digest } from '../digest';
 import { ArchiveError } from '../errors';
-import { MediaTypes, type Descriptor, type Platform } from '../oci';
+import type { Descriptor, Platform } from '../oci';
 import { buildImage, configPlatform, parseConfig, storedLayer } from './image-parts';
 import { readBytes, readJson, type Members } from './members';
 import type { ArchiveDialect, ArchiveImage } from './types';
@@ -101,7 +101,7 @@ export async function readDockerImages(
     }));
     images.push({
       tags, configPath: e.Config, layerPaths: e.Layers, platform: configPlatform(config),
-      image: buildImage({ rawConfig, layers, manifestMediaType: MediaTypes.dockerManifest, configMediaType: MediaTypes.dockerConfig }),
+      image: buildImage({ rawConfig, layers }),
     });
   }
   return images;

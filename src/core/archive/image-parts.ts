@@ -3,10 +3,10 @@
  * Internal to the archive reader.
  */
 import { sniffBlob } from '../compress';
-import { isDigest, sha256, type Digest } from '../digest';
+import { isDigest, type Digest } from '../digest';
 import { ArchiveError, CoreError, SizeMismatchError } from '../errors';
-import { layerFromBlob, type Image, type Layer } from '../image';
-import { compressionOfMediaType, MediaTypes, type Compression, type ConfigFile, type Descriptor, type Manifest, type MediaType, type Platform } from '../oci';
+import { imageFrom, layerFromBlob, type Image, type Layer } from '../image';
+import { compressionOfMediaType, MediaTypes, type Compression, type ConfigFile, type Descriptor, type MediaType, type Platform } from '../oci';
 import { parseJson } from './members';
 
 /** Parses an image config and checks it has what an image needs (rootfs.diff_ids); errors name the member. */
@@ -61,38 +61,15 @@ export async function storedLayer(blob: Blob, o: { descriptor?: Descriptor; diff
 export interface ImageParts {
   rawConfig: Uint8Array;
   layers: Layer[];
-  /** stored manifest bytes; when absent a manifest is synthesised from the config and layers */
+  /** stored manifest bytes; when absent an OCI manifest is generated from the config and layers (image module) */
   rawManifest?: Uint8Array;
-  manifestMediaType?: MediaType;
-  configMediaType?: MediaType;
 }
 
 /**
- * An Image over parts already read. A synthesised manifest (docker archives store none) is built
- * on first use; it asks each layer for its digest and size, which streams a compressed layer once.
+ * An Image over parts already read (image module's imageFrom). A generated manifest (docker
+ * archives store none) is built on first use; it asks each layer for its digest and size, which
+ * streams a compressed layer once.
  */
 export function buildImage(p: ImageParts): Image {
-  const config = JSON.parse(new TextDecoder().decode(p.rawConfig)) as ConfigFile;
-  let raw: Promise<Uint8Array> | undefined;
-  const rawManifest = (): Promise<Uint8Array> => (raw ??= p.rawManifest ? Promise.resolve(p.rawManifest) : synthesise(p));
-  return {
-    manifest: async () => JSON.parse(new TextDecoder().decode(await rawManifest())) as Manifest,
-    rawManifest,
-    digest: async () => sha256(await rawManifest()),
-    config: async () => config,
-    rawConfig: async () => p.rawConfig,
-    layers: async () => p.layers,
-  };
-}
-
-async function synthesise(p: ImageParts): Promise<Uint8Array> {
-  const layers = [];
-  for (const l of p.layers) layers.push({ mediaType: l.mediaType, size: await l.size(), digest: await l.digest() });
-  const m: Manifest = {
-    schemaVersion: 2,
-    mediaType: p.manifestMediaType ?? MediaTypes.dockerManifest,
-    config: { mediaType: p.configMediaType ?? MediaTypes.dockerConfig, size: p.rawConfig.byteLength, digest: await sha256(p.rawConfig) },
-    layers,
-  };
-  return new TextEncoder().encode(JSON.stringify(m));
+  return imageFrom(p.rawManifest ? { rawConfig: p.rawConfig, layers: p.layers, rawManifest: p.rawManifest } : { rawConfig: p.rawConfig, layers: p.layers });
 }

@@ -1,5 +1,6 @@
 import { ArchiveError, CoreError } from '../errors';
 import { entryBlob } from '../tar';
+import type { FolderItem, FolderSource as WalkableFolder } from '../image/folder';
 import type { TarEntry } from '../tar/types';
 import type { FolderSource } from './types';
 
@@ -163,4 +164,55 @@ export async function readJson(m: Members, path: string, what?: string): Promise
   }
   const bytes = await readBytes(m, path, what);
   return { value: parseJson(bytes, path), bytes };
+}
+
+/**
+ * Files of a folder given as the image module's walkable FolderSource (a Node path, a browser
+ * directory handle, a dropped File list). It is walked once (a layout holds few files); symlinks
+ * are followed inside the folder only.
+ */
+export class WalkedFolderMembers implements Members {
+  readonly warnings: string[] = [];
+  private constructor(private readonly items: Map<string, FolderItem>) {}
+
+  /** Walks the folder and indexes its items by normalised path. */
+  static async from(folder: WalkableFolder): Promise<WalkedFolderMembers> {
+    const items = new Map<string, FolderItem>();
+    for await (const it of folder.walk()) {
+      const c = cleanMemberPath(it.path);
+      if (c) items.set(c, it);
+    }
+    return new WalkedFolderMembers(items);
+  }
+
+  private resolve(path: string, what?: string): FolderItem | undefined {
+    const first = cleanMemberPath(path);
+    if (first === null) throw unsafe(path, what);
+    let name: string = first;
+    for (let hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+      const it = this.items.get(name);
+      if (!it || it.kind !== 'symlink') return it;
+      const base = name.split('/').slice(0, -1).join('/');
+      const target = it.linkname ?? '';
+      const next = target.startsWith('/') ? null : cleanMemberPath(base ? `${base}/${target}` : target);
+      if (next === null) throw unsafe(`${name} -> ${target}`, what);
+      name = next;
+    }
+    throw new ArchiveError('archive-invalid', `${what ? `${what}: ` : ''}"${path}" is a link loop (more than ${MAX_LINK_HOPS} hops)`);
+  }
+
+  async has(path: string): Promise<boolean> {
+    try { return this.resolve(path)?.kind === 'file'; } catch { return false; }
+  }
+
+  async isDirectory(path: string): Promise<boolean> {
+    try { return this.resolve(path)?.kind === 'directory'; } catch { return false; }
+  }
+
+  async blob(path: string, what?: string): Promise<Blob> {
+    const it = this.resolve(path, what);
+    if (!it) throw missing(path, what);
+    if (it.kind !== 'file' || !it.open) throw new ArchiveError('archive-invalid', `${what ? `${what}: ` : ''}"${path}" is a ${it.kind}, not a file`);
+    return it.open();
+  }
 }

@@ -1,6 +1,8 @@
 import { openAsBlob, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { digestStream } from '../digest';
+import { validate } from '../image';
+import { folderFromPath } from '../image/folder.node';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { readImageArchive } from './read';
 import { dirSource, haveSkopeo, skopeoInspect } from './test-helpers.node';
@@ -73,6 +75,7 @@ describe.skipIf(!haveFixtures)('readImageArchive: stored bytes match their diges
         expect(u.digest).toBe(await l.diffId());
         expect(u.size).toBe(await l.uncompressedSize());
       }
+      await validate(ai.image); // the image module's end-to-end check (digests, sizes, diff_ids, counts)
       const m = await ai.image.manifest();
       expect(m.layers.map((d) => d.digest)).toEqual(await Promise.all(layers.map((l) => l.digest())));
     }
@@ -147,5 +150,13 @@ describe.skipIf(!haveFixtures)('readImageArchive: dialect details', () => {
     expect(await t.images[0].image.digest()).toBe(await d.images[0].image.digest());
     expect(d.members).toEqual([]);
     expect(readFileSync(fixture('stereoscope/pkg/image/oci/testdata/valid_oci_dir/oci-layout'), 'utf8')).toContain('1.0.0');
+  });
+
+  it('accepts the image module\'s walkable folders (folderFromPath) like a FolderSource', async () => {
+    const w = await readImageArchive(folderFromPath(fixture('stereoscope/pkg/image/oci/testdata/valid_oci_dir')));
+    const d = await open('stereoscope/pkg/image/oci/testdata/valid_oci_dir');
+    expect(await Promise.all(w.images.map((i) => i.image.digest()))).toEqual(await Promise.all(d.images.map((i) => i.image.digest())));
+    await expect(readImageArchive(folderFromPath(fixture('trivy/pkg/fanal/test/testdata/test_index_json_dir.oci'))))
+      .rejects.toMatchObject({ code: 'archive-invalid', message: expect.stringContaining('"index.json" is a directory') });
   });
 });

@@ -9,9 +9,9 @@ import type { Descriptor } from '../oci';
 import { indexTar } from '../tar';
 import type { TarEntry } from '../tar/types';
 import { dockerDialect, explainMissingManifest, parseDockerManifest, readDockerImages, type OciManifestsByConfig } from './docker';
-import { FolderMembers, readBytes, readJson, TarMembers, type Members } from './members';
+import { FolderMembers, readBytes, readJson, TarMembers, WalkedFolderMembers, type Members } from './members';
 import { readIndexJson, readOciImages, readVerifiedBlob } from './oci';
-import { isFolderSource, type FolderSource, type ImageArchive, type ReadArchiveOptions } from './types';
+import { isFolderSource, isWalkableFolder, type FolderSource, type ImageArchive, type ReadArchiveOptions, type WalkableFolder } from './types';
 
 /** Collects a stream into an in-memory Blob (the default `spill`; use spillToTempFile in Node). */
 export async function spillToMemory(stream: ReadableStream<Uint8Array>): Promise<Blob> {
@@ -83,16 +83,18 @@ async function storedManifests(m: Members, entries: TarEntry[], index: Descripto
 /**
  * Reads an image archive: `docker save` output of any Docker version (legacy, Docker ≥ 25 OCI +
  * manifest.json), skopeo/crane docker-archives, gzip-wrapped saves, and OCI layouts as a tar or
- * a folder. Layers are not read: each Layer streams from the archive Blob on demand (stored form
+ * a folder (a FolderSource, or the image module's walkable folder). Layers are not read: each Layer streams from the archive Blob on demand (stored form
  * = as in the archive, maybe compressed). Errors are ArchiveError/CoreError with precise codes.
  */
-export async function readImageArchive(input: Blob | FolderSource, opts: ReadArchiveOptions = {}): Promise<ImageArchive> {
+export async function readImageArchive(input: Blob | FolderSource | WalkableFolder, opts: ReadArchiveOptions = {}): Promise<ImageArchive> {
   const warnings: string[] = [];
   let m: Members;
   let members: TarEntry[] = [];
   let outer: 'none' | 'gzip' = 'none';
   if (isFolderSource(input)) {
     m = new FolderMembers(input);
+  } else if (isWalkableFolder(input)) {
+    m = await WalkedFolderMembers.from(input);
   } else if (input instanceof Blob) {
     const t = await openTar(input, opts, warnings);
     m = new TarMembers(t.tar, t.entries);

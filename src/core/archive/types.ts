@@ -66,6 +66,14 @@ export interface ReadArchiveOptions {
   spill?: (stream: ReadableStream<Uint8Array>) => Promise<Blob>;
 }
 
+/** The image module's walkable folder (folderFromPath, folderFromDirectoryHandle, folderFromFileList): also accepted. */
+export type { FolderSource as WalkableFolder } from '../image/folder';
+
+/** True when the input is a walkable folder (image module) rather than a Blob. */
+export function isWalkableFolder(x: unknown): x is import('../image/folder').FolderSource {
+  return typeof x === 'object' && x !== null && typeof (x as { walk?: unknown }).walk === 'function' && !(x instanceof Blob);
+}
+
 /** True when the input is a FolderSource rather than a Blob. */
 export function isFolderSource(x: unknown): x is FolderSource {
   return typeof x === 'object' && x !== null && typeof (x as FolderSource).readFile === 'function'
