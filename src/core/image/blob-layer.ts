@@ -18,6 +18,8 @@ export interface BlobLayerOptions {
   size?: number;
   /** byte length of the uncompressed tar; computed lazily when absent */
   uncompressedSize?: number;
+  /** annotations of the source descriptor, carried into regenerated manifests */
+  annotations?: Record<string, string>;
 }
 
 /**
@@ -49,6 +51,7 @@ export function layerFromBlob(blob: Blob, opts: BlobLayerOptions): Layer {
   return {
     mediaType: opts.mediaType,
     compression,
+    ...(opts.annotations ? { annotations: opts.annotations } : {}),
     async digest() {
       if (opts.digest) return opts.digest;
       if (compression === 'none' && opts.diffId) return opts.diffId;

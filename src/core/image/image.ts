@@ -100,7 +100,12 @@ export function assembleImage(parts: AssembleParts): Image {
  * `tar.gzip` but stored plain becomes `application/vnd.oci.image.layer.v1.tar`).
  */
 export async function layerDescriptor(layer: Layer): Promise<Descriptor> {
-  return { mediaType: ociLayerMediaType(layer.mediaType, layer.compression), digest: await layer.digest(), size: await layer.size() };
+  return {
+    mediaType: ociLayerMediaType(layer.mediaType, layer.compression),
+    digest: await layer.digest(),
+    size: await layer.size(),
+    ...(layer.annotations && Object.keys(layer.annotations).length ? { annotations: layer.annotations } : {}),
+  };
 }
 
 /** The OCI media type for a layer of media type `mt` whose blob has compression `c`. */

@@ -20,6 +20,8 @@ export interface Layer {
   readonly mediaType: MediaType;
   /** compression of the compressed blob */
   readonly compression: Compression;
+  /** annotations of the blob's descriptor, kept when a manifest is regenerated (e.g. eStargz TOC digest) */
+  readonly annotations?: Record<string, string>;
   /** a fresh stream of the compressed blob */
   compressed(): ReadableStream<Uint8Array>;
   /** a fresh stream of the uncompressed tar */
