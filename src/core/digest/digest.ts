@@ -76,12 +76,14 @@ export function hashingStream(): { stream: TransformStream<Uint8Array, Uint8Arra
   const result = new Promise<{ digest: Digest; size: number }>((res, rej) => { resolve = res; reject = rej; });
   result.catch(() => {});
   let hasher: Sha256 | undefined;
-  const stream = new TransformStream<Uint8Array, Uint8Array>({
+  // `cancel` (called when the readable side is cancelled) is in the Streams spec but not yet in TS's lib.
+  const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(reason: unknown): void } = {
     async start() { hasher = await createSha256(); },
     transform(chunk, controller) { hasher!.update(chunk); controller.enqueue(chunk); },
     flush() { resolve({ digest: hasher!.digest(), size: hasher!.size }); },
     cancel(reason) { reject(reason); },
-  });
+  };
+  const stream = new TransformStream<Uint8Array, Uint8Array>(transformer);
   return { stream, result };
 }
 
