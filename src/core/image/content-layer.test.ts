@@ -9,6 +9,7 @@ import { folderFromFileList, layerFromFolder } from './folder';
 import { folderFromPath } from './folder.node';
 import { appendLayers } from './mutate';
 import { emptyImage } from './image';
+import { gzipLayer } from './gzip-layer';
 import { validate } from './validate';
 import type { Layer } from './types';
 
@@ -16,10 +17,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'content-layer-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 let n = 0;
 
-/** Writes the layer's tar to a temp file; returns its path. */
+/** Writes the layer's blob (compressed form; the tar itself for uncompressed layers) to a temp file. */
 async function tarFile(layer: Layer): Promise<string> {
   const p = join(tmp, `layer-${n++}.tar`);
-  writeFileSync(p, new Uint8Array(await new Response(layer.uncompressed()).arrayBuffer()));
+  writeFileSync(p, new Uint8Array(await new Response(layer.compressed()).arrayBuffer()));
   return p;
 }
 const gnuList = (p: string): string[] => execFileSync('tar', ['--numeric-owner', '--full-time', '-tvf', p], { env: { TZ: 'UTC', LC_ALL: 'C.UTF-8' } }).toString().trim().split('\n');
@@ -136,5 +137,23 @@ describe('layerFromFolder', () => {
     const layer = layerFromFolder(folderFromPath(src), { filter: (p) => !p.startsWith('lib'), prefix: 'app', epoch: 5 });
     const names = gnuList(await tarFile(layer)).map(pathOf);
     expect(names).toEqual(['app/', 'app/README', 'app/bin/', 'app/bin/run', 'app/empty/', 'app/run -> bin/run']);
+  });
+});
+
+describe('gzipLayer', () => {
+  it('compresses deterministically; gzip -dc gives back the tar; validates in an image', async () => {
+    const plain = layerFromFiles({ 'a.txt': 'a'.repeat(200_000), 'b.txt': 'b\n' });
+    const gz = gzipLayer(plain);
+    const gzPath = await tarFile(gz);
+    expect(gz.mediaType).toBe(MediaTypes.ociLayerGzip);
+    expect('sha256:' + execFileSync('sh', ['-c', 'gzip -dc "$0" | sha256sum', gzPath]).toString().split(' ')[0]).toBe(await plain.diffId());
+    expect(sha256sum(gzPath)).toBe(await gz.digest());
+    expect(await gz.size()).toBe(readFileSync(gzPath).length);
+    expect(await gzipLayer(layerFromFiles({ 'b.txt': 'b\n', 'a.txt': 'a'.repeat(200_000) })).digest()).toBe(await gz.digest());
+    // golden: changes only if the tar writer or the deflate implementation (fflate, level 6) changes
+    expect(await gz.digest()).toBe('sha256:dd5c81fc36b81769285a7fa860b97748e564e784674984353ae98ba3471e5771');
+    const [v] = await validate(appendLayers(emptyImage(), [{ layer: gz }]));
+    expect(v.diffId).toBe(await plain.diffId());
+    expect(() => gzipLayer(gz)).toThrow(/uncompressed layer/);
   });
 });

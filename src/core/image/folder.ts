@@ -110,14 +110,18 @@ export function folderFromDirectoryHandle(handle: FileSystemDirectoryHandle): Fo
 /**
  * A folder from a dropped or picked File list (`<input webkitdirectory>`): paths come from
  * `webkitRelativePath` without its first component (the folder's own name), or from `name` when
- * that is empty. Files only: directories exist as parents of files (empty ones are lost), and
- * there are no symlinks or mode bits (files become 0644).
+ * that is empty. Items may also be `{ path, file }` pairs, for Files whose path is known otherwise
+ * (drag-and-drop entries, or Files sent to a worker, where webkitRelativePath is lost in the copy);
+ * the path is taken the same way. Files only: directories exist as parents of files (empty ones are
+ * lost), and there are no symlinks or mode bits (files become 0644).
  */
-export function folderFromFileList(files: Iterable<File>): FolderSource {
+export function folderFromFileList(files: Iterable<File | { path: string; file: File }>): FolderSource {
   return {
     async *walk() {
-      for (const f of files) {
-        const rel = f.webkitRelativePath ? f.webkitRelativePath.split('/').slice(1).join('/') : f.name;
+      for (const item of files) {
+        const f = item instanceof Blob ? item : item.file;
+        const relPath = item instanceof Blob ? f.webkitRelativePath : item.path;
+        const rel = relPath ? relPath.split('/').slice(1).join('/') : f.name;
         yield { path: rel || f.name, kind: 'file', size: f.size, open: () => f };
       }
     },

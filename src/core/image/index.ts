@@ -6,3 +6,4 @@ export * from './json';
 export * from './validate';
 export * from './content-layer';
 export * from './folder';
+export * from './gzip-layer';
