@@ -17,9 +17,9 @@ import { readTar } from '../../src/core/tar';
 import { fixture, haveFixtures } from '../../src/test-support/fixtures';
 import { ociValidators } from '../../src/test-support/oci-schemas';
 import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
-import { buildSampleImage, SAMPLE_FOLDER } from '../recipes/sample-image';
+import { buildSampleImage, SAMPLE_FOLDER, SAMPLE_TAG } from '../recipes/sample-image';
 
-const TAG = 'docker-envs.test/sample:1';
+const TAG = SAMPLE_TAG;
 const EPOCH = 1_700_000_000;
 
 function docker(...args: string[]): string {

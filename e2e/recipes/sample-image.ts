@@ -9,6 +9,9 @@ import {
   type FolderSource, type Image,
 } from '../../src/core/image';
 
+/** The tag the sample image is written with. */
+export const SAMPLE_TAG = 'docker-envs.test/sample:1';
+
 /** Inputs of the recipe. */
 export interface SampleInputs {
   /** the busybox rootfs tar (uncompressed) */
