@@ -58,6 +58,23 @@ describe.skipIf(!haveFixtures)('mutate', () => {
     expect(v.map((l) => l.uncompressedSize)).toEqual([tar.length, tar.length]);
   });
 
+  it('appending with history to a base without history writes {} entries for the base layers', async () => {
+    const cfg = { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers' as const, diff_ids: [sha(tar) as `sha256:${string}`] } };
+    const base = imageFrom({ config: cfg, layers: [layerFromBlob(new Blob([tar]), { mediaType: MediaTypes.ociLayer })] });
+    const withH = await appendLayers(base, [{ layer: gzLayer(), history: { created_by: 'x', created: '2020-01-01T00:00:00Z' } }]).config();
+    expect(withH.history).toEqual([{}, { created_by: 'x', created: '2020-01-01T00:00:00Z' }]);
+    const without = await appendLayers(base, [{ layer: gzLayer() }]).config();
+    expect(without.history).toBeUndefined();
+    await validate(appendLayers(base, [{ layer: gzLayer() }]));
+  });
+
+  it('validate stops on an aborted signal with its reason', async () => {
+    const img = appendLayers(emptyImage(), [{ layer: gzLayer() }]);
+    const ac = new AbortController();
+    ac.abort(new Error('stop'));
+    await expect(validate(img, { signal: ac.signal })).rejects.toThrow('stop');
+  });
+
   it('removeTopLayer undoes appendLayers byte for byte and keeps empty_layer entries', async () => {
     const base = setCreated(emptyImage(), '2024-01-02T03:04:05Z');
     const img = appendLayers(base, [{ layer: gzLayer() }]);

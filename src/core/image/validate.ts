@@ -29,8 +29,12 @@ export interface ValidatedLayer {
  * rootfs.diff_ids[i] (and Layer.diffId()), the bytes' compression matches an OCI media type;
  * counts of layers, descriptors and diff_ids agree; when history exists, its entries that are not
  * `empty_layer` number as many as the layers. Throws InvalidImageError listing every problem.
+ * Layers are read one after another; a Layer that does not know its own digests yet computes them
+ * as well (one more read of that layer). `signal` aborts between and during layers (rethrown as is).
  */
-export async function validate(image: Image): Promise<ValidatedLayer[]> {
+export async function validate(image: Image, opts: { signal?: AbortSignal } = {}): Promise<ValidatedLayer[]> {
+  const { signal } = opts;
+  signal?.throwIfAborted();
   const problems: string[] = [];
   const [manifest, rawConfig, config, layers] = await Promise.all([image.manifest(), image.rawConfig(), image.config(), image.layers()]);
 
@@ -51,9 +55,10 @@ export async function validate(image: Image): Promise<ValidatedLayer[]> {
     const layer = layers[i];
     const desc = manifest.layers[i];
     const name = `layer ${i} (${desc?.digest ?? 'no descriptor'})`;
+    signal?.throwIfAborted();
     try {
       const hashed = hashingStream();
-      const sniffed = await sniffStream(layer.compressed().pipeThrough(hashed.stream));
+      const sniffed = await sniffStream(layer.compressed().pipeThrough(hashed.stream, { signal }));
       if (sniffed.compression !== layer.compression) {
         problems.push(`${name}: bytes are ${sniffed.compression === 'none' ? 'uncompressed' : sniffed.compression}, the layer says ${layer.compression}`);
       }
@@ -72,6 +77,7 @@ export async function validate(image: Image): Promise<ValidatedLayer[]> {
       if (claimD !== c.digest && claimD !== desc?.digest) problems.push(`${name}: the layer claims digest ${claimD}, its bytes hash to ${c.digest}`);
       if (claimU !== u.digest && claimU !== diffIds[i]) problems.push(`${name}: the layer claims diffId ${claimU}, its uncompressed bytes hash to ${u.digest}`);
     } catch (e) {
+      if (signal?.aborted) throw signal.reason;
       problems.push(`${name}: cannot be read: ${(e as Error).message}`);
     }
   }
