@@ -1,10 +1,10 @@
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve, sep } from 'node:path';
-import type { FolderSource } from '../core/archive';
+import type { LayoutFolder } from '../core/archive';
 
 /** An OCI layout folder on disk for readImageArchive; paths that would leave the folder are refused. */
-export function layoutFolderFromPath(dir: string): FolderSource {
+export function layoutFolderFromPath(dir: string): LayoutFolder {
   const root = resolve(dir);
   const inside = (p: string): string => {
     const full = resolve(root, p);

@@ -1,6 +1,6 @@
 /** Image archives: read every docker-archive / OCI layout dialect; write `docker save` tars (Docker ≥ 25 dual layout). */
-export type { ArchiveDialect, ArchiveImage, FolderSource, ImageArchive, ReadArchiveOptions, WalkableFolder } from './types';
-export { isFolderSource, isWalkableFolder } from './types';
+export type { ArchiveDialect, ArchiveImage, LayoutFolder, ImageArchive, ReadArchiveOptions, WalkableFolder } from './types';
+export { isLayoutFolder, isWalkableFolder } from './types';
 export { readImageArchive, spillToMemory } from './read';
 export { cleanMemberPath } from './members';
 export { platformMatches } from './oci';

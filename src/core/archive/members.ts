@@ -2,7 +2,7 @@ import { ArchiveError, CoreError } from '../errors';
 import { entryBlob } from '../tar';
 import type { FolderItem, FolderSource as WalkableFolder } from '../image/folder';
 import type { TarEntry } from '../tar/types';
-import type { FolderSource } from './types';
+import type { LayoutFolder } from './types';
 
 /** Largest member readJson/readBytes will load (JSON metadata is a few KB; layers are never read this way). */
 export const MAX_METADATA_BYTES = 16 << 20;
@@ -109,7 +109,7 @@ export class TarMembers implements Members {
 /** Files of a folder (an OCI layout directory). */
 export class FolderMembers implements Members {
   readonly warnings: string[] = [];
-  constructor(private readonly folder: FolderSource) {}
+  constructor(private readonly folder: LayoutFolder) {}
 
   private clean(path: string, what?: string): string {
     const c = cleanMemberPath(path);
@@ -167,7 +167,7 @@ export async function readJson(m: Members, path: string, what?: string): Promise
 }
 
 /**
- * Files of a folder given as the image module's walkable FolderSource (a Node path, a browser
+ * Files of a folder given as the image module's walkable folder (a Node path, a browser
  * directory handle, a dropped File list). It is walked once (a layout holds few files); symlinks
  * are followed inside the folder only.
  */

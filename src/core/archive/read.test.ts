@@ -152,7 +152,7 @@ describe.skipIf(!haveFixtures)('readImageArchive: dialect details', () => {
     expect(readFileSync(fixture('stereoscope/pkg/image/oci/testdata/valid_oci_dir/oci-layout'), 'utf8')).toContain('1.0.0');
   });
 
-  it('accepts the image module\'s walkable folders (folderFromPath) like a FolderSource', async () => {
+  it('accepts the image module\'s walkable folders (folderFromPath) like a LayoutFolder', async () => {
     const w = await readImageArchive(folderFromPath(fixture('stereoscope/pkg/image/oci/testdata/valid_oci_dir')));
     const d = await open('stereoscope/pkg/image/oci/testdata/valid_oci_dir');
     expect(await Promise.all(w.images.map((i) => i.image.digest()))).toEqual(await Promise.all(d.images.map((i) => i.image.digest())));

@@ -11,7 +11,7 @@ import type { TarEntry } from '../tar/types';
 import { dockerDialect, explainMissingManifest, parseDockerManifest, readDockerImages, type OciManifestsByConfig } from './docker';
 import { FolderMembers, readBytes, readJson, TarMembers, WalkedFolderMembers, type Members } from './members';
 import { readIndexJson, readOciImages, readVerifiedBlob } from './oci';
-import { isFolderSource, isWalkableFolder, type FolderSource, type ImageArchive, type ReadArchiveOptions, type WalkableFolder } from './types';
+import { isLayoutFolder, isWalkableFolder, type LayoutFolder, type ImageArchive, type ReadArchiveOptions, type WalkableFolder } from './types';
 
 /** Collects a stream into an in-memory Blob (the default `spill`; use spillToTempFile in Node). */
 export async function spillToMemory(stream: ReadableStream<Uint8Array>): Promise<Blob> {
@@ -83,15 +83,15 @@ async function storedManifests(m: Members, entries: TarEntry[], index: Descripto
 /**
  * Reads an image archive: `docker save` output of any Docker version (legacy, Docker ≥ 25 OCI +
  * manifest.json), skopeo/crane docker-archives, gzip-wrapped saves, and OCI layouts as a tar or
- * a folder (a FolderSource, or the image module's walkable folder). Layers are not read: each Layer streams from the archive Blob on demand (stored form
+ * a folder (a LayoutFolder, or the image module's walkable folder). Layers are not read: each Layer streams from the archive Blob on demand (stored form
  * = as in the archive, maybe compressed). Errors are ArchiveError/CoreError with precise codes.
  */
-export async function readImageArchive(input: Blob | FolderSource | WalkableFolder, opts: ReadArchiveOptions = {}): Promise<ImageArchive> {
+export async function readImageArchive(input: Blob | LayoutFolder | WalkableFolder, opts: ReadArchiveOptions = {}): Promise<ImageArchive> {
   const warnings: string[] = [];
   let m: Members;
   let members: TarEntry[] = [];
   let outer: 'none' | 'gzip' = 'none';
-  if (isFolderSource(input)) {
+  if (isLayoutFolder(input)) {
     m = new FolderMembers(input);
   } else if (isWalkableFolder(input)) {
     m = await WalkedFolderMembers.from(input);
@@ -101,7 +101,7 @@ export async function readImageArchive(input: Blob | FolderSource | WalkableFold
     members = t.entries;
     outer = t.outer;
   } else {
-    throw new CoreError('invalid-argument', 'readImageArchive needs a Blob (a File) or a FolderSource');
+    throw new CoreError('invalid-argument', 'readImageArchive needs a Blob (a File) or a LayoutFolder');
   }
   warnings.push(...m.warnings);
   const readMember = (name: string): Promise<Uint8Array> => readBytes(m, name);

@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { FolderSource } from './types';
+import type { LayoutFolder } from './types';
 
-/** A FolderSource over a directory on disk (file-backed Blobs). */
-export function dirSource(root: string): FolderSource {
+/** A LayoutFolder over a directory on disk (file-backed Blobs). */
+export function dirSource(root: string): LayoutFolder {
   return {
     readFile: async (p) => {
       if ((await stat(join(root, p))).isDirectory()) throw new Error(`${p} is a directory`);

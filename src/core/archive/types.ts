@@ -46,7 +46,7 @@ export interface ImageArchive {
  * A folder holding an OCI layout (a directory on disk, a dropped directory in a browser...).
  * Paths are relative to the folder, `/`-separated, without a leading `./`.
  */
-export interface FolderSource {
+export interface LayoutFolder {
   /** the file's contents; rejects when it is absent or is not a regular file */
   readFile(path: string): Promise<Blob>;
   /** whether anything (file or directory) exists at the path */
@@ -74,8 +74,8 @@ export function isWalkableFolder(x: unknown): x is import('../image/folder').Fol
   return typeof x === 'object' && x !== null && typeof (x as { walk?: unknown }).walk === 'function' && !(x instanceof Blob);
 }
 
-/** True when the input is a FolderSource rather than a Blob. */
-export function isFolderSource(x: unknown): x is FolderSource {
-  return typeof x === 'object' && x !== null && typeof (x as FolderSource).readFile === 'function'
-    && typeof (x as FolderSource).exists === 'function' && !(x instanceof Blob);
+/** True when the input is a LayoutFolder rather than a Blob. */
+export function isLayoutFolder(x: unknown): x is LayoutFolder {
+  return typeof x === 'object' && x !== null && typeof (x as LayoutFolder).readFile === 'function'
+    && typeof (x as LayoutFolder).exists === 'function' && !(x instanceof Blob);
 }

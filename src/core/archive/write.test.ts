@@ -1,15 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, openAsBlob, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { digestStream, sha256 } from '../digest';
 import { layerFromBlob } from '../image';
 import type { Image } from '../image/types';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
+import { ociValidators } from '../../test-support/oci-schemas';
 import { readImageArchive } from './read';
 import { normalizeTag } from './tags';
 import { dirSource, haveSkopeo, skopeo, skopeoInspect } from './test-helpers.node';
@@ -27,25 +26,6 @@ async function writeFile(items: { image: Image; tags: string[] }[], name: string
   const out = join(tmp, name);
   await writeDockerArchiveTo(items, Writable.toWeb(createWriteStream(out)) as WritableStream<Uint8Array>);
   return out;
-}
-
-/** Ajv over the image-spec schemas: they are draft-04 with nested `id`s and refer to each other by file name. */
-function ociValidators() {
-  const dir = fixture('oci-image-spec/schema');
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  addFormats(ajv);
-  const strip = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(strip);
-    if (v && typeof v === 'object') {
-      return Object.fromEntries(Object.entries(v).filter(([k, x]) => !((k === 'id' && typeof x === 'string') || k === '$schema')).map(([k, x]) => [k, strip(x)]));
-    }
-    return v;
-  };
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
-    ajv.addSchema({ ...(strip(JSON.parse(readFileSync(join(dir, f), 'utf8'))) as object), $id: `https://schema.test/${f}` });
-  }
-  const get = (f: string) => ajv.getSchema(`https://schema.test/${f}`)!;
-  return { manifest: get('image-manifest-schema.json'), index: get('image-index-schema.json'), layout: get('image-layout-schema.json'), config: get('config-schema.json') };
 }
 
 const ROUND_TRIP = [
