@@ -105,6 +105,17 @@ describe('gzip', () => {
       expect((err as CoreError).code).toBe('compression-corrupt');
     });
   }
+  it('with reopen (native, fflate fallback): multi-member decodes, corruption still fails', async () => {
+    const multi = new Uint8Array([...cli('gzip', ['-c'], data.slice(0, 1000)), ...cli('gzip', ['-c'], data.slice(1000))]);
+    const out = await collect(decompressStream(streamOf(multi, 4096), 'gzip', { reopen: () => streamOf(multi, 4096) }));
+    expect(sha(out)).toBe(sha(data));
+    const bad = multi.slice();
+    for (let i = 3000; i < 3100; i++) bad[i] ^= 0x5a;
+    let reopened = 0;
+    const err = await collect(decompressStream(streamOf(bad), 'gzip', { reopen: () => { reopened++; return streamOf(bad); } })).catch((e: unknown) => e);
+    expect((err as CoreError).code).toBe('compression-corrupt');
+    expect(reopened).toBe(1);
+  });
   it('gzipStream is deterministic across chunk sizes and gunzip reads it back', async () => {
     const a = await collect(gzipStream(streamOf(data, 1000)));
     const b = await collect(gzipStream(streamOf(data, 65536)));

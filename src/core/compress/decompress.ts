@@ -6,8 +6,16 @@ import { fflateGunzipStream } from './gunzip';
 /** Options of decompressStream. */
 export interface DecompressOptions {
   /**
-   * Use the runtime's `DecompressionStream('gzip')` when it exists (default true). It is about
-   * 2.5× faster than fflate in Chromium; fflate is used where it is missing or when this is false.
+   * A fresh stream of the same compressed bytes (e.g. `() => blob.stream()`). With it, gzip is
+   * decoded by the runtime's `DecompressionStream('gzip')` (2.5× faster than fflate in Chromium),
+   * and if that fails (Chromium rejects multi-member gzip such as eStargz with "Junk found after
+   * end of compressed data"), decoding restarts on fflate from a reopened stream, skipping the
+   * bytes already delivered. Without it, gzip is decoded by fflate (correct on every runtime).
+   */
+  reopen?: () => ReadableStream<Uint8Array>;
+  /**
+   * true: native DecompressionStream, no fallback (Node's handles multi-member gzip; Chromium's
+   * does not); false: fflate only. Default: see `reopen`.
    */
   native?: boolean;
   /** names the blob in error messages, e.g. a layer digest */
@@ -16,7 +24,7 @@ export interface DecompressOptions {
 
 /**
  * Turns a compressed stream into its uncompressed bytes. gzip may have several members (eStargz
- * writes one per file): all are decoded, in order. zstd may have several frames and skippable
+ * writes one per file): all are decoded, in order (give `opts.reopen` for the fast native path). zstd may have several frames and skippable
  * frames (fzstd, true streaming). 'none' returns the input unchanged.
  * Corrupt or truncated input errors the stream with CoreError 'compression-corrupt';
  * bzip2 and xz throw 'unsupported-compression' at once.
@@ -31,11 +39,12 @@ export function decompressStream(
     case 'none':
       return stream;
     case 'gzip': {
-      const useNative = opts.native !== false && typeof DecompressionStream === 'function';
-      const t = useNative
-        ? (new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>)
-        : fflateGunzipStream();
-      return mapErrors(stream.pipeThrough(t), 'gzip', what);
+      const hasNative = typeof DecompressionStream === 'function';
+      if (!hasNative || opts.native === false || (opts.native === undefined && !opts.reopen)) {
+        return mapErrors(stream.pipeThrough(fflateGunzipStream()), 'gzip', what);
+      }
+      if (opts.native === true || !opts.reopen) return mapErrors(stream.pipeThrough(nativeGunzip()), 'gzip', what);
+      return mapErrors(gunzipWithFallback(stream, opts.reopen), 'gzip', what);
     }
     case 'zstd':
       return mapErrors(stream.pipeThrough(pushTransform((emit) => {
@@ -50,6 +59,49 @@ export function decompressStream(
     default:
       throw new CoreError('unsupported-compression', `${what}: unknown compression ${JSON.stringify(compression)}`);
   }
+}
+
+function nativeGunzip(): TransformStream<Uint8Array, Uint8Array> {
+  return new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>;
+}
+
+/**
+ * Native gunzip; on a decoder failure, fflate over `reopen()`, dropping as many output bytes as
+ * were already delivered. Errors that are CoreErrors (from upstream) are not retried.
+ */
+function gunzipWithFallback(stream: ReadableStream<Uint8Array>, reopen: () => ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  let reader = stream.pipeThrough(nativeGunzip()).getReader();
+  let delivered = 0;
+  let skip = 0;
+  let fellBack = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        let r: ReadableStreamReadResult<Uint8Array>;
+        try {
+          r = await reader.read();
+        } catch (e) {
+          if (fellBack || e instanceof CoreError) throw e;
+          fellBack = true;
+          skip = delivered;
+          reader = reopen().pipeThrough(fflateGunzipStream()).getReader();
+          continue;
+        }
+        if (r.done) { controller.close(); return; }
+        let v = r.value;
+        if (skip > 0) {
+          const n = Math.min(skip, v.byteLength);
+          skip -= n;
+          v = v.subarray(n);
+          if (v.byteLength === 0) continue;
+        }
+        if (!fellBack) delivered += v.byteLength;
+        controller.enqueue(v);
+        return;
+      }
+    },
+    cancel(reason) { return reader.cancel(reason); },
+  }, { highWaterMark: 0 });
 }
 
 /** Adapts a push-style decoder (fflate, fzstd: synchronous callbacks) to a TransformStream. */

@@ -37,7 +37,7 @@ export function layerFromBlob(blob: Blob, opts: BlobLayerOptions): Layer {
       'pass opts.compression, or use openBlobLayer() to detect it from the bytes');
   }
   const what = `layer ${opts.digest ?? `(${opts.mediaType})`}`;
-  const uncompressed = (): ReadableStream<Uint8Array> => decompressStream(blob.stream(), compression, { what });
+  const uncompressed = (): ReadableStream<Uint8Array> => decompressStream(blob.stream(), compression, { what, reopen: () => blob.stream() });
 
   let compressedInfo: Promise<{ digest: Digest; size: number }> | undefined;
   const compressedDigest = (): Promise<{ digest: Digest; size: number }> =>

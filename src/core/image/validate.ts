@@ -57,12 +57,18 @@ export async function validate(image: Image, opts: { signal?: AbortSignal } = {}
     const name = `layer ${i} (${desc?.digest ?? 'no descriptor'})`;
     signal?.throwIfAborted();
     try {
-      const hashed = hashingStream();
-      const sniffed = await sniffStream(layer.compressed().pipeThrough(hashed.stream, { signal }));
+      // the compressed digest is taken on the pass the decoder finishes (a native gunzip that
+      // gives up reopens the layer: see decompressStream's `reopen`)
+      let hashed = hashingStream();
+      const open = (): ReadableStream<Uint8Array> => {
+        hashed = hashingStream();
+        return layer.compressed().pipeThrough(hashed.stream, { signal });
+      };
+      const sniffed = await sniffStream(open());
       if (sniffed.compression !== layer.compression) {
         problems.push(`${name}: bytes are ${sniffed.compression === 'none' ? 'uncompressed' : sniffed.compression}, the layer says ${layer.compression}`);
       }
-      const decoded = decompressStream(sniffed.stream, sniffed.compression, { what: name });
+      const decoded = decompressStream(sniffed.stream, sniffed.compression, { what: name, reopen: open });
       const u = await digestStream(decoded);
       const c = await hashed.result;
       measured.push({ digest: c.digest, size: c.size, diffId: u.digest, uncompressedSize: u.size });
