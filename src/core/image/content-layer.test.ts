@@ -126,6 +126,9 @@ describe('layerFromFolder', () => {
       return f;
     });
     const fromList = await layerFromFolder(folderFromFileList(files)).diffId();
+    // {path, file} pairs (Files sent to a worker lose webkitRelativePath) give the same layer
+    const pairs = paths.map((p) => ({ path: `folder/${p}`, file: new File([readFileSync(join(src, p))], 'x') }));
+    expect(await layerFromFolder(folderFromFileList(pairs)).diffId()).toBe(fromList);
     const fromPath = await layerFromFolder(folderFromPath(src), { portable: true }).diffId();
     expect(fromPath).toBe(fromList);
     expect(fromPath).not.toBe(await layerFromFolder(folderFromPath(src)).diffId());
