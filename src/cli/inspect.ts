@@ -5,7 +5,7 @@ import { spillToTempFile } from '../core/archive/spill.node.js';
 import { summarizeArchive, type ArchiveSummary, type ImageSummary } from '../core/inspect';
 import type { LayerFile } from '../core/inspect';
 import { formatPlatform } from '../core/oci';
-import { formatBytes, formatMode, formatTable, truncate } from './format';
+import { formatBytes, formatMode, formatTable, truncate } from '../core/inspect/format';
 import { layoutFolderFromPath } from './layout-folder';
 
 /** Options of `docker-envs inspect`. */

@@ -70,6 +70,7 @@ export function layerFromBlob(blob: Blob, opts: BlobLayerOptions): Layer {
     },
     compressed: () => blob.stream(),
     uncompressed,
+    uncompressedBlob: () => (compression === 'none' ? blob : undefined),
   };
 }
 

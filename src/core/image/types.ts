@@ -26,6 +26,11 @@ export interface Layer {
   compressed(): ReadableStream<Uint8Array>;
   /** a fresh stream of the uncompressed tar */
   uncompressed(): ReadableStream<Uint8Array>;
+  /**
+   * The uncompressed tar as a Blob when the layer already holds it as one (an uncompressed archive
+   * member): random access without streaming. Optional; undefined when the layer must decompress.
+   */
+  uncompressedBlob?(): Blob | undefined;
 }
 
 /** A read-only image: a manifest, a config and its layers (bottom first). */

@@ -1,3 +1,5 @@
 export * from './listing';
 export * from './merge';
 export * from './summary';
+export * from './format';
+export * from './extract';

@@ -1,5 +1,5 @@
 import type { Layer } from '../image/types';
-import { readTar, normalizeEntryPath } from '../tar';
+import { indexTar, readTar, normalizeEntryPath } from '../tar';
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
 
 /** Why an entry is dangerous to follow or extract (the inspector flags these; nothing follows them). */
@@ -91,13 +91,28 @@ function underSymlink(path: string, symlinks: Set<string>): boolean {
   return false;
 }
 
-/** Streams a layer's uncompressed tar once and lists its entries (bodies are skipped, never held). */
+/** The entries of a layer's uncompressed tar: header-only through Blob.slice when the layer holds it as a Blob, else streamed. */
+async function* layerEntries(layer: Layer, warnings: TarWarning[], signal?: AbortSignal): AsyncGenerator<TarEntry> {
+  const blob = layer.uncompressedBlob?.();
+  if (blob) {
+    const idx = await indexTar(blob, { signal });
+    warnings.push(...idx.warnings);
+    yield* idx.entries;
+    return;
+  }
+  for await (const { entry } of readTar(layer.uncompressed(), { onWarning: (w) => warnings.push(w), signal })) yield entry;
+}
+
+/**
+ * Lists a layer's entries (bodies are never read or held). An uncompressed layer that can give its
+ * bytes as a Blob (`uncompressedBlob`) is indexed by its headers only; others are streamed once.
+ */
 export async function listLayer(layer: Layer, opts?: { signal?: AbortSignal }): Promise<LayerListing> {
   const files: LayerFile[] = [];
   const warnings: TarWarning[] = [];
   let fileBytes = 0;
   const symlinks = new Set<string>();
-  for await (const { entry } of readTar(layer.uncompressed(), { onWarning: (w) => warnings.push(w), signal: opts?.signal })) {
+  for await (const entry of layerEntries(layer, warnings, opts?.signal)) {
     const f = toLayerFile(entry);
     if (!f.danger && symlinks.size && underSymlink(f.path, symlinks)) f.danger = 'through-symlink';
     if (f.type === 'symlink') symlinks.add(f.path);
