@@ -3,3 +3,5 @@ export * from './merge';
 export * from './summary';
 export * from './format';
 export * from './extract';
+export * from './tree';
+export * from './session';

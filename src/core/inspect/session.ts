@@ -1,0 +1,219 @@
+/**
+ * An inspector session over one opened archive: the overview (no layer body read), a full index of
+ * every layer (headers only where the archive stores layers uncompressed), pages of tree rows, file
+ * reads and raw members. Pure core: the inspect worker exposes it, tests drive it in Node.
+ */
+import { readImageArchive, type ImageArchive, type LayoutFolder, type ReadArchiveOptions, type WalkableFolder } from '../archive';
+import { sha256, type Digest } from '../digest';
+import { CoreError } from '../errors';
+import type { Layer } from '../image/types';
+import { formatPlatform, type ConfigFile, type History } from '../oci';
+import { isCondaMetaPath, readCondaRecords, readLayerFiles, type CondaRecord } from './extract';
+import { listLayer, type LayerListing } from './listing';
+import { mergeLayers, type MergedView } from './merge';
+import { buildTreeView, pageTreeRows, type TreeView, type TreePage } from './tree';
+
+/** A layer as known right after opening (nothing of its body read). Sizes in bytes. */
+export interface LayerOverview {
+  index: number;
+  /** sha256 of the blob as stored in the archive (compressed when stored compressed) */
+  digest: Digest;
+  /** sha256 of the uncompressed tar (config rootfs.diff_ids) */
+  diffId: Digest;
+  mediaType: string;
+  compression: string;
+  /** bytes of the blob as stored */
+  size: number;
+  /** bytes of the uncompressed tar, when known without decompressing */
+  uncompressedSize?: number;
+  createdBy?: string;
+}
+
+/** An image as known right after opening. */
+export interface ImageOverview {
+  tags: string[];
+  /** os/arch[/variant] */
+  platform: string;
+  configDigest: Digest;
+  manifestDigest?: Digest;
+  config: ConfigFile;
+  history: History[];
+  layers: LayerOverview[];
+}
+
+/** A raw member of the archive tar (or folder). */
+export interface MemberInfo {
+  name: string;
+  size: number;
+  type: string;
+  /** true for the metadata members worth showing as JSON (manifest.json, index.json, <id>/json...) */
+  metadata: boolean;
+}
+
+/** What opening an archive tells, before any layer is indexed. */
+export interface ArchiveOverview {
+  name: string;
+  dialect: ImageArchive['dialect'];
+  outerCompression: ImageArchive['outerCompression'];
+  images: ImageOverview[];
+  members: MemberInfo[];
+  warnings: string[];
+}
+
+/** Per-layer results of indexing. */
+export interface LayerStats {
+  entries: number;
+  fileBytes: number;
+  whiteouts: number;
+  dangerous: number;
+  /** bytes of this layer's files that later layers overwrite or remove */
+  wastedBytes: number;
+  /** conda-meta package records found in the layer */
+  condaRecords: number;
+}
+
+/** A file of the merged filesystem, for the largest-files table. */
+export interface LargestFile { path: string; size: number; layer: number }
+
+/** Results of indexing one image. */
+export interface ImageIndex {
+  layers: LayerStats[];
+  totalBytes: number;
+  wastedBytes: number;
+  efficiency: number;
+  mergedEntries: number;
+  /** dangerous entries left out of the merged view */
+  skipped: number;
+  largest: LargestFile[];
+  warnings: string[];
+}
+
+/** Which list of entries: one layer (bottom = 0) or the merged filesystem. */
+export type TreeSource = number | 'merged';
+
+const META = /^(?:\.\/)?(manifest\.json|repositories|index\.json|oci-layout|VERSION|[0-9a-f]{64}\/json|[0-9a-f]{64}\.json)$/;
+
+/** One opened archive and what has been learned about it. */
+export class InspectSession {
+  private listings = new Map<string, Promise<LayerListing>>();
+  private merged = new Map<number, MergedView>();
+  private trees = new Map<string, TreeView>();
+
+  private constructor(readonly archive: ImageArchive, readonly overview: ArchiveOverview, private readonly layers: Layer[][]) {}
+
+  /** Opens an archive (Blob or OCI layout folder): reads headers and JSON members only. */
+  static async open(input: Blob | LayoutFolder | WalkableFolder, name: string, opts: ReadArchiveOptions = {}): Promise<InspectSession> {
+    const archive = await readImageArchive(input, opts);
+    const layers: Layer[][] = [];
+    const images: ImageOverview[] = [];
+    for (const ai of archive.images) {
+      const [config, rawConfig, ls] = await Promise.all([ai.image.config(), ai.image.rawConfig(), ai.image.layers()]);
+      const history = config.history ?? [];
+      const nonEmpty = history.filter((h) => !h.empty_layer);
+      const overviews: LayerOverview[] = [];
+      for (const [index, l] of ls.entries()) {
+        const o: LayerOverview = { index, digest: await l.digest(), diffId: await l.diffId(), mediaType: l.mediaType, compression: l.compression, size: await l.size() };
+        const blob = l.uncompressedBlob?.();
+        if (blob) o.uncompressedSize = blob.size;
+        if (nonEmpty.length === ls.length && nonEmpty[index].created_by !== undefined) o.createdBy = nonEmpty[index].created_by;
+        overviews.push(o);
+      }
+      const img: ImageOverview = {
+        tags: ai.tags, platform: formatPlatform(ai.platform ?? config), configDigest: await sha256(rawConfig), config, history, layers: overviews,
+      };
+      if (ai.manifestDigest) img.manifestDigest = ai.manifestDigest;
+      images.push(img);
+      layers.push(ls);
+    }
+    const members: MemberInfo[] = archive.members.map((m) => ({ name: m.name, size: m.size, type: m.type, metadata: m.type !== 'directory' && META.test(m.name) }));
+    const overview: ArchiveOverview = { name, dialect: archive.dialect, outerCompression: archive.outerCompression, images, members, warnings: archive.warnings };
+    return new InspectSession(archive, overview, layers);
+  }
+
+  private image(i: number): Layer[] {
+    const ls = this.layers[i];
+    if (!ls) throw new CoreError('invalid-argument', `no image ${i} in this archive (it has ${this.layers.length})`);
+    return ls;
+  }
+
+  private listing(img: number, layer: number, signal?: AbortSignal): Promise<LayerListing> {
+    const l = this.image(img)[layer];
+    if (!l) throw new CoreError('invalid-argument', `image ${img} has no layer ${layer}`);
+    const key = this.overview.images[img].layers[layer].digest;
+    let p = this.listings.get(key);
+    if (!p) {
+      p = listLayer(l, { signal });
+      p.catch(() => this.listings.delete(key));
+      this.listings.set(key, p);
+    }
+    return p;
+  }
+
+  /** Lists every layer of image `img` (each distinct layer once per session) and merges them. */
+  async indexImage(img: number, opts: { signal?: AbortSignal; onLayer?: (layer: number) => void } = {}): Promise<ImageIndex> {
+    const ls = this.image(img);
+    const listings: LayerListing[] = [];
+    for (let i = 0; i < ls.length; i++) {
+      listings.push(await this.listing(img, i, opts.signal));
+      opts.onLayer?.(i);
+    }
+    const merged = mergeLayers(listings);
+    this.merged.set(img, merged);
+    const warnings = listings.flatMap((li, i) => li.warnings.map((w) => `layer ${i}: ${w.message}`));
+    const largest = merged.files.filter((f) => f.type === 'file' || f.type === 'contiguous')
+      .sort((a, b) => b.size - a.size).slice(0, 50).map((f) => ({ path: f.path, size: f.size, layer: f.layer }));
+    return {
+      layers: listings.map((li, i) => ({
+        entries: li.files.length, fileBytes: li.fileBytes,
+        whiteouts: li.files.filter((f) => f.whiteout).length,
+        dangerous: li.files.filter((f) => f.danger).length,
+        wastedBytes: merged.wastedBytesByLayer[i],
+        condaRecords: li.files.filter((f) => !f.whiteout && !f.danger && isCondaMetaPath(f.path)).length,
+      })),
+      totalBytes: merged.totalBytes, wastedBytes: merged.wastedBytes, efficiency: merged.efficiency,
+      mergedEntries: merged.files.length, skipped: merged.skipped.length, largest, warnings,
+    };
+  }
+
+  private async tree(img: number, source: TreeSource): Promise<TreeView> {
+    const key = `${img}:${source}`;
+    let t = this.trees.get(key);
+    if (!t) {
+      if (source === 'merged') {
+        if (!this.merged.has(img)) await this.indexImage(img);
+        t = buildTreeView(this.merged.get(img)!.files, true);
+      } else {
+        t = buildTreeView((await this.listing(img, source)).files, false);
+      }
+      this.trees.set(key, t);
+    }
+    return t;
+  }
+
+  /** A page of visible tree rows: directories in `collapsed` hide their descendants; `filter` keeps paths containing it. */
+  async treeRows(img: number, source: TreeSource, q: { offset: number; count: number; collapsed?: string[]; filter?: string }): Promise<TreePage> {
+    return pageTreeRows(await this.tree(img, source), q);
+  }
+
+  /** Conda packages recorded in one layer's `conda-meta/*.json`. */
+  async condaPackages(img: number, layer: number): Promise<{ records: CondaRecord[]; broken: string[] }> {
+    const li = await this.listing(img, layer);
+    const paths = li.files.filter((f) => !f.whiteout && !f.danger && isCondaMetaPath(f.path)).map((f) => f.path);
+    if (paths.length === 0) return { records: [], broken: [] };
+    return readCondaRecords(this.image(img)[layer], paths);
+  }
+
+  /** The body of one file of a layer (a slice for uncompressed layers, decompressed otherwise). */
+  async readFile(img: number, layer: number, path: string): Promise<Blob> {
+    const got = (await readLayerFiles(this.image(img)[layer], [path])).get(path);
+    if (!got) throw new CoreError('invalid-argument', `layer ${layer} has no regular file at ${path}`);
+    return got;
+  }
+
+  /** A raw archive member as text (for the JSON view); at most `max` bytes. */
+  async readMember(name: string, max = 4 * 2 ** 20): Promise<string> {
+    const m = this.overview.members.find((x) => x.name === name);
+    if (m && m.size > max) throw new CoreError('invalid-argument', `${name} is ${m.size} bytes; only members up to ${max} bytes are shown`);
+    return new TextDecoder().decode(await this.archive.readMember(name));
+  }
+}
