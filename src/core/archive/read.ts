@@ -29,7 +29,7 @@ async function openTar(input: Blob, opts: ReadArchiveOptions, warnings: string[]
   let tar = input;
   if (outerComp === 'gzip') {
     try {
-      tar = await (opts.spill ?? spillToMemory)(decompressStream(input.stream(), 'gzip', { what: 'the gzip-wrapped archive' }));
+      tar = await (opts.spill ?? spillToMemory)(decompressStream(input.stream(), 'gzip', { what: 'the gzip-wrapped archive', reopen: () => input.stream() }));
     } catch (e) {
       if (e instanceof CoreError) throw e;
       throw new ArchiveError('archive-invalid', `the archive is gzip-compressed but could not be decompressed: ${(e as Error).message}`, { cause: e });
