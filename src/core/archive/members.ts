@@ -1,5 +1,5 @@
 import { ArchiveError, CoreError } from '../errors';
-import { entryBlob } from '../tar';
+import { entryBlob, resolveRootedPath } from '../tar';
 import type { FolderItem, FolderSource as WalkableFolder } from '../image/folder';
 import type { TarEntry } from '../tar/types';
 import type { LayoutFolder } from './types';
@@ -15,16 +15,7 @@ const MAX_LINK_HOPS = 16;
  * Returns null for absolute paths and paths that climb out of the archive root.
  */
 export function cleanMemberPath(p: string): string | null {
-  if (p.startsWith('/')) return null;
-  const out: string[] = [];
-  for (const seg of p.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') {
-      if (out.length === 0) return null;
-      out.pop();
-    } else out.push(seg);
-  }
-  return out.join('/');
+  return p.startsWith('/') ? null : resolveRootedPath('', p);
 }
 
 /** Uniform access to the members of an archive tar or the files of a folder, by normalised name. */

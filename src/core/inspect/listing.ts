@@ -1,5 +1,5 @@
 import type { Layer } from '../image/types';
-import { indexTar, readTar, normalizeEntryPath } from '../tar';
+import { indexTar, readTar, normalizeEntryPath, resolveRootedPath } from '../tar';
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
 
 /** Why an entry is dangerous to follow or extract (the inspector flags these; nothing follows them). */
@@ -41,16 +41,8 @@ const WH_OPAQUE = '.wh..wh..opq';
 export function resolveLinkTarget(entryPath: string, linkname: string, hard: boolean): string | undefined {
   // Hardlink targets are archive paths; symlink targets are relative to the link's directory
   // (absolute symlinks are resolved inside the image root, which is safe for a container).
-  const base = hard || linkname.startsWith('/') ? [] : entryPath.split('/').slice(0, -1);
-  const parts = [...base];
-  for (const seg of linkname.split('/')) {
-    if (seg === '' || seg === '.') continue;
-    if (seg === '..') {
-      if (parts.length === 0) return undefined;
-      parts.pop();
-    } else parts.push(seg);
-  }
-  return parts.join('/');
+  const dir = hard ? '' : entryPath.split('/').slice(0, -1).join('/');
+  return resolveRootedPath(dir, linkname) ?? undefined;
 }
 
 /** Converts a tar entry into the inspector's view, classifying whiteouts and dangers. */

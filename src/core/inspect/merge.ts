@@ -1,3 +1,4 @@
+import { compareNames } from '../tar';
 import type { LayerFile, LayerListing } from './listing';
 
 /** An entry of the merged filesystem, with the index of the layer (bottom = 0) it comes from. */
@@ -127,13 +128,5 @@ export function mergeLayers(listings: LayerListing[]): MergedView {
   };
 }
 
-const enc = new TextEncoder();
 /** Bytewise (UTF-8) comparison, the order GNU tar --sort=name and Go use. */
-export function compareBytes(a: string, b: string): number {
-  if (a === b) return 0;
-  const x = enc.encode(a);
-  const y = enc.encode(b);
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i] - y[i];
-  return x.length - y.length;
-}
+export const compareBytes = compareNames;

@@ -3,4 +3,4 @@ export type { TarEntry, TarEntryType, TarWarning, TarWriteEntry } from './types'
 export { indexTar, entryBlob, type TarIndex } from './blob-index';
 export { readTar } from './reader';
 export { writeTar, tarSize } from './writer';
-export { sortTarEntries, normalizeEntryPath } from './paths';
+export { sortTarEntries, normalizeEntryPath, resolveRootedPath, compareNames } from './paths';

@@ -17,7 +17,29 @@ export function normalizeEntryPath(name: string): { path: string; unsafe?: 'abso
   return { path };
 }
 
+/**
+ * Resolves `rel` against the directory `dir` lexically ('' is the root): drops '' and '.' segments and
+ * applies '..'. Returns null when the result would climb above the root. A leading '/' in `rel`
+ * restarts from the root (as an absolute symlink inside an image root does).
+ */
+export function resolveRootedPath(dir: string, rel: string): string | null {
+  const out = rel.startsWith('/') ? [] : dir.split('/').filter((p) => p !== '' && p !== '.');
+  for (const seg of rel.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (out.length === 0) return null;
+      out.pop();
+    } else out.push(seg);
+  }
+  return out.join('/');
+}
+
 const encoder = new TextEncoder();
+
+/** Bytewise (UTF-8) comparison of two names: GNU tar --sort=name and Go order. */
+export function compareNames(a: string, b: string): number {
+  return a === b ? 0 : compareBytes(encoder.encode(a), encoder.encode(b));
+}
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
