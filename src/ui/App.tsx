@@ -1,9 +1,29 @@
-/** The application shell. The builder and inspector views mount here as they land. */
+/** The application shell: a header with the views (Inspect now, Build to come) and the active view. */
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Inspector } from './inspector/Inspector';
+import './app.css';
+
+const queryClient = new QueryClient({ defaultOptions: { queries: { refetchOnWindowFocus: false } } });
+
+type View = 'inspect' | 'build';
+
+/** The app: header, view switcher and the current view. */
 export function App() {
+  const [view, setView] = useState<View>('inspect');
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 720, margin: '2rem auto', padding: '0 1rem' }}>
-      <h1>docker-envs</h1>
-      <p>Build and inspect Docker images from a base image plus conda packages, in your browser.</p>
-    </main>
+    <QueryClientProvider client={queryClient}>
+      <header className="app-header">
+        <h1>docker-envs</h1>
+        <nav aria-label="Views" className="app-nav">
+          <button type="button" aria-pressed={view === 'inspect'} onClick={() => setView('inspect')}>Inspect</button>
+          <button type="button" aria-pressed={view === 'build'} onClick={() => setView('build')}>Build</button>
+        </nav>
+        <p className="app-tagline">Build and inspect Docker images from a base image plus conda packages, in your browser. Nothing is uploaded.</p>
+      </header>
+      <main className="app-main">
+        {view === 'inspect' ? <Inspector /> : <p className="muted">The image builder comes here.</p>}
+      </main>
+    </QueryClientProvider>
   );
 }
