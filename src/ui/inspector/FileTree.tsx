@@ -115,7 +115,8 @@ export function FileTree({ id, image, source }: FileTreeProps) {
               <div key={vi.key} id={`row-${view}-${vi.index}`} role="treeitem" aria-level={(r?.depth ?? 0) + 1} aria-selected={vi.index === active}
                 aria-expanded={r?.hasChildren ? !collapsed.includes(r.path) : undefined}
                 className={`tree-row${vi.index === active ? ' active' : ''}${r?.whiteout ? ' whiteout' : ''}${r?.danger ? ' dangerous' : ''}`}
-                data-path={r?.path} onClick={() => setActive(vi.index)}
+                data-path={r?.path} data-type={r?.type} data-mode={r?.mode} data-uid={r?.uid} data-gid={r?.gid} data-size={r?.size} data-link={r?.linkname}
+                onClick={() => setActive(vi.index)}
                 style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${vi.start}px)` }}>
                 {r ? <RowView row={r} expanded={!collapsed.includes(r.path)} active={vi.index === active} onToggle={() => toggle(view, r.path)}
                   onDownload={canDownload(r) ? () => void downloadLayerFile(id, image, layerOf(r), r.path) : undefined} />
