@@ -86,10 +86,15 @@ export interface ImageIndex {
   skipped: number;
   largest: LargestFile[];
   warnings: string[];
+  /** where the time went, in ms: listing the layers (headers), merging them, and in all */
+  timings: { listMs: number; mergeMs: number; totalMs: number };
 }
 
 /** Which list of entries: one layer (bottom = 0) or the merged filesystem. */
 export type TreeSource = number | 'merged';
+
+/** Layers listed at the same time. */
+const LIST_LANES = 3;
 
 const META = /^(?:\.\/)?(manifest\.json|repositories|index\.json|oci-layout|VERSION|[0-9a-f]{64}\/json|[0-9a-f]{64}\.json)$/;
 
@@ -152,12 +157,21 @@ export class InspectSession {
   /** Lists every layer of image `img` (each distinct layer once per session) and merges them. */
   async indexImage(img: number, opts: { signal?: AbortSignal; onLayer?: (layer: number) => void } = {}): Promise<ImageIndex> {
     const ls = this.image(img);
-    const listings: LayerListing[] = [];
-    for (let i = 0; i < ls.length; i++) {
-      listings.push(await this.listing(img, i, opts.signal));
-      opts.onLayer?.(i);
-    }
+    const t0 = performance.now();
+    // a few layers at once: Blob reads overlap (one read costs ~0.6 ms of latency in Chromium)
+    const listings: LayerListing[] = new Array(ls.length);
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (next < ls.length) {
+        const i = next++;
+        listings[i] = await this.listing(img, i, opts.signal);
+        opts.onLayer?.(i);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LIST_LANES, ls.length) }, lane));
+    const t1 = performance.now();
     const merged = mergeLayers(listings);
+    const t2 = performance.now();
     this.merged.set(img, merged);
     const warnings = listings.flatMap((li, i) => li.warnings.map((w) => `layer ${i}: ${w.message}`));
     const largest = merged.files.filter((f) => f.type === 'file' || f.type === 'contiguous')
@@ -172,6 +186,7 @@ export class InspectSession {
       })),
       totalBytes: merged.totalBytes, wastedBytes: merged.wastedBytes, efficiency: merged.efficiency,
       mergedEntries: merged.files.length, skipped: merged.skipped.length, largest, warnings,
+      timings: { listMs: Math.round(t1 - t0), mergeMs: Math.round(t2 - t1), totalMs: Math.round(performance.now() - t0) },
     };
   }
 

@@ -14,27 +14,43 @@ export interface TarIndex {
   size: number;
 }
 
-/** Bytes fetched per Blob read: consecutive small entries' headers are served from one window. */
-const WINDOW = 64 * 1024;
+/** Smallest and largest read-ahead window, in bytes. */
+const MIN_WINDOW = 64 * 1024;
+const MAX_WINDOW = 4 * 1024 * 1024;
+/**
+ * A gap (skipped body bytes) up to this size is cheaper to read through than to jump over: one Blob
+ * read costs about 0.6 ms in Chromium (≈ 360 kB of bulk reading at ~600 MB/s), ~0.07 ms in Node.
+ */
+const READ_THROUGH = 256 * 1024;
 
-/** Random access over a Blob: reads in windows, skips by moving the offset (bodies are never fetched). */
+/**
+ * Random access over a Blob: reads in windows, skips by moving the offset. The window adapts: while the
+ * next header keeps landing just past it (dense small entries), it doubles up to MAX_WINDOW so the
+ * headers come from few large reads; after a long jump (a big body) it shrinks back to MIN_WINDOW.
+ */
 class BlobSource implements TarSource {
   position = 0;
   private win = new Uint8Array(0);
   private winStart = 0;
+  private ahead = MIN_WINDOW;
 
   constructor(private readonly blob: Blob) {}
 
   async read(n: number): Promise<Uint8Array> {
     const start = this.position;
     const end = Math.min(start + n, this.blob.size);
-    if (start >= this.winStart && end <= this.winStart + this.win.length) {
+    const winEnd = this.winStart + this.win.length;
+    if (start >= this.winStart && end <= winEnd) {
       this.position = end;
       return this.win.subarray(start - this.winStart, end - this.winStart);
     }
-    // headers (n = 512) get a window so the next headers of small entries need no further read;
-    // bigger reads (extension headers) fetch exactly what is asked
-    const fetchEnd = n <= BLOCK ? Math.min(start + Math.max(WINDOW, n), this.blob.size) : end;
+    // headers (n = 512) get a window so the next headers need no further read; bigger reads
+    // (extension headers) fetch exactly what is asked
+    if (n <= BLOCK && this.win.length > 0) {
+      const gap = start - winEnd;
+      this.ahead = gap >= 0 && gap <= READ_THROUGH ? Math.min(this.ahead * 2, MAX_WINDOW) : MIN_WINDOW;
+    }
+    const fetchEnd = n <= BLOCK ? Math.min(start + Math.max(this.ahead, n), this.blob.size) : end;
     const buf = new Uint8Array(await this.blob.slice(start, fetchEnd).arrayBuffer());
     if (n <= BLOCK) {
       this.win = buf;

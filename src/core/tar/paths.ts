@@ -38,7 +38,17 @@ const encoder = new TextEncoder();
 
 /** Bytewise (UTF-8) comparison of two names: GNU tar --sort=name and Go order. */
 export function compareNames(a: string, b: string): number {
-  return a === b ? 0 : compareBytes(encoder.encode(a), encoder.encode(b));
+  if (a === b) return 0;
+  // UTF-16 code units order like UTF-8 bytes below the surrogates (U+D800): decide there without encoding
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return compareBytes(encoder.encode(a), encoder.encode(b));
+  }
+  return a.length - b.length;
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

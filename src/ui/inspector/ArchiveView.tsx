@@ -65,6 +65,12 @@ export function ArchiveView({ id, overview }: ArchiveViewProps) {
       <ImageDetails image={img} />
       <LayerTable image={img} index={idx} />
       {index.isPending && <p role="status" className="status">Indexing every layer…</p>}
+      {idx && (
+        <p className="muted small" data-testid="index-timings">
+          Indexed {idx.layers.reduce((a, l) => a + l.entries, 0).toLocaleString('en-US')} entries in {idx.timings.totalMs} ms
+          (layers listed in {idx.timings.listMs} ms, merged in {idx.timings.mergeMs} ms).
+        </p>
+      )}
       {index.isError && <div role="alert" className="error" data-testid="inspector-error"><strong>Could not read the layers.</strong> {describeError(index.error)}</div>}
       {idx && idx.warnings.length > 0 && <ul className="warnings">{idx.warnings.slice(0, 20).map((w, i) => <li key={i}>{w}</li>)}</ul>}
       <DetailTabs id={id} overview={overview} image={image} index={idx} />
