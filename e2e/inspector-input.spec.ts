@@ -109,3 +109,16 @@ test('path-traversal entries are flagged in the layer and left out of the merged
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('a file picked while another is still opening replaces it, and the page keeps working', async ({ page }) => {
+  await page.goto('/');
+  const first = fixture('trivy/pkg/fanal/test/testdata/alpine-310.tar.gz');
+  const second = fixture('go-containerregistry/pkg/v1/mutate/testdata/whiteout_image.tar');
+  await page.getByTestId('archive-input').setInputFiles(first);
+  await page.getByTestId('archive-input').setInputFiles(second);
+  await expect(page.locator('body')).toHaveAttribute('data-inspector', 'indexed');
+  await expect(page.getByTestId('image-tags')).toHaveText(cli(second).images[0].tags.join(', '));
+  await page.getByRole('button', { name: 'Try a sample' }).click();
+  await expect(page.getByTestId('image-tags')).toHaveText('docker-envs.example/sample:latest');
+  await expect(page.locator('body')).toHaveAttribute('data-inspector', 'indexed');
+});

@@ -12,6 +12,7 @@ import { makeSampleArchive } from './sample-archive';
 registerErrorTransfer();
 
 const sessions = new Map<number, InspectSession>();
+const aborts = new Map<number, AbortController>();
 let nextId = 1;
 
 function session(id: number): InspectSession {
@@ -23,6 +24,7 @@ function session(id: number): InspectSession {
 async function register(s: InspectSession) {
   const id = nextId++;
   sessions.set(id, s);
+  aborts.set(id, new AbortController());
   return { id, overview: s.overview };
 }
 
@@ -42,7 +44,7 @@ const api = {
     return { ...(await register(await InspectSession.open(file, file.name))), file };
   },
   /** Indexes every layer of one image and merges them. */
-  indexImage: (id: number, img: number) => session(id).indexImage(img),
+  indexImage: (id: number, img: number) => session(id).indexImage(img, { signal: aborts.get(id)?.signal }),
   /** A page of tree rows of a layer or of the merged filesystem. */
   treeRows: (id: number, img: number, source: TreeSource, q: { offset: number; count: number; collapsed?: string[]; filter?: string }) =>
     session(id).treeRows(img, source, q),
@@ -52,8 +54,12 @@ const api = {
   readFile: (id: number, img: number, layer: number, path: string) => session(id).readFile(img, layer, path),
   /** A raw member as text. */
   readMember: (id: number, name: string) => session(id).readMember(name),
-  /** Forgets an archive. */
-  close(id: number) { sessions.delete(id); },
+  /** Forgets an archive and stops work still running on it (its pending calls reject). */
+  close(id: number) {
+    aborts.get(id)?.abort(new DOMException('the archive was closed', 'AbortError'));
+    aborts.delete(id);
+    sessions.delete(id);
+  },
 };
 
 expose(api);

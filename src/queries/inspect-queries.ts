@@ -18,10 +18,11 @@ export function useArchive(input: InspectorInput | undefined) {
     staleTime: Infinity,
     gcTime: 0,
     retry: false,
-    queryFn: async ({ signal }) => {
+    // no abort signal: aborting terminates the shared worker; a replaced archive is closed instead (closeArchive)
+    queryFn: async () => {
       const i = input!;
       const res = await inspectBridge.run((api) => i.kind === 'file' ? api.openFile(i.file)
-        : i.kind === 'folder' ? api.openFolder(i.files) : api.openSample(), signal);
+        : i.kind === 'folder' ? api.openFolder(i.files) : api.openSample());
       return { id: res.id, overview: res.overview, generation: inspectBridge.generation };
     },
   });
@@ -34,9 +35,9 @@ export function useArchiveIndex(id: number | undefined, images: number) {
     enabled: id !== undefined,
     staleTime: Infinity,
     retry: false,
-    queryFn: async ({ signal }) => {
+    queryFn: async () => {
       const out = [];
-      for (let i = 0; i < images; i++) out.push(await inspectBridge.run((api) => api.indexImage(id!, i), signal));
+      for (let i = 0; i < images; i++) out.push(await inspectBridge.run((api) => api.indexImage(id!, i)));
       return out;
     },
   });
@@ -78,6 +79,11 @@ export function useMember(id: number, name: string | undefined) {
     retry: false,
     queryFn: () => inspectBridge.run((api) => api.readMember(id, name!)),
   });
+}
+
+/** Releases an archive in the worker and stops its indexing (when the page moves on to another input). */
+export function closeArchive(id: number, generation: number): void {
+  if (generation === inspectBridge.generation) void inspectBridge.run((api) => api.close(id));
 }
 
 /** Fetches one file's body from the worker and hands it to the browser as a download. */

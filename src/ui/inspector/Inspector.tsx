@@ -5,7 +5,7 @@
  * 'inspector:layers-shown' and 'inspector:indexed'.
  */
 import { useEffect, useState, type DragEvent } from 'react';
-import { useArchive } from '../../queries/inspect-queries';
+import { closeArchive, useArchive } from '../../queries/inspect-queries';
 import { useInspectorStore } from '../../state/inspector-store';
 import { ArchiveView } from './ArchiveView';
 import { describeError } from './describe-error';
@@ -29,6 +29,8 @@ export function Inspector() {
     setInspectorPhase('opening');
   }, [input]);
   useEffect(() => { if (archive.isError) setInspectorPhase('error'); }, [archive.isError]);
+  const opened = archive.data;
+  useEffect(() => () => { if (opened) closeArchive(opened.id, opened.generation); }, [opened]);
 
   const openFiles = (files: FileList | null) => {
     const f = files?.[0];
