@@ -121,4 +121,30 @@ test('a file picked while another is still opening replaces it, and the page kee
   await page.getByRole('button', { name: 'Try a sample' }).click();
   await expect(page.getByTestId('image-tags')).toHaveText('docker-envs.example/sample:latest');
   await expect(page.locator('body')).toHaveAttribute('data-inspector', 'indexed');
+  // the replaced gzip-wrapped archive left no decompressed copy behind
+  await expect.poll(() => page.evaluate(async () => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('inspector-spill', { create: true });
+    let n = 0;
+    for await (const _ of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) n++;
+    return n;
+  })).toBe(0);
+});
+
+test('a gzip-wrapped save is decompressed into OPFS, and the file is removed when the next archive opens', async ({ page }) => {
+  await page.goto('/');
+  const spills = () => page.evaluate(async () => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('inspector-spill', { create: true });
+    const out: Array<[string, number]> = [];
+    for await (const [name, h] of (dir as unknown as { entries(): AsyncIterable<[string, FileSystemFileHandle]> }).entries()) out.push([name, (await h.getFile()).size]);
+    return out;
+  });
+  const gz = fixture('trivy/pkg/fanal/test/testdata/alpine-310.tar.gz');
+  await page.getByTestId('archive-input').setInputFiles(gz);
+  await expect(page.locator('body')).toHaveAttribute('data-inspector', 'indexed');
+  await expect(page.locator('.archive-head')).toContainText('gzip-wrapped');
+  const plainSize = Number(execFileSync('sh', ['-c', `gzip -dc '${gz}' | wc -c`], { encoding: 'utf8' }).trim());
+  expect((await spills()).map(([, size]) => size)).toEqual([plainSize]);
+  await page.getByRole('button', { name: 'Try a sample' }).click();
+  await expect(page.getByTestId('image-tags')).toHaveText('docker-envs.example/sample:latest');
+  await expect.poll(spills).toEqual([]);
 });

@@ -7,12 +7,15 @@ import { expose } from 'comlink';
 import { folderFromFileList } from '../src/core/image';
 import { InspectSession, type TreeSource } from '../src/core/inspect';
 import { registerErrorTransfer } from './error-transfer';
+import { makeOpfsSpill, removeSpilled, removeStaleSpills } from './opfs-spill';
 import { makeSampleArchive } from './sample-archive';
 
 registerErrorTransfer();
+void removeStaleSpills();
 
 const sessions = new Map<number, InspectSession>();
 const aborts = new Map<number, AbortController>();
+const spilled = new Map<number, string[]>();
 let nextId = 1;
 
 function session(id: number): InspectSession {
@@ -21,17 +24,25 @@ function session(id: number): InspectSession {
   return s;
 }
 
-async function register(s: InspectSession) {
+async function register(s: InspectSession, spills: string[] = []) {
   const id = nextId++;
   sessions.set(id, s);
   aborts.set(id, new AbortController());
+  spilled.set(id, spills);
   return { id, overview: s.overview };
 }
 
 const api = {
   /** Opens an archive file (docker save, OCI layout tar, gzip-wrapped); only headers and JSON members are read. */
   async openFile(file: File) {
-    return register(await InspectSession.open(file, file.name));
+    // a gzip-wrapped save is decompressed once into OPFS, not into memory
+    const { spill, names } = makeOpfsSpill();
+    try {
+      return await register(await InspectSession.open(file, file.name, { spill }), names);
+    } catch (e) {
+      await removeSpilled(names);
+      throw e;
+    }
   },
   /** Opens an OCI layout folder given as its files with their relative paths (first segment = the folder). */
   async openFolder(files: Array<{ path: string; file: File }>) {
@@ -59,6 +70,8 @@ const api = {
     aborts.get(id)?.abort(new DOMException('the archive was closed', 'AbortError'));
     aborts.delete(id);
     sessions.delete(id);
+    void removeSpilled(spilled.get(id) ?? []);
+    spilled.delete(id);
   },
 };
 

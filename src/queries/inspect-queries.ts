@@ -5,7 +5,7 @@
 import { keepPreviousData, useQuery, useQueries } from '@tanstack/react-query';
 import { inspectBridge } from '../bridge/inspect-bridge';
 import type { TreeSource } from '../core/inspect/session';
-import type { InspectorInput } from '../state/inspector-store';
+import { useInspectorStore, type InspectorInput } from '../state/inspector-store';
 
 /** Rows fetched per request. */
 export const ROW_PAGE = 256;
@@ -23,6 +23,8 @@ export function useArchive(input: InspectorInput | undefined) {
       const i = input!;
       const res = await inspectBridge.run((api) => i.kind === 'file' ? api.openFile(i.file)
         : i.kind === 'folder' ? api.openFolder(i.files) : api.openSample());
+      // replaced while it was opening: nobody will show it, release it now
+      if (useInspectorStore.getState().input?.key !== i.key) void inspectBridge.run((api) => api.close(res.id));
       return { id: res.id, overview: res.overview, generation: inspectBridge.generation };
     },
   });
