@@ -111,6 +111,7 @@ test('hostile and broken files give a clear message; the next file still opens',
     { name: 'random.bin', buffer: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)), expect: /not an image archive|not a tar/i },
     { name: 'truncated.tar', buffer: (await import('node:fs')).readFileSync(good).subarray(0, 20_000), expect: /truncated|ends early/i },
     { name: 'corrupt.tar.gz', buffer: Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), Buffer.alloc(200, 0x55)]), expect: /gzip|compress|damaged/i },
+    { name: 'relative2.tar', buffer: (await import('node:fs')).readFileSync(fixture('conda/tests/data/tar_traversal/relative2.tar')), expect: /manifest\.json|not an image archive/i },
     { name: 'null-manifest.tar', buffer: execFileSync('sh', ['-c', 'd=$(mktemp -d) && printf null > $d/manifest.json && tar -C $d -cf - manifest.json && rm -r $d']), expect: /manifest/i },
   ];
   for (const b of bad) {
