@@ -33,6 +33,8 @@ async function register(s: InspectSession, spills: string[] = []) {
 }
 
 const api = {
+  /** Answers once the worker has loaded (the page starts it early so the first file does not wait for it). */
+  ping: () => true,
   /** Opens an archive file (docker save, OCI layout tar, gzip-wrapped); only headers and JSON members are read. */
   async openFile(file: File) {
     // a gzip-wrapped save is decompressed once into OPFS, not into memory

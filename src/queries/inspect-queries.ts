@@ -83,6 +83,11 @@ export function useMember(id: number, name: string | undefined) {
   });
 }
 
+/** Starts the inspect worker ahead of the first file (module loading takes ~100 ms). */
+export function warmInspector(): void {
+  void inspectBridge.run((api) => api.ping());
+}
+
 /** Releases an archive in the worker and stops its indexing (when the page moves on to another input). */
 export function closeArchive(id: number, generation: number): void {
   if (generation === inspectBridge.generation) void inspectBridge.run((api) => api.close(id));

@@ -5,7 +5,7 @@
  * 'inspector:layers-shown' and 'inspector:indexed'.
  */
 import { useEffect, useState, type DragEvent } from 'react';
-import { closeArchive, useArchive } from '../../queries/inspect-queries';
+import { closeArchive, useArchive, warmInspector } from '../../queries/inspect-queries';
 import { useInspectorStore } from '../../state/inspector-store';
 import { ArchiveView } from './ArchiveView';
 import { describeError } from './describe-error';
@@ -22,6 +22,7 @@ export function Inspector() {
   const archive = useArchive(input);
   const [dragging, setDragging] = useState(false);
 
+  useEffect(warmInspector, []);
   useEffect(() => {
     if (!input) return;
     performance.clearMarks('inspector:layers-shown');
