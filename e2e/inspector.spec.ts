@@ -106,18 +106,20 @@ test('hostile and broken files give a clear message; the next file still opens',
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/');
   const good = fixture('go-containerregistry/pkg/v1/mutate/testdata/whiteout_image.tar');
-  const bad: Array<{ name: string; buffer: Buffer; expect: RegExp }> = [
-    { name: 'empty.tar', buffer: Buffer.alloc(0), expect: /empty/i },
-    { name: 'random.bin', buffer: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)), expect: /not an image archive|not a tar/i },
-    { name: 'truncated.tar', buffer: (await import('node:fs')).readFileSync(good).subarray(0, 20_000), expect: /truncated|ends early/i },
-    { name: 'corrupt.tar.gz', buffer: Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), Buffer.alloc(200, 0x55)]), expect: /gzip|compress|damaged/i },
-    { name: 'relative2.tar', buffer: (await import('node:fs')).readFileSync(fixture('conda/tests/data/tar_traversal/relative2.tar')), expect: /manifest\.json|not an image archive/i },
-    { name: 'null-manifest.tar', buffer: execFileSync('sh', ['-c', 'd=$(mktemp -d) && printf null > $d/manifest.json && tar -C $d -cf - manifest.json && rm -r $d']), expect: /manifest/i },
+  const bad: Array<{ name: string; buffer: Buffer; expect: RegExp; code: string }> = [
+    { name: 'empty.tar', buffer: Buffer.alloc(0), expect: /empty/i, code: 'archive-empty' },
+    { name: 'random.bin', buffer: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 251)), expect: /not an image archive|not a tar/i, code: 'archive-invalid' },
+    { name: 'truncated.tar', buffer: (await import('node:fs')).readFileSync(good).subarray(0, 20_000), expect: /truncated|ends early/i, code: 'tar-truncated' },
+    { name: 'corrupt.tar.gz', buffer: Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), Buffer.alloc(200, 0x55)]), expect: /gzip|compress|damaged/i, code: 'compression-corrupt' },
+    { name: 'relative2.tar', buffer: (await import('node:fs')).readFileSync(fixture('conda/tests/data/tar_traversal/relative2.tar')), expect: /manifest\.json|not an image archive/i, code: 'archive-unsupported' },
+    { name: 'null-manifest.tar', buffer: execFileSync('sh', ['-c', 'd=$(mktemp -d) && printf null > $d/manifest.json && tar -C $d -cf - manifest.json && rm -r $d']), expect: /manifest/i, code: 'archive-invalid' },
   ];
   for (const b of bad) {
     await page.getByTestId('archive-input').setInputFiles({ name: b.name, mimeType: 'application/x-tar', buffer: b.buffer });
     await expect(page.locator('body'), b.name).toHaveAttribute('data-inspector', 'error', { timeout: 20_000 });
     await expect(page.getByTestId('inspector-error'), b.name).toContainText(b.expect);
+    // the CoreError code crossed the worker boundary (comlink transfer handler)
+    await expect(page.getByTestId('inspector-error'), b.name).toHaveAttribute('data-code', b.code);
     await openFile(page, good);
     await expect(page.locator('body'), `after ${b.name}`).toHaveAttribute('data-inspector', 'indexed');
     await expect(page.getByTestId('inspector-error')).toHaveCount(0);

@@ -5,6 +5,7 @@
  * 'inspector:layers-shown' and 'inspector:indexed'.
  */
 import { useEffect, useState, type DragEvent } from 'react';
+import type { WorkerError } from '../../bridge/inspect-bridge';
 import { closeArchive, useArchive, warmInspector } from '../../queries/inspect-queries';
 import { useInspectorStore } from '../../state/inspector-store';
 import { ArchiveView } from './ArchiveView';
@@ -75,7 +76,7 @@ export function Inspector() {
 
       {input && archive.isPending && <p role="status" className="status">Opening {label}…</p>}
       {archive.isError && (
-        <div role="alert" className="error" data-testid="inspector-error">
+        <div role="alert" className="error" data-testid="inspector-error" data-code={(archive.error as WorkerError).code}>
           <strong>Could not open {label}.</strong> {describeError(archive.error)}
         </div>
       )}
