@@ -10,6 +10,8 @@ import { ImageDetails } from './ImageDetails';
 import { setInspectorPhase } from './Inspector';
 import { LayerTable } from './LayerTable';
 
+const plural = (n: number, one: string, many: string) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
 /** Props: the worker's archive id and what opening it told. */
 export interface ArchiveViewProps { id: number; overview: ArchiveOverview }
 
@@ -67,7 +69,7 @@ export function ArchiveView({ id, overview }: ArchiveViewProps) {
       {index.isPending && <p role="status" className="status">Indexing every layer…</p>}
       {idx && (
         <p className="muted small" data-testid="index-timings">
-          Indexed {idx.layers.reduce((a, l) => a + l.entries, 0).toLocaleString('en-US')} entries in {idx.timings.totalMs} ms
+          Indexed {plural(idx.layers.reduce((a, l) => a + l.entries, 0), 'entry', 'entries')} in {idx.timings.totalMs} ms
           (layers listed in {idx.timings.listMs} ms, merged in {idx.timings.mergeMs} ms).
         </p>
       )}

@@ -101,7 +101,7 @@ export function FileTree({ id, image, source }: FileTreeProps) {
     <div className="tree-wrap">
       <div className="tree-tools">
         <input type="search" placeholder="Filter paths…" aria-label="Filter paths" value={filter} onChange={(e) => { setFilter(e.currentTarget.value); setActive(0); }} />
-        <span className="muted small" data-testid="tree-total">{total.toLocaleString('en-US')} entries{busy ? ' …' : ''}</span>
+        <span className="muted small" data-testid="tree-total">{total.toLocaleString('en-US')} {total === 1 ? 'entry' : 'entries'}{busy ? ' …' : ''}</span>
         <span className="muted small">↑↓ move · ←→ fold · Enter opens or downloads</span>
       </div>
       {failed && <p role="alert" className="error">{String((failed as Error).message ?? failed)}</p>}

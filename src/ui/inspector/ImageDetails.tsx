@@ -34,7 +34,7 @@ export function ImageDetails({ image }: { image: ImageOverview }) {
       </dl>
       {image.history.length > 0 && (
         <details>
-          <summary>History ({image.history.length} steps)</summary>
+          <summary>History ({image.history.length} step{image.history.length === 1 ? '' : 's'})</summary>
           <table className="table" data-testid="history">
             <thead><tr><th>Created</th><th>Created by</th><th>Layer</th></tr></thead>
             <tbody>

@@ -21,5 +21,5 @@ export function describeError(e: unknown): string {
   const err = e as WorkerError;
   const msg = err instanceof Error ? err.message : String(e);
   const hint = err?.code ? HINTS[err.code] : undefined;
-  return hint ? `${hint} (${msg})` : msg;
+  return hint ? `${hint} Details: ${msg}.`.replace(/\.\.$/, '.') : msg;
 }
