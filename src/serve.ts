@@ -1,8 +1,9 @@
 /**
  * `npm start`: serves the built app (`dist/`, made by `vite build`) on one loopback port.
  *
- * The server is a Hono app with a route table, so later routes (the CORS proxy under `/proxy/`) mount
- * beside the static files on the same port. PORT (default 8080) and HOST (default 127.0.0.1) configure it;
+ * The server is a Hono app with a route table: the CORS proxy (proxy/) answers under `/proxy/` beside the
+ * static files on the same port; `--allow host[:port]` and `--allow-http host:port` (or
+ * DOCKER_ENVS_PROXY_ALLOW / DOCKER_ENVS_PROXY_ALLOW_HTTP) extend its allowlist. PORT (default 8080) and HOST (default 127.0.0.1) configure it;
  * DIST_DIR serves another build folder (the e2e build).
  */
 import { serve, type ServerType } from '@hono/node-server';
@@ -61,7 +62,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`${staticRoot}/index.html is missing: run \`npx vite build\` first (npm start does).`);
     process.exit(1);
   }
-  const { url, close } = await startServer({ staticRoot });
+  const { createProxyApp, proxyConfigFrom } = await import('../proxy/index');
+  const proxyConfig = proxyConfigFrom(process.env, process.argv.slice(2));
+  const { url, close } = await startServer({ staticRoot, routes: { '/proxy': createProxyApp(proxyConfig) } });
+  if (proxyConfig.allowHttp.length) console.log(`proxy: plain-http upstreams ${proxyConfig.allowHttp.join(', ')}`);
   console.log(`docker-envs serving ${staticRoot} at ${url}`);
   const shutdown = () => { void close().then(() => process.exit(0)); };
   process.on('SIGINT', shutdown);

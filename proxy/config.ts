@@ -1,0 +1,86 @@
+/**
+ * Proxy configuration: which upstreams it forwards to and the limits it enforces.
+ * Defaults allow the major public registries, their token services and blob storage, and the public conda
+ * channels. Extend with `--allow host[:port]` (https), `--allow-http host:port` (plain http, and allowed even
+ * on loopback/private addresses: the way to reach a registry on this machine), or DOCKER_ENVS_PROXY_ALLOW /
+ * DOCKER_ENVS_PROXY_ALLOW_HTTP (comma-separated).
+ */
+
+/** The proxy's settings. */
+export interface ProxyConfig {
+  /** hosts reachable over https: `host`, `host:port` or `*.suffix` */
+  allow: string[];
+  /**
+   * `host:port` pairs reachable over plain http. These exact pairs may resolve to loopback or private
+   * addresses; nothing else may.
+   */
+  allowHttp: string[];
+  /** maximum redirect hops followed server-side (blob storage) */
+  maxRedirects: number;
+  /** ms until upstream response headers arrive */
+  headersTimeoutMs: number;
+  /** ms a body may stall without a byte */
+  idleTimeoutMs: number;
+  /** requests in flight at once, all clients */
+  maxConcurrent: number;
+  /** requests in flight at once, per client address */
+  maxPerClient: number;
+  /** largest request body (upload chunk) in bytes */
+  maxUploadBytes: number;
+  /** value of Access-Control-Allow-Origin ('*' or one origin) */
+  allowOrigin: string;
+}
+
+/**
+ * Public registries, their token services and the public conda channels, allowed by default. Blob storage
+ * that registries redirect to needs no entry: redirects are followed server-side to any host that passes
+ * the address check.
+ */
+export const DEFAULT_ALLOW = [
+  'registry-1.docker.io', 'auth.docker.io', 'index.docker.io',
+  'ghcr.io', 'quay.io', 'gcr.io', '*.gcr.io', '*.pkg.dev', 'public.ecr.aws', 'mcr.microsoft.com',
+  'registry.gitlab.com', 'gitlab.com', 'nvcr.io', 'registry.k8s.io',
+  'conda.anaconda.org', 'repo.anaconda.com', 'prefix.dev', 'repo.prefix.dev',
+];
+
+/** The default configuration. */
+export function defaultProxyConfig(): ProxyConfig {
+  return {
+    allow: [...DEFAULT_ALLOW],
+    allowHttp: [],
+    maxRedirects: 5,
+    headersTimeoutMs: 30_000,
+    idleTimeoutMs: 60_000,
+    maxConcurrent: 256,
+    maxPerClient: 64,
+    maxUploadBytes: 512 * 1024 * 1024,
+    allowOrigin: '*',
+  };
+}
+
+/** Reads extensions from the environment and from `--allow` / `--allow-http` arguments. */
+export function proxyConfigFrom(env: Record<string, string | undefined>, argv: string[] = []): ProxyConfig {
+  const c = defaultProxyConfig();
+  const list = (v?: string) => (v ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  c.allow.push(...list(env.DOCKER_ENVS_PROXY_ALLOW));
+  c.allowHttp.push(...list(env.DOCKER_ENVS_PROXY_ALLOW_HTTP));
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--allow' && argv[i + 1]) c.allow.push(argv[++i].toLowerCase());
+    else if (argv[i] === '--allow-http' && argv[i + 1]) c.allowHttp.push(argv[++i].toLowerCase());
+  }
+  for (const hp of c.allowHttp) {
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d+$/.test(hp)) throw new Error(`--allow-http wants host:port, got "${hp}"`);
+  }
+  return c;
+}
+
+/** True when `host` (no port) or `host:port` matches an allowlist entry. */
+export function matchesAllow(list: string[], host: string, port: string): boolean {
+  const h = host.toLowerCase();
+  return list.some((e) => {
+    if (e === `${h}:${port}`) return true;
+    if (e.includes(':') && !e.startsWith('[')) return false;
+    if (e.startsWith('*.')) return h.endsWith(e.slice(1)) && h.length > e.length - 1;
+    return e === h;
+  });
+}

@@ -1,0 +1,204 @@
+/**
+ * The CORS proxy as a web-standard handler (Request → Response), so the same code runs on Node or an
+ * edge runtime; the transport (how upstream connections are made and checked) is injected.
+ *
+ * URL scheme: `<prefix>/<host[:port]>/<path>?<query>` → `https://<host[:port]>/<path>?<query>`, or
+ * `http://` for `host:port` pairs configured with allowHttp. Only allowlisted upstreams are reached;
+ * redirects are followed here to any host that passes the transport's address check, and
+ * `Authorization` is dropped as soon as a hop leaves the original host.
+ */
+import { matchesAllow, type ProxyConfig } from './config';
+import { ForbiddenAddressError, type Transport } from './transport.node';
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH'];
+const FORWARD_REQUEST = ['accept', 'authorization', 'range', 'content-type', 'content-range', 'content-length', 'if-none-match', 'user-agent'];
+const EXPOSE = [
+  'www-authenticate', 'docker-content-digest', 'docker-distribution-api-version', 'content-length', 'content-range',
+  'content-type', 'etag', 'location', 'link', 'retry-after', 'docker-upload-uuid', 'range', 'oci-chunk-min-length',
+  'accept-ranges',
+];
+const DROP_RESPONSE = ['set-cookie', 'set-cookie2', 'connection', 'keep-alive', 'transfer-encoding', 'proxy-authenticate', 'upgrade', 'trailer', 'alt-svc', 'strict-transport-security'];
+
+/** A refusal or failure, answered as JSON `{ error: { code, message } }` with CORS headers. */
+function fail(config: ProxyConfig, status: number, code: string, message: string): Response {
+  return new Response(JSON.stringify({ error: { code, message } }) + '\n', {
+    status, headers: { 'content-type': 'application/json', ...corsHeaders(config) },
+  });
+}
+
+function corsHeaders(config: ProxyConfig): Record<string, string> {
+  return {
+    'access-control-allow-origin': config.allowOrigin,
+    'access-control-expose-headers': EXPOSE.join(', '),
+    vary: 'Origin',
+  };
+}
+
+/** Options of createProxyHandler. */
+export interface ProxyHandlerOptions {
+  /** path prefix the proxy is mounted at (default `/proxy`) */
+  prefix?: string;
+}
+
+/** Builds the handler. `client` identifies the caller (its address) for the per-client limit. */
+export function createProxyHandler(config: ProxyConfig, transport: Transport, opts: ProxyHandlerOptions = {}) {
+  const prefix = opts.prefix ?? '/proxy';
+  let inFlight = 0;
+  const perClient = new Map<string, number>();
+
+  const upstreamOf = (pathname: string, search: string): URL | undefined => {
+    const rest = pathname.slice(prefix.length + 1);
+    const slash = rest.indexOf('/');
+    const hostPort = (slash < 0 ? rest : rest.slice(0, slash)).toLowerCase();
+    if (!hostPort || /[@/\\?#]/.test(hostPort)) return undefined;
+    const scheme = config.allowHttp.includes(hostPort) ? 'http' : 'https';
+    try {
+      const u = new URL(`${scheme}://${hostPort}${slash < 0 ? '/' : rest.slice(slash)}${search}`);
+      return u.username || u.password ? undefined : u;
+    } catch {
+      return undefined;
+    }
+  };
+  const allowed = (u: URL): boolean => u.protocol === 'http:'
+    ? config.allowHttp.includes(u.host)
+    : matchesAllow(config.allow, u.hostname, u.port || '443');
+  /** The proxied URL of an upstream URL, when the proxy would forward it; else undefined. */
+  const proxied = (origin: string, u: URL): string | undefined => {
+    if (!allowed(u)) return undefined;
+    if (u.protocol === 'http:' || (u.port && u.port !== '443')) return `${origin}${prefix}/${u.host}${u.pathname}${u.search}`;
+    return `${origin}${prefix}/${u.hostname}${u.pathname}${u.search}`;
+  };
+
+  return async function handle(req: Request, client = 'unknown'): Promise<Response> {
+    const method = req.method.toUpperCase();
+    if (method === 'OPTIONS') {
+      return new Response(null, {
+        status: 204,
+        headers: {
+          ...corsHeaders(config),
+          'access-control-allow-methods': METHODS.join(', '),
+          'access-control-allow-headers': 'authorization, accept, range, content-type, content-range',
+          'access-control-max-age': '600',
+        },
+      });
+    }
+    if (!METHODS.includes(method)) return fail(config, 405, 'PROXY_METHOD', `method ${method} is not allowed through this proxy`);
+    const reqUrl = new URL(req.url);
+    const target = upstreamOf(reqUrl.pathname, reqUrl.search);
+    if (!target) return fail(config, 400, 'PROXY_BAD_URL', `expected ${prefix}/<host[:port]>/<path>`);
+    if (!allowed(target)) return fail(config, 403, 'PROXY_NOT_ALLOWED', `${target.host} is not on this proxy's allowlist`);
+    const contentLength = Number(req.headers.get('content-length') ?? 0);
+    if (contentLength > config.maxUploadBytes) return fail(config, 413, 'PROXY_TOO_LARGE', `request body over ${config.maxUploadBytes} bytes`);
+    if (inFlight >= config.maxConcurrent) return fail(config, 503, 'PROXY_BUSY', 'too many requests in flight; retry shortly');
+    if ((perClient.get(client) ?? 0) >= config.maxPerClient) return fail(config, 429, 'PROXY_CLIENT_BUSY', 'too many requests in flight from this client');
+
+    inFlight++;
+    perClient.set(client, (perClient.get(client) ?? 0) + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      inFlight--;
+      const n = (perClient.get(client) ?? 1) - 1;
+      if (n <= 0) perClient.delete(client); else perClient.set(client, n);
+    };
+    const abort = new AbortController();
+    const headersTimer = setTimeout(() => abort.abort(new Error('upstream headers timeout')), config.headersTimeoutMs);
+    try {
+      const headers = new Headers();
+      for (const h of FORWARD_REQUEST) {
+        const v = req.headers.get(h);
+        if (v !== null) headers.set(h, v);
+      }
+      headers.set('accept-encoding', 'identity');
+      let body = method === 'GET' || method === 'HEAD' ? null : limitBody(req.body, config.maxUploadBytes);
+      let url = target;
+      let res: Response | undefined;
+      for (let hop = 0; ; hop++) {
+        res = await transport(url, { method, headers, body, signal: abort.signal, idleTimeoutMs: config.idleTimeoutMs });
+        const loc = res.headers.get('location');
+        if (!(res.status >= 301 && res.status <= 308 && res.status !== 304 && loc && (method === 'GET' || method === 'HEAD'))) break;
+        if (hop >= config.maxRedirects) { await res.body?.cancel(); return fail(config, 502, 'PROXY_REDIRECTS', `more than ${config.maxRedirects} redirects`); }
+        const next = new URL(loc, url);
+        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && config.allowHttp.includes(next.host))) {
+          await res.body?.cancel();
+          return fail(config, 502, 'PROXY_BAD_REDIRECT', `refusing a redirect to ${next.protocol}//${next.host}`);
+        }
+        await res.body?.cancel();
+        // credentials are for the host they were given to, never for blob storage or anyone else
+        if (next.host !== target.host) headers.delete('authorization');
+        url = next;
+        body = null;
+      }
+      clearTimeout(headersTimer);
+      return respond(res!, url, reqUrl.origin, release);
+    } catch (e) {
+      clearTimeout(headersTimer);
+      release();
+      if (e instanceof ForbiddenAddressError) return fail(config, 403, 'PROXY_FORBIDDEN_ADDRESS', e.message);
+      if (abort.signal.aborted) return fail(config, 504, 'PROXY_TIMEOUT', `${target.host} did not answer within ${config.headersTimeoutMs} ms`);
+      if (e instanceof BodyTooLargeError) return fail(config, 413, 'PROXY_TOO_LARGE', e.message);
+      return fail(config, 502, 'PROXY_UPSTREAM', `${target.host}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+
+  function respond(res: Response, finalUrl: URL, origin: string, release: () => void): Response {
+    const out = new Headers(corsHeaders(config));
+    res.headers.forEach((v, k) => {
+      if (DROP_RESPONSE.includes(k) || k.startsWith('access-control-')) return;
+      if (k === 'www-authenticate') v = rewriteRealm(v, origin);
+      if (k === 'location') {
+        const abs = new URL(v, finalUrl);
+        v = proxied(origin, abs) ?? abs.toString();
+      }
+      out.append(k, v);
+    });
+    // the concurrency slot is held until the body ends, fails or is cancelled
+    if (!res.body) release();
+    return new Response(res.body ? onSettle(res.body, release) : null, { status: res.status, statusText: res.statusText, headers: out });
+  }
+
+  /** Routes the token realm through the proxy too (only realms the proxy would forward). */
+  function rewriteRealm(value: string, origin: string): string {
+    return value.replace(/realm="([^"]+)"/i, (m, realm: string) => {
+      try {
+        const p = proxied(origin, new URL(realm));
+        return p ? `realm="${p}"` : m;
+      } catch {
+        return m;
+      }
+    });
+  }
+}
+
+class BodyTooLargeError extends Error {}
+
+/** Passes a request body through, erroring once it exceeds `max` bytes. */
+function limitBody(body: ReadableStream<Uint8Array> | null, max: number): ReadableStream<Uint8Array> | null {
+  if (!body) return null;
+  let seen = 0;
+  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, c) {
+      seen += chunk.byteLength;
+      if (seen > max) throw new BodyTooLargeError(`request body over ${max} bytes`);
+      c.enqueue(chunk);
+    },
+  }));
+}
+
+/** A stream that calls `f` when it ends, errors or is cancelled by the reader. */
+function onSettle(s: ReadableStream<Uint8Array>, f: () => void): ReadableStream<Uint8Array> {
+  const reader = s.getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) { f(); c.close(); } else c.enqueue(value);
+      } catch (e) {
+        f();
+        c.error(e);
+      }
+    },
+    cancel(reason) { f(); return reader.cancel(reason); },
+  });
+}

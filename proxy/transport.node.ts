@@ -1,0 +1,78 @@
+/**
+ * The proxy's connection to upstreams (Node): resolves the host itself, checks EVERY resolved address
+ * (and IP literals) against the forbidden ranges, then connects to the checked address only (pinned; the
+ * TLS name is still the host), so a DNS answer that changes between check and connect (rebinding) cannot
+ * slip past. Redirects are not followed here (the handler does it, hop by hop, through this check again).
+ */
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { isIP, type Socket } from 'node:net';
+import { pipeline, Readable } from 'node:stream';
+import { forbiddenAddressReason } from './address';
+
+/** An upstream fetch without redirects: `url` is absolute http(s). */
+export type Transport = (url: URL, init: { method: string; headers: Headers; body?: ReadableStream<Uint8Array> | null; signal: AbortSignal; idleTimeoutMs: number }) => Promise<Response>;
+
+/** A request the transport refused before connecting. */
+export class ForbiddenAddressError extends Error {
+  override readonly name = 'ForbiddenAddressError';
+  readonly code = 'forbidden-address';
+}
+
+/** What the Node transport needs; tests inject `resolve` (fake DNS) and `createConnection` (a dialer that records). */
+export interface NodeTransportOptions {
+  /** exact `host:port` pairs that may be on loopback/private addresses (the configured plain-http upstreams) */
+  privateAllowed: (hostPort: string) => boolean;
+  resolve?: (hostname: string) => Promise<string[]>;
+  createConnection?: (opts: { host: string; port: number; servername?: string }) => Socket;
+}
+
+const defaultResolve = async (hostname: string): Promise<string[]> =>
+  (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+
+/** The default transport over node:http/https with the address check at connect time. */
+export function createNodeTransport(opts: NodeTransportOptions): Transport {
+  const resolve = opts.resolve ?? defaultResolve;
+  return async (url, init) => {
+    const hostname = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+    const hostPort = `${url.hostname}:${port}`;
+    const addresses = isIP(hostname) ? [hostname] : await resolve(hostname);
+    if (addresses.length === 0) throw new ForbiddenAddressError(`${hostname} did not resolve`);
+    const privateOk = opts.privateAllowed(hostPort);
+    for (const a of addresses) {
+      const why = forbiddenAddressReason(a);
+      if (why && !(privateOk || opts.privateAllowed(`${isIP(a) === 6 ? `[${a}]` : a}:${port}`))) {
+        throw new ForbiddenAddressError(`${hostname} resolves to ${a}: ${why} addresses are not reachable through this proxy`);
+      }
+    }
+    const address = addresses[0];
+    const headers: Record<string, string> = {};
+    init.headers.forEach((v, k) => { headers[k] = v; });
+    headers.host = url.host;
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<Response>((ok, fail) => {
+      const req = request({
+        host: address, port, method: init.method, path: url.pathname + url.search, headers,
+        servername: isIP(hostname) ? undefined : hostname, signal: init.signal, agent: false,
+        ...(opts.createConnection ? { createConnection: () => opts.createConnection!({ host: address, port, servername: hostname }) } : {}),
+      } as RequestOptions);
+      req.once('error', fail);
+      req.once('response', (res: IncomingMessage) => {
+        res.setTimeout(init.idleTimeoutMs, () => res.destroy(new Error(`upstream ${url.host} stalled for ${init.idleTimeoutMs} ms`)));
+        const h = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) {
+          if (v === undefined) continue;
+          for (const x of Array.isArray(v) ? v : [v]) h.append(k, x);
+        }
+        const nullBody = init.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+        if (nullBody) res.resume();
+        ok(new Response(nullBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status: res.statusCode ?? 502, headers: h }));
+      });
+      // pipeline, not pipe: a client that goes away mid-upload must not crash the process
+      if (init.body) pipeline(Readable.fromWeb(init.body as import('node:stream/web').ReadableStream), req, (err) => { if (err) req.destroy(err); });
+      else req.end();
+    });
+  };
+}
