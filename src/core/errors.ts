@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'platform-not-found'
   | 'unsafe-path'
   | 'invalid-argument'
-  | 'invalid-image';
+  | 'invalid-image'
+  | 'registry-error'
+  | 'network-error';
 
 /** Base class of every error the core throws on purpose. */
 export class CoreError extends Error {
