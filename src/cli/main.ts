@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { CoreError } from '../core/errors';
 import { inspectPath, renderSummary } from './inspect';
+import { pullToArchive } from './pull';
 
 const USAGE = `Usage: docker-envs <command> [options]
 
@@ -13,6 +14,12 @@ Commands:
       --layer N      list the files of layer N (0 = bottom layer)
       --merged       list the merged filesystem (after whiteouts), as a container sees it
       --platform P   image to pick from a multi-platform OCI layout (default linux/amd64)
+
+  pull REF -o FILE   Pull an image from a registry into a docker-archive tar (docker load reads it)
+      --platform P   os/arch[/variant] to pick from a multi-platform image (default linux/amd64)
+      --creds U:P    registry username and password (kept in memory only)
+      --insecure     plain http (loopback registries use it anyway, as docker does)
+      --cache DIR    blob cache (default $XDG_CACHE_HOME/docker-envs)
 
 Options:
   -h, --help         this help
@@ -52,6 +59,27 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
       const opts = { json: values.json!, merged: values.merged!, layer, platform: values.platform };
       const summary = await inspectPath(positionals[0], opts);
       out.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary, opts));
+      return 0;
+    }
+    if (command === 'pull') {
+      const { values, positionals } = parseArgs({
+        args: rest,
+        allowPositionals: true,
+        options: {
+          output: { type: 'string', short: 'o' },
+          platform: { type: 'string' },
+          creds: { type: 'string' },
+          insecure: { type: 'boolean', default: false },
+          cache: { type: 'string' },
+        },
+      });
+      if (positionals.length !== 1) throw new UsageError('pull takes exactly one image reference');
+      if (!values.output) throw new UsageError('pull needs -o FILE');
+      const r = await pullToArchive(positionals[0], {
+        output: values.output, platform: values.platform, creds: values.creds, insecure: values.insecure, cache: values.cache,
+        progress: process.stderr,
+      });
+      out.write(`${positionals[0]} (${r.platform}) ${r.manifestDigest} → ${values.output}\n`);
       return 0;
     }
     throw new UsageError(`unknown command "${command}"`);

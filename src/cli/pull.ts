@@ -1,0 +1,70 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { writeDockerArchiveTo } from '../core/archive';
+import { folderBlobStore } from '../core/cache/blob-store.node.js';
+import { formatBytes } from '../core/inspect/format';
+import { formatPlatform } from '../core/oci';
+import { formatReference, pullImage, RegistryClient, type Credentials } from '../core/registry';
+import { parsePlatform } from './inspect';
+
+/** Options of `docker-envs pull`. */
+export interface PullCliOptions {
+  output: string;
+  platform?: string;
+  creds?: string;
+  insecure?: boolean;
+  cache?: string;
+  /** writes progress lines here (a TTY), or nothing */
+  progress?: { write(s: string): unknown; isTTY?: boolean };
+}
+
+/** The default cache folder: $XDG_CACHE_HOME/docker-envs or ~/.cache/docker-envs. */
+export function defaultCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'docker-envs');
+}
+
+/** Parses `user:password` (the password may contain ':'). */
+export function parseCreds(s: string): Credentials {
+  const i = s.indexOf(':');
+  if (i <= 0) throw new Error('--creds wants user:password');
+  return { username: s.slice(0, i), password: s.slice(i + 1) };
+}
+
+/** Pulls REF into a docker-archive at opts.output (layers uncompressed, diff_ids verified while writing). */
+export async function pullToArchive(ref: string, opts: PullCliOptions): Promise<{ manifestDigest: string; platform: string; bytes: number }> {
+  const creds = opts.creds ? parseCreds(opts.creds) : undefined;
+  const client = new RegistryClient({
+    credentials: () => creds,
+    insecure: opts.insecure ? () => true : undefined,
+  });
+  const cacheDir = opts.cache ?? defaultCacheDir();
+  mkdirSync(cacheDir, { recursive: true });
+  const store = folderBlobStore(join(cacheDir, 'blobs'));
+  const seen = new Map<string, [number, number]>();
+  let last = 0;
+  const onProgress = (digest: string, bytes: number, total: number) => {
+    seen.set(digest, [bytes, total]);
+    const now = Date.now();
+    if (!opts.progress?.isTTY || now - last < 100) return;
+    last = now;
+    const [got, all] = [...seen.values()].reduce((a, [b, t]) => [a[0] + b, a[1] + t], [0, 0]);
+    opts.progress.write(`\r  downloading ${formatBytes(got)} / ${formatBytes(all)} (${seen.size} blobs)   `);
+  };
+  const pulled = await pullImage(client, ref, { platform: opts.platform ? parsePlatform(opts.platform) : undefined, store, onProgress });
+  let bytes = 0;
+  const file = createWriteStream(opts.output);
+  const sink = Writable.toWeb(file) as WritableStream<Uint8Array>;
+  const counting = new TransformStream<Uint8Array, Uint8Array>({ transform(c, ctl) { bytes += c.byteLength; ctl.enqueue(c); } });
+  const done = counting.readable.pipeTo(sink);
+  await writeDockerArchiveTo([{ image: pulled.image, tags: [tagFor(pulled.ref)] }], counting.writable);
+  await done;
+  if (opts.progress?.isTTY) opts.progress.write('\r\x1b[K');
+  return { manifestDigest: pulled.manifestDigest, platform: formatPlatform(pulled.platform), bytes };
+}
+
+/** The tag to write into the archive: the reference without its digest (docker's RepoTags form). */
+function tagFor(r: import('../core/registry').ImageReference): string {
+  return formatReference({ ...r, digest: undefined, tag: r.tag ?? 'latest' });
+}
