@@ -1,0 +1,165 @@
+/**
+ * Pulling from the real distribution registry (Debian's docker-registry, open mode, on loopback): the CLI's
+ * archive loads and runs in dockerd and agrees with skopeo; tampered blobs, missing tags and platforms give
+ * precise errors and leave nothing in the cache; dropped connections resume; 429 and 500 are retried.
+ * Network faults are injected through the client's `fetch` seam (the registry itself stays real).
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, createWriteStream, openAsBlob } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDockerArchiveTo } from '../../src/core/archive';
+import { folderBlobStore } from '../../src/core/cache/blob-store.node.js';
+import { digestStream } from '../../src/core/digest';
+import { appendLayers, emptyImage, layerFromBlob, layerFromFiles, validate } from '../../src/core/image';
+import { MediaTypes } from '../../src/core/oci';
+import { pullImage, RegistryClient } from '../../src/core/registry';
+import { main } from '../../src/cli/main';
+import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
+
+const haveRegistry = existsSync('/usr/bin/docker-registry');
+
+function freePort(): Promise<number> {
+  return new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => ok(p)); }); });
+}
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
+  return { code, out, err };
+}
+
+describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a real registry', () => {
+  let tmp: string;
+  let reg: ChildProcess;
+  let host: string;
+  const docker = (...a: string[]) => execFileSync('docker', a, { env: dockerEnv(), encoding: 'utf8', timeout: 120_000 });
+
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'registry-pull-'));
+    const port = await freePort();
+    host = `127.0.0.1:${port}`;
+    writeFileSync(join(tmp, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${tmp}/data\nhttp:\n  addr: ${host}\n`);
+    reg = spawn('docker-registry', ['serve', join(tmp, 'config.yml')], { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      if (await fetch(`http://${host}/v2/`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // a busybox image written by the project, pushed with skopeo (gzip layers in the registry)
+    const image = appendLayers(emptyImage(), [
+      { layer: layerFromBlob(await openAsBlob(busyboxRootfsTar!), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } },
+      { layer: layerFromFiles([{ path: 'hello.sh', content: '#!/bin/sh\necho pulled-and-running\n', mode: 0o755 }]), history: { created_by: 'script' } },
+    ]);
+    const src = join(tmp, 'src.tar');
+    await writeDockerArchiveTo([{ image, tags: ['x/busybox:1'] }], Writable.toWeb(createWriteStream(src)) as WritableStream<Uint8Array>);
+    execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `docker-archive:${src}`, `docker://${host}/test/busybox:1`]);
+  }, 120_000);
+  afterAll(() => {
+    reg?.kill();
+    spawnSync('docker', ['rmi', '-f', `${host}/test/busybox:1`], { env: dockerEnv() });
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('docker-envs pull writes an archive that docker loads and runs, with skopeo\'s digests', async () => {
+    const out = join(tmp, 'pulled.tar');
+    const r = await cli('pull', `${host}/test/busybox:1`, '-o', out, '--cache', join(tmp, 'cache'));
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const sk = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/test/busybox:1`], { encoding: 'utf8' }));
+    const skConfig = JSON.parse(execFileSync('skopeo', ['inspect', '--config', '--raw', '--tls-verify=false', `docker://${host}/test/busybox:1`], { encoding: 'utf8' }));
+    const ins = await cli('inspect', out, '--json');
+    const img = JSON.parse(ins.out).images[0];
+    expect(img.configDigest).toBe(sk.config.digest);
+    expect(img.layers.map((l: { diffId: string }) => l.diffId)).toEqual(skConfig.rootfs.diff_ids);
+    // uncompressed layers in the archive, as skopeo's docker-archive writes them
+    expect(img.layers.every((l: { digest: string; diffId: string }) => l.digest === l.diffId)).toBe(true);
+    expect(docker('load', '-i', out)).toContain(`${host}/test/busybox:1`);
+    expect(docker('run', '--rm', '--network', 'none', `${host}/test/busybox:1`, '/hello.sh')).toBe('pulled-and-running\n');
+    // the cache holds exactly the verified layer blobs, by digest
+    const cached = readdirSync(join(tmp, 'cache', 'blobs', 'sha256')).sort();
+    expect(cached).toEqual(sk.layers.map((l: { digest: string }) => l.digest.slice(7)).sort());
+  });
+
+  it('missing tags, repositories and platforms give precise errors', async () => {
+    const a = await cli('pull', `${host}/test/busybox:nope`, '-o', join(tmp, 'x.tar'), '--cache', join(tmp, 'c2'));
+    expect(a.code).toBe(1);
+    expect(a.err).toMatch(/MANIFEST_UNKNOWN/);
+    const b = await cli('pull', `${host}/test/absent:1`, '-o', join(tmp, 'x.tar'), '--cache', join(tmp, 'c2'));
+    expect(b.err).toMatch(/NAME_UNKNOWN|MANIFEST_UNKNOWN/);
+    const c = await cli('pull', `${host}/test/busybox:1`, '--platform', 'linux/arm64', '-o', join(tmp, 'x.tar'), '--cache', join(tmp, 'c2'));
+    expect(c.err).toMatch(/platform-not-found.*linux\/amd64, not linux\/arm64/);
+  });
+
+  it('a tampered blob is refused and never cached', async () => {
+    const pulled = await pullImage(new RegistryClient(), `${host}/test/busybox:1`);
+    const top = (await pulled.image.manifest()).layers[1].digest;
+    const blobFile = join(tmp, 'data/docker/registry/v2/blobs/sha256', top.slice(7, 9), top.slice(7), 'data');
+    const original = execFileSync('cat', [blobFile]);
+    writeFileSync(blobFile, Buffer.concat([original.subarray(0, original.length - 1), Buffer.from([original[original.length - 1] ^ 1])]));
+    try {
+      const store = folderBlobStore(join(tmp, 'c3'));
+      const fresh = await pullImage(new RegistryClient(), `${host}/test/busybox:1`, { store });
+      await expect(validate(fresh.image)).rejects.toMatchObject({ code: expect.stringMatching(/digest-mismatch|invalid-image/) });
+      expect(await store.has(top)).toBe(false);
+    } finally {
+      writeFileSync(blobFile, original);
+    }
+  });
+
+  it('resumes a blob whose connection dropped halfway, and verifies it', async () => {
+    let dropped = 0;
+    let ranged = '';
+    const faulty: typeof fetch = async (input, init) => {
+      const res = await fetch(input, init);
+      const url = String(input);
+      const range = new Headers(init?.headers).get('range');
+      if (range) ranged = range;
+      if (url.includes('/blobs/') && !range && dropped === 0 && Number(res.headers.get('content-length')) > 100_000) {
+        dropped++;
+        const reader = res.body!.getReader();
+        let sent = 0;
+        const half = Number(res.headers.get('content-length')) / 2;
+        return new Response(new ReadableStream({
+          async pull(c) {
+            if (sent >= half) { c.error(new TypeError('terminated: other side closed')); await reader.cancel(); return; }
+            const { done, value } = await reader.read();
+            if (done) { c.close(); return; }
+            sent += value.byteLength;
+            c.enqueue(value);
+          },
+        }), { status: res.status, headers: res.headers });
+      }
+      return res;
+    };
+    const pulled = await pullImage(new RegistryClient({ fetch: faulty }), `${host}/test/busybox:1`);
+    const layers = await pulled.image.layers();
+    const d = await digestStream(layers[0].compressed());
+    expect(d.digest).toBe(await layers[0].digest());
+    expect(dropped).toBe(1);
+    expect(ranged).toMatch(/^bytes=\d+-$/);
+  });
+
+  it('retries 429 (honouring Retry-After) and 5xx, and ends repeated 500s with a clear error', async () => {
+    const sleeps: number[] = [];
+    let calls = 0;
+    const flaky = (failWith: number, times: number): typeof fetch => async (input, init) => {
+      if (String(input).includes('/manifests/') && calls++ < times) {
+        return new Response('{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}', { status: failWith, headers: { 'retry-after': '2' } });
+      }
+      return fetch(input, init);
+    };
+    const sleep = async (ms: number) => { sleeps.push(ms); };
+    calls = 0;
+    const ok = await pullImage(new RegistryClient({ fetch: flaky(429, 2), sleep }), `${host}/test/busybox:1`);
+    expect(ok.manifestDigest).toMatch(/^sha256:/);
+    expect(sleeps).toEqual([2000, 2000]);
+    calls = 0;
+    sleeps.length = 0;
+    await expect(pullImage(new RegistryClient({ fetch: flaky(500, 99), sleep, maxAttempts: 3 }), `${host}/test/busybox:1`))
+      .rejects.toThrow(/HTTP 500.*TOOMANYREQUESTS/);
+    expect(sleeps).toHaveLength(2);
+  });
+});
