@@ -16,7 +16,7 @@ import { folderBlobStore } from '../../src/core/cache/blob-store.node.js';
 import { digestStream } from '../../src/core/digest';
 import { appendLayers, emptyImage, layerFromBlob, layerFromFiles, validate } from '../../src/core/image';
 import { MediaTypes } from '../../src/core/oci';
-import { pullImage, RegistryClient } from '../../src/core/registry';
+import { pullImage, pushImage, pushIndex, RegistryClient } from '../../src/core/registry';
 import { main } from '../../src/cli/main';
 import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
 
@@ -161,5 +161,50 @@ describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a 
     await expect(pullImage(new RegistryClient({ fetch: flaky(500, 99), sleep, maxAttempts: 3 }), `${host}/test/busybox:1`))
       .rejects.toThrow(/HTTP 500.*TOOMANYREQUESTS/);
     expect(sleeps).toHaveLength(2);
+  });
+
+  it('push: docker pull gets the pushed image and runs it; a second push uploads no bytes; mounts across repositories', async () => {
+    const src = join(tmp, 'pushed-src.tar');
+    const image = appendLayers(emptyImage(), [
+      { layer: layerFromBlob(await openAsBlob(busyboxRootfsTar!), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } },
+      { layer: layerFromFiles([{ path: 'pushed.sh', content: '#!/bin/sh\necho pushed-by-docker-envs\n', mode: 0o755 }]), history: { created_by: 'script' } },
+    ]);
+    await writeDockerArchiveTo([{ image, tags: ['x/pushed:1'] }], Writable.toWeb(createWriteStream(src)) as WritableStream<Uint8Array>);
+    const first = await cli('push', src, `${host}/test/pushed:1`);
+    expect(first.err).toBe('');
+    expect(first.out).toMatch(/3 blob\(s\) uploaded/);
+    docker('pull', `${host}/test/pushed:1`);
+    expect(docker('run', '--rm', '--network', 'none', `${host}/test/pushed:1`, '/pushed.sh')).toBe('pushed-by-docker-envs\n');
+    const again = await cli('push', src, `${host}/test/pushed:1`);
+    expect(again.out).toMatch(/0 blob\(s\) uploaded \(0 bytes\), 3 already there/);
+    // the same bytes give the same manifest digest (deterministic gzip)
+    expect(again.out.split(' ')[1]).toBe(first.out.split(' ')[1]);
+    // a pulled image pushed to another repository mounts its layers instead of uploading them
+    const pulled = await pullImage(new RegistryClient(), `${host}/test/pushed:1`);
+    const moved = await pushImage(new RegistryClient(), pulled.image, `${host}/other/copy:1`, { chunkSize: 64 * 1024 });
+    expect(moved.blobs.filter((b) => b.how === 'mounted')).toHaveLength(2);
+    expect(moved.blobs.filter((b) => b.how === 'uploaded').map((b) => b.size)).toEqual([(await pulled.image.rawConfig()).byteLength]);
+    spawnSync('docker', ['rmi', '-f', `${host}/test/pushed:1`], { env: dockerEnv() });
+  });
+
+  it('push: chunked uploads and a multi-platform index that docker pull --platform resolves', async () => {
+    const mk = (arch: string) => appendLayers(emptyImage({ platform: { os: 'linux', architecture: arch } }), [
+      { layer: layerFromFiles({ [`arch-${arch}.txt`]: `built for ${arch}\n`.repeat(20_000) }), history: { created_by: arch } },
+    ]);
+    const res = await pushIndex(new RegistryClient(), [
+      { image: mk('amd64'), platform: { os: 'linux', architecture: 'amd64' } },
+      { image: mk('arm64'), platform: { os: 'linux', architecture: 'arm64' } },
+    ], `${host}/test/multi:1`, { chunkSize: 4096 });
+    expect(res.blobs.filter((b) => b.how === 'uploaded')).toHaveLength(4);
+    const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${host}/test/multi:1`], { encoding: 'utf8' }));
+    expect(raw.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    docker('pull', '--platform', 'linux/arm64', `${host}/test/multi:1`);
+    expect(docker('image', 'inspect', '-f', '{{.Architecture}}', `${host}/test/multi:1`).trim()).toBe('arm64');
+    spawnSync('docker', ['rmi', '-f', `${host}/test/multi:1`], { env: dockerEnv() });
+    const arm = await pullImage(new RegistryClient(), `${host}/test/multi:1`, { platform: { os: 'linux', architecture: 'arm64' } });
+    expect(arm.indexDigest).toBe(res.digest);
+    await validate(arm.image);
+    await expect(pullImage(new RegistryClient(), `${host}/test/multi:1`, { platform: { os: 'linux', architecture: 's390x' } }))
+      .rejects.toThrow(/no image for linux\/s390x; it has: linux\/amd64, linux\/arm64/);
   });
 });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { CoreError } from '../core/errors';
 import { inspectPath, renderSummary } from './inspect';
-import { pullToArchive } from './pull';
+import { pullToArchive, pushFromArchive } from './pull';
 
 const USAGE = `Usage: docker-envs <command> [options]
 
@@ -20,6 +20,9 @@ Commands:
       --creds U:P    registry username and password (kept in memory only)
       --insecure     plain http (loopback registries use it anyway, as docker does)
       --cache DIR    blob cache (default $XDG_CACHE_HOME/docker-envs)
+
+  push FILE REF      Push the image of a docker-archive to a registry (existing blobs are skipped)
+      --creds U:P, --insecure   as for pull
 
 Options:
   -h, --help         this help
@@ -80,6 +83,17 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
         progress: process.stderr,
       });
       out.write(`${positionals[0]} (${r.platform}) ${r.manifestDigest} → ${values.output}\n`);
+      return 0;
+    }
+    if (command === 'push') {
+      const { values, positionals } = parseArgs({
+        args: rest, allowPositionals: true,
+        options: { creds: { type: 'string' }, insecure: { type: 'boolean', default: false } },
+      });
+      if (positionals.length !== 2) throw new UsageError('push takes FILE and REF');
+      const r = await pushFromArchive(positionals[0], positionals[1], { creds: values.creds, insecure: values.insecure });
+      const up = r.blobs.filter((b) => b.how === 'uploaded');
+      out.write(`${positionals[1]} ${r.digest}: ${up.length} blob(s) uploaded (${up.reduce((a, b) => a + b.size, 0)} bytes), ${r.blobs.length - up.length} already there\n`);
       return 0;
     }
     throw new UsageError(`unknown command "${command}"`);

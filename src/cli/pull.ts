@@ -6,7 +6,7 @@ import { writeDockerArchiveTo } from '../core/archive';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { formatBytes } from '../core/inspect/format';
 import { formatPlatform } from '../core/oci';
-import { formatReference, pullImage, RegistryClient, type Credentials } from '../core/registry';
+import { formatReference, pullImage, pushImage, RegistryClient, type Credentials, type PushResult } from '../core/registry';
 import { parsePlatform } from './inspect';
 
 /** Options of `docker-envs pull`. */
@@ -67,4 +67,15 @@ export async function pullToArchive(ref: string, opts: PullCliOptions): Promise<
 /** The tag to write into the archive: the reference without its digest (docker's RepoTags form). */
 function tagFor(r: import('../core/registry').ImageReference): string {
   return formatReference({ ...r, digest: undefined, tag: r.tag ?? 'latest' });
+}
+
+/** Pushes the first image of a docker-archive (or OCI layout) to REF; returns the manifest digest and what was uploaded. */
+export async function pushFromArchive(input: string, ref: string, opts: { creds?: string; insecure?: boolean }): Promise<PushResult> {
+  const { readImageArchive } = await import('../core/archive');
+  const { openAsBlob } = await import('node:fs');
+  const archive = await readImageArchive(await openAsBlob(input));
+  if (archive.images.length !== 1) throw new Error(`${input} holds ${archive.images.length} images; push takes an archive with one`);
+  const creds = opts.creds ? parseCreds(opts.creds) : undefined;
+  const client = new RegistryClient({ credentials: () => creds, insecure: opts.insecure ? () => true : undefined });
+  return pushImage(client, archive.images[0].image, ref);
 }

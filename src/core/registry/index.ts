@@ -6,3 +6,4 @@ export * from './client';
 export * from './manifests';
 export * from './blobs';
 export * from './pull';
+export * from './push';
