@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import type { ProxyConfig } from './config';
 import { createProxyHandler } from './handler';
-import { createNodeTransport, type NodeTransportOptions } from './transport.node';
+import { createNodeTransport, type NodeTransportOptions } from './transport.node.js';
 
 /** A Hono app answering every method under its mount point with the proxy handler. */
 export function createProxyApp(config: ProxyConfig, transportOpts: Partial<NodeTransportOptions> = {}): Hono {

@@ -8,7 +8,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultProxyConfig, type ProxyConfig } from './config';
 import { createProxyHandler } from './handler';
-import { createNodeTransport } from './transport.node';
+import { createNodeTransport } from './transport.node.js';
 
 interface Seen { method: string; url: string; headers: IncomingHttpHeaders; body: string }
 

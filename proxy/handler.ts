@@ -8,7 +8,7 @@
  * `Authorization` is dropped as soon as a hop leaves the original host.
  */
 import { matchesAllow, type ProxyConfig } from './config';
-import { ForbiddenAddressError, type Transport } from './transport.node';
+import { ForbiddenAddressError, type Transport } from './transport';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH'];
 const FORWARD_REQUEST = ['accept', 'authorization', 'range', 'content-type', 'content-range', 'content-length', 'if-none-match', 'user-agent'];

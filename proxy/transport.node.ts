@@ -10,15 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { pipeline, Readable } from 'node:stream';
 import { forbiddenAddressReason } from './address';
-
-/** An upstream fetch without redirects: `url` is absolute http(s). */
-export type Transport = (url: URL, init: { method: string; headers: Headers; body?: ReadableStream<Uint8Array> | null; signal: AbortSignal; idleTimeoutMs: number }) => Promise<Response>;
-
-/** A request the transport refused before connecting. */
-export class ForbiddenAddressError extends Error {
-  override readonly name = 'ForbiddenAddressError';
-  readonly code = 'forbidden-address';
-}
+import { ForbiddenAddressError, type Transport } from './transport';
 
 /** What the Node transport needs; tests inject `resolve` (fake DNS) and `createConnection` (a dialer that records). */
 export interface NodeTransportOptions {

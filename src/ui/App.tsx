@@ -1,6 +1,7 @@
 /** The application shell: a header with the views (Inspect now, Build to come) and the active view. */
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useState } from 'react';
+import { BaseImage } from './build/BaseImage';
 import { Inspector } from './inspector/Inspector';
 import './app.css';
 
@@ -22,7 +23,12 @@ export function App() {
         <p className="app-tagline">Build and inspect Docker images from a base image plus conda packages, in your browser. Nothing is uploaded.</p>
       </header>
       <main className="app-main">
-        {view === 'inspect' ? <Inspector /> : <p className="muted">The image builder comes here.</p>}
+        {view === 'inspect' ? <Inspector /> : (
+          <>
+            <BaseImage />
+            <p className="muted">Conda packages, layering and the build itself come next; today this view pulls a base image through the proxy and saves it as a tar.</p>
+          </>
+        )}
       </main>
     </QueryClientProvider>
   );

@@ -1,0 +1,96 @@
+/**
+ * Pulling a base image in Chromium through the CORS proxy: a real registry on loopback, the app and the
+ * proxy on one port (allowed to reach exactly that registry), the tar written through a stand-in for the
+ * save picker (an OPFS file handle) and compared byte for byte with the CLI's pull of the same image.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { expect, test } from '@playwright/test';
+import { createProxyApp, defaultProxyConfig } from '../proxy';
+import { startServer } from '../src/serve';
+import { writeDockerArchiveTo } from '../src/core/archive';
+import { appendLayers, emptyImage, layerFromBlob, layerFromFiles } from '../src/core/image';
+import { MediaTypes } from '../src/core/oci';
+import { busyboxRootfs } from './harness/busybox';
+
+const freePort = () => new Promise<number>((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => ok(p)); }); });
+
+test.describe('base image pull in the browser', () => {
+  test.skip(!existsSync('/usr/bin/docker-registry'), 'docker-registry (Debian) is not installed');
+  let tmp: string;
+  let reg: ChildProcess;
+  let host: string;
+  let app: { url: string; close(): Promise<void> };
+
+  test.beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'pull-spec-'));
+    host = `127.0.0.1:${await freePort()}`;
+    writeFileSync(join(tmp, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${tmp}/data\nhttp:\n  addr: ${host}\n`);
+    reg = spawn('docker-registry', ['serve', join(tmp, 'config.yml')], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !(await fetch(`http://${host}/v2/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    const { path: rootfs } = await busyboxRootfs();
+    const image = appendLayers(emptyImage(), [
+      { layer: layerFromBlob(await openAsBlob(rootfs), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } },
+      { layer: layerFromFiles({ 'etc/motd': 'pulled in a browser\n' }), history: { created_by: 'motd' } },
+    ]);
+    const src = join(tmp, 'src.tar');
+    await writeDockerArchiveTo([{ image, tags: ['x/y:1'] }], Writable.toWeb(createWriteStream(src)) as WritableStream<Uint8Array>);
+    for (const tag of ['1', '2', 'latest']) execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `docker-archive:${src}`, `docker://${host}/test/base:${tag}`]);
+    // the app and the proxy on one port, the proxy allowed to reach exactly this registry
+    const proxy = createProxyApp({ ...defaultProxyConfig(), allowHttp: [host] });
+    app = await startServer({ staticRoot: resolve('.cache/e2e-dist'), port: 0, routes: { '/proxy': proxy } });
+  });
+  test.afterAll(async () => {
+    await app?.close();
+    reg?.kill();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('saves the image through the picker, byte-identical to the CLI\'s pull, with tag autocomplete', async ({ page }) => {
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.addInitScript(() => {
+      (window as unknown as { showSaveFilePicker: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
+        async () => (await navigator.storage.getDirectory()).getFileHandle('picked.tar', { create: true });
+    });
+    await page.goto(app.url);
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('base-ref').fill(`${host}/test/base:1`);
+    await expect(page.locator('#base-tags option')).toHaveCount(3);
+    await page.getByTestId('save-image').click();
+    await expect(page.getByTestId('pull-status')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    const bytes = await page.evaluate(async () => {
+      const f = await (await (await navigator.storage.getDirectory()).getFileHandle('picked.tar')).getFile();
+      return Array.from(new Uint8Array(await f.arrayBuffer()));
+    });
+    const browserSha = createHash('sha256').update(Buffer.from(bytes)).digest('hex');
+    const cliOut = join(tmp, 'cli.tar');
+    execFileSync('node', ['bin/docker-envs.js', 'pull', `${host}/test/base:1`, '-o', cliOut, '--cache', join(tmp, 'cache')]);
+    expect(browserSha).toBe(createHash('sha256').update(readFileSync(cliOut)).digest('hex'));
+    // every registry request went through the proxy on the app's own origin
+    const off = requests.filter((u) => !u.startsWith(app.url));
+    expect(off).toEqual([]);
+    expect(requests.some((u) => u.includes(`/proxy/${host}/v2/test/base/blobs/`))).toBe(true);
+  });
+
+  test('without a picker, offers a download; a missing tag is a clear error and the form keeps working', async ({ page }) => {
+    await page.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    await page.goto(app.url);
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('base-ref').fill(`${host}/test/base:nope`);
+    await page.getByTestId('save-image').click();
+    await expect(page.getByTestId('pull-error')).toContainText('MANIFEST_UNKNOWN');
+    await page.getByTestId('base-ref').fill(`${host}/test/base:2`);
+    await page.getByTestId('save-image').click();
+    await expect(page.getByTestId('pull-download')).toBeVisible({ timeout: 60_000 });
+    const download = page.waitForEvent('download');
+    await page.getByTestId('pull-download').click();
+    const file = await (await download).path();
+    expect(readFileSync(file).subarray(0, 100).toString()).toContain('blobs/');
+  });
+});

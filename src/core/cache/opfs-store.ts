@@ -1,0 +1,41 @@
+/**
+ * A BlobStore in the browser's origin-private file system (OPFS): `blobs/sha256/<hex>`, written to a
+ * temporary name and moved to the digest name only once the whole stream was verified.
+ */
+import { digestHex, verifyingStream, type Digest } from '../digest';
+import type { BlobStore } from './blob-store';
+
+type Dir = FileSystemDirectoryHandle;
+
+async function dirPath(root: Dir, ...names: string[]): Promise<Dir> {
+  let d = root;
+  for (const n of names) d = await d.getDirectoryHandle(n, { create: true });
+  return d;
+}
+
+let counter = 0;
+
+/** A BlobStore over OPFS (a Worker or a page in a secure context). */
+export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
+  const dir = await dirPath(root ?? await navigator.storage.getDirectory(), 'blobs', 'sha256');
+  const file = async (d: Digest) => dir.getFileHandle(digestHex(d)).then((h) => h.getFile(), () => undefined);
+  return {
+    async has(d) { return (await file(d)) !== undefined; },
+    get: file,
+    async put(d, stream, size) {
+      const existing = await file(d);
+      if (existing) { await stream.cancel(); return existing; }
+      const tmpName = `${digestHex(d)}.tmp-${Date.now()}-${++counter}`;
+      const tmp = await dir.getFileHandle(tmpName, { create: true });
+      try {
+        const w = await tmp.createWritable();
+        await stream.pipeThrough(verifyingStream(d, size)).pipeTo(w);
+        await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(digestHex(d));
+      } catch (e) {
+        await dir.removeEntry(tmpName).catch(() => {});
+        throw e;
+      }
+      return (await file(d))!;
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/** The registry worker: pulls images through the CORS proxy into OPFS and writes docker-archive tars. */
+import { expose } from 'comlink';
+import { writeDockerArchiveTo } from '../src/core/archive';
+import { memoryBlobStore, type BlobStore } from '../src/core/cache';
+import { opfsBlobStore } from '../src/core/cache/opfs-store';
+import { proxiedFetch } from '../src/core/net/proxied-fetch';
+import { formatPlatform, type Platform } from '../src/core/oci';
+import { formatReference, listTags, parseReference, pullImage, RegistryClient, type Credentials } from '../src/core/registry';
+import { registerErrorTransfer } from './error-transfer';
+
+registerErrorTransfer();
+
+let store: Promise<BlobStore> | undefined;
+const blobStore = () => (store ??= opfsBlobStore().catch(() => memoryBlobStore()));
+
+function client(proxyBase: string, creds?: Credentials): RegistryClient {
+  return new RegistryClient({ fetch: proxiedFetch(proxyBase), credentials: () => creds, insecure: () => false });
+}
+
+/** Progress of a pull: bytes downloaded of all layer blobs so far. */
+export interface PullProgress { done: number; total: number; blobs: number }
+
+const api = {
+  /**
+   * Pulls `ref` for `platform` and writes a docker-archive to `handle` (a file the user picked) or, without
+   * one, to an OPFS file that is returned for download. Credentials stay in this call's memory.
+   */
+  async saveImage(proxyBase: string, ref: string, platform: Platform, creds: Credentials | undefined, handle: FileSystemFileHandle | undefined, onProgress?: (p: PullProgress) => void) {
+    const c = client(proxyBase, creds);
+    const seen = new Map<string, [number, number]>();
+    let last = 0;
+    const pulled = await pullImage(c, ref, {
+      platform, store: await blobStore(),
+      onProgress: (d, b, t) => {
+        seen.set(d, [b, t]);
+        const now = Date.now();
+        if (now - last < 100 || !onProgress) return;
+        last = now;
+        const [done, total] = [...seen.values()].reduce((a, [x, y]) => [a[0] + x, a[1] + y], [0, 0]);
+        onProgress({ done, total, blobs: seen.size });
+      },
+    });
+    const layers = await pulled.image.layers();
+    for (const l of layers) await l.uncompressedSize(); // fetches every blob (verified) before writing starts
+    const tag = formatReference({ ...pulled.ref, digest: undefined, tag: pulled.ref.tag ?? 'latest' });
+    let target = handle;
+    if (!target) {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });
+      target = await dir.getFileHandle('image.tar', { create: true });
+    }
+    await writeDockerArchiveTo([{ image: pulled.image, tags: [tag] }], await target.createWritable());
+    const file = await target.getFile();
+    return { manifestDigest: pulled.manifestDigest, platform: formatPlatform(pulled.platform), ref: tag, size: file.size, file: handle ? undefined : file };
+  },
+  /** Tags of the repository `ref` names (for autocomplete), at most `max`. */
+  async listTags(proxyBase: string, ref: string, creds?: Credentials, max = 500): Promise<string[]> {
+    return listTags(client(proxyBase, creds), parseReference(ref), { max, pageSize: 200 });
+  },
+};
+expose(api);
+export type RegistryApi = typeof api;
