@@ -1,0 +1,71 @@
+/** fetchPackages against a real HTTP server on loopback serving a real fixture channel. */
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fixture, haveFixtures } from '../../test-support/fixtures';
+import { memoryBlobStore } from '../cache';
+import { fetchPackages, type FetchProgress, type PackageToFetch } from './fetch';
+
+const CHANNEL = 'conda/tests/data/conda_format_repo';
+
+describe.skipIf(!haveFixtures)('fetchPackages', () => {
+  let server: Server;
+  let base: string;
+  let hits = 0;
+  const tamper = new Set<string>();
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      hits++;
+      const rel = decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(/^\/+/, '');
+      if (rel.includes('..')) { res.writeHead(400); res.end(); return; }
+      try {
+        const body = readFileSync(join(fixture(CHANNEL), rel));
+        if (tamper.has(rel)) body[body.length - 1] ^= 1;
+        res.writeHead(200, { 'content-length': body.length });
+        res.end(body);
+      } catch { res.writeHead(404); res.end(); }
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => { server.close(); });
+
+  const records = (): PackageToFetch[] => {
+    const repodata = JSON.parse(readFileSync(fixture(`${CHANNEL}/linux-64/repodata.json`), 'utf8'));
+    return Object.entries({ ...repodata.packages, ...repodata['packages.conda'] } as Record<string, { sha256: string; size: number }>)
+      // the channel's repodata also lists packages the fixture does not ship (libgcc-ng…)
+      .filter(([fn]) => existsSync(fixture(`${CHANNEL}/linux-64/${fn}`)))
+      .map(([fn, r]) => ({ fn, url: `${base}/linux-64/${fn}`, sha256: r.sha256, size: r.size }));
+  };
+
+  it('downloads every package verified, in parallel, then serves them from the store without the network', async () => {
+    const store = memoryBlobStore();
+    const progress: FetchProgress[] = [];
+    const pkgs = records();
+    expect(pkgs.length).toBeGreaterThanOrEqual(2);
+    const got = await fetchPackages(pkgs, { store, onProgress: (p) => progress.push(p) });
+    expect([...got.keys()].sort()).toEqual(pkgs.map((p) => p.fn).sort());
+    for (const p of pkgs) expect(got.get(p.fn)!.size).toBe(p.size);
+    expect(progress.filter((p) => p.done && !p.cached)).toHaveLength(pkgs.length);
+    const before = hits;
+    const again = await fetchPackages(pkgs, { store, fetch: () => { throw new Error('must not download'); } });
+    expect(again.size).toBe(pkgs.length);
+    expect(hits).toBe(before);
+  });
+
+  it('refuses a package whose bytes do not match repodata and caches nothing of it', async () => {
+    const store = memoryBlobStore();
+    const [p] = records();
+    tamper.add(`linux-64/${p.fn}`);
+    try {
+      await expect(fetchPackages([p], { store })).rejects.toMatchObject({ code: 'digest-mismatch', message: expect.stringContaining(p.fn) });
+      expect(store.size).toBe(0);
+    } finally {
+      tamper.clear();
+    }
+    await expect(fetchPackages([{ ...p, url: `${base}/linux-64/absent.conda` }], { store })).rejects.toThrow(/HTTP 404/);
+    await expect(fetchPackages([{ ...p, sha256: 'nope' }], { store })).rejects.toThrow(/no valid sha256/);
+  });
+});
