@@ -1,0 +1,8 @@
+/** Conda packages: fetch (verified), read (.conda / .tar.bz2), link into a prefix, conda-meta. */
+export * from './fetch';
+export * from './metadata';
+export * from './package';
+export * from './relocate';
+export * from './install';
+export * from './environment';
+export * from './zip';

@@ -1,0 +1,143 @@
+/**
+ * Reading a conda package from a Blob: `.conda` (zip of metadata.json, info-*.tar.zst, pkg-*.tar.zst, any
+ * member order, ZIP64) or `.tar.bz2`. The small info/ files are read into memory; the payload tar is
+ * decompressed once into a Blob (the `spill` hook: a temp file in Node, a Blob elsewhere) and indexed by
+ * headers, so installing streams file bodies as Blob slices. Decompressed bytes are capped by what
+ * paths.json declares (plus tar overhead), so a bomb cannot expand without bound.
+ */
+import { decompressStream } from '../compress';
+import { CoreError } from '../errors';
+import { entryBlob, indexTar, normalizeEntryPath, readTar, type TarEntry } from '../tar';
+import { parseInfoJson, readPaths, type IndexJson, type LinkJson, type PathEntry } from './metadata';
+import { readZipDirectory, zipMemberStream } from './zip';
+
+/** A package opened for installing. */
+export interface CondaPackage {
+  fn: string;
+  format: 'conda' | 'tar.bz2';
+  index: IndexJson;
+  paths: PathEntry[];
+  link?: LinkJson;
+  /** info/ files by name relative to info/ (small ones only: up to 16 MiB each) */
+  info: Map<string, Uint8Array>;
+  /** the payload tar (uncompressed; for .tar.bz2 it also holds info/) */
+  payload: Blob;
+  /** payload entries by normalised path (info/ excluded) */
+  entries: Map<string, TarEntry>;
+  warnings: string[];
+}
+
+/** Options of openCondaPackage. */
+export interface OpenPackageOptions {
+  /** stores a decompressed payload tar; default: collect it in a Blob */
+  spill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
+  /** decodes a whole .tar.bz2 (Node: bunzip2 from bzip2.node.ts); without it .tar.bz2 is refused */
+  bunzip2?: (bytes: Uint8Array, maxBytes: number) => Uint8Array;
+}
+
+const MAX_INFO_FILE = 16 * 1024 * 1024;
+const TAR_OVERHEAD_PER_ENTRY = 3 * 512 + 511; // header, PAX/long-name headers, padding
+const dec = new TextDecoder();
+
+async function collect(s: ReadableStream<Uint8Array>): Promise<Blob> {
+  const parts: Uint8Array[] = [];
+  const r = s.getReader();
+  for (let x = await r.read(); !x.done; x = await r.read()) parts.push(x.value);
+  return new Blob(parts as BlobPart[]);
+}
+
+/** A pass-through that errors once more than `max` bytes went by. */
+function capped(max: number, what: string): TransformStream<Uint8Array, Uint8Array> {
+  let seen = 0;
+  return new TransformStream({
+    transform(chunk, c) {
+      seen += chunk.byteLength;
+      if (seen > max) throw new CoreError('archive-invalid', `${what} expands past ${max} bytes, more than its paths.json declares: refusing it (a corrupt or malicious package)`);
+      c.enqueue(chunk);
+    },
+  });
+}
+
+/** Reads the info/ files of a tar stream into a map (names relative to info/). */
+async function readInfoTar(stream: ReadableStream<Uint8Array>, fn: string): Promise<Map<string, Uint8Array>> {
+  const info = new Map<string, Uint8Array>();
+  for await (const { entry, body } of readTar(stream)) {
+    const { path, unsafe } = normalizeEntryPath(entry.name);
+    if (unsafe && unsafe !== 'empty') throw new CoreError('unsafe-path', `${fn}: info member "${entry.name}" is ${unsafe}`);
+    if (entry.type !== 'file' || !path.startsWith('info/') || entry.size > MAX_INFO_FILE) continue;
+    info.set(path.slice('info/'.length), new Uint8Array(await new Response(body).arrayBuffer()));
+  }
+  return info;
+}
+
+/** The byte bound for a payload tar: declared file sizes plus tar overhead per entry, plus slack. */
+function payloadBound(paths: PathEntry[]): number {
+  const declared = paths.reduce((a, p) => a + (p.size ?? 0), 0);
+  const unknown = paths.some((p) => p.pathType === 'hardlink' && p.size === undefined);
+  // old packages (info/files) declare no sizes: fall back to a generous fixed bound
+  return unknown ? 4 * 1024 ** 3 : declared + (paths.length + 16) * TAR_OVERHEAD_PER_ENTRY + 64 * 1024;
+}
+
+/** Indexes the payload and checks every member path: '..' and absolute paths are refused. */
+async function indexPayload(payload: Blob, fn: string): Promise<Map<string, TarEntry>> {
+  const { entries } = await indexTar(payload);
+  const out = new Map<string, TarEntry>();
+  for (const e of entries) {
+    const { path, unsafe } = normalizeEntryPath(e.name);
+    if (unsafe === 'empty') continue;
+    if (unsafe) throw new CoreError('unsafe-path', `${fn}: member "${e.name}" is ${unsafe === 'absolute' ? 'an absolute path' : 'outside the prefix (..)'}; refusing the package`);
+    if (e.type === 'hardlink') {
+      const target = normalizeEntryPath(e.linkname);
+      if (target.unsafe) throw new CoreError('unsafe-path', `${fn}: hardlink "${e.name}" points outside the package`);
+    }
+    if (path === 'info' || path.startsWith('info/')) continue;
+    out.set(path, e);
+  }
+  return out;
+}
+
+/** Opens a package (its file name tells the format). */
+export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackageOptions = {}): Promise<CondaPackage> {
+  if (blob.size === 0) throw new CoreError('archive-invalid', `${fn} is empty (0 bytes)`);
+  const spill = opts.spill ?? collect;
+  let info: Map<string, Uint8Array>;
+  let payload: Blob;
+  let format: CondaPackage['format'];
+  if (fn.endsWith('.conda')) {
+    format = 'conda';
+    const members = await readZipDirectory(blob);
+    const infoM = members.find((m) => /^info-.*\.tar\.zst$/.test(m.name));
+    const pkgM = members.find((m) => /^pkg-.*\.tar\.zst$/.test(m.name));
+    if (!infoM) throw new CoreError('archive-invalid', `${fn}: no info-*.tar.zst member`);
+    info = await readInfoTar(decompressStream(await zipMemberStream(blob, infoM), 'zstd', { what: `${fn} info` }).pipeThrough(capped(256 * 1024 * 1024, `${fn} info`)), fn);
+    const paths = readPaths(info, fn);
+    payload = pkgM
+      ? await spill(decompressStream(await zipMemberStream(blob, pkgM), 'zstd', { what: `${fn} payload` }).pipeThrough(capped(payloadBound(paths), fn)))
+      : new Blob([new Uint8Array(1024)]);
+  } else if (fn.endsWith('.tar.bz2')) {
+    format = 'tar.bz2';
+    if (!opts.bunzip2) throw new CoreError('unsupported-compression', `${fn}: .tar.bz2 packages can be installed by the CLI; in the browser use the channel's .conda build`);
+    const head = new Uint8Array(await blob.slice(0, 3).arrayBuffer());
+    if (dec.decode(head) !== 'BZh') throw new CoreError('archive-invalid', `${fn} is not bzip2 data`);
+    const bytes = opts.bunzip2(new Uint8Array(await blob.arrayBuffer()), Math.max(64 * 1024 * 1024, blob.size * 100));
+    payload = new Blob([bytes as BlobPart]);
+    info = await readInfoTar(payload.stream(), fn);
+  } else {
+    throw new CoreError('archive-unsupported', `${fn}: a conda package ends in .conda or .tar.bz2`);
+  }
+  const index = parseInfoJson<IndexJson>(info.get('index.json'), 'index.json', fn);
+  if (typeof index.name !== 'string' || typeof index.version !== 'string') throw new CoreError('archive-invalid', `${fn}: info/index.json has no name/version`);
+  const paths = readPaths(info, fn);
+  const link = info.has('link.json') ? parseInfoJson<LinkJson>(info.get('link.json'), 'link.json', fn) : undefined;
+  const entries = await indexPayload(payload, fn);
+  const warnings: string[] = [];
+  for (const p of paths) {
+    if (p.pathType !== 'directory' && !entries.has(p.path)) warnings.push(`${fn}: ${p.path} is listed in its metadata but missing from the archive`);
+  }
+  return { fn, format, index, paths, ...(link ? { link } : {}), info, payload, entries, warnings };
+}
+
+/** The bytes of one payload entry (a Blob slice, no copy). */
+export function payloadFile(pkg: CondaPackage, entry: TarEntry): Blob {
+  return entryBlob(pkg.payload, entry);
+}

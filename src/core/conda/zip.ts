@@ -1,0 +1,96 @@
+/**
+ * A minimal ZIP reader over a Blob, for `.conda` packages: the central directory (with ZIP64) says where each
+ * member is; a member's bytes are a Blob slice (stored) or inflated (deflate). Nothing else is read.
+ */
+import { CoreError } from '../errors';
+
+/** One member of a zip. Sizes in bytes. */
+export interface ZipMember {
+  name: string;
+  /** 0 = stored, 8 = deflate */
+  method: number;
+  compressedSize: number;
+  size: number;
+  /** offset of the member's local header */
+  localOffset: number;
+}
+
+const bad = (why: string) => new CoreError('archive-invalid', `not a valid .conda (zip) file: ${why}`);
+
+async function bytesAt(blob: Blob, start: number, end: number): Promise<DataView> {
+  if (start < 0 || end > blob.size || start > end) throw bad(`a record at ${start}..${end} lies outside the ${blob.size}-byte file`);
+  return new DataView(await blob.slice(start, end).arrayBuffer());
+}
+
+/** Reads the central directory. */
+export async function readZipDirectory(blob: Blob): Promise<ZipMember[]> {
+  const tailLen = Math.min(blob.size, 65_557);
+  const tail = await bytesAt(blob, blob.size - tailLen, blob.size);
+  let eocd = -1;
+  for (let i = tail.byteLength - 22; i >= 0; i--) if (tail.getUint32(i, true) === 0x06054b50) { eocd = i; break; }
+  if (eocd < 0) throw bad('no end-of-central-directory record');
+  let count = tail.getUint16(eocd + 10, true);
+  let dirSize = tail.getUint32(eocd + 12, true);
+  let dirOffset = tail.getUint32(eocd + 16, true);
+  if (count === 0xffff || dirOffset === 0xffffffff || dirSize === 0xffffffff) {
+    // ZIP64: the locator sits just before the EOCD record
+    const loc = eocd - 20;
+    if (loc < 0 || tail.getUint32(loc, true) !== 0x07064b50) throw bad('ZIP64 locator missing');
+    const z64 = Number(tail.getBigUint64(loc + 8, true));
+    const rec = await bytesAt(blob, z64, z64 + 56);
+    if (rec.getUint32(0, true) !== 0x06064b50) throw bad('ZIP64 end record missing');
+    count = Number(rec.getBigUint64(32, true));
+    dirSize = Number(rec.getBigUint64(40, true));
+    dirOffset = Number(rec.getBigUint64(48, true));
+  }
+  if (count > 10_000) throw bad(`${count} members`);
+  const dir = await bytesAt(blob, dirOffset, dirOffset + dirSize);
+  const members: ZipMember[] = [];
+  const dec = new TextDecoder();
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (p + 46 > dir.byteLength || dir.getUint32(p, true) !== 0x02014b50) throw bad('central directory entry corrupt');
+    const method = dir.getUint16(p + 10, true);
+    let compressedSize = dir.getUint32(p + 20, true);
+    let size = dir.getUint32(p + 24, true);
+    const nameLen = dir.getUint16(p + 28, true);
+    const extraLen = dir.getUint16(p + 30, true);
+    const commentLen = dir.getUint16(p + 32, true);
+    let localOffset = dir.getUint32(p + 42, true);
+    const name = dec.decode(new Uint8Array(dir.buffer, dir.byteOffset + p + 46, nameLen));
+    // ZIP64 extended information: the 64-bit values, in this order, for the fields that are 0xffffffff
+    let e = p + 46 + nameLen;
+    const end = e + extraLen;
+    while (e + 4 <= end) {
+      const id = dir.getUint16(e, true);
+      const len = dir.getUint16(e + 2, true);
+      if (id === 0x0001) {
+        let q = e + 4;
+        if (size === 0xffffffff) { size = Number(dir.getBigUint64(q, true)); q += 8; }
+        if (compressedSize === 0xffffffff) { compressedSize = Number(dir.getBigUint64(q, true)); q += 8; }
+        if (localOffset === 0xffffffff) { localOffset = Number(dir.getBigUint64(q, true)); }
+      }
+      e += 4 + len;
+    }
+    members.push({ name, method, compressedSize, size, localOffset });
+    p = end + commentLen;
+  }
+  return members;
+}
+
+/** The member's bytes as stored in the zip (a slice; compressed when method is 8). */
+export async function zipMemberRaw(blob: Blob, m: ZipMember): Promise<Blob> {
+  const h = await bytesAt(blob, m.localOffset, m.localOffset + 30);
+  if (h.getUint32(0, true) !== 0x04034b50) throw bad(`local header of ${m.name} missing`);
+  const start = m.localOffset + 30 + h.getUint16(26, true) + h.getUint16(28, true);
+  if (start + m.compressedSize > blob.size) throw bad(`${m.name} runs past the end of the file`);
+  return blob.slice(start, start + m.compressedSize);
+}
+
+/** A stream of the member's uncompressed bytes. */
+export async function zipMemberStream(blob: Blob, m: ZipMember): Promise<ReadableStream<Uint8Array>> {
+  const raw = await zipMemberRaw(blob, m);
+  if (m.method === 0) return raw.stream();
+  if (m.method === 8) return raw.stream().pipeThrough(new DecompressionStream('deflate-raw') as unknown as TransformStream<Uint8Array, Uint8Array>);
+  throw new CoreError('unsupported-compression', `${m.name}: zip compression method ${m.method} is not supported`);
+}
