@@ -76,6 +76,12 @@ describe.skipIf(!haveFixtures)('installPackage on real packages', () => {
     await expect(installPackage(pkg, { prefix: '/' + 'x'.repeat(300) })).rejects.toThrow(/longer than the package's binary placeholder/);
   });
 
+  it('zlib linux-64 .conda: the re-packed symlinks without targets are reported and left out (CATALOGUE caveat)', async () => {
+    const inst = await installPackage(await open('conda/tests/data/conda_format_repo/linux-64/zlib-1.2.11-h7b6447c_3.conda'));
+    expect(inst.warnings.filter((w) => /symlink without a target/.test(w)).length).toBe(2);
+    expect(inst.files).not.toContain('lib/libz.so');
+  });
+
   it('xtensor-io: long conda-forge text placeholders in headers, CMake and pkg-config files', async () => {
     const pkg = await open('quetz/plugins/quetz_harvester/tests/data/xtensor-io-0.10.3-hb585cf6_0.tar.bz2');
     const inst = await installPackage(pkg);

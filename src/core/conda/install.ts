@@ -94,6 +94,10 @@ export async function installPackage(pkg: CondaPackage, opts: InstallOptions = {
     if (p.pathType === 'directory') { put(rel, { type: 'directory', mode: 0o755 }); continue; }
     const e = pkg.entries.get(p.path);
     if (!e) continue; // reported by openCondaPackage
+    if (e.type === 'symlink' && !e.linkname) {
+      warnings.push(`${pkg.fn}: ${p.path} is a symlink without a target in the archive (a broken package); left out`);
+      continue;
+    }
     const record = await linkOne(pkg, p, e, rel, prefix, put);
     files.push(rel);
     pathsData.push(record);
