@@ -20,7 +20,9 @@ export type ErrorCode =
   | 'invalid-argument'
   | 'invalid-image'
   | 'registry-error'
-  | 'network-error';
+  | 'network-error'
+  | 'solve-failed'
+  | 'solve-timeout';
 
 /** Base class of every error the core throws on purpose. */
 export class CoreError extends Error {

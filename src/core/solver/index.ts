@@ -1,0 +1,3 @@
+/** The solver: rattler behind the project's interface, and spec parsing. */
+export * from './spec';
+export * from './rattler';
