@@ -23,6 +23,7 @@ export const debianDeps: readonly DebianDep[] = [
   { pkg: 'busybox-static', bin: '/bin/busybox', why: 'the base rootfs for test images' },
   { pkg: 'chromium', bin: '/usr/bin/chromium', why: 'the browser Playwright drives' },
   { pkg: 'tar', bin: '/usr/bin/tar', why: 'GNU tar, the oracle for tar reading and writing' },
+  { pkg: 'time', bin: '/usr/bin/time', why: 'GNU time: the bench reads GNU tar\'s peak memory' },
   { pkg: 'iproute2', bin: '/usr/bin/ip', why: 'loopback setup inside network namespaces' },
   { pkg: 'util-linux', bin: '/usr/bin/unshare', why: 'unshare, mount and umount' },
 ];

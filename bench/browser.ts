@@ -1,0 +1,123 @@
+/**
+ * The bench's browser side: builds the app (`vite build` into `.cache/bench/dist`), serves it on
+ * loopback with the project's own server, launches Debian's Chromium through Playwright in a persistent
+ * context with a fresh user-data-dir (the FACTS.md flags), and reads the renderer processes' memory
+ * high-water marks from /proc.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext } from '@playwright/test';
+import { startServer } from '../src/serve.js';
+
+const repo = resolve(import.meta.dirname, '..');
+
+/** The Chromium flags from FACTS.md, plus a resolver rule that keeps the page on loopback. */
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+];
+
+/** Builds the app (unminified for readable profiles); returns the folder of static files. */
+export function buildApp(minify = true, outDir = join(repo, '.cache', 'bench', minify ? 'dist' : 'dist-unminified')): string {
+  const args = ['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn', ...(minify ? [] : ['--minify', 'false'])];
+  execFileSync(join(repo, 'node_modules', '.bin', 'vite'), args, { cwd: repo, stdio: 'inherit' });
+  return outDir;
+}
+
+/** A served app and a fresh Chromium on it; close() ends both and removes the profile. */
+export interface BenchBrowser {
+  url: string;
+  context: BrowserContext;
+  userDataDir: string;
+  close(): Promise<void>;
+}
+
+/** Serves `staticRoot` on a free loopback port and opens Chromium with a fresh persistent profile. */
+export async function openBenchBrowser(staticRoot: string): Promise<BenchBrowser> {
+  const server = await startServer({ staticRoot, port: 0, host: '127.0.0.1' });
+  const userDataDir = mkdtempSync(join(tmpdir(), 'docker-envs-bench-'));
+  try {
+    const context = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: CHROMIUM_ARGS,
+    });
+    return {
+      url: server.url,
+      context,
+      userDataDir,
+      async close() {
+        await context.close();
+        await server.close();
+        rmSync(userDataDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await server.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Reads a `/proc/<pid>/status` field in kB as bytes (undefined when the process is gone). */
+function statusBytes(pid: number, field: string): number | undefined {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** pid → parent pid and command line, for every process we can read. */
+function processTable(): Map<number, { ppid: number; cmdline: string }> {
+  const table = new Map<number, { ppid: number; cmdline: string }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      table.set(Number(name), { ppid, cmdline });
+    } catch { /* exited meanwhile */ }
+  }
+  return table;
+}
+
+/**
+ * The renderer processes of the browser that uses `userDataDir`: the browser process is found by its
+ * `--user-data-dir`, then its descendants with `--type=renderer` (dedicated workers run inside them).
+ */
+export function findRenderers(userDataDir: string): number[] {
+  const table = processTable();
+  const browsers = [...table].filter(([, p]) => p.cmdline.includes(`--user-data-dir=${userDataDir}`) && !p.cmdline.includes('--type=')).map(([pid]) => pid);
+  const inTree = new Set(browsers);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, p] of table) if (!inTree.has(pid) && inTree.has(p.ppid)) { inTree.add(pid); grew = true; }
+  }
+  return [...inTree].filter((pid) => table.get(pid)?.cmdline.includes('--type=renderer'));
+}
+
+/** Samples renderer memory while a measurement runs; peak() gives each renderer's VmHWM (bytes). */
+export function sampleRendererMemory(userDataDir: string, everyMs = 100): { stop(): Map<number, number> } {
+  const peaks = new Map<number, number>();
+  const sample = () => {
+    for (const pid of findRenderers(userDataDir)) {
+      const hwm = statusBytes(pid, 'VmHWM');
+      if (hwm !== undefined) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, hwm));
+    }
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peaks;
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/**
+ * `npm run bench [-- --quick] [-- --no-profile]`: runs every row against its real peer and prints the table.
+ * Exit 0 when every row ran (a MISS is reported, not a failure); 1 when a row or its peer did not run.
+ * `--quick` uses the CI-sized archive (~50 MB) instead of the full one (~1 GB).
+ */
+import { FULL_SPEC, QUICK_SPEC } from './plan.js';
+import { inspectorRows } from './rows/inspector.js';
+import { exitCodeOf, formatTable, runRows, type BenchRow } from './table.js';
+
+/** Every row of the bench, in print order. Later issues append theirs here. */
+export function allRows(quick: boolean, profile: boolean): BenchRow[] {
+  const log = (s: string) => console.error(s);
+  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, profile, log })];
+}
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const outcomes = await runRows(allRows(quick, !args.includes('--no-profile')));
+console.log(`\ndocker-envs bench (${quick ? 'quick, ~50 MB' : 'full, ~1 GB'})\n`);
+console.log(formatTable(outcomes));
+process.exitCode = exitCodeOf(outcomes);
