@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { CoreError } from '../core/errors';
 import { inspectPath, renderSummary } from './inspect';
+import { buildToArchive } from './build';
 import { pullToArchive, pushFromArchive } from './pull';
 
 const USAGE = `Usage: docker-envs <command> [options]
@@ -14,6 +15,15 @@ Commands:
       --layer N      list the files of layer N (0 = bottom layer)
       --merged       list the merged filesystem (after whiteouts), as a container sees it
       --platform P   image to pick from a multi-platform OCI layout (default linux/amd64)
+
+  build -b BASE -i NAME:TAG -p SPEC... -o FILE
+                     Build an image: BASE (a registry reference or an image tar) plus conda packages
+      -p, --package SPEC   a package spec (repeatable; conda-forge::numpy>=2 works)
+      -c, --channel C      a channel name or URL (repeatable; default conda-forge)
+      --file F             an environment.yml (channels and dependencies)
+      --lock F             an explicit lock (@EXPLICIT URLs#sha256) instead of solving
+      --platform P, --prefix DIR (default /opt/conda), --layering layered|single, --max-layers N
+      SOURCE_DATE_EPOCH sets every timestamp (default 0): same inputs, same image digest
 
   pull REF -o FILE   Pull an image from a registry into a docker-archive tar (docker load reads it)
       --platform P   os/arch[/variant] to pick from a multi-platform image (default linux/amd64)
@@ -83,6 +93,29 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
         progress: process.stderr,
       });
       out.write(`${positionals[0]} (${r.platform}) ${r.manifestDigest} → ${values.output}\n`);
+      return 0;
+    }
+    if (command === 'build') {
+      const { values, positionals } = parseArgs({
+        args: rest, allowPositionals: true,
+        options: {
+          base: { type: 'string', short: 'b' }, image: { type: 'string', short: 'i' }, package: { type: 'string', short: 'p', multiple: true },
+          channel: { type: 'string', short: 'c', multiple: true }, output: { type: 'string', short: 'o' }, file: { type: 'string' }, lock: { type: 'string' },
+          platform: { type: 'string' }, prefix: { type: 'string' }, layering: { type: 'string' }, 'max-layers': { type: 'string' },
+          creds: { type: 'string' }, cache: { type: 'string' },
+        },
+      });
+      if (positionals.length) throw new UsageError(`build takes no positional arguments (got ${positionals.join(' ')})`);
+      if (!values.base || !values.image || !values.output) throw new UsageError('build needs -b BASE, -i NAME:TAG and -o FILE');
+      if (values.layering && values.layering !== 'layered' && values.layering !== 'single') throw new UsageError('--layering is layered or single');
+      const r = await buildToArchive({
+        base: values.base, tag: values.image, specs: values.package ?? [], channels: values.channel ?? [], output: values.output,
+        file: values.file, lock: values.lock, platform: values.platform, prefix: values.prefix, layering: values.layering as 'layered' | 'single' | undefined,
+        maxLayers: values['max-layers'] ? Number(values['max-layers']) : undefined, creds: values.creds, cache: values.cache,
+        log: (s) => err.write(`  ${s}\n`),
+      });
+      for (const w of r.warnings) err.write(`warning: ${w}\n`);
+      out.write(`${values.image} ${r.digest}: ${r.packages} packages in ${r.layers} layers → ${values.output}\n`);
       return 0;
     }
     if (command === 'push') {

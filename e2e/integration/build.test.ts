@@ -1,0 +1,91 @@
+/**
+ * `docker-envs build` end to end: a real fixture channel served on loopback, the busybox base as a tar,
+ * solve → fetch → install → layers → archive; the archive loads and runs in dockerd, and two builds of
+ * the same spec give the same bytes.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeDockerArchiveTo } from '../../src/core/archive';
+import { appendLayers, emptyImage, layerFromBlob } from '../../src/core/image';
+import { MediaTypes } from '../../src/core/oci';
+import { main } from '../../src/cli/main';
+import { fixture, haveFixtures } from '../../src/test-support/fixtures';
+import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
+
+const TAG = 'docker-envs.test/built:1';
+
+async function cli(env: Record<string, string>, ...args: string[]) {
+  let out = '';
+  let err = '';
+  const saved = { ...process.env };
+  Object.assign(process.env, env);
+  try {
+    const code = await main(args, { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
+    return { code, out, err };
+  } finally {
+    process.env = saved;
+  }
+}
+
+describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('docker-envs build', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'build-'));
+  let server: Server;
+  let channel: string;
+  let base: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+      try {
+        if (path.includes('..')) throw new Error();
+        res.end(readFileSync(join(fixture('pixi/tests/data/channels/channels'), path)));
+      } catch { res.writeHead(404); res.end(); }
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    channel = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dummy_channel_1`;
+    base = join(tmp, 'base.tar');
+    const image = appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(busyboxRootfsTar!), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } }]);
+    await writeDockerArchiveTo([{ image, tags: ['x/base:1'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+  });
+  afterAll(() => {
+    server?.close();
+    spawnSync('docker', ['rmi', '-f', TAG], { env: dockerEnv() });
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('builds an environment image that docker loads and runs, the same bytes twice', async () => {
+    const args = (out: string, cache: string) => ['build', '-b', base, '-i', TAG, '-p', 'dummy-a', '-c', channel, '-o', out, '--cache', cache];
+    const a = await cli({ SOURCE_DATE_EPOCH: '1700000000' }, ...args(join(tmp, 'a.tar'), join(tmp, 'cache')));
+    expect(a.err).not.toMatch(/error/);
+    expect(a.code).toBe(0);
+    expect(a.out).toMatch(/2 packages in 3 layers/);
+    const b = await cli({ SOURCE_DATE_EPOCH: '1700000000' }, ...args(join(tmp, 'b.tar'), join(tmp, 'cache2')));
+    const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+    expect(b.code).toBe(0);
+    expect(sha(join(tmp, 'b.tar'))).toBe(sha(join(tmp, 'a.tar')));
+
+    execFileSync('docker', ['load', '-i', join(tmp, 'a.tar')], { env: dockerEnv() });
+    const run = execFileSync('docker', ['run', '--rm', '--network', 'none', TAG, '/bin/sh', '-c',
+      'echo $CONDA_PREFIX; echo $PATH; ls /opt/conda/conda-meta; grep -c "^http" /opt/conda/conda-meta/explicit.txt; grep "\\"url\\"" /opt/conda/conda-meta/dummy-a-0.1.0-hb0f4dca_0.json'],
+    { env: dockerEnv(), encoding: 'utf8' });
+    expect(run.split('\n')).toEqual([
+      '/opt/conda', '/opt/conda/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'dummy-a-0.1.0-hb0f4dca_0.json', 'dummy-c-0.1.0-hb0f4dca_0.json', 'explicit.txt', 'history',
+      '2', `  "url": "${channel}/linux-64/dummy-a-0.1.0-hb0f4dca_0.conda",`, '',
+    ]);
+    const labels = JSON.parse(execFileSync('docker', ['image', 'inspect', '-f', '{{json .Config.Labels}}', TAG], { env: dockerEnv(), encoding: 'utf8' }));
+    expect(labels['org.conda.environment.specs']).toBe('dummy-a');
+  });
+
+  it('an unsatisfiable spec is a clear error', async () => {
+    const r = await cli({}, 'build', '-b', base, '-i', TAG, '-p', 'dummy-a>=5', '-c', channel, '-o', join(tmp, 'x.tar'), '--cache', join(tmp, 'cache'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/error \[solve-failed\]: cannot solve dummy-a>=5/);
+  });
+});

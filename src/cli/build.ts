@@ -1,0 +1,99 @@
+import { createWriteStream, existsSync, mkdirSync, openAsBlob, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { readImageArchive, writeDockerArchiveTo } from '../core/archive';
+import { spillToTempFile } from '../core/archive/spill.node.js';
+import { buildEnvironment } from '../core/build';
+import { folderBlobStore } from '../core/cache/blob-store.node.js';
+import { bunzip2 } from '../core/conda/bzip2.node.js';
+import { CoreError } from '../core/errors';
+import type { Image } from '../core/image';
+import { pullImage, RegistryClient } from '../core/registry';
+import type { SolvedRecord } from '../core/solver';
+import { parsePlatform } from './inspect';
+import { defaultCacheDir, parseCreds } from './pull';
+
+/** Options of `docker-envs build`. */
+export interface BuildCliOptions {
+  base: string;
+  tag: string;
+  specs: string[];
+  channels: string[];
+  output: string;
+  file?: string;
+  lock?: string;
+  platform?: string;
+  prefix?: string;
+  layering?: 'layered' | 'single';
+  maxLayers?: number;
+  creds?: string;
+  cache?: string;
+  log?: (s: string) => void;
+}
+
+/** Reads `channels:` and `dependencies:` from an environment.yml (the subset conda's own files use). */
+export function readEnvironmentYaml(text: string): { channels: string[]; specs: string[] } {
+  const out = { channels: [] as string[], specs: [] as string[] };
+  let section: 'channels' | 'specs' | undefined;
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trimEnd();
+    if (!line.trim()) continue;
+    if (/^\S/.test(line)) { section = line.startsWith('channels:') ? 'channels' : line.startsWith('dependencies:') ? 'specs' : undefined; continue; }
+    const item = line.match(/^\s+-\s+(.+)$/)?.[1]?.trim().replace(/^["']|["']$/g, '');
+    if (!item || !section) continue;
+    if (item.endsWith(':')) { if (item === 'pip:') section = undefined; continue; }
+    out[section].push(item);
+  }
+  return out;
+}
+
+/** Reads an explicit lock (`@EXPLICIT`, one package URL per line, `#sha256` or `#md5` after it). */
+export function readExplicitLock(text: string): SolvedRecord[] {
+  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && !l.startsWith('@')).map((line) => {
+    const [url, hash = ''] = line.split('#');
+    const parts = url.split('/');
+    const fn = parts.at(-1)!;
+    const subdir = parts.at(-2)!;
+    const m = fn.match(/^(.+)-([^-]+)-([^-]+)\.(conda|tar\.bz2)$/);
+    if (!m) throw new CoreError('invalid-argument', `lock line "${line}" does not end in <name>-<version>-<build>.conda or .tar.bz2`);
+    return {
+      name: m[1], version: m[2], build: m[3], buildNumber: Number(m[3].match(/_(\d+)$/)?.[1] ?? 0), subdir, url, fn,
+      channel: parts.slice(0, -2).join('/') + '/', depends: [],
+      ...(/^[0-9a-f]{64}$/.test(hash) ? { sha256: hash } : /^[0-9a-f]{32}$/.test(hash) ? { md5: hash } : {}),
+    };
+  });
+}
+
+/** `docker-envs build`: base + conda packages → a docker-archive tar. */
+export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: string; packages: number; layers: number; warnings: string[] }> {
+  const cache = o.cache ?? defaultCacheDir();
+  mkdirSync(cache, { recursive: true });
+  const store = folderBlobStore(join(cache, 'blobs'));
+  const log = o.log ?? (() => {});
+  let base: Image;
+  if (existsSync(o.base)) {
+    const archive = await readImageArchive(await openAsBlob(o.base), { spill: spillToTempFile });
+    base = archive.images[0].image;
+  } else {
+    const creds = o.creds ? parseCreds(o.creds) : undefined;
+    log(`pulling ${o.base}`);
+    base = (await pullImage(new RegistryClient({ credentials: () => creds }), o.base, { store, ...(o.platform ? { platform: parsePlatform(o.platform) } : {}) })).image;
+  }
+  const env = o.file ? readEnvironmentYaml(readFileSync(o.file, 'utf8')) : { channels: [], specs: [] };
+  const specs = [...env.specs, ...o.specs];
+  const channels = [...new Set([...o.channels, ...env.channels])];
+  if (channels.length === 0) channels.push('conda-forge');
+  const lock = o.lock ? readExplicitLock(readFileSync(o.lock, 'utf8')) : undefined;
+  if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
+  const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);
+  if (!Number.isInteger(epoch) || epoch < 0) throw new CoreError('invalid-argument', `SOURCE_DATE_EPOCH must be whole seconds, not "${process.env.SOURCE_DATE_EPOCH}"`);
+  const result = await buildEnvironment({
+    base, specs, channels, store, epoch, ...(lock ? { lock } : {}),
+    ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
+    open: { bunzip2, spill: spillToTempFile },
+    onProgress: (stage, detail) => log(`${stage}: ${detail}`),
+  });
+  log(`writing ${o.output}`);
+  await writeDockerArchiveTo([{ image: result.image, tags: [o.tag] }], Writable.toWeb(createWriteStream(o.output)) as WritableStream<Uint8Array>, { mtime: epoch });
+  return { digest: await result.image.digest(), packages: result.solved.length, layers: result.layers.length + 1, warnings: result.warnings };
+}

@@ -1,0 +1,108 @@
+/**
+ * The pipeline: spec → solve → fetch → install → plan → image. Used by the CLI (and the build worker).
+ * Every layer is deterministic, so the same spec, lock and base give the same image digest anywhere.
+ */
+import type { BlobStore } from '../cache';
+import { fetchPackages, installEnvironment, openCondaPackage, type InstalledPackage, type OpenPackageOptions, type PackageOrigin } from '../conda';
+import { withParents } from '../conda/install';
+import { CoreError } from '../errors';
+import { appendLayers, layerFromTarEntries, setConfig, type Image } from '../image';
+import { orderForLink, planLayers } from '../plan';
+import { solve, type SolvedRecord, type VirtualPackage } from '../solver';
+import { condaSubdir, virtualPackagesFor } from './virtual';
+
+/** A build request. */
+export interface BuildRequest {
+  base: Image;
+  specs: string[];
+  channels: string[];
+  prefix?: string;
+  /** SOURCE_DATE_EPOCH: mtimes and `created` */
+  epoch?: number;
+  strategy?: 'layered' | 'single';
+  maxLayers?: number;
+  virtualOverrides?: VirtualPackage[];
+  /** a solved lock to install instead of solving (share links, --lock) */
+  lock?: SolvedRecord[];
+  store: BlobStore;
+  fetch?: typeof fetch;
+  /** URL to fetch a package from (the browser routes it through the proxy); records keep the upstream URL */
+  packageUrl?: (upstream: string) => string;
+  open?: OpenPackageOptions;
+  onProgress?: (stage: 'solve' | 'fetch' | 'install' | 'layers', detail: string) => void;
+  signal?: AbortSignal;
+}
+
+/** What a build produced. */
+export interface BuildResult {
+  image: Image;
+  solved: SolvedRecord[];
+  warnings: string[];
+  layers: string[][];
+}
+
+/** The explicit lock (`@EXPLICIT`, URLs with #sha256) conda can recreate the environment from. */
+export function explicitLock(records: SolvedRecord[], subdir: string): string {
+  return ['# This file may be used to create an environment using:', '# $ conda create --name <env> --file <this file>',
+    `# platform: ${subdir}`, '@EXPLICIT',
+    ...records.map((r) => `${r.url}${r.sha256 ? `#${r.sha256}` : ''}`)].join('\n') + '\n';
+}
+
+/** environment.yml for the request. */
+export function environmentYaml(specs: string[], channels: string[]): string {
+  return ['name: base', 'channels:', ...channels.map((c) => `  - ${c}`), 'dependencies:', ...specs.map((s) => `  - ${s}`)].join('\n') + '\n';
+}
+
+/** Builds the environment image on top of `req.base`. */
+export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> {
+  const prefix = (req.prefix ?? '/opt/conda').replace(/\/+$/, '');
+  const epoch = req.epoch ?? 0;
+  const cfg = await req.base.config();
+  const subdir = condaSubdir(cfg.os, cfg.architecture);
+  let solved = req.lock;
+  if (!solved) {
+    const virtualPackages = await virtualPackagesFor(req.base, req.virtualOverrides);
+    req.onProgress?.('solve', `${req.specs.join(' ')} for ${subdir} (${virtualPackages.map((v) => `${v.name} ${v.version}`).join(', ')})`);
+    solved = await solve({ specs: req.specs, channels: req.channels, subdir, virtualPackages });
+  }
+  const ordered = orderForLink(solved);
+  req.onProgress?.('fetch', `${ordered.length} packages`);
+  const blobs = await fetchPackages(ordered.map((r) => {
+    if (!r.sha256) throw new CoreError('invalid-argument', `${r.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
+    return { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) };
+  }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
+  req.onProgress?.('install', `into ${prefix}`);
+  const pkgs = [];
+  for (const r of ordered) pkgs.push(await openCondaPackage(blobs.get(r.fn)!, r.fn, req.open));
+  const python = ordered.find((r) => r.name === 'python');
+  const pythonVersion = python?.version.split('.').slice(0, 2).join('.');
+  const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {
+    url: r.url, channel: r.channel.replace(/\/$/, ''), ...(r.md5 ? { md5: r.md5 } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}), ...(r.size !== undefined ? { size: r.size } : {}),
+    requested_spec: req.specs.find((s) => s.replace(/^.*::/, '').split(/[\s=<>!~[]/)[0].toLowerCase() === r.name) ?? '',
+  }]));
+  const env = await installEnvironment(pkgs, { prefix, epoch, origins, ...(pythonVersion ? { pythonVersion } : {}), command: `docker-envs build ${req.specs.join(' ')}` });
+  const plan = planLayers(ordered.map((r, i) => ({ ...r, installed: env.packages[i] })), {
+    baseLayers: (await req.base.layers()).length, strategy: req.strategy ?? 'layered', ...(req.maxLayers ? { maxLayers: req.maxLayers } : {}),
+  });
+  req.onProgress?.('layers', `${plan.length + 1} layers`);
+  const enc = new TextEncoder();
+  const text = (rel: string, s: string) => { const body = enc.encode(s); return { name: `${prefix.slice(1)}/${rel}`, type: 'file' as const, mode: 0o644, body, size: body.byteLength, uid: 0, gid: 0, mtime: epoch }; };
+  const meta = withParents([env.history, text('environment.yml', environmentYaml(req.specs, req.channels)), text('conda-meta/explicit.txt', explicitLock(ordered, subdir))], epoch);
+  const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
+  const groupEntries = (g: Array<{ installed: InstalledPackage }>) => withParents(g.flatMap((p) => p.installed.entries), epoch);
+  let image = appendLayers(req.base, [
+    ...plan.map((g) => ({ layer: layerFromTarEntries(groupEntries(g)), history: { created_by: `docker-envs: conda install ${g.map((p) => `${p.name}=${p.version}=${p.build}`).join(' ')}`, created } })),
+    { layer: layerFromTarEntries(meta), history: { created_by: 'docker-envs: conda-meta/history, environment.yml, explicit lock', created } },
+  ]);
+  const path = cfg.config?.Env?.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+  image = setConfig(image, {
+    env: { PATH: `${prefix}/bin:${path}`, CONDA_PREFIX: prefix },
+    labels: {
+      'org.conda.environment.specs': req.specs.join(' '),
+      'org.conda.environment.channels': req.channels.join(' '),
+      'org.conda.environment.packages': String(ordered.length),
+      'org.conda.environment.prefix': prefix,
+    },
+  });
+  return { image, solved: ordered, warnings: env.warnings, layers: plan.map((g) => g.map((p) => p.name)) };
+}

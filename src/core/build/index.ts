@@ -1,0 +1,3 @@
+/** The build pipeline: spec → solve → fetch → install → plan → image. */
+export * from './build';
+export * from './virtual';

@@ -1,0 +1,2 @@
+/** Link order and layer planning. */
+export * from './plan';
