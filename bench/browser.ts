@@ -102,8 +102,11 @@ export function findRenderers(userDataDir: string): number[] {
   return [...inTree].filter((pid) => table.get(pid)?.cmdline.includes('--type=renderer'));
 }
 
-/** Samples renderer memory while a measurement runs; peak() gives each renderer's VmHWM (bytes). */
-export function sampleRendererMemory(userDataDir: string, everyMs = 100): { stop(): Map<number, number> } {
+/**
+ * Samples renderer memory while a measurement runs: `now()` is the largest VmHWM so far (bytes),
+ * `stop()` ends sampling and gives each renderer's VmHWM.
+ */
+export function sampleRendererMemory(userDataDir: string, everyMs = 100): { now(): number; stop(): Map<number, number> } {
   const peaks = new Map<number, number>();
   const sample = () => {
     for (const pid of findRenderers(userDataDir)) {
@@ -114,6 +117,10 @@ export function sampleRendererMemory(userDataDir: string, everyMs = 100): { stop
   sample();
   const timer = setInterval(sample, everyMs);
   return {
+    now() {
+      sample();
+      return Math.max(0, ...peaks.values());
+    },
     stop() {
       clearInterval(timer);
       sample();
