@@ -88,8 +88,9 @@ function processTable(): Map<number, { ppid: number; cmdline: string }> {
 }
 
 /**
- * The renderer processes of the browser that uses `userDataDir`: the browser process is found by its
- * `--user-data-dir`, then its descendants with `--type=renderer` (dedicated workers run inside them).
+ * The renderer processes of the browser that uses `userDataDir` that can host pages: the browser process
+ * is found by its `--user-data-dir`, then its descendants with `--type=renderer` (dedicated workers run
+ * inside them), except the browser UI's own renderer.
  */
 export function findRenderers(userDataDir: string): number[] {
   const table = processTable();
@@ -99,14 +100,28 @@ export function findRenderers(userDataDir: string): number[] {
     grew = false;
     for (const [pid, p] of table) if (!inTree.has(pid) && inTree.has(p.ppid)) { inTree.add(pid); grew = true; }
   }
-  return [...inTree].filter((pid) => table.get(pid)?.cmdline.includes('--type=renderer'));
+  // `--top-chrome-webui` renderers draw the browser's own UI, not the page: left out
+  return [...inTree].filter((pid) => {
+    const cmd = table.get(pid)?.cmdline ?? '';
+    return cmd.includes('--type=renderer') && !cmd.includes('--top-chrome-webui');
+  });
+}
+
+/** A renderer's memory at one moment, in bytes. */
+export interface RendererMemory { hwm: number; rss: number; anon: number; file: number }
+
+/** Reads one renderer's VmHWM, VmRSS, RssAnon and RssFile (undefined when it is gone). */
+export function readRendererMemory(pid: number): RendererMemory | undefined {
+  const hwm = statusBytes(pid, 'VmHWM');
+  if (hwm === undefined) return undefined;
+  return { hwm, rss: statusBytes(pid, 'VmRSS') ?? 0, anon: statusBytes(pid, 'RssAnon') ?? 0, file: statusBytes(pid, 'RssFile') ?? 0 };
 }
 
 /**
- * Samples renderer memory while a measurement runs: `now()` is the largest VmHWM so far (bytes),
- * `stop()` ends sampling and gives each renderer's VmHWM.
+ * Samples renderer memory while a measurement runs: `now()` gives each renderer's VmHWM so far (bytes),
+ * `stop()` ends sampling and gives each renderer's final VmHWM.
  */
-export function sampleRendererMemory(userDataDir: string, everyMs = 100): { now(): number; stop(): Map<number, number> } {
+export function sampleRendererMemory(userDataDir: string, everyMs = 100): { now(): Map<number, number>; stop(): Map<number, number> } {
   const peaks = new Map<number, number>();
   const sample = () => {
     for (const pid of findRenderers(userDataDir)) {
@@ -119,7 +134,7 @@ export function sampleRendererMemory(userDataDir: string, everyMs = 100): { now(
   return {
     now() {
       sample();
-      return Math.max(0, ...peaks.values());
+      return new Map(peaks);
     },
     stop() {
       clearInterval(timer);
