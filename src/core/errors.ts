@@ -22,7 +22,8 @@ export type ErrorCode =
   | 'registry-error'
   | 'network-error'
   | 'solve-failed'
-  | 'solve-timeout';
+  | 'solve-timeout'
+  | 'repodata-invalid';
 
 /** Base class of every error the core throws on purpose. */
 export class CoreError extends Error {

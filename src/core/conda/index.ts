@@ -6,3 +6,7 @@ export * from './relocate';
 export * from './install';
 export * from './environment';
 export * from './zip';
+export * from './types';
+export * from './channel';
+export * from './repodata';
+export * from './repodata-cache';

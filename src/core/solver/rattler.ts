@@ -5,25 +5,11 @@
  * postMessage and must be freed).
  */
 import { CoreError, toError } from '../errors';
+import type { PackageRecord } from '../conda/types';
 import { parseSpec } from './spec';
 
-/** A solved package: where it comes from and how to verify it. */
-export interface SolvedRecord {
-  name: string;
-  version: string;
-  build: string;
-  buildNumber: number;
-  subdir: string;
-  /** upstream URL of the archive */
-  url: string;
-  /** channel base URL (without the subdir) */
-  channel: string;
-  fn: string;
-  sha256?: string;
-  md5?: string;
-  size?: number;
-  depends: string[];
-}
+/** A solved package: where it comes from and how to verify it (the conda PackageRecord). */
+export type SolvedRecord = PackageRecord;
 
 /** A virtual package the base image provides (`__glibc 2.36`, `__linux 6.1`, `__unix`, `__archspec 1 x86_64`). */
 export interface VirtualPackage {
@@ -44,6 +30,13 @@ export interface SolveRequest {
   timeoutMs?: number;
   /** resolves a channel name or URL to a base URL (default: names under conda.anaconda.org) */
   resolveChannel?: (c: string) => string;
+  /**
+   * packages the base image already has (its conda-meta): they stay installed at their exact builds and are not
+   * in the result; only missing packages are added
+   */
+  installed?: PackageRecord[];
+  /** the fetch repodata goes through (a proxy-routing or caching fetch); default the global one */
+  fetch?: typeof fetch;
 }
 
 type Rattler = typeof import('@conda-org/rattler');
@@ -56,6 +49,23 @@ export function channelUrl(c: string, base = 'https://conda.anaconda.org/'): str
   return url.endsWith('/') ? url : `${url}/`;
 }
 
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `task` with the global fetch replaced by `f` (the solver's wasm calls the global fetch); solves that
+ * replace it run one after another, so two solves never see each other's fetch.
+ */
+function withFetch<T>(f: typeof fetch | undefined, task: () => Promise<T>): Promise<T> {
+  if (!f) return task();
+  const run = queue.then(async () => {
+    const original = globalThis.fetch;
+    globalThis.fetch = f;
+    try { return await task(); } finally { globalThis.fetch = original; }
+  });
+  queue = run.catch(() => undefined);
+  return run;
+}
+
 /** Solves; throws CoreError 'solve-failed' with the solver's explanation, or 'solve-timeout'. */
 export async function solve(req: SolveRequest): Promise<SolvedRecord[]> {
   const resolve = req.resolveChannel ?? ((c: string) => channelUrl(c));
@@ -66,18 +76,25 @@ export async function solve(req: SolveRequest): Promise<SolvedRecord[]> {
   const locked = (req.virtualPackages ?? []).map((v) => ({
     url: `https://virtual.invalid/${req.subdir}/${v.name}-${v.version}-${v.build ?? '0'}.tar.bz2`,
     packageName: v.name, version: v.version, build: v.build ?? '0', buildNumber: 0,
-    filename: `${v.name}-${v.version}-${v.build ?? '0'}.tar.bz2`, subdir: req.subdir, depends: [],
+    filename: `${v.name}-${v.version}-${v.build ?? '0'}.tar.bz2`, subdir: req.subdir, depends: [] as string[],
   }));
+  const installed = req.installed ?? [];
+  for (const p of installed) {
+    locked.push({ url: p.url, packageName: p.name, version: p.version, build: p.build, buildNumber: p.buildNumber, filename: p.fn, subdir: p.subdir, depends: p.depends });
+  }
+  // an exact spec per installed package keeps it at its build; the lock alone is only a preference
+  const keep = installed.map((p) => `${p.name} ==${p.version} ${p.build}`);
   const { simpleSolve } = await load();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, fail) => {
     timer = setTimeout(() => fail(new CoreError('solve-timeout', `the solver did not finish within ${(req.timeoutMs ?? 120_000) / 1000} s`)), req.timeoutMs ?? 120_000);
   });
   try {
-    const solved = await Promise.race([simpleSolve(parsed.map((p) => p.spec), channels, [req.subdir as never, 'noarch'], locked), timeout]);
+    const solved = await withFetch(req.fetch, () => Promise.race([simpleSolve([...parsed.map((p) => p.spec), ...keep], channels, [req.subdir as never, 'noarch'], locked), timeout]));
+    const have = new Set(installed.map((p) => `${p.name} ${p.version} ${p.build}`));
     const out: SolvedRecord[] = [];
     for (const p of solved) {
-      if (p.packageName.startsWith('__')) { p.free(); continue; }
+      if (p.packageName.startsWith('__') || have.has(`${p.packageName} ${p.version} ${p.build}`)) { p.free(); continue; }
       const url = p.url;
       const subdir = p.subdir ?? url.split('/').at(-2) ?? req.subdir;
       out.push({

@@ -1,0 +1,57 @@
+/**
+ * The conda prefix a base image may already hold (`<prefix>/conda-meta/*.json`, as in continuumio/miniconda3):
+ * its records are read so the solve keeps them installed and only adds what is missing. Layers are read in
+ * order; later layers replace records and whiteouts remove them, as the merged filesystem would.
+ */
+import type { PackageRecord } from '../conda/types';
+import { CoreError } from '../errors';
+import type { Image } from '../image';
+import { readTar } from '../tar';
+
+const MAX_RECORD = 64 * 1024 * 1024;
+
+/** Maps one conda-meta record (JSON) to a PackageRecord; `where` names it in errors. */
+export function recordFromCondaMeta(json: unknown, where: string): PackageRecord {
+  const r = json as Record<string, unknown>;
+  if (!r || typeof r.name !== 'string' || typeof r.version !== 'string' || typeof r.build !== 'string') {
+    throw new CoreError('invalid-image', `${where} is not a conda-meta record (name, version and build are required)`);
+  }
+  const fn = typeof r.fn === 'string' ? r.fn : `${r.name}-${r.version}-${r.build}.conda`;
+  const url = typeof r.url === 'string' ? r.url : '';
+  const subdir = typeof r.subdir === 'string' ? r.subdir : url.split('/').at(-2) ?? 'noarch';
+  const channel = url.endsWith(`/${subdir}/${fn}`) ? url.slice(0, url.length - `${subdir}/${fn}`.length) : typeof r.channel === 'string' ? `${r.channel.replace(/\/*$/, '')}/` : '';
+  return {
+    name: r.name, version: r.version, build: r.build, buildNumber: Number(r.build_number ?? 0), subdir, url, channel, fn,
+    depends: Array.isArray(r.depends) ? r.depends.map(String) : [],
+    ...(typeof r.sha256 === 'string' ? { sha256: r.sha256 } : {}), ...(typeof r.md5 === 'string' ? { md5: r.md5 } : {}),
+    ...(typeof r.size === 'number' ? { size: r.size } : {}),
+  };
+}
+
+/** The packages installed in `prefix` of the base image (empty when it holds none), sorted by name. */
+export async function readInstalledPackages(image: Image, prefix = '/opt/conda'): Promise<PackageRecord[]> {
+  const dir = `${prefix.replace(/^\/+|\/+$/g, '')}/conda-meta/`;
+  const found = new Map<string, PackageRecord>();
+  for (const layer of await image.layers()) {
+    for await (const { entry, body } of readTar(layer.uncompressed())) {
+      const path = entry.name.replace(/^\.?\/+/, '');
+      if (!path.startsWith(dir) && `${path.replace(/\/+$/, '')}/` !== dir) {
+        // a whiteout of the prefix or a parent removes every record
+        const wh = path.match(/^(.*?)\.wh\.([^/]+)$/);
+        if (wh && (wh[2] === '.wh..opq' ? dir.startsWith(wh[1]) : dir.startsWith(`${wh[1]}${wh[2]}/`))) found.clear();
+        continue;
+      }
+      const rest = path.slice(dir.length);
+      if (rest === '.wh..wh..opq') found.clear();
+      else if (rest.startsWith('.wh.')) found.delete(rest.slice(4));
+      else if (entry.type === 'file' && /^[^/]+\.json$/.test(rest) && entry.size <= MAX_RECORD) {
+        const text = await new Response(body).text();
+        let json: unknown;
+        try { json = JSON.parse(text); } catch (e) { throw new CoreError('invalid-image', `/${path} is not JSON`, { cause: e }); }
+        found.set(rest, recordFromCondaMeta(json, `/${path}`));
+      }
+      // any other body is skipped by the walk
+    }
+  }
+  return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
