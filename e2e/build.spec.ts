@@ -1,0 +1,77 @@
+/**
+ * The same spec built by the CLI and in a Chromium worker (solve with rattler's wasm, packages and
+ * repodata through the app's proxy, install, write) gives the same archive bytes and manifest digest.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { expect, test } from '@playwright/test';
+import { createProxyApp, defaultProxyConfig } from '../proxy';
+import { startServer } from '../src/serve';
+import { writeDockerArchiveTo } from '../src/core/archive';
+import { appendLayers, emptyImage, layerFromBlob } from '../src/core/image';
+import { MediaTypes } from '../src/core/oci';
+import { fixture, haveFixtures } from '../src/test-support/fixtures';
+import { busyboxRootfs } from './harness/busybox';
+
+test.describe('building in the browser', () => {
+  test.skip(!haveFixtures, 'shared fixtures are absent');
+  let tmp: string;
+  let channelServer: Server;
+  let host: string;
+  let app: { url: string; close(): Promise<void> };
+  let base: string;
+
+  test.beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'build-spec-'));
+    channelServer = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+      try {
+        if (path.includes('..')) throw new Error();
+        res.end(readFileSync(join(fixture('pixi/tests/data/channels/channels'), path)));
+      } catch { res.writeHead(404); res.end(); }
+    });
+    await new Promise<void>((ok) => channelServer.listen(0, '127.0.0.1', ok));
+    host = `127.0.0.1:${(channelServer.address() as AddressInfo).port}`;
+    app = await startServer({ staticRoot: resolve('.cache/e2e-dist'), port: 0, routes: { '/proxy': createProxyApp({ ...defaultProxyConfig(), allowHttp: [host] }) } });
+    const { path: rootfs } = await busyboxRootfs();
+    base = join(tmp, 'base.tar');
+    const image = appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } }]);
+    await writeDockerArchiveTo([{ image, tags: ['x/base:1'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+  });
+  test.afterAll(async () => {
+    await app?.close();
+    channelServer?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('CLI and Chromium worker build the same bytes', async ({ page }) => {
+    test.setTimeout(120_000);
+    const channel = `http://${host}/dummy_channel_1`;
+    const cliOut = join(tmp, 'cli.tar');
+    // async: the channel server runs in this process, so a blocking call would starve it
+    await promisify(execFile)('node', ['bin/docker-envs.js', 'build', '-b', base, '-i', 'docker-envs.test/built:1', '-p', 'dummy-a', '-c', channel, '-o', cliOut, '--cache', join(tmp, 'cache')],
+      { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
+    const cliSha = `sha256:${createHash('sha256').update(readFileSync(cliOut)).digest('hex')}`;
+
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${app.url}e2e/pages/build.html`);
+    await page.setInputFiles('#base', base);
+    await page.fill('#channel', channel);
+    await page.fill('#specs', 'dummy-a');
+    await page.click('#go');
+    await expect(page.locator('#out[data-done]')).toBeAttached({ timeout: 90_000 });
+    const r = await page.evaluate(() => window.__result) as { error?: string; archiveSha256: string; packages: string[] };
+    expect(r.error).toBeUndefined();
+    expect(r.packages).toEqual(['dummy-c-0.1.0-hb0f4dca_0.conda', 'dummy-a-0.1.0-hb0f4dca_0.conda']);
+    expect(r.archiveSha256).toBe(cliSha);
+    expect(errors).toEqual([]);
+  });
+});
