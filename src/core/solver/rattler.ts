@@ -35,7 +35,10 @@ export interface SolveRequest {
    * in the result; only missing packages are added
    */
   installed?: PackageRecord[];
-  /** the fetch repodata goes through (a proxy-routing or caching fetch); default the global one */
+  /**
+   * the fetch repodata goes through (a proxy-routing or caching fetch); default the global one. It is installed
+   * as the global fetch while the solve runs, so it must call a fetch it captured before, never the global one
+   */
   fetch?: typeof fetch;
 }
 
