@@ -26,6 +26,13 @@ export const SHARED_PACKAGES = new Set([
   'libxcrypt', 'ld_impl_linux-64', '_libgcc_mutex', '_openmp_mutex', 'libexpat', 'icu', 'libiconv',
 ]);
 
+/** The group (0..n-1) of a package name: FNV-1a over its UTF-16 code units. */
+export function bucketOf(name: string, n: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h % n;
+}
+
 /** Sorts packages so each comes after its dependencies (cycles broken by name); ties by name. */
 export function orderForLink<T extends PlannedPackage>(pkgs: T[]): T[] {
   const byName = new Map(pkgs.map((p) => [p.name, p]));
@@ -61,14 +68,23 @@ export function planLayers<T extends PlannedPackage>(pkgs: T[], opts: PlanOption
   if (cap < 1) throw new CoreError('invalid-argument', `the base image has ${opts.baseLayers} layers: no room under the ${opts.maxLayers ?? DOCKER_MAX_LAYERS}-layer cap for the environment`);
   if (opts.strategy === 'single' || cap === 1) return [pkgs];
   if (pkgs.length <= cap) return pkgs.map((p) => [p]);
-  // keep cap-1 packages on their own: shared ones first, then by size (name breaks ties); group the rest
+  // shared ones first, then by size (name breaks ties), keep their own layers; half the room at most, so the
+  // small packages are spread over enough groups that one changed package changes one group
   const rank = [...pkgs].sort((a, b) => Number(SHARED_PACKAGES.has(b.name)) - Number(SHARED_PACKAGES.has(a.name))
     || (b.size ?? 0) - (a.size ?? 0) || (a.name < b.name ? -1 : 1));
-  const own = new Set(rank.slice(0, cap - 1).map((p) => p.name));
+  const ownCount = Math.min(cap - 1, Math.max(Math.ceil(cap / 2), cap - Math.ceil((pkgs.length - cap) / 4)));
+  const own = new Set(rank.slice(0, ownCount).map((p) => p.name));
   const layers: T[][] = [];
-  const rest: T[] = [];
-  for (const p of pkgs) if (own.has(p.name)) layers.push([p]); else rest.push(p);
-  // the grouped small packages go on top of the big ones, in link order
-  layers.push(rest);
+  const buckets = cap - ownCount;
+  const groups = new Map<number, T[]>();
+  for (const p of pkgs) {
+    if (own.has(p.name)) { layers.push([p]); continue; }
+    // a package's group depends on its name alone (for a given room), so environments share their groups
+    const g = bucketOf(p.name, buckets);
+    if (!groups.has(g)) groups.set(g, []);
+    groups.get(g)!.push(p);
+  }
+  // groups go on top of the packages with their own layer, in the link order of their first members
+  layers.push(...groups.values());
   return layers;
 }
