@@ -8,7 +8,8 @@ import { withParents } from '../conda/install';
 import { CoreError } from '../errors';
 import { appendLayers, layerFromTarEntries, setConfig, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
-import { solve, type SolvedRecord, type VirtualPackage } from '../solver';
+import { readInstalledPackages, solve, type SolvedRecord, type VirtualPackage } from '../solver';
+import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
 import { condaSubdir, virtualPackagesFor } from './virtual';
 
 /** A build request. */
@@ -26,6 +27,8 @@ export interface BuildRequest {
   lock?: SolvedRecord[];
   store: BlobStore;
   fetch?: typeof fetch;
+  /** the fetch the solver reads repodata through (a caching or proxy-routing one; it must not call the global fetch) */
+  repodataFetch?: typeof fetch;
   /** URL to fetch a package from (the browser routes it through the proxy); records keep the upstream URL */
   packageUrl?: (upstream: string) => string;
   open?: OpenPackageOptions;
@@ -63,7 +66,9 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   if (!solved) {
     const virtualPackages = await virtualPackagesFor(req.base, req.virtualOverrides);
     req.onProgress?.('solve', `${req.specs.join(' ')} for ${subdir} (${virtualPackages.map((v) => `${v.name} ${v.version}`).join(', ')})`);
-    solved = await solve({ specs: req.specs, channels: req.channels, subdir, virtualPackages });
+    // a conda prefix already in the base keeps its packages; only missing ones are added
+    const installed = await readInstalledPackages(req.base, prefix);
+    solved = await solve({ specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}) });
   }
   const ordered = orderForLink(solved);
   req.onProgress?.('fetch', `${ordered.length} packages`);
@@ -87,22 +92,22 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   req.onProgress?.('layers', `${plan.length + 1} layers`);
   const enc = new TextEncoder();
   const text = (rel: string, s: string) => { const body = enc.encode(s); return { name: `${prefix.slice(1)}/${rel}`, type: 'file' as const, mode: 0o644, body, size: body.byteLength, uid: 0, gid: 0, mtime: epoch }; };
-  const meta = withParents([env.history, text('environment.yml', environmentYaml(req.specs, req.channels)), text('conda-meta/explicit.txt', explicitLock(ordered, subdir))], epoch);
+  const activationScripts = activationScriptsIn(env.packages.flatMap((p) => p.files));
+  const shell = activationScripts.length ? await findShell(req.base) : undefined;
+  const envConfig = environmentConfig(cfg, { prefix, activationScripts, ...(shell ? { shell } : {}), labels: {
+    'org.conda.environment.specs': req.specs.join(' '),
+    'org.conda.environment.channels': req.channels.join(' '),
+    'org.conda.environment.packages': String(ordered.length),
+    'org.conda.environment.prefix': prefix,
+  } });
+  const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
+  const meta = withParents([env.history, text('environment.yml', environmentYaml(req.specs, req.channels)), text('conda-meta/explicit.txt', explicitLock(ordered, subdir)), ...entrypoint], epoch);
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
   const groupEntries = (g: Array<{ installed: InstalledPackage }>) => withParents(g.flatMap((p) => p.installed.entries), epoch);
   let image = appendLayers(req.base, [
     ...plan.map((g) => ({ layer: layerFromTarEntries(groupEntries(g)), history: { created_by: `docker-envs: conda install ${g.map((p) => `${p.name}=${p.version}=${p.build}`).join(' ')}`, created } })),
     { layer: layerFromTarEntries(meta), history: { created_by: 'docker-envs: conda-meta/history, environment.yml, explicit lock', created } },
   ]);
-  const path = cfg.config?.Env?.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-  image = setConfig(image, {
-    env: { PATH: `${prefix}/bin:${path}`, CONDA_PREFIX: prefix },
-    labels: {
-      'org.conda.environment.specs': req.specs.join(' '),
-      'org.conda.environment.channels': req.channels.join(' '),
-      'org.conda.environment.packages': String(ordered.length),
-      'org.conda.environment.prefix': prefix,
-    },
-  });
+  image = setConfig(image, envConfig.patch);
   return { image, solved: ordered, warnings: env.warnings, layers: plan.map((g) => g.map((p) => p.name)) };
 }

@@ -1,3 +1,4 @@
 /** The build pipeline: spec → solve → fetch → install → plan → image. */
 export * from './build';
 export * from './virtual';
+export * from './config';
