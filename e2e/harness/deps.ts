@@ -25,6 +25,7 @@ export const debianDeps: readonly DebianDep[] = [
   { pkg: 'tar', bin: '/usr/bin/tar', why: 'GNU tar, the oracle for tar reading and writing' },
   { pkg: 'docker-registry', bin: '/usr/bin/docker-registry', why: 'the real distribution registry for pull/push tests' },
   { pkg: 'bzip2', bin: '/bin/bzip2', why: 'makes malicious .tar.bz2 packages for the installer tests' },
+  { pkg: 'zstd', bin: '/usr/bin/zstd', why: 'the oracle for zstd frames the project writes (repodata shards)' },
   { pkg: 'time', bin: '/usr/bin/time', why: 'GNU time: the bench reads GNU tar\'s peak memory' },
   { pkg: 'iproute2', bin: '/usr/bin/ip', why: 'loopback setup inside network namespaces' },
   { pkg: 'util-linux', bin: '/usr/bin/unshare', why: 'unshare, mount and umount' },

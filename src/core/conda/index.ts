@@ -10,3 +10,4 @@ export * from './types';
 export * from './channel';
 export * from './repodata';
 export * from './repodata-cache';
+export * from './repodata-shard';

@@ -4,8 +4,10 @@
  * calls, so the project hands it this wrapper. Shards are content-addressed (their file name is the sha256 of
  * the file): they are verified before they are cached, and served from the cache with no network at all.
  * Other repodata is cached for `maxAgeMs`; a 404 is cached too (the solver probes several names per subdir).
+ * The cache holds the bytes as fetched; shards are normalized (hex hashes to bytes) on the way out.
  */
 import { digestHex, sha256 } from '../digest';
+import { normalizeShard } from './repodata-shard';
 
 /** Where cached metadata is kept between sessions (OPFS, IndexedDB, a folder). */
 export interface RepodataStore {
@@ -28,6 +30,8 @@ export interface CachingFetchOptions {
   /** how long non-shard metadata stays fresh (default 10 minutes) */
   maxAgeMs?: number;
   now?: () => number;
+  /** hand the solver CEP-16 shards with hashes as bytes, as it requires (default true; see normalizeShard) */
+  normalizeShards?: boolean;
 }
 
 /** The counters of a caching fetch (for progress, tests and benchmarks). */
@@ -54,6 +58,8 @@ export function cachingFetch(inner: typeof fetch, opts: CachingFetchOptions = {}
   const now = opts.now ?? Date.now;
   const maxAge = opts.maxAgeMs ?? 10 * 60_000;
   const stats: CacheStats = { hits: 0, misses: 0 };
+  const serve = (url: string, c: CachedResponse) => (opts.normalizeShards !== false && c.status === 200 && SHARD.test(url)
+    ? responseFor(url, { ...c, body: normalizeShard(c.body, url) }) : responseFor(url, c));
   const fresh = (url: string, c: CachedResponse) => SHARD.test(url) || now() - c.fetchedAt < maxAge;
   const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const req = new Request(input, init);
@@ -64,7 +70,7 @@ export function cachingFetch(inner: typeof fetch, opts: CachingFetchOptions = {}
       hit = await opts.store.get(url);
       if (hit) memory.set(url, hit);
     }
-    if (hit && fresh(url, hit)) { stats.hits++; return responseFor(url, hit); }
+    if (hit && fresh(url, hit)) { stats.hits++; return serve(url, hit); }
     stats.misses++;
     const res = await inner(url, { signal: req.signal, headers: req.headers });
     if (res.status !== 200 && res.status !== 404) return res;
@@ -77,7 +83,7 @@ export function cachingFetch(inner: typeof fetch, opts: CachingFetchOptions = {}
       memory.set(url, entry);
       await opts.store?.put(url, entry);
     }
-    return responseFor(url, entry);
+    return verified ? serve(url, entry) : responseFor(url, entry);
   };
   return Object.assign(wrapped as typeof fetch, { stats });
 }

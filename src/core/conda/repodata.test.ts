@@ -2,6 +2,9 @@
  * Channels and repodata on real fixture channels served over HTTP on 127.0.0.1: conda's conda_format_repo
  * (flat and CEP-16 sharded), rattler's test-server repo (.json and .json.bz2), conda's test-recipes.
  */
+import { execFileSync } from 'node:child_process';
+import { decode } from '@msgpack/msgpack';
+import { decompress } from 'fzstd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { serveFolder, type FolderServer } from '../../test-support/serve-folder';
@@ -9,6 +12,7 @@ import { bunzip2 } from './bzip2.node.js';
 import { channelSubdirs, resolveChannel, subdirUrl } from './channel';
 import { loadRepodata, parseRepodata } from './repodata';
 import { cachingFetch, type CachedResponse } from './repodata-cache';
+import { normalizeShard, rawZstdFrame } from './repodata-shard';
 
 describe('resolveChannel', () => {
   it('names go under the default base (configurable), URLs stay, file:// and junk are refused', () => {
@@ -29,6 +33,17 @@ describe('resolveChannel', () => {
     expect(r.map((x) => x.url)).toEqual(['https://files.example/pkgs/a-0.9-0.tar.bz2', 'https://files.example/pkgs/a-1-0.conda']);
     expect(r[1]).toMatchObject({ channel: 'https://c.example/ch/', subdir: 'linux-64', depends: ['b >=1'], buildNumber: 0 });
     expect(() => parseRepodata({ packages: { x: { name: 'x' } } }, 'https://c/', 'noarch')).toThrow(/lacks name/);
+  });
+});
+
+describe('rawZstdFrame', () => {
+  it('frames any length (empty, one block, several) so fzstd and the zstd tool read it back', () => {
+    for (const n of [0, 5, 128 * 1024, 300_000]) {
+      const data = Uint8Array.from({ length: n }, (_, i) => (i * 31) & 0xff);
+      const frame = rawZstdFrame(data);
+      expect(Buffer.from(decompress(frame)).equals(data)).toBe(true);
+      expect(execFileSync('zstd', ['-dc'], { input: frame }).equals(data)).toBe(true);
+    }
   });
 });
 
@@ -79,7 +94,8 @@ describe.skipIf(!haveFixtures)('repodata over HTTP', () => {
   it('cachingFetch: metadata served from memory or the store, shards verified, other requests pass through', async () => {
     const kept = new Map<string, CachedResponse>();
     const store = { get: async (k: string) => kept.get(k), put: async (k: string, v: CachedResponse) => { kept.set(k, v); } };
-    const f = cachingFetch(fetch, { store });
+    // the project's own loader reads hex hashes itself and verifies shards: it wants them as fetched
+    const f = cachingFetch(fetch, { store, normalizeShards: false });
     const chan = ch('conda/tests/data/conda_format_repo');
     const first = await loadRepodata(chan, 'linux-64', { fetch: f, names: ['zlib'] });
     const before = srv.log.length;
@@ -88,10 +104,19 @@ describe.skipIf(!haveFixtures)('repodata over HTTP', () => {
     expect(srv.log.length).toBe(before); // no network the second time
     expect(f.stats).toEqual({ hits: 3, misses: 3 });
     // a new wrapper over the same store needs no network either; synthetic responses carry their URL
-    const f2 = cachingFetch(() => Promise.reject(new Error('offline')), { store });
+    const f2 = cachingFetch(() => Promise.reject(new Error('offline')), { store, normalizeShards: false });
     const res = await f2(subdirUrl(chan, 'linux-64', 'repodata_shards.msgpack.zst'));
     expect(res.url).toBe(subdirUrl(chan, 'linux-64', 'repodata_shards.msgpack.zst'));
     expect(res.status).toBe(200);
+    // for the solver (the default), a conda-written shard comes out with bytes for hashes, re-framed
+    const shardUrl = subdirUrl(chan, 'linux-64', '56a0c19b47ba1a2d0f1390eda489b1c49a00d35814571057e6d81e0c93dfd157.msgpack.zst');
+    const asFetched = new Uint8Array(await (await f2(shardUrl)).arrayBuffer());
+    const normalized = new Uint8Array(await (await cachingFetch(() => Promise.reject(new Error('offline')), { store })(shardUrl)).arrayBuffer());
+    const rec = (b: Uint8Array) => (decode(decompress(b)) as { 'packages.conda': Record<string, { sha256: unknown; md5: unknown }> })['packages.conda']['zlib-1.2.11-h7b6447c_3.conda'];
+    expect(rec(asFetched).sha256).toBe('f33afff2144e1d6c4cf2e3e184937db8bf825b4537df74662aea5ee207b6a31b');
+    expect(rec(normalized).sha256).toEqual(Uint8Array.from(Buffer.from('f33afff2144e1d6c4cf2e3e184937db8bf825b4537df74662aea5ee207b6a31b', 'hex')));
+    expect(normalizeShard(normalized, shardUrl)).toBe(normalized); // already normal: unchanged
+    expect(() => normalizeShard(new Uint8Array([1, 2, 3]), shardUrl)).toThrow(/not a zstd-compressed msgpack shard/);
     // 404s are cached; packages are not metadata and pass through
     expect((await f(subdirUrl(chan, 'linux-64', 'repodata.json.zst'))).status).toBe(404);
     const n = srv.log.length;

@@ -67,22 +67,30 @@ describe.skipIf(!haveFixtures)('solving real channels over HTTP', () => {
       .rejects.toMatchObject({ code: 'solve-failed', message: expect.stringMatching(/__glibc/) });
   });
 
-  it('conda_format_repo through the project\'s caching fetch; its conda-written shards are refused clearly', async () => {
+  it('conda_format_repo, sharded and flat, through the project\'s caching fetch', async () => {
     const chan = url('conda/tests/data/conda_format_repo');
+    const shardsAsked = () => srv.log.filter((p) => /conda_format_repo\/linux-64\/[0-9a-f]{64}\.msgpack\.zst$/.test(p)).length;
     // conda's tooling wrote md5/sha256 in these shards as hex strings, where CEP-16 (and rattler) want bytes:
-    // the solve fails with the solver's words, and does not hang
+    // read raw, the solve fails with the solver's words and does not hang
     await expect(solve({ specs: ['zlib'], channels: [chan], subdir: 'linux-64', timeoutMs: 20_000 }))
       .rejects.toMatchObject({ code: 'solve-failed', message: expect.stringMatching(/expected a sequence/) });
-    // without the shard index the solver reads the flat repodata.json, through the caching fetch
+    // the caching fetch verifies each shard against its name and hands it on with the hashes as bytes
+    const sharded = cachingFetch(globalThis.fetch);
+    const before = shardsAsked();
+    const r = await solve({ specs: ['zlib'], channels: [chan], subdir: 'linux-64', fetch: sharded });
+    expect(names(r)).toEqual(['libgcc-ng-8.2.0-hdf63c60_1', 'zlib-1.2.11-h7b6447c_3']);
+    expect(r[1]).toMatchObject({ fn: 'zlib-1.2.11-h7b6447c_3.conda', sha256: 'f33afff2144e1d6c4cf2e3e184937db8bf825b4537df74662aea5ee207b6a31b' });
+    expect(shardsAsked() - before).toBe(2); // zlib's shard and, through its dependency, libgcc-ng's
+    // without the shard index the solver reads the flat repodata.json, and gives the same records
     const real = globalThis.fetch;
     const f = cachingFetch((u, i) => (String(u instanceof Request ? u.url : u).endsWith('/repodata_shards.msgpack.zst') ? Promise.resolve(new Response(null, { status: 404 })) : real(u, i)));
-    const r = await solve({ specs: ['zlib'], channels: [chan], subdir: 'linux-64', fetch: f });
-    expect(names(r)).toEqual(['libgcc-ng-8.2.0-hdf63c60_1', 'zlib-1.2.11-h7b6447c_3']);
-    expect(r[1]).toMatchObject({ fn: 'zlib-1.2.11-h7b6447c_3.conda', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const flat = await solve({ specs: ['zlib'], channels: [chan], subdir: 'linux-64', fetch: f });
+    expect(flat).toEqual(r);
     expect(globalThis.fetch).toBe(real); // restored after the solve
-    const before = srv.log.length;
-    expect(names(await solve({ specs: ['zlib'], channels: [chan], subdir: 'linux-64', fetch: f }))).toEqual(names(r));
-    expect(srv.log.length).toBe(before); // the second solve came from the cache: no request at all
+    const n = srv.log.length;
+    expect(await solve({ specs: ['zlib'], channels: [chan], subdir: 'linux-64', fetch: f })).toEqual(r);
+    expect(await solve({ specs: ['zlib'], channels: [chan], subdir: 'linux-64', fetch: sharded })).toEqual(r);
+    expect(srv.log.length).toBe(n); // the second solves came from the caches: no request at all
     expect(f.stats.hits).toBeGreaterThanOrEqual(f.stats.misses);
   });
 
