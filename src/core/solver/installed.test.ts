@@ -1,0 +1,32 @@
+/** The base's conda prefix read back through its layers: records, later layers, whiteouts, bad records. */
+import { describe, expect, it } from 'vitest';
+import { appendLayers, emptyImage, layerFromFiles, type Image } from '../image';
+import { readInstalledPackages, recordFromCondaMeta } from './installed';
+
+const rec = (name: string, version = '1.0', build = 'h0_0') => JSON.stringify({
+  name, version, build, build_number: 0, subdir: 'linux-64', fn: `${name}-${version}-${build}.conda`, depends: ['libc'],
+  url: `https://conda.anaconda.org/conda-forge/linux-64/${name}-${version}-${build}.conda`, channel: 'https://conda.anaconda.org/conda-forge/linux-64',
+  sha256: 'ab'.repeat(32), md5: 'cd'.repeat(16), size: 123, files: [], paths_data: { paths: [] },
+});
+const add = (img: Image, files: Record<string, string>) => appendLayers(img, [{ layer: layerFromFiles(files), history: {} }]);
+
+describe('readInstalledPackages', () => {
+  it('maps records, lets later layers replace and whiteouts remove them', async () => {
+    let img = add(emptyImage(), { 'opt/conda/conda-meta/zlib-1.0-h0_0.json': rec('zlib'), 'opt/conda/conda-meta/python-3.12.0-h0_0.json': rec('python', '3.12.0'), 'opt/conda/conda-meta/history': '', 'opt/conda/bin/python': '' });
+    const [python, zlib] = await readInstalledPackages(img);
+    expect(zlib).toEqual({ name: 'zlib', version: '1.0', build: 'h0_0', buildNumber: 0, subdir: 'linux-64', fn: 'zlib-1.0-h0_0.conda',
+      url: 'https://conda.anaconda.org/conda-forge/linux-64/zlib-1.0-h0_0.conda', channel: 'https://conda.anaconda.org/conda-forge/', depends: ['libc'], sha256: 'ab'.repeat(32), md5: 'cd'.repeat(16), size: 123 });
+    expect(python.version).toBe('3.12.0');
+    img = add(img, { 'opt/conda/conda-meta/.wh.zlib-1.0-h0_0.json': '', 'opt/conda/conda-meta/python-3.12.0-h0_0.json': rec('python', '3.12.0', 'h1_1') });
+    expect((await readInstalledPackages(img)).map((p) => `${p.name} ${p.build}`)).toEqual(['python h1_1']);
+    expect(await readInstalledPackages(img, '/env')).toEqual([]); // another prefix: nothing
+    expect(await readInstalledPackages(add(img, { 'opt/.wh.conda': '' }))).toEqual([]);
+    expect(await readInstalledPackages(add(img, { 'opt/conda/conda-meta/.wh..wh..opq': '' }))).toEqual([]);
+    expect(await readInstalledPackages(add(img, { 'opt/.wh..wh..opq': '' }))).toEqual([]);
+  });
+
+  it('a record that is not JSON or lacks its identity is a clear error', async () => {
+    await expect(readInstalledPackages(add(emptyImage(), { 'opt/conda/conda-meta/x.json': '{' }))).rejects.toMatchObject({ code: 'invalid-image', message: expect.stringMatching(/x\.json is not JSON/) });
+    expect(() => recordFromCondaMeta({ name: 'x' }, '/x.json')).toThrow(/not a conda-meta record/);
+  });
+});
