@@ -29,6 +29,9 @@ export const debianDeps: readonly DebianDep[] = [
   { pkg: 'time', bin: '/usr/bin/time', why: 'GNU time: the bench reads GNU tar\'s peak memory' },
   { pkg: 'iproute2', bin: '/usr/bin/ip', why: 'loopback setup inside network namespaces' },
   { pkg: 'util-linux', bin: '/usr/bin/unshare', why: 'unshare, mount and umount' },
+  { pkg: 'apache2-utils', bin: '/usr/bin/htpasswd', why: 'bcrypt htpasswd file of the basic-auth registry' },
+  { pkg: 'debootstrap', bin: '/usr/sbin/debootstrap', why: 'the Debian minbase test image' },
+  { pkg: 'openssl', bin: '/usr/bin/openssl', why: 'the token server\'s signing certificate' },
 ];
 
 /** Outcome of a dependency check. */

@@ -1,7 +1,7 @@
 /**
  * `npm test`: the single entry point. Stages, each timed:
  *   deps → lint (eslint .) → types (tsc --noEmit) → unit (Vitest, src/ and proxy/) → busybox rootfs →
- *   dockerd → integration (Vitest, e2e/integration and e2e/harness, DOCKER_HOST set) → e2e (Playwright) →
+ *   dockerd + registries (registry.ts) → integration (Vitest, e2e/integration and e2e/harness, DOCKER_HOST set) → e2e (Playwright) →
  *   stop dockerd (also on SIGINT/SIGTERM).
  * Ends with one line `N passed, N failed[, N skipped]`: tests counted from the Vitest and Playwright JSON
  * reports; a stage that fails without a test report (lint, types, a runner crash) counts as one failure.
@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { busyboxRootfs } from './busybox';
 import { ensureDeps } from './deps';
 import { startDockerd, type Dockerd } from './dockerd';
+import { startRegistries, type Registries } from './registry';
 import { createServer } from 'node:net';
 import { cacheDir, isCI, isRoot, repoRoot } from './util';
 
@@ -23,6 +24,8 @@ const reports = join(cacheDir, 'reports');
 const bin = (name: string) => join(repoRoot, 'node_modules/.bin', name);
 let current: ChildProcess | undefined;
 let daemon: Dockerd | undefined;
+let registries: Registries | undefined;
+let registriesStarting: Promise<void> | undefined;
 let interrupted = false;
 
 function banner(name: string): number {
@@ -111,7 +114,10 @@ function freePort(): Promise<number> {
 async function stopDaemon(): Promise<void> {
   const d = daemon;
   daemon = undefined;
-  if (d) await d.stop();
+  await registriesStarting;
+  const r = registries;
+  registries = undefined;
+  await Promise.all([d?.stop(), r?.stop()]);
 }
 
 async function main(): Promise<void> {
@@ -144,10 +150,17 @@ async function main(): Promise<void> {
     try {
       const rootfs = await busyboxRootfs();
       console.log(`busybox rootfs ${rootfs.cached ? 'cached' : 'built'} in ${Math.round(rootfs.ms)} ms: sha256:${rootfs.sha256}`);
+      // the registries (seeded from cache, or built once) start while dockerd starts
+      // (a registry failure is one failure; the tests that need them skip, the others still run)
+      const regs = registriesStarting = startRegistries({ log: (l) => console.log(`[registry] ${l}`) }).then((r) => { registries = r; }, (err: unknown) => {
+        console.error(`registries failed to start: ${err instanceof Error ? err.message : String(err)}`);
+        total.failed += 1;
+      });
       daemon = await startDockerd();
+      await regs;
       if (interrupted) throw new Error('interrupted');
       console.log(`dockerd (${daemon.storageDriver}) ready in ${Math.round(daemon.startMs)} ms at ${daemon.host}`);
-      Object.assign(env, { DOCKER_HOST: daemon.host, DOCKER_ENVS_BUSYBOX_ROOTFS: rootfs.path, DOCKER_ENVS_BUSYBOX_SHA256: rootfs.sha256 });
+      Object.assign(env, { DOCKER_HOST: daemon.host, DOCKER_ENVS_BUSYBOX_ROOTFS: rootfs.path, DOCKER_ENVS_BUSYBOX_SHA256: rootfs.sha256 }, registries?.env);
       finish('peers', start, 'ok');
     } catch (err) {
       console.error(err instanceof Error ? err.message : err);
