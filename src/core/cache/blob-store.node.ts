@@ -1,6 +1,6 @@
 /** A BlobStore in a folder (Node): `<dir>/sha256/<hex>`, written as `<hex>.tmp-…` and renamed once verified. */
-import { createWriteStream, existsSync, mkdirSync, openAsBlob } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, openAsBlob } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -21,10 +21,13 @@ export function folderBlobStore(dir: string): BlobStore {
       const final = path(d);
       if (existsSync(final)) { await stream.cancel(); return openAsBlob(final); }
       const tmp = `${final}.tmp-${process.pid}-${++counter}`;
+      // the file exists before any byte flows, so a failure can always remove it (no late open after rm)
+      const fh = await open(tmp, 'wx');
       try {
-        await pipeline(Readable.fromWeb(stream.pipeThrough(verifyingStream(d, size)) as import('node:stream/web').ReadableStream), createWriteStream(tmp));
+        await pipeline(Readable.fromWeb(stream.pipeThrough(verifyingStream(d, size)) as import('node:stream/web').ReadableStream), fh.createWriteStream());
         await rename(tmp, final);
       } catch (e) {
+        await fh.close().catch(() => {});
         await rm(tmp, { force: true });
         throw e;
       }
