@@ -2,7 +2,8 @@
  * Activation through the entrypoint, on the real Docker engine: conda's test-recipes channel (served on
  * loopback) has a package with an etc/conda/activate.d script; the environment image built on the busybox
  * base gets the entrypoint script, and `docker run` sees what the script exported before the command ran.
- * A second build on top of that image (its conda-meta read back) keeps the installed package and adds one.
+ * A second build on top of that image (its conda-meta read back) keeps the installed package and adds one,
+ * with the channel's repodata from the cache folder.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, openAsBlob, rmSync } from 'node:fs';
@@ -59,6 +60,8 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('activation s
     expect(b.err).not.toMatch(/error/);
     expect(b.code).toBe(0);
     expect(b.out).toMatch(/\b1 packages? in 2 layers/); // only dependency is installed again
+    // the second build read repodata from the cache folder, not the channel
+    expect(srv.log.filter((p) => p === '/noarch/repodata.json')).toEqual(['/noarch/repodata.json']);
     execFileSync('docker', ['load', '-i', join(tmp, 'b.tar')], { env: dockerEnv() });
     const ls = execFileSync('docker', ['run', '--rm', '--network', 'none', TAG2, 'sh', '-c', 'ls /opt/conda/conda-meta; echo "$TEST"'], { env: dockerEnv(), encoding: 'utf8' });
     expect(ls.split('\n')).toEqual(['activate_deactivate_package-1.0-0.json', 'dependency-2.0-0.json', 'explicit.txt', 'history', 'teststringfromactivate', '']);

@@ -5,6 +5,8 @@ import { readImageArchive, writeDockerArchiveTo } from '../core/archive';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { buildEnvironment } from '../core/build';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
+import { cachingFetch } from '../core/conda/repodata-cache';
+import { folderRepodataStore } from '../core/conda/repodata-store.node.js';
 import { bunzip2 } from '../core/conda/bzip2.node.js';
 import { CoreError } from '../core/errors';
 import type { Image } from '../core/image';
@@ -91,6 +93,8 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
     base, specs, channels, store, epoch, ...(lock ? { lock } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
     open: { bunzip2, spill: spillToTempFile },
+    // repodata kept in the cache folder between runs (shards verified by name)
+    repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),
   });
   log(`writing ${o.output}`);

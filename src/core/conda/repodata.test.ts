@@ -3,6 +3,9 @@
  * (flat and CEP-16 sharded), rattler's test-server repo (.json and .json.bz2), conda's test-recipes.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decode } from '@msgpack/msgpack';
 import { decompress } from 'fzstd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +16,7 @@ import { channelSubdirs, resolveChannel, subdirUrl } from './channel';
 import { loadRepodata, parseRepodata } from './repodata';
 import { cachingFetch, type CachedResponse } from './repodata-cache';
 import { normalizeShard, rawZstdFrame } from './repodata-shard';
+import { folderRepodataStore } from './repodata-store.node.js';
 
 describe('resolveChannel', () => {
   it('names go under the default base (configurable), URLs stay, file:// and junk are refused', () => {
@@ -125,6 +129,14 @@ describe.skipIf(!haveFixtures)('repodata over HTTP', () => {
     await (await f(subdirUrl(chan, 'linux-64', 'zlib-1.2.11-h7b6447c_3.conda'))).arrayBuffer();
     await (await f(subdirUrl(chan, 'linux-64', 'zlib-1.2.11-h7b6447c_3.conda'))).arrayBuffer();
     expect(srv.log.slice(n).filter((p) => p.endsWith('.conda')).length).toBe(2);
+    // a folder store keeps it across runs: a new wrapper over the same folder needs no network
+    const dir = mkdtempSync(join(tmpdir(), 'repodata-'));
+    try {
+      await loadRepodata(chan, 'linux-64', { fetch: cachingFetch(fetch, { store: folderRepodataStore(dir), normalizeShards: false }), names: ['zlib'] });
+      const offline = cachingFetch(() => Promise.reject(new Error('offline')), { store: folderRepodataStore(dir), normalizeShards: false });
+      expect(await loadRepodata(chan, 'linux-64', { fetch: offline, names: ['zlib'] })).toEqual(first);
+      expect(await folderRepodataStore(dir).get('http://elsewhere/')).toBeUndefined();
+    } finally { rmSync(dir, { recursive: true, force: true }); }
     // stale flat repodata is fetched again; shards never go stale
     let t = 0;
     const timed = cachingFetch(fetch, { now: () => t, maxAgeMs: 1000 });
