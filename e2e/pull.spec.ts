@@ -94,3 +94,45 @@ test.describe('base image pull in the browser', () => {
     expect(readFileSync(file).subarray(0, 100).toString()).toContain('blobs/');
   });
 });
+
+test.describe('base image pull in the browser from the harness registries', () => {
+  const env = process.env;
+  const tokenHost = env.DOCKER_ENVS_REGISTRY_TOKEN;
+  const tokenServer = env.DOCKER_ENVS_TOKEN_SERVER;
+  test.skip(!tokenHost || !tokenServer || !env.DOCKER_ENVS_REGISTRY_TOKEN_USER, 'the registry harness is not running (npm test starts it)');
+  let app: { url: string; close(): Promise<void> };
+  test.beforeAll(async () => {
+    // the proxy may reach exactly the token registry and its token service
+    const proxy = createProxyApp({ ...defaultProxyConfig(), allowHttp: [tokenHost!, tokenServer!] });
+    app = await startServer({ staticRoot: resolve('.cache/e2e-dist'), port: 0, routes: { '/proxy': proxy } });
+  });
+  test.afterAll(async () => { await app?.close(); });
+
+  test('bearer-token registry: credentials from the dialog, token realm through the proxy, arm64 from an OCI index', async ({ page }) => {
+    test.setTimeout(90_000);
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    await page.goto(app.url);
+    await page.getByRole('button', { name: 'Build' }).click();
+    const ref = `${tokenHost}/test/busybox:index`;
+    await page.getByTestId('base-ref').fill(ref);
+    await page.getByTestId('base-platform').selectOption('linux/arm64');
+    // without credentials the registry refuses
+    await page.getByTestId('save-image').click();
+    await expect(page.getByTestId('pull-error')).toContainText(/401|UNAUTHORIZED|token/);
+    await page.getByRole('button', { name: 'Credentials…' }).click();
+    await page.getByLabel('Username').fill(env.DOCKER_ENVS_REGISTRY_TOKEN_USER!);
+    await page.getByLabel('Password or token').fill(env.DOCKER_ENVS_REGISTRY_TOKEN_PASS!);
+    await page.getByRole('button', { name: 'Use' }).click();
+    await page.getByTestId('save-image').click();
+    await expect(page.getByTestId('pull-download')).toBeVisible({ timeout: 60_000 });
+    const digest = await page.getByTestId('pull-digest').textContent();
+    const sk = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', '--override-arch', 'arm64',
+      '--creds', `${env.DOCKER_ENVS_REGISTRY_TOKEN_USER}:${env.DOCKER_ENVS_REGISTRY_TOKEN_PASS}`, `docker://${ref}`], { encoding: 'utf8' }));
+    const arm = sk.manifests.find((m: { platform: { architecture: string } }) => m.platform.architecture === 'arm64');
+    expect(digest).toBe(arm.digest);
+    expect(requests.filter((u) => !u.startsWith(app.url))).toEqual([]);
+    expect(requests.some((u) => u.includes(`/proxy/${tokenServer}/`))).toBe(true);
+  });
+});
