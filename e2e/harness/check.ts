@@ -2,15 +2,21 @@
  * `npm run harness:check`: proves each real peer works here, one line per peer (OK, or what failed and how
  * to fix it); exits non-zero if any failed. Peers: Debian packages, GNU tar, busybox rootfs (deterministic,
  * runs under chroot), Chromium (headless page), umoci (image → unpack → chroot), skopeo (OCI layout →
- * docker-archive → inspect), dockerd (start, import the rootfs, `docker run --network none`, stop).
+ * docker-archive → inspect), dockerd (start, import the rootfs, `docker run --network none`, stop), registries
+ * (open, htpasswd, token and the fault upstream; skopeo inspects every seeded image in each).
  */
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { buildBusyboxRootfs, busyboxRootfs, checkBusyboxRootfs } from './busybox';
 import { debianDeps, ensureDeps } from './deps';
 import { startDockerd } from './dockerd';
+import { startRegistries } from './registry';
 import { isMain, runCapture, type RunResult } from './util';
+
+const execFileAsync = promisify(execFile);
 
 /** One peer's verdict. */
 export interface PeerCheck { peer: string; ok: boolean; detail: string; fix?: string; ms: number }
@@ -107,6 +113,28 @@ export async function checkPeers(): Promise<PeerCheck[]> {
         return `dockerd ${ver} (${d.storageDriver}) ready in ${Math.round(d.startMs)} ms; import + run --network none ok`;
       } finally {
         await d.stop();
+      }
+    }));
+    results.push(await timed('registries', `${apt('docker-registry apache2-utils debootstrap')}; see .cache/harness/registry-*/registry.log`, async () => {
+      const regs = await startRegistries();
+      try {
+        const lines: string[] = [];
+        const images = JSON.parse(regs.env.DOCKER_ENVS_REGISTRY_IMAGES) as Record<string, { ref: string }>;
+        for (const [mode, reg, creds] of [['open', regs.open, []], ['basic', regs.basic, ['--creds', `${regs.env.DOCKER_ENVS_REGISTRY_BASIC_USER}:${regs.env.DOCKER_ENVS_REGISTRY_BASIC_PASS}`]],
+          ['token', regs.token, ['--creds', `${regs.env.DOCKER_ENVS_REGISTRY_TOKEN_USER}:${regs.env.DOCKER_ENVS_REGISTRY_TOKEN_PASS}`]]] as const) {
+          for (const img of Object.values(images)) {
+            // asynchronously: the token server answers from this process's event loop
+            await execFileAsync('skopeo', ['inspect', '--raw', '--tls-verify=false', ...creds, `docker://${reg.host}/${img.ref}`], { timeout: 60_000 })
+              .catch((err: Error) => { throw new Error(`skopeo inspect ${mode} ${img.ref}: ${err.message.split('\n').slice(-2).join(' ')}`); });
+          }
+          lines.push(`${mode} ${reg.host}`);
+        }
+        const faulty = await fetch(`http://${regs.faulty.host}/v2/`);
+        if (faulty.status !== 200) throw new Error(`fault upstream /v2/ answered ${faulty.status}`);
+        return `${lines.join(', ')}, faulty ${regs.faulty.host}: ${Object.keys(images).length} images each inspected by skopeo ` +
+          `(seed ${regs.seeded.cached ? 'cached' : 'built'}, ready in ${Math.round(regs.startMs)} ms)`;
+      } finally {
+        await regs.stop();
       }
     }));
   } finally {

@@ -12,7 +12,7 @@
  * index are composed here and PUT over HTTP.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, openAsBlob, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openAsBlob, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { writeDockerArchiveTo } from '../../src/core/archive';
@@ -133,8 +133,9 @@ export async function seedRegistryStorage(opts: { log?: (l: string) => void } = 
   const images = harnessImageList(!!debian);
   if (existsSync(join(seedRoot, key, 'complete'))) return { dataDir, images, cached: true, ms: performance.now() - start };
 
-  rmSync(seedRoot, { recursive: true, force: true });
-  const work = join(seedRoot, `${key}.tmp`);
+  // other keys' storage is stale (another recipe or input); a concurrent run's `.tmp.<pid>` is left alone
+  if (existsSync(seedRoot)) for (const d of readdirSync(seedRoot)) if (!d.includes('.tmp.')) rmSync(join(seedRoot, d), { recursive: true, force: true });
+  const work = join(seedRoot, `${key}.tmp.${process.pid}`);
   mkdirSync(work, { recursive: true });
   const reg = await startRegistry({ mode: 'open', root: work });
   try {
@@ -164,10 +165,13 @@ export async function seedRegistryStorage(opts: { log?: (l: string) => void } = 
   } finally {
     await reg.stop();
   }
-  mkdirSync(join(seedRoot, key), { recursive: true });
-  renameSync(join(work, 'data'), dataDir);
+  if (!existsSync(join(seedRoot, key, 'complete'))) {
+    rmSync(join(seedRoot, key), { recursive: true, force: true });
+    mkdirSync(join(seedRoot, key), { recursive: true });
+    renameSync(join(work, 'data'), dataDir);
+    writeFileSync(join(seedRoot, key, 'complete'), `${JSON.stringify(images)}\n`);
+  }
   rmSync(work, { recursive: true, force: true });
-  writeFileSync(join(seedRoot, key, 'complete'), `${JSON.stringify(images)}\n`);
   log(`seeded ${Object.keys(images).length} images in ${Math.round(performance.now() - start)} ms`);
   return { dataDir, images, cached: false, ms: performance.now() - start };
 }

@@ -2,10 +2,11 @@
  * The real distribution registry (Debian's `docker-registry serve config.yml`) on loopback, in three modes:
  * open, htpasswd (bcrypt, `htpasswd -Bbc`) and bearer tokens (the project's token server, token-server.ts),
  * plus the fault-injecting upstream in front of the open one. Each registry is started by PID and stopped by
- * PID; storage lives in `.cache/harness/registry-<mode>/`, copied fresh each run from the seeded storage that
+ * PID; storage lives in `.cache/harness/registry-<mode>.<pid>/`, copied fresh each run from the seeded storage that
  * images.ts builds (and caches) once.
  * `startRegistries()` starts all of them and returns the environment for the tests (see env.ts for the
- * contract). CLI: `node --import tsx e2e/harness/registry.ts` starts them, prints `export …` lines and keeps
+ * contract). The token server and the fault upstream answer from the caller's event loop: in that process, run
+ * clients asynchronously (execFile, not execFileSync). CLI: `node --import tsx e2e/harness/registry.ts` starts them, prints `export …` lines and keeps
  * running until Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -123,7 +124,8 @@ export async function startRegistries(opts: { log?: (line: string) => void } = {
   const stopAll = async () => { for (const s of started.reverse()) await s.stop().catch(() => {}); started.length = 0; };
   try {
     const roots = Object.fromEntries((['open', 'basic', 'token'] as const).map((m) => {
-      const root = join(cacheDir, `registry-${m}`);
+      // per process, so two runs in one checkout do not share a root; removed on stop
+      const root = join(cacheDir, `registry-${m}.${process.pid}`);
       rmSync(root, { recursive: true, force: true });
       mkdirSync(root, { recursive: true });
       cpSync(seed.dataDir, join(root, 'data'), { recursive: true });
@@ -146,7 +148,7 @@ export async function startRegistries(opts: { log?: (line: string) => void } = {
       startRegistry({ mode: 'basic', root: roots.basic, htpasswd }),
       startRegistry({ mode: 'token', root: roots.token, token: { realm: tokenServer.realm, certFile: keys.certFile } }),
     ]);
-    started.push(open, basic, token);
+    started.push(...[open, basic, token].map((r) => ({ stop: async () => { await r.stop(); rmSync(r.root, { recursive: true, force: true }); } })));
     const faulty = await startFaultUpstream({ upstream: open.host });
     started.push(faulty);
     const env: Record<string, string> = {
