@@ -114,6 +114,31 @@ describe.skipIf(!haveRegistries)('registry harness', () => {
         spawnSync('docker', ['rmi', '-f', ref], { env });
       }
     }, 180_000);
+
+    it('docker pull --platform linux/arm64 of the list and the index gives the arm64 image', () => {
+      const env = dockerEnv();
+      for (const name of ['busyboxList', 'busyboxIndex']) {
+        const ref = `${regs.open.host}/${registryImages[name].ref}`;
+        try {
+          execFileSync('docker', ['pull', '-q', '--platform', 'linux/arm64', ref], { env, encoding: 'utf8', timeout: 120_000 });
+          expect(execFileSync('docker', ['image', 'inspect', '-f', '{{.Os}}/{{.Architecture}}', ref], { env, encoding: 'utf8' }).trim(), name).toBe('linux/arm64');
+        } finally {
+          spawnSync('docker', ['rmi', '-f', ref], { env });
+        }
+      }
+    }, 180_000);
+
+    it.skipIf(!registryImages.debianMinbase)('the debootstrap minbase image runs and is Debian 12', () => {
+      const ref = `${regs.open.host}/${registryImages.debianMinbase?.ref ?? ''}`;
+      const env = dockerEnv();
+      try {
+        execFileSync('docker', ['pull', '-q', ref], { env, encoding: 'utf8', timeout: 120_000 });
+        const out = execFileSync('docker', ['run', '--rm', '--network', 'none', ref, 'sh', '-c', 'cat /etc/debian_version; dpkg-query -W dpkg | cut -f1'], { env, encoding: 'utf8', timeout: 120_000 });
+        expect(out).toMatch(/^12\.\d+\ndpkg\n$/);
+      } finally {
+        spawnSync('docker', ['rmi', '-f', ref], { env });
+      }
+    }, 180_000);
   });
 
   describe('fault upstream', () => {
