@@ -10,7 +10,7 @@
  * running until Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { startFaultUpstream, type FaultUpstream } from './fault-upstream';
@@ -122,6 +122,11 @@ export async function startRegistries(opts: { log?: (line: string) => void } = {
   const seed = await seedRegistryStorage({ log });
   const started: Array<{ stop(): Promise<void> }> = [];
   const stopAll = async () => { for (const s of started.reverse()) await s.stop().catch(() => {}); started.length = 0; };
+  // roots left by runs that died without stopping (their PID is gone)
+  for (const d of readdirSync(cacheDir)) {
+    const m = /^registry-(?:open|basic|token)\.(\d+)$/.exec(d);
+    if (m && !isAlive(Number(m[1]))) rmSync(join(cacheDir, d), { recursive: true, force: true });
+  }
   try {
     const roots = Object.fromEntries((['open', 'basic', 'token'] as const).map((m) => {
       // per process, so two runs in one checkout do not share a root; removed on stop
