@@ -1,0 +1,77 @@
+/**
+ * The runnable proof of the conda engine: the project's test channel (e2e/conda-builder) installed by
+ * `docker-envs build` on the Debian minbase base; in dockerd the script prints its relocated prefix, the
+ * compiled program prints the prefix rewritten inside its binary, the entry point's shebang names the
+ * prefix's python, PATH and CONDA_PREFIX are set and the activation script ran through the entrypoint.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main';
+import { writeDockerArchiveTo } from '../../src/core/archive';
+import { appendLayers, emptyImage, layerFromBlob, setConfig } from '../../src/core/image';
+import { MediaTypes } from '../../src/core/oci';
+import { buildTestChannel } from '../conda-builder/build';
+import { debianMinbaseRootfs } from '../harness/debian';
+import { dockerEnv, haveDocker } from '../harness/env';
+
+const TAG = 'docker-envs.test/conda-proof:1';
+
+describe.skipIf(!haveDocker)('the conda engine on the real engine', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'conda-proof-'));
+  let server: Server;
+  let channelUrl: string;
+  let base: string;
+  beforeAll(async () => {
+    const channel = await buildTestChannel();
+    server = createServer((req, res) => {
+      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
+      try {
+        if (path.includes('..')) throw new Error();
+        res.end(readFileSync(join(channel, path)));
+      } catch { res.writeHead(404); res.end(); }
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    channelUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    const rootfs = await debianMinbaseRootfs();
+    const image = setConfig(appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs.path), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'debootstrap --variant=minbase bookworm' } }]),
+      { cmd: ['bash'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
+    base = join(tmp, 'debian.tar');
+    await writeDockerArchiveTo([{ image, tags: ['x/debian:minbase'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+  }, 300_000);
+  afterAll(() => {
+    server?.close();
+    spawnSync('docker', ['rmi', '-f', TAG], { env: dockerEnv() });
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('script, compiled program, entry point, PATH, CONDA_PREFIX and activation all see /opt/conda', async () => {
+    let out = '';
+    let err = '';
+    const code = await main(['build', '-b', base, '-i', TAG, '-p', 'hello-script', '-p', 'hello-elf', '-p', 'hello-py', '-c', channelUrl, '-o', join(tmp, 'env.tar'), '--cache', join(tmp, 'cache')],
+      { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
+    expect(err).not.toMatch(/error/);
+    expect(code).toBe(0);
+    expect(out).toMatch(/4 packages/);
+    expect(err).toMatch(/hello-script-post-link\.sh is a link script; it cannot run while the image is built/);
+    execFileSync('docker', ['load', '-i', join(tmp, 'env.tar')], { env: dockerEnv() });
+    const run = execFileSync('docker', ['run', '--rm', '--network', 'none', TAG, 'sh', '-c',
+      'hello-prefix; hello-elf; head -1 /opt/conda/bin/hello-py; hello-py; echo "$PATH"; echo "$CONDA_PREFIX"; echo "$HELLO_ACTIVATED"'],
+    { env: dockerEnv(), encoding: 'utf8' });
+    expect(run.split('\n')).toEqual([
+      'installed at /opt/conda',
+      'compiled program sees /opt/conda/share/hello',
+      '#!/opt/conda/bin/python',
+      'python stand-in ran /opt/conda/bin/hello-py',
+      expect.stringMatching(/^\/opt\/conda\/bin:/),
+      '/opt/conda',
+      'activated in /opt/conda',
+      '',
+    ]);
+  }, 300_000);
+});
