@@ -4,6 +4,7 @@
  * conda-meta records shaped like real ones; corrupt, unsafe and bomb packages refused.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, openAsBlob, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +47,6 @@ describe.skipIf(!haveFixtures)('installPackage on real packages', () => {
     const rec = inst.record as { paths_data: { paths: Array<{ _path: string; sha256_in_prefix?: string; prefix_placeholder?: string }> } };
     const pc = rec.paths_data.paths.find((p) => p.prefix_placeholder)!;
     const entry = byName(inst).get(`opt/env/${pc._path}`)!;
-    const { createHash } = await import('node:crypto');
     expect(pc.sha256_in_prefix).toBe(createHash('sha256').update(await bytesOf(entry)).digest('hex'));
   });
 
@@ -184,6 +184,14 @@ describe.skipIf(!haveFixtures)('bad packages', () => {
       .rejects.toMatchObject({ code: 'unsafe-path' });
     await expect(makeTarBz2('abs', { 'info/index.json': index, 'info/files': 'lib/x\n', 'lib/x': 'x' }, ['--absolute-names', '--transform=s,^lib/x,/etc/evil,']))
       .rejects.toMatchObject({ code: 'unsafe-path' });
+  });
+
+  it('a package whose sha256 differs from the expected one is refused (digest-mismatch); the right one opens', async () => {
+    const rel = 'conda/tests/data/conda_format_repo/linux-64/zlib-1.2.11-h7b6447c_3.conda';
+    const blob = await openAsBlob(fixture(rel));
+    const good = createHash('sha256').update(new Uint8Array(await blob.arrayBuffer())).digest('hex');
+    await expect(openCondaPackage(blob, 'zlib.conda', { sha256: good })).resolves.toMatchObject({ format: 'conda' });
+    await expect(openCondaPackage(blob, 'zlib.conda', { sha256: '0'.repeat(64) })).rejects.toMatchObject({ code: 'digest-mismatch' });
   });
 
   it('a bzip2 bomb stops expanding at the bound', async () => {

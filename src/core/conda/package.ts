@@ -6,7 +6,8 @@
  * paths.json declares (plus tar overhead), so a bomb cannot expand without bound.
  */
 import { decompressStream } from '../compress';
-import { CoreError } from '../errors';
+import { digestStream } from '../digest';
+import { CoreError, DigestMismatchError } from '../errors';
 import { entryBlob, indexTar, normalizeEntryPath, readTar, type TarEntry } from '../tar';
 import { parseInfoJson, readPaths, type IndexJson, type LinkJson, type PathEntry } from './metadata';
 import { readZipDirectory, zipMemberStream } from './zip';
@@ -33,6 +34,8 @@ export interface OpenPackageOptions {
   spill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
   /** decodes a whole .tar.bz2 (Node: bunzip2 from bzip2.node.ts); without it .tar.bz2 is refused */
   bunzip2?: (bytes: Uint8Array, maxBytes: number) => Uint8Array;
+  /** sha256 (hex) the package must have (from repodata): hashed while streaming, before anything is read */
+  sha256?: string;
 }
 
 const MAX_INFO_FILE = 16 * 1024 * 1024;
@@ -99,6 +102,11 @@ async function indexPayload(payload: Blob, fn: string): Promise<Map<string, TarE
 /** Opens a package (its file name tells the format). */
 export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackageOptions = {}): Promise<CondaPackage> {
   if (blob.size === 0) throw new CoreError('archive-invalid', `${fn} is empty (0 bytes)`);
+  if (opts.sha256 !== undefined) {
+    const { digest } = await digestStream(blob.stream());
+    const want = `sha256:${opts.sha256.toLowerCase()}`;
+    if (digest !== want) throw new DigestMismatchError(want, digest, `package ${fn}`);
+  }
   const spill = opts.spill ?? collect;
   let info: Map<string, Uint8Array>;
   let payload: Blob;
