@@ -124,6 +124,24 @@ describe.skipIf(!haveFixtures)('installPackage on real packages', () => {
     }
   });
 
+  it('the pixi test channels: every package installs exactly the files its paths.json lists, no placeholder left', async () => {
+    const base = 'pixi/tests/data/channels/channels';
+    const rels = ['dummy_channel_1', 'global_prefix_ignore_channel', 'post_link_script_channel']
+      .flatMap((c) => readdirSync(fixture(`${base}/${c}/linux-64`)).filter((f) => f.endsWith('.conda')).map((f) => `${base}/${c}/linux-64/${f}`));
+    expect(rels.length).toBeGreaterThan(5);
+    for (const rel of rels) {
+      const pkg = await open(rel);
+      const inst = await installPackage(pkg, { pythonVersion: '3.12' });
+      const want = pkg.paths.filter((p) => p.pathType !== 'directory').map((p) => p.path).sort();
+      expect(inst.files.slice().sort(), rel).toEqual(want);
+      for (const p of pkg.paths.filter((q) => q.prefixPlaceholder)) {
+        const entry = byName(inst).get(`opt/conda/${p.path}`);
+        expect(entry, `${rel} ${p.path}`).toBeDefined();
+        expect(dec.decode(await bytesOf(entry!)).includes(p.prefixPlaceholder!), `${rel} ${p.path}`).toBe(false);
+      }
+    }
+  });
+
   it('reports clobbers: the later package wins', async () => {
     const env = await installEnvironment([
       await open('rattler/test-data/clobber/clobber-1-0.1.0-h4616a5c_0.tar.bz2'),
