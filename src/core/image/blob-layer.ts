@@ -47,6 +47,7 @@ export function layerFromBlob(blob: Blob, opts: BlobLayerOptions): Layer {
   const uncompressedDigest = (): Promise<{ digest: Digest; size: number }> =>
     (uncompressedInfo ??= compression === 'none' ? compressedDigest() : digestStream(uncompressed()));
 
+  let uncompressedCount: Promise<number> | undefined;
   const size = opts.size ?? blob.size;
   return {
     mediaType: opts.mediaType,
@@ -66,12 +67,22 @@ export function layerFromBlob(blob: Blob, opts: BlobLayerOptions): Layer {
     async uncompressedSize() {
       if (opts.uncompressedSize !== undefined) return opts.uncompressedSize;
       if (compression === 'none') return size;
+      // with the diff_id already known, the size needs a count, not a hash (the writer verifies the digest)
+      if (opts.diffId && !uncompressedInfo) return (uncompressedCount ??= countStream(uncompressed()));
       return (await uncompressedDigest()).size;
     },
     compressed: () => blob.stream(),
     uncompressed,
     uncompressedBlob: () => (compression === 'none' ? blob : undefined),
   };
+}
+
+/** Reads a stream to its end and returns its length in bytes. */
+async function countStream(s: ReadableStream<Uint8Array>): Promise<number> {
+  let n = 0;
+  const r = s.getReader();
+  for (let x = await r.read(); !x.done; x = await r.read()) n += x.value.byteLength;
+  return n;
 }
 
 /**
