@@ -6,8 +6,6 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -18,27 +16,21 @@ import { writeDockerArchiveTo } from '../src/core/archive';
 import { appendLayers, emptyImage, layerFromBlob } from '../src/core/image';
 import { MediaTypes } from '../src/core/oci';
 import { fixture, haveFixtures } from '../src/test-support/fixtures';
+import { serveFolder, type FolderServer } from '../src/test-support/serve-folder';
 import { busyboxRootfs } from './harness/busybox';
 
 test.describe('building in the browser', () => {
   test.skip(!haveFixtures, 'shared fixtures are absent');
   let tmp: string;
-  let channelServer: Server;
+  let channelServer: FolderServer;
   let host: string;
   let app: { url: string; close(): Promise<void> };
   let base: string;
 
   test.beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'build-spec-'));
-    channelServer = createServer((req, res) => {
-      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-      try {
-        if (path.includes('..')) throw new Error();
-        res.end(readFileSync(join(fixture('pixi/tests/data/channels/channels'), path)));
-      } catch { res.writeHead(404); res.end(); }
-    });
-    await new Promise<void>((ok) => channelServer.listen(0, '127.0.0.1', ok));
-    host = `127.0.0.1:${(channelServer.address() as AddressInfo).port}`;
+    channelServer = await serveFolder(fixture('pixi/tests/data/channels/channels'));
+    host = channelServer.base.replace('http://', '');
     app = await startServer({ staticRoot: resolve('.cache/e2e-dist'), port: 0, routes: { '/proxy': createProxyApp({ ...defaultProxyConfig(), allowHttp: [host] }) } });
     const { path: rootfs } = await busyboxRootfs();
     base = join(tmp, 'base.tar');
@@ -47,7 +39,7 @@ test.describe('building in the browser', () => {
   });
   test.afterAll(async () => {
     await app?.close();
-    channelServer?.close();
+    await channelServer?.close();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -6,7 +6,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -17,8 +16,8 @@ import { writeDockerArchiveTo } from '../src/core/archive';
 import { appendLayers, emptyImage, layerFromBlob, layerFromFiles } from '../src/core/image';
 import { MediaTypes } from '../src/core/oci';
 import { busyboxRootfs } from './harness/busybox';
+import { freePort } from './harness/registry';
 
-const freePort = () => new Promise<number>((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => ok(p)); }); });
 
 test.describe('base image pull in the browser', () => {
   test.skip(!existsSync('/usr/bin/docker-registry'), 'docker-registry (Debian) is not installed');

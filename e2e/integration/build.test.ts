@@ -6,8 +6,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -17,6 +15,7 @@ import { appendLayers, emptyImage, layerFromBlob } from '../../src/core/image';
 import { MediaTypes } from '../../src/core/oci';
 import { main } from '../../src/cli/main';
 import { fixture, haveFixtures } from '../../src/test-support/fixtures';
+import { serveFolder, type FolderServer } from '../../src/test-support/serve-folder';
 import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
 
 const TAG = 'docker-envs.test/built:1';
@@ -36,25 +35,18 @@ async function cli(env: Record<string, string>, ...args: string[]) {
 
 describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('docker-envs build', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'build-'));
-  let server: Server;
+  let server: FolderServer;
   let channel: string;
   let base: string;
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-      try {
-        if (path.includes('..')) throw new Error();
-        res.end(readFileSync(join(fixture('pixi/tests/data/channels/channels'), path)));
-      } catch { res.writeHead(404); res.end(); }
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    channel = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dummy_channel_1`;
+    server = await serveFolder(fixture('pixi/tests/data/channels/channels'));
+    channel = `${server.base}/dummy_channel_1`;
     base = join(tmp, 'base.tar');
     const image = appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(busyboxRootfsTar!), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } }]);
     await writeDockerArchiveTo([{ image, tags: ['x/base:1'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
   });
-  afterAll(() => {
-    server?.close();
+  afterAll(async () => {
+    await server?.close();
     spawnSync('docker', ['rmi', '-f', TAG], { env: dockerEnv() });
     rmSync(tmp, { recursive: true, force: true });
   });

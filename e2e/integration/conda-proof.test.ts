@@ -5,15 +5,14 @@
  * prefix's python, PATH and CONDA_PREFIX are set and the activation script ran through the entrypoint.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createWriteStream, mkdtempSync, openAsBlob, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { writeDockerArchiveTo } from '../../src/core/archive';
+import { serveFolder, type FolderServer } from '../../src/test-support/serve-folder';
 import { appendLayers, emptyImage, layerFromBlob, setConfig } from '../../src/core/image';
 import { MediaTypes } from '../../src/core/oci';
 import { buildTestChannel } from '../conda-builder/build';
@@ -24,28 +23,21 @@ const TAG = 'docker-envs.test/conda-proof:1';
 
 describe.skipIf(!haveDocker)('the conda engine on the real engine', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'conda-proof-'));
-  let server: Server;
+  let server: FolderServer;
   let channelUrl: string;
   let base: string;
   beforeAll(async () => {
     const channel = await buildTestChannel();
-    server = createServer((req, res) => {
-      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-      try {
-        if (path.includes('..')) throw new Error();
-        res.end(readFileSync(join(channel, path)));
-      } catch { res.writeHead(404); res.end(); }
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    channelUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    server = await serveFolder(channel);
+    channelUrl = `${server.base}/`;
     const rootfs = await debianMinbaseRootfs();
     const image = setConfig(appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs.path), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'debootstrap --variant=minbase bookworm' } }]),
       { cmd: ['bash'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
     base = join(tmp, 'debian.tar');
     await writeDockerArchiveTo([{ image, tags: ['x/debian:minbase'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
   }, 300_000);
-  afterAll(() => {
-    server?.close();
+  afterAll(async () => {
+    await server?.close();
     spawnSync('docker', ['rmi', '-f', TAG], { env: dockerEnv() });
     rmSync(tmp, { recursive: true, force: true });
   });

@@ -6,7 +6,6 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, createWriteStream, openAsBlob } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -19,12 +18,10 @@ import { MediaTypes } from '../../src/core/oci';
 import { pullImage, pushImage, pushIndex, RegistryClient } from '../../src/core/registry';
 import { main } from '../../src/cli/main';
 import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
+import { freePort } from '../harness/registry';
 
 const haveRegistry = existsSync('/usr/bin/docker-registry');
 
-function freePort(): Promise<number> {
-  return new Promise((ok) => { const s = createServer().listen(0, '127.0.0.1', () => { const p = (s.address() as AddressInfo).port; s.close(() => ok(p)); }); });
-}
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';

@@ -1,36 +1,23 @@
 /** fetchPackages against a real HTTP server on loopback serving a real fixture channel. */
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
+import { serveFolder, type FolderServer } from '../../test-support/serve-folder';
 import { memoryBlobStore } from '../cache';
 import { fetchPackages, type FetchProgress, type PackageToFetch } from './fetch';
 
 const CHANNEL = 'conda/tests/data/conda_format_repo';
 
 describe.skipIf(!haveFixtures)('fetchPackages', () => {
-  let server: Server;
+  let server: FolderServer;
   let base: string;
-  let hits = 0;
-  const tamper = new Set<string>();
+  /** bodies served instead of the fixture's (tampered packages) */
+  const extra: Record<string, Uint8Array> = {};
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      hits++;
-      const rel = decodeURIComponent(new URL(req.url!, 'http://x').pathname).replace(/^\/+/, '');
-      if (rel.includes('..')) { res.writeHead(400); res.end(); return; }
-      try {
-        const body = readFileSync(join(fixture(CHANNEL), rel));
-        if (tamper.has(rel)) body[body.length - 1] ^= 1;
-        res.writeHead(200, { 'content-length': body.length });
-        res.end(body);
-      } catch { res.writeHead(404); res.end(); }
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveFolder(fixture(CHANNEL), extra);
+    base = server.base;
   });
-  afterAll(() => { server.close(); });
+  afterAll(async () => { await server.close(); });
 
   const records = (): PackageToFetch[] => {
     const repodata = JSON.parse(readFileSync(fixture(`${CHANNEL}/linux-64/repodata.json`), 'utf8'));
@@ -49,21 +36,23 @@ describe.skipIf(!haveFixtures)('fetchPackages', () => {
     expect([...got.keys()].sort()).toEqual(pkgs.map((p) => p.fn).sort());
     for (const p of pkgs) expect(got.get(p.fn)!.size).toBe(p.size);
     expect(progress.filter((p) => p.done && !p.cached)).toHaveLength(pkgs.length);
-    const before = hits;
+    const before = server.log.length;
     const again = await fetchPackages(pkgs, { store, fetch: () => { throw new Error('must not download'); } });
     expect(again.size).toBe(pkgs.length);
-    expect(hits).toBe(before);
+    expect(server.log.length).toBe(before);
   });
 
   it('refuses a package whose bytes do not match repodata and caches nothing of it', async () => {
     const store = memoryBlobStore();
     const [p] = records();
-    tamper.add(`linux-64/${p.fn}`);
+    const body = readFileSync(fixture(`${CHANNEL}/linux-64/${p.fn}`));
+    body[body.length - 1] ^= 1;
+    extra[`/linux-64/${p.fn}`] = body;
     try {
       await expect(fetchPackages([p], { store })).rejects.toMatchObject({ code: 'digest-mismatch', message: expect.stringContaining(p.fn) });
       expect(store.size).toBe(0);
     } finally {
-      tamper.clear();
+      delete extra[`/linux-64/${p.fn}`];
     }
     await expect(fetchPackages([{ ...p, url: `${base}/linux-64/absent.conda` }], { store })).rejects.toThrow(/HTTP 404/);
     await expect(fetchPackages([{ ...p, sha256: 'nope' }], { store })).rejects.toThrow(/no valid sha256/);

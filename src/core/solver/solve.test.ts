@@ -2,12 +2,9 @@
  * The rattler solver on real fixture channels served over HTTP on loopback (no other network). The
  * virtual-package case uses a small channel written by the test; the solver itself is real.
  */
-import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
+import { serveFolder, type FolderServer } from '../../test-support/serve-folder';
 import { parseSpec } from './spec';
 import { solve } from './rattler';
 
@@ -23,7 +20,7 @@ describe('parseSpec', () => {
 });
 
 describe.skipIf(!haveFixtures)('solve with rattler', () => {
-  let server: Server;
+  let server: FolderServer;
   let base: string;
   const served: Record<string, string> = {};
   beforeAll(async () => {
@@ -34,18 +31,10 @@ describe.skipIf(!haveFixtures)('solve with rattler', () => {
       },
     });
     served['/virt/noarch/repodata.json'] = JSON.stringify({ info: { subdir: 'noarch' }, packages: {} });
-    server = createServer((req, res) => {
-      const path = decodeURIComponent(new URL(req.url!, 'http://x').pathname);
-      if (served[path]) { res.end(served[path]); return; }
-      try {
-        if (path.includes('..')) throw new Error();
-        res.end(readFileSync(join(fixture('pixi/tests/data/channels/channels'), path)));
-      } catch { res.writeHead(404); res.end(); }
-    });
-    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await serveFolder(fixture('pixi/tests/data/channels/channels'), served);
+    base = server.base;
   });
-  afterAll(() => { server.close(); });
+  afterAll(async () => { await server.close(); });
 
   it('solves a real channel into plain records with upstream URLs and hashes', async () => {
     const r = await solve({ specs: ['dummy-a'], channels: [`${base}/dummy_channel_1`], subdir: 'linux-64' });
