@@ -5,13 +5,15 @@
  * Network faults are injected through the client's `fetch` seam (the registry itself stays real).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, createWriteStream, openAsBlob } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, createWriteStream, openAsBlob } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDockerArchiveTo } from '../../src/core/archive';
 import { folderBlobStore } from '../../src/core/cache/blob-store.node.js';
+import { useGunzipEngine } from '../../src/core/compress';
+import { useNodeGunzip } from '../../src/core/compress/gunzip.node.js';
 import { digestStream } from '../../src/core/digest';
 import { appendLayers, emptyImage, layerFromBlob, layerFromFiles, validate } from '../../src/core/image';
 import { MediaTypes } from '../../src/core/oci';
@@ -102,6 +104,34 @@ describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a 
       await expect(validate(fresh.image)).rejects.toMatchObject({ code: expect.stringMatching(/digest-mismatch|invalid-image/) });
       expect(await store.has(top)).toBe(false);
     } finally {
+      writeFileSync(blobFile, original);
+    }
+  });
+
+  it('a tampered blob streamed straight into the archive (the CLI\'s one-pass path) fails the pull: no archive, nothing cached', async () => {
+    const pulled = await pullImage(new RegistryClient(), `${host}/test/busybox:1`);
+    const top = (await pulled.image.manifest()).layers[1].digest;
+    const blobFile = join(tmp, 'data/docker/registry/v2/blobs/sha256', top.slice(7, 9), top.slice(7), 'data');
+    const original = execFileSync('cat', [blobFile]);
+    // same length, one bit flipped in the gzip header's MTIME (which decoders ignore): it still decompresses to
+    // the right bytes, so only the compressed digest can catch it
+    const bad = Buffer.from(original);
+    bad[4] ^= 1;
+    writeFileSync(blobFile, bad);
+    useNodeGunzip(); // the engine the CLI runs with: layers stream from the network through the decoder
+    try {
+      const out = join(tmp, 'tampered.tar');
+      writeFileSync(out, 'an older archive');
+      const r = await cli('pull', `${host}/test/busybox:1`, '-o', out, '--cache', join(tmp, 'c5'));
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/digest/i);
+      expect(r.err).toContain(top);
+      expect(readFileSync(out, 'utf8')).toBe('an older archive'); // not replaced by a partial archive
+      expect(readdirSync(tmp).filter((n) => n.endsWith('.partial'))).toEqual([]);
+      expect(await folderBlobStore(join(tmp, 'c5', 'blobs')).has(top)).toBe(false);
+      expect(await folderBlobStore(join(tmp, 'c5', 'blobs')).has((await pulled.image.manifest()).layers[0].digest)).toBe(true);
+    } finally {
+      useGunzipEngine(undefined);
       writeFileSync(blobFile, original);
     }
   });

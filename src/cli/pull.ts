@@ -2,11 +2,11 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { writeDockerArchiveTo } from '../core/archive';
+import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { formatBytes } from '../core/inspect/format';
 import { formatPlatform } from '../core/oci';
-import { formatReference, pullImage, pushImage, RegistryClient, type Credentials, type PushResult } from '../core/registry';
+import { formatReference, pullImage, pushImage, RegistryClient, type Credentials, type PushResult, type RemoteLayer } from '../core/registry';
 import { parsePlatform } from './inspect';
 
 /** Options of `docker-envs pull`. */
@@ -53,13 +53,10 @@ export async function pullToArchive(ref: string, opts: PullCliOptions): Promise<
     opts.progress.write(`\r  downloading ${formatBytes(got)} / ${formatBytes(all)} (${seen.size} blobs)   `);
   };
   const pulled = await pullImage(client, ref, { platform: opts.platform ? parsePlatform(opts.platform) : undefined, store, onProgress });
-  let bytes = 0;
-  const file = createWriteStream(opts.output);
-  const sink = Writable.toWeb(file) as WritableStream<Uint8Array>;
-  const counting = new TransformStream<Uint8Array, Uint8Array>({ transform(c, ctl) { bytes += c.byteLength; ctl.enqueue(c); } });
-  const done = counting.readable.pipeTo(sink);
-  await writeDockerArchiveTo([{ image: pulled.image, tags: [tagFor(pulled.ref)] }], counting.writable);
-  await done;
+  // the first layer streams from the network into the archive (stored on the way); the others download meanwhile
+  const layers = await pulled.image.layers();
+  for (const l of layers.slice(1)) (l as Partial<RemoteLayer>).prefetch?.().catch(() => {});
+  const bytes = await writeDockerArchiveToFile([{ image: pulled.image, tags: [tagFor(pulled.ref)] }], opts.output);
   if (opts.progress?.isTTY) opts.progress.write('\r\x1b[K');
   return { manifestDigest: pulled.manifestDigest, platform: formatPlatform(pulled.platform), bytes };
 }

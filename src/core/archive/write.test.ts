@@ -12,6 +12,7 @@ import { ociValidators } from '../../test-support/oci-schemas';
 import { readImageArchive } from './read';
 import { normalizeTag } from './tags';
 import { dirSource, haveSkopeo, skopeo, skopeoInspect } from './test-helpers.node';
+import { writeDockerArchiveToFile } from './file.node.js';
 import { writeDockerArchive, writeDockerArchiveTo } from './write';
 
 const tmp = mkdtempSync(join(tmpdir(), 'archive-write-'));
@@ -80,6 +81,11 @@ describe.skipIf(!haveFixtures || !haveSkopeo)('writeDockerArchive round trip', (
     // deterministic: the same input twice gives the same bytes
     const again = await writeFile(items, `${base}-again.tar`);
     expect(await sha256(readFileSync(again))).toBe(await sha256(readFileSync(out)));
+    // one pass into a file (layer sizes learned while streaming, headers fixed up after): the same bytes
+    const oneRead = (await open(fixture(rel))).images.map((ai, i) => ({ image: ai.image, tags: items[i].tags }));
+    const direct = join(tmp, `${base}-file.tar`);
+    expect(await writeDockerArchiveToFile(oneRead, direct)).toBe(statSync(out).size);
+    expect(await sha256(readFileSync(direct))).toBe(await sha256(readFileSync(out)));
     // GNU tar lists every member with mtime 0 and owner 0/0
     const listing = execFileSync('tar', ['--numeric-owner', '-tvf', out], { encoding: 'utf8', env: { ...process.env, TZ: 'UTC' } });
     expect(listing.split('\n').filter(Boolean).every((l) => / 0\/0 .* 1970-01-01 00:00 /.test(l))).toBe(true);

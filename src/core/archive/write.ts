@@ -30,6 +30,12 @@ export interface WriteArchiveOptions {
   signal?: AbortSignal;
   /** mtime of every entry, in seconds since the epoch (default 0) */
   mtime?: number;
+  /**
+   * For a sink that can seek (a file): layers are written in one pass without learning their sizes
+   * first; each layer's real tar header is handed here with its offset, to be written over the
+   * placeholder once the stream has ended. The patched file equals the archive written without it.
+   */
+  onPatch?: (offset: number, header: Uint8Array) => void;
 }
 
 const enc = new TextEncoder();
@@ -54,6 +60,8 @@ async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): A
   const file = (name: string, body: Uint8Array): TarWriteEntry => ({ name, type: 'file', mode: 0o644, mtime, body });
   const tagsPer = items.map((it) => it.tags.map(normalizeTag)); // fail on a bad tag before writing anything
   const written = new Set<string>();
+  /** layer blobs already written, and their sizes */
+  const sizes = new Map<string, number>();
   const planned: Planned[] = [];
   yield { name: 'blobs/', type: 'directory', mode: 0o755, mtime };
   yield { name: 'blobs/sha256/', type: 'directory', mode: 0o755, mtime };
@@ -70,12 +78,21 @@ async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): A
       if (diffId !== ids[j]) {
         throw new CoreError('invalid-image', `image ${i} layer ${j}: diff_id ${diffId} differs from the config's ${ids[j]}`);
       }
-      const size = await layer.uncompressedSize();
-      layerDescs.push({ mediaType: MediaTypes.ociLayer, digest: diffId, size });
       const name = blobName(diffId);
-      if (written.has(name)) continue;
+      let size = sizes.get(name);
+      if (size === undefined && opts.onPatch) {
+        let counted = 0;
+        const count = new TransformStream<Uint8Array, Uint8Array>({ transform(c, ctl) { counted += c.byteLength; ctl.enqueue(c); } });
+        yield { name, type: 'file', mode: 0o644, mtime, deferSize: true, body: () => layerBody(layer, diffId, undefined, opts.signal).pipeThrough(count) };
+        size = counted; // the body has been written when the generator resumes
+      } else if (size === undefined) {
+        const known = await layer.uncompressedSize();
+        size = known;
+        yield { name, type: 'file', mode: 0o644, mtime, size, body: () => layerBody(layer, diffId, known, opts.signal) };
+      }
+      sizes.set(name, size);
       written.add(name);
-      yield { name, type: 'file', mode: 0o644, mtime, size, body: () => layerBody(layer, diffId, size, opts.signal) };
+      layerDescs.push({ mediaType: MediaTypes.ociLayer, digest: diffId, size });
     }
     const configDigest = await sha256(rawConfig);
     if (!written.has(blobName(configDigest))) {
@@ -124,7 +141,7 @@ async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): A
 }
 
 /** The uncompressed layer, its diff_id and size checked while it streams. */
-function layerBody(layer: Layer, diffId: Digest, size: number, signal?: AbortSignal): ReadableStream<Uint8Array> {
+function layerBody(layer: Layer, diffId: Digest, size: number | undefined, signal?: AbortSignal): ReadableStream<Uint8Array> {
   return layer.uncompressed().pipeThrough(verifyingStream(diffId, size, 'layer')).pipeThrough(abortable(signal));
 }
 
@@ -137,7 +154,7 @@ function layerBody(layer: Layer, diffId: Digest, size: number, signal?: AbortSig
  */
 export function writeDockerArchive(items: ArchiveWriteItem[], opts: WriteArchiveOptions = {}): ReadableStream<Uint8Array> {
   if (items.length === 0) throw new CoreError('invalid-argument', 'writeDockerArchive needs at least one image');
-  return writeTar(entries(items, opts)).pipeThrough(abortable(opts.signal));
+  return writeTar(entries(items, opts), { onPatch: opts.onPatch }).pipeThrough(abortable(opts.signal));
 }
 
 /** Writes the archive into a sink (a file, an OPFS writable, a response body); resolves when it is closed. */

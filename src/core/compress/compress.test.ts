@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { CoreError } from '../errors';
-import { decompressStream, detectCompression, gzipStream, sniffStream } from './index';
+import { decompressStream, detectCompression, gzipStream, sniffStream, useGunzipEngine } from './index';
+import { useNodeGunzip } from './gunzip.node.js';
 
 /** A stream over bytes in chunks of `chunk` bytes (1 = the worst case for decoders). */
 function streamOf(bytes: Uint8Array, chunk = 65536): ReadableStream<Uint8Array> {
@@ -68,18 +69,24 @@ describe.skipIf(!haveFixtures)('containers-image Hello fixtures', () => {
 
 describe('gzip', () => {
   const data = payload(300_000);
-  for (const native of [true, false]) {
-    it(`decodes multi-member gzip (native=${native}) in 1-byte and large chunks`, async () => {
+  // native: the runtime's DecompressionStream; fflate; zlib: the engine the CLI installs (gunzip.node.ts)
+  for (const mode of ['native', 'fflate', 'zlib'] as const) {
+    const native = mode === 'native' ? true : mode === 'fflate' ? false : undefined;
+    const engine = async <T>(f: () => Promise<T>): Promise<T> => {
+      if (mode === 'zlib') useNodeGunzip();
+      try { return await f(); } finally { useGunzipEngine(undefined); }
+    };
+    it(`decodes multi-member gzip (${mode}) in 1-byte and large chunks`, () => engine(async () => {
       const multi = new Uint8Array([...cli('gzip', ['-c'], data.slice(0, 1000)), ...cli('gzip', ['-c'], data.slice(1000))]);
       for (const chunk of [1, 65536]) {
-        if (chunk === 1 && native) continue; // 1-byte chunks below cover fflate; native is tested on 7-byte chunks
+        if (chunk === 1 && mode !== 'fflate') continue; // 1-byte chunks below cover fflate; native is tested on 7-byte chunks
         const out = await collect(decompressStream(streamOf(multi, chunk), 'gzip', { native }));
         expect(sha(out)).toBe(sha(data));
       }
       const out7 = await collect(decompressStream(streamOf(multi, 7), 'gzip', { native }));
       expect(out7.length).toBe(data.length);
-    });
-    it(`corrupt gzip → compression-corrupt (native=${native})`, async () => {
+    }));
+    it(`corrupt gzip → compression-corrupt (${mode})`, () => engine(async () => {
       const gz = cli('gzip', ['-c'], data);
       const bad = gz.slice();
       for (let i = 100; i < 200; i++) bad[i] ^= 0x5a;
@@ -87,8 +94,8 @@ describe('gzip', () => {
       expect(err).toBeInstanceOf(CoreError);
       expect((err as CoreError).code).toBe('compression-corrupt');
       expect((err as CoreError).message).toContain('layer X');
-    });
-    it(`truncated gzip → compression-corrupt (native=${native})`, async () => {
+    }));
+    it(`truncated gzip → compression-corrupt (${mode})`, () => engine(async () => {
       const gz = cli('gzip', ['-c'], data);
       for (const cut of [3, 100]) {
         for (const chunk of [1000, 65536]) {
@@ -96,14 +103,14 @@ describe('gzip', () => {
           expect((err as CoreError).code).toBe('compression-corrupt');
         }
       }
-    });
-    it(`a bad CRC in the first member of two → compression-corrupt (native=${native})`, async () => {
+    }));
+    it(`a bad CRC in the first member of two → compression-corrupt (${mode})`, () => engine(async () => {
       const first = cli('gzip', ['-c'], data.slice(0, 1000));
       first[first.length - 8] ^= 1;
       const multi = new Uint8Array([...first, ...cli('gzip', ['-c'], data.slice(1000))]);
       const err = await collect(decompressStream(streamOf(multi, 999), 'gzip', { native })).catch((e: unknown) => e);
       expect((err as CoreError).code).toBe('compression-corrupt');
-    });
+    }));
   }
   it('with reopen (native, fflate fallback): multi-member decodes, corruption still fails', async () => {
     const multi = new Uint8Array([...cli('gzip', ['-c'], data.slice(0, 1000)), ...cli('gzip', ['-c'], data.slice(1000))]);

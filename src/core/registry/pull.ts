@@ -5,6 +5,7 @@
 import type { BlobStore } from '../cache';
 import { memoryBlobStore } from '../cache';
 import { type Digest } from '../digest';
+import { decompressStream, hasGunzipEngine } from '../compress';
 import { CoreError } from '../errors';
 import { imageFrom, layerFromBlob, once, type Image, type Layer } from '../image';
 import { compressionOfMediaType, type ConfigFile, type Descriptor, type Manifest, type Platform } from '../oci';
@@ -42,20 +43,84 @@ export interface LayerSource {
   descriptor: Descriptor;
 }
 
-/** A layer backed by a registry blob, fetched into `store` once, when first read. */
-export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Digest, store: BlobStore, opts: Pick<PullOptions, 'signal' | 'onProgress'> = {}): Layer & { source: LayerSource } {
+/** A pulled layer: where it came from, and a way to start its download ahead of reading it. */
+export interface RemoteLayer extends Layer {
+  source: LayerSource;
+  /** downloads the blob into the store (verified) if it is not there yet */
+  prefetch(): Promise<void>;
+}
+
+/**
+ * Hands `source` on to the caller while `sink` consumes the same chunks, in lockstep (neither side
+ * buffers more than a chunk). The returned stream closes only once `sink` has settled, and errors if it
+ * failed, so a reader never finishes on bytes the sink refused.
+ */
+function teeInto(source: ReadableStream<Uint8Array>, sink: (s: ReadableStream<Uint8Array>) => Promise<Blob>): { stream: ReadableStream<Uint8Array>; done: Promise<Blob> } {
+  const side = new TransformStream<Uint8Array, Uint8Array>();
+  const writer = side.writable.getWriter();
+  const done = sink(side.readable);
+  done.catch(() => {});
+  const reader = source.getReader();
+  const fail = (e: unknown) => { writer.abort(e).catch(() => {}); reader.cancel(e).catch(() => {}); };
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      try {
+        const r = await reader.read();
+        if (r.done) {
+          await writer.close();
+          await done;
+          c.close();
+          return;
+        }
+        await writer.ready;
+        writer.write(r.value).catch(() => {});
+        c.enqueue(r.value);
+      } catch (e) {
+        fail(e);
+        throw e;
+      }
+    },
+    cancel(reason) { fail(reason); },
+  }, { highWaterMark: 0 });
+  return { stream, done };
+}
+
+/**
+ * A layer backed by a registry blob, fetched into `store` once, when first read. The first read of its
+ * bytes streams the download itself (stored and verified on the way), so decompression overlaps the
+ * transfer; later reads come from the store.
+ */
+export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Digest, store: BlobStore, opts: Pick<PullOptions, 'signal' | 'onProgress'> = {}): RemoteLayer {
   const d = src.descriptor;
   const compression = compressionOfMediaType(d.mediaType);
   if (!compression) throw new CoreError('invalid-image', `layer ${d.digest} has media type ${d.mediaType}, which is not a layer type this tool can read`);
-  const local = once(async () => (await store.get(d.digest)) ?? store.put(d.digest, fetchBlob(client, src.registry, src.repository, d.digest, {
+  const download = () => fetchBlob(client, src.registry, src.repository, d.digest, {
     size: d.size, signal: opts.signal, onProgress: (b) => opts.onProgress?.(d.digest, b, d.size),
-  }), d.size));
+  });
+  let stored: Promise<Blob> | undefined;
+  /** the verified local copy, fetched if needed */
+  const local = (): Promise<Blob> => (stored ??= (async () => (await store.get(d.digest)) ?? store.put(d.digest, download(), d.size))());
+  /** the compressed bytes: the local copy, or the first time, the download as it is being stored */
+  const compressedSource = async (): Promise<ReadableStream<Uint8Array>> => {
+    if (!stored) {
+      const have = await store.get(d.digest);
+      if (!stored) {
+        if (have) stored = Promise.resolve(have);
+        else {
+          const t = teeInto(download(), (s) => store.put(d.digest, s, d.size));
+          stored = t.done;
+          return t.stream;
+        }
+      }
+    }
+    return (await stored).stream();
+  };
   const inner = once(async () => layerFromBlob(await local(), { mediaType: d.mediaType, compression, digest: d.digest, diffId, size: d.size, annotations: d.annotations }));
-  const deferred = (f: (l: Layer) => ReadableStream<Uint8Array>): ReadableStream<Uint8Array> => {
+  const deferred = (f: () => Promise<ReadableStream<Uint8Array>>): ReadableStream<Uint8Array> => {
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     return new ReadableStream<Uint8Array>({
       async pull(c) {
-        reader ??= f(await inner()).getReader();
+        reader ??= (await f()).getReader();
         const { done, value } = await reader.read();
         if (done) c.close(); else c.enqueue(value);
       },
@@ -64,6 +129,7 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
   };
   return {
     source: src,
+    prefetch: () => local().then(() => undefined),
     mediaType: d.mediaType,
     compression,
     ...(d.annotations ? { annotations: d.annotations } : {}),
@@ -71,8 +137,12 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
     diffId: async () => diffId,
     size: async () => d.size,
     uncompressedSize: once(async () => (await inner()).uncompressedSize()),
-    compressed: () => deferred((l) => l.compressed()),
-    uncompressed: () => deferred((l) => l.uncompressed()),
+    compressed: () => deferred(compressedSource),
+    uncompressed: () => deferred(async () => {
+      // a runtime gzip decoder that needs a second look at the bytes (Chromium's, on multi-member gzip) reads the stored copy
+      if (compression === 'gzip' && !hasGunzipEngine()) return (await inner()).uncompressed();
+      return decompressStream(await compressedSource(), compression, { what: `layer ${d.digest}` });
+    }),
   };
 }
 

@@ -63,8 +63,14 @@ export interface TarWriteEntry {
   /** seconds since the epoch */
   mtime?: number;
   linkname?: string;
-  /** byte length of the body; required for files with a stream body */
+  /** byte length of the body; required for files with a stream body (unless `deferSize`) */
   size?: number;
+  /**
+   * A stream body of unknown length (under 8 GiB): the header goes out with size 0, the body is counted
+   * while it streams, and writeTar's `onPatch` receives the real header and its offset, for a sink that
+   * can seek (a file) to write over the first one. The patched archive equals the one written with `size`.
+   */
+  deferSize?: boolean;
   /** file contents: bytes, a Blob, or a function giving a fresh stream of exactly `size` bytes */
   body?: Uint8Array | Blob | (() => ReadableStream<Uint8Array>);
   devmajor?: number;

@@ -121,6 +121,28 @@ describe('writeTar', () => {
     expect(() => tarSize([{ name: 'l', type: 'symlink' }])).toThrow(/link target/);
   });
 
+  it('deferSize: the header is written with size 0 and the real one handed to onPatch; patched bytes equal the sized tar', async () => {
+    const body = new Uint8Array(70_000).map((_, i) => i * 7);
+    const sized: TarWriteEntry[] = [
+      { name: 'before', type: 'file', body: enc.encode('x') },
+      { name: 'layer', type: 'file', size: body.length, body: () => new Blob([body]).stream() },
+      { name: 'empty', type: 'file', size: 0, body: () => new Blob([]).stream() },
+      { name: 'after', type: 'file', body: enc.encode('yz') },
+    ];
+    const want = await bytesOf(writeTar(sized));
+    const patches: [number, Uint8Array][] = [];
+    const deferred = sized.map((e) => (typeof e.body === 'function' ? { ...e, size: undefined, deferSize: true } : e));
+    const got = await bytesOf(writeTar(deferred, { onPatch: (o, h) => patches.push([o, h]) }));
+    expect(got.length).toBe(want.length);
+    expect(patches.map(([o]) => o)).toEqual([1024, 1024 + 512 + 70_144]);
+    expect(Buffer.from(got).equals(Buffer.from(want))).toBe(false); // size 0 in the placeholder header
+    for (const [o, h] of patches) got.set(h, o);
+    expect(Buffer.from(got).equals(Buffer.from(want))).toBe(true);
+    // without a seekable sink, or with a sized/in-memory body, deferSize is refused
+    await expect(bytesOf(writeTar(deferred))).rejects.toThrow(/sink that can seek/);
+    await expect(bytesOf(writeTar([{ name: 'f', type: 'file', deferSize: true, body: enc.encode('a') }], { onPatch: () => {} }))).rejects.toThrow(/stream body and no size/);
+  });
+
   it('round-trips through readTar with bodies', async () => {
     const bytes = await bytesOf(writeTar(sample()));
     const got: [string, string][] = [];

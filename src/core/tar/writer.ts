@@ -89,6 +89,10 @@ function bodySize(e: TarWriteEntry): number {
     if (e.body !== undefined || (e.size ?? 0) !== 0) throw new CoreError('invalid-argument', `tar entry '${e.name}' is a ${e.type}: it cannot have a body`);
     return 0;
   }
+  if (e.deferSize) {
+    if (typeof e.body !== 'function' || e.size !== undefined) throw new CoreError('invalid-argument', `tar entry '${e.name}': deferSize wants a stream body and no size`);
+    return 0;
+  }
   const known = e.body instanceof Uint8Array ? e.body.length : e.body instanceof Blob ? e.body.size : e.body ? e.size : 0;
   if (known === undefined) throw new CoreError('invalid-argument', `tar entry '${e.name}' has a stream body but no size`);
   if (e.size !== undefined && e.size !== known) throw new SizeMismatchError(e.size, known, `body of tar entry '${e.name}'`);
@@ -166,35 +170,54 @@ export function tarSize(entries: Iterable<TarWriteEntry>): number {
   return n;
 }
 
-async function* bodyChunks(e: TarWriteEntry, size: number): AsyncGenerator<Uint8Array> {
-  if (e.body === undefined || size === 0 && !(typeof e.body === 'function')) return;
+async function* bodyChunks(e: TarWriteEntry, size: number | undefined): AsyncGenerator<Uint8Array, number> {
+  if (e.body === undefined || size === 0 && !(typeof e.body === 'function')) return 0;
   if (e.body instanceof Uint8Array) {
     yield e.body;
-    return;
+    return e.body.length;
   }
   const stream = e.body instanceof Blob ? e.body.stream() : e.body();
   const reader = stream.getReader();
+  const limit = size ?? MAX_OCTAL_11;
   let seen = 0;
   try {
     for (;;) {
       const r = await reader.read();
       if (r.done) break;
       seen += r.value.length;
-      if (seen > size) throw new SizeMismatchError(size, seen, `body of tar entry '${e.name}' (at least)`);
+      if (seen > limit) {
+        if (size === undefined) throw new CoreError('invalid-argument', `tar entry '${e.name}': a body of deferred size must stay under 8 GiB`);
+        throw new SizeMismatchError(limit, seen, `body of tar entry '${e.name}' (at least)`);
+      }
       yield r.value;
     }
   } finally {
     reader.releaseLock();
   }
-  if (seen !== size) throw new SizeMismatchError(size, seen, `body of tar entry '${e.name}'`);
+  if (size !== undefined && seen !== size) throw new SizeMismatchError(size, seen, `body of tar entry '${e.name}'`);
+  return seen;
 }
 
-async function* tarChunks(entries: Iterable<TarWriteEntry> | AsyncIterable<TarWriteEntry>): AsyncGenerator<Uint8Array> {
+/** Options of writeTar. */
+export interface WriteTarOptions {
+  /** receives the real headers of `deferSize` entries and their byte offsets in the output (required for them) */
+  onPatch?: (offset: number, header: Uint8Array) => void;
+}
+
+async function* tarChunks(entries: Iterable<TarWriteEntry> | AsyncIterable<TarWriteEntry>, opts: WriteTarOptions): AsyncGenerator<Uint8Array> {
+  let offset = 0;
   for await (const e of entries) {
+    if (e.deferSize && !opts.onPatch) throw new CoreError('invalid-argument', `tar entry '${e.name}' defers its size, which needs a sink that can seek (writeTar's onPatch)`);
     const { headers, size } = encodeHeaders(e);
     yield headers;
-    yield* bodyChunks(e, size);
-    if (padded(size) > size) yield new Uint8Array(padded(size) - size);
+    const n = yield* bodyChunks(e, e.deferSize ? undefined : size);
+    if (e.deferSize) {
+      const real = encodeHeaders({ ...e, deferSize: false, size: n });
+      if (real.headers.length !== headers.length) throw new CoreError('invalid-argument', `tar entry '${e.name}': its real header differs in length from the one written`);
+      opts.onPatch!(offset, real.headers);
+    }
+    if (padded(n) > n) yield new Uint8Array(padded(n) - n);
+    offset += headers.length + padded(n);
   }
   yield new Uint8Array(2 * BLOCK);
 }
@@ -204,10 +227,11 @@ async function* tarChunks(entries: Iterable<TarWriteEntry> | AsyncIterable<TarWr
  * otherwise (long names/linknames, big sizes/uids, non-ASCII), uname/gname empty unless given, mtime
  * integral; default modes 0o644 (files, devices), 0o755 (directories), 0o777 (symlinks); ends with two zero
  * blocks (no 10 KiB record padding). Output is the uncompressed tar. A body
- * that yields more or fewer bytes than `size` errors the stream with a SizeMismatchError.
+ * that yields more or fewer bytes than `size` errors the stream with a SizeMismatchError. Entries with
+ * `deferSize` need `opts.onPatch` (see TarWriteEntry).
  */
-export function writeTar(entries: Iterable<TarWriteEntry> | AsyncIterable<TarWriteEntry>): ReadableStream<Uint8Array> {
-  const gen = tarChunks(entries);
+export function writeTar(entries: Iterable<TarWriteEntry> | AsyncIterable<TarWriteEntry>, opts: WriteTarOptions = {}): ReadableStream<Uint8Array> {
+  const gen = tarChunks(entries, opts);
   return new ReadableStream<Uint8Array>(
     {
       async pull(c) {
