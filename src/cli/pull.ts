@@ -1,7 +1,6 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { formatBytes } from '../core/inspect/format';

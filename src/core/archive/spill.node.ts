@@ -20,21 +20,6 @@ export function removeSpilledFiles(): void {
 
 /** Writes the stream to a new temporary file (under `dir`, default the OS temp dir) and returns a Blob over it. */
 export async function spillToTempFile(stream: ReadableStream<Uint8Array>, dir = tmpdir()): Promise<Blob> {
-  return (await spillOne(stream, dir)).blob;
-}
-
-/** A spill whose files are removed together by `dispose()` (still by process exit at the latest). */
-export function scopedSpill(dir = tmpdir()): { spill: (s: ReadableStream<Uint8Array>) => Promise<Blob>; dispose(): void } {
-  const mine: string[] = [];
-  return {
-    spill: async (s) => { const { blob, folder } = await spillOne(s, dir); mine.push(folder); return blob; },
-    dispose() {
-      for (const d of mine.splice(0)) { rmSync(d, { recursive: true, force: true }); dirs.delete(d); }
-    },
-  };
-}
-
-async function spillOne(stream: ReadableStream<Uint8Array>, dir: string): Promise<{ blob: Blob; folder: string }> {
   const d = await mkdtemp(join(dir, 'docker-envs-spill-'));
   dirs.add(d);
   if (!hooked) {
@@ -49,5 +34,5 @@ async function spillOne(stream: ReadableStream<Uint8Array>, dir: string): Promis
     dirs.delete(d);
     throw e;
   }
-  return { blob: await openAsBlob(path), folder: d };
+  return openAsBlob(path);
 }
