@@ -1,11 +1,11 @@
 /** The registry worker: pulls images through the CORS proxy into OPFS and writes docker-archive tars. */
 import { expose } from 'comlink';
-import { writeDockerArchiveTo } from '../src/core/archive';
+import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
 import { memoryBlobStore, type BlobStore } from '../src/core/cache';
 import { opfsBlobStore } from '../src/core/cache/opfs-store';
 import { proxiedFetch } from '../src/core/net/proxied-fetch';
 import { formatPlatform, type Platform } from '../src/core/oci';
-import { formatReference, listTags, parseReference, pullImage, RegistryClient, type Credentials } from '../src/core/registry';
+import { formatReference, listTags, parseReference, pullImage, RegistryClient, type Credentials, type RemoteLayer } from '../src/core/registry';
 import { registerErrorTransfer } from './error-transfer';
 
 registerErrorTransfer();
@@ -40,15 +40,15 @@ const api = {
         onProgress({ done, total, blobs: seen.size });
       },
     });
-    const layers = await pulled.image.layers();
-    for (const l of layers) await l.uncompressedSize(); // fetches every blob (verified) before writing starts
+    // every layer downloads at once (verified into the store); the archive is written in one pass as they arrive
+    for (const l of await pulled.image.layers()) (l as Partial<RemoteLayer>).prefetch?.().catch(() => {});
     const tag = formatReference({ ...pulled.ref, digest: undefined, tag: pulled.ref.tag ?? 'latest' });
     let target = handle;
     if (!target) {
       const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });
       target = await dir.getFileHandle('image.tar', { create: true });
     }
-    await writeDockerArchiveTo([{ image: pulled.image, tags: [tag] }], await target.createWritable());
+    await writeDockerArchiveToSeekable([{ image: pulled.image, tags: [tag] }], fileSystemWritableSink(await target.createWritable()));
     const file = await target.getFile();
     return { manifestDigest: pulled.manifestDigest, platform: formatPlatform(pulled.platform), ref: tag, size: file.size, file: handle ? undefined : file };
   },

@@ -4,7 +4,44 @@
  * the tar headers are fixed up at the end. Same bytes as writeDockerArchive's stream.
  */
 import { open, rename, rm } from 'node:fs/promises';
-import { writeDockerArchive, type ArchiveWriteItem, type WriteArchiveOptions } from './write';
+import { writeDockerArchiveToSeekable, type ArchiveWriteItem, type SeekableSink, type WriteArchiveOptions } from './write';
+
+/** A SeekableSink over a file handle, appending in writes of about 1 MiB. */
+async function fileSink(path: string): Promise<SeekableSink> {
+  const fh = await open(path, 'wx');
+  let at = 0;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const writeAll = async (buf: Uint8Array, position: number) => {
+    for (let off = 0; off < buf.byteLength;) off += (await fh.write(buf, off, buf.byteLength - off, position + off)).bytesWritten;
+  };
+  const flush = async () => {
+    if (pendingBytes === 0) return;
+    const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    await writeAll(buf, at);
+    at += buf.byteLength;
+  };
+  return {
+    async write(chunk) {
+      pending.push(chunk);
+      pendingBytes += chunk.byteLength;
+      if (pendingBytes >= 1 << 20) await flush();
+    },
+    async writeAt(position, bytes) {
+      await flush();
+      await writeAll(bytes, position);
+    },
+    async close() {
+      await flush();
+      await fh.close();
+    },
+    async abort() {
+      await fh.close();
+    },
+  };
+}
 
 /**
  * Writes the archive to `path`; resolves to its size in bytes. It is written under a temporary name
@@ -12,38 +49,13 @@ import { writeDockerArchive, type ArchiveWriteItem, type WriteArchiveOptions } f
  * leaves no partial archive and keeps an existing file at `path` as it was.
  */
 export async function writeDockerArchiveToFile(items: ArchiveWriteItem[], path: string, opts: Omit<WriteArchiveOptions, 'onPatch'> = {}): Promise<number> {
-  const patches: [number, Uint8Array][] = [];
   const partial = `${path}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.partial`;
-  const fh = await open(partial, 'wx');
-  let at = 0;
-  let ok = false;
   try {
-    const stream = writeDockerArchive(items, { ...opts, onPatch: (offset, header) => { patches.push([offset, header]); } });
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    const flush = async () => {
-      if (pendingBytes === 0) return;
-      const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      for (let off = 0; off < buf.byteLength;) {
-        const { bytesWritten } = await fh.write(buf, off, buf.byteLength - off, at);
-        off += bytesWritten;
-        at += bytesWritten;
-      }
-    };
-    for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-      pending.push(chunk);
-      pendingBytes += chunk.byteLength;
-      if (pendingBytes >= 1 << 20) await flush();
-    }
-    await flush();
-    for (const [offset, header] of patches) await fh.write(header, 0, header.byteLength, offset);
-    ok = true;
-  } finally {
-    await fh.close();
-    if (ok) await rename(partial, path);
-    else await rm(partial, { force: true });
+    const n = await writeDockerArchiveToSeekable(items, await fileSink(partial), opts);
+    await rename(partial, path);
+    return n;
+  } catch (e) {
+    await rm(partial, { force: true });
+    throw e;
   }
-  return at;
 }

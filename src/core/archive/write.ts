@@ -161,3 +161,47 @@ export function writeDockerArchive(items: ArchiveWriteItem[], opts: WriteArchive
 export async function writeDockerArchiveTo(items: ArchiveWriteItem[], sink: WritableStream<Uint8Array>, opts: WriteArchiveOptions = {}): Promise<void> {
   await writeDockerArchive(items, opts).pipeTo(sink, { signal: opts.signal });
 }
+
+/** A sink that can write at an offset: a FileSystemWritableFileStream, a file handle. */
+export interface SeekableSink {
+  /** appends at the current end */
+  write(chunk: Uint8Array): Promise<void>;
+  /** writes over bytes already written */
+  writeAt(position: number, bytes: Uint8Array): Promise<void>;
+  close(): Promise<void>;
+  abort(reason: unknown): Promise<void>;
+}
+
+/**
+ * Writes the archive into a sink that can seek, in one pass: layers stream from their source without a
+ * pass to learn their sizes, and their tar headers are written over at the end. Same bytes as
+ * writeDockerArchive. On failure the sink is aborted (a FileSystemWritableFileStream then leaves the
+ * file as it was). Resolves to the archive's size in bytes.
+ */
+export async function writeDockerArchiveToSeekable(items: ArchiveWriteItem[], sink: SeekableSink, opts: Omit<WriteArchiveOptions, 'onPatch'> = {}): Promise<number> {
+  const patches: [number, Uint8Array][] = [];
+  let n = 0;
+  try {
+    const reader = writeDockerArchive(items, { ...opts, onPatch: (o, h) => { patches.push([o, h]); } }).getReader();
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      await sink.write(r.value);
+      n += r.value.byteLength;
+    }
+    for (const [o, h] of patches) await sink.writeAt(o, h);
+  } catch (e) {
+    await sink.abort(e).catch(() => {});
+    throw e;
+  }
+  await sink.close();
+  return n;
+}
+
+/** A SeekableSink over a FileSystemWritableFileStream (the save picker's or an OPFS file's). */
+export function fileSystemWritableSink(w: FileSystemWritableFileStream): SeekableSink {
+  return {
+    write: (chunk) => w.write(chunk as Uint8Array<ArrayBuffer>),
+    writeAt: (position, bytes) => w.write({ type: 'write', position, data: bytes as Uint8Array<ArrayBuffer> }),
+    close: () => w.close(),
+    abort: (reason) => w.abort(reason),
+  };
+}
