@@ -3,7 +3,7 @@
  * proxy on one port (allowed to reach exactly that registry), the tar written through a stand-in for the
  * save picker (an OPFS file handle) and compared byte for byte with the CLI's pull of the same image.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +12,11 @@ import { Writable } from 'node:stream';
 import { expect, test } from '@playwright/test';
 import { createProxyApp, defaultProxyConfig } from '../proxy';
 import { startServer } from '../src/serve';
-import { writeDockerArchiveTo } from '../src/core/archive';
+import { readImageArchive, writeDockerArchiveTo } from '../src/core/archive';
 import { appendLayers, emptyImage, layerFromBlob, layerFromFiles } from '../src/core/image';
 import { MediaTypes } from '../src/core/oci';
 import { busyboxRootfs } from './harness/busybox';
+import { dockerEnv, haveDocker, registries, registryImages, tokenServerHost } from './harness/env';
 import { freePort } from './harness/registry';
 
 
@@ -134,4 +135,76 @@ test.describe('base image pull in the browser from the harness registries', () =
     expect(requests.filter((u) => !u.startsWith(app.url))).toEqual([]);
     expect(requests.some((u) => u.includes(`/proxy/${tokenServer}/`))).toBe(true);
   });
+});
+
+test.describe('every harness image from every registry mode, pulled in the browser through the proxy', () => {
+  test.skip(!registries || !tokenServerHost || !haveDocker, 'the registry harness and dockerd are not running (npm test starts them)');
+  let app: { url: string; close(): Promise<void> };
+  let tmp: string;
+  const loaded: string[] = [];
+  test.beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), 'pull-modes-'));
+    // the proxy may reach exactly the harness's registries and its token service
+    const proxy = createProxyApp({ ...defaultProxyConfig(), allowHttp: [registries!.open.host, registries!.basic.host, registries!.token.host, tokenServerHost!] });
+    app = await startServer({ staticRoot: resolve('.cache/e2e-dist'), port: 0, routes: { '/proxy': proxy } });
+  });
+  test.afterAll(async () => {
+    await app?.close();
+    for (const t of loaded) spawnSync('docker', ['rmi', '-f', t], { env: dockerEnv() });
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  for (const mode of ['open', 'basic', 'token'] as const) {
+    test(`${mode} registry: v2s2, OCI, Docker list, OCI index, zstd and debian minbase, every platform`, async ({ page }) => {
+      test.setTimeout(300_000);
+      const reg = registries![mode];
+      const requests: string[] = [];
+      page.on('request', (r) => requests.push(r.url()));
+      await page.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+      const skCreds = reg.creds ? ['--creds', `${reg.creds.user}:${reg.creds.password}`] : [];
+      for (const [name, img] of Object.entries(registryImages)) {
+        for (const platform of img.platforms) {
+          const full = `${reg.host}/${img.ref}`;
+          await page.goto(app.url);
+          await page.getByRole('button', { name: 'Build' }).click();
+          if (reg.creds) {
+            await page.getByRole('button', { name: 'Credentials…' }).click();
+            await page.getByLabel('Username').fill(reg.creds.user);
+            await page.getByLabel('Password or token').fill(reg.creds.password);
+            await page.getByRole('button', { name: 'Use' }).click();
+          }
+          await page.getByTestId('base-ref').fill(full);
+          await page.getByTestId('base-platform').selectOption(platform);
+          await page.getByTestId('save-image').click();
+          await expect(page.getByTestId('pull-download'), `${name} ${platform}`).toBeVisible({ timeout: 120_000 });
+          const download = page.waitForEvent('download');
+          await page.getByTestId('pull-download').click();
+          const file = join(tmp, `${mode}-${name}-${platform.replace(/\W/g, '_')}.tar`);
+          await (await download).saveAs(file);
+          // the tar holds uncompressed layers with skopeo's diff_ids and the registry's config bytes
+          const [os, arch] = platform.split('/');
+          const skConfig = execFileSync('skopeo', ['inspect', '--config', '--raw', '--tls-verify=false', '--override-os', os, '--override-arch', arch, ...skCreds, `docker://${full}`]);
+          const archive = await readImageArchive(await openAsBlob(file));
+          expect(archive.images).toHaveLength(1);
+          const image = archive.images[0].image;
+          expect(Buffer.from(await image.rawConfig()).equals(skConfig), `${name} ${platform}: config bytes`).toBe(true);
+          const layers = await image.layers();
+          expect(await Promise.all(layers.map((l) => l.diffId()))).toEqual(JSON.parse(skConfig.toString()).rootfs.diff_ids);
+          expect(layers.every((l) => l.compression === 'none')).toBe(true);
+          expect((await image.config()).architecture).toBe(arch);
+          if (mode !== 'open') continue; // loading the same images three times proves nothing more
+          const tag = `docker-envs.test/browser-${name.toLowerCase()}-${arch}:1`;
+          const ref = execFileSync('docker', ['load', '-q', '-i', file], { env: dockerEnv(), encoding: 'utf8' }).trim().split(': ').pop()!;
+          execFileSync('docker', ['tag', ref, tag], { env: dockerEnv() });
+          loaded.push(ref, tag);
+          expect(execFileSync('docker', ['image', 'inspect', '-f', '{{.Architecture}}', tag], { env: dockerEnv(), encoding: 'utf8' }).trim()).toBe(arch);
+          if (arch === 'amd64') expect(execFileSync('docker', ['run', '--rm', '--network', 'none', tag, 'echo', 'runs'], { env: dockerEnv(), encoding: 'utf8' })).toBe('runs\n');
+        }
+      }
+      // every request went to the app's own origin: registries and the token realm through the proxy
+      expect(requests.filter((u) => !u.startsWith(app.url))).toEqual([]);
+      expect(requests.some((u) => u.includes(`/proxy/${reg.host}/v2/`))).toBe(true);
+      if (mode === 'token') expect(requests.some((u) => u.includes(`/proxy/${tokenServerHost}/`))).toBe(true);
+    });
+  }
 });
