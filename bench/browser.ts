@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from '@playwright/test';
-import { startServer } from '../src/serve.js';
+import { startServer, type StartServerOptions } from '../src/serve.js';
 
 const repo = resolve(import.meta.dirname, '..');
 
@@ -20,10 +20,14 @@ export const CHROMIUM_ARGS = [
   '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
 ];
 
-/** Builds the app (unminified for readable profiles); returns the folder of static files. */
+const built = new Set<string>();
+
+/** Builds the app (unminified for readable profiles), once per bench run; returns the folder of static files. */
 export function buildApp(minify = true, outDir = join(repo, '.cache', 'bench', minify ? 'dist' : 'dist-unminified')): string {
+  if (built.has(outDir)) return outDir;
   const args = ['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn', ...(minify ? [] : ['--minify', 'false'])];
   execFileSync(join(repo, 'node_modules', '.bin', 'vite'), args, { cwd: repo, stdio: 'inherit' });
+  built.add(outDir);
   return outDir;
 }
 
@@ -35,9 +39,9 @@ export interface BenchBrowser {
   close(): Promise<void>;
 }
 
-/** Serves `staticRoot` on a free loopback port and opens Chromium with a fresh persistent profile. */
-export async function openBenchBrowser(staticRoot: string): Promise<BenchBrowser> {
-  const server = await startServer({ staticRoot, port: 0, host: '127.0.0.1' });
+/** Serves `staticRoot` (and `routes`, e.g. the proxy) on a free loopback port and opens Chromium with a fresh persistent profile. */
+export async function openBenchBrowser(staticRoot: string, routes?: StartServerOptions['routes']): Promise<BenchBrowser> {
+  const server = await startServer({ staticRoot, port: 0, host: '127.0.0.1', ...(routes ? { routes } : {}) });
   const userDataDir = mkdtempSync(join(tmpdir(), 'docker-envs-bench-'));
   try {
     const context = await chromium.launchPersistentContext(userDataDir, {

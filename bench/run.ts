@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --no-profile]`: runs every row against its real peer and prints the table.
+ * `npm run bench [-- --quick] [-- --no-profile] [-- --only WORD]`: runs every row against its real peer and prints the table.
  * Exit 0 when every row ran (a MISS is reported, not a failure); 1 when a row or its peer did not run.
  * `--quick` uses the CI-sized archive (~50 MB) instead of the full one (~1 GB).
  */
@@ -17,7 +17,9 @@ export function allRows(quick: boolean, profile: boolean): BenchRow[] {
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const outcomes = await runRows(allRows(quick, !args.includes('--no-profile')));
+// `--only WORD`: just the rows whose name contains WORD (case-insensitive)
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1]?.toLowerCase() : undefined;
+const outcomes = await runRows(allRows(quick, !args.includes('--no-profile')).filter((r) => !only || r.name.toLowerCase().includes(only)));
 console.log(`\ndocker-envs bench (${quick ? 'quick, ~50 MB' : 'full, ~1 GB'})\n`);
 console.log(formatTable(outcomes));
 process.exitCode = exitCodeOf(outcomes);
