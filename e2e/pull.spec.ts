@@ -18,6 +18,7 @@ import { MediaTypes } from '../src/core/oci';
 import { busyboxRootfs } from './harness/busybox';
 import { dockerEnv, haveDocker, registries, registryImages, tokenServerHost } from './harness/env';
 import { freePort } from './harness/registry';
+import { fixture, haveFixtures } from '../src/test-support/fixtures';
 
 
 test.describe('base image pull in the browser', () => {
@@ -76,6 +77,25 @@ test.describe('base image pull in the browser', () => {
     const off = requests.filter((u) => !u.startsWith(app.url));
     expect(off).toEqual([]);
     expect(requests.some((u) => u.includes(`/proxy/${host}/v2/test/base/blobs/`))).toBe(true);
+  });
+
+  test('a multi-member gzip layer (eStargz), which Chromium\'s native gunzip refuses, pulls with skopeo\'s diff_ids', async ({ page }) => {
+    test.skip(!haveFixtures, 'the shared fixtures are absent');
+    execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci-archive:${fixture('dive/.data/test-oci-estargz-image.tar')}`, `docker://${host}/test/estargz:1`]);
+    await page.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    await page.goto(app.url);
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('base-ref').fill(`${host}/test/estargz:1`);
+    await page.getByTestId('base-platform').selectOption('linux/arm64'); // the fixture image is arm64
+    await page.getByTestId('save-image').click();
+    await expect(page.getByTestId('pull-download')).toBeVisible({ timeout: 60_000 });
+    const download = page.waitForEvent('download');
+    await page.getByTestId('pull-download').click();
+    const file = join(tmp, 'estargz.tar');
+    await (await download).saveAs(file);
+    const sk = JSON.parse(execFileSync('skopeo', ['inspect', '--config', '--raw', '--tls-verify=false', '--override-arch', 'arm64', `docker://${host}/test/estargz:1`], { encoding: 'utf8' }));
+    const image = (await readImageArchive(await openAsBlob(file))).images[0].image;
+    expect(await Promise.all((await image.layers()).map((l) => l.diffId()))).toEqual(sk.rootfs.diff_ids);
   });
 
   test('without a picker, offers a download; a missing tag is a clear error and the form keeps working', async ({ page }) => {

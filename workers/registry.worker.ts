@@ -40,8 +40,8 @@ const api = {
         onProgress({ done, total, blobs: seen.size });
       },
     });
-    // every layer downloads at once (verified into the store); the archive is written in one pass as they arrive
-    for (const l of await pulled.image.layers()) (l as Partial<RemoteLayer>).prefetch?.().catch(() => {});
+    // the first layer streams from the network into the archive (stored on the way); the others download meanwhile
+    for (const l of (await pulled.image.layers()).slice(1)) (l as Partial<RemoteLayer>).prefetch?.().catch(() => {});
     const tag = formatReference({ ...pulled.ref, digest: undefined, tag: pulled.ref.tag ?? 'latest' });
     let target = handle;
     if (!target) {

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeDockerArchiveTo } from '../../src/core/archive';
+import { readImageArchive, writeDockerArchiveTo } from '../../src/core/archive';
+import { writeDockerArchiveToFile } from '../../src/core/archive/file.node.js';
 import { folderBlobStore } from '../../src/core/cache/blob-store.node.js';
 import { useGunzipEngine } from '../../src/core/compress';
 import { useNodeGunzip } from '../../src/core/compress/gunzip.node.js';
@@ -133,6 +134,44 @@ describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a 
     } finally {
       useGunzipEngine(undefined);
       writeFileSync(blobFile, original);
+    }
+  });
+
+  it('a runtime gunzip that fails partway through a layer streamed from the network (Chromium on multi-member gzip) falls back and fetches the blob again', async () => {
+    // Node's DecompressionStream stands in for Chromium's, made to refuse the stream after 4 KiB of input as
+    // Chromium's does at a second gzip member; the registry and the fallback decoder are real
+    const Native = globalThis.DecompressionStream;
+    let refused = 0;
+    globalThis.DecompressionStream = class {
+      readable: ReadableStream<Uint8Array>;
+      writable: WritableStream<Uint8Array>;
+      constructor(format: CompressionFormat) {
+        let n = 0;
+        const guard = new TransformStream<Uint8Array, Uint8Array>({
+          transform(c, ctl) { n += c.byteLength; if (n > 4096) { refused++; throw new TypeError('Junk found after end of compressed data'); } ctl.enqueue(c); },
+        });
+        this.writable = guard.writable;
+        this.readable = guard.readable.pipeThrough(new Native(format) as unknown as TransformStream<Uint8Array, Uint8Array>);
+      }
+    } as unknown as typeof DecompressionStream;
+    let blobGets = 0;
+    const counting: typeof fetch = (input, init) => {
+      if (String(input).includes('/blobs/') && (init?.method ?? 'GET') === 'GET') blobGets++;
+      return fetch(input, init);
+    };
+    try {
+      const store = folderBlobStore(join(tmp, 'c6'));
+      const pulled = await pullImage(new RegistryClient({ fetch: counting }), `${host}/test/busybox:1`, { store });
+      const out = join(tmp, 'fallback.tar');
+      await writeDockerArchiveToFile([{ image: pulled.image, tags: [] }], out);
+      const back = await readImageArchive(await openAsBlob(out));
+      const want = await Promise.all((await pulled.image.layers()).map((l) => l.diffId()));
+      expect(await Promise.all((await back.images[0].image.layers()).map((l) => l.diffId()))).toEqual(want);
+      expect(refused).toBeGreaterThan(0);
+      expect(blobGets).toBeGreaterThan(3); // config + 2 layers, and again for a layer whose first download was cut short
+      for (const l of (await pulled.image.manifest()).layers) expect(await store.has(l.digest)).toBe(true);
+    } finally {
+      globalThis.DecompressionStream = Native;
     }
   });
 

@@ -15,6 +15,7 @@ import { sha256, verifyingStream, type Digest } from '../digest';
 import { CoreError } from '../errors';
 import type { Image, Layer } from '../image/types';
 import { MediaTypes, type Descriptor, type Index, type Manifest } from '../oci';
+import { coalesce } from '../stream';
 import { writeTar, type TarWriteEntry } from '../tar';
 import { normalizeTag, type NormalizedTag } from './tags';
 
@@ -196,12 +197,35 @@ export async function writeDockerArchiveToSeekable(items: ArchiveWriteItem[], si
   return n;
 }
 
-/** A SeekableSink over a FileSystemWritableFileStream (the save picker's or an OPFS file's). */
+/** A SeekableSink over a FileSystemWritableFileStream (the save picker's or an OPFS file's), appending in writes of at least 1 MiB. */
 export function fileSystemWritableSink(w: FileSystemWritableFileStream): SeekableSink {
+  const grouped = coalesce();
+  const writer = grouped.writable.getWriter();
+  const pumped = grouped.readable.pipeTo(new WritableStream({ write: (c) => w.write(c as Uint8Array<ArrayBuffer>) }));
+  pumped.catch(() => {});
+  let appending = true;
+  const endAppends = async () => {
+    if (!appending) return;
+    appending = false;
+    await writer.close();
+    await pumped;
+  };
   return {
-    write: (chunk) => w.write(chunk as Uint8Array<ArrayBuffer>),
-    writeAt: (position, bytes) => w.write({ type: 'write', position, data: bytes as Uint8Array<ArrayBuffer> }),
-    close: () => w.close(),
-    abort: (reason) => w.abort(reason),
+    async write(chunk) {
+      await writer.ready;
+      await writer.write(chunk);
+    },
+    async writeAt(position, bytes) {
+      await endAppends();
+      await w.write({ type: 'write', position, data: bytes as Uint8Array<ArrayBuffer> });
+    },
+    async close() {
+      await endAppends();
+      await w.close();
+    },
+    async abort(reason) {
+      await writer.abort(reason).catch(() => {});
+      await w.abort(reason);
+    },
   };
 }

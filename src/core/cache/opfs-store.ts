@@ -3,6 +3,7 @@
  * temporary name and moved to the digest name only once the whole stream was verified.
  */
 import { digestHex, verifyingStream, type Digest } from '../digest';
+import { coalesce } from '../stream';
 import type { BlobStore } from './blob-store';
 
 type Dir = FileSystemDirectoryHandle;
@@ -29,7 +30,7 @@ export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
       const tmp = await dir.getFileHandle(tmpName, { create: true });
       try {
         const w = await tmp.createWritable();
-        await stream.pipeThrough(verifyingStream(d, size)).pipeTo(w);
+        await stream.pipeThrough(verifyingStream(d, size)).pipeThrough(coalesce()).pipeTo(w);
         await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(digestHex(d));
       } catch (e) {
         await dir.removeEntry(tmpName).catch(() => {});

@@ -5,7 +5,7 @@
 import type { BlobStore } from '../cache';
 import { memoryBlobStore } from '../cache';
 import { type Digest } from '../digest';
-import { decompressStream, hasGunzipEngine } from '../compress';
+import { decompressStream } from '../compress';
 import { CoreError } from '../errors';
 import { imageFrom, layerFromBlob, once, type Image, type Layer } from '../image';
 import { compressionOfMediaType, type ConfigFile, type Descriptor, type Manifest, type Platform } from '../oci';
@@ -98,22 +98,28 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
     size: d.size, signal: opts.signal, onProgress: (b) => opts.onProgress?.(d.digest, b, d.size),
   });
   let stored: Promise<Blob> | undefined;
+  /** remembers `p` as the local copy; a failed one is forgotten, so a later read fetches again */
+  const remember = (p: Promise<Blob>): Promise<Blob> => {
+    stored = p;
+    p.catch(() => { if (stored === p) stored = undefined; });
+    return p;
+  };
   /** the verified local copy, fetched if needed */
-  const local = (): Promise<Blob> => (stored ??= (async () => (await store.get(d.digest)) ?? store.put(d.digest, download(), d.size))());
+  const local = (): Promise<Blob> => stored ?? remember((async () => (await store.get(d.digest)) ?? store.put(d.digest, download(), d.size))());
   /** the compressed bytes: the local copy, or the first time, the download as it is being stored */
   const compressedSource = async (): Promise<ReadableStream<Uint8Array>> => {
     if (!stored) {
       const have = await store.get(d.digest);
       if (!stored) {
-        if (have) stored = Promise.resolve(have);
+        if (have) remember(Promise.resolve(have));
         else {
           const t = teeInto(download(), (s) => store.put(d.digest, s, d.size));
-          stored = t.done;
+          remember(t.done);
           return t.stream;
         }
       }
     }
-    return (await stored).stream();
+    return (await local()).stream();
   };
   const inner = once(async () => layerFromBlob(await local(), { mediaType: d.mediaType, compression, digest: d.digest, diffId, size: d.size, annotations: d.annotations }));
   const deferred = (f: () => Promise<ReadableStream<Uint8Array>>): ReadableStream<Uint8Array> => {
@@ -138,11 +144,12 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
     size: async () => d.size,
     uncompressedSize: once(async () => (await inner()).uncompressedSize()),
     compressed: () => deferred(compressedSource),
-    uncompressed: () => deferred(async () => {
-      // a runtime gzip decoder that needs a second look at the bytes (Chromium's, on multi-member gzip) reads the stored copy
-      if (compression === 'gzip' && !hasGunzipEngine()) return (await inner()).uncompressed();
-      return decompressStream(await compressedSource(), compression, { what: `layer ${d.digest}` });
-    }),
+    // Chromium's native gunzip refuses multi-member gzip (eStargz): it then decodes again with fflate from the
+    // start, reading the stored copy (fetched anew if the failed decode cut the first download short)
+    uncompressed: () => deferred(async () => decompressStream(await compressedSource(), compression, {
+      // (a download cut short is forgotten once it has failed: the second local() fetches anew)
+      what: `layer ${d.digest}`, reopen: () => deferred(async () => (await local().catch(() => local())).stream()),
+    })),
   };
 }
 

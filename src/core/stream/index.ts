@@ -1,0 +1,2 @@
+/** Small web-stream utilities shared by the core. */
+export { coalesce } from './coalesce';
