@@ -42,7 +42,7 @@ describe.skipIf(!haveFixtures)('containers-image Hello fixtures', () => {
     const got = ['gz', 'bz2', 'xz', 'zst', 'uncompressed'].map((e) => detectCompression(readFileSync(fixture(dir + 'Hello.' + e))));
     expect(got).toEqual(['gzip', 'bzip2', 'xz', 'zstd', 'none']);
   });
-  for (const [ext, comp] of [['gz', 'gzip'], ['zst', 'zstd'], ['uncompressed', 'none']] as const) {
+  for (const [ext, comp] of [['gz', 'gzip'], ['zst', 'zstd'], ['bz2', 'bzip2'], ['uncompressed', 'none']] as const) {
     for (const chunk of [1, 65536]) {
       it(`decodes Hello.${ext} in ${chunk}-byte chunks via sniffStream`, async () => {
         const sn = await sniffStream(streamOf(readFileSync(fixture(dir + 'Hello.' + ext)), chunk));
@@ -51,7 +51,7 @@ describe.skipIf(!haveFixtures)('containers-image Hello fixtures', () => {
       });
     }
   }
-  for (const ext of ['bz2', 'xz']) {
+  for (const ext of ['xz']) {
     it(`refuses Hello.${ext} with unsupported-compression`, () => {
       const b = readFileSync(fixture(dir + 'Hello.' + ext));
       expect(() => decompressStream(streamOf(b), detectCompression(b))).toThrow(expect.objectContaining({ code: 'unsupported-compression' }));
