@@ -23,6 +23,26 @@ export interface NodeTransportOptions {
 const defaultResolve = async (hostname: string): Promise<string[]> =>
   (await dnsLookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
 
+/**
+ * An upstream body as a web stream that reads from the socket only when the client side asks (highWaterMark
+ * 0). Node 20's Readable.toWeb queues up to 16384 chunks, so a fast upstream and a slow client filled the
+ * proxy's memory (50 blobs at once peaked at 153 MB).
+ */
+function pulledBody(res: IncomingMessage): ReadableStream<Uint8Array> {
+  const chunks = res[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const r = await chunks.next();
+      if (r.done) c.close();
+      else c.enqueue(new Uint8Array((r.value as Buffer).buffer, (r.value as Buffer).byteOffset, (r.value as Buffer).byteLength));
+    },
+    async cancel(reason) {
+      res.destroy(reason instanceof Error ? reason : undefined);
+      await chunks.return?.();
+    },
+  }, { highWaterMark: 0 });
+}
+
 /** The default transport over node:http/https with the address check at connect time. */
 export function createNodeTransport(opts: NodeTransportOptions): Transport {
   const resolve = opts.resolve ?? defaultResolve;
@@ -60,7 +80,7 @@ export function createNodeTransport(opts: NodeTransportOptions): Transport {
         }
         const nullBody = init.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
         if (nullBody) res.resume();
-        ok(new Response(nullBody ? null : (Readable.toWeb(res) as ReadableStream<Uint8Array>), { status: res.statusCode ?? 502, headers: h }));
+        ok(new Response(nullBody ? null : pulledBody(res), { status: res.statusCode ?? 502, headers: h }));
       });
       // pipeline, not pipe: a client that goes away mid-upload must not crash the process
       if (init.body) pipeline(Readable.fromWeb(init.body as import('node:stream/web').ReadableStream), req, (err) => { if (err) req.destroy(err); });

@@ -56,14 +56,15 @@ export function startServer(opts: StartServerOptions): Promise<{ url: string; se
   });
 }
 
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/** `npm start`: the built app and the proxy on one port, until SIGINT/SIGTERM. */
+export async function runServer(argv = process.argv.slice(2)): Promise<void> {
   const staticRoot = resolve(process.env.DIST_DIR ?? 'dist');
   if (!existsSync(resolve(staticRoot, 'index.html'))) {
     console.error(`${staticRoot}/index.html is missing: run \`npx vite build\` first (npm start does).`);
     process.exit(1);
   }
   const { createProxyApp, proxyConfigFrom } = await import('../proxy/index');
-  const proxyConfig = proxyConfigFrom(process.env, process.argv.slice(2));
+  const proxyConfig = proxyConfigFrom(process.env, argv);
   const { url, close } = await startServer({ staticRoot, routes: { '/proxy': createProxyApp(proxyConfig) } });
   if (proxyConfig.allowHttp.length) console.log(`proxy: plain-http upstreams ${proxyConfig.allowHttp.join(', ')}`);
   console.log(`docker-envs serving ${staticRoot} at ${url}`);
@@ -71,3 +72,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 }
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await runServer();

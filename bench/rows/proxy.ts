@@ -2,15 +2,13 @@
  * The proxy's memory while 50 large blobs stream through it at once (issue 4: target < 150 MB), against
  * the smallest streaming pass-through Node can do, run the same way in the same invocation. Both run in
  * their own process; their peak resident memory (VmHWM) is read from /proc at the end. The proxy runs as
- * `npm start` runs it (through tsx's loader, ~30 MB of it idle) and, for the notes, bundled by esbuild
- * (tsx's own bundler) into one plain .mjs — the proxy's code without the loader.
+ * `npm start` runs it: `bin/serve.js` (the bundled server: the built app and the proxy on one port).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { buildApp } from '../browser.js';
 import type { BenchRow } from '../table.js';
 
 const BLOBS = 50;
@@ -33,8 +31,8 @@ function upstream(blobBytes: number): Promise<Server> {
   return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
 }
 
-function start(cmd: string, args: string[]): Promise<ChildProcess> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ChildProcess> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
   return new Promise((ok, fail) => {
     child.stdout!.once('data', () => ok(child));
     child.once('exit', (code) => fail(new Error(`${cmd} ${args.join(' ')} exited with ${code}`)));
@@ -71,31 +69,18 @@ export function proxyRows(opts: { quick: boolean; log: (s: string) => void }): B
       try {
         const freePort = async () => { const s = createServer(); await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok)); const p = (s.address() as AddressInfo).port; await new Promise((ok) => s.close(ok)); return p; };
         const p1 = await freePort();
-        const ours = await start('node', ['--import', 'tsx', 'bench/servers/proxy-server.ts', String(p1), host]);
+        const ours = await start('node', ['bin/serve.js', '--allow-http', host], { ...process.env, PORT: String(p1), HOST: '127.0.0.1', DIST_DIR: buildApp() });
         children.push(ours);
-        opts.log(`[proxy] ${BLOBS} × ${blobBytes >> 20} MB through the product's proxy`);
+        opts.log(`[proxy] ${BLOBS} × ${blobBytes >> 20} MB through the product's proxy (npm start's server)`);
         const a = await measure(ours, p1, host, blobBytes);
         const p2 = await freePort();
         const peer = await start('node', ['bench/servers/pipe-proxy.mjs', String(p2), host]);
         children.push(peer);
         opts.log(`[proxy] the same through a bare node:http pipe`);
         const b = await measure(peer, p2, host, blobBytes);
-        const dir = mkdtempSync(join(tmpdir(), 'proxy-bundle-'));
-        let bundled = 'not measured';
-        try {
-          const out = join(dir, 'proxy-server.mjs');
-          const built = spawnSync('node_modules/.bin/esbuild', ['bench/servers/proxy-server.ts', '--bundle', '--platform=node', '--format=esm', `--outfile=${out}`, '--log-level=error'], { stdio: 'inherit' });
-          if (built.status === 0) {
-            const p3 = await freePort();
-            const plain = await start('node', [out, String(p3), host]);
-            children.push(plain);
-            opts.log(`[proxy] the same through the proxy bundled into plain JS (no tsx loader)`);
-            bundled = `${(await measure(plain, p3, host, blobBytes)).peakMb.toFixed(0)} MB`;
-          }
-        } finally { rmSync(dir, { recursive: true, force: true }); }
         return {
           ours: `${a.peakMb.toFixed(0)} MB`, peer: `${b.peakMb.toFixed(0)} MB`, ratio: a.peakMb / b.peakMb, pass: a.peakMb < 150,
-          notes: `${((BLOBS * blobBytes) / 2 ** 30).toFixed(1)} GiB in ${a.seconds.toFixed(1)} s through the proxy (${b.seconds.toFixed(1)} s bare); the proxy process includes tsx's loader; bundled without it: ${bundled}`,
+          notes: `${((BLOBS * blobBytes) / 2 ** 30).toFixed(1)} GiB in ${a.seconds.toFixed(1)} s through the proxy (${b.seconds.toFixed(1)} s bare); the proxy is npm start's whole server (bin/serve.js, bundled), static files included`,
         };
       } finally {
         for (const c of children) c.kill();

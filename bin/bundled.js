@@ -1,0 +1,50 @@
+// Runs a TypeScript entry of the project as one bundled .mjs (esbuild, into .cache/bundle/), rebuilt
+// whenever a source file is newer than the bundle. A bundle starts in ~0.1 s and carries no loader,
+// where tsx takes ~0.4 s and ~30 MB to compile the sources on the fly; if esbuild is unavailable or
+// the build fails, the entry runs through tsx as before.
+import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+// every file a bundle is made from: sources, dependencies, this script
+const INPUTS = ['src', 'proxy', 'package.json', 'package-lock.json', 'bin/bundled.js'];
+
+function newest(path) {
+  let st;
+  try { st = statSync(path); } catch { return 0; }
+  if (!st.isDirectory()) return st.mtimeMs;
+  let m = st.mtimeMs;
+  for (const e of readdirSync(path)) m = Math.max(m, newest(join(path, e)));
+  return m;
+}
+
+async function bundle(entry, out) {
+  const { build } = await import('esbuild');
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  await build({
+    entryPoints: [join(root, entry)], outfile: tmp, bundle: true, platform: 'node', format: 'esm',
+    target: 'node20', packages: 'external', logLevel: 'error'
+  });
+  renameSync(tmp, out); // atomic: a concurrent run sees the old bundle or the new one
+}
+
+/** Imports `entry` (a path from the repository root, e.g. 'src/cli/run.node.ts'), bundled when possible. */
+export async function runBundled(entry) {
+  // same folder depth as src/cli/, so `new URL('../../package.json', import.meta.url)` still finds the package
+  const out = join(root, '.cache', 'bundle', `${relative('src', entry).replace(/[\\/]/g, '_').replace(/\.ts$/, '')}.mjs`);
+  let ok = newest(out) >= Math.max(...INPUTS.map((p) => newest(join(root, p))));
+  if (!ok && process.env.DOCKER_ENVS_NO_BUNDLE !== '1') {
+    try {
+      await bundle(entry, out);
+      ok = true;
+    } catch (e) {
+      process.stderr.write(`docker-envs: running from the sources (bundling failed: ${e instanceof Error ? e.message : e})\n`);
+    }
+  }
+  if (ok && process.env.DOCKER_ENVS_NO_BUNDLE !== '1') return import(pathToFileURL(out).href);
+  const { register } = await import('tsx/esm/api');
+  register();
+  return import(pathToFileURL(join(root, entry)).href);
+}
