@@ -7,12 +7,13 @@ import { FULL_SPEC, QUICK_SPEC } from './plan.js';
 import { inspectorRows } from './rows/inspector.js';
 import { proxyRows } from './rows/proxy.js';
 import { pullRows } from './rows/pull.js';
+import { solveRows } from './rows/solve.js';
 import { exitCodeOf, formatTable, runRows, type BenchRow } from './table.js';
 
 /** Every row of the bench, in print order. Later issues append theirs here. */
 export function allRows(quick: boolean, profile: boolean): BenchRow[] {
   const log = (s: string) => console.error(s);
-  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, profile, log }), ...proxyRows({ quick, log }), ...pullRows({ log })];
+  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, profile, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log })];
 }
 
 const args = process.argv.slice(2);

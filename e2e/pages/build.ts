@@ -3,11 +3,12 @@ import { wrap } from 'comlink';
 import type { BuildPageApi } from './build.worker';
 
 declare global {
-  interface Window { __result?: unknown }
+  interface Window { __result?: unknown; __api?: unknown }
 }
 
 const out = document.getElementById('out')!;
 const api = wrap<BuildPageApi>(new Worker(new URL('./build.worker.ts', import.meta.url), { type: 'module' }));
+window.__api = api; // the bench calls the worker directly
 
 document.getElementById('go')!.addEventListener('click', async () => {
   const base = (document.getElementById('base') as HTMLInputElement).files![0];

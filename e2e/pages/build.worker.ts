@@ -5,6 +5,7 @@ import { buildEnvironment } from '../../src/core/build';
 import { memoryBlobStore } from '../../src/core/cache';
 import { digestStream } from '../../src/core/digest';
 import { proxiedFetch } from '../../src/core/net/proxied-fetch';
+import { timedSolves } from './timed-solve';
 
 const api = {
   async build(base: File, specs: string[], channel: string, proxyBase: string, epoch: number, tag: string) {
@@ -16,6 +17,8 @@ const api = {
     const { digest, size } = await digestStream(writeDockerArchive([{ image: result.image, tags: [tag] }], { mtime: epoch }));
     return { archiveSha256: digest, size, manifestDigest: await result.image.digest(), packages: result.solved.map((r) => r.fn) };
   },
+  /** for the bench: the solver in this worker (rattler's wasm), repodata from the page's origin */
+  timedSolves,
 };
 expose(api);
 export type BuildPageApi = typeof api;
