@@ -15,12 +15,15 @@ async function fileSink(path: string): Promise<SeekableSink> {
   const writeAll = async (buf: Uint8Array, position: number) => {
     for (let off = 0; off < buf.byteLength;) off += (await fh.write(buf, off, buf.byteLength - off, position + off)).bytesWritten;
   };
+  // one write may be in flight while the next megabyte is produced
+  let inflight: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (pendingBytes === 0) return;
     const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    await writeAll(buf, at);
+    await inflight;
+    inflight = writeAll(buf, at);
     at += buf.byteLength;
   };
   return {
@@ -31,13 +34,16 @@ async function fileSink(path: string): Promise<SeekableSink> {
     },
     async writeAt(position, bytes) {
       await flush();
+      await inflight;
       await writeAll(bytes, position);
     },
     async close() {
       await flush();
+      await inflight;
       await fh.close();
     },
     async abort() {
+      await inflight.catch(() => {});
       await fh.close();
     },
   };
