@@ -6,11 +6,11 @@ import type { BlobStore } from '../cache';
 import { fetchPackages, installEnvironment, openCondaPackage, type InstalledPackage, type OpenPackageOptions, type PackageOrigin } from '../conda';
 import { withParents } from '../conda/install';
 import { CoreError } from '../errors';
-import { appendLayers, layerFromTarEntries, setConfig, type Image } from '../image';
+import { appendLayers, layerFromTarEntries, scanLayers, setConfig, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
-import { readInstalledPackages, solve, type SolvedRecord, type VirtualPackage } from '../solver';
+import { condaMetaVisitor, solve, type SolvedRecord, type VirtualPackage } from '../solver';
 import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
-import { condaSubdir, virtualPackagesFor } from './virtual';
+import { condaSubdir, glibcVisitor, virtualPackagesFor } from './virtual';
 
 /** A build request. */
 export interface BuildRequest {
@@ -64,10 +64,14 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const subdir = condaSubdir(cfg.os, cfg.architecture);
   let solved = req.lock;
   if (!solved) {
-    const virtualPackages = await virtualPackagesFor(req.base, req.virtualOverrides);
+    // one read of the base's layers: its libc (for __glibc) and a conda prefix it may already hold
+    // (whose packages stay installed; only missing ones are added)
+    const libc = glibcVisitor();
+    const meta = condaMetaVisitor(prefix);
+    await scanLayers(req.base, cfg.os === 'linux' ? [libc, meta] : [meta]);
+    const virtualPackages = await virtualPackagesFor(req.base, req.virtualOverrides, { glibc: libc.found() });
     req.onProgress?.('solve', `${req.specs.join(' ')} for ${subdir} (${virtualPackages.map((v) => `${v.name} ${v.version}`).join(', ')})`);
-    // a conda prefix already in the base keeps its packages; only missing ones are added
-    const installed = await readInstalledPackages(req.base, prefix);
+    const installed = meta.records();
     solved = await solve({ specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}) });
   }
   const ordered = orderForLink(solved);

@@ -7,3 +7,4 @@ export * from './validate';
 export * from './content-layer';
 export * from './folder';
 export * from './gzip-layer';
+export * from './scan';

@@ -5,8 +5,7 @@
  */
 import type { PackageRecord } from '../conda/types';
 import { CoreError } from '../errors';
-import type { Image } from '../image';
-import { readTar } from '../tar';
+import { scanLayers, type Image, type LayerEntryVisitor } from '../image';
 
 const MAX_RECORD = 64 * 1024 * 1024;
 
@@ -28,18 +27,19 @@ export function recordFromCondaMeta(json: unknown, where: string): PackageRecord
   };
 }
 
-/** The packages installed in `prefix` of the base image (empty when it holds none), sorted by name. */
-export async function readInstalledPackages(image: Image, prefix = '/opt/conda'): Promise<PackageRecord[]> {
+/** A layer visitor that collects the conda-meta records of `prefix`, as the merged filesystem holds them. */
+export function condaMetaVisitor(prefix = '/opt/conda'): LayerEntryVisitor & { records(): PackageRecord[] } {
   const dir = `${prefix.replace(/^\/+|\/+$/g, '')}/conda-meta/`;
   const found = new Map<string, PackageRecord>();
-  for (const layer of await image.layers()) {
-    for await (const { entry, body } of readTar(layer.uncompressed())) {
+  return {
+    records: () => [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    async visit(entry, body) {
       const path = entry.name.replace(/^\.?\/+/, '');
       if (!path.startsWith(dir) && `${path.replace(/\/+$/, '')}/` !== dir) {
         // a whiteout of the prefix or a parent removes every record
         const wh = path.match(/^(.*?)\.wh\.([^/]+)$/);
         if (wh && (wh[2] === '.wh..opq' ? dir.startsWith(wh[1]) : dir.startsWith(`${wh[1]}${wh[2]}/`))) found.clear();
-        continue;
+        return;
       }
       const rest = path.slice(dir.length);
       if (rest === '.wh..wh..opq') found.clear();
@@ -51,7 +51,13 @@ export async function readInstalledPackages(image: Image, prefix = '/opt/conda')
         found.set(rest, recordFromCondaMeta(json, `/${path}`));
       }
       // any other body is skipped by the walk
-    }
-  }
-  return [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    },
+  };
+}
+
+/** The packages installed in `prefix` of the base image (empty when it holds none), sorted by name. */
+export async function readInstalledPackages(image: Image, prefix = '/opt/conda'): Promise<PackageRecord[]> {
+  const v = condaMetaVisitor(prefix);
+  await scanLayers(image, [v]);
+  return v.records();
 }
