@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeDockerArchiveTo } from '../../src/core/archive';
-import { bunzip2 } from '../../src/core/conda/bzip2.node.js';
 import { installEnvironment, openCondaPackage } from '../../src/core/conda';
 import { appendLayers, emptyImage, layerFromBlob, layerFromTarEntries, setConfig, validate } from '../../src/core/image';
 import { MediaTypes } from '../../src/core/oci';
@@ -32,7 +31,7 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('conda packag
   });
 
   it('docker run sees the relocated environment', async () => {
-    const pkgs = await Promise.all(PKGS.map(async (rel) => openCondaPackage(await openAsBlob(fixture(rel)), rel.split('/').pop()!, { bunzip2 })));
+    const pkgs = await Promise.all(PKGS.map(async (rel) => openCondaPackage(await openAsBlob(fixture(rel)), rel.split('/').pop()!)));
     const env = await installEnvironment(pkgs, { pythonVersion: '3.11', epoch: 1_700_000_000 });
     let image = appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(busyboxRootfsTar!), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } }]);
     image = appendLayers(image, [

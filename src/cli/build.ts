@@ -7,7 +7,6 @@ import { buildEnvironment } from '../core/build';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { cachingFetch } from '../core/conda/repodata-cache';
 import { folderRepodataStore } from '../core/conda/repodata-store.node.js';
-import { bunzip2 } from '../core/conda/bzip2.node.js';
 import { CoreError } from '../core/errors';
 import type { Image } from '../core/image';
 import { pullImage, RegistryClient } from '../core/registry';
@@ -92,7 +91,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   const result = await buildEnvironment({
     base, specs, channels, store, epoch, ...(lock ? { lock } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
-    open: { bunzip2, spill: spillToTempFile },
+    open: { spill: spillToTempFile },
     // repodata kept in the cache folder between runs (shards verified by name)
     repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),

@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import type { TarWriteEntry } from '../tar';
-import { bunzip2 } from './bzip2.node.js';
 import { installEnvironment } from './environment';
 import { installPackage, type InstalledPackage } from './install';
 import { openCondaPackage } from './package';
 
-const open = async (rel: string) => openCondaPackage(await openAsBlob(fixture(rel)), rel.split('/').pop()!, { bunzip2 });
+const open = async (rel: string) => openCondaPackage(await openAsBlob(fixture(rel)), rel.split('/').pop()!);
 const bytesOf = async (e: TarWriteEntry): Promise<Uint8Array> =>
   e.body instanceof Uint8Array ? e.body : e.body instanceof Blob ? new Uint8Array(await e.body.arrayBuffer()) : new Uint8Array();
 const byName = (p: InstalledPackage) => new Map(p.entries.map((e) => [e.name, e]));
@@ -193,7 +192,7 @@ describe.skipIf(!haveFixtures)('bad packages', () => {
     for (const [p, c] of Object.entries(files)) { mkdirSync(join(dir, p, '..'), { recursive: true }); writeFileSync(join(dir, p), c); }
     const out = join(tmp, `${name}.tar.bz2`);
     execFileSync('sh', ['-c', `tar -C ${dir} -cf - ${extraTarArgs.join(' ')} info lib | bzip2 > ${out}`]);
-    return openAsBlob(out).then((b) => openCondaPackage(b, `${name}.tar.bz2`, { bunzip2 }));
+    return openAsBlob(out).then((b) => openCondaPackage(b, `${name}.tar.bz2`));
   }
   const index = JSON.stringify({ name: 'evil', version: '1', build: '0', build_number: 0, subdir: 'noarch' });
 
@@ -212,11 +211,30 @@ describe.skipIf(!haveFixtures)('bad packages', () => {
     await expect(openCondaPackage(blob, 'zlib.conda', { sha256: '0'.repeat(64) })).rejects.toMatchObject({ code: 'digest-mismatch' });
   });
 
+  it('a .tar.bz2 bigger than its paths.json declares stops at the declared bound, info/ first or last', async () => {
+    const paths = JSON.stringify({ paths_version: 1, paths: [{ _path: 'lib/x', path_type: 'hardlink', size_in_bytes: 1 }] });
+    const files = { 'info/index.json': index, 'info/paths.json': paths, 'lib/x': 'x'.repeat(30_000_000) };
+    await expect(makeTarBz2('liar', files)).rejects.toThrow(/liar\.tar\.bz2 expands past \d{4,6} bytes, more than its paths\.json declares/);
+    // info/ first (as conda writes): the cap tightens while decoding, so little reaches the spill
+    let spilled = 0;
+    const spill = async (st: ReadableStream<Uint8Array>) => {
+      const r = st.getReader();
+      for (let x = await r.read(); !x.done; x = await r.read()) spilled += x.value.byteLength;
+      return new Blob([]);
+    };
+    await expect(openCondaPackage(await openAsBlob(join(tmp, 'liar.tar.bz2')), 'liar.tar.bz2', { spill })).rejects.toThrow(/more than its paths\.json declares/);
+    expect(spilled).toBeLessThan(2_000_000);
+    // info/ last: the same bound, checked once the payload is read
+    const out = join(tmp, 'liar-last.tar.bz2');
+    execFileSync('sh', ['-c', `tar -C ${join(tmp, 'liar')} -cf - lib info | bzip2 > ${out}`]);
+    await expect(openCondaPackage(await openAsBlob(out), 'liar-last.tar.bz2')).rejects.toThrow(/expands past \d{4,6} bytes, more than its paths\.json declares/);
+  });
+
   it('a bzip2 bomb stops expanding at the bound', async () => {
     const out = join(tmp, 'bomb.tar.bz2');
     execFileSync('sh', ['-c', `head -c 120000000 /dev/zero | bzip2 -9 > ${out}`]);
     const blob = await openAsBlob(out);
     expect(blob.size).toBeLessThan(1000);
-    await expect(openCondaPackage(blob, 'bomb.tar.bz2', { bunzip2 })).rejects.toThrow(/expands past \d+ bytes/);
+    await expect(openCondaPackage(blob, 'bomb.tar.bz2')).rejects.toThrow(/expands past \d+ bytes/);
   });
 });

@@ -1,11 +1,13 @@
 /**
  * Reading a conda package from a Blob: `.conda` (zip of metadata.json, info-*.tar.zst, pkg-*.tar.zst, any
- * member order, ZIP64) or `.tar.bz2`. The small info/ files are read into memory; the payload tar is
- * decompressed once into a Blob (the `spill` hook: a temp file in Node, a Blob elsewhere) and indexed by
- * headers, so installing streams file bodies as Blob slices. Decompressed bytes are capped by what
- * paths.json declares (plus tar overhead), so a bomb cannot expand without bound.
+ * member order, ZIP64) or `.tar.bz2` (our own streaming bzip2 decoder, in browsers too). The small info/
+ * files are read into memory; the payload tar is decompressed once into a Blob (the `spill` hook: a temp
+ * file in Node, a Blob elsewhere) and indexed by headers, so installing streams file bodies as Blob
+ * slices. Decompressed bytes are capped by what paths.json declares (plus tar overhead), so a bomb cannot
+ * expand without bound.
  */
 import { decompressStream } from '../compress';
+import { bunzip2Readable } from '../compress/bzip2';
 import { digestStream } from '../digest';
 import { CoreError, DigestMismatchError } from '../errors';
 import { entryBlob, indexTar, normalizeEntryPath, readTar, type TarEntry } from '../tar';
@@ -32,8 +34,6 @@ export interface CondaPackage {
 export interface OpenPackageOptions {
   /** stores a decompressed payload tar; default: collect it in a Blob */
   spill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
-  /** decodes a whole .tar.bz2 (Node: bunzip2 from bzip2.node.ts); without it .tar.bz2 is refused */
-  bunzip2?: (bytes: Uint8Array, maxBytes: number) => Uint8Array;
   /** sha256 (hex) the package must have (from repodata): hashed while streaming, before anything is read */
   sha256?: string;
 }
@@ -49,17 +49,21 @@ async function collect(s: ReadableStream<Uint8Array>): Promise<Blob> {
   return new Blob(parts as BlobPart[]);
 }
 
-/** A pass-through that errors once more than `max` bytes went by. */
-function capped(max: number, what: string): TransformStream<Uint8Array, Uint8Array> {
+/** A pass-through that errors once more than `max()` bytes went by (the bound may tighten on the way). */
+function capped(max: number | (() => number), what: string): TransformStream<Uint8Array, Uint8Array> {
   let seen = 0;
+  const limit = typeof max === 'number' ? () => max : max;
   return new TransformStream({
     transform(chunk, c) {
       seen += chunk.byteLength;
-      if (seen > max) throw new CoreError('archive-invalid', `${what} expands past ${max} bytes, more than its paths.json declares: refusing it (a corrupt or malicious package)`);
+      if (seen > limit()) throw tooLarge(limit(), what);
       c.enqueue(chunk);
     },
   });
 }
+
+const tooLarge = (max: number, what: string) =>
+  new CoreError('archive-invalid', `${what} expands past ${max} bytes, more than its paths.json declares: refusing it (a corrupt or malicious package)`);
 
 /** Reads the info/ files of a tar stream into a map (names relative to info/). */
 async function readInfoTar(stream: ReadableStream<Uint8Array>, fn: string): Promise<Map<string, Uint8Array>> {
@@ -72,6 +76,41 @@ async function readInfoTar(stream: ReadableStream<Uint8Array>, fn: string): Prom
   }
   return info;
 }
+
+/**
+ * The payload bound of a .tar.bz2 from the info/ files at the start of its tar (conda writes them first):
+ * reads until paths.json, or up to the first other member, and hands the bound to `found` at once (the
+ * reader's own clean-up waits: cancelling one branch of a tee settles only when the other ends too).
+ */
+async function leadingBound(stream: ReadableStream<Uint8Array>, fn: string, signal: AbortSignal, found: (bound: number) => void): Promise<void> {
+  const info = new Map<string, Uint8Array>();
+  // called before leaving the loop: a `break` first awaits the reader's clean-up
+  const report = () => found(payloadBound(readPaths(info, fn)));
+  for await (const { entry, body } of readTar(stream, { signal })) {
+    const { path } = normalizeEntryPath(entry.name);
+    if (path === 'info' || path === '') continue;
+    if (!path.startsWith('info/')) { report(); return; }
+    const name = path.slice('info/'.length);
+    if (entry.type !== 'file' || !BOUND_FILES.includes(name) || entry.size > MAX_INFO_FILE) continue;
+    // read with a reader, not a Response: Node's Response waits for macrotasks, and the spill side of
+    // the tee only ever yields microtasks, so it would run far ahead of this reader
+    info.set(name, await readAll(body));
+    if (name === 'paths.json') { report(); return; }
+  }
+  report();
+}
+
+async function readAll(s: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  const r = s.getReader();
+  for (let x = await r.read(); !x.done; x = await r.read()) { parts.push(x.value); n += x.value.byteLength; }
+  const out = new Uint8Array(n);
+  for (let i = 0, o = 0; i < parts.length; o += parts[i++].byteLength) out.set(parts[i], o);
+  return out;
+}
+/** the info/ files readPaths needs */
+const BOUND_FILES = ['paths.json', 'files', 'has_prefix', 'no_link'];
 
 /** The byte bound for a payload tar: declared file sizes plus tar overhead per entry, plus slack. */
 function payloadBound(paths: PathEntry[]): number {
@@ -124,12 +163,25 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
       : new Blob([new Uint8Array(1024)]);
   } else if (fn.endsWith('.tar.bz2')) {
     format = 'tar.bz2';
-    if (!opts.bunzip2) throw new CoreError('unsupported-compression', `${fn}: .tar.bz2 packages can be installed by the CLI; in the browser use the channel's .conda build`);
     const head = new Uint8Array(await blob.slice(0, 3).arrayBuffer());
     if (dec.decode(head) !== 'BZh') throw new CoreError('archive-invalid', `${fn} is not bzip2 data`);
-    const bytes = opts.bunzip2(new Uint8Array(await blob.arrayBuffer()), Math.max(64 * 1024 * 1024, blob.size * 100));
-    payload = new Blob([bytes as BlobPart]);
+    // one pass: the decoded tar goes to `spill` and, through a tee, to a reader of the leading info/
+    // files, whose paths.json tightens the cap from a generous first bound (100× the package, ≥ 64 MiB)
+    // to the declared sizes as soon as it is read
+    const [toSpill, toInfo] = bunzip2Readable(blob.stream(), { what: fn, maxBytes: Math.max(64 * 1024 * 1024, blob.size * 100) }).tee();
+    let bound = Infinity;
+    const stop = new AbortController();
+    // (not awaited: its clean-up settles only once the spill side ends; a failure leaves the first bound)
+    void leadingBound(toInfo, fn, stop.signal, (b) => { bound = b; }).catch(() => {});
+    try {
+      payload = await spill(toSpill.pipeThrough(capped(() => bound, fn)));
+    } finally {
+      stop.abort(); // the early reader is done unless the spill failed first: then it stops here
+    }
     info = await readInfoTar(payload.stream(), fn);
+    // info/ not first (or unreadable early): the same bound, checked now
+    const max = payloadBound(readPaths(info, fn));
+    if (payload.size > max) throw tooLarge(max, fn);
   } else {
     throw new CoreError('archive-unsupported', `${fn}: a conda package ends in .conda or .tar.bz2`);
   }

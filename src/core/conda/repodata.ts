@@ -6,6 +6,7 @@
  */
 import { decode } from '@msgpack/msgpack';
 import { decompress as zstdDecompress } from 'fzstd';
+import { bunzip2 } from '../compress/bzip2';
 import { digestHex, sha256 } from '../digest';
 import { CoreError } from '../errors';
 import { subdirUrl, type Channel } from './channel';
@@ -19,8 +20,6 @@ export interface LoadRepodataOptions {
   fetch?: typeof fetch;
   /** for sharded channels: the package names needed (their dependencies are followed); without, shards are skipped */
   names?: string[];
-  /** bzip2 decoder (Node passes one; the browser has none and skips `.json.bz2`) */
-  bunzip2?: (bytes: Uint8Array) => Uint8Array;
 }
 
 /** The records of one subdir, and where they came from. */
@@ -72,6 +71,9 @@ function parse<T>(what: () => T, url: string): T {
   try { return what(); } catch (e) { throw e instanceof CoreError ? e : new CoreError('repodata-invalid', `${url}: cannot be parsed`, { cause: e }); }
 }
 
+/** The largest decompressed repodata.json read (a JavaScript string cannot hold much more anyway). */
+const MAX_REPODATA_JSON = 512 * 1024 * 1024;
+
 const nameOf = (dep: string) => dep.trim().split(/[\s=<>!~[]/)[0];
 
 /** Loads the shards `names` need (following dependencies) from a CEP-16 index; undefined when there is none. */
@@ -114,11 +116,9 @@ export async function loadRepodata(channel: Channel, subdir: string, opts: LoadR
   const zstUrl = subdirUrl(channel, subdir, 'repodata.json.zst');
   const zst = await get(f, zstUrl);
   if (zst) return { format: 'json.zst', records: json(unzstd(zst, zstUrl), zstUrl) };
-  if (opts.bunzip2) {
-    const bzUrl = subdirUrl(channel, subdir, 'repodata.json.bz2');
-    const bz = await get(f, bzUrl);
-    if (bz) return { format: 'json.bz2', records: json(parse(() => opts.bunzip2!(bz), bzUrl), bzUrl) };
-  }
+  const bzUrl = subdirUrl(channel, subdir, 'repodata.json.bz2');
+  const bz = await get(f, bzUrl);
+  if (bz) return { format: 'json.bz2', records: json(bunzip2(bz, MAX_REPODATA_JSON, bzUrl), bzUrl) };
   const url = subdirUrl(channel, subdir, 'repodata.json');
   const plain = await get(f, url);
   if (!plain) throw new CoreError('repodata-invalid', `${subdirUrl(channel, subdir)} has no repodata (is it a conda channel?)`);
