@@ -13,6 +13,8 @@
 import { CoreError } from '../errors';
 import { BitInput, Bzip2Block, NEED_INPUT, NeedInput } from './bzip2-block';
 
+export { NEED_INPUT } from './bzip2-block';
+
 /** Options of the bzip2 decoders. */
 export interface Bunzip2Options {
   /** the most uncompressed bytes allowed; more is CoreError 'archive-invalid' (default: no limit) */
@@ -55,7 +57,7 @@ export class Bunzip2Decoder {
 
   constructor(opts: Bunzip2Options = {}) {
     this.what = opts.what ?? 'bzip2 data';
-    this.maxBytes = opts.maxBytes ?? Infinity;
+    this.maxBytes = Math.floor(opts.maxBytes ?? Infinity);
     if (!(this.maxBytes >= 0)) throw new CoreError('invalid-argument', `maxBytes must be a number ≥ 0, not ${opts.maxBytes}`);
     this.block = new Bzip2Block(this.what);
   }
