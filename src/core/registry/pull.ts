@@ -51,12 +51,13 @@ export interface RemoteLayer extends Layer {
 }
 
 /**
- * Hands `source` on to the caller while `sink` consumes the same chunks, in lockstep (neither side
- * buffers more than a chunk). The returned stream closes only once `sink` has settled, and errors if it
+ * Hands `source` on to the caller while `sink` consumes the same chunks (each side at most 16 chunks
+ * behind the download). The returned stream closes only once `sink` has settled, and errors if it
  * failed, so a reader never finishes on bytes the sink refused.
  */
 function teeInto(source: ReadableStream<Uint8Array>, sink: (s: ReadableStream<Uint8Array>) => Promise<Blob>): { stream: ReadableStream<Uint8Array>; done: Promise<Blob> } {
-  const side = new TransformStream<Uint8Array, Uint8Array>();
+  // up to 16 chunks of slack each way, so the download, the store's write and the reader overlap
+  const side = new TransformStream<Uint8Array, Uint8Array>(undefined, { highWaterMark: 16 });
   const writer = side.writable.getWriter();
   const done = sink(side.readable);
   done.catch(() => {});
@@ -81,7 +82,7 @@ function teeInto(source: ReadableStream<Uint8Array>, sink: (s: ReadableStream<Ui
       }
     },
     cancel(reason) { fail(reason); },
-  }, { highWaterMark: 0 });
+  }, { highWaterMark: 16 });
   return { stream, done };
 }
 
