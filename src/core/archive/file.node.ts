@@ -15,16 +15,30 @@ async function fileSink(path: string): Promise<SeekableSink> {
   const writeAll = async (buf: Uint8Array, position: number) => {
     for (let off = 0; off < buf.byteLength;) off += (await fh.write(buf, off, buf.byteLength - off, position + off)).bytesWritten;
   };
+  /** the pieces in one gathered write (no copy into one buffer), then any rest a short write left */
+  const writeParts = async (parts: Uint8Array[], bytes: number, position: number) => {
+    if (parts.length > 512) parts = [Buffer.concat(parts, bytes)]; // under the system's limit on pieces per write
+    const n = (await fh.writev(parts, position)).bytesWritten;
+    if (n === bytes) return;
+    let written = n; // a short write: finish each part from where it stopped
+    let pos = position;
+    for (const p of parts) {
+      if (written >= p.byteLength) written -= p.byteLength;
+      else { await writeAll(p.subarray(written), pos + written); written = 0; }
+      pos += p.byteLength;
+    }
+  };
   // one write may be in flight while the next megabyte is produced
   let inflight: Promise<void> = Promise.resolve();
   const flush = async () => {
     if (pendingBytes === 0) return;
-    const buf = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+    const parts = pending;
+    const bytes = pendingBytes;
     pending = [];
     pendingBytes = 0;
     await inflight;
-    inflight = writeAll(buf, at);
-    at += buf.byteLength;
+    inflight = writeParts(parts, bytes, at);
+    at += bytes;
   };
   return {
     async write(chunk) {
