@@ -8,12 +8,13 @@ import { inspectorRows } from './rows/inspector.js';
 import { proxyRows } from './rows/proxy.js';
 import { pullRows } from './rows/pull.js';
 import { solveRows } from './rows/solve.js';
+import { assemblyRows } from './rows/assembly.js';
 import { exitCodeOf, formatTable, runRows, type BenchRow } from './table.js';
 
 /** Every row of the bench, in print order. Later issues append theirs here. */
 export function allRows(quick: boolean, profile: boolean): BenchRow[] {
   const log = (s: string) => console.error(s);
-  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, profile, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log })];
+  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, profile, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log }), ...assemblyRows({ quick, profile, log })];
 }
 
 const args = process.argv.slice(2);

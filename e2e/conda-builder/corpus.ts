@@ -387,6 +387,8 @@ export interface CorpusPackage {
   /** the payload tar's size (uncompressed) */
   payloadTar: number;
   files: number;
+  /** paths (as in paths.json) of the files with a text-mode placeholder */
+  textPlaceholders: string[];
   sha256: string;
   record: Record<string, unknown> & { depends: string[]; version: string; build: string; build_number: number };
 }
@@ -504,6 +506,7 @@ async function writeCorpus(channel: string, plan: CorpusPackageSpec[], log?: (s:
     const digest = sha(zip);
     out[idx] = {
       fn, name: p.name, subdir: p.subdir, size: zip.byteLength, sha256: digest, payloadTar: payload.byteLength, files: files.length,
+      textPlaceholders: paths.filter((x) => x.file_mode === 'text').map((x) => x._path),
       payload: files.reduce((a, f) => a + (f.body?.byteLength ?? 0), 0),
       record: { ...index, sha256: digest, md5: createHash('md5').update(zip).digest('hex'), size: zip.byteLength },
     };

@@ -1,7 +1,9 @@
 /**
  * The bench's quick mode without the browser: the generator (deterministic, cached, GNU tar extracts
  * layer members byte-identical to the files the peer lists), the GNU tar peer, the table and exit code,
- * and the trace summary. The full bench (`npm run bench`) is not part of `npm test`.
+ * and the trace summary; the assembly row's corpus (planned spread, how its contents compress, deterministic
+ * and cached, link order) and the row itself on the quick corpus, its native peer doing the same work (same
+ * files, same bytes). The full bench (`npm run bench`) is not part of `npm test`.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -14,7 +16,12 @@ import { listWithGnuTar } from '../../bench/peer-tar';
 import { planArchive, QUICK_SPEC } from '../../bench/plan';
 import { summarizeTrace } from '../../bench/profile';
 import { exitCodeOf, formatTable, runRows, type BenchRow } from '../../bench/table';
+import { assembleNatively } from '../../bench/peer-assembly';
+import { assembleWithCli, assemblyRows, checkAssembledArchive, prepareAssembly } from '../../bench/rows/assembly';
 import { readImageArchive } from '../../src/core/archive';
+import { orderForLink } from '../../src/core/plan';
+import { indexTar } from '../../src/core/tar';
+import { buildCorpus, contentBytes, corpusPlan, type Content, type CorpusPackageSpec } from '../conda-builder/corpus';
 
 const sha256File = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
@@ -108,4 +115,98 @@ describe('bench table', () => {
     expect(hot[1]).toMatchObject({ name: '(root) w.js:10', selfMs: 0.5 });
     expect(hot).toHaveLength(2);
   });
+});
+
+describe('bench assembly row, quick mode', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'bench-assembly-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('plans a ~300 MiB corpus of ~50 packages with a realistic spread', () => {
+    const plan = corpusPlan(1);
+    const size = (p: CorpusPackageSpec) => p.files.reduce((a, f) => a + (f.content?.size ?? 0), 0);
+    const total = plan.reduce((a, p) => a + size(p), 0);
+    expect(plan.length).toBeGreaterThanOrEqual(45);
+    expect(plan.length).toBeLessThanOrEqual(60);
+    expect(total / 2 ** 20).toBeGreaterThan(260);
+    expect(total / 2 ** 20).toBeLessThan(340);
+    const mkl = plan.find((p) => p.name === 'mkl')!;
+    expect(size(mkl) / 2 ** 20).toBeGreaterThan(60);
+    expect(size(mkl) / 2 ** 20).toBeLessThan(80);
+    expect(plan.find((p) => p.name === 'python')!.files.length).toBeGreaterThan(2000);
+    expect(plan.filter((p) => size(p) < 2 ** 20).length).toBeGreaterThan(20);
+    const files = plan.flatMap((p) => p.files);
+    expect(files.some((f) => f.content?.kind === 'text' && f.content.shebang)).toBe(true);
+    expect(files.some((f) => f.content?.kind === 'elf' && f.content.placeholders)).toBe(true);
+    expect(files.some((f) => f.link)).toBe(true);
+    expect(plan.some((p) => p.noarch === 'python' && p.entryPoints?.length)).toBe(true);
+  });
+
+  it('has contents that compress like real ones under zstd', () => {
+    const ratio = (c: Content) => {
+      const b = contentBytes(c);
+      return b.byteLength / execFileSync('zstd', ['-q', '-c', '-10', '--no-check'], { input: b, maxBuffer: 1 << 26 }).byteLength;
+    };
+    expect(ratio({ kind: 'text', size: 1 << 20 })).toBeGreaterThan(2.5);
+    expect(ratio({ kind: 'text', size: 1 << 20 })).toBeLessThan(6);
+    expect(ratio({ kind: 'elf', size: 2 << 20 })).toBeGreaterThan(1.8);
+    expect(ratio({ kind: 'elf', size: 2 << 20 })).toBeLessThan(4);
+    expect(ratio({ kind: 'noise', size: 1 << 20 })).toBeLessThan(1.01);
+  });
+
+  it('writes the quick corpus deterministically, cached by the generator digest, in link order by depends', async () => {
+    const a = await buildCorpus({ quick: true, dir: join(tmp, 'a') });
+    const b = await buildCorpus({ quick: true, dir: join(tmp, 'b') });
+    expect(a.generatedSeconds).toBeDefined();
+    expect(b.packages.map((p) => p.sha256)).toEqual(a.packages.map((p) => p.sha256));
+    for (const p of a.packages.slice(0, 5)) expect(sha256File(a.path(p))).toBe(p.sha256);
+    const again = await buildCorpus({ quick: true, dir: join(tmp, 'a') });
+    expect(again.generatedSeconds).toBeUndefined();
+    expect(again.packages).toEqual(a.packages);
+    const order = orderForLink(a.records('https://x.invalid/c')).map((r) => r.name);
+    for (const [dep, pkg] of [['libgcc-ng', 'openssl'], ['ca-certificates', 'openssl'], ['python', 'numpy'], ['mkl', 'numpy'], ['numpy', 'scipy'], ['python', 'pip']]) {
+      expect(order.indexOf(dep)).toBeLessThan(order.indexOf(pkg));
+    }
+  }, 60_000);
+
+  it('does the same work on both sides: the native layers hold the files ours do, with the same bytes', async () => {
+    const s = await prepareAssembly({ quick: true, dir: join(tmp, 'work') });
+    const ours = join(s.dir, 'ours.tar');
+    await assembleWithCli(s, ours);
+    expect((await checkAssembledArchive(ours, s.corpus.packages.length)).layers).toBe(s.corpus.packages.length + 1);
+    const [native] = await assembleNatively(s.corpus, s.order.map((r) => r.fn), s.dir, { parallel: 2, runs: 1, keep: true });
+    expect(native.layers).toBe(s.corpus.packages.length);
+    const filesOf = async (tar: Blob) => (await indexTar(tar)).entries.filter((e) => e.type === 'file' || e.type === 'symlink');
+    // ours: every package layer (not the last, conda-meta/history one), less conda-meta records and entry points
+    const entryPoints = new Set(corpusPlan(0.03).flatMap((p) => p.entryPoints ?? []).map((e) => `opt/conda/bin/${e.split('=')[0].trim()}`));
+    const image = (await readImageArchive(await openAsBlob(ours))).images[0].image;
+    const layers = await image.layers();
+    let ourFiles = 0;
+    let ourBytes = 0;
+    for (const layer of layers.slice(0, -1)) {
+      for (const e of await filesOf(await new Response(layer.uncompressed()).blob())) {
+        if (e.name.includes('/conda-meta/') || entryPoints.has(e.name)) continue;
+        ourFiles++;
+        ourBytes += e.size;
+      }
+    }
+    let nativeFiles = 0;
+    let nativeBytes = 0;
+    for (let i = 0; i < native.layers; i++) {
+      for (const e of await filesOf(await openAsBlob(join(native.blobs, `${i}.tar`)))) { nativeFiles++; nativeBytes += e.size; }
+    }
+    expect(ourFiles).toBe(s.corpus.files);
+    expect(nativeFiles).toBe(s.corpus.files);
+    // text relocation shortens files on both sides alike; binary relocation keeps lengths
+    expect(ourBytes).toBe(nativeBytes);
+    expect(ourBytes).toBeLessThan(s.corpus.payloadBytes);
+  }, 120_000);
+
+  it('runs the row against its peer and reports MiB/s', async () => {
+    const [row] = assemblyRows({ quick: true, profile: false });
+    const r = await row.run();
+    expect(r.ours).toMatch(/^\d+\.\d\d s \(\d+ MiB\/s\)$/);
+    expect(r.peer).toMatch(/^\d+\.\d\d s \(\d+ MiB\/s\)$/);
+    expect(r.ratio).toBeGreaterThan(0);
+    expect(r.notes).toContain('corpus: 50 packages');
+  }, 120_000);
 });

@@ -1,0 +1,166 @@
+/**
+ * Assembly of an environment image from the benchmark corpus (issue 5): packages cached, derived layers
+ * cleared, against a native pipeline doing the same work on the same packages (`bench/peer-assembly.ts`:
+ * unzip, `zstd -dc`, `tar`, `sed`, `sha256sum`), both on the same filesystem (tmpfs where there is one).
+ *
+ * Ours (Node) is the CLI as a user runs it — `docker-envs build -b <empty base> --lock <explicit lock>
+ * -o out.tar --cache <cache>` with every package already in the cache's blob store — so it measures open
+ * → decompress → install (relocation) → layer tars → sha256/diff_id → the docker-archive written to a
+ * file, and nothing else (no solve, no network). Throughput is the corpus's uncompressed payload over the
+ * wall time. Target: ≥ 1.0× the native pipeline's throughput (≤ 1.0× its time), with both using the
+ * machine's cores (the peer runs two packages at once).
+ */
+import { spawn } from 'node:child_process';
+import { accessSync, constants, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, openAsBlob, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { buildCorpus, type Corpus } from '../../e2e/conda-builder/corpus.js';
+import { readImageArchive, writeDockerArchiveTo } from '../../src/core/archive/index.js';
+import { emptyImage } from '../../src/core/image/index.js';
+import { orderForLink } from '../../src/core/plan/index.js';
+import type { SolvedRecord } from '../../src/core/solver/index.js';
+import { summarizeCpuProfiles } from '../cpu-profile.js';
+import { assembleNatively, type NativeAssembly } from '../peer-assembly.js';
+import { formatProfile } from '../profile.js';
+import type { BenchRow } from '../table.js';
+
+const repo = resolve(import.meta.dirname, '../..');
+const MiB = 1024 * 1024;
+/** where the lock says the packages come from: never fetched, every package is in the cache */
+export const CORPUS_CHANNEL_URL = 'https://conda.bench.invalid/corpus';
+
+/** A folder for the run: on tmpfs (/dev/shm) when there is one, so neither side waits on the disk. */
+export function assemblyWorkDir(): string {
+  let base = tmpdir();
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    base = '/dev/shm';
+  } catch { /* no tmpfs: the OS temp dir for both sides */ }
+  return mkdtempSync(join(base, 'docker-envs-assembly-'));
+}
+
+/** What both sides share: the corpus, the link order, the work folder with the cache, base and lock. */
+export interface AssemblySetup {
+  corpus: Corpus;
+  /** the corpus's records in link order (orderForLink over their depends) */
+  order: SolvedRecord[];
+  dir: string;
+  /** CLI cache folder whose blob store holds every package */
+  cache: string;
+  /** an empty image as a docker-archive */
+  base: string;
+  /** explicit lock, link order */
+  lock: string;
+}
+
+/** Builds (or reuses) the corpus and lays out the cache, the base and the lock under a fresh work folder. */
+export async function prepareAssembly(opts: { quick: boolean; log?: (s: string) => void; dir?: string }): Promise<AssemblySetup> {
+  const corpus = await buildCorpus({ quick: opts.quick, ...(opts.log ? { log: opts.log } : {}) });
+  const dir = opts.dir ?? assemblyWorkDir();
+  const cache = join(dir, 'cache');
+  mkdirSync(join(cache, 'blobs', 'sha256'), { recursive: true });
+  // "packages cached": the CLI's folder blob store is <cache>/blobs/sha256/<hex>
+  for (const p of corpus.packages) copyFileSync(corpus.path(p), join(cache, 'blobs', 'sha256', p.sha256));
+  const order = orderForLink(corpus.records(CORPUS_CHANNEL_URL));
+  const lock = join(dir, 'lock.txt');
+  writeFileSync(lock, ['@EXPLICIT', ...order.map((r) => `${r.url}#${r.sha256}`)].join('\n') + '\n');
+  const base = join(dir, 'base.tar');
+  await writeDockerArchiveTo([{ image: emptyImage(), tags: ['bench/empty:1'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+  return { corpus, order, dir, cache, base, lock };
+}
+
+/** One CLI build from the cache into `out`; resolves with its wall time in seconds. */
+export function assembleWithCli(s: AssemblySetup, out: string, nodeFlags: string[] = []): Promise<number> {
+  const tmp = join(s.dir, 'tmp');
+  rmSync(tmp, { recursive: true, force: true });
+  rmSync(out, { force: true });
+  mkdirSync(tmp);
+  return new Promise((ok, fail) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn(process.execPath, [...nodeFlags, join(repo, 'bin', 'docker-envs.js'), 'build', '-b', s.base, '-i', 'bench/env:1', '--lock', s.lock, '-o', out, '--cache', s.cache], {
+      cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: tmp, SOURCE_DATE_EPOCH: '0' },
+    });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    child.once('error', fail);
+    child.once('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      rmSync(tmp, { recursive: true, force: true });
+      if (code !== 0) fail(new Error(`docker-envs build exited ${code}: ${err.trim().split('\n').slice(-5).join(' | ').slice(0, 500)}`));
+      else ok(seconds);
+    });
+  });
+}
+
+/** Checks that an archive holds one image with a layer per package plus the conda-meta layer. */
+export async function checkAssembledArchive(path: string, packages: number): Promise<{ layers: number; bytes: number }> {
+  const archive = await readImageArchive(await openAsBlob(path));
+  const layers = (await archive.images[0].image.config()).rootfs.diff_ids.length;
+  if (layers !== packages + 1) throw new Error(`the built archive has ${layers} layers, not ${packages} packages + 1`);
+  return { layers, bytes: statSync(path).size };
+}
+
+const mibps = (bytes: number, s: number) => `${(bytes / MiB / s).toFixed(0)} MiB/s`;
+const sec = (s: number) => `${s.toFixed(2)} s`;
+
+/** Options of the assembly rows. */
+export interface AssemblyRowOptions {
+  quick: boolean;
+  /** a CPU profile when a row misses (default true) */
+  profile?: boolean;
+  log?: (s: string) => void;
+}
+
+/** The assembly rows: Node (the CLI); the native peer is run once for both. */
+export function assemblyRows(opts: AssemblyRowOptions): BenchRow[] {
+  const log = opts.log ?? (() => {});
+  const cores = availableParallelism();
+  let shared: Promise<{ s: AssemblySetup; native: NativeAssembly[]; sequential: NativeAssembly }> | undefined;
+  const setup = () => (shared ??= (async () => {
+    log(`[assembly] the ${opts.quick ? 'quick' : 'full'} corpus (cached in .cache/harness/conda-builder)…`);
+    const s = await prepareAssembly({ quick: opts.quick, log });
+    process.once('exit', () => rmSync(s.dir, { recursive: true, force: true }));
+    log(`[assembly] native pipeline: ${cores} packages at a time (best of 2), then one at a time…`);
+    const native = await assembleNatively(s.corpus, s.order.map((r) => r.fn), s.dir, { parallel: cores, runs: 2 });
+    const [sequential] = await assembleNatively(s.corpus, s.order.map((r) => r.fn), s.dir, { parallel: 1, runs: 1 });
+    return { s, native, sequential };
+  })());
+  const corpusNote = (c: Corpus) => `corpus: ${c.packages.length} packages, ${c.files} files, ${(c.payloadBytes / MiB).toFixed(0)} MiB payload, ${(c.compressedBytes / MiB).toFixed(0)} MiB of .conda`;
+  return [{
+    name: 'assembly: corpus → docker-archive, packages cached (Node CLI)',
+    target: '≤ 1.0× native time',
+    async run() {
+      const { s, native, sequential } = await setup();
+      const peer = Math.min(...native.map((n) => n.seconds));
+      log('[assembly] docker-envs build (CLI), best of 2…');
+      const runs: number[] = [];
+      for (let i = 0; i < 2; i++) runs.push(await assembleWithCli(s, join(s.dir, 'ours.tar')));
+      const { bytes } = await checkAssembledArchive(join(s.dir, 'ours.tar'), s.corpus.packages.length);
+      rmSync(join(s.dir, 'ours.tar'), { force: true });
+      const ours = Math.min(...runs);
+      const pass = ours / peer <= 1.0;
+      let notes = `${corpusNote(s.corpus)}; ours ${runs.map(sec).join(', ')} (CLI start-up included), archive ${(bytes / MiB).toFixed(0)} MiB; ` +
+        `native ${native.map((n) => sec(n.seconds)).join(', ')} with ${cores} packages at a time, ${sec(sequential.seconds)} one at a time (${mibps(s.corpus.payloadBytes, sequential.seconds)}); ` +
+        'the native pipeline skips binary relocation, noarch python and conda-meta';
+      if (!pass && opts.profile !== false) notes += `\n${await profileCli(s)}`;
+      return { ours: `${sec(ours)} (${mibps(s.corpus.payloadBytes, ours)})`, peer: `${sec(peer)} (${mibps(s.corpus.payloadBytes, peer)})`, ratio: ours / peer, pass, notes };
+    },
+  }];
+}
+
+/** One more CLI run under `--cpu-prof` (every thread), summarised. */
+async function profileCli(s: AssemblySetup): Promise<string> {
+  const dir = join(s.dir, 'prof');
+  rmSync(dir, { recursive: true, force: true });
+  try {
+    const seconds = await assembleWithCli(s, join(s.dir, 'prof.tar'), ['--cpu-prof', '--cpu-prof-dir', dir]);
+    const { threads, hot } = summarizeCpuProfiles(dir);
+    return `profile (CLI under --cpu-prof, ${sec(seconds)}; busy per thread ${threads.map((t) => `${(t / 1000).toFixed(1)} s`).join(', ')}; self time):\n${formatProfile(hot)}`;
+  } catch (e) {
+    return `profile failed: ${e instanceof Error ? e.message : String(e)}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(join(s.dir, 'prof.tar'), { force: true });
+  }
+}
