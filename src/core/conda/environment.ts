@@ -5,6 +5,7 @@
 import type { TarWriteEntry } from '../tar';
 import { installPackage, withParents, type InstallOptions, type InstalledPackage, type PackageOrigin } from './install';
 import type { CondaPackage } from './package';
+import { PayloadBodies } from './payload-bodies';
 
 /** Two or more packages writing one path: the last one listed wins. */
 export interface Clobber {
@@ -34,9 +35,10 @@ export async function installEnvironment(pkgs: CondaPackage[], opts: Environment
   const epoch = opts.epoch ?? 0;
   const packages: InstalledPackage[] = [];
   const owners = new Map<string, string[]>();
+  const bodies = opts.bodies ?? new PayloadBodies(); // one budget for the whole environment
   for (const pkg of pkgs) {
     const origin = opts.origins?.get(pkg.fn);
-    const inst = await installPackage(pkg, { ...opts, ...(origin ? { origin } : {}) });
+    const inst = await installPackage(pkg, { ...opts, bodies, ...(origin ? { origin } : {}) });
     packages.push(inst);
     for (const f of inst.files) owners.set(f, [...(owners.get(f) ?? []), inst.dist]);
   }

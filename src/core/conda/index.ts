@@ -11,3 +11,4 @@ export * from './channel';
 export * from './repodata';
 export * from './repodata-cache';
 export * from './repodata-shard';
+export * from './payload-bodies';

@@ -17,7 +17,7 @@ import { openCondaPackage } from './package';
 
 const open = async (rel: string) => openCondaPackage(await openAsBlob(fixture(rel)), rel.split('/').pop()!);
 const bytesOf = async (e: TarWriteEntry): Promise<Uint8Array> =>
-  e.body instanceof Uint8Array ? e.body : e.body instanceof Blob ? new Uint8Array(await e.body.arrayBuffer()) : new Uint8Array();
+  e.body instanceof Uint8Array ? e.body : e.body instanceof Blob ? new Uint8Array(await e.body.arrayBuffer()) : e.body ? new Uint8Array(await new Response(e.body()).arrayBuffer()) : new Uint8Array();
 const byName = (p: InstalledPackage) => new Map(p.entries.map((e) => [e.name, e]));
 const dec = new TextDecoder();
 const tmp = mkdtempSync(join(tmpdir(), 'conda-install-'));

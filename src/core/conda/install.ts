@@ -7,7 +7,8 @@ import { sha256 } from '../digest';
 import { CoreError } from '../errors';
 import { sortTarEntries, type TarWriteEntry } from '../tar';
 import type { PathEntry } from './metadata';
-import { payloadFile, type CondaPackage } from './package';
+import type { CondaPackage } from './package';
+import { PayloadBodies } from './payload-bodies';
 import { replaceBinary, replaceText, fixLongShebang } from './relocate';
 
 /** Where a package came from (the repodata record); written into conda-meta as is — never a proxy URL. */
@@ -29,6 +30,8 @@ export interface InstallOptions {
   /** mtime of every entry (seconds; SOURCE_DATE_EPOCH) */
   epoch?: number;
   origin?: PackageOrigin;
+  /** reads file bodies a payload at a time; share one across the packages of an environment (default: one per call) */
+  bodies?: PayloadBodies;
 }
 
 /** A package linked into the prefix: its tar entries (paths without a leading '/') and its record. */
@@ -86,6 +89,7 @@ export async function installPackage(pkg: CondaPackage, opts: InstallOptions = {
   const skippedPyc: string[] = [];
   const warnings = [...pkg.warnings];
   const put = (rel: string, e: Omit<TarWriteEntry, 'name'>) => entries.push({ name: `${root}/${rel}`, uid: 0, gid: 0, mtime: epoch, ...e });
+  const bodies = opts.bodies ?? new PayloadBodies();
 
   for (const p of pkg.paths) {
     const rel = targetPath(p.path, noarchPython, opts.pythonVersion);
@@ -98,7 +102,7 @@ export async function installPackage(pkg: CondaPackage, opts: InstallOptions = {
       warnings.push(`${pkg.fn}: ${p.path} is a symlink without a target in the archive (a broken package); left out`);
       continue;
     }
-    const record = await linkOne(pkg, p, e, rel, prefix, put);
+    const record = await linkOne(pkg, p, e, rel, prefix, put, bodies);
     files.push(rel);
     pathsData.push(record);
   }
@@ -133,7 +137,7 @@ export async function installPackage(pkg: CondaPackage, opts: InstallOptions = {
 const hex = (d: string) => d.slice('sha256:'.length);
 
 /** One file or link: relocated when it carries a placeholder. Returns its paths_data record. */
-async function linkOne(pkg: CondaPackage, p: PathEntry, e: import('../tar').TarEntry, rel: string, prefix: string, put: (rel: string, e: Omit<TarWriteEntry, 'name'>) => void): Promise<Record<string, unknown>> {
+async function linkOne(pkg: CondaPackage, p: PathEntry, e: import('../tar').TarEntry, rel: string, prefix: string, put: (rel: string, e: Omit<TarWriteEntry, 'name'>) => void, bodies: PayloadBodies): Promise<Record<string, unknown>> {
   const base: Record<string, unknown> = { _path: rel, path_type: p.pathType === 'softlink' || e.type === 'symlink' ? 'softlink' : 'hardlink' };
   if (p.sha256) base.sha256 = p.sha256;
   if (e.type === 'symlink') {
@@ -147,15 +151,17 @@ async function linkOne(pkg: CondaPackage, p: PathEntry, e: import('../tar').TarE
   }
   if (e.type !== 'file') throw new CoreError('archive-invalid', `${pkg.fn}: ${p.path} is a ${e.type} entry, which a conda package cannot install`);
   const mode = e.mode & 0o7777 || 0o644;
-  const blob = payloadFile(pkg, e);
+  const [start, end] = [e.dataOffset, e.dataOffset + e.size];
   if (!p.prefixPlaceholder) {
-    put(rel, { type: 'file', mode, body: blob, size: blob.size });
-    return { ...base, sha256_in_prefix: p.sha256, size_in_bytes: blob.size };
+    put(rel, { type: 'file', mode, body: bodies.body(pkg.payload, start, end), size: e.size });
+    return { ...base, sha256_in_prefix: p.sha256, size_in_bytes: e.size };
   }
-  const data = new Uint8Array(await blob.arrayBuffer());
-  const out = p.fileMode === 'binary'
+  const data = await bodies.read(pkg.payload, start, end);
+  const replaced = p.fileMode === 'binary'
     ? replaceBinary(data, p.prefixPlaceholder, prefix, `${pkg.fn}: ${p.path}`)
     : replaceText(data, p.prefixPlaceholder, prefix);
+  // a view of the whole payload's read (nothing replaced) would keep all of it alive: a copy of the file
+  const out = replaced.buffer === data.buffer ? replaced.slice() : replaced;
   put(rel, { type: 'file', mode, body: out, size: out.byteLength });
   return { ...base, prefix_placeholder: p.prefixPlaceholder, file_mode: p.fileMode ?? 'text', sha256_in_prefix: hex(await sha256(out)), size_in_bytes: out.byteLength };
 }
