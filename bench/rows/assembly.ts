@@ -119,6 +119,8 @@ export interface AssemblyRowOptions {
   /** a CPU profile when a row misses (default true) */
   profile?: boolean;
   log?: (s: string) => void;
+  /** the work folder (default: a new one on tmpfs, removed when the process exits) */
+  dir?: string;
 }
 
 /** The assembly rows: Node (the CLI); the native peer is run once for both. */
@@ -128,8 +130,8 @@ export function assemblyRows(opts: AssemblyRowOptions): BenchRow[] {
   let shared: Promise<{ s: AssemblySetup; native: NativeAssembly[]; sequential: NativeAssembly }> | undefined;
   const setup = () => (shared ??= (async () => {
     log(`[assembly] the ${opts.quick ? 'quick' : 'full'} corpus (cached in .cache/harness/conda-builder)…`);
-    const s = await prepareAssembly({ quick: opts.quick, log });
-    process.once('exit', () => rmSync(s.dir, { recursive: true, force: true }));
+    const s = await prepareAssembly({ quick: opts.quick, log, ...(opts.dir ? { dir: opts.dir } : {}) });
+    if (!opts.dir) process.once('exit', () => rmSync(s.dir, { recursive: true, force: true }));
     log(`[assembly] native pipeline: ${cores} packages at a time (best of 2), then one at a time…`);
     const native = await assembleNatively(s.corpus, s.order.map((r) => r.fn), s.dir, { parallel: cores, runs: 2 });
     const [sequential] = await assembleNatively(s.corpus, s.order.map((r) => r.fn), s.dir, { parallel: 1, runs: 1 });

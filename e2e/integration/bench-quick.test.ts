@@ -202,7 +202,7 @@ describe('bench assembly row, quick mode', () => {
   }, 120_000);
 
   it('runs the row against its peer and reports MiB/s', async () => {
-    const [row] = assemblyRows({ quick: true, profile: false });
+    const [row] = assemblyRows({ quick: true, profile: false, dir: join(tmp, 'row') });
     const r = await row.run();
     expect(r.ours).toMatch(/^\d+\.\d\d s \(\d+ MiB\/s\)$/);
     expect(r.peer).toMatch(/^\d+\.\d\d s \(\d+ MiB\/s\)$/);
