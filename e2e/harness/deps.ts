@@ -31,6 +31,7 @@ export const debianDeps: readonly DebianDep[] = [
   { pkg: 'util-linux', bin: '/usr/bin/unshare', why: 'unshare, mount and umount' },
   { pkg: 'apache2-utils', bin: '/usr/bin/htpasswd', why: 'bcrypt htpasswd file of the basic-auth registry' },
   { pkg: 'debootstrap', bin: '/usr/sbin/debootstrap', why: 'the Debian minbase test image' },
+  { pkg: 'unzip', bin: '/usr/bin/unzip', why: 'the native peer of the bench\'s environment assembly reads .conda members' },
   { pkg: 'openssl', bin: '/usr/bin/openssl', why: 'the token server\'s signing certificate' },
 ];
 

@@ -1,7 +1,7 @@
-import { createWriteStream, existsSync, mkdirSync, openAsBlob, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openAsBlob, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { readImageArchive, writeDockerArchiveTo } from '../core/archive';
+import { readImageArchive } from '../core/archive';
+import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { buildEnvironment } from '../core/build';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
@@ -92,11 +92,12 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
     base, specs, channels, store, epoch, ...(lock ? { lock } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
     open: { spill: spillToTempFile },
+    layerSpill: spillToTempFile,
     // repodata kept in the cache folder between runs (shards verified by name)
     repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),
   });
   log(`writing ${o.output}`);
-  await writeDockerArchiveTo([{ image: result.image, tags: [o.tag] }], Writable.toWeb(createWriteStream(o.output)) as WritableStream<Uint8Array>, { mtime: epoch });
+  await writeDockerArchiveToFile([{ image: result.image, tags: [o.tag] }], o.output, { mtime: epoch });
   return { digest: await result.image.digest(), packages: result.solved.length, layers: result.layers.length + 1, warnings: result.warnings };
 }

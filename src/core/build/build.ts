@@ -32,6 +32,8 @@ export interface BuildRequest {
   /** URL to fetch a package from (the browser routes it through the proxy); records keep the upstream URL */
   packageUrl?: (upstream: string) => string;
   open?: OpenPackageOptions;
+  /** keeps each layer's tar from its digest pass (a temporary file in Node), so writing it is a copy */
+  layerSpill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
   onProgress?: (stage: 'solve' | 'fetch' | 'install' | 'layers', detail: string) => void;
   signal?: AbortSignal;
 }
@@ -82,7 +84,16 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
   req.onProgress?.('install', `into ${prefix}`);
   const pkgs = [];
-  for (const r of ordered) pkgs.push(await openCondaPackage(blobs.get(r.fn)!, r.fn, req.open));
+  // two packages open at a time (their decoding runs in parallel where the runtime has a worker-backed decoder)
+  let next = 0;
+  const opened: Awaited<ReturnType<typeof openCondaPackage>>[] = [];
+  await Promise.all([0, 1].map(async () => {
+    while (next < ordered.length) {
+      const i = next++;
+      opened[i] = await openCondaPackage(blobs.get(ordered[i].fn)!, ordered[i].fn, req.open);
+    }
+  }));
+  pkgs.push(...opened);
   const python = ordered.find((r) => r.name === 'python');
   const pythonVersion = python?.version.split('.').slice(0, 2).join('.');
   const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {
@@ -109,7 +120,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
   const groupEntries = (g: Array<{ installed: InstalledPackage }>) => withParents(g.flatMap((p) => p.installed.entries), epoch);
   let image = appendLayers(req.base, [
-    ...plan.map((g) => ({ layer: layerFromTarEntries(groupEntries(g)), history: { created_by: `docker-envs: conda install ${g.map((p) => `${p.name}=${p.version}=${p.build}`).join(' ')}`, created } })),
+    ...plan.map((g) => ({ layer: layerFromTarEntries(groupEntries(g), { spill: req.layerSpill }), history: { created_by: `docker-envs: conda install ${g.map((p) => `${p.name}=${p.version}=${p.build}`).join(' ')}`, created } })),
     { layer: layerFromTarEntries(meta), history: { created_by: 'docker-envs: conda-meta/history, environment.yml, explicit lock', created } },
   ]);
   image = setConfig(image, envConfig.patch);

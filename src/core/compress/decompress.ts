@@ -19,6 +19,19 @@ export function useGunzipEngine(e: GunzipEngine | undefined): void {
   gunzipEngine = e;
 }
 
+/** Makes a zstd decoder (frames, skippable frames); see useZstdEngine. */
+export type ZstdEngine = () => TransformStream<Uint8Array, Uint8Array>;
+
+let zstdEngine: ZstdEngine | undefined;
+
+/**
+ * Replaces the zstd decoder (fzstd on this thread by default). Node installs a pool of worker threads
+ * running the same decoder from `zstd.node.ts`, so packages decode in parallel, off the main thread.
+ */
+export function useZstdEngine(e: ZstdEngine | undefined): void {
+  zstdEngine = e;
+}
+
 /** Options of decompressStream. */
 export interface DecompressOptions {
   /**
@@ -66,6 +79,7 @@ export function decompressStream(
       return mapErrors(gunzipWithFallback(stream, opts.reopen), 'gzip', what);
     }
     case 'zstd':
+      if (zstdEngine) return mapErrors(stream.pipeThrough(zstdEngine()), 'zstd', what);
       return mapErrors(stream.pipeThrough(pushTransform((emit) => {
         const z = new ZstdDecompress((data) => { if (data.byteLength) emit(data); });
         return { push: (c, final) => z.push(c, final) };

@@ -1,4 +1,4 @@
-import { digestStream, type Digest } from '../digest';
+import { createSha256, digestStream, type Digest, type Sha256 } from '../digest';
 import { CoreError } from '../errors';
 import { MediaTypes } from '../oci';
 import { normalizeEntryPath, sortTarEntries, tarSize, writeTar, type TarWriteEntry } from '../tar';
@@ -77,19 +77,44 @@ function safePath(p: string): string {
   return n.path;
 }
 
+/** Options of layerFromTarEntries. */
+export interface TarEntriesLayerOptions {
+  /**
+   * Keeps the tar written by the digest pass (a temporary file in Node): later reads copy it instead of
+   * reading, relocating and encoding every file again. Without it each read writes the tar anew.
+   */
+  spill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
+}
+
 /**
  * An uncompressed layer (media type application/vnd.oci.image.layer.v1.tar) over tar entries,
  * written in the given order. size() is known at once (tarSize); digest() = diffId() is
- * computed by streaming writeTar once (memoised); uncompressed() writes the tar again.
+ * computed by streaming writeTar once (memoised); uncompressed() writes the tar again, or with
+ * `opts.spill` reads the copy the digest pass kept.
  */
-export function layerFromTarEntries(entries: TarWriteEntry[] | (() => Promise<TarWriteEntry[]>)): Layer {
+export function layerFromTarEntries(entries: TarWriteEntry[] | (() => Promise<TarWriteEntry[]>), opts: TarEntriesLayerOptions = {}): Layer {
   const list = once(async () => typeof entries === 'function' ? entries() : entries);
-  const info = once(async () => digestStream(writeTar(await list())));
+  const spill = opts.spill;
+  let kept: Blob | undefined;
+  const info = once(async () => {
+    if (!spill) return digestStream(writeTar(await list()));
+    // one pass: hashed on its way into the spill (the spill's pace, nothing queued)
+    let hasher: Sha256 | undefined;
+    const hashing = new TransformStream<Uint8Array, Uint8Array>({
+      async start() { hasher = await createSha256(); },
+      transform(chunk, c) { hasher!.update(chunk); c.enqueue(chunk); },
+    });
+    kept = await spill(writeTar(await list()).pipeThrough(hashing));
+    return { digest: hasher!.digest(), size: hasher!.size };
+  });
   const stream = (): ReadableStream<Uint8Array> => {
     let inner: ReadableStreamDefaultReader<Uint8Array> | undefined;
     return new ReadableStream<Uint8Array>({
       async pull(c) {
-        inner ??= writeTar(await list()).getReader();
+        if (!inner) {
+          if (spill) await info();
+          inner = (kept ? kept.stream() : writeTar(await list())).getReader();
+        }
         const r = await inner.read();
         if (r.done) c.close(); else c.enqueue(r.value);
       },

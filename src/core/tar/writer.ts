@@ -11,6 +11,7 @@ const TYPEFLAG: Record<TarWriteEntry['type'], string> = {
   file: '0', hardlink: '1', symlink: '2', char: '3', block: '4', directory: '5', fifo: '6',
 };
 const MAX_OCTAL_7 = 0o7777777; // 8-byte fields: 7 digits + NUL
+const SMALL_BLOB = 1 << 20;
 const MAX_OCTAL_11 = 0o77777777777; // 12-byte fields: 11 digits + NUL (8 GiB - 1)
 
 function isAscii(b: Uint8Array): boolean {
@@ -175,6 +176,13 @@ async function* bodyChunks(e: TarWriteEntry, size: number | undefined): AsyncGen
   if (e.body instanceof Uint8Array) {
     yield e.body;
     return e.body.length;
+  }
+  if (e.body instanceof Blob && e.body.size <= SMALL_BLOB) {
+    // one read instead of a stream: most files in a layer are small, and a stream per file costs more than its bytes
+    const bytes = new Uint8Array(await e.body.arrayBuffer());
+    if (size !== undefined && bytes.byteLength !== size) throw new SizeMismatchError(size, bytes.byteLength, `body of tar entry '${e.name}'`);
+    if (bytes.byteLength) yield bytes;
+    return bytes.byteLength;
   }
   const stream = e.body instanceof Blob ? e.body.stream() : e.body();
   const reader = stream.getReader();
