@@ -7,6 +7,7 @@ import { FULL_SPEC, QUICK_SPEC } from './plan.js';
 import { inspectorRows } from './rows/inspector.js';
 import { proxyRows } from './rows/proxy.js';
 import { pullRows } from './rows/pull.js';
+import { sharingRows } from './rows/sharing.js';
 import { solveRows } from './rows/solve.js';
 import { assemblyRows } from './rows/assembly.js';
 import { exitCodeOf, formatTable, runRows, type BenchRow } from './table.js';
@@ -14,7 +15,7 @@ import { exitCodeOf, formatTable, runRows, type BenchRow } from './table.js';
 /** Every row of the bench, in print order. Later issues append theirs here. */
 export function allRows(quick: boolean, profile: boolean): BenchRow[] {
   const log = (s: string) => console.error(s);
-  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, profile, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log }), ...assemblyRows({ quick, profile, log })];
+  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, profile, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log }), ...sharingRows({ quick, log }), ...assemblyRows({ quick, profile, log })];
 }
 
 const args = process.argv.slice(2);

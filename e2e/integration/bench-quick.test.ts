@@ -18,6 +18,7 @@ import { summarizeTrace } from '../../bench/profile';
 import { exitCodeOf, formatTable, runRows, type BenchRow } from '../../bench/table';
 import { assembleNatively } from '../../bench/peer-assembly';
 import { assembleWithCli, assemblyRows, checkAssembledArchive, prepareAssembly } from '../../bench/rows/assembly';
+import { sharingRows } from '../../bench/rows/sharing';
 import { readImageArchive } from '../../src/core/archive';
 import { orderForLink } from '../../src/core/plan';
 import { indexTar } from '../../src/core/tar';
@@ -208,5 +209,16 @@ describe('bench assembly row, quick mode', () => {
     expect(r.peer).toMatch(/^\d+\.\d\d s \(\d+ MiB\/s\)$/);
     expect(r.ratio).toBeGreaterThan(0);
     expect(r.notes).toContain('corpus: 50 packages');
+  }, 120_000);
+});
+
+describe('bench sharing row, quick mode', () => {
+  it('builds the quick corpus twice, one leaf apart, and counts the shared layer bytes', async () => {
+    const [row] = sharingRows({ quick: true, log: () => {} });
+    const r = await row.run();
+    expect(r.ours).toMatch(/^\d+\.\d %$/);
+    expect(r.ratio).toBeGreaterThan(0.5);
+    expect(r.ratio).toBeLessThan(1); // the two leaves' own layers and the metadata layer differ
+    expect(r.notes).toMatch(/one with \S+, the other with \S+/);
   }, 120_000);
 });
