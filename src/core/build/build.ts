@@ -8,6 +8,7 @@ import { withParents } from '../conda/install';
 import { CoreError } from '../errors';
 import { appendLayers, layerFromTarEntries, scanLayers, setConfig, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
+import { inLanes } from '../stream';
 import { condaMetaVisitor, solve, type SolvedRecord, type VirtualPackage } from '../solver';
 import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
 import { condaSubdir, glibcVisitor, virtualPackagesFor } from './virtual';
@@ -83,17 +84,8 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     return { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) };
   }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
   req.onProgress?.('install', `into ${prefix}`);
-  const pkgs = [];
   // two packages open at a time (their decoding runs in parallel where the runtime has a worker-backed decoder)
-  let next = 0;
-  const opened: Awaited<ReturnType<typeof openCondaPackage>>[] = [];
-  await Promise.all([0, 1].map(async () => {
-    while (next < ordered.length) {
-      const i = next++;
-      opened[i] = await openCondaPackage(blobs.get(ordered[i].fn)!, ordered[i].fn, req.open);
-    }
-  }));
-  pkgs.push(...opened);
+  const pkgs = await inLanes(ordered, 2, (r) => openCondaPackage(blobs.get(r.fn)!, r.fn, req.open));
   const python = ordered.find((r) => r.name === 'python');
   const pythonVersion = python?.version.split('.').slice(0, 2).join('.');
   const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {

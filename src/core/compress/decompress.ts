@@ -1,5 +1,6 @@
 import { Decompress as ZstdDecompress } from 'fzstd';
 import { CoreError } from '../errors';
+import { concatBytes } from '../stream';
 import { bunzip2Readable } from './bzip2';
 import type { DetectedCompression } from './detect';
 import { fflateGunzipStream } from './gunzip';
@@ -190,13 +191,7 @@ function mapErrors(stream: ReadableStream<Uint8Array>, format: string, what: str
         if (r.done) ended = true;
         else if (r.value.byteLength) { parts.push(r.value); size += r.value.byteLength; }
       }
-      if (parts.length === 1) controller.enqueue(parts[0]);
-      else if (parts.length > 1) {
-        const out = new Uint8Array(size);
-        let at = 0;
-        for (const p of parts) { out.set(p, at); at += p.byteLength; }
-        controller.enqueue(out);
-      }
+      if (parts.length) controller.enqueue(concatBytes(parts, size));
       if (ended) controller.close();
     },
     cancel(reason) { return reader.cancel(reason); },

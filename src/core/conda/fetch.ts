@@ -6,6 +6,7 @@
 import type { BlobStore } from '../cache';
 import { parseDigest, type Digest } from '../digest';
 import { CoreError, toError } from '../errors';
+import { inLanes } from '../stream';
 
 /** What fetching needs to know of a package (a repodata record with its download URL). */
 export interface PackageToFetch {
@@ -43,7 +44,6 @@ export interface FetchPackagesOptions {
 export async function fetchPackages(pkgs: PackageToFetch[], opts: FetchPackagesOptions): Promise<Map<string, Blob>> {
   const out = new Map<string, Blob>();
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
-  const queue = [...pkgs];
   const one = async (p: PackageToFetch): Promise<void> => {
     let digest: Digest;
     try {
@@ -82,12 +82,9 @@ export async function fetchPackages(pkgs: PackageToFetch[], opts: FetchPackagesO
     }
     opts.onProgress?.({ fn: p.fn, bytes, total: p.size, cached: false, done: true });
   };
-  const worker = async () => {
-    for (let p = queue.shift(); p; p = queue.shift()) {
-      opts.signal?.throwIfAborted();
-      await one(p);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 6, pkgs.length) }, worker));
+  await inLanes(pkgs, opts.concurrency ?? 6, (p) => {
+    opts.signal?.throwIfAborted();
+    return one(p);
+  });
   return out;
 }

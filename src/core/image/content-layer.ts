@@ -1,4 +1,4 @@
-import { createSha256, digestStream, type Digest, type Sha256 } from '../digest';
+import { digestStream, hashingStream, type Digest } from '../digest';
 import { CoreError } from '../errors';
 import { MediaTypes } from '../oci';
 import { normalizeEntryPath, sortTarEntries, tarSize, writeTar, type TarWriteEntry } from '../tar';
@@ -99,13 +99,9 @@ export function layerFromTarEntries(entries: TarWriteEntry[] | (() => Promise<Ta
   const info = once(async () => {
     if (!spill) return digestStream(writeTar(await list()));
     // one pass: hashed on its way into the spill (the spill's pace, nothing queued)
-    let hasher: Sha256 | undefined;
-    const hashing = new TransformStream<Uint8Array, Uint8Array>({
-      async start() { hasher = await createSha256(); },
-      transform(chunk, c) { hasher!.update(chunk); c.enqueue(chunk); },
-    });
-    kept = await spill(writeTar(await list()).pipeThrough(hashing));
-    return { digest: hasher!.digest(), size: hasher!.size };
+    const hashing = hashingStream();
+    kept = await spill(writeTar(await list()).pipeThrough(hashing.stream));
+    return hashing.result;
   });
   const stream = (): ReadableStream<Uint8Array> => {
     let inner: ReadableStreamDefaultReader<Uint8Array> | undefined;

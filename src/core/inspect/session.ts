@@ -8,6 +8,7 @@ import { sha256, type Digest } from '../digest';
 import { CoreError } from '../errors';
 import type { Layer } from '../image/types';
 import { formatPlatform, type ConfigFile, type History } from '../oci';
+import { inLanes } from '../stream';
 import { isCondaMetaPath, readCondaRecords, readLayerFiles, type CondaRecord } from './extract';
 import { listLayer, type LayerListing } from './listing';
 import { mergeLayers, type MergedView } from './merge';
@@ -159,16 +160,11 @@ export class InspectSession {
     const ls = this.image(img);
     const t0 = performance.now();
     // a few layers at once: Blob reads overlap (one read costs ~0.6 ms of latency in Chromium)
-    const listings: LayerListing[] = new Array(ls.length);
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < ls.length) {
-        const i = next++;
-        listings[i] = await this.listing(img, i, opts.signal);
-        opts.onLayer?.(i);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(LIST_LANES, ls.length) }, lane));
+    const listings: LayerListing[] = await inLanes(ls, LIST_LANES, async (_, i) => {
+      const l = await this.listing(img, i, opts.signal);
+      opts.onLayer?.(i);
+      return l;
+    });
     const t1 = performance.now();
     const merged = mergeLayers(listings);
     const t2 = performance.now();

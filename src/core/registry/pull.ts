@@ -146,9 +146,9 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
     uncompressedSize: once(async () => (await inner()).uncompressedSize()),
     compressed: () => deferred(compressedSource),
     // Chromium's native gunzip refuses multi-member gzip (eStargz): it then decodes again with fflate from the
-    // start, reading the stored copy (fetched anew if the failed decode cut the first download short)
+    // start, reading the stored copy; a download the failed decode cut short is forgotten once it has failed,
+    // so the second local() fetches it anew
     uncompressed: () => deferred(async () => decompressStream(await compressedSource(), compression, {
-      // (a download cut short is forgotten once it has failed: the second local() fetches anew)
       what: `layer ${d.digest}`, reopen: () => deferred(async () => (await local().catch(() => local())).stream()),
     })),
   };

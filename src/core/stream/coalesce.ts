@@ -7,11 +7,7 @@ export function coalesce(minBytes = 1 << 20): TransformStream<Uint8Array, Uint8A
   let parts: Uint8Array[] = [];
   let size = 0;
   const take = (): Uint8Array => {
-    const out = parts.length === 1 ? parts[0] : new Uint8Array(size);
-    if (parts.length > 1) {
-      let at = 0;
-      for (const p of parts) { out.set(p, at); at += p.byteLength; }
-    }
+    const out = concatBytes(parts, size);
     parts = [];
     size = 0;
     return out;
@@ -27,4 +23,13 @@ export function coalesce(minBytes = 1 << 20): TransformStream<Uint8Array, Uint8A
       if (size > 0) c.enqueue(take());
     },
   });
+}
+
+/** The pieces as one array (the piece itself when there is only one); `size` is their total length. */
+export function concatBytes(parts: Uint8Array[], size = parts.reduce((n, p) => n + p.byteLength, 0)): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.byteLength; }
+  return out;
 }

@@ -1,2 +1,3 @@
 /** Small web-stream utilities shared by the core. */
-export { coalesce } from './coalesce';
+export { coalesce, concatBytes } from './coalesce';
+export { inLanes } from './lanes';
