@@ -133,8 +133,8 @@ describe('gzip', () => {
   });
 });
 
-// in-thread fzstd, and the worker-thread pool the CLI installs (zstd.node.ts)
-describe.each(['fzstd', 'worker threads'] as const)('zstd (%s)', (mode) => {
+// in-thread WebAssembly zstd, and the worker-thread pool the CLI installs (zstd.node.ts)
+describe.each(['wasm', 'worker threads'] as const)('zstd (%s)', (mode) => {
   const data = payload(200_000);
   beforeAll(() => { if (mode === 'worker threads') useNodeZstd(2); });
   afterAll(() => useZstdEngine(undefined));

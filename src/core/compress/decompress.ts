@@ -4,6 +4,7 @@ import { concatBytes } from '../stream';
 import { bunzip2Readable } from './bzip2';
 import type { DetectedCompression } from './detect';
 import { fflateGunzipStream } from './gunzip';
+import { loadZstdWasm, ZstdWasmDecoder } from './zstd-wasm';
 
 /** Makes a gzip decoder that handles multi-member gzip (e.g. Node's zlib); see useGunzipEngine. */
 export type GunzipEngine = () => TransformStream<Uint8Array, Uint8Array>;
@@ -26,7 +27,7 @@ export type ZstdEngine = () => TransformStream<Uint8Array, Uint8Array>;
 let zstdEngine: ZstdEngine | undefined;
 
 /**
- * Replaces the zstd decoder (fzstd on this thread by default). Node installs a pool of worker threads
+ * Replaces the zstd decoder (WebAssembly zstd on this thread by default, fzstd where wasm cannot run). Node installs a pool of worker threads
  * running the same decoder from `zstd.node.ts`, so packages decode in parallel, off the main thread.
  */
 export function useZstdEngine(e: ZstdEngine | undefined): void {
@@ -55,7 +56,7 @@ export interface DecompressOptions {
 /**
  * Turns a compressed stream into its uncompressed bytes. gzip may have several members (eStargz
  * writes one per file): all are decoded, in order (give `opts.reopen` for the fast native path). zstd may have several frames and skippable
- * frames (fzstd, true streaming). bzip2 may have several streams (bzip2.ts, block by block; for a
+ * frames (zstd's own decoder in WebAssembly, true streaming). bzip2 may have several streams (bzip2.ts, block by block; for a
  * size cap use bunzip2Readable). 'none' returns the input unchanged.
  * Corrupt or truncated input errors the stream with CoreError 'compression-corrupt';
  * xz throws 'unsupported-compression' at once. (Image layers refuse bzip2 before they get here:
@@ -81,10 +82,7 @@ export function decompressStream(
     }
     case 'zstd':
       if (zstdEngine) return mapErrors(stream.pipeThrough(zstdEngine()), 'zstd', what);
-      return mapErrors(stream.pipeThrough(pushTransform((emit) => {
-        const z = new ZstdDecompress((data) => { if (data.byteLength) emit(data); });
-        return { push: (c, final) => z.push(c, final) };
-      })), 'zstd', what);
+      return mapErrors(stream.pipeThrough(zstdTransform()), 'zstd', what);
     case 'bzip2':
       return bunzip2Readable(stream, { what });
     case 'xz':
@@ -139,28 +137,37 @@ function gunzipWithFallback(stream: ReadableStream<Uint8Array>, reopen: () => Re
   }, { highWaterMark: 0 });
 }
 
-/** Adapts a push-style decoder (fflate, fzstd: synchronous callbacks) to a TransformStream. */
-function pushTransform(
-  make: (emit: (chunk: Uint8Array) => void) => { push(chunk: Uint8Array, final: boolean): void },
-): TransformStream<Uint8Array, Uint8Array> {
-  let dec: { push(chunk: Uint8Array, final: boolean): void };
-  let ctl: TransformStreamDefaultController<Uint8Array>;
+/**
+ * zstd on this thread: the WebAssembly decoder (zstd-wasm.ts, ~3× fzstd), or fzstd where WebAssembly
+ * cannot be instantiated (a page whose CSP forbids it).
+ */
+function zstdTransform(): TransformStream<Uint8Array, Uint8Array> {
+  let wasm: ZstdWasmDecoder | undefined;
+  let fz: InstanceType<typeof ZstdDecompress> | undefined;
   let sawInput = false;
   return new TransformStream<Uint8Array, Uint8Array>({
-    start(controller) {
-      ctl = controller;
-      dec = make((chunk) => ctl.enqueue(chunk));
+    async start(c) {
+      try {
+        await loadZstdWasm();
+        wasm = new ZstdWasmDecoder();
+      } catch {
+        fz = new ZstdDecompress((data) => { if (data.byteLength) c.enqueue(data); });
+      }
     },
-    transform(chunk) {
+    transform(chunk, c) {
       if (chunk.byteLength === 0) return;
       sawInput = true;
-      dec.push(chunk, false);
+      if (wasm) wasm.push(chunk, (v) => c.enqueue(v.slice()));
+      else fz!.push(chunk, false);
     },
     flush() {
-      if (!sawInput) throw new Error('empty input');
-      dec.push(new Uint8Array(0), true);
+      if (!sawInput) { wasm?.free(); throw new Error('empty input'); }
+      if (wasm) wasm.end();
+      else fz!.push(new Uint8Array(0), true);
     },
-  });
+    // (transformer.cancel: newer runtimes call it when the readable side is cancelled)
+    cancel() { wasm?.free(); },
+  } as Transformer<Uint8Array, Uint8Array>);
 }
 
 /**

@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CoreError } from '../errors';
+import { declaredZstdSize, loadZstdWasm, zstdDecodeAll, ZstdWasmDecoder, zstdWasmMemoryBytes } from './zstd-wasm';
+
+const zstd = (input: Uint8Array, args: string[] = []): Uint8Array => new Uint8Array(execFileSync('zstd', ['-c', '-q', ...args], { input, maxBuffer: 1 << 30 }));
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+/** compressible but not trivial bytes */
+function payload(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) { x = (Math.imul(x, 1103515245) + 12345) >>> 0; out[i] = (x >>> 24) % 17 + 65; }
+  return out;
+}
+
+describe('zstd in WebAssembly', () => {
+  beforeAll(() => loadZstdWasm());
+
+  it('decodes frames and skippable frames fed a byte at a time, to the zstd CLI’s bytes', () => {
+    const data = payload(300_000);
+    const skippable = new Uint8Array([0x5a, 0x2a, 0x4d, 0x18, 2, 0, 0, 0, 7, 7]);
+    const z = new Uint8Array([...skippable, ...zstd(data.subarray(0, 1000)), ...skippable, ...zstd(data.subarray(1000))]);
+    const d = new ZstdWasmDecoder();
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < z.length; i++) d.push(z.subarray(i, i + 1), (v) => parts.push(v.slice()));
+    d.end();
+    expect(sha(Buffer.concat(parts))).toBe(sha(data));
+    expect(sha(zstdDecodeAll(z, { maxBytes: data.length, what: 'two frames' }))).toBe(sha(data));
+  });
+
+  it('reads the content size a frame declares (files compressed by the CLI do; streams do not)', () => {
+    const data = payload(70_000);
+    const dir = mkdtempSync(join(tmpdir(), 'zstd-wasm-'));
+    try {
+      writeFileSync(join(dir, 'f'), data);
+      execFileSync('zstd', ['-q', '-19', join(dir, 'f'), '-o', join(dir, 'f.zst')]);
+      const fromFile = new Uint8Array(readFileSync(join(dir, 'f.zst')));
+      expect(declaredZstdSize(fromFile)).toBe(70_000);
+      expect(declaredZstdSize(zstd(data))).toBeUndefined();
+      expect(declaredZstdSize(new Uint8Array([1, 2, 3, 4, 5, 6]))).toBeUndefined();
+      // a declared size over the cap is refused before anything is decoded
+      const e = (() => { try { zstdDecodeAll(fromFile, { maxBytes: 69_999, what: 'pkg' }); } catch (x) { return x; } })();
+      expect((e as CoreError).code).toBe('archive-invalid');
+      expect(sha(zstdDecodeAll(fromFile, { maxBytes: 70_000, what: 'pkg' }))).toBe(sha(data));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stops a bomb at the cap: 64 MiB of zeros from a few KiB, capped at 1 MiB', () => {
+    const z = zstd(new Uint8Array(64 << 20), ['-19']);
+    expect(z.length).toBeLessThan(64 * 1024);
+    const e = (() => { try { zstdDecodeAll(z, { maxBytes: 1 << 20, what: 'bomb' }); } catch (x) { return x; } })();
+    expect(e).toBeInstanceOf(CoreError);
+    expect((e as CoreError).code).toBe('archive-invalid');
+    expect((e as Error).message).toMatch(/bomb expands past 1048576 bytes/);
+  });
+
+  it('truncated, corrupt and non-zstd input are compression-corrupt, with zstd’s reason', () => {
+    const z = zstd(payload(200_000));
+    const fail = (b: Uint8Array) => { try { zstdDecodeAll(b, { maxBytes: 1 << 24, what: 'x' }); } catch (e) { return e as CoreError; } throw new Error('decoded'); };
+    expect(fail(z.subarray(0, z.length - 40)).message).toMatch(/truncated/);
+    const bad = z.slice();
+    for (let i = 30; i < 80; i++) bad[i] ^= 0xa5;
+    expect(fail(bad).code).toBe('compression-corrupt');
+    expect(fail(new TextEncoder().encode('not zstd at all')).message).toMatch(/unknown frame descriptor/);
+    expect(fail(new Uint8Array(0)).message).toMatch(/empty input/);
+  });
+
+  it('keeps its memory small: decoding 96 MiB does not grow the wasm heap by the output size', () => {
+    const z = zstd(payload(96 << 20, 7), ['-1']);
+    const d = new ZstdWasmDecoder();
+    let n = 0;
+    d.push(z, (v) => { n += v.byteLength; });
+    d.end();
+    expect(n).toBe(96 << 20);
+    // the output went out through a 1 MiB window: the heap holds windows and the decoding context only
+    expect(zstdWasmMemoryBytes()).toBeGreaterThan(0);
+    expect(zstdWasmMemoryBytes()).toBeLessThan(24 << 20);
+  });
+});

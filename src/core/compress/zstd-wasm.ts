@@ -1,0 +1,227 @@
+/**
+ * zstd in WebAssembly: facebook/zstd's decoder as compiled by the `zstddec` package (its streaming build,
+ * which exports ZSTD_createDCtx / ZSTD_decompressStream), driven here through those exports directly:
+ * a decoding context per stream, the input copied in a piece at a time, the output taken from a fixed
+ * 1 MiB window, so the wasm memory stays small however large the data. About 3× faster than fzstd
+ * (66 MiB of tar in ~0.2 s in Node). Same bytes as `zstd -dc`: concatenated and skippable frames,
+ * checksums checked, truncation detected at the end.
+ */
+import { ZSTDDecoder } from 'zstddec/stream';
+import { CoreError } from '../errors';
+
+interface ZstdExports {
+  memory: WebAssembly.Memory;
+  malloc(n: number): number;
+  free(p: number): void;
+  ZSTD_createDCtx(): number;
+  ZSTD_freeDCtx(p: number): number;
+  ZSTD_decompressStream(dctx: number, out: number, input: number): number;
+}
+
+const IN_PIECE = 1 << 20;
+const OUT_WINDOW = 1 << 20;
+
+let loading: Promise<ZstdExports> | undefined;
+let loaded: ZstdExports | undefined;
+
+/** Instantiates the decoder once per thread (~10 ms); rejects where WebAssembly cannot run (then use fzstd). */
+export function loadZstdWasm(): Promise<void> {
+  loading ??= (async () => {
+    const d = new ZSTDDecoder();
+    let instance: WebAssembly.Instance | undefined;
+    // the package keeps its instance private; its init() hands the instantiated module to `this._init`
+    d._init = (r: WebAssembly.WebAssemblyInstantiatedSource) => {
+      instance = r.instance;
+      ZSTDDecoder.prototype._init.call(d, r);
+    };
+    await d.init();
+    if (!instance) throw new Error('the zstd WebAssembly module was instantiated elsewhere first');
+    loaded = instance.exports as unknown as ZstdExports;
+    return loaded;
+  })();
+  return loading.then(() => undefined);
+}
+
+/** True once loadZstdWasm() has resolved on this thread. */
+export function zstdWasmReady(): boolean {
+  return loaded !== undefined;
+}
+
+/** The size of the decoder's WebAssembly memory on this thread (bytes; 0 before loading). */
+export function zstdWasmMemoryBytes(): number {
+  return loaded ? loaded.memory.buffer.byteLength : 0;
+}
+
+/** zstd's error codes that tell a user something (zstd_errors.h). */
+const ERRORS: Record<number, string> = {
+  10: 'unknown frame descriptor (not zstd data)',
+  12: 'version unsupported',
+  14: 'unsupported frame parameter',
+  16: 'frame requires too much memory (window over 128 MiB)',
+  20: 'corrupted block detected',
+  22: 'checksum mismatch',
+  64: 'out of memory',
+  70: 'destination buffer too small',
+  72: 'source size wrong',
+};
+
+function check(ret: number): number {
+  const r = ret >>> 0;
+  // ZSTD_isError: a size_t in the last 120 values is an error code, negated
+  if (r > 0xffffffff - 120) {
+    const code = 0x100000000 - r;
+    throw new Error(`zstd: ${ERRORS[code] ?? `error ${code}`}`);
+  }
+  return r;
+}
+
+/**
+ * One zstd decoding context (all frames of one stream). Feed it with push(); end() checks that the last
+ * frame was complete; free() releases its wasm memory (push/end call it on failure and at the end).
+ */
+export class ZstdWasmDecoder {
+  private readonly x: ZstdExports;
+  private dctx: number;
+  private readonly inBuf: number;
+  private readonly outBuf: number;
+  /** ZSTD_inBuffer (src, size, pos) then ZSTD_outBuffer (dst, size, pos): six 32-bit words */
+  private readonly io: number;
+  private last = 0;
+  private sawInput = false;
+
+  constructor() {
+    if (!loaded) throw new Error('zstd WebAssembly is not loaded (await loadZstdWasm() first)');
+    this.x = loaded;
+    this.dctx = this.x.ZSTD_createDCtx();
+    this.inBuf = this.x.malloc(IN_PIECE);
+    this.outBuf = this.x.malloc(OUT_WINDOW);
+    this.io = this.x.malloc(24);
+    if (!this.dctx || !this.inBuf || !this.outBuf || !this.io) {
+      this.free();
+      throw new Error('zstd: out of memory');
+    }
+  }
+
+  /** Decodes `chunk`; every piece of output goes to `emit` (a view of the wasm memory, valid until the next call: copy it). */
+  push(chunk: Uint8Array, emit: (view: Uint8Array) => void): void {
+    if (!this.dctx) throw new Error('zstd: the decoder was freed');
+    if (chunk.byteLength) this.sawInput = true;
+    try {
+      for (let off = 0; off < chunk.byteLength;) {
+        const n = Math.min(IN_PIECE, chunk.byteLength - off);
+        new Uint8Array(this.x.memory.buffer, this.inBuf, n).set(chunk.subarray(off, off + n));
+        off += n;
+        let w = new Uint32Array(this.x.memory.buffer, this.io, 6);
+        w[0] = this.inBuf; w[1] = n; w[2] = 0;
+        for (;;) {
+          w[3] = this.outBuf; w[4] = OUT_WINDOW; w[5] = 0;
+          this.last = check(this.x.ZSTD_decompressStream(this.dctx, this.io + 12, this.io));
+          w = new Uint32Array(this.x.memory.buffer, this.io, 6); // the memory may have grown
+          const produced = w[5];
+          if (produced) emit(new Uint8Array(this.x.memory.buffer, this.outBuf, produced));
+          // done with this piece once it is consumed and the output window was not filled
+          if (w[2] >= n && produced < OUT_WINDOW) break;
+        }
+      }
+    } catch (e) {
+      this.free();
+      throw e;
+    }
+  }
+
+  /** Checks the input ended on a frame boundary, then frees the context. */
+  end(): void {
+    const complete = this.last === 0;
+    const saw = this.sawInput;
+    this.free();
+    if (!saw) throw new Error('empty input');
+    if (!complete) throw new Error('zstd: truncated input (the last frame is incomplete)');
+  }
+
+  free(): void {
+    if (!this.dctx) return;
+    this.x.ZSTD_freeDCtx(this.dctx);
+    this.x.free(this.inBuf);
+    this.x.free(this.outBuf);
+    this.x.free(this.io);
+    this.dctx = 0;
+  }
+}
+
+/** A TransformStream decoding zstd with the wasm decoder (output copied out in ≤ 1 MiB chunks). */
+export function zstdWasmStream(): TransformStream<Uint8Array, Uint8Array> {
+  let d: ZstdWasmDecoder | undefined;
+  return new TransformStream<Uint8Array, Uint8Array>({
+    async start() {
+      await loadZstdWasm();
+      d = new ZstdWasmDecoder();
+    },
+    transform(chunk, c) {
+      d!.push(chunk, (v) => c.enqueue(v.slice()));
+    },
+    flush() {
+      d!.end();
+    },
+    // (transformer.cancel: newer runtimes call it when the readable side is cancelled)
+    cancel() {
+      d?.free();
+    },
+  } as Transformer<Uint8Array, Uint8Array>);
+}
+
+/**
+ * Decodes a whole zstd stream held in memory into one buffer. Output past `maxBytes` throws at once
+ * (CoreError 'archive-invalid': a bomb cannot expand). When the first frame declares its size the buffer
+ * is allocated at that size (growing for later frames); otherwise it grows as needed. Needs loadZstdWasm() first.
+ */
+export function zstdDecodeAll(input: Uint8Array, opts: { maxBytes: number; what: string }): Uint8Array {
+  if (!loaded) throw new Error('zstd WebAssembly is not loaded (await loadZstdWasm() first)');
+  const declared = declaredZstdSize(input);
+  const tooLarge = () => new CoreError('archive-invalid',
+    `${opts.what} expands past ${opts.maxBytes} bytes, more than its metadata declares: refusing it (a corrupt or malicious package)`);
+  if (declared !== undefined && declared > opts.maxBytes) throw tooLarge();
+  let out = new Uint8Array(declared ?? Math.min(opts.maxBytes, Math.max(64 * 1024, input.byteLength * 4)));
+  let n = 0;
+  const d = new ZstdWasmDecoder();
+  try {
+    d.push(input, (v) => {
+      if (n + v.byteLength > out.byteLength) {
+        if (n + v.byteLength > opts.maxBytes) throw tooLarge();
+        const grown = new Uint8Array(Math.min(opts.maxBytes, Math.max(out.byteLength * 2, n + v.byteLength)));
+        grown.set(out.subarray(0, n));
+        out = grown;
+      }
+      out.set(v, n);
+      n += v.byteLength;
+    });
+    d.end();
+  } catch (e) {
+    d.free();
+    if (e instanceof CoreError) throw e;
+    throw new CoreError('compression-corrupt', `${opts.what} is not valid zstd data (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+  return n === out.byteLength ? out : out.subarray(0, n);
+}
+
+/**
+ * The content size the first (non-skippable) frame declares in its header, or undefined when it declares
+ * none or the bytes are not a zstd frame (decoding then tells what is wrong). Later frames grow the buffer.
+ */
+export function declaredZstdSize(input: Uint8Array): number | undefined {
+  const u32 = (o: number) => (input[o] | input[o + 1] << 8 | input[o + 2] << 16 | input[o + 3] << 24) >>> 0;
+  let o = 0;
+  while (o + 8 <= input.byteLength && (u32(o) & 0xfffffff0) === 0x184d2a50) o += 8 + u32(o + 4); // skippable frames
+  if (o + 5 > input.byteLength || u32(o) !== 0xfd2fb528) return undefined;
+  const fhd = input[o + 4];
+  const single = (fhd >> 5) & 1;
+  const fcsFlag = fhd >> 6;
+  let p = o + 5 + (single ? 0 : 1) + [0, 1, 2, 4][fhd & 3];
+  const len = fcsFlag === 0 ? single : [0, 2, 4, 8][fcsFlag];
+  if (len === 0 || p + len > input.byteLength) return undefined;
+  if (len === 1) return input[p];
+  if (len === 2) return (input[p] | input[p + 1] << 8) + 256;
+  if (len === 4) return u32(p);
+  const hi = u32(p + 4);
+  p = u32(p);
+  return hi < 1 << 20 ? hi * 2 ** 32 + p : undefined;
+}
