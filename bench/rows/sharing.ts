@@ -45,7 +45,7 @@ export function sharingRows(opts: { quick: boolean; log: (s: string) => void }):
         const [leafA, leafB] = leavesOf(s.order);
         if (!leafB) throw new Error('the corpus has fewer than two leaf packages');
         const build = async (lock: SolvedRecord[]) => (await buildEnvironment({
-          base: emptyImage(), specs: [], channels: [], lock, store, epoch: 0, open: { spill: spillToTempFile }, layerSpill: spillToTempFile,
+          base: emptyImage(), specs: [], channels: [], lock, store, epoch: 0, layerSpill: spillToTempFile,
         })).image;
         opts.log(`[sharing] building the corpus environment with ${leafA.name} and with ${leafB.name}`);
         const [a, b] = [await layerSizes(await build(s.order.filter((r) => r !== leafB))), await layerSizes(await build(s.order.filter((r) => r !== leafA)))];

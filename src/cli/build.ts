@@ -91,7 +91,6 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   const result = await buildEnvironment({
     base, specs, channels, store, epoch, ...(lock ? { lock } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
-    open: { spill: spillToTempFile },
     layerSpill: spillToTempFile,
     // repodata kept in the cache folder between runs (shards verified by name)
     repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
@@ -99,5 +98,5 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   });
   log(`writing ${o.output}`);
   await writeDockerArchiveToFile([{ image: result.image, tags: [o.tag] }], o.output, { mtime: epoch });
-  return { digest: await result.image.digest(), packages: result.solved.length, layers: result.layers.length + 1, warnings: result.warnings };
+  return { digest: await result.image.digest(), packages: result.solved.length, layers: result.layers.length + 1, warnings: await result.warnings };
 }

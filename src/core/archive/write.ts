@@ -68,17 +68,12 @@ async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): A
   yield { name: 'blobs/sha256/', type: 'directory', mode: 0o755, mtime };
   for (const [i, it] of items.entries()) {
     opts.signal?.throwIfAborted();
-    const [config, rawConfig, layers] = await Promise.all([it.image.config(), it.image.rawConfig(), it.image.layers()]);
-    const ids = config.rootfs?.diff_ids ?? [];
-    if (ids.length !== layers.length) {
-      throw new CoreError('invalid-image', `image ${i}: its config has ${ids.length} diff_ids but it has ${layers.length} layers`);
-    }
+    // layers first, the config after them: a config that lists every diff_id may wait for layers still being
+    // built (an environment's layer jobs), and the archive's bytes are the same in either order of asking
+    const layers = await it.image.layers();
     const layerDescs: Descriptor[] = [];
-    for (const [j, layer] of layers.entries()) {
+    for (const layer of layers) {
       const diffId = await layer.diffId();
-      if (diffId !== ids[j]) {
-        throw new CoreError('invalid-image', `image ${i} layer ${j}: diff_id ${diffId} differs from the config's ${ids[j]}`);
-      }
       const name = blobName(diffId);
       let size = sizes.get(name);
       if (size === undefined && opts.onPatch) {
@@ -94,6 +89,14 @@ async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): A
       sizes.set(name, size);
       written.add(name);
       layerDescs.push({ mediaType: MediaTypes.ociLayer, digest: diffId, size });
+    }
+    const [config, rawConfig] = await Promise.all([it.image.config(), it.image.rawConfig()]);
+    const ids = config.rootfs?.diff_ids ?? [];
+    if (ids.length !== layers.length) {
+      throw new CoreError('invalid-image', `image ${i}: its config has ${ids.length} diff_ids but it has ${layers.length} layers`);
+    }
+    for (const [j, d] of layerDescs.entries()) {
+      if (d.digest !== ids[j]) throw new CoreError('invalid-image', `image ${i} layer ${j}: diff_id ${d.digest} differs from the config's ${ids[j]}`);
     }
     const configDigest = await sha256(rawConfig);
     if (!written.has(blobName(configDigest))) {

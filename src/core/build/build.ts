@@ -3,12 +3,12 @@
  * Every layer is deterministic, so the same spec, lock and base give the same image digest anywhere.
  */
 import type { BlobStore } from '../cache';
-import { fetchPackages, installEnvironment, openCondaPackage, type InstalledPackage, type OpenPackageOptions, type PackageOrigin } from '../conda';
+import { clobberWarnings, fetchPackages, historyEntry, type PackageOrigin } from '../conda';
 import { withParents } from '../conda/install';
 import { CoreError } from '../errors';
-import { appendLayers, layerFromTarEntries, scanLayers, setConfig, type Image } from '../image';
+import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
-import { inLanes } from '../stream';
+import { layersFromJobs, runLayerJob, type LayerJob, type LayerRunner } from './layer-job';
 import { condaMetaVisitor, solve, type SolvedRecord, type VirtualPackage } from '../solver';
 import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
 import { condaSubdir, glibcVisitor, virtualPackagesFor } from './virtual';
@@ -32,9 +32,10 @@ export interface BuildRequest {
   repodataFetch?: typeof fetch;
   /** URL to fetch a package from (the browser routes it through the proxy); records keep the upstream URL */
   packageUrl?: (upstream: string) => string;
-  open?: OpenPackageOptions;
-  /** keeps each layer's tar from its digest pass (a temporary file in Node), so writing it is a copy */
+  /** stores what is too large for memory: payloads and layers of the streaming path, results past the budget (a temporary file in Node) */
   layerSpill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
+  /** runs the layer jobs (default: on this thread); the CLI and the browser pass pools of workers */
+  layerRunner?: LayerRunner;
   onProgress?: (stage: 'solve' | 'fetch' | 'install' | 'layers', detail: string) => void;
   signal?: AbortSignal;
 }
@@ -43,7 +44,8 @@ export interface BuildRequest {
 export interface BuildResult {
   image: Image;
   solved: SolvedRecord[];
-  warnings: string[];
+  /** warnings of the install (link scripts not run, .pyc left out, clobbered paths); settles once every layer is built */
+  warnings: Promise<string[]>;
   layers: string[][];
 }
 
@@ -83,38 +85,59 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     if (!r.sha256) throw new CoreError('invalid-argument', `${r.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
     return { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) };
   }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
-  req.onProgress?.('install', `into ${prefix}`);
-  // two packages open at a time (their decoding runs in parallel where the runtime has a worker-backed decoder)
-  const pkgs = await inLanes(ordered, 2, (r) => openCondaPackage(blobs.get(r.fn)!, r.fn, req.open));
   const python = ordered.find((r) => r.name === 'python');
   const pythonVersion = python?.version.split('.').slice(0, 2).join('.');
   const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {
     url: r.url, channel: r.channel.replace(/\/$/, ''), ...(r.md5 ? { md5: r.md5 } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}), ...(r.size !== undefined ? { size: r.size } : {}),
     requested_spec: req.specs.find((s) => s.replace(/^.*::/, '').split(/[\s=<>!~[]/)[0].toLowerCase() === r.name) ?? '',
   }]));
-  const env = await installEnvironment(pkgs, { prefix, epoch, origins, ...(pythonVersion ? { pythonVersion } : {}), command: `docker-envs build ${req.specs.join(' ')}` });
-  const plan = planLayers(ordered.map((r, i) => ({ ...r, installed: env.packages[i] })), {
+  const plan = planLayers(ordered, {
     baseLayers: (await req.base.layers()).length, strategy: req.strategy ?? 'layered', ...(req.maxLayers ? { maxLayers: req.maxLayers } : {}),
   });
-  req.onProgress?.('layers', `${plan.length + 1} layers`);
+  req.onProgress?.('install', `into ${prefix}: ${plan.length + 1} layers`);
+  // every layer is a job (open, link, tar, hash): all start now, run in parallel where the runner has
+  // workers, and are written in order as they finish
+  const jobs: LayerJob[] = plan.map((g) => ({
+    packages: g.map((r) => ({ fn: r.fn, blob: blobs.get(r.fn)!, origin: origins.get(r.fn)! })),
+    prefix, epoch, ...(pythonVersion ? { pythonVersion } : {}),
+  }));
+  const run: LayerRunner = req.layerRunner ?? ((job) => runLayerJob(job, req.layerSpill ? { spill: req.layerSpill } : {}));
+  let finished = 0;
+  const counted: LayerRunner = async (job) => {
+    const r = await run(job);
+    req.onProgress?.('layers', `${++finished}/${jobs.length}: ${job.packages.map((p) => p.fn).join(' ')}`);
+    return r;
+  };
+  const built = layersFromJobs(jobs, counted, req.layerSpill ? { spill: req.layerSpill } : {});
+  const installed = built.results.then((rs) => rs.flatMap((r) => r.packages));
   const enc = new TextEncoder();
   const text = (rel: string, s: string) => { const body = enc.encode(s); return { name: `${prefix.slice(1)}/${rel}`, type: 'file' as const, mode: 0o644, body, size: body.byteLength, uid: 0, gid: 0, mtime: epoch }; };
-  const activationScripts = activationScriptsIn(env.packages.flatMap((p) => p.files));
-  const shell = activationScripts.length ? await findShell(req.base) : undefined;
-  const envConfig = environmentConfig(cfg, { prefix, activationScripts, ...(shell ? { shell } : {}), labels: {
+  const labels = {
     'org.conda.environment.specs': req.specs.join(' '),
     'org.conda.environment.channels': req.channels.join(' '),
     'org.conda.environment.packages': String(ordered.length),
     'org.conda.environment.prefix': prefix,
-  } });
-  const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
-  const meta = withParents([env.history, text('environment.yml', environmentYaml(req.specs, req.channels)), text('conda-meta/explicit.txt', explicitLock(ordered, subdir)), ...entrypoint], epoch);
+  };
+  // what depends on every package being linked (activation scripts, history, clobbers) settles with the jobs
+  const finishing = installed.then(async (pkgs) => {
+    const activationScripts = activationScriptsIn(pkgs.flatMap((p) => p.files));
+    const shell = activationScripts.length ? await findShell(req.base) : undefined;
+    const envConfig = environmentConfig(cfg, { prefix, activationScripts, ...(shell ? { shell } : {}), labels });
+    const history = historyEntry(pkgs, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}` });
+    const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
+    const meta = withParents([history, text('environment.yml', environmentYaml(req.specs, req.channels)), text('conda-meta/explicit.txt', explicitLock(ordered, subdir)), ...entrypoint], epoch);
+    return { envConfig, meta, warnings: [...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs)] };
+  });
+  finishing.catch(() => {});
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
-  const groupEntries = (g: Array<{ installed: InstalledPackage }>) => withParents(g.flatMap((p) => p.installed.entries), epoch);
-  let image = appendLayers(req.base, [
-    ...plan.map((g) => ({ layer: layerFromTarEntries(groupEntries(g), { spill: req.layerSpill }), history: { created_by: `docker-envs: conda install ${g.map((p) => `${p.name}=${p.version}=${p.build}`).join(' ')}`, created } })),
-    { layer: layerFromTarEntries(meta), history: { created_by: 'docker-envs: conda-meta/history, environment.yml, explicit lock', created } },
+  const appended = appendLayers(req.base, [
+    ...plan.map((g, i) => ({ layer: built.layers[i], history: { created_by: `docker-envs: conda install ${g.map((p) => `${p.name}=${p.version}=${p.build}`).join(' ')}`, created } })),
+    { layer: layerFromTarEntries(async () => (await finishing).meta), history: { created_by: 'docker-envs: conda-meta/history, environment.yml, explicit lock', created } },
   ]);
-  image = setConfig(image, envConfig.patch);
-  return { image, solved: ordered, warnings: env.warnings, layers: plan.map((g) => g.map((p) => p.name)) };
+  // the config is asked for last by the archive writer (after the layers), so writing overlaps the jobs
+  const image = assembleImage({
+    layers: () => appended.layers(),
+    config: async () => applyPatch(await appended.config(), (await finishing).envConfig.patch),
+  });
+  return { image, solved: ordered, warnings: finishing.then((f) => f.warnings), layers: plan.map((g) => g.map((p) => p.name)) };
 }

@@ -2,3 +2,4 @@
 export * from './build';
 export * from './virtual';
 export * from './config';
+export * from './layer-job';

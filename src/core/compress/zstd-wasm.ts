@@ -169,18 +169,30 @@ export function zstdWasmStream(): TransformStream<Uint8Array, Uint8Array> {
   } as Transformer<Uint8Array, Uint8Array>);
 }
 
+/** Options of zstdDecodeAll. */
+export interface ZstdDecodeAllOptions {
+  /** output bytes allowed */
+  maxBytes: number;
+  /** names the data in errors */
+  what: string;
+  /** the first buffer's size when the frame declares none (e.g. a bound from metadata) */
+  sizeHint?: number;
+  /** the error thrown past maxBytes */
+  tooLarge?: () => Error;
+}
+
 /**
  * Decodes a whole zstd stream held in memory into one buffer. Output past `maxBytes` throws at once
  * (CoreError 'archive-invalid': a bomb cannot expand). When the first frame declares its size the buffer
  * is allocated at that size (growing for later frames); otherwise it grows as needed. Needs loadZstdWasm() first.
  */
-export function zstdDecodeAll(input: Uint8Array, opts: { maxBytes: number; what: string }): Uint8Array {
+export function zstdDecodeAll(input: Uint8Array, opts: ZstdDecodeAllOptions): Uint8Array {
   if (!loaded) throw new Error('zstd WebAssembly is not loaded (await loadZstdWasm() first)');
   const declared = declaredZstdSize(input);
-  const tooLarge = () => new CoreError('archive-invalid',
-    `${opts.what} expands past ${opts.maxBytes} bytes, more than its metadata declares: refusing it (a corrupt or malicious package)`);
+  const tooLarge = opts.tooLarge ?? (() => new CoreError('archive-invalid',
+    `${opts.what} expands past ${opts.maxBytes} bytes, more than its metadata declares: refusing it (a corrupt or malicious package)`));
   if (declared !== undefined && declared > opts.maxBytes) throw tooLarge();
-  let out = new Uint8Array(declared ?? Math.min(opts.maxBytes, Math.max(64 * 1024, input.byteLength * 4)));
+  let out = new Uint8Array(Math.min(opts.maxBytes, declared ?? opts.sizeHint ?? Math.max(64 * 1024, input.byteLength * 4)));
   let n = 0;
   const d = new ZstdWasmDecoder();
   try {

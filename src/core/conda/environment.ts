@@ -29,31 +29,48 @@ export interface EnvironmentOptions extends Omit<InstallOptions, 'origin'> {
   command?: string;
 }
 
+/** What history and clobber reports need of a linked package. */
+type Linked = Pick<InstalledPackage, 'dist' | 'files' | 'record'>;
+
 /** Links packages in link (dependency) order. */
 export async function installEnvironment(pkgs: CondaPackage[], opts: EnvironmentOptions = {}): Promise<InstalledEnvironment> {
   const prefix = (opts.prefix ?? '/opt/conda').replace(/\/+$/, '');
   const epoch = opts.epoch ?? 0;
   const packages: InstalledPackage[] = [];
-  const owners = new Map<string, string[]>();
   const bodies = opts.bodies ?? new PayloadBodies(); // one budget for the whole environment
   for (const pkg of pkgs) {
     const origin = opts.origins?.get(pkg.fn);
-    const inst = await installPackage(pkg, { ...opts, bodies, ...(origin ? { origin } : {}) });
-    packages.push(inst);
-    for (const f of inst.files) owners.set(f, [...(owners.get(f) ?? []), inst.dist]);
+    packages.push(await installPackage(pkg, { ...opts, bodies, ...(origin ? { origin } : {}) }));
   }
-  const clobbers = [...owners.entries()].filter(([, o]) => o.length > 1).map(([path, o]) => ({ path, packages: o }))
+  const clobbers = findClobbers(packages);
+  const warnings = [...packages.flatMap((p) => p.warnings), ...clobberWarnings(packages)];
+  const history = historyEntry(packages, { prefix, epoch, command: opts.command });
+  return { packages, clobbers, history, warnings };
+}
+
+/** Paths written by more than one package (in link order), sorted by path. */
+export function findClobbers(packages: Linked[]): Clobber[] {
+  const owners = new Map<string, string[]>();
+  for (const p of packages) for (const f of p.files) owners.set(f, [...(owners.get(f) ?? []), p.dist]);
+  return [...owners.entries()].filter(([, o]) => o.length > 1).map(([path, o]) => ({ path, packages: o }))
     .sort((a, b) => (a.path < b.path ? -1 : 1));
-  const warnings = packages.flatMap((p) => p.warnings);
-  for (const c of clobbers) warnings.push(`${c.path} is written by ${c.packages.join(', ')}: ${c.packages.at(-1)} wins`);
-  const when = new Date(epoch * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
+}
+
+/** One warning per clobbered path: the package linked last wins. */
+export function clobberWarnings(packages: Linked[]): string[] {
+  return findClobbers(packages).map((c) => `${c.path} is written by ${c.packages.join(', ')}: ${c.packages.at(-1)} wins`);
+}
+
+/** conda-meta/history for packages linked in this order, as a tar entry under the prefix. */
+export function historyEntry(packages: Linked[], opts: { prefix: string; epoch: number; command?: string }): TarWriteEntry {
+  const when = new Date(opts.epoch * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
   const lines = [`==> ${when} <==`, `# cmd: ${opts.command ?? 'docker-envs build'}`];
   for (const p of packages) {
     const channel = String(p.record.channel ?? '').replace(/\/+$/, '').split('/').pop() || 'local';
     lines.push(`+${channel}/${p.record.subdir}::${p.dist}`);
   }
   const body = new TextEncoder().encode(lines.join('\n') + '\n');
-  const [history] = withParents([{ name: `${prefix.slice(1)}/conda-meta/history`, type: 'file', mode: 0o644, body, size: body.byteLength, uid: 0, gid: 0, mtime: epoch }], epoch)
+  const [history] = withParents([{ name: `${opts.prefix.replace(/\/+$/, '').slice(1)}/conda-meta/history`, type: 'file', mode: 0o644, body, size: body.byteLength, uid: 0, gid: 0, mtime: opts.epoch }], opts.epoch)
     .filter((e) => e.type === 'file');
-  return { packages, clobbers, history, warnings };
+  return history;
 }

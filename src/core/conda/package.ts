@@ -10,9 +10,10 @@ import { decompressStream } from '../compress';
 import { bunzip2Readable } from '../compress/bzip2';
 import { digestStream } from '../digest';
 import { CoreError, DigestMismatchError } from '../errors';
-import { entryBlob, indexTar, normalizeEntryPath, readTar, type TarEntry } from '../tar';
+import { loadZstdWasm, zstdDecodeAll } from '../compress/zstd-wasm';
+import { entryBlob, indexTar, indexTarBytes, normalizeEntryPath, readTar, type TarEntry } from '../tar';
 import { parseInfoJson, readPaths, type IndexJson, type LinkJson, type PathEntry } from './metadata';
-import { readZipDirectory, zipMemberStream } from './zip';
+import { readZipDirectory, zipMemberRaw, zipMemberStream, type ZipMember } from './zip';
 
 /** A package opened for installing. */
 export interface CondaPackage {
@@ -23,8 +24,8 @@ export interface CondaPackage {
   link?: LinkJson;
   /** info/ files by name relative to info/ (small ones only: up to 16 MiB each) */
   info: Map<string, Uint8Array>;
-  /** the payload tar (uncompressed; for .tar.bz2 it also holds info/) */
-  payload: Blob;
+  /** the payload tar (uncompressed; for .tar.bz2 it also holds info/): in memory when opened with `inMemory` */
+  payload: Blob | Uint8Array;
   /** payload entries by normalised path (info/ excluded) */
   entries: Map<string, TarEntry>;
   warnings: string[];
@@ -36,6 +37,11 @@ export interface OpenPackageOptions {
   spill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
   /** sha256 (hex) the package must have (from repodata): hashed while streaming, before anything is read */
   sha256?: string;
+  /**
+   * Decode the payload into memory (one buffer, no spill) when its bound from paths.json is at most
+   * `maxPayload` bytes: what a layer built in memory wants. Larger payloads go to `spill` as usual.
+   */
+  inMemory?: { maxPayload: number };
 }
 
 const MAX_INFO_FILE = 16 * 1024 * 1024;
@@ -121,8 +127,8 @@ function payloadBound(paths: PathEntry[]): number {
 }
 
 /** Indexes the payload and checks every member path: '..' and absolute paths are refused. */
-async function indexPayload(payload: Blob, fn: string): Promise<Map<string, TarEntry>> {
-  const { entries } = await indexTar(payload);
+async function indexPayload(payload: Blob | Uint8Array, fn: string): Promise<Map<string, TarEntry>> {
+  const { entries } = payload instanceof Uint8Array ? await indexTarBytes(payload) : await indexTar(payload);
   const out = new Map<string, TarEntry>();
   for (const e of entries) {
     const { path, unsafe } = normalizeEntryPath(e.name);
@@ -148,7 +154,7 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
   }
   const spill = opts.spill ?? collect;
   let info: Map<string, Uint8Array>;
-  let payload: Blob;
+  let payload: Blob | Uint8Array;
   let format: CondaPackage['format'];
   if (fn.endsWith('.conda')) {
     format = 'conda';
@@ -158,7 +164,11 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
     if (!infoM) throw new CoreError('archive-invalid', `${fn}: no info-*.tar.zst member`);
     info = await readInfoTar(decompressStream(await zipMemberStream(blob, infoM), 'zstd', { what: `${fn} info` }).pipeThrough(capped(256 * 1024 * 1024, `${fn} info`)), fn);
     const paths = readPaths(info, fn);
-    payload = pkgM
+    const bound = payloadBound(paths);
+    const inMemory = pkgM && opts.inMemory && bound <= opts.inMemory.maxPayload && await loadZstdWasm().then(() => true, () => false);
+    payload = inMemory
+      ? zstdDecodeAll(await memberBytes(blob, pkgM), { maxBytes: bound, sizeHint: bound, what: fn, tooLarge: () => tooLarge(bound, fn) })
+      : pkgM
       ? await spill(decompressStream(await zipMemberStream(blob, pkgM), 'zstd', { what: `${fn} payload` }).pipeThrough(capped(payloadBound(paths), fn)))
       : new Blob([new Uint8Array(1024)]);
   } else if (fn.endsWith('.tar.bz2')) {
@@ -182,6 +192,7 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
     // info/ not first (or unreadable early): the same bound, checked now
     const max = payloadBound(readPaths(info, fn));
     if (payload.size > max) throw tooLarge(max, fn);
+    if (opts.inMemory && payload.size <= opts.inMemory.maxPayload) payload = new Uint8Array(await payload.arrayBuffer());
   } else {
     throw new CoreError('archive-unsupported', `${fn}: a conda package ends in .conda or .tar.bz2`);
   }
@@ -197,7 +208,14 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
   return { fn, format, index, paths, ...(link ? { link } : {}), info, payload, entries, warnings };
 }
 
-/** The bytes of one payload entry (a Blob slice, no copy). */
+/** The bytes of one payload entry (a Blob slice, no copy, when the payload is a Blob). */
 export function payloadFile(pkg: CondaPackage, entry: TarEntry): Blob {
+  if (pkg.payload instanceof Uint8Array) return new Blob([pkg.payload.subarray(entry.dataOffset, entry.dataOffset + entry.size) as Uint8Array<ArrayBuffer>]);
   return entryBlob(pkg.payload, entry);
+}
+
+/** A zip member's uncompressed bytes, in memory. */
+async function memberBytes(blob: Blob, m: ZipMember): Promise<Uint8Array> {
+  if (m.method === 0) return new Uint8Array(await (await zipMemberRaw(blob, m)).arrayBuffer());
+  return new Uint8Array(await new Response(await zipMemberStream(blob, m)).arrayBuffer());
 }

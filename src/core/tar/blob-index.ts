@@ -84,6 +84,35 @@ export async function indexTar(blob: Blob, opts?: { signal?: AbortSignal }): Pro
   }
 }
 
+/** Random access over bytes in memory. */
+class BytesSource implements TarSource {
+  position = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+  read(n: number): Promise<Uint8Array> {
+    const start = this.position;
+    this.position = Math.min(start + n, this.bytes.byteLength);
+    return Promise.resolve(this.bytes.subarray(start, this.position));
+  }
+  skip(n: number): Promise<number> {
+    const to = Math.min(this.position + n, this.bytes.byteLength);
+    const done = to - this.position;
+    this.position = to;
+    return Promise.resolve(done);
+  }
+}
+
+/** indexTar over a tar held in memory (same entries, warnings and errors). */
+export async function indexTarBytes(bytes: Uint8Array): Promise<TarIndex> {
+  const warnings: TarWarning[] = [];
+  const entries: TarEntry[] = [];
+  const walk = walkTar(new BytesSource(bytes), (w) => warnings.push(w));
+  for (;;) {
+    const r = await walk.next();
+    if (r.done) return { entries, warnings, size: r.value };
+    entries.push(r.value);
+  }
+}
+
 /**
  * The bytes of one entry's data as a Blob slice (no copy): `entry.size` bytes at `entry.dataOffset`
  * (for sparse entries, the stored data — holes are not reconstructed).

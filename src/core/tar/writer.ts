@@ -171,6 +171,33 @@ export function tarSize(entries: Iterable<TarWriteEntry>): number {
   return n;
 }
 
+/**
+ * The tar writeTar would write, made in memory in one buffer of its exact size: for entries whose bodies
+ * are all bytes (a layer assembled in memory), without a stream hop per header and body.
+ */
+export function tarBytes(entries: readonly TarWriteEntry[]): Uint8Array {
+  const parts: { headers: Uint8Array; body?: Uint8Array; size: number }[] = [];
+  let total = 2 * BLOCK;
+  for (const e of entries) {
+    if (e.deferSize) throw new CoreError('invalid-argument', `tar entry '${e.name}' defers its size, which tarBytes cannot do`);
+    if (e.body !== undefined && !(e.body instanceof Uint8Array)) throw new CoreError('invalid-argument', `tar entry '${e.name}': tarBytes needs bodies in memory`);
+    const { headers, size } = encodeHeaders(e);
+    const body = e.body as Uint8Array | undefined;
+    if ((body?.byteLength ?? 0) !== size) throw new SizeMismatchError(size, body?.byteLength ?? 0, `body of tar entry '${e.name}'`);
+    parts.push({ headers, body, size });
+    total += headers.byteLength + padded(size);
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p.headers, at);
+    at += p.headers.byteLength;
+    if (p.body) out.set(p.body, at);
+    at += padded(p.size);
+  }
+  return out;
+}
+
 async function* bodyChunks(e: TarWriteEntry, size: number | undefined): AsyncGenerator<Uint8Array, number> {
   if (e.body === undefined || size === 0 && !(typeof e.body === 'function')) return 0;
   if (e.body instanceof Uint8Array) {

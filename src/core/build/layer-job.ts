@@ -1,0 +1,179 @@
+/**
+ * One layer of an environment built as a unit of work: open its packages, link them into the prefix,
+ * write the layer's tar and hash it. A job depends only on its packages and the install options, so jobs
+ * run anywhere (this thread, worker threads in Node, Web Workers in a browser) and in any order, and give
+ * the same bytes: the pipeline runs them in parallel and writes their layers in order.
+ *
+ * Packages whose payloads fit `MAX_IN_MEMORY` are decoded into memory (zstd in WebAssembly, one buffer
+ * each), and the layer's tar is made in one buffer of its exact size and hashed in one call. Larger ones
+ * take the streaming path (payload and layer spilled, as the pipeline always did), so memory stays bounded.
+ */
+import { CoreError } from '../errors';
+import { hashingStream, sha256, type Digest } from '../digest';
+import { installPackage, openCondaPackage, PayloadBodies, withParents, type InstalledPackage, type PackageOrigin } from '../conda';
+import { MediaTypes } from '../oci';
+import { tarBytes, writeTar, type TarWriteEntry } from '../tar';
+import type { Layer } from '../image';
+
+/** A package of a layer job. */
+export interface LayerJobPackage {
+  fn: string;
+  /** the verified .conda / .tar.bz2 */
+  blob: Blob;
+  origin?: PackageOrigin;
+}
+
+/** What a layer job needs: its packages (link order) and the install options. */
+export interface LayerJob {
+  packages: LayerJobPackage[];
+  prefix: string;
+  epoch: number;
+  pythonVersion?: string;
+}
+
+/** A linked package without its tar entries (they went into the layer). */
+export type InstalledSummary = Omit<InstalledPackage, 'entries'>;
+
+/** A built layer. */
+export interface LayerJobResult {
+  /** sha256 of the tar (= diff_id: the layer is uncompressed) */
+  digest: Digest;
+  /** bytes of the tar */
+  size: number;
+  /** the tar: in memory, or stored (a temporary file in Node) when the job took the streaming path */
+  tar: Uint8Array | Blob;
+  packages: InstalledSummary[];
+}
+
+/** Runs layer jobs (on this thread, or in workers). */
+export type LayerRunner = (job: LayerJob) => Promise<LayerJobResult>;
+
+/** Options of runLayerJob. */
+export interface LayerJobOptions {
+  /** stores a payload or layer too large for memory (default: an in-memory Blob) */
+  spill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
+  /** payload bytes decoded into memory per job (default MAX_IN_MEMORY) */
+  maxInMemory?: number;
+}
+
+const MiB = 1024 * 1024;
+/** Payload bytes a job decodes into memory; the rest of its packages take the streaming path. */
+export const MAX_IN_MEMORY = 192 * MiB;
+
+/** Builds one layer on this thread. */
+export async function runLayerJob(job: LayerJob, opts: LayerJobOptions = {}): Promise<LayerJobResult> {
+  if (job.packages.length === 0) throw new CoreError('invalid-argument', 'a layer job needs at least one package');
+  let room = opts.maxInMemory ?? MAX_IN_MEMORY;
+  const bodies = new PayloadBodies();
+  const packages: InstalledSummary[] = [];
+  const entries: TarWriteEntry[] = [];
+  for (const p of job.packages) {
+    const pkg = await openCondaPackage(p.blob, p.fn, { inMemory: { maxPayload: room }, ...(opts.spill ? { spill: opts.spill } : {}) });
+    if (pkg.payload instanceof Uint8Array) room -= pkg.payload.byteLength;
+    const inst = await installPackage(pkg, {
+      prefix: job.prefix, epoch: job.epoch, bodies,
+      ...(job.pythonVersion ? { pythonVersion: job.pythonVersion } : {}), ...(p.origin ? { origin: p.origin } : {}),
+    });
+    const { entries: own, ...summary } = inst;
+    for (const e of own) entries.push(e);
+    packages.push(summary);
+  }
+  const all = withParents(entries, job.epoch);
+  if (all.every((e) => e.body === undefined || e.body instanceof Uint8Array)) {
+    const tar = tarBytes(all);
+    return { digest: await sha256(tar), size: tar.byteLength, tar, packages };
+  }
+  const hashing = hashingStream();
+  const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
+  const tar = await spill(writeTar(all).pipeThrough(hashing.stream));
+  const { digest, size } = await hashing.result;
+  return { digest, size, tar, packages };
+}
+
+/** Options of layersFromJobs. */
+export interface JobLayersOptions {
+  /** layer bytes held in memory between a job's end and the layer's write; beyond it results are spilled */
+  budget?: number;
+  /** where results beyond the budget go (default: an in-memory Blob, which a browser may page to disk) */
+  spill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
+}
+
+/**
+ * Starts every job now (the runner queues them: its workers take them in order) and returns a Layer per
+ * job. A layer's tar is given out once, then released; reading it again runs its job again (same bytes,
+ * checked against the digest). Results waiting to be written hold at most `budget` bytes; the rest are
+ * spilled.
+ */
+export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLayersOptions = {}): { layers: Layer[]; results: Promise<LayerJobResult[]> } {
+  const budget = opts.budget ?? 512 * MiB;
+  let held = 0;
+  const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
+  const started = jobs.map((job) => {
+    const r = run(job).then(async (res) => {
+      if (!(res.tar instanceof Uint8Array) || held + res.size <= budget) {
+        if (res.tar instanceof Uint8Array) held += res.size;
+        return res;
+      }
+      const bytes = res.tar;
+      return { ...res, tar: await spill(new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } })) };
+    });
+    r.catch(() => {});
+    return r;
+  });
+  const layers = jobs.map((job, i): Layer => {
+    let tar: Uint8Array | Blob | undefined;
+    let taken = false;
+    const info = started[i];
+    const body = async (): Promise<Uint8Array | Blob> => {
+      const res = await info;
+      if (!taken) {
+        taken = true;
+        tar = res.tar;
+        return tar;
+      }
+      if (tar instanceof Blob) return tar;
+      // given out before and released: build it again (deterministic), and check it is the same layer
+      const again = await run(job);
+      if (again.digest !== res.digest) throw new CoreError('digest-mismatch', `layer ${i} of the environment came out different when built again (${again.digest}, not ${res.digest})`);
+      return again.tar;
+    };
+    const stream = (): ReadableStream<Uint8Array> => {
+      let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+      let bytes: Uint8Array | undefined;
+      let at = 0;
+      return new ReadableStream<Uint8Array>({
+        async pull(c) {
+          if (!reader && !bytes) {
+            const t = await body();
+            if (t instanceof Uint8Array) bytes = t;
+            else reader = t.stream().getReader();
+          }
+          if (bytes) {
+            if (at >= bytes.byteLength) {
+              // written: let it go (the budget counts it no more)
+              if (tar === bytes) { tar = undefined; held -= bytes.byteLength; }
+              bytes = undefined;
+              c.close();
+              return;
+            }
+            const n = Math.min(4 * MiB, bytes.byteLength - at);
+            c.enqueue(bytes.subarray(at, at + n));
+            at += n;
+            return;
+          }
+          const r = await reader!.read();
+          if (r.done) c.close(); else c.enqueue(r.value);
+        },
+        cancel(reason) { return reader?.cancel(reason); },
+      }, { highWaterMark: 0 });
+    };
+    const digest = async () => (await info).digest;
+    const size = async () => (await info).size;
+    return {
+      mediaType: MediaTypes.ociLayer, compression: 'none',
+      digest, diffId: digest, size, uncompressedSize: size,
+      compressed: stream, uncompressed: stream,
+    };
+  });
+  return { layers, results: Promise.all(started) };
+}
