@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readImageArchive } from '../core/archive';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
+import { nodeLayerRunner } from '../core/build/layer-workers.node.js';
 import { buildEnvironment } from '../core/build';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { cachingFetch } from '../core/conda/repodata-cache';
@@ -92,6 +93,8 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
     base, specs, channels, store, epoch, ...(lock ? { lock } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
     layerSpill: spillToTempFile,
+    // the layers are built in worker threads, one per core, while this thread writes the archive
+    layerRunner: nodeLayerRunner(),
     // repodata kept in the cache folder between runs (shards verified by name)
     repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),

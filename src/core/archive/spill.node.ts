@@ -3,11 +3,12 @@
  * Blob (`fs.openAsBlob`), so a gzip-wrapped save is never held in memory. Files are removed when
  * the process exits, or earlier with `removeSpilledFiles()`.
  */
-import { createWriteStream, openAsBlob, rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { openFileBlob } from '../cache/file-blob.node.js';
 
 const dirs = new Set<string>();
 let hooked = false;
@@ -34,5 +35,5 @@ export async function spillToTempFile(stream: ReadableStream<Uint8Array>, dir = 
     dirs.delete(d);
     throw e;
   }
-  return openAsBlob(path);
+  return openFileBlob(path);
 }

@@ -1,11 +1,12 @@
 /** A BlobStore in a folder (Node): `<dir>/sha256/<hex>`, written as `<hex>.tmp-…` and renamed once verified. */
-import { existsSync, mkdirSync, openAsBlob } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { digestHex, verifyingStream, type Digest } from '../digest';
 import type { BlobStore } from './blob-store';
+import { openFileBlob } from './file-blob.node.js';
 
 let counter = 0;
 
@@ -16,10 +17,10 @@ export function folderBlobStore(dir: string): BlobStore {
   const path = (d: Digest) => join(root, digestHex(d));
   return {
     async has(d) { return existsSync(path(d)); },
-    async get(d) { return existsSync(path(d)) ? openAsBlob(path(d)) : undefined; },
+    async get(d) { return existsSync(path(d)) ? openFileBlob(path(d)) : undefined; },
     async put(d, stream, size) {
       const final = path(d);
-      if (existsSync(final)) { await stream.cancel(); return openAsBlob(final); }
+      if (existsSync(final)) { await stream.cancel(); return openFileBlob(final); }
       const tmp = `${final}.tmp-${process.pid}-${++counter}`;
       // the file exists before any byte flows, so a failure can always remove it (no late open after rm)
       const fh = await open(tmp, 'wx');
@@ -31,7 +32,7 @@ export function folderBlobStore(dir: string): BlobStore {
         await rm(tmp, { force: true });
         throw e;
       }
-      return openAsBlob(final);
+      return openFileBlob(final);
     },
   };
 }

@@ -1,0 +1,120 @@
+/**
+ * Layer jobs: the in-memory path (payload decoded into one buffer, tar made in one buffer) gives the same
+ * layer as the streaming path, on this thread and in the Node worker pool; errors keep their codes across
+ * threads; a layer read twice is built again with the same bytes; an idle pool lets the process exit.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fixture, haveFixtures } from '../../test-support/fixtures';
+import { CoreError } from '../errors';
+import { layersFromJobs, runLayerJob, type LayerJob, type LayerJobResult } from './layer-job';
+import { nodeLayerRunner } from './layer-workers.node.js';
+import { openFileBlob } from '../cache/file-blob.node.js';
+
+const PKGS = [
+  'conda-package-handling/tests/data/mock-2.0.0-py37_1000.conda',
+  'conda-package-handling/tests/data/mock-2.0.0-py37_1000.tar.bz2',
+  'conda/tests/data/conda_format_repo/linux-64/zlib-1.2.11-h7b6447c_3.conda',
+  'conda/tests/data/conda_format_repo/linux-64/zlib-1.2.11-h7b6447c_3.tar.bz2',
+  'quetz/plugins/quetz_harvester/tests/data/xtensor-io-0.10.3-hb585cf6_0.tar.bz2',
+  'conda/history/tests/data/legacy_repodata/noarch/moto-1.3.7-py_0.tar.bz2',
+  'rattler/test-data/link-scripts/link-scripts-0.1.0-h4616a5c_0.conda',
+];
+const sha = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const bytesOf = async (t: Uint8Array | Blob) => (t instanceof Uint8Array ? t : new Uint8Array(await t.arrayBuffer()));
+const job = async (rels: string[], blob = (p: string) => openFileBlob(p)): Promise<LayerJob> => ({
+  prefix: '/opt/conda', epoch: 0, pythonVersion: '3.9',
+  packages: await Promise.all(rels.map(async (rel) => ({ fn: rel.split('/').pop()!, blob: await blob(fixture(rel)),
+    origin: { url: `https://conda.anaconda.org/x/${rel.split('/').pop()}`, channel: 'https://conda.anaconda.org/x' } }))),
+});
+async function same(a: LayerJobResult, b: LayerJobResult): Promise<void> {
+  expect(a.digest).toBe(b.digest);
+  expect(a.size).toBe(b.size);
+  const [x, y] = [await bytesOf(a.tar), await bytesOf(b.tar)];
+  expect(x.byteLength).toBe(a.size);
+  expect(sha(x)).toBe(a.digest);
+  expect(Buffer.from(x).equals(Buffer.from(y))).toBe(true);
+  expect(a.packages).toEqual(b.packages);
+}
+
+describe.skipIf(!haveFixtures)('layer jobs', () => {
+  it('in memory and streaming give the same layer, one package at a time and all in one layer', async () => {
+    for (const rels of [...PKGS.map((p) => [p]), PKGS.filter((p) => !p.includes('mock-2.0.0-py37_1000.tar.bz2'))]) {
+      const j = await job(rels);
+      const mem = await runLayerJob(j);
+      expect(mem.tar).toBeInstanceOf(Uint8Array);
+      const streamed = await runLayerJob(j, { maxInMemory: 0 });
+      expect(streamed.tar).toBeInstanceOf(Blob);
+      await same(mem, streamed);
+    }
+  });
+
+  it('the worker pool builds the same layers (packages by path or by bytes), in memory or spilled', async () => {
+    const pool = nodeLayerRunner({ size: 2 });
+    const spilling = nodeLayerRunner({ size: 1, maxInMemory: 0 });
+    const jobs = await Promise.all(PKGS.map((p) => job([p])));
+    const local = await Promise.all(jobs.map((j) => runLayerJob(j)));
+    const pooled = await Promise.all(jobs.map((j) => pool(j)));
+    const spilled = await Promise.all(jobs.map((j) => spilling(j)));
+    for (const [i, r] of local.entries()) {
+      await same(pooled[i], r);
+      expect(pooled[i].tar).toBeInstanceOf(Uint8Array);
+      await same(spilled[i], r);
+      expect(spilled[i].tar).toBeInstanceOf(Blob);
+    }
+    // an in-memory Blob (no file behind it) goes over as bytes
+    const inMemory = await job([PKGS[2]], async (p) => new Blob([new Uint8Array(await (await openAsBlob(p)).arrayBuffer())]));
+    await same(await pool(inMemory), local[2]);
+  });
+
+  it('a corrupt package fails its job with the core error code, on this thread and in a worker', async () => {
+    const bad = await job(['conda-index/tests/index_data/corrupt/noarch/bad_package.tar.bz2']);
+    const pool = nodeLayerRunner({ size: 1 });
+    const here = await runLayerJob(bad).catch((e: unknown) => e);
+    const there = await pool(bad).catch((e: unknown) => e);
+    expect(here).toBeInstanceOf(CoreError);
+    expect(there).toBeInstanceOf(CoreError);
+    expect((there as CoreError).code).toBe((here as CoreError).code);
+    expect((there as Error).message).toBe((here as Error).message);
+    // the pool still works after a failed job
+    await same(await pool(await job([PKGS[2]])), await runLayerJob(await job([PKGS[2]])));
+  });
+
+  it('a layer is given out once and built again when read again; past the budget results are spilled', async () => {
+    const jobs = await Promise.all(PKGS.slice(2, 5).map((p) => job([p])));
+    let runs = 0;
+    const counting = (j: LayerJob) => { runs++; return runLayerJob(j); };
+    const { layers, results } = layersFromJobs(jobs, counting);
+    const all = await results;
+    expect(runs).toBe(3);
+    const read = async (i: number) => new Uint8Array(await new Response(layers[i].uncompressed()).arrayBuffer());
+    const first = await read(1);
+    expect(sha(first)).toBe(all[1].digest);
+    expect(await layers[1].diffId()).toBe(all[1].digest);
+    expect(sha(await read(1))).toBe(all[1].digest);
+    expect(runs).toBe(4);
+    const spilled = layersFromJobs(jobs, runLayerJob, { budget: 0, spill: async (s) => new Response(s).blob() });
+    for (const r of await spilled.results) expect(r.tar).toBeInstanceOf(Blob);
+    expect(sha(new Uint8Array(await new Response(spilled.layers[0].uncompressed()).arrayBuffer()))).toBe(all[0].digest);
+  });
+
+  it('an idle pool does not keep the process alive', () => {
+    const script = [
+      `import { nodeLayerRunner } from ${JSON.stringify(join(__dirname, 'layer-workers.node.ts'))};`,
+      `import { openFileBlob } from ${JSON.stringify(join(__dirname, '..', 'cache', 'file-blob.node.ts'))};`,
+      'const run = nodeLayerRunner({ size: 2 });',
+      `const blob = await openFileBlob(${JSON.stringify(fixture(PKGS[2]))});`,
+      "const r = await run({ prefix: '/opt/conda', epoch: 0, packages: [{ fn: 'zlib-1.2.11-h7b6447c_3.conda', blob }] });",
+      'console.log(r.digest);',
+    ].join('\n');
+    const t0 = Date.now();
+    const out = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    expect(out.stderr).toBe('');
+    expect(out.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(out.status).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+});

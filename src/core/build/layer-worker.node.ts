@@ -1,0 +1,41 @@
+/**
+ * A worker thread of the Node layer pool (layer-workers.node.ts): runs layer jobs with Node's own sha256 and
+ * temporary files for what does not fit in memory. Packages arrive as file paths (file-backed Blobs cannot
+ * be posted) or bytes; a layer in memory goes back by transfer, a spilled one as its path.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { spillToTempFile } from '../archive/spill.node.js';
+import { fileOfBlob, openFileBlob } from '../cache/file-blob.node.js';
+import { useNodeSha256 } from '../digest/sha256.node.js';
+import { CoreError } from '../errors';
+import { runLayerJob } from './layer-job';
+import type { WireJob, WireReply } from './layer-workers.node.js';
+
+useNodeSha256();
+const { spillDir, maxInMemory } = workerData as { spillDir: string; maxInMemory?: number };
+const port = parentPort!;
+
+port.on('message', async ({ id, job }: { id: number; job: WireJob }) => {
+  let reply: WireReply;
+  const transfer: ArrayBuffer[] = [];
+  try {
+    const packages = await Promise.all(job.packages.map(async (p) => ({
+      fn: p.fn, ...(p.origin ? { origin: p.origin } : {}),
+      blob: p.path !== undefined ? await openFileBlob(p.path) : new Blob([p.bytes as Uint8Array<ArrayBuffer>]),
+    })));
+    const r = await runLayerJob({ prefix: job.prefix, epoch: job.epoch, ...(job.pythonVersion ? { pythonVersion: job.pythonVersion } : {}), packages }, { spill: (s) => spillToTempFile(s, spillDir), ...(maxInMemory !== undefined ? { maxInMemory } : {}) });
+    if (r.tar instanceof Uint8Array) {
+      const whole = r.tar.byteOffset === 0 && r.tar.byteLength === r.tar.buffer.byteLength;
+      const tar = whole ? r.tar : r.tar.slice();
+      transfer.push(tar.buffer as ArrayBuffer);
+      reply = { id, digest: r.digest, size: r.size, packages: r.packages, tar };
+    } else {
+      const tarPath = fileOfBlob(r.tar);
+      if (!tarPath) throw new Error('a spilled layer has no file');
+      reply = { id, digest: r.digest, size: r.size, packages: r.packages, tarPath };
+    }
+  } catch (e) {
+    reply = { id, error: { message: e instanceof Error ? e.message : String(e), ...(e instanceof CoreError ? { code: e.code } : {}) } };
+  }
+  port.postMessage(reply, transfer);
+});
