@@ -6,6 +6,7 @@
 import { expose } from 'comlink';
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../../src/core/archive';
 import { buildEnvironment } from '../../src/core/build';
+import { browserLayerRunner } from '../../workers/layer-pool';
 import { opfsBlobStore } from '../../src/core/cache/opfs-store';
 import { fetchPackages } from '../../src/core/conda';
 import { emptyImage } from '../../src/core/image';
@@ -26,7 +27,7 @@ const api = {
     await root.removeEntry(OUT).catch(() => {});
     const t0 = performance.now();
     const store = await opfsBlobStore();
-    const result = await buildEnvironment({ base: emptyImage(), specs: [], channels: [], lock: records, store, epoch,
+    const result = await buildEnvironment({ base: emptyImage(), specs: [], channels: [], lock: records, store, epoch, layerRunner: browserLayerRunner(),
       fetch: () => Promise.reject(new Error('the assembly bench must not touch the network: every package is cached')) });
     const file = await root.getFileHandle(OUT, { create: true });
     const bytes = await writeDockerArchiveToSeekable([{ image: result.image, tags: ['bench/env:1'] }], fileSystemWritableSink(await file.createWritable()), { mtime: epoch });

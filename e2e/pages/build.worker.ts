@@ -2,6 +2,7 @@
 import { expose } from 'comlink';
 import { readImageArchive, writeDockerArchive } from '../../src/core/archive';
 import { buildEnvironment } from '../../src/core/build';
+import { browserLayerRunner } from '../../workers/layer-pool';
 import { memoryBlobStore } from '../../src/core/cache';
 import { digestStream } from '../../src/core/digest';
 import { proxiedFetch } from '../../src/core/net/proxied-fetch';
@@ -13,7 +14,7 @@ const api = {
     // the solver fetches repodata with the global fetch: route it through the proxy too
     globalThis.fetch = net;
     const archive = await readImageArchive(base);
-    const result = await buildEnvironment({ base: archive.images[0].image, specs, channels: [channel], store: memoryBlobStore(), fetch: net, epoch });
+    const result = await buildEnvironment({ base: archive.images[0].image, specs, channels: [channel], store: memoryBlobStore(), fetch: net, epoch, layerRunner: browserLayerRunner() });
     const { digest, size } = await digestStream(writeDockerArchive([{ image: result.image, tags: [tag] }], { mtime: epoch }));
     return { archiveSha256: digest, size, manifestDigest: await result.image.digest(), packages: result.solved.map((r) => r.fn) };
   },

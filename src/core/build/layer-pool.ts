@@ -1,0 +1,86 @@
+/**
+ * Layer jobs in a pool of Web Workers (the browser's build worker starts them; see workers/layer-pool.ts):
+ * jobs are taken in order, one per worker at a time; Blobs and results cross by structured clone, a layer
+ * in memory by transfer. A worker that fails takes only its own job down. Same bytes as runLayerJob here.
+ */
+import type { Digest } from '../digest';
+import { CoreError, type ErrorCode } from '../errors';
+import { runLayerJob, type InstalledSummary, type LayerJob, type LayerJobResult, type LayerRunner } from './layer-job';
+
+/** What the pool needs of a Worker. */
+export interface PoolWorker {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: 'message' | 'error', listener: (e: MessageEvent | ErrorEvent) => void): void;
+  terminate(): void;
+}
+
+/** A worker's answer. */
+export type LayerReply =
+  | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar: Uint8Array | Blob }
+  | { id: number; error: { message: string; code?: ErrorCode } };
+
+interface Pending { id: number; job: LayerJob; ok: (r: LayerJobResult) => void; fail: (e: unknown) => void }
+interface Slot { worker: PoolWorker; busy?: Pending }
+
+/** A LayerRunner over `size` workers made by `create` (each running serveLayerJobs). */
+export function workerLayerRunner(create: () => PoolWorker, size: number): LayerRunner {
+  const slots: Slot[] = [];
+  const queue: Pending[] = [];
+  let nextId = 0;
+  const dispatch = () => {
+    while (queue.length) {
+      let slot = slots.find((s) => !s.busy);
+      if (!slot && slots.length < size) {
+        const s: Slot = { worker: create() };
+        s.worker.addEventListener('message', (e) => {
+          const m = (e as MessageEvent<LayerReply>).data;
+          const p = s.busy;
+          s.busy = undefined;
+          if (p) {
+            if ('error' in m) p.fail(m.error.code ? new CoreError(m.error.code, m.error.message) : new Error(m.error.message));
+            else p.ok({ digest: m.digest, size: m.size, packages: m.packages, tar: m.tar });
+          }
+          dispatch();
+        });
+        s.worker.addEventListener('error', (e) => {
+          slots.splice(slots.indexOf(s), 1);
+          s.worker.terminate();
+          s.busy?.fail(new Error(`a layer worker failed: ${(e as ErrorEvent).message ?? 'it could not start'}`));
+          s.busy = undefined;
+          dispatch();
+        });
+        slots.push(s);
+        slot = s;
+      }
+      if (!slot) return;
+      const p = queue.shift()!;
+      slot.busy = p;
+      slot.worker.postMessage({ id: p.id, job: p.job });
+    }
+  };
+  return (job) => new Promise<LayerJobResult>((ok, fail) => {
+    queue.push({ id: nextId++, job, ok, fail });
+    dispatch();
+  });
+}
+
+/** The worker side: answers layer jobs posted by workerLayerRunner (call once in the worker's module). */
+export function serveLayerJobs(scope: { addEventListener(type: 'message', l: (e: MessageEvent) => void): void; postMessage(m: unknown, transfer: Transferable[]): void }): void {
+  scope.addEventListener('message', async (e: MessageEvent<{ id: number; job: LayerJob }>) => {
+    const { id, job } = e.data;
+    let reply: LayerReply;
+    const transfer: Transferable[] = [];
+    try {
+      const r = await runLayerJob(job);
+      let tar = r.tar;
+      if (tar instanceof Uint8Array) {
+        if (tar.byteOffset !== 0 || tar.byteLength !== tar.buffer.byteLength) tar = tar.slice();
+        transfer.push(tar.buffer as ArrayBuffer);
+      }
+      reply = { id, digest: r.digest, size: r.size, packages: r.packages, tar };
+    } catch (err) {
+      reply = { id, error: { message: err instanceof Error ? err.message : String(err), ...(err instanceof CoreError ? { code: err.code } : {}) } };
+    }
+    scope.postMessage(reply, transfer);
+  });
+}
