@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { writeDockerArchive, writeDockerArchiveTo } from './write';
 const tmp = mkdtempSync(join(tmpdir(), 'archive-write-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const G = 'go-containerregistry/pkg/v1';
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 async function open(path: string) {
   return readImageArchive(statSync(path).isDirectory() ? dirSource(path) : await openAsBlob(path));
@@ -120,6 +122,25 @@ describe.skipIf(!haveFixtures)('writeDockerArchive: verification and tags', () =
     const liar = layerFromBlob(new Blob([bytes]), { mediaType: good.mediaType, compression: 'none', diffId: await good.diffId() });
     const forged: Image = { ...img, layers: async () => [liar] };
     await expect(new Response(writeDockerArchive([{ image: forged, tags: ['x'] }])).arrayBuffer()).rejects.toMatchObject({ code: 'digest-mismatch' });
+  });
+
+  it('a layer built here (selfHashed) is not hashed again, but its length is still checked, in both writers', { timeout: 10_000 }, async () => {
+    const src = await open(fixture(`${G}/tarball/testdata/test_image_1.tar`));
+    const img = src.images[0].image;
+    const [good] = await img.layers();
+    const bytes = new Uint8Array(await new Response(good.uncompressed()).arrayBuffer());
+    const diff = await good.diffId();
+    const own = (b: Uint8Array) => ({ ...layerFromBlob(new Blob([b as Uint8Array<ArrayBuffer>]), { mediaType: good.mediaType, compression: 'none', diffId: diff, uncompressedSize: bytes.byteLength }), selfHashed: true });
+    const plain = new Uint8Array(await new Response(writeDockerArchive([{ image: img, tags: ['x'] }])).arrayBuffer());
+    const selfImg: Image = { ...img, layers: async () => [own(bytes)] };
+    expect(sha(new Uint8Array(await new Response(writeDockerArchive([{ image: selfImg, tags: ['x'] }])).arrayBuffer()))).toBe(sha(plain));
+    const out = join(tmp, 'self-hashed.tar');
+    await writeDockerArchiveToFile([{ image: selfImg, tags: ['x'] }], out);
+    expect(sha(new Uint8Array(readFileSync(out)))).toBe(sha(plain));
+    // a changed byte goes through (this process vouched for it); a changed length does not
+    const short: Image = { ...img, layers: async () => [own(bytes.subarray(0, bytes.byteLength - 512))] };
+    await expect(new Response(writeDockerArchive([{ image: short, tags: ['x'] }])).arrayBuffer()).rejects.toMatchObject({ code: 'size-mismatch' });
+    await expect(writeDockerArchiveToFile([{ image: short, tags: ['x'] }], join(tmp, 'short.tar'))).rejects.toMatchObject({ code: 'size-mismatch' });
   });
 
   it('an aborted write errors with the reason', async () => {

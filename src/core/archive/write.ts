@@ -76,7 +76,8 @@ async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): A
       const diffId = await layer.diffId();
       const name = blobName(diffId);
       let size = sizes.get(name);
-      if (size === undefined && opts.onPatch) {
+      // a layer built here knows its size once its digest is known: no header to write over
+      if (size === undefined && opts.onPatch && !layer.selfHashed) {
         let counted = 0;
         const count = new TransformStream<Uint8Array, Uint8Array>({ transform(c, ctl) { counted += c.byteLength; ctl.enqueue(c); } });
         yield { name, type: 'file', mode: 0o644, mtime, deferSize: true, body: () => layerBody(layer, diffId, undefined, opts.signal).pipeThrough(count) };
@@ -144,9 +145,13 @@ async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): A
   yield file('repositories', json(repos));
 }
 
-/** The uncompressed layer, its diff_id and size checked while it streams. */
+/**
+ * The uncompressed layer, its diff_id and size checked while it streams (a layer this process hashed
+ * itself, `selfHashed`, is only counted: the tar writer checks a known size).
+ */
 function layerBody(layer: Layer, diffId: Digest, size: number | undefined, signal?: AbortSignal): ReadableStream<Uint8Array> {
-  return layer.uncompressed().pipeThrough(verifyingStream(diffId, size, 'layer')).pipeThrough(abortable(signal));
+  const body = layer.selfHashed ? layer.uncompressed() : layer.uncompressed().pipeThrough(verifyingStream(diffId, size, 'layer'));
+  return body.pipeThrough(abortable(signal));
 }
 
 /**

@@ -78,7 +78,8 @@ export async function runLayerJob(job: LayerJob, opts: LayerJobOptions = {}): Pr
     for (const e of own) entries.push(e);
     packages.push(summary);
   }
-  const all = withParents(entries, job.epoch);
+  // one package: installPackage already added its parents and sorted them
+  const all = job.packages.length === 1 ? entries : withParents(entries, job.epoch);
   if (all.every((e) => e.body === undefined || e.body instanceof Uint8Array)) {
     const tar = tarBytes(all);
     return { digest: await sha256(tar), size: tar.byteLength, tar, packages };
@@ -170,7 +171,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
     const digest = async () => (await info).digest;
     const size = async () => (await info).size;
     return {
-      mediaType: MediaTypes.ociLayer, compression: 'none',
+      mediaType: MediaTypes.ociLayer, compression: 'none', selfHashed: true,
       digest, diffId: digest, size, uncompressedSize: size,
       compressed: stream, uncompressed: stream,
     };

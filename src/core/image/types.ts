@@ -31,6 +31,12 @@ export interface Layer {
    * member): random access without streaming. Optional; undefined when the layer must decompress.
    */
   uncompressedBlob?(): Blob | undefined;
+  /**
+   * True when uncompressed() gives out the very bytes this process hashed to get diffId() (a layer built
+   * here and kept in memory or in its own temporary file), so a writer need not hash them again; their
+   * length is still checked. Absent for every layer read from outside (archives, registries, caches).
+   */
+  readonly selfHashed?: boolean;
 }
 
 /** A read-only image: a manifest, a config and its layers (bottom first). */

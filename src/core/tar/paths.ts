@@ -57,10 +57,10 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-function comparePaths(a: Uint8Array[], b: Uint8Array[]): number {
+function comparePaths(a: string[], b: string[]): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const c = compareBytes(a[i], b[i]);
+    const c = compareNames(a[i], b[i]);
     if (c !== 0) return c;
   }
   return a.length - b.length; // a directory sorts before its contents
@@ -80,7 +80,8 @@ function sameEntry(a: object, b: object): boolean {
  * Exact duplicates (same path and every property identical by `Object.is`) are dropped.
  */
 export function sortTarEntries<T extends { name: string }>(entries: T[]): T[] {
-  const keyed = entries.map((e, i) => ({ e, i, key: normalizeEntryPath(e.name).path.split('/').filter(Boolean).map((p) => encoder.encode(p)) }));
+  // components compared as strings by compareNames (UTF-8 byte order, without encoding ASCII names)
+  const keyed = entries.map((e, i) => ({ e, i, key: normalizeEntryPath(e.name).path.split('/').filter(Boolean) }));
   keyed.sort((x, y) => comparePaths(x.key, y.key) || x.i - y.i);
   const out: T[] = [];
   let runStart = 0; // first index in `out` of entries with the current path
