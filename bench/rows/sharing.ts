@@ -9,7 +9,6 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { folderBlobStore } from '../../src/core/cache/blob-store.node.js';
 import { useNodeGunzip } from '../../src/core/compress/gunzip.node.js';
-import { useNodeZstd } from '../../src/core/compress/zstd.node.js';
 import { buildEnvironment } from '../../src/core/build/index.js';
 import { spillToTempFile } from '../../src/core/archive/spill.node.js';
 import { useNodeSha256 } from '../../src/core/digest/sha256.node.js';
@@ -38,7 +37,6 @@ export function sharingRows(opts: { quick: boolean; log: (s: string) => void }):
     async run() {
       useNodeSha256();
       useNodeGunzip();
-      useNodeZstd();
       const s = await prepareAssembly({ quick: opts.quick, log: opts.log });
       try {
         const store = folderBlobStore(join(s.cache, 'blobs'));

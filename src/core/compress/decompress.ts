@@ -27,8 +27,8 @@ export type ZstdEngine = () => TransformStream<Uint8Array, Uint8Array>;
 let zstdEngine: ZstdEngine | undefined;
 
 /**
- * Replaces the zstd decoder (WebAssembly zstd on this thread by default, fzstd where wasm cannot run). Node installs a pool of worker threads
- * running the same decoder from `zstd.node.ts`, so packages decode in parallel, off the main thread.
+ * Replaces the zstd decoder (WebAssembly zstd on this thread by default, fzstd where wasm cannot run).
+ * Parallelism comes from the callers (the build's layer jobs run in workers), not from the decoder.
  */
 export function useZstdEngine(e: ZstdEngine | undefined): void {
   zstdEngine = e;
