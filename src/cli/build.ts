@@ -68,6 +68,8 @@ export function readExplicitLock(text: string): SolvedRecord[] {
 
 /** `docker-envs build`: base + conda packages → a docker-archive tar. */
 export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: string; packages: number; layers: number; warnings: string[] }> {
+  // the layer workers start loading now, while the base image and the lock are read
+  const layerRunner = nodeLayerRunner({ warm: true });
   const cache = o.cache ?? defaultCacheDir();
   mkdirSync(cache, { recursive: true });
   const store = folderBlobStore(join(cache, 'blobs'));
@@ -94,7 +96,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
     ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
     layerSpill: spillToTempFile,
     // the layers are built in worker threads, one per core, while this thread writes the archive
-    layerRunner: nodeLayerRunner(),
+    layerRunner,
     // repodata kept in the cache folder between runs (shards verified by name)
     repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),

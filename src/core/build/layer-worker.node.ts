@@ -6,12 +6,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { spillToTempFile } from '../archive/spill.node.js';
 import { fileOfBlob, openFileBlob } from '../cache/file-blob.node.js';
+import { loadZstdWasm } from '../compress/zstd-wasm';
 import { useNodeSha256 } from '../digest/sha256.node.js';
 import { CoreError } from '../errors';
 import { runLayerJob } from './layer-job';
 import type { WireJob, WireReply } from './layer-workers.node.js';
 
 useNodeSha256();
+// the decoder is instantiated before the first job arrives (a failure here only means the streaming path)
+void loadZstdWasm().catch(() => {});
 const { spillDir, maxInMemory } = workerData as { spillDir: string; maxInMemory?: number };
 const port = parentPort!;
 

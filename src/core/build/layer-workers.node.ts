@@ -51,6 +51,8 @@ export interface NodeLayerRunnerOptions {
   size?: number;
   /** payload bytes a job decodes into memory (default runLayerJob's) */
   maxInMemory?: number;
+  /** start the workers now (they load while the caller reads the base image and the lock) */
+  warm?: boolean;
 }
 
 /** A LayerRunner over worker threads. */
@@ -103,6 +105,9 @@ export function nodeLayerRunner(opts: NodeLayerRunnerOptions = {}): LayerRunner 
     }
     for (const s of slots) if (!s.busy) s.worker.unref();
   };
+  if (opts.warm) {
+    while (slots.length < size) newSlot();
+  }
   return async (job: LayerJob) => {
     const packages = await Promise.all(job.packages.map(async (p) => {
       const path = fileOfBlob(p.blob);

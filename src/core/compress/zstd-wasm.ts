@@ -179,6 +179,8 @@ export interface ZstdDecodeAllOptions {
   sizeHint?: number;
   /** the error thrown past maxBytes */
   tooLarge?: () => Error;
+  /** gives the output buffer (at least `size` bytes; e.g. a reused one); default: a new Uint8Array */
+  alloc?: (size: number) => Uint8Array;
 }
 
 /**
@@ -192,14 +194,15 @@ export function zstdDecodeAll(input: Uint8Array, opts: ZstdDecodeAllOptions): Ui
   const tooLarge = opts.tooLarge ?? (() => new CoreError('archive-invalid',
     `${opts.what} expands past ${opts.maxBytes} bytes, more than its metadata declares: refusing it (a corrupt or malicious package)`));
   if (declared !== undefined && declared > opts.maxBytes) throw tooLarge();
-  let out = new Uint8Array(Math.min(opts.maxBytes, declared ?? opts.sizeHint ?? Math.max(64 * 1024, input.byteLength * 4)));
+  const alloc = opts.alloc ?? ((size: number) => new Uint8Array(size));
+  let out = alloc(Math.min(opts.maxBytes, declared ?? opts.sizeHint ?? Math.max(64 * 1024, input.byteLength * 4)));
   let n = 0;
   const d = new ZstdWasmDecoder();
   try {
     d.push(input, (v) => {
       if (n + v.byteLength > out.byteLength) {
         if (n + v.byteLength > opts.maxBytes) throw tooLarge();
-        const grown = new Uint8Array(Math.min(opts.maxBytes, Math.max(out.byteLength * 2, n + v.byteLength)));
+        const grown = alloc(Math.min(opts.maxBytes, Math.max(out.byteLength * 2, n + v.byteLength)));
         grown.set(out.subarray(0, n));
         out = grown;
       }

@@ -41,7 +41,11 @@ export interface OpenPackageOptions {
    * Decode the payload into memory (one buffer, no spill) when its bound from paths.json is at most
    * `maxPayload` bytes: what a layer built in memory wants. Larger payloads go to `spill` as usual.
    */
-  inMemory?: { maxPayload: number };
+  inMemory?: {
+    maxPayload: number;
+    /** the buffer to decode into (at least `size` bytes; a reused one); default: a new one */
+    buffer?: (size: number) => Uint8Array;
+  };
 }
 
 const MAX_INFO_FILE = 16 * 1024 * 1024;
@@ -167,7 +171,7 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
     const bound = payloadBound(paths);
     const inMemory = pkgM && opts.inMemory && bound <= opts.inMemory.maxPayload && await loadZstdWasm().then(() => true, () => false);
     payload = inMemory
-      ? zstdDecodeAll(await memberBytes(blob, pkgM), { maxBytes: bound, sizeHint: bound, what: fn, tooLarge: () => tooLarge(bound, fn) })
+      ? zstdDecodeAll(await memberBytes(blob, pkgM), { maxBytes: bound, sizeHint: bound, what: fn, tooLarge: () => tooLarge(bound, fn), ...(opts.inMemory!.buffer ? { alloc: opts.inMemory!.buffer } : {}) })
       : pkgM
       ? await spill(decompressStream(await zipMemberStream(blob, pkgM), 'zstd', { what: `${fn} payload` }).pipeThrough(capped(payloadBound(paths), fn)))
       : new Blob([new Uint8Array(1024)]);
