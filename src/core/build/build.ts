@@ -8,7 +8,7 @@ import { withParents } from '../conda/install';
 import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
-import { layersFromJobs, runLayerJob, type LayerJob, type LayerRunner } from './layer-job';
+import { layersFromJobs, oneAtATime, runLayerJob, type LayerJob, type LayerRunner } from './layer-job';
 import { condaMetaVisitor, solve, type SolvedRecord, type VirtualPackage } from '../solver';
 import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
 import { condaSubdir, glibcVisitor, virtualPackagesFor } from './virtual';
@@ -101,7 +101,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     packages: g.map((r) => ({ fn: r.fn, blob: blobs.get(r.fn)!, origin: origins.get(r.fn)! })),
     prefix, epoch, ...(pythonVersion ? { pythonVersion } : {}),
   }));
-  const run: LayerRunner = req.layerRunner ?? ((job) => runLayerJob(job, req.layerSpill ? { spill: req.layerSpill } : {}));
+  const run: LayerRunner = req.layerRunner ?? oneAtATime((job) => runLayerJob(job, req.layerSpill ? { spill: req.layerSpill } : {}));
   let finished = 0;
   const counted: LayerRunner = async (job) => {
     const r = await run(job);

@@ -118,3 +118,27 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
     expect(Date.now() - t0).toBeLessThan(30_000);
   });
 });
+
+describe('oneAtATime', () => {
+  it('runs at most n jobs at once, in start order, and keeps going after a failure', async () => {
+    const { oneAtATime } = await import('./layer-job');
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    const slow = async (job: LayerJob) => {
+      running++;
+      most = Math.max(most, running);
+      order.push(job.epoch);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      if (job.epoch === 2) throw new Error('job 2 fails');
+      return { digest: 'sha256:0', size: job.epoch, tar: new Uint8Array(0), packages: [] } as unknown as LayerJobResult;
+    };
+    const limited = oneAtATime(slow, 2);
+    const jobs = [0, 1, 2, 3, 4, 5].map((epoch) => ({ prefix: '/opt/conda', epoch, packages: [] }));
+    const out = await Promise.allSettled(jobs.map((j) => limited(j)));
+    expect(most).toBe(2);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(out.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+  });
+});

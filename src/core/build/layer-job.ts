@@ -134,6 +134,26 @@ async function build(job: LayerJob, opts: LayerJobOptions, room: number, bodies:
   return { digest, size, tar, packages };
 }
 
+/**
+ * A runner that lets at most `n` jobs run at once (in start order): what runs on one thread must not open
+ * every package of an environment at the same time.
+ */
+export function oneAtATime(run: LayerRunner, n = 1): LayerRunner {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (job) => {
+    // a finished job hands its place straight to the next waiting one
+    if (running >= n) await new Promise<void>((go) => waiting.push(go));
+    else running++;
+    try {
+      return await run(job);
+    } finally {
+      const next = waiting.shift();
+      if (next) next(); else running--;
+    }
+  };
+}
+
 /** Options of layersFromJobs. */
 export interface JobLayersOptions {
   /** layer bytes held in memory between a job's end and the layer's write; beyond it results are spilled */
