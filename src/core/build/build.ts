@@ -109,6 +109,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     return r;
   };
   const built = layersFromJobs(jobs, counted, req.layerSpill ? { spill: req.layerSpill } : {});
+  // packages in layer order (who wins a clobbered path) and in link order (conda-meta/history)
   const installed = built.results.then((rs) => rs.flatMap((r) => r.packages));
   const enc = new TextEncoder();
   const text = (rel: string, s: string) => { const body = enc.encode(s); return { name: `${prefix.slice(1)}/${rel}`, type: 'file' as const, mode: 0o644, body, size: body.byteLength, uid: 0, gid: 0, mtime: epoch }; };
@@ -123,7 +124,9 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     const activationScripts = activationScriptsIn(pkgs.flatMap((p) => p.files));
     const shell = activationScripts.length ? await findShell(req.base) : undefined;
     const envConfig = environmentConfig(cfg, { prefix, activationScripts, ...(shell ? { shell } : {}), labels });
-    const history = historyEntry(pkgs, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}` });
+    const linkOrder = new Map(ordered.map((r, i) => [r.fn, i]));
+    const linked = [...pkgs].sort((a, b) => linkOrder.get(String(a.record.fn))! - linkOrder.get(String(b.record.fn))!);
+    const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}` });
     const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
     const meta = withParents([history, text('environment.yml', environmentYaml(req.specs, req.channels)), text('conda-meta/explicit.txt', explicitLock(ordered, subdir)), ...entrypoint], epoch);
     return { envConfig, meta, warnings: [...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs)] };
