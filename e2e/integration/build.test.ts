@@ -75,6 +75,29 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('docker-envs 
     expect(labels['org.conda.environment.specs']).toBe('dummy-a');
   });
 
+  it('--layering single puts every package in one layer (one job of several packages) with the same files as one layer each', async () => {
+    const single = 'docker-envs.test/built-single:1';
+    const layered = 'docker-envs.test/built-layered:1';
+    try {
+      for (const [tag, extra] of [[single, ['--layering', 'single']], [layered, []]] as const) {
+        const out = join(tmp, `${tag.split(':')[0].split('/').pop()}.tar`);
+        const r = await cli({ SOURCE_DATE_EPOCH: '0' }, 'build', '-b', base, '-i', tag, '-p', 'dummy-a', '-c', channel, '-o', out, '--cache', join(tmp, 'cache'), ...extra);
+        expect(r.code).toBe(0);
+        expect(r.out).toMatch(tag === single ? /2 packages in 2 layers/ : /2 packages in 3 layers/);
+        execFileSync('docker', ['load', '-i', out], { env: dockerEnv() });
+      }
+      // what docker sees inside each image: every path under the prefix with its type and content hash
+      const tree = (tag: string) => execFileSync('docker', ['run', '--rm', '--network', 'none', tag, '/bin/sh', '-c',
+        'cd /opt/conda && find . | sort | while read -r f; do if [ -f "$f" ] && [ ! -L "$f" ]; then echo "$f $(sha256sum < "$f" | cut -c1-64)"; else echo "$f"; fi; done'],
+      { env: dockerEnv(), encoding: 'utf8' });
+      const [a, b] = [tree(single), tree(layered)];
+      expect(a.split('\n').length).toBeGreaterThan(6);
+      expect(a).toBe(b);
+    } finally {
+      spawnSync('docker', ['rmi', '-f', single, layered], { env: dockerEnv() });
+    }
+  });
+
   it('an unsatisfiable spec is a clear error', async () => {
     const r = await cli({}, 'build', '-b', base, '-i', TAG, '-p', 'dummy-a>=5', '-c', channel, '-o', join(tmp, 'x.tar'), '--cache', join(tmp, 'cache'));
     expect(r.code).toBe(1);
