@@ -117,7 +117,7 @@ const sec = (s: number) => `${s.toFixed(2)} s`;
 export interface AssemblyRowOptions {
   quick: boolean;
   /** a CPU profile when a row misses (default true) */
-  profile?: boolean;
+  profile?: boolean | 'always';
   log?: (s: string) => void;
   /** the work folder (default: a new one on tmpfs, removed when the process exits) */
   dir?: string;
@@ -154,7 +154,7 @@ export function assemblyRows(opts: AssemblyRowOptions): BenchRow[] {
       let notes = `${corpusNote(s.corpus)}; ours ${runs.map(sec).join(', ')} (CLI start-up included), archive ${(bytes / MiB).toFixed(0)} MiB; ` +
         `native ${native.map((n) => sec(n.seconds)).join(', ')} with ${cores} packages at a time, ${sec(sequential.seconds)} one at a time (${mibps(s.corpus.payloadBytes, sequential.seconds)}); ` +
         'the native pipeline skips binary relocation, noarch python and conda-meta';
-      if (!pass && opts.profile !== false) notes += `\n${await profileCli(s)}`;
+      if ((!pass || opts.profile === 'always') && opts.profile !== false) notes += `\n${await profileCli(s)}`;
       return { ours: `${sec(ours)} (${mibps(s.corpus.payloadBytes, ours)})`, peer: `${sec(peer)} (${mibps(s.corpus.payloadBytes, peer)})`, ratio: ours / peer, pass, notes };
     },
   }, {
@@ -175,7 +175,7 @@ export function assemblyRows(opts: AssemblyRowOptions): BenchRow[] {
         let notes = `ours ${runs.map((r) => sec(r.seconds)).join(', ')} timed in the worker, archive ${(runs[0].bytes / MiB).toFixed(0)} MiB into OPFS; ` +
           `packages in the OPFS blob store beforehand; native as in the Node row`;
         await page.evaluate(() => (window as unknown as { __api: AssemblyPageApi }).__api.clear());
-        if (!pass && opts.profile !== false) notes += `\n${await profilePage(s.corpus)}`;
+        if ((!pass || opts.profile === 'always') && opts.profile !== false) notes += `\n${await profilePage(s.corpus)}`;
         return { ours: `${sec(ours)} (${mibps(s.corpus.payloadBytes, ours)})`, peer: `${sec(peer)} (${mibps(s.corpus.payloadBytes, peer)})`, ratio: ours / peer, pass, notes };
       } finally {
         await b.close();

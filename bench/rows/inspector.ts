@@ -19,7 +19,7 @@ export interface InspectorMeasure { layersMs: number; indexedMs: number; peakByt
 export interface InspectorRowOptions {
   spec: BenchArchiveSpec;
   /** capture a CPU profile when a row misses (default true) */
-  profile?: boolean;
+  profile?: boolean | 'always';
   log?: (s: string) => void;
 }
 
@@ -105,7 +105,7 @@ export function inspectorRows(opts: InspectorRowOptions): BenchRow[] {
     return { g, tar, ours };
   })());
   const withProfile = async (pass: boolean, notes: string) => {
-    if (pass || opts.profile === false) return notes;
+    if ((pass && opts.profile !== 'always') || opts.profile === false) return notes;
     const { g } = await measure();
     profiled ??= profileRun(g).catch((e: unknown) => `profile failed: ${e instanceof Error ? e.message : String(e)}`);
     return `${notes}\n${await profiled}`;
