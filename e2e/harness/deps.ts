@@ -32,6 +32,7 @@ export const debianDeps: readonly DebianDep[] = [
   { pkg: 'apache2-utils', bin: '/usr/bin/htpasswd', why: 'bcrypt htpasswd file of the basic-auth registry' },
   { pkg: 'debootstrap', bin: '/usr/sbin/debootstrap', why: 'the Debian minbase test image' },
   { pkg: 'unzip', bin: '/usr/bin/unzip', why: 'the native peer of the bench\'s environment assembly reads .conda members' },
+  { pkg: 'zip', bin: '/usr/bin/zip', why: 'packs malicious .conda packages for the layer job tests' },
   { pkg: 'openssl', bin: '/usr/bin/openssl', why: 'the token server\'s signing certificate' },
 ];
 

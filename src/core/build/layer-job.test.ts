@@ -3,11 +3,12 @@
  * layer as the streaming path, on this thread and in the Node worker pool; errors keep their codes across
  * threads; a layer read twice is built again with the same bytes; an idle pool lets the process exit.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { openAsBlob } from 'node:fs';
+import { mkdirSync, mkdtempSync, openAsBlob, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { CoreError } from '../errors';
 import { layersFromJobs, runLayerJob, type LayerJob, type LayerJobResult } from './layer-job';
@@ -140,5 +141,56 @@ describe('oneAtATime', () => {
     expect(most).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
     expect(out.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+  });
+});
+
+describe('hostile .conda packages, in memory and streaming', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'layer-job-hostile-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  const index = JSON.stringify({ name: 'evil', version: '1', build: '0', build_number: 0, subdir: 'noarch' });
+  /** A real .conda (stored zip of metadata.json, info-*.tar.zst, pkg-*.tar.zst) made with tar, zstd and zip. */
+  function makeConda(name: string, files: Record<string, string | number>, paths: Array<{ path: string; size: number }>, tarArgs: string[] = []): string {
+    const dir = join(tmp, name);
+    for (const [p, c] of Object.entries(files)) {
+      mkdirSync(join(dir, 'pkg', p, '..'), { recursive: true });
+      if (typeof c === 'number') execFileSync('truncate', ['-s', String(c), join(dir, 'pkg', p)]);
+      else writeFileSync(join(dir, 'pkg', p), c);
+    }
+    mkdirSync(join(dir, 'info', 'info'), { recursive: true });
+    writeFileSync(join(dir, 'info', 'info', 'index.json'), index);
+    writeFileSync(join(dir, 'info', 'info', 'paths.json'), JSON.stringify({ paths_version: 1, paths: paths.map((p) => ({ _path: p.path, path_type: 'hardlink', size_in_bytes: p.size })) }));
+    writeFileSync(join(dir, 'metadata.json'), '{"conda_pkg_format_version": 2}');
+    execFileSync('sh', ['-c', `tar -C ${dir}/info -cf - info | zstd -q -19 -o ${dir}/info-${name}.tar.zst && tar -C ${dir}/pkg -cf - ${tarArgs.join(' ')} . | zstd -q -19 -o ${dir}/pkg-${name}.tar.zst`]);
+    const out = join(tmp, `${name}.conda`);
+    execFileSync('zip', ['-q', '-0', '-j', out, join(dir, 'metadata.json'), join(dir, `info-${name}.tar.zst`), join(dir, `pkg-${name}.tar.zst`)]);
+    return out;
+  }
+  const run = async (path: string, maxInMemory?: number) => runLayerJob({ prefix: '/opt/conda', epoch: 0, packages: [{ fn: path.split('/').pop()!, blob: await openFileBlob(path) }] },
+    maxInMemory === undefined ? {} : { maxInMemory }).then(() => undefined, (e: unknown) => e as CoreError);
+
+  it('a package well formed opens in both modes (the packing itself is sound)', async () => {
+    const ok = makeConda('fine', { 'lib/x': 'hello' }, [{ path: 'lib/x', size: 5 }]);
+    expect(await run(ok)).toBeUndefined();
+    expect(await run(ok, 0)).toBeUndefined();
+  });
+
+  it('a payload larger than paths.json declares stops at the bound', async () => {
+    const liar = makeConda('liar', { 'lib/x': 'x'.repeat(30_000_000) }, [{ path: 'lib/x', size: 1 }]);
+    for (const e of [await run(liar), await run(liar, 0)]) {
+      expect(e).toBeInstanceOf(CoreError);
+      expect(e!.message).toMatch(/liar\.conda expands past \d{4,6} bytes, more than its paths\.json declares/);
+    }
+  });
+
+  it('a zstd bomb (256 MiB of zeros in a few KiB) stops at the bound', async () => {
+    const bomb = makeConda('bomb', { 'lib/x': 256 * 1024 * 1024 }, [{ path: 'lib/x', size: 10 }]);
+    expect(statSync(bomb).size).toBeLessThan(256 * 1024);
+    for (const e of [await run(bomb), await run(bomb, 0)]) expect(e?.message).toMatch(/bomb\.conda expands past \d+ bytes/);
+  });
+
+  it('members with ../ or absolute paths are refused', async () => {
+    const dotdot = makeConda('dotdot', { 'lib/x': 'x' }, [{ path: 'lib/x', size: 1 }], ['--transform=s,^./lib/x,../../etc/evil,']);
+    const abs = makeConda('abs', { 'lib/x': 'x' }, [{ path: 'lib/x', size: 1 }], ['--absolute-names', '--transform=s,^./lib/x,/etc/evil,']);
+    for (const p of [dotdot, abs]) for (const e of [await run(p), await run(p, 0)]) expect(e?.code).toBe('unsafe-path');
   });
 });
