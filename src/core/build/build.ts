@@ -103,12 +103,12 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   }));
   const run: LayerRunner = req.layerRunner ?? oneAtATime((job) => runLayerJob(job, req.layerSpill ? { spill: req.layerSpill } : {}));
   let finished = 0;
-  const counted: LayerRunner = async (job) => {
-    const r = await run(job);
+  const counted: LayerRunner = async (job, signal) => {
+    const r = await run(job, signal);
     req.onProgress?.('layers', `${++finished}/${jobs.length}: ${job.packages.map((p) => p.fn).join(' ')}`);
     return r;
   };
-  const built = layersFromJobs(jobs, counted, req.layerSpill ? { spill: req.layerSpill } : {});
+  const built = layersFromJobs(jobs, counted, { ...(req.layerSpill ? { spill: req.layerSpill } : {}), ...(req.signal ? { signal: req.signal } : {}) });
   // packages in layer order (who wins a clobbered path) and in link order (conda-meta/history)
   const installed = built.results.then((rs) => rs.flatMap((r) => r.packages));
   const enc = new TextEncoder();

@@ -84,6 +84,19 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
     await same(await pool(await job([PKGS[2]])), await runLayerJob(await job([PKGS[2]])));
   });
 
+  it('a pool drops its queued jobs when the signal aborts', async () => {
+    const pool = nodeLayerRunner({ size: 1 });
+    const ac = new AbortController();
+    const jobs = await Promise.all(PKGS.slice(0, 3).map((p) => job([p])));
+    const all = Promise.allSettled(jobs.map((j) => pool(j, ac.signal)));
+    await new Promise((r) => setTimeout(r, 30)); // the first job is with the worker by now
+    ac.abort(new Error('cancelled'));
+    const out = await all;
+    expect(out.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    // and the pool serves the next build
+    await same(await pool(jobs[2]), await runLayerJob(jobs[2]));
+  });
+
   it('a layer is given out once and built again when read again; past the budget results are spilled', async () => {
     const jobs = await Promise.all(PKGS.slice(2, 5).map((p) => job([p])));
     let runs = 0;
@@ -97,7 +110,7 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
     expect(await layers[1].diffId()).toBe(all[1].digest);
     expect(sha(await read(1))).toBe(all[1].digest);
     expect(runs).toBe(4);
-    const spilled = layersFromJobs(jobs, runLayerJob, { budget: 0, spill: async (s) => new Response(s).blob() });
+    const spilled = layersFromJobs(jobs, (j) => runLayerJob(j), { budget: 0, spill: async (s) => new Response(s).blob() });
     for (const r of await spilled.results) expect(r.tar).toBeInstanceOf(Blob);
     expect(sha(new Uint8Array(await new Response(spilled.layers[0].uncompressed()).arrayBuffer()))).toBe(all[0].digest);
   });
@@ -141,6 +154,25 @@ describe('oneAtATime', () => {
     expect(most).toBe(2);
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
     expect(out.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+  });
+
+  it('drops the jobs still waiting when the signal aborts; the running one finishes', async () => {
+    const { oneAtATime } = await import('./layer-job');
+    const ran: number[] = [];
+    const slow = async (job: LayerJob) => {
+      ran.push(job.epoch);
+      await new Promise((r) => setTimeout(r, 20));
+      return { digest: 'sha256:0', size: 0, tar: new Uint8Array(0), packages: [] } as unknown as LayerJobResult;
+    };
+    const ac = new AbortController();
+    const limited = oneAtATime(slow, 1);
+    const all = Promise.allSettled([0, 1, 2].map((epoch) => limited({ prefix: '/opt/conda', epoch, packages: [] }, ac.signal)));
+    await new Promise((r) => setTimeout(r, 5));
+    ac.abort(new Error('cancelled by the user'));
+    const out = await all;
+    expect(ran).toEqual([0]);
+    expect(out[0].status).toBe('fulfilled');
+    expect(out.slice(1).map((o) => (o as PromiseRejectedResult).reason.message)).toEqual(['cancelled by the user', 'cancelled by the user']);
   });
 });
 

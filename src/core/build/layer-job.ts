@@ -45,8 +45,11 @@ export interface LayerJobResult {
   packages: InstalledSummary[];
 }
 
-/** Runs layer jobs (on this thread, or in workers). */
-export type LayerRunner = (job: LayerJob) => Promise<LayerJobResult>;
+/**
+ * Runs layer jobs (on this thread, or in workers). A job still waiting for its turn when `signal` aborts
+ * is dropped (rejects with the signal's reason); one already running finishes.
+ */
+export type LayerRunner = (job: LayerJob, signal?: AbortSignal) => Promise<LayerJobResult>;
 
 /** Options of runLayerJob. */
 export interface LayerJobOptions {
@@ -141,12 +144,21 @@ async function build(job: LayerJob, opts: LayerJobOptions, room: number, bodies:
 export function oneAtATime(run: LayerRunner, n = 1): LayerRunner {
   let running = 0;
   const waiting: (() => void)[] = [];
-  return async (job) => {
+  return async (job, signal) => {
+    signal?.throwIfAborted();
     // a finished job hands its place straight to the next waiting one
-    if (running >= n) await new Promise<void>((go) => waiting.push(go));
-    else running++;
+    if (running >= n) {
+      await new Promise<void>((go, stop) => {
+        const turn = () => { signal?.removeEventListener('abort', drop); go(); };
+        const drop = () => { waiting.splice(waiting.indexOf(turn), 1); stop(signal!.reason); };
+        waiting.push(turn);
+        signal?.addEventListener('abort', drop, { once: true });
+      });
+    } else {
+      running++;
+    }
     try {
-      return await run(job);
+      return await run(job, signal);
     } finally {
       const next = waiting.shift();
       if (next) next(); else running--;
@@ -156,6 +168,8 @@ export function oneAtATime(run: LayerRunner, n = 1): LayerRunner {
 
 /** Options of layersFromJobs. */
 export interface JobLayersOptions {
+  /** drops the jobs not started yet */
+  signal?: AbortSignal;
   /** layer bytes held in memory between a job's end and the layer's write; beyond it results are spilled */
   budget?: number;
   /** where results beyond the budget go (default: an in-memory Blob, which a browser may page to disk) */
@@ -173,7 +187,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
   let held = 0;
   const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
   const started = jobs.map((job) => {
-    const r = run(job).then(async (res) => {
+    const r = run(job, opts.signal).then(async (res) => {
       if (!(res.tar instanceof Uint8Array) || held + res.size <= budget) {
         if (res.tar instanceof Uint8Array) held += res.size;
         return res;

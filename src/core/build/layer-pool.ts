@@ -58,8 +58,14 @@ export function workerLayerRunner(create: () => PoolWorker, size: number): Layer
       slot.worker.postMessage({ id: p.id, job: p.job });
     }
   };
-  return (job) => new Promise<LayerJobResult>((ok, fail) => {
-    queue.push({ id: nextId++, job, ok, fail });
+  return (job, signal) => new Promise<LayerJobResult>((ok, fail) => {
+    signal?.throwIfAborted();
+    const p: Pending = { id: nextId++, job, ok, fail };
+    queue.push(p);
+    signal?.addEventListener('abort', () => {
+      const i = queue.indexOf(p);
+      if (i >= 0) { queue.splice(i, 1); fail(signal.reason); }
+    }, { once: true });
     dispatch();
   });
 }

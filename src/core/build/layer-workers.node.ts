@@ -108,14 +108,21 @@ export function nodeLayerRunner(opts: NodeLayerRunnerOptions = {}): LayerRunner 
   if (opts.warm) {
     while (slots.length < size) newSlot();
   }
-  return async (job: LayerJob) => {
+  return async (job: LayerJob, signal?: AbortSignal) => {
+    signal?.throwIfAborted();
     const packages = await Promise.all(job.packages.map(async (p) => {
       const path = fileOfBlob(p.blob);
       return { fn: p.fn, ...(p.origin ? { origin: p.origin } : {}), ...(path !== undefined ? { path } : { bytes: new Uint8Array(await p.blob.arrayBuffer()) }) };
     }));
     const wire: WireJob = { prefix: job.prefix, epoch: job.epoch, ...(job.pythonVersion ? { pythonVersion: job.pythonVersion } : {}), packages };
+    signal?.throwIfAborted();
     return new Promise<LayerJobResult>((ok, fail) => {
-      queue.push({ id: nextId++, job: wire, ok, fail });
+      const p: Pending = { id: nextId++, job: wire, ok, fail };
+      queue.push(p);
+      signal?.addEventListener('abort', () => {
+        const i = queue.indexOf(p);
+        if (i >= 0) { queue.splice(i, 1); fail(signal.reason); }
+      }, { once: true });
       dispatch();
     });
   };
