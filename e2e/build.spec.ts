@@ -1,6 +1,7 @@
 /**
  * The same spec built by the CLI and in a Chromium worker (solve with rattler's wasm, packages and
- * repodata through the app's proxy, install, write) gives the same archive bytes and manifest digest.
+ * repodata through the app's proxy, install, write) gives the same archive bytes and manifest digest; the
+ * worker keeps the repodata between builds (memory, then OPFS), as the CLI keeps it in its cache folder.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -9,7 +10,7 @@ import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { createProxyApp, defaultProxyConfig } from '../proxy';
 import { startServer } from '../src/serve';
 import { writeDockerArchiveTo } from '../src/core/archive';
@@ -18,6 +19,19 @@ import { MediaTypes } from '../src/core/oci';
 import { fixture, haveFixtures } from '../src/test-support/fixtures';
 import { serveFolder, type FolderServer } from '../src/test-support/serve-folder';
 import { busyboxRootfs } from './harness/busybox';
+
+interface BuildResult { error?: string; archiveSha256: string; packages: string[]; repodata: { hits: number; misses: number } }
+
+/** Builds `dummy-a` from `channel` on the build page (again if it built before); the page's result. */
+async function buildInPage(page: Page, base: string, channel: string): Promise<BuildResult> {
+  await page.evaluate(() => { delete document.getElementById('out')!.dataset.done; });
+  await page.setInputFiles('#base', base);
+  await page.fill('#channel', channel);
+  await page.fill('#specs', 'dummy-a');
+  await page.click('#go');
+  await expect(page.locator('#out[data-done]')).toBeAttached({ timeout: 90_000 });
+  return await page.evaluate(() => window.__result) as BuildResult;
+}
 
 test.describe('building in the browser', () => {
   test.skip(!haveFixtures, 'shared fixtures are absent');
@@ -55,15 +69,23 @@ test.describe('building in the browser', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${app.url}e2e/pages/build.html`);
-    await page.setInputFiles('#base', base);
-    await page.fill('#channel', channel);
-    await page.fill('#specs', 'dummy-a');
-    await page.click('#go');
-    await expect(page.locator('#out[data-done]')).toBeAttached({ timeout: 90_000 });
-    const r = await page.evaluate(() => window.__result) as { error?: string; archiveSha256: string; packages: string[] };
+    const r = await buildInPage(page, base, channel);
     expect(r.error).toBeUndefined();
     expect(r.packages).toEqual(['dummy-c-0.1.0-hb0f4dca_0.conda', 'dummy-a-0.1.0-hb0f4dca_0.conda']);
     expect(r.archiveSha256).toBe(cliSha);
+    expect(r.repodata.misses).toBeGreaterThan(0);
+
+    // the worker keeps the repodata between builds: the next solve reads none over the network
+    const again = await buildInPage(page, base, channel);
+    expect(again.archiveSha256).toBe(cliSha);
+    expect(again.repodata).toEqual({ hits: r.repodata.misses, misses: 0 });
+    // and a new worker (another page of the origin) finds it in OPFS
+    const other = await page.context().newPage();
+    other.on('pageerror', (e) => errors.push(e.message));
+    await other.goto(`${app.url}e2e/pages/build.html`);
+    const fresh = await buildInPage(other, base, channel);
+    expect(fresh.archiveSha256).toBe(cliSha);
+    expect(fresh.repodata).toEqual({ hits: r.repodata.misses, misses: 0 });
     expect(errors).toEqual([]);
   });
 });

@@ -6,17 +6,31 @@ import { browserLayerRunner } from '../../workers/layer-pool';
 import { memoryBlobStore } from '../../src/core/cache';
 import { digestStream } from '../../src/core/digest';
 import { proxiedFetch } from '../../src/core/net/proxied-fetch';
+import { cachingFetch, type CacheStats } from '../../src/core/conda/repodata-cache';
+import { opfsRepodataStore } from '../../src/core/conda/repodata-store.opfs';
 import { timedSolves } from './timed-solve';
+
+// repodata cached between builds as the CLI does (in memory while this worker lives, in OPFS across sessions),
+// so a solve after the first reads no repodata over the network; one cache per proxy
+const repodataFetches = new Map<string, typeof fetch & { stats: CacheStats }>();
+const repodataFetchFor = (proxyBase: string, net: typeof fetch) => {
+  let f = repodataFetches.get(proxyBase);
+  if (!f) repodataFetches.set(proxyBase, f = cachingFetch(net, { store: opfsRepodataStore() }));
+  return f;
+};
 
 const api = {
   async build(base: File, specs: string[], channel: string, proxyBase: string, epoch: number, tag: string) {
     const net = proxiedFetch(proxyBase);
     // the solver fetches repodata with the global fetch: route it through the proxy too
     globalThis.fetch = net;
+    const repodataFetch = repodataFetchFor(proxyBase, net);
+    const before = { ...repodataFetch.stats };
     const archive = await readImageArchive(base);
-    const result = await buildEnvironment({ base: archive.images[0].image, specs, channels: [channel], store: memoryBlobStore(), fetch: net, epoch, layerRunner: browserLayerRunner() });
+    const result = await buildEnvironment({ base: archive.images[0].image, specs, channels: [channel], store: memoryBlobStore(), fetch: net, repodataFetch, epoch, layerRunner: browserLayerRunner() });
     const { digest, size } = await digestStream(writeDockerArchive([{ image: result.image, tags: [tag] }], { mtime: epoch }));
-    return { archiveSha256: digest, size, manifestDigest: await result.image.digest(), packages: result.solved.map((r) => r.fn) };
+    const repodata = { hits: repodataFetch.stats.hits - before.hits, misses: repodataFetch.stats.misses - before.misses };
+    return { archiveSha256: digest, size, manifestDigest: await result.image.digest(), packages: result.solved.map((r) => r.fn), repodata };
   },
   /** for the bench: the solver in this worker (rattler's wasm), repodata from the page's origin */
   timedSolves,

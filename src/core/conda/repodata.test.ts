@@ -146,4 +146,16 @@ describe.skipIf(!haveFixtures)('repodata over HTTP', () => {
     await timed(subdirUrl(chan, 'linux-64', 'repodata.json'));
     expect(timed.stats).toEqual({ hits: 0, misses: 2 });
   });
+
+  it('cachingFetch: a reader gets its own copy of the cached bytes; a store that fails to write does not fail the fetch', async () => {
+    const broken = { get: async () => undefined, put: () => Promise.reject(new Error('quota exceeded')) };
+    const f = cachingFetch(fetch, { store: broken });
+    const url = subdirUrl(ch('conda/tests/data/conda_format_repo'), 'linux-64', 'repodata.json');
+    const first = new Uint8Array(await (await f(url)).arrayBuffer());
+    const reader = (await f(url)).body!.getReader();
+    const { value } = await reader.read();
+    value!.fill(0); // a reader that changes what it was given
+    expect(new Uint8Array(await (await f(url)).arrayBuffer())).toEqual(first);
+    expect(f.stats).toEqual({ hits: 2, misses: 1 });
+  });
 });
