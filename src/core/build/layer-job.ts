@@ -79,14 +79,17 @@ export async function runLayerJob(job: LayerJob, opts: LayerJobOptions = {}): Pr
 /**
  * Payload buffers reused from job to job on a thread: the payloads are copied into the layer's tar, so
  * once a job ends its buffers are free. Fresh memory costs page faults and garbage collections on every
- * job; reused memory is warm. Jobs running at once on one thread each take their own.
+ * job; reused memory is warm. Jobs running at once on one thread each take their own. Kept buffers are
+ * let go once no job has asked for one for a second, so an idle worker (a tab between builds) holds none.
  */
 class Scratch {
   private static free: Uint8Array[] = [];
   private static kept = 0;
+  private static idle: ReturnType<typeof setTimeout> | undefined;
   private readonly taken: Uint8Array[] = [];
 
   take(size: number): Uint8Array {
+    if (Scratch.idle !== undefined) { clearTimeout(Scratch.idle); Scratch.idle = undefined; }
     const i = Scratch.free.findIndex((b) => b.byteLength >= size);
     let b: Uint8Array;
     if (i >= 0) {
@@ -101,12 +104,17 @@ class Scratch {
 
   release(): void {
     for (const b of this.taken.splice(0)) {
-      // keep what helps (up to the in-memory bound in all), largest first
+      // keep up to the in-memory bound in all
       if (Scratch.kept + b.byteLength > MAX_IN_MEMORY) continue;
       Scratch.free.push(b);
       Scratch.kept += b.byteLength;
     }
+    // smallest first: take() picks the smallest that fits
     Scratch.free.sort((a, b) => a.byteLength - b.byteLength);
+    if (Scratch.idle !== undefined) clearTimeout(Scratch.idle);
+    Scratch.idle = setTimeout(() => { Scratch.free = []; Scratch.kept = 0; Scratch.idle = undefined; }, 1000);
+    // (Node: the timer must not keep a process alive)
+    (Scratch.idle as { unref?: () => void }).unref?.();
   }
 }
 
