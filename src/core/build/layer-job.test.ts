@@ -13,6 +13,7 @@ import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { CoreError } from '../errors';
 import { layersFromJobs, runLayerJob, type LayerJob, type LayerJobResult } from './layer-job';
 import { nodeLayerRunner } from './layer-workers.node.js';
+import { serveLayerJobs, workerLayerRunner, type PoolWorker } from './layer-pool';
 import { openFileBlob } from '../cache/file-blob.node.js';
 
 const PKGS = [
@@ -224,5 +225,48 @@ describe('hostile .conda packages, in memory and streaming', () => {
     const dotdot = makeConda('dotdot', { 'lib/x': 'x' }, [{ path: 'lib/x', size: 1 }], ['--transform=s,^./lib/x,../../etc/evil,']);
     const abs = makeConda('abs', { 'lib/x': 'x' }, [{ path: 'lib/x', size: 1 }], ['--absolute-names', '--transform=s,^./lib/x,/etc/evil,']);
     for (const p of [dotdot, abs]) for (const e of [await run(p), await run(p, 0)]) expect(e?.code).toBe('unsafe-path');
+  });
+});
+
+describe.skipIf(!haveFixtures)('the Web Worker pool protocol (workers simulated on this thread)', () => {
+  type L = (e: MessageEvent | ErrorEvent) => void;
+  /** a PoolWorker whose other side is serveLayerJobs on this thread, messages cloned as postMessage would */
+  function simulated(): PoolWorker {
+    const mine: Record<string, L[]> = { message: [], error: [] };
+    const theirs: L[] = [];
+    serveLayerJobs({
+      addEventListener: (_t, l) => { theirs.push(l as L); },
+      postMessage: (m) => setTimeout(() => { for (const l of mine.message) l({ data: structuredClone(m) } as MessageEvent); }),
+    });
+    return {
+      postMessage: (m) => setTimeout(() => { for (const l of theirs) l({ data: m } as MessageEvent); }),
+      addEventListener: (t, l) => { mine[t].push(l); },
+      terminate() {},
+    };
+  }
+
+  it('gives the same layers as this thread, and falls back to this thread where workers cannot start', async () => {
+    const jobs = await Promise.all(PKGS.slice(2, 6).map(async (p) => job([p], async (path) => new Blob([new Uint8Array(await (await openAsBlob(path)).arrayBuffer())]))));
+    const local = await Promise.all(jobs.map((j) => runLayerJob(j)));
+    const pooled = workerLayerRunner(simulated, 2);
+    const noWorkers = workerLayerRunner(() => { throw new Error('Worker is not defined'); }, 2);
+    const failing = workerLayerRunner(() => ({
+      postMessage() {}, terminate() {},
+      addEventListener: (t, l) => { if (t === 'error') setTimeout(() => l({ message: 'nested workers are not supported' } as ErrorEvent)); },
+    }), 2);
+    for (const run of [pooled, noWorkers, failing]) {
+      const got = await Promise.all(jobs.map((j) => run(j)));
+      for (const [i, r] of got.entries()) await same(r, local[i]);
+    }
+  });
+
+  it('a job that fails in a worker fails with its code; the pool goes on', async () => {
+    const pooled = workerLayerRunner(simulated, 1);
+    const bad = await job(['conda-index/tests/index_data/corrupt/noarch/bad_package.tar.bz2'], async (p) => new Blob([new Uint8Array(await (await openAsBlob(p)).arrayBuffer())]));
+    const e = await pooled(bad).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CoreError);
+    expect((e as CoreError).code).toBe('archive-invalid');
+    const ok = await job([PKGS[2]]);
+    await same(await pooled(ok), await runLayerJob(ok));
   });
 });

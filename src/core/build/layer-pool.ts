@@ -5,7 +5,7 @@
  */
 import type { Digest } from '../digest';
 import { CoreError, type ErrorCode } from '../errors';
-import { runLayerJob, type InstalledSummary, type LayerJob, type LayerJobResult, type LayerRunner } from './layer-job';
+import { oneAtATime, runLayerJob, type InstalledSummary, type LayerJob, type LayerJobResult, type LayerRunner } from './layer-job';
 
 /** What the pool needs of a Worker. */
 export interface PoolWorker {
@@ -20,22 +20,43 @@ export type LayerReply =
   | { id: number; error: { message: string; code?: ErrorCode } };
 
 interface Pending { id: number; job: LayerJob; ok: (r: LayerJobResult) => void; fail: (e: unknown) => void }
-interface Slot { worker: PoolWorker; busy?: Pending }
+interface Slot { worker: PoolWorker; busy?: Pending; answered?: boolean }
 
-/** A LayerRunner over `size` workers made by `create` (each running serveLayerJobs). */
+/**
+ * A LayerRunner over `size` workers made by `create` (each running serveLayerJobs). Where workers cannot
+ * run (creating one throws, or one fails before its first answer: a browser without nested workers, a
+ * policy that forbids them) the jobs run on this thread instead, one at a time: slower, same bytes.
+ */
 export function workerLayerRunner(create: () => PoolWorker, size: number): LayerRunner {
   const slots: Slot[] = [];
   const queue: Pending[] = [];
   let nextId = 0;
+  let here: LayerRunner | undefined;
+  const onThisThread = () => {
+    here ??= oneAtATime((job) => runLayerJob(job));
+    for (const s of slots.splice(0)) {
+      s.worker.terminate();
+      if (s.busy) queue.unshift(s.busy);
+    }
+    for (const p of queue.splice(0)) here(p.job).then(p.ok, p.fail);
+  };
   const dispatch = () => {
+    if (here) return onThisThread();
     while (queue.length) {
       let slot = slots.find((s) => !s.busy);
       if (!slot && slots.length < size) {
-        const s: Slot = { worker: create() };
+        let worker: PoolWorker;
+        try {
+          worker = create();
+        } catch {
+          return onThisThread();
+        }
+        const s: Slot = { worker };
         s.worker.addEventListener('message', (e) => {
           const m = (e as MessageEvent<LayerReply>).data;
           const p = s.busy;
           s.busy = undefined;
+          s.answered = true;
           if (p) {
             if ('error' in m) p.fail(m.error.code ? new CoreError(m.error.code, m.error.message) : new Error(m.error.message));
             else p.ok({ digest: m.digest, size: m.size, packages: m.packages, tar: m.tar });
@@ -43,6 +64,8 @@ export function workerLayerRunner(create: () => PoolWorker, size: number): Layer
           dispatch();
         });
         s.worker.addEventListener('error', (e) => {
+          // a worker that never answered could not start: workers do not run here
+          if (!s.answered) return onThisThread();
           slots.splice(slots.indexOf(s), 1);
           s.worker.terminate();
           s.busy?.fail(new Error(`a layer worker failed: ${(e as ErrorEvent).message ?? 'it could not start'}`));
