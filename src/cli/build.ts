@@ -31,6 +31,39 @@ export interface BuildCliOptions {
   creds?: string;
   cache?: string;
   log?: (s: string) => void;
+  /** a terminal: per-package progress goes to one line rewritten in place instead of a line each */
+  progress?: { write(s: string): unknown; isTTY?: boolean };
+}
+
+/**
+ * The build's progress as the CLI shows it: every stage on its own line; on a terminal the per-package
+ * events (each fetched package, each built layer) update one counter line in place, elsewhere (logs,
+ * CI) each is a line of its own.
+ */
+export function buildProgress(log: (s: string) => void, tty?: { write(s: string): unknown; isTTY?: boolean }): { event: (stage: string, detail: string) => void; end: () => void } {
+  const live = tty?.isTTY ? tty : undefined;
+  let counting: { stage: string; done: number; total: number } | undefined;
+  let shown = false;
+  let last = 0;
+  const clear = () => { if (shown) { live!.write('\r\x1b[K'); shown = false; } };
+  return {
+    event(stage, detail) {
+      const total = /^(\d+) packages$/.exec(detail);
+      const step = /^(\d+)\/(\d+): (.*)$/.exec(detail);
+      if (!live) return log(`${stage}: ${detail}`);
+      if (stage === 'fetch' && total) { clear(); log(`${stage}: ${detail}`); counting = { stage, done: 0, total: Number(total[1]) }; return; }
+      if (stage === 'fetch' && counting?.stage === 'fetch') counting.done++;
+      else if (stage === 'layers' && step) counting = { stage, done: Number(step[1]), total: Number(step[2]) };
+      else { clear(); log(`${stage}: ${detail}`); return; }
+      const now = Date.now();
+      if (now - last < 80 && counting.done < counting.total) return;
+      last = now;
+      const name = stage === 'layers' && step ? step[3] : detail;
+      live.write(`\r\x1b[K  ${stage} ${counting.done}/${counting.total}: ${name.slice(0, 60)}`);
+      shown = true;
+    },
+    end: clear,
+  };
 }
 
 /** Reads `channels:` and `dependencies:` from an environment.yml (the subset conda's own files use). */
@@ -74,6 +107,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   mkdirSync(cache, { recursive: true });
   const store = folderBlobStore(join(cache, 'blobs'));
   const log = o.log ?? (() => {});
+  const progress = buildProgress(log, o.progress);
   let base: Image;
   if (existsSync(o.base)) {
     const archive = await readImageArchive(await openAsBlob(o.base), { spill: spillToTempFile });
@@ -91,17 +125,21 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
   const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);
   if (!Number.isInteger(epoch) || epoch < 0) throw new CoreError('invalid-argument', `SOURCE_DATE_EPOCH must be whole seconds, not "${process.env.SOURCE_DATE_EPOCH}"`);
-  const result = await buildEnvironment({
-    base, specs, channels, store, epoch, ...(lock ? { lock } : {}),
-    ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
-    layerSpill: spillToTempFile,
-    // the layers are built in worker threads, one per core, while this thread writes the archive
-    layerRunner,
-    // repodata kept in the cache folder between runs (shards verified by name)
-    repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
-    onProgress: (stage, detail) => log(`${stage}: ${detail}`),
-  });
-  log(`writing ${o.output}`);
-  await writeDockerArchiveToFile([{ image: result.image, tags: [o.tag] }], o.output, { mtime: epoch });
-  return { digest: await result.image.digest(), packages: result.solved.length, layers: result.layers.length + 1, warnings: await result.warnings };
+  try {
+    const result = await buildEnvironment({
+      base, specs, channels, store, epoch, ...(lock ? { lock } : {}),
+      ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
+      layerSpill: spillToTempFile,
+      // the layers are built in worker threads, one per core, while this thread writes the archive
+      layerRunner,
+      // repodata kept in the cache folder between runs (shards verified by name)
+      repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
+      onProgress: (stage, detail) => progress.event(stage, detail),
+    });
+    progress.event('write', `${o.output} (while the layers are built)`);
+    await writeDockerArchiveToFile([{ image: result.image, tags: [o.tag] }], o.output, { mtime: epoch });
+    return { digest: await result.image.digest(), packages: result.solved.length, layers: result.layers.length + 1, warnings: await result.warnings };
+  } finally {
+    progress.end();
+  }
 }

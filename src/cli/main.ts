@@ -112,7 +112,7 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
         base: values.base, tag: values.image, specs: values.package ?? [], channels: values.channel ?? [], output: values.output,
         file: values.file, lock: values.lock, platform: values.platform, prefix: values.prefix, layering: values.layering as 'layered' | 'single' | undefined,
         maxLayers: values['max-layers'] ? Number(values['max-layers']) : undefined, creds: values.creds, cache: values.cache,
-        log: (s) => err.write(`  ${s}\n`),
+        log: (s) => err.write(`  ${s}\n`), progress: process.stderr,
       });
       for (const w of r.warnings) err.write(`warning: ${w}\n`);
       out.write(`${values.image} ${r.digest}: ${r.packages} packages in ${r.layers} layers → ${values.output}\n`);
