@@ -17,8 +17,13 @@ import type { TarEntry, TarEntryType, TarWarning } from './types';
 export interface TarSource {
   /** byte offset of the next byte to be read */
   readonly position: number;
-  /** Reads exactly `n` bytes, or fewer only at the end of the input. */
+  /**
+   * Reads exactly `n` bytes, or fewer only at the end of the input. The bytes may be overwritten by the
+   * next read: copy what must outlive it.
+   */
   read(n: number): Promise<Uint8Array>;
+  /** The next `n` bytes when they are at hand without waiting (as `read`), else undefined and nothing consumed. */
+  readSync?(n: number): Uint8Array | undefined;
   /** Skips `n` bytes; returns how many were skipped (fewer only at the end of the input). */
   skip(n: number): Promise<number>;
 }
@@ -87,7 +92,7 @@ export async function* walkTar(
   for (;;) {
     signal?.throwIfAborted();
     const at = src.position;
-    const block = await src.read(BLOCK);
+    const block = src.readSync?.(BLOCK) ?? await src.read(BLOCK);
     if (at === 0 && block.length < BLOCK) {
       throw new TarError('tar-corrupt', `input of ${block.length} bytes is shorter than one tar header: this does not look like a tar archive`, 0);
     }
@@ -101,7 +106,7 @@ export async function* walkTar(
       return at;
     }
     if (isZeroBlock(block)) {
-      const next = await src.read(BLOCK);
+      const next = src.readSync?.(BLOCK) ?? await src.read(BLOCK);
       if (next.length === BLOCK && isZeroBlock(next)) return at + 2 * BLOCK;
       warn({ code: 'missing-end-marker', message: `a lone zero block at byte ${at} ends the archive`, offset: at });
       return at + BLOCK;
@@ -111,12 +116,13 @@ export async function* walkTar(
     const dataStart = src.position;
     if (h.typeflag === 'x' || h.typeflag === 'g' || h.typeflag === 'L' || h.typeflag === 'K') {
       if (h.size > MAX_EXTENSION_BYTES) throw new TarError('tar-corrupt', `extension header of ${h.size} bytes is implausibly large`, at);
-      const data = await readExact(src, h.size, 'an extension header');
+      // a copy: the source may reuse its bytes on the next read (the padding check below)
+      const data = (await readExact(src, h.size, 'an extension header')).slice();
       if ((await src.skip(padded(h.size) - h.size)) < padded(h.size) - h.size) {
         throw new TarError('tar-truncated', 'tar ends inside the padding of an extension header', src.position);
       }
-      if (h.typeflag === 'L') longName = cString(data).slice();
-      else if (h.typeflag === 'K') longLink = cString(data).slice();
+      if (h.typeflag === 'L') longName = cString(data);
+      else if (h.typeflag === 'K') longLink = cString(data);
       else {
         const recs = parsePaxRecords(data, at);
         for (const key of recs.keys()) {
@@ -158,7 +164,7 @@ async function resolveEntry(
   const get = (k: string) => recs.get(k);
   let nameBytes = get('path') ?? ext.longName ?? h.name;
   nameBytes = cString(nameBytes);
-  const linkBytes = cString(get('linkpath') ?? ext.longLink ?? h.linkname);
+  let linkBytes = cString(get('linkpath') ?? ext.longLink ?? h.linkname);
   let type: TarEntryType = TYPES[h.typeflag] ?? 'other';
   if (type === 'other') warn({ code: 'unknown-typeflag', message: `unknown typeflag '${h.typeflag}', treated as a regular file`, offset: at });
   if (h.typeflag === '\0' && nameBytes[nameBytes.length - 1] === 0x2f) type = 'directory'; // v7 directories
@@ -168,6 +174,11 @@ async function resolveEntry(
   let realSize: number | undefined;
   if (h.gnuSparse) {
     realSize = h.gnuSparse.realSize;
+    if (h.gnuSparse.extended) {
+      // the header's bytes may be reused by the reads below
+      nameBytes = nameBytes.slice();
+      linkBytes = linkBytes.slice();
+    }
     // extension sparse blocks (21 map entries each, isextended at 504) sit between header and data
     for (let more = h.gnuSparse.extended; more; ) {
       const b = await readExact(src, BLOCK, 'a GNU sparse extension block');
