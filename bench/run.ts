@@ -16,7 +16,7 @@ import { exitCodeOf, formatTable, runRows, type BenchRow } from './table.js';
 /** Every row of the bench, in print order. Later issues append theirs here. */
 export function allRows(quick: boolean, profile: boolean | 'always'): BenchRow[] {
   const log = (s: string) => console.error(s);
-  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, profile, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log }), ...sharingRows({ quick, log }), ...assemblyRows({ quick, profile, log })];
+  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, profile, log }), ...proxyRows({ quick, log }), ...pullRows({ log, profile }), ...solveRows({ log }), ...sharingRows({ quick, log }), ...assemblyRows({ quick, profile, log })];
 }
 
 const args = process.argv.slice(2);

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { createProxyApp, defaultProxyConfig } from '../../proxy/index.js';
 import { startRegistries, type Registries } from '../../e2e/harness/registry.js';
 import { buildApp, openBenchBrowser } from '../browser.js';
+import { formatProfile, profileAction } from '../profile.js';
 import type { BenchRow } from '../table.js';
 
 const run = promisify(execFile);
@@ -45,7 +46,7 @@ async function withRegistries<T>(log: (s: string) => void, f: (regs: Registries,
 }
 
 /** The pull rows: debian minbase (the harness's largest image), best of two runs each. */
-export function pullRows(opts: { log: (s: string) => void }): BenchRow[] {
+export function pullRows(opts: { log: (s: string) => void; profile?: boolean | 'always' }): BenchRow[] {
   return [{
     name: 'pull debian-minbase → docker-archive (CLI)',
     target: '≤ 0.8× skopeo',
@@ -75,7 +76,7 @@ export function pullRows(opts: { log: (s: string) => void }): BenchRow[] {
           (window as unknown as { showSaveFilePicker: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
             async () => (await navigator.storage.getDirectory()).getFileHandle('picked.tar', { create: true });
         });
-        for (let i = 0; i < 2; i++) {
+        const once = async () => {
           await page.goto(b.url);
           // cold: the blob cache (OPFS) emptied before each run, then a fresh page
           await page.evaluate(async () => {
@@ -88,17 +89,23 @@ export function pullRows(opts: { log: (s: string) => void }): BenchRow[] {
           const t0 = performance.now();
           await page.getByTestId('save-image').click();
           await page.locator('[data-testid="pull-status"][data-state="done"]').waitFor({ timeout: 120_000 });
-          ours = Math.min(ours, (performance.now() - t0) / 1000);
+          const seconds = (performance.now() - t0) / 1000;
           size = await page.evaluate(async () => (await (await (await navigator.storage.getDirectory()).getFileHandle('picked.tar')).getFile()).size);
+          return seconds;
+        };
+        for (let i = 0; i < 2; i++) ours = Math.min(ours, await once());
+        const peer = await skopeoTime(ref, tmp);
+        const pass = ours / peer <= 1.5;
+        let notes = `${(size / 2 ** 20).toFixed(0)} MiB archive written through the save picker's stream; cold OPFS blob cache each run; timed from the click to "saved"`;
+        if ((!pass || opts.profile === 'always') && opts.profile !== false) {
+          let seconds = 0;
+          const hot = await profileAction(page, async () => { seconds = await once(); });
+          notes += `\nprofile (${seconds.toFixed(2)} s under the trace; self time, page renderer incl. workers):\n${formatProfile(hot)}`;
         }
+        return { ours: `${ours.toFixed(2)} s`, peer: `${peer.toFixed(2)} s`, ratio: ours / peer, pass, notes };
       } finally {
         await b.close();
       }
-      const peer = await skopeoTime(ref, tmp);
-      return {
-        ours: `${ours.toFixed(2)} s`, peer: `${peer.toFixed(2)} s`, ratio: ours / peer, pass: ours / peer <= 1.5,
-        notes: `${(size / 2 ** 20).toFixed(0)} MiB archive written through the save picker's stream; cold OPFS blob cache each run; timed from the click to "saved"`,
-      };
     }),
   }];
 }
