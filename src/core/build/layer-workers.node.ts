@@ -83,13 +83,17 @@ export function nodeLayerRunner(opts: NodeLayerRunnerOptions = {}): LayerRunner 
   const newSlot = (): Slot => {
     const slot: Slot = { worker: startWorker({ spillDir: dir(), ...(opts.maxInMemory !== undefined ? { maxInMemory: opts.maxInMemory } : {}) }) };
     slot.worker.on('message', (m: WireReply) => finish(slot, m));
-    slot.worker.on('error', (e) => {
-      // a worker that dies takes only its own job down; the next job gets a fresh worker
-      slots.splice(slots.indexOf(slot), 1);
+    // a worker that dies (an uncaught error, or it exits) takes only its own job down; the next job gets a fresh worker
+    const gone = (e: Error) => {
+      const i = slots.indexOf(slot);
+      if (i < 0) return;
+      slots.splice(i, 1);
       slot.busy?.fail(e);
       slot.busy = undefined;
       dispatch();
-    });
+    };
+    slot.worker.on('error', gone);
+    slot.worker.on('exit', (code) => gone(new Error(`a layer worker exited (code ${code})`)));
     slot.worker.unref();
     slots.push(slot);
     return slot;
