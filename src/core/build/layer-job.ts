@@ -190,34 +190,36 @@ export interface JobLayersOptions {
  * checked against the digest). Results waiting to be written hold at most `budget` bytes; the rest are
  * spilled.
  */
-export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLayersOptions = {}): { layers: Layer[]; results: Promise<LayerJobResult[]> } {
+export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLayersOptions = {}): { layers: Layer[]; results: Promise<Omit<LayerJobResult, 'tar'>[]> } {
   const budget = opts.budget ?? 512 * MiB;
-  let held = 0;
+  let heldBytes = 0;
   const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
-  const started = jobs.map((job) => {
-    const r = run(job, opts.signal).then(async (res) => {
-      if (!(res.tar instanceof Uint8Array) || held + res.size <= budget) {
-        if (res.tar instanceof Uint8Array) held += res.size;
-        return res;
+  /** each layer's tar until it is given out: only here, so once written nothing keeps it alive */
+  const held: (Uint8Array | Blob | undefined)[] = [];
+  const started = jobs.map((job, i) => {
+    const r = run(job, opts.signal).then(async ({ tar, ...res }) => {
+      if (tar instanceof Uint8Array && heldBytes + res.size > budget) {
+        held[i] = await spill(new ReadableStream({ start(c) { c.enqueue(tar); c.close(); } }));
+      } else {
+        if (tar instanceof Uint8Array) heldBytes += res.size;
+        held[i] = tar;
       }
-      const bytes = res.tar;
-      return { ...res, tar: await spill(new ReadableStream({ start(c) { c.enqueue(bytes); c.close(); } })) };
+      return res;
     });
     r.catch(() => {});
     return r;
   });
   const layers = jobs.map((job, i): Layer => {
-    let tar: Uint8Array | Blob | undefined;
-    let taken = false;
+    let given = false;
     const info = started[i];
     const body = async (): Promise<Uint8Array | Blob> => {
       const res = await info;
-      if (!taken) {
-        taken = true;
-        tar = res.tar;
-        return tar;
+      const tar = held[i];
+      if (!given || tar instanceof Blob) {
+        given = true;
+        if (tar instanceof Uint8Array) { held[i] = undefined; heldBytes -= tar.byteLength; }
+        return tar!;
       }
-      if (tar instanceof Blob) return tar;
       // given out before and released: build it again (deterministic), and check it is the same layer
       const again = await run(job);
       if (again.digest !== res.digest) throw new CoreError('digest-mismatch', `layer ${i} of the environment came out different when built again (${again.digest}, not ${res.digest})`);
@@ -236,9 +238,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
           }
           if (bytes) {
             if (at >= bytes.byteLength) {
-              // written: let it go (the budget counts it no more)
-              if (tar === bytes) { tar = undefined; held -= bytes.byteLength; }
-              bytes = undefined;
+              bytes = undefined; // written: nothing holds it any more
               c.close();
               return;
             }
@@ -250,7 +250,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
           const r = await reader!.read();
           if (r.done) c.close(); else c.enqueue(r.value);
         },
-        cancel(reason) { return reader?.cancel(reason); },
+        cancel(reason) { bytes = undefined; return reader?.cancel(reason); },
       }, { highWaterMark: 0 });
     };
     const digest = async () => (await info).digest;
