@@ -211,7 +211,7 @@ async function profilePage(corpus: Corpus): Promise<string> {
 }
 
 /** The corpus channel's files (`/<subdir>/<file>`) for the bench server. */
-function channelApp(channel: string): Hono {
+export function channelApp(channel: string): Hono {
   const app = new Hono();
   app.get('/:sub/:fn', async (c) => {
     const { sub, fn } = c.req.param();

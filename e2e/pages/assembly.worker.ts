@@ -22,12 +22,12 @@ const api = {
     return got.size;
   },
   /** Builds the environment from the cached packages (no network, no solve) and writes the archive to OPFS. */
-  async assemble(records: SolvedRecord[], epoch: number): Promise<{ seconds: number; bytes: number; layers: number; digest: string }> {
+  async assemble(records: SolvedRecord[], epoch: number, channels: string[] = []): Promise<{ seconds: number; bytes: number; layers: number; digest: string }> {
     const root = await navigator.storage.getDirectory();
     await root.removeEntry(OUT).catch(() => {});
     const t0 = performance.now();
     const store = await opfsBlobStore();
-    const result = await buildEnvironment({ base: emptyImage(), specs: [], channels: [], lock: records, store, epoch, layerRunner: browserLayerRunner(),
+    const result = await buildEnvironment({ base: emptyImage(), specs: [], channels, lock: records, store, epoch, layerRunner: browserLayerRunner(),
       fetch: () => Promise.reject(new Error('the assembly bench must not touch the network: every package is cached')) });
     const file = await root.getFileHandle(OUT, { create: true });
     const bytes = await writeDockerArchiveToSeekable([{ image: result.image, tags: ['bench/env:1'] }], fileSystemWritableSink(await file.createWritable()), { mtime: epoch });
