@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { CoreError } from '../errors';
 import { declaredZstdSize, loadZstdWasm, zstdDecodeAll, ZstdWasmDecoder, zstdWasmMemoryBytes } from './zstd-wasm';
 
@@ -69,6 +69,20 @@ describe('zstd in WebAssembly', () => {
     expect(fail(bad).code).toBe('compression-corrupt');
     expect(fail(new TextEncoder().encode('not zstd at all')).message).toMatch(/unknown frame descriptor/);
     expect(fail(new Uint8Array(0)).message).toMatch(/empty input/);
+  });
+
+  it('loads while the global fetch is one that cannot fetch data: URLs (a page routing fetch through its proxy)', async () => {
+    vi.resetModules();
+    const real = globalThis.fetch;
+    globalThis.fetch = (() => Promise.reject(new TypeError('cannot proxy data: URLs'))) as typeof fetch;
+    try {
+      const fresh = await import('./zstd-wasm');
+      await fresh.loadZstdWasm();
+      const data = payload(50_000, 3);
+      expect(sha(fresh.zstdDecodeAll(zstd(data), { maxBytes: data.length, what: 'x' }))).toBe(sha(data));
+    } finally {
+      globalThis.fetch = real;
+    }
   });
 
   it('keeps its memory small: decoding 96 MiB does not grow the wasm heap by the output size', () => {

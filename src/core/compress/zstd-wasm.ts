@@ -24,22 +24,50 @@ const OUT_WINDOW = 1 << 20;
 let loading: Promise<ZstdExports> | undefined;
 let loaded: ZstdExports | undefined;
 
-/** Instantiates the decoder once per thread (~10 ms); rejects where WebAssembly cannot run (then use fzstd). */
+/**
+ * The module's bytes as zstddec embeds them (a base64 `data:` URL, which its init() hands to the global
+ * fetch at once): read by letting init() call a stand-in fetch for that one synchronous moment, so neither
+ * a fetch replaced for a while (the solver routes it to channels, a page through its proxy) nor zstddec's
+ * memory of a failed load can stand in the way. Undefined if the package no longer loads that way.
+ */
+function embeddedModule(): Uint8Array | undefined {
+  let url: string | undefined;
+  const saved = globalThis.fetch;
+  globalThis.fetch = ((u: unknown) => {
+    url = typeof u === 'string' ? u : undefined;
+    return Promise.reject(new Error('read, not fetched'));
+  }) as typeof fetch;
+  try {
+    new ZSTDDecoder().init().catch(() => {});
+  } finally {
+    globalThis.fetch = saved;
+  }
+  if (!url?.startsWith('data:application/wasm;base64,')) return undefined;
+  const bin = atob(url.slice(url.indexOf(',') + 1));
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+/** the bytes, once read, kept for the realm: zstddec lets its init() run once, so a second copy of this module (a bundle that duplicates it) must find them here */
+const BYTES = Symbol.for('docker-envs.zstd-wasm.module');
+const realm = globalThis as { [BYTES]?: Uint8Array };
+
+/**
+ * Instantiates the decoder once per thread (~10 ms); rejects where WebAssembly cannot run (a page whose
+ * policy forbids it: then fzstd decodes). A failure is not remembered: the next call tries again.
+ */
 export function loadZstdWasm(): Promise<void> {
-  loading ??= (async () => {
-    const d = new ZSTDDecoder();
-    let instance: WebAssembly.Instance | undefined;
-    // the package keeps its instance private; its init() hands the instantiated module to `this._init`
-    d._init = (r: WebAssembly.WebAssemblyInstantiatedSource) => {
-      instance = r.instance;
-      ZSTDDecoder.prototype._init.call(d, r);
-    };
-    await d.init();
-    if (!instance) throw new Error('the zstd WebAssembly module was instantiated elsewhere first');
+  const attempt = loading ??= (async () => {
+    const bytes = realm[BYTES] ??= embeddedModule();
+    if (!bytes) throw new Error('the zstd WebAssembly module could not be read from the zstddec package');
+    // the module's one import: emscripten's memory-growth notice (views are made afresh after every call)
+    const { instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, { env: { emscripten_notify_memory_growth: () => {} } });
     loaded = instance.exports as unknown as ZstdExports;
     return loaded;
   })();
-  return loading.then(() => undefined);
+  attempt.catch(() => { if (loading === attempt) loading = undefined; });
+  return attempt.then(() => undefined);
 }
 
 /** The size of the decoder's WebAssembly memory on this thread (bytes; 0 before loading). */
