@@ -6,6 +6,7 @@
  * (66 MiB of tar in ~0.25 s in Node). Same bytes as `zstd -dc`: concatenated and skippable frames,
  * checksums checked, truncation detected at the end.
  */
+import { decompress as fzstdDecompress } from 'fzstd';
 import { ZSTDDecoder } from 'zstddec/stream';
 import { CoreError } from '../errors';
 
@@ -262,4 +263,23 @@ export function declaredZstdSize(input: Uint8Array): number | undefined {
   const hi = u32(p + 4);
   p = u32(p);
   return hi < 1 << 20 ? hi * 2 ** 32 + p : undefined;
+}
+
+/**
+ * zstdDecodeAll where the wasm decoder is loaded on this thread (await loadZstdWasm() first), else fzstd on
+ * the whole buffer with its size checked afterwards (where WebAssembly cannot run, nothing bounds it sooner).
+ */
+export function zstdDecodeAny(input: Uint8Array, opts: ZstdDecodeAllOptions): Uint8Array {
+  if (loaded) return zstdDecodeAll(input, opts);
+  const tooLarge = opts.tooLarge ?? (() => new CoreError('archive-invalid', `${opts.what} expands past ${opts.maxBytes} bytes: refusing it`));
+  const declared = declaredZstdSize(input);
+  if (declared !== undefined && declared > opts.maxBytes) throw tooLarge();
+  let out: Uint8Array;
+  try {
+    out = fzstdDecompress(input);
+  } catch (e) {
+    throw new CoreError('compression-corrupt', `${opts.what} is not valid zstd data (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  }
+  if (out.byteLength > opts.maxBytes) throw tooLarge();
+  return out;
 }

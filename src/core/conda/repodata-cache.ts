@@ -8,6 +8,7 @@
  */
 import { digestHex, sha256 } from '../digest';
 import { normalizeShard } from './repodata-shard';
+import { loadZstdWasm } from '../compress/zstd-wasm';
 
 /** Where cached metadata is kept between sessions (OPFS, IndexedDB, a folder). */
 export interface RepodataStore {
@@ -70,6 +71,7 @@ export function cachingFetch(inner: typeof fetch, opts: CachingFetchOptions = {}
     ? responseFor(url, { ...c, body: normalizeShard(c.body, url) }) : responseFor(url, c));
   const fresh = (url: string, c: CachedResponse) => SHARD.test(url) || now() - c.fetchedAt < maxAge;
   const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    if (opts.normalizeShards !== false) await loadZstdWasm().catch(() => {}); // shards decode in wasm where it loads
     const req = new Request(input, init);
     const url = req.url.split('#')[0];
     if (req.method !== 'GET' || !METADATA.test(new URL(url).pathname)) return inner(input, init);

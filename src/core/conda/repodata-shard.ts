@@ -5,7 +5,7 @@
  * The bytes handed in must already be verified against the shard's name.
  */
 import { decode, encode } from '@msgpack/msgpack';
-import { decompress } from 'fzstd';
+import { zstdDecodeAny } from '../compress/zstd-wasm';
 import { CoreError } from '../errors';
 
 const BLOCK = 128 * 1024;
@@ -38,7 +38,8 @@ const bytesOf = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((x) => pa
  */
 export function normalizeShard(compressed: Uint8Array, url: string): Uint8Array {
   let shard: Record<string, unknown>;
-  try { shard = decode(decompress(compressed)) as Record<string, unknown>; } catch (e) {
+  // a shard is one package name's records: 64 MiB decoded is far past any real one
+  try { shard = decode(zstdDecodeAny(compressed, { maxBytes: 64 << 20, what: url })) as Record<string, unknown>; } catch (e) {
     throw new CoreError('repodata-invalid', `${url}: not a zstd-compressed msgpack shard`, { cause: e });
   }
   let changed = false;

@@ -159,3 +159,16 @@ describe.skipIf(!haveFixtures)('repodata over HTTP', () => {
     expect(f.stats).toEqual({ hits: 2, misses: 1 });
   });
 });
+
+describe('zstd bombs in channel metadata', () => {
+  it('a shard that expands past 64 MiB is refused at the bound (100 MiB of zeros in a few KiB)', async () => {
+    const { loadZstdWasm } = await import('../compress/zstd-wasm');
+    await loadZstdWasm();
+    const bomb = new Uint8Array(execFileSync('zstd', ['-c', '-q', '-19'], { input: new Uint8Array(100 << 20), maxBuffer: 1 << 30 }));
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    const url = 'https://conda.example/linux-64/shards/x.msgpack.zst';
+    const e = (() => { try { normalizeShard(bomb, url); } catch (x) { return x as Error & { code?: string; cause?: Error }; } })();
+    expect(e?.code).toBe('repodata-invalid');
+    expect(e?.cause?.message).toMatch(/expands past 67108864 bytes/);
+  });
+});

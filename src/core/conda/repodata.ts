@@ -5,9 +5,9 @@
  * `.tar.bz2` of the same build; `info.base_url` (CEP-15) is honoured.
  */
 import { decode } from '@msgpack/msgpack';
-import { decompress as zstdDecompress } from 'fzstd';
 import { bunzip2 } from '../compress/bzip2';
 import { digestHex, sha256 } from '../digest';
+import { loadZstdWasm, zstdDecodeAny } from '../compress/zstd-wasm';
 import { CoreError } from '../errors';
 import { subdirUrl, type Channel } from './channel';
 import type { PackageRecord } from './types';
@@ -63,8 +63,14 @@ async function get(f: typeof fetch, url: string): Promise<Uint8Array | undefined
   return new Uint8Array(await res.arrayBuffer());
 }
 
+/** zstd-compressed metadata, decoded up to MAX_REPODATA_JSON (a bomb stops there); wasm where loaded. */
 function unzstd(bytes: Uint8Array, url: string): Uint8Array {
-  try { return zstdDecompress(bytes); } catch (e) { throw new CoreError('compression-corrupt', `${url}: not zstd`, { cause: e }); }
+  try {
+    return zstdDecodeAny(bytes, { maxBytes: MAX_REPODATA_JSON, what: url, tooLarge: () => new CoreError('repodata-invalid', `${url} expands past ${MAX_REPODATA_JSON} bytes: refusing it`) });
+  } catch (e) {
+    if (e instanceof CoreError && e.code === 'repodata-invalid') throw e;
+    throw new CoreError('compression-corrupt', `${url}: not zstd`, { cause: e });
+  }
 }
 
 function parse<T>(what: () => T, url: string): T {
@@ -108,6 +114,7 @@ async function loadSharded(f: typeof fetch, channel: Channel, subdir: string, na
 /** Loads a subdir's repodata in the solver's order of preference; a subdir with none at all is an error. */
 export async function loadRepodata(channel: Channel, subdir: string, opts: LoadRepodataOptions = {}): Promise<Repodata> {
   const f = opts.fetch ?? fetch;
+  await loadZstdWasm().catch(() => {}); // fzstd decodes where it cannot load
   if (opts.names) {
     const records = await loadSharded(f, channel, subdir, opts.names);
     if (records) return { format: 'sharded', records };
