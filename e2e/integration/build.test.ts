@@ -98,6 +98,26 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('docker-envs 
     }
   });
 
+  it('solve writes an explicit lock for the base that build --lock installs', async () => {
+    const lockFile = join(tmp, 'explicit.txt');
+    const s = await cli({}, 'solve', '-b', base, '-p', 'dummy-a', '-c', channel, '-o', lockFile, '--cache', join(tmp, 'cache'));
+    expect(s.code).toBe(0);
+    // busybox ships no glibc: no __glibc among the virtual packages
+    expect(s.err).toMatch(/2 packages for linux-64 \(__unix=0, __linux=[\d.]+, __archspec=1\) → /);
+    const lock = readFileSync(lockFile, 'utf8').trim().split('\n');
+    expect(lock).toContain('@EXPLICIT');
+    expect(lock).toContain('# platform: linux-64');
+    const urls = lock.filter((l) => l.startsWith('http'));
+    expect(urls.map((u) => u.split('/').pop()!.replace(/#.*/, '')).sort()).toEqual(['dummy-a-0.1.0-hb0f4dca_0.conda', 'dummy-c-0.1.0-hb0f4dca_0.conda']);
+    for (const u of urls) expect(u).toMatch(/#[0-9a-f]{64}$/);
+    const b = await cli({}, 'build', '-b', base, '-i', TAG, '--lock', lockFile, '-o', join(tmp, 'locked.tar'), '--cache', join(tmp, 'cache'));
+    expect(b.code).toBe(0);
+    expect(b.out).toMatch(/2 packages in 3 layers/);
+    // to stdout without -o
+    const printed = await cli({}, 'solve', '-b', base, '-p', 'dummy-a', '-c', channel, '--cache', join(tmp, 'cache'));
+    expect(printed.out.trim().split('\n')).toEqual(lock);
+  });
+
   it('an unsatisfiable spec is a clear error', async () => {
     const r = await cli({}, 'build', '-b', base, '-i', TAG, '-p', 'dummy-a>=5', '-c', channel, '-o', join(tmp, 'x.tar'), '--cache', join(tmp, 'cache'));
     expect(r.code).toBe(1);

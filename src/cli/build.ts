@@ -4,7 +4,8 @@ import { readImageArchive } from '../core/archive';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/build/layer-workers.node.js';
-import { buildEnvironment } from '../core/build';
+import { buildEnvironment, explicitLock, solveForBase } from '../core/build';
+import type { BlobStore } from '../core/cache';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { cachingFetch } from '../core/conda/repodata-cache';
 import { folderRepodataStore } from '../core/conda/repodata-store.node.js';
@@ -99,6 +100,45 @@ export function readExplicitLock(text: string): SolvedRecord[] {
   });
 }
 
+/** The base image: an image tar (docker save, OCI layout tar), or a reference pulled through the blob cache. */
+async function loadBase(o: Pick<BuildCliOptions, 'base' | 'creds' | 'platform'>, store: BlobStore, log: (s: string) => void): Promise<Image> {
+  if (existsSync(o.base)) return (await readImageArchive(await openAsBlob(o.base), { spill: spillToTempFile })).images[0].image;
+  const creds = o.creds ? parseCreds(o.creds) : undefined;
+  log(`pulling ${o.base}`);
+  return (await pullImage(new RegistryClient({ credentials: () => creds }), o.base, { store, ...(o.platform ? { platform: parsePlatform(o.platform) } : {}) })).image;
+}
+
+/** The specs and channels asked for: -p and --file's dependencies, -c and --file's channels (default conda-forge). */
+function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { specs: string[]; channels: string[] } {
+  const env = o.file ? readEnvironmentYaml(readFileSync(o.file, 'utf8')) : { channels: [], specs: [] };
+  const specs = [...env.specs, ...o.specs];
+  const channels = [...new Set([...o.channels, ...env.channels])];
+  if (channels.length === 0) channels.push('conda-forge');
+  return { specs, channels };
+}
+
+/** Options of `docker-envs solve`. */
+export type SolveCliOptions = Pick<BuildCliOptions, 'base' | 'specs' | 'channels' | 'file' | 'platform' | 'prefix' | 'creds' | 'cache' | 'log'>;
+
+/**
+ * `docker-envs solve`: the packages the specs resolve to for the base image (its platform, glibc and any conda
+ * prefix it holds), as an explicit lock that `build --lock` installs.
+ */
+export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; packages: number; subdir: string; virtual: string[] }> {
+  const cache = o.cache ?? defaultCacheDir();
+  mkdirSync(cache, { recursive: true });
+  const log = o.log ?? (() => {});
+  const base = await loadBase(o, folderBlobStore(join(cache, 'blobs')), log);
+  const { specs, channels } = requested(o);
+  if (specs.length === 0) throw new CoreError('invalid-argument', 'nothing to solve: give -p SPEC or --file environment.yml');
+  const r = await solveForBase({
+    base, specs, channels, ...(o.prefix ? { prefix: o.prefix } : {}),
+    repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
+    onProgress: (stage, detail) => log(`${stage}: ${detail}`),
+  });
+  return { lock: explicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`) };
+}
+
 /** `docker-envs build`: base + conda packages → a docker-archive tar. */
 export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: string; packages: number; layers: number; warnings: string[] }> {
   // the layer workers start loading now, while the base image and the lock are read
@@ -108,19 +148,8 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   const store = folderBlobStore(join(cache, 'blobs'));
   const log = o.log ?? (() => {});
   const progress = buildProgress(log, o.progress);
-  let base: Image;
-  if (existsSync(o.base)) {
-    const archive = await readImageArchive(await openAsBlob(o.base), { spill: spillToTempFile });
-    base = archive.images[0].image;
-  } else {
-    const creds = o.creds ? parseCreds(o.creds) : undefined;
-    log(`pulling ${o.base}`);
-    base = (await pullImage(new RegistryClient({ credentials: () => creds }), o.base, { store, ...(o.platform ? { platform: parsePlatform(o.platform) } : {}) })).image;
-  }
-  const env = o.file ? readEnvironmentYaml(readFileSync(o.file, 'utf8')) : { channels: [], specs: [] };
-  const specs = [...env.specs, ...o.specs];
-  const channels = [...new Set([...o.channels, ...env.channels])];
-  if (channels.length === 0) channels.push('conda-forge');
+  const base = await loadBase(o, store, log);
+  const { specs, channels } = requested(o);
   const lock = o.lock ? readExplicitLock(readFileSync(o.lock, 'utf8')) : undefined;
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
   const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);

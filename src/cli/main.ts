@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { CoreError } from '../core/errors';
 import { inspectPath, renderSummary } from './inspect';
-import { buildToArchive } from './build';
+import { buildToArchive, solveToLock } from './build';
 import { pullToArchive, pushFromArchive } from './pull';
 
 const USAGE = `Usage: docker-envs <command> [options]
@@ -24,6 +24,12 @@ Commands:
       --lock F             an explicit lock (@EXPLICIT URLs#sha256) instead of solving
       --platform P, --prefix DIR (default /opt/conda), --layering layered|single, --max-layers N
       SOURCE_DATE_EPOCH sets every timestamp (default 0): same inputs, same image digest
+
+  solve -b BASE -p SPEC... [-o FILE]
+                     Solve the packages for BASE (its platform, glibc and any conda prefix in it) and
+                     write what BASE lacks as an explicit lock (@EXPLICIT URLs#sha256; stdout without
+                     -o), which build --lock installs
+      -p, -c, --file, --platform, --prefix, --creds, --cache   as for build
 
   pull REF -o FILE   Pull an image from a registry into a docker-archive tar (docker load reads it)
       --platform P   os/arch[/variant] to pick from a multi-platform image (default linux/amd64)
@@ -116,6 +122,26 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
       });
       for (const w of r.warnings) err.write(`warning: ${w}\n`);
       out.write(`${values.image} ${r.digest}: ${r.packages} packages in ${r.layers} layers → ${values.output}\n`);
+      return 0;
+    }
+    if (command === 'solve') {
+      const { values, positionals } = parseArgs({
+        args: rest, allowPositionals: true,
+        options: {
+          base: { type: 'string', short: 'b' }, package: { type: 'string', short: 'p', multiple: true }, channel: { type: 'string', short: 'c', multiple: true },
+          output: { type: 'string', short: 'o' }, file: { type: 'string' }, platform: { type: 'string' }, prefix: { type: 'string' },
+          creds: { type: 'string' }, cache: { type: 'string' },
+        },
+      });
+      if (positionals.length) throw new UsageError(`solve takes no positional arguments (got ${positionals.join(' ')})`);
+      if (!values.base) throw new UsageError('solve needs -b BASE (the image whose platform, glibc and conda prefix the solve is for)');
+      const r = await solveToLock({
+        base: values.base, specs: values.package ?? [], channels: values.channel ?? [], file: values.file, platform: values.platform,
+        prefix: values.prefix, creds: values.creds, cache: values.cache, log: (s) => err.write(`  ${s}\n`),
+      });
+      if (values.output) writeFileSync(values.output, r.lock);
+      else out.write(r.lock);
+      err.write(`${r.packages} packages for ${r.subdir} (${r.virtual.join(', ')})${values.output ? ` → ${values.output}` : ''}\n`);
       return 0;
     }
     if (command === 'push') {

@@ -61,24 +61,43 @@ export function environmentYaml(specs: string[], channels: string[]): string {
   return ['name: base', 'channels:', ...channels.map((c) => `  - ${c}`), 'dependencies:', ...specs.map((s) => `  - ${s}`)].join('\n') + '\n';
 }
 
+/** What solveForBase needs: the request's base, specs, channels, prefix and solver options. */
+export type SolveForBaseRequest = Pick<BuildRequest, 'base' | 'specs' | 'channels' | 'prefix' | 'virtualOverrides' | 'repodataFetch' | 'onProgress'>;
+
+/** An environment solved for a base image. */
+export interface SolvedForBase {
+  /** in link order */
+  solved: SolvedRecord[];
+  /** conda's name of the base's platform (linux-64, linux-aarch64…) */
+  subdir: string;
+  virtualPackages: VirtualPackage[];
+}
+
+/**
+ * Solves `specs` for the base image: its platform, its libc (__glibc), and a conda prefix it may already
+ * hold (whose packages stay installed; only missing ones are added). One read of the base's layers.
+ */
+export async function solveForBase(req: SolveForBaseRequest): Promise<SolvedForBase> {
+  const prefix = (req.prefix ?? '/opt/conda').replace(/\/+$/, '');
+  const cfg = await req.base.config();
+  const subdir = condaSubdir(cfg.os, cfg.architecture);
+  const libc = glibcVisitor();
+  const meta = condaMetaVisitor(prefix);
+  await scanLayers(req.base, cfg.os === 'linux' ? [libc, meta] : [meta]);
+  const virtualPackages = await virtualPackagesFor(req.base, req.virtualOverrides, { glibc: libc.found() });
+  req.onProgress?.('solve', `${req.specs.join(' ')} for ${subdir} (${virtualPackages.map((v) => `${v.name} ${v.version}`).join(', ')})`);
+  const installed = meta.records();
+  const solved = await solve({ specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}) });
+  return { solved: orderForLink(solved), subdir, virtualPackages };
+}
+
 /** Builds the environment image on top of `req.base`. */
 export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> {
   const prefix = (req.prefix ?? '/opt/conda').replace(/\/+$/, '');
   const epoch = req.epoch ?? 0;
   const cfg = await req.base.config();
   const subdir = condaSubdir(cfg.os, cfg.architecture);
-  let solved = req.lock;
-  if (!solved) {
-    // one read of the base's layers: its libc (for __glibc) and a conda prefix it may already hold
-    // (whose packages stay installed; only missing ones are added)
-    const libc = glibcVisitor();
-    const meta = condaMetaVisitor(prefix);
-    await scanLayers(req.base, cfg.os === 'linux' ? [libc, meta] : [meta]);
-    const virtualPackages = await virtualPackagesFor(req.base, req.virtualOverrides, { glibc: libc.found() });
-    req.onProgress?.('solve', `${req.specs.join(' ')} for ${subdir} (${virtualPackages.map((v) => `${v.name} ${v.version}`).join(', ')})`);
-    const installed = meta.records();
-    solved = await solve({ specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}) });
-  }
+  const solved = req.lock ?? (await solveForBase(req)).solved;
   const ordered = orderForLink(solved);
   req.onProgress?.('fetch', `${ordered.length} packages`);
   const blobs = await fetchPackages(ordered.map((r) => {
