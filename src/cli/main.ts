@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { CoreError } from '../core/errors';
 import { inspectPath, renderSummary } from './inspect';
 import { buildToArchive, solveToLock } from './build';
+import { diffPaths, renderDiff } from './diff';
 import { pullToArchive, pushFromArchive } from './pull';
 
 const USAGE = `Usage: docker-envs <command> [options]
@@ -30,6 +31,12 @@ Commands:
                      write what BASE lacks as an explicit lock (@EXPLICIT URLs#sha256; stdout without
                      -o), which build --lock installs
       -p, -c, --file, --platform, --prefix, --creds, --cache   as for build
+
+  diff A B           Compare two image archives: layers shared (by diff_id), config differences (env,
+                     entrypoint, labels…), conda packages added, removed or changed in each prefix
+      --files        the merged filesystems too, entry by entry (type, size, mode, owner, link)
+      --json         machine-readable output
+      --platform P   as for inspect
 
   pull REF -o FILE   Pull an image from a registry into a docker-archive tar (docker load reads it)
       --platform P   os/arch[/variant] to pick from a multi-platform image (default linux/amd64)
@@ -142,6 +149,16 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
       if (values.output) writeFileSync(values.output, r.lock);
       else out.write(r.lock);
       err.write(`${r.packages} packages for ${r.subdir} (${r.virtual.join(', ')})${values.output ? ` → ${values.output}` : ''}\n`);
+      return 0;
+    }
+    if (command === 'diff') {
+      const { values, positionals } = parseArgs({
+        args: rest, allowPositionals: true,
+        options: { files: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, platform: { type: 'string' } },
+      });
+      if (positionals.length !== 2) throw new UsageError('diff takes two image archives (files or OCI layout folders)');
+      const c = await diffPaths(positionals[0], positionals[1], { files: values.files, ...(values.platform ? { platform: values.platform } : {}) });
+      out.write(values.json ? JSON.stringify(c, null, 2) + '\n' : renderDiff(c, [positionals[0], positionals[1]]));
       return 0;
     }
     if (command === 'push') {
