@@ -57,6 +57,9 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('docker-envs 
     expect(a.err).not.toMatch(/error/);
     expect(a.code).toBe(0);
     expect(a.out).toMatch(/2 packages in 3 layers/);
+    // the digest the build reports is the manifest the archive holds (what a registry gets on push)
+    const index = JSON.parse(execFileSync('tar', ['-xOf', join(tmp, 'a.tar'), 'index.json'], { encoding: 'utf8' })) as { manifests: { digest: string }[] };
+    expect(a.out).toContain(index.manifests[0].digest);
     const b = await cli({ SOURCE_DATE_EPOCH: '1700000000' }, ...args(join(tmp, 'b.tar'), join(tmp, 'cache2')));
     const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
     expect(b.code).toBe(0);
@@ -116,6 +119,35 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('docker-envs 
     // to stdout without -o
     const printed = await cli({}, 'solve', '-b', base, '-p', 'dummy-a', '-c', channel, '--cache', join(tmp, 'cache'));
     expect(printed.out.trim().split('\n')).toEqual(lock);
+  });
+
+  it('diff: two environments one package apart share their common layers; the config, packages and files that differ are listed', async () => {
+    const [a, b] = [join(tmp, 'diff-a.tar'), join(tmp, 'diff-b.tar')];
+    for (const [out, specs] of [[a, ['-p', 'dummy-a']], [b, ['-p', 'dummy-a', '-p', 'dummy-b']]] as const) {
+      const r = await cli({}, 'build', '-b', base, '-i', TAG, ...specs, '-c', channel, '-o', out, '--cache', join(tmp, 'cache'));
+      expect(r.code).toBe(0);
+    }
+    const j = await cli({}, 'diff', a, b, '--json', '--files');
+    expect(j.code).toBe(0);
+    const c = JSON.parse(j.out) as import('../../src/core/inspect/compare').ImageComparison;
+    // busybox, dummy-c and dummy-a are the same layers in both; the metadata layer and dummy-b are not
+    expect(c.layers.shared.map((l) => l.createdBy ?? '')).toEqual(['busybox', expect.stringMatching(/conda install dummy-c=/), expect.stringMatching(/conda install dummy-a=/)]);
+    expect(c.layers.onlyA.map((l) => l.createdBy)).toEqual([expect.stringMatching(/conda-meta\/history/)]);
+    expect(c.layers.onlyB.map((l) => l.createdBy)).toEqual([expect.stringMatching(/conda install dummy-b=/), expect.stringMatching(/conda-meta\/history/)]);
+    expect(c.conda).toEqual({ added: [{ prefix: 'opt/conda', name: 'dummy-b', version: '0.1.0', build: 'hb0f4dca_0', channel: expect.any(String) }], removed: [], changed: [] });
+    expect(c.config).toContainEqual({ key: 'Label org.conda.environment.specs', a: 'dummy-a', b: 'dummy-a dummy-b' });
+    expect(c.config).toContainEqual({ key: 'Label org.conda.environment.packages', a: '2', b: '3' });
+    expect(c.config.some((d) => d.key.startsWith('Env '))).toBe(false);
+    expect(c.files!.filter((f) => f.change === 'added').map((f) => f.path)).toContain('opt/conda/conda-meta/dummy-b-0.1.0-hb0f4dca_0.json');
+    expect(c.files!.filter((f) => f.change === 'changed').map((f) => f.path)).toEqual(expect.arrayContaining(['opt/conda/conda-meta/history', 'opt/conda/environment.yml']));
+    expect(c.files!.some((f) => f.change === 'removed')).toBe(false);
+    // as text, and an image against itself
+    const text = await cli({}, 'diff', a, b);
+    expect(text.out).toMatch(/layers: 3 shared \(.*\), 1 only in A, 2 only in B/);
+    expect(text.out).toMatch(/conda packages in \/opt\/conda:\n {2}\+ dummy-b 0\.1\.0 hb0f4dca_0/);
+    const self = await cli({}, 'diff', a, a);
+    expect(self.out).toMatch(/the same image/);
+    expect(self.out).toMatch(/0 only in A, 0 only in B/);
   });
 
   it('an unsatisfiable spec is a clear error', async () => {

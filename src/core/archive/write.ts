@@ -110,7 +110,7 @@ async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): A
       config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: rawConfig.byteLength },
       layers: layerDescs,
     };
-    const rawManifest = json(manifest);
+    const rawManifest = await sameManifest(it.image, manifest) ?? json(manifest);
     const manifestDigest = await sha256(rawManifest);
     if (!written.has(blobName(manifestDigest))) {
       written.add(blobName(manifestDigest));
@@ -143,6 +143,21 @@ async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): A
     for (const t of p.tags) (repos[t.familiarName] ??= {})[t.tag] = top.slice(7);
   }
   yield file('repositories', json(repos));
+}
+
+/**
+ * The image's own manifest bytes when they describe exactly what the archive holds (an OCI manifest with the
+ * same config and the same uncompressed layers, in order): then the archive keeps the image's digest (an
+ * environment built here is the image whose digest the build reported). Undefined otherwise: the archive
+ * gets a manifest of its own (e.g. a pulled image whose gzip layers the archive stores uncompressed).
+ */
+async function sameManifest(image: ArchiveWriteItem['image'], written: Manifest): Promise<Uint8Array | undefined> {
+  let own: Manifest;
+  try { own = await image.manifest(); } catch { return undefined; }
+  const same = (a: Descriptor, b: Descriptor) => a.digest === b.digest && a.size === b.size && a.mediaType === b.mediaType;
+  if (own.mediaType !== MediaTypes.ociManifest || !own.config || !same(own.config, written.config)) return undefined;
+  if (!Array.isArray(own.layers) || own.layers.length !== written.layers.length || !own.layers.every((l, i) => same(l, written.layers[i]))) return undefined;
+  return image.rawManifest();
 }
 
 /**
