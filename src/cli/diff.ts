@@ -1,29 +1,44 @@
-/** `docker-envs diff A B`: two image archives compared (layers shared, config, conda packages, files). */
-import { openAsBlob } from 'node:fs';
+/** `docker-envs diff A B`: two images (archives or registry references) compared: layers shared, config, conda packages, files. */
+import { existsSync, openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { readImageArchive } from '../core/archive';
 import { spillToTempFile } from '../core/archive/spill.node.js';
-import { compareImages, type ComparedLayer, type ComparedPackage, type ImageComparison } from '../core/inspect/compare';
+import { folderBlobStore } from '../core/cache/blob-store.node.js';
+import { compareImages, type ComparedLayer, type ComparedPackage, type ImageComparison, type ImageToCompare } from '../core/inspect/compare';
+import { pullImage, RegistryClient } from '../core/registry';
 import { formatBytes } from '../core/inspect/format';
 import { parsePlatform } from './inspect';
 import { layoutFolderFromPath } from './layout-folder';
+import { defaultCacheDir, parseCreds } from './pull';
 
 /** Options of `docker-envs diff`. */
 export interface DiffOptions {
   files?: boolean;
   platform?: string;
+  /** for references: registry credentials (user:password), plain http, the blob cache */
+  creds?: string;
+  insecure?: boolean;
+  cache?: string;
 }
 
-async function openImage(path: string, platform?: string) {
-  const st = await stat(path);
-  const input = st.isDirectory() ? layoutFolderFromPath(path) : await openAsBlob(path);
-  const archive = await readImageArchive(input, { ...(platform ? { platform: parsePlatform(platform) } : {}), spill: spillToTempFile });
-  return archive.images[0];
+/** An image archive (file or OCI layout folder), or else a registry reference pulled through the blob cache. */
+async function openImage(what: string, opts: DiffOptions): Promise<ImageToCompare> {
+  const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
+  if (existsSync(what)) {
+    const input = (await stat(what)).isDirectory() ? layoutFolderFromPath(what) : await openAsBlob(what);
+    return (await readImageArchive(input, { ...(platform ? { platform } : {}), spill: spillToTempFile })).images[0];
+  }
+  const creds = opts.creds ? parseCreds(opts.creds) : undefined;
+  const client = new RegistryClient({ credentials: () => creds, ...(opts.insecure ? { insecure: () => true } : {}) });
+  const store = folderBlobStore(join(opts.cache ?? defaultCacheDir(), 'blobs'));
+  const pulled = await pullImage(client, what, { store, ...(platform ? { platform } : {}) });
+  return { image: pulled.image, tags: [what], manifestDigest: pulled.manifestDigest, platform: pulled.platform };
 }
 
-/** Compares the (first, or --platform's) image of two archives. */
+/** Compares two images: each an archive (its first image, or --platform's) or a registry reference. */
 export async function diffPaths(a: string, b: string, opts: DiffOptions = {}): Promise<ImageComparison> {
-  const [ia, ib] = [await openImage(a, opts.platform), await openImage(b, opts.platform)];
+  const [ia, ib] = [await openImage(a, opts), await openImage(b, opts)];
   return compareImages(ia, ib, { files: opts.files === true });
 }
 

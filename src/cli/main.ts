@@ -32,11 +32,12 @@ Commands:
                      -o), which build --lock installs
       -p, -c, --file, --platform, --prefix, --creds, --cache   as for build
 
-  diff A B           Compare two image archives: layers shared (by diff_id), config differences (env,
-                     entrypoint, labels…), conda packages added, removed or changed in each prefix
+  diff A B           Compare two images (archives, OCI layout folders or registry references): layers
+                     shared (by diff_id), config differences (env, entrypoint, labels…), conda packages
+                     added, removed or changed in each prefix
       --files        the merged filesystems too, entry by entry (type, size, mode, owner, link)
       --json         machine-readable output
-      --platform P   as for inspect
+      --platform P, --creds U:P, --insecure, --cache DIR   as for pull
 
   pull REF -o FILE   Pull an image from a registry into a docker-archive tar (docker load reads it)
       --platform P   os/arch[/variant] to pick from a multi-platform image (default linux/amd64)
@@ -154,10 +155,16 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
     if (command === 'diff') {
       const { values, positionals } = parseArgs({
         args: rest, allowPositionals: true,
-        options: { files: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, platform: { type: 'string' } },
+        options: {
+          files: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, platform: { type: 'string' },
+          creds: { type: 'string' }, insecure: { type: 'boolean', default: false }, cache: { type: 'string' },
+        },
       });
-      if (positionals.length !== 2) throw new UsageError('diff takes two image archives (files or OCI layout folders)');
-      const c = await diffPaths(positionals[0], positionals[1], { files: values.files, ...(values.platform ? { platform: values.platform } : {}) });
+      if (positionals.length !== 2) throw new UsageError('diff takes two images (archives, OCI layout folders or registry references)');
+      const c = await diffPaths(positionals[0], positionals[1], {
+        files: values.files, insecure: values.insecure, ...(values.platform ? { platform: values.platform } : {}),
+        ...(values.creds ? { creds: values.creds } : {}), ...(values.cache ? { cache: values.cache } : {}),
+      });
       out.write(values.json ? JSON.stringify(c, null, 2) + '\n' : renderDiff(c, [positionals[0], positionals[1]]));
       return 0;
     }

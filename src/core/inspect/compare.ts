@@ -76,7 +76,7 @@ function settings(cfg: ConfigFile): Map<string, string> {
 }
 
 /** The conda packages of an image's merged filesystem (the records later layers did not remove), by prefix. */
-async function condaPackages(ai: ArchiveImage, merged: MergedFile[], signal?: AbortSignal): Promise<{ packages: ComparedPackage[]; broken: string[] }> {
+async function condaPackages(ai: ImageToCompare, merged: MergedFile[], signal?: AbortSignal): Promise<{ packages: ComparedPackage[]; broken: string[] }> {
   const byLayer = new Map<number, string[]>();
   for (const f of merged) {
     if (f.type !== 'file' || !isCondaMetaPath(f.path)) continue;
@@ -98,9 +98,14 @@ const pick = (f: MergedFile): NonNullable<FileDifference['a']> => ({ type: f.typ
 const byPrefixName = (a: { prefix: string; name: string }, b: { prefix: string; name: string }) =>
   (a.prefix === b.prefix ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.prefix < b.prefix ? -1 : 1);
 
+/** An image to compare: from an archive, or pulled from a registry (its reference as the tag). */
+export type ImageToCompare = Pick<ArchiveImage, 'image' | 'tags'> & Partial<Pick<ArchiveImage, 'platform' | 'manifestDigest'>>;
+
 /** Compares image `a` with image `b` (each read once: layers listed, conda-meta records read). */
-export async function compareImages(a: ArchiveImage, b: ArchiveImage, opts: CompareOptions = {}): Promise<ImageComparison> {
-  const [sa, sb] = [await summarizeImage(a, { merged: true, ...(opts.signal ? { signal: opts.signal } : {}) }), await summarizeImage(b, { merged: true, ...(opts.signal ? { signal: opts.signal } : {}) })];
+export async function compareImages(a: ImageToCompare, b: ImageToCompare, opts: CompareOptions = {}): Promise<ImageComparison> {
+  // summarizeImage reads an archive image's image, tags, platform and manifest digest only
+  const summarize = (x: ImageToCompare) => summarizeImage({ configPath: '', layerPaths: [], ...x }, { merged: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const [sa, sb] = [await summarize(a), await summarize(b)];
   const warnings = [...sa.warnings.map((w) => `A: ${w}`), ...sb.warnings.map((w) => `B: ${w}`)];
 
   const inB = new Set(sb.layers.map((l) => l.diffId));
