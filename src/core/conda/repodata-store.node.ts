@@ -15,9 +15,12 @@ export function folderRepodataStore(dir: string): RepodataStore {
       let raw: Buffer;
       try { raw = await readFile(file(key)); } catch { return undefined; }
       // layout: 4-byte header length, JSON header (key, status, content type, time), body
+      if (raw.length < 4) return undefined;
       const n = raw.readUInt32BE(0);
-      const head = JSON.parse(raw.subarray(4, 4 + n).toString('utf8')) as Omit<CachedResponse, 'body'> & { key: string };
-      if (head.key !== key) return undefined;
+      let head: Omit<CachedResponse, 'body'> & { key: string };
+      // a damaged entry is a miss: fetched again and written over
+      try { head = JSON.parse(raw.subarray(4, 4 + n).toString('utf8')) as typeof head; } catch { return undefined; }
+      if (head?.key !== key || typeof head.status !== 'number') return undefined;
       return { status: head.status, fetchedAt: head.fetchedAt, ...(head.contentType ? { contentType: head.contentType } : {}), body: new Uint8Array(raw.subarray(4 + n)) };
     },
     async put(key, value) {

@@ -27,8 +27,10 @@ export function opfsRepodataStore(root?: Dir): RepodataStore {
       }
       if (raw.length < 4) return undefined;
       const n = new DataView(raw.buffer, raw.byteOffset).getUint32(0);
-      const head = JSON.parse(new TextDecoder().decode(raw.subarray(4, 4 + n))) as Omit<CachedResponse, 'body'> & { key: string };
-      if (head.key !== key) return undefined;
+      let head: Omit<CachedResponse, 'body'> & { key: string };
+      // a damaged entry is a miss: fetched again and written over
+      try { head = JSON.parse(new TextDecoder().decode(raw.subarray(4, 4 + n))) as typeof head; } catch { return undefined; }
+      if (head?.key !== key || typeof head.status !== 'number') return undefined;
       return { status: head.status, fetchedAt: head.fetchedAt, ...(head.contentType ? { contentType: head.contentType } : {}), body: raw.subarray(4 + n) };
     },
     async put(key, value) {

@@ -172,3 +172,25 @@ describe('zstd bombs in channel metadata', () => {
     expect(e?.cause?.message).toMatch(/expands past 67108864 bytes/);
   });
 });
+
+describe('a damaged repodata cache entry', () => {
+  it('is a miss (fetched again and written over), not an error', async () => {
+    const { writeFileSync, readdirSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'repodata-damaged-'));
+    try {
+      const store = folderRepodataStore(dir);
+      const url = 'https://conda.example/x/linux-64/repodata.json';
+      await store.put(url, { status: 200, body: new TextEncoder().encode('{}'), fetchedAt: 1 });
+      expect((await store.get(url))?.status).toBe(200);
+      const [file] = readdirSync(dir);
+      for (const bad of [new Uint8Array([0, 0, 0, 9, 123, 34, 107]), new Uint8Array([1, 2]), new Uint8Array([0, 0, 0, 2, 110, 117, 108, 108])]) {
+        writeFileSync(join(dir, file), bad);
+        expect(await store.get(url)).toBeUndefined();
+      }
+      await store.put(url, { status: 404, body: new Uint8Array(0), fetchedAt: 2 });
+      expect((await store.get(url))?.status).toBe(404);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
