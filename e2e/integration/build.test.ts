@@ -148,6 +148,11 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('docker-envs 
     const self = await cli({}, 'diff', a, a);
     expect(self.out).toMatch(/the same image/);
     expect(self.out).toMatch(/0 only in A, 0 only in B/);
+    // inspect lists the conda packages of an image too
+    const insp = JSON.parse((await cli({}, 'inspect', b, '--json')).out) as { images: Array<{ conda: Array<{ name: string; prefix: string }>; merged?: unknown }> };
+    expect(insp.images[0].conda.map((p) => `${p.prefix}:${p.name}`)).toEqual(['opt/conda:dummy-a', 'opt/conda:dummy-b', 'opt/conda:dummy-c']);
+    expect(insp.images[0].merged).toBeUndefined();
+    expect((await cli({}, 'inspect', b)).out).toMatch(/Conda packages in \/opt\/conda \(3\):\nNAME +VERSION +BUILD +CHANNEL\ndummy-a +0\.1\.0 +hb0f4dca_0/);
   });
 
   it('an unsatisfiable spec is a clear error', async () => {

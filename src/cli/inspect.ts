@@ -6,6 +6,7 @@ import { summarizeArchive, type ArchiveSummary, type ImageSummary } from '../cor
 import type { LayerFile } from '../core/inspect';
 import { formatPlatform } from '../core/oci';
 import { formatBytes, formatMode, formatTable, truncate } from '../core/inspect/format';
+import { condaPackagesOf, type ComparedPackage } from '../core/inspect/compare';
 import { layoutFolderFromPath } from './layout-folder';
 
 /** Options of `docker-envs inspect`. */
@@ -23,7 +24,14 @@ export async function inspectPath(path: string, opts: Omit<InspectOptions, 'json
   const input = st.isDirectory() ? layoutFolderFromPath(path) : await openAsBlob(path);
   const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
   const archive = await readImageArchive(input, { platform, spill: spillToTempFile });
-  const summary = await summarizeArchive(archive, { layerFiles: opts.layer, merged: opts.merged });
+  // the merged view is needed for the conda packages (records later layers did not remove); kept only with --merged
+  const summary: ArchiveSummary = await summarizeArchive(archive, { layerFiles: opts.layer, merged: true });
+  for (const [i, img] of summary.images.entries()) {
+    const { packages, broken } = await condaPackagesOf(archive.images[i], img.merged ?? []);
+    (img as InspectedImage).conda = packages;
+    for (const p of broken) img.warnings.push(`${p} is not a readable conda-meta record`);
+    if (!opts.merged) delete img.merged;
+  }
   if (opts.layer !== undefined) {
     for (const img of summary.images) {
       if (opts.layer < 0 || opts.layer >= img.layers.length) {
@@ -52,7 +60,10 @@ function fileRows(files: LayerFile[]): string[][] {
   ]);
 }
 
-function renderImage(img: ImageSummary, opts: InspectOptions): string {
+/** An image as `inspect` reports it: the summary plus the conda packages found in it. */
+export type InspectedImage = ImageSummary & { conda?: ComparedPackage[] };
+
+function renderImage(img: InspectedImage, opts: InspectOptions): string {
   const out: string[] = [];
   const c = img.config.config ?? {};
   out.push(`Image ${img.tags.length ? img.tags.join(', ') : '<untagged>'}`);
@@ -76,6 +87,11 @@ function renderImage(img: ImageSummary, opts: InspectOptions): string {
   ));
   out.push('');
   out.push(`  Total ${formatBytes(img.totalBytes)} in files, wasted ${formatBytes(img.wastedBytes)}, efficiency ${(img.efficiency * 100).toFixed(1)} %`);
+  for (const prefix of [...new Set((img.conda ?? []).map((p) => p.prefix))]) {
+    const pkgs = img.conda!.filter((p) => p.prefix === prefix);
+    out.push('', `Conda packages in /${prefix} (${pkgs.length}):`);
+    out.push(formatTable(['NAME', 'VERSION', 'BUILD', 'CHANNEL'], pkgs.map((p) => [p.name, p.version, p.build, p.channel ?? ''])));
+  }
   for (const w of img.warnings) out.push(`  warning: ${w}`);
   if (opts.layer !== undefined) {
     out.push('', `Layer ${opts.layer} (${img.layers[opts.layer].diffId}):`);

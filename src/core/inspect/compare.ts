@@ -75,8 +75,11 @@ function settings(cfg: ConfigFile): Map<string, string> {
   return out;
 }
 
-/** The conda packages of an image's merged filesystem (the records later layers did not remove), by prefix. */
-async function condaPackages(ai: ImageToCompare, merged: MergedFile[], signal?: AbortSignal): Promise<{ packages: ComparedPackage[]; broken: string[] }> {
+/**
+ * The conda packages of an image's merged filesystem (the records later layers did not remove), sorted by
+ * prefix and name; records that cannot be read are listed by path.
+ */
+export async function condaPackagesOf(ai: Pick<ImageToCompare, 'image'>, merged: MergedFile[], signal?: AbortSignal): Promise<{ packages: ComparedPackage[]; broken: string[] }> {
   const byLayer = new Map<number, string[]>();
   for (const f of merged) {
     if (f.type !== 'file' || !isCondaMetaPath(f.path)) continue;
@@ -90,7 +93,7 @@ async function condaPackages(ai: ImageToCompare, merged: MergedFile[], signal?: 
     for (const p of r.records) packages.push({ prefix: p.prefix, name: p.name, version: p.version, build: p.build, ...(p.channel ? { channel: p.channel } : {}) });
     broken.push(...r.broken);
   }
-  return { packages, broken };
+  return { packages: packages.sort(byPrefixName), broken };
 }
 
 const layerOf = (s: ImageSummary['layers'][number]): ComparedLayer => ({ diffId: s.diffId, size: s.uncompressedSize, ...(s.createdBy !== undefined ? { createdBy: s.createdBy } : {}) });
@@ -124,7 +127,7 @@ export async function compareImages(a: ImageToCompare, b: ImageToCompare, opts: 
     config.push({ key, ...(ca.has(key) ? { a: ca.get(key) } : {}), ...(cb.has(key) ? { b: cb.get(key) } : {}) });
   }
 
-  const [pa, pb] = [await condaPackages(a, sa.merged!, opts.signal), await condaPackages(b, sb.merged!, opts.signal)];
+  const [pa, pb] = [await condaPackagesOf(a, sa.merged!, opts.signal), await condaPackagesOf(b, sb.merged!, opts.signal)];
   for (const p of pa.broken) warnings.push(`A: ${p} is not a readable conda-meta record`);
   for (const p of pb.broken) warnings.push(`B: ${p} is not a readable conda-meta record`);
   const key = (p: ComparedPackage) => `${p.prefix}\0${p.name}`;
