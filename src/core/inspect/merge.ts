@@ -26,10 +26,21 @@ export interface MergedView {
 
 interface Node {
   file?: MergedFile;
-  children: Map<string, Node>;
+  /** created with the first child: most nodes are files and never get one */
+  children?: Map<string, Node>;
 }
 
-const newNode = (file?: MergedFile): Node => ({ file, children: new Map() });
+const newNode = (file?: MergedFile): Node => ({ file });
+
+/** The merged copy of a layer's entry, built field by field: one object shape for every entry. */
+function mergedFile(f: LayerFile, layer: number): MergedFile {
+  const m: MergedFile = { path: f.path, rawName: f.rawName, type: f.type, size: f.size, mode: f.mode, uid: f.uid, gid: f.gid, mtime: f.mtime, layer };
+  if (f.linkname !== undefined) m.linkname = f.linkname;
+  if (f.whiteout !== undefined) m.whiteout = f.whiteout;
+  if (f.whiteoutTarget !== undefined) m.whiteoutTarget = f.whiteoutTarget;
+  if (f.danger !== undefined) m.danger = f.danger;
+  return m;
+}
 
 function isDir(n: Node): boolean {
   return !n.file || n.file.type === 'directory';
@@ -48,13 +59,13 @@ export function mergeLayers(listings: LayerListing[]): MergedView {
 
   const waste = (n: Node): void => {
     if (n.file && n.file.size) wasted[n.file.layer] += n.file.size;
-    for (const c of n.children.values()) waste(c);
+    if (n.children) for (const c of n.children.values()) waste(c);
   };
   const lookup = (path: string): { parent: Node; name: string } | undefined => {
     const parts = path.split('/');
     let cur = root;
     for (const p of parts.slice(0, -1)) {
-      const next = cur.children.get(p);
+      const next = cur.children?.get(p);
       if (!next || !isDir(next)) return undefined;
       cur = next;
     }
@@ -67,18 +78,18 @@ export function mergeLayers(listings: LayerListing[]): MergedView {
       if (f.whiteout === 'opaque') {
         const node = f.whiteoutTarget === '' ? root : (() => {
           const at = lookup(f.whiteoutTarget!);
-          return at?.parent.children.get(at.name);
+          return at?.parent.children?.get(at.name);
         })();
-        if (node && isDir(node)) {
+        if (node && isDir(node) && node.children) {
           for (const c of node.children.values()) waste(c);
-          node.children.clear();
+          node.children = undefined;
         }
       } else {
         const at = lookup(f.whiteoutTarget!);
-        const victim = at?.parent.children.get(at.name);
+        const victim = at?.parent.children?.get(at.name);
         if (at && victim) {
           waste(victim);
-          at.parent.children.delete(at.name);
+          at.parent.children!.delete(at.name);
         }
       }
     }
@@ -90,29 +101,30 @@ export function mergeLayers(listings: LayerListing[]): MergedView {
       const parts = f.path.split('/');
       let cur = root;
       for (let i = 0; i < parts.length - 1; i++) {
-        let next = cur.children.get(parts[i]);
+        let next = cur.children?.get(parts[i]);
         if (!next || !isDir(next)) {
           if (next) waste(next);
           const path = parts.slice(0, i + 1).join('/');
           next = newNode({ path, rawName: path, type: 'directory', size: 0, mode: 0o755, uid: 0, gid: 0, mtime: 0, layer, implicit: true });
-          cur.children.set(parts[i], next);
+          (cur.children ??= new Map()).set(parts[i], next);
         }
         cur = next;
       }
       const name = parts[parts.length - 1];
-      const existing = cur.children.get(name);
-      const file: MergedFile = { ...f, layer };
+      const existing = cur.children?.get(name);
+      const file = mergedFile(f, layer);
       if (existing && f.type === 'directory' && isDir(existing)) {
         existing.file = file; // a directory over a directory: contents merge, metadata from the upper one
       } else {
         if (existing) waste(existing);
-        cur.children.set(name, newNode(file));
+        (cur.children ??= new Map()).set(name, newNode(file));
       }
     }
   });
 
   const files: MergedFile[] = [];
   const walk = (n: Node): void => {
+    if (!n.children) return;
     const names = [...n.children.keys()].sort(compareBytes);
     for (const name of names) {
       const c = n.children.get(name)!;

@@ -2,7 +2,7 @@
  * indexTar's Blob reading: one reused buffer filled from the Blob's stream, gaps read through or jumped
  * over by a new stream. Whatever the layout (headers across the buffer's end, bodies just under and over
  * the read-through limit, extension headers larger than half the buffer), the entries equal those of the
- * in-memory walk, with a byte stream (BYOB) and with a plain chunk stream.
+ * in-memory walk, whatever the stream's chunk sizes.
  */
 import { describe, expect, it } from 'vitest';
 import { indexTar, indexTarBytes, writeTar, type TarWriteEntry } from './index';
@@ -27,7 +27,7 @@ function* layout(): Generator<TarWriteEntry> {
   }
 }
 
-/** A Blob whose stream is a plain (non-byte) stream of odd-sized chunks, as some engines give. */
+/** A Blob whose stream gives chunks of a chosen size (odd ones, tiny ones, ones larger than the buffer). */
 class ChunkBlob extends Blob {
   constructor(private readonly data: Uint8Array<ArrayBuffer>, private readonly chunk: number) { super([data]); }
   override slice(start = 0, end = this.data.length): Blob {
@@ -47,7 +47,7 @@ class ChunkBlob extends Blob {
 }
 
 describe('indexTar over a Blob', () => {
-  it('gives the in-memory walk\'s entries whatever the gaps and buffer boundaries (byte stream)', async () => {
+  it('gives the in-memory walk\'s entries whatever the gaps and buffer boundaries', async () => {
     const bytes = await bytesOf(writeTar(layout()));
     const expected = await indexTarBytes(bytes);
     expect(expected.entries.length).toBe(51);
@@ -56,7 +56,7 @@ describe('indexTar over a Blob', () => {
     expect(got.entries.find((e) => e.pax?.['SCHILY.xattr.user.big'])?.pax?.['SCHILY.xattr.user.big'].length).toBe(600_000);
   });
 
-  it('gives the same entries from a plain chunk stream, for several chunk sizes', async () => {
+  it('gives the same entries for several chunk sizes of the Blob\'s stream', async () => {
     const bytes = await bytesOf(writeTar(layout()));
     const expected = await indexTarBytes(bytes);
     for (const chunk of [333, 65_536, 2_000_000]) {

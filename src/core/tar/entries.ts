@@ -45,6 +45,12 @@ const utf8 = new TextDecoder();
 const latin1 = new TextDecoder('latin1');
 
 function decodeName(bytes: Uint8Array): { text: string; valid: boolean } {
+  // ASCII names (nearly all) without a TextDecoder call, which costs more than a short name
+  if (bytes.length <= 1024) {
+    let ascii = true;
+    for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i] < 0x80;
+    if (ascii) return { text: String.fromCharCode.apply(null, bytes as unknown as number[]), valid: true };
+  }
   try {
     return { text: utf8Strict.decode(bytes), valid: true };
   } catch {
@@ -198,8 +204,6 @@ async function resolveEntry(
   if (unsafe === 'absolute' || unsafe === 'parent-traversal') {
     warn({ code: 'unsafe-path', message: `entry name '${decoded.text}' is ${unsafe === 'absolute' ? 'absolute' : 'outside the archive root (..)'}`, offset: at });
   }
-  const pax: Record<string, string> = {};
-  for (const [k, v] of recs) pax[k] = utf8.decode(v);
   const entry: TarEntry = {
     name: decoded.text,
     nameBytes: nameBytes.slice(),
@@ -219,6 +223,10 @@ async function resolveEntry(
     dataOffset,
   };
   if (realSize !== undefined) entry.realSize = realSize;
-  if (recs.size > 0) entry.pax = pax;
+  if (recs.size > 0) {
+    const pax: Record<string, string> = {};
+    for (const [k, v] of recs) pax[k] = utf8.decode(v);
+    entry.pax = pax;
+  }
   return entry;
 }

@@ -37,6 +37,16 @@ export interface RawHeader {
 
 const latin1 = new TextDecoder('latin1');
 
+/**
+ * A header text field as a string: ASCII bytes directly (most fields; a TextDecoder call costs more than
+ * the field), anything else through the WHATWG 'latin1' decoder (windows-1252).
+ */
+export function latin1Text(b: Uint8Array): string {
+  if (b.length > 256) return latin1.decode(b);
+  for (let i = 0; i < b.length; i++) if (b[i] > 0x7f) return latin1.decode(b);
+  return String.fromCharCode.apply(null, b as unknown as number[]);
+}
+
 /** True if every byte of the block is zero (an end-of-archive block). */
 export function isZeroBlock(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
@@ -88,14 +98,20 @@ export function readNumber(b: Uint8Array, start: number, len: number): number {
 export function checksumOk(b: Uint8Array): boolean {
   const stored = readNumber(b, 148, 8);
   if (Number.isNaN(stored)) return false;
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const c = i >= 148 && i < 156 ? 0x20 : b[i];
+  // the checksum field (148..156) counts as eight spaces
+  let unsigned = 8 * 0x20;
+  let high = 0; // bytes > 127: each counts 256 less when bytes are taken as signed
+  for (let i = 0; i < 148; i++) {
+    const c = b[i];
     unsigned += c;
-    signed += c > 127 ? c - 256 : c;
+    high += c >> 7;
   }
-  return stored === unsigned || stored === signed;
+  for (let i = 156; i < BLOCK; i++) {
+    const c = b[i];
+    unsigned += c;
+    high += c >> 7;
+  }
+  return stored === unsigned || stored === unsigned - 256 * high;
 }
 
 function concatName(prefix: Uint8Array, name: Uint8Array): Uint8Array {
@@ -123,11 +139,11 @@ export function parseHeader(b: Uint8Array, offset: number): RawHeader {
   if (!checksumOk(b)) {
     throw new TarError('tar-corrupt', 'tar header checksum mismatch: this does not look like a tar archive, or it is damaged', offset);
   }
-  const magic = latin1.decode(b.subarray(257, 263)); // magic (6) + version (2) at 257, 263
-  const version = latin1.decode(b.subarray(263, 265));
+  // magic (6) + version (2) at 257, 263: "ustar\0" (POSIX; star adds "tar\0" at 508) or "ustar  \0" (GNU)
+  const ustar = b[257] === 0x75 && b[258] === 0x73 && b[259] === 0x74 && b[260] === 0x61 && b[261] === 0x72;
   const format: RawHeader['format'] =
-    magic === 'ustar\0' ? (latin1.decode(b.subarray(508, 512)) === 'tar\0' ? 'star' : 'ustar')
-    : magic === 'ustar ' && version === ' \0' ? 'gnu'
+    ustar && b[262] === 0 ? (b[508] === 0x74 && b[509] === 0x61 && b[510] === 0x72 && b[511] === 0 ? 'star' : 'ustar')
+    : ustar && b[262] === 0x20 && b[263] === 0x20 && b[264] === 0 ? 'gnu'
     : 'v7';
   let name = cString(b, 0, 100);
   if (format === 'ustar') name = concatName(cString(b, 345, 155), name);
@@ -144,8 +160,8 @@ export function parseHeader(b: Uint8Array, offset: number): RawHeader {
     mtime: numberField(b, 136, 12, 'mtime', offset),
     typeflag,
     linkname: cString(b, 157, 100),
-    uname: format === 'v7' ? '' : latin1.decode(cString(b, 265, 32)),
-    gname: format === 'v7' ? '' : latin1.decode(cString(b, 297, 32)),
+    uname: format === 'v7' ? '' : latin1Text(cString(b, 265, 32)),
+    gname: format === 'v7' ? '' : latin1Text(cString(b, 297, 32)),
     devmajor: format === 'v7' ? 0 : readNumber(b, 329, 8) || 0,
     devminor: format === 'v7' ? 0 : readNumber(b, 337, 8) || 0,
     format,

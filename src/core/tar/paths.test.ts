@@ -18,6 +18,15 @@ describe('normalizeEntryPath', () => {
     ['a/..b', { path: 'a/..b' }],
     ['./', { path: '', unsafe: 'empty' }],
     ['', { path: '', unsafe: 'empty' }],
+    ['a/b', { path: 'a/b' }],
+    ['dir/', { path: 'dir' }],
+    ['...', { path: '...' }],
+    ['a/.b/c.', { path: 'a/.b/c.' }],
+    ['a/.', { path: 'a' }],
+    ['a/..', { path: 'a/..', unsafe: 'parent-traversal' }],
+    ['.', { path: '', unsafe: 'empty' }],
+    ['/', { path: '', unsafe: 'absolute' }],
+    ['a//', { path: 'a' }],
   ])('%s', (name, want) => {
     expect(normalizeEntryPath(name)).toEqual(want);
   });

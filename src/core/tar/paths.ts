@@ -3,12 +3,20 @@
  * for reproducible layers.
  */
 
+/** A name with a leading '/', an empty segment ('//'), or a '.' or '..' segment. */
+const NEEDS_SPLIT = /^\/|\/\/|(?:^|\/)\.{1,2}(?:\/|$)/;
+
 /**
  * Normalises an entry path: drops leading '/' and './', empty and '.' components and a trailing '/'
  * ('./a//b/' -> 'a/b'). `unsafe` says why the original must not be extracted as is: 'absolute' (leading
  * '/'), 'parent-traversal' (a '..' component, kept in `path`), 'empty' (nothing left, e.g. '.' or './').
  */
 export function normalizeEntryPath(name: string): { path: string; unsafe?: 'absolute' | 'parent-traversal' | 'empty' } {
+  // most names need nothing but a trailing '/' dropped: no leading '/', no '', '.' or '..' segment
+  if (!NEEDS_SPLIT.test(name)) {
+    const path = name.endsWith('/') ? name.slice(0, -1) : name;
+    return path === '' ? { path, unsafe: 'empty' } : { path };
+  }
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   const path = parts.join('/');
   if (parts.includes('..')) return { path, unsafe: 'parent-traversal' };
