@@ -10,5 +10,5 @@ let shared: LayerRunner | undefined;
 
 export function browserLayerRunner(): LayerRunner {
   const size = Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2));
-  return (shared ??= workerLayerRunner(() => new Worker(new URL('./layer.worker.ts', import.meta.url), { type: 'module', name: 'layer' }), size));
+  return (shared ??= workerLayerRunner({ create: () => new Worker(new URL('./layer.worker.ts', import.meta.url), { type: 'module', name: 'layer' }), size }));
 }

@@ -24,6 +24,7 @@ import { zipSync } from 'fflate';
 import type { SolvedRecord } from '../../src/core/solver';
 import { writeTar, type TarWriteEntry } from '../../src/core/tar';
 import { cacheDir } from '../harness/util';
+import { createRandom } from '../../bench/plan';
 
 /** The placeholder every relocatable corpus file carries (conda-forge style: 255 bytes). */
 export const CORPUS_PLACEHOLDER = ('/home/conda/feedstock_root/build_artifacts/bench_1700000000/_h_env' + '_placehold'.repeat(30)).slice(0, 255);
@@ -36,17 +37,8 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 type Rand = () => number;
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** the bench's deterministic generator (mulberry32) */
+const prng: (seed: number) => Rand = createRandom;
 
 /** A log-normal size around `median` bytes (sigma ~1: a long tail of bigger files), at least 32 bytes. */
 function logNormal(r: Rand, median: number, sigma = 1): number {

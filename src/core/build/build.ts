@@ -97,8 +97,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const epoch = req.epoch ?? 0;
   const cfg = await req.base.config();
   const subdir = condaSubdir(cfg.os, cfg.architecture);
-  const solved = req.lock ?? (await solveForBase(req)).solved;
-  const ordered = orderForLink(solved);
+  const ordered = req.lock ? orderForLink(req.lock) : (await solveForBase(req)).solved; // solveForBase gives link order
   req.onProgress?.('fetch', `${ordered.length} packages`);
   const blobs = await fetchPackages(ordered.map((r) => {
     if (!r.sha256) throw new CoreError('invalid-argument', `${r.fn} has no sha256 in its channel's repodata, so it cannot be verified`);

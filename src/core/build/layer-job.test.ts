@@ -250,12 +250,15 @@ describe.skipIf(!haveFixtures)('the Web Worker pool protocol (workers simulated 
   it('gives the same layers as this thread, and falls back to this thread where workers cannot start', async () => {
     const jobs = await Promise.all(PKGS.slice(2, 6).map(async (p) => job([p], async (path) => new Blob([new Uint8Array(await (await openAsBlob(path)).arrayBuffer())]))));
     const local = await Promise.all(jobs.map((j) => runLayerJob(j)));
-    const pooled = workerLayerRunner(simulated, 2);
-    const noWorkers = workerLayerRunner(() => { throw new Error('Worker is not defined'); }, 2);
-    const failing = workerLayerRunner(() => ({
-      postMessage() {}, terminate() {},
-      addEventListener: (t, l) => { if (t === 'error') setTimeout(() => l({ message: 'nested workers are not supported' } as ErrorEvent)); },
-    }), 2);
+    const pooled = workerLayerRunner({ create: simulated, size: 2 });
+    const noWorkers = workerLayerRunner({ create: () => { throw new Error('Worker is not defined'); }, size: 2 });
+    const failing = workerLayerRunner({
+      create: () => ({
+        postMessage() {}, terminate() {},
+        addEventListener: (t, l) => { if (t === 'error') setTimeout(() => l({ message: 'nested workers are not supported' } as ErrorEvent)); },
+      }),
+      size: 2,
+    });
     for (const run of [pooled, noWorkers, failing]) {
       const got = await Promise.all(jobs.map((j) => run(j)));
       for (const [i, r] of got.entries()) await same(r, local[i]);
@@ -263,7 +266,7 @@ describe.skipIf(!haveFixtures)('the Web Worker pool protocol (workers simulated 
   });
 
   it('a job that fails in a worker fails with its code; the pool goes on', async () => {
-    const pooled = workerLayerRunner(simulated, 1);
+    const pooled = workerLayerRunner({ create: simulated, size: 1 });
     const bad = await job(['conda-index/tests/index_data/corrupt/noarch/bad_package.tar.bz2'], async (p) => new Blob([new Uint8Array(await (await openAsBlob(p)).arrayBuffer())]));
     const e = await pooled(bad).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CoreError);

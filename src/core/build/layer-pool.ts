@@ -1,17 +1,21 @@
 /**
- * Layer jobs in a pool of Web Workers (the browser's build worker starts them; see workers/layer-pool.ts):
- * jobs are taken in order, one per worker at a time; Blobs and results cross by structured clone, a layer
- * in memory by transfer. A worker that fails takes only its own job down. Same bytes as runLayerJob here.
+ * Layer jobs in a pool of workers: Web Workers started by the browser's build worker (workers/layer-pool.ts),
+ * worker threads in Node (layer-workers.node.ts, through the same pool). Blobs and results cross by
+ * structured clone, a layer in memory by transfer. Same bytes as runLayerJob here.
  */
 import type { Digest } from '../digest';
 import { CoreError, type ErrorCode } from '../errors';
 import { oneAtATime, runLayerJob, type InstalledSummary, type LayerJob, type LayerJobResult, type LayerRunner } from './layer-job';
 
-/** What the pool needs of a Worker. */
+/** What the pool needs of a Worker (a Web Worker as it is; Node's worker threads through an adapter). */
 export interface PoolWorker {
   postMessage(message: unknown, transfer?: Transferable[]): void;
+  /** 'error': the worker failed or ended (it takes its job down) */
   addEventListener(type: 'message' | 'error', listener: (e: MessageEvent | ErrorEvent) => void): void;
   terminate(): void;
+  /** (Node) keep the process alive while the worker holds a job, and not while it is idle */
+  ref?(): void;
+  unref?(): void;
 }
 
 /** A worker's answer. */
@@ -19,78 +23,114 @@ export type LayerReply =
   | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar: Uint8Array | Blob }
   | { id: number; error: { message: string; code?: ErrorCode } };
 
-interface Pending { id: number; job: LayerJob; ok: (r: LayerJobResult) => void; fail: (e: unknown) => void }
+/** Options of workerLayerRunner. */
+export interface WorkerPoolOptions<M = unknown, R extends { id: number } = LayerReply> {
+  /** makes a worker (each running serveLayerJobs, or a counterpart that answers the same way) */
+  create: () => PoolWorker;
+  size: number;
+  /** what is posted for a job (default: the job itself; Node posts packages by path) */
+  encode?: (job: LayerJob) => M | Promise<M>;
+  /** the result of a reply that is not an error (default: the reply's fields) */
+  decode?: (reply: Exclude<R, { error: unknown }>) => LayerJobResult | Promise<LayerJobResult>;
+  /** runs the jobs where workers cannot (default: runLayerJob one at a time on this thread) */
+  fallback?: LayerRunner;
+  /** start every worker now (they load while the caller does other work) */
+  warm?: boolean;
+}
+
+interface Pending { id: number; job: LayerJob; message: unknown; ok: (r: LayerJobResult) => void; fail: (e: unknown) => void }
 interface Slot { worker: PoolWorker; busy?: Pending; answered?: boolean }
 
 /**
- * A LayerRunner over `size` workers made by `create` (each running serveLayerJobs). Where workers cannot
- * run (creating one throws, or one fails before its first answer: a browser without nested workers, a
- * policy that forbids them) the jobs run on this thread instead, one at a time: slower, same bytes.
+ * A LayerRunner over a pool of workers: jobs are taken in order, one per worker at a time; a job still queued
+ * when its signal aborts is dropped; a worker that fails takes only its own job down, and the next job gets a
+ * fresh worker. Where workers cannot run (creating one throws, or one fails before its first answer: a
+ * browser without nested workers, a policy that forbids them) the jobs run on this thread instead, one at a
+ * time: slower, same bytes.
  */
-export function workerLayerRunner(create: () => PoolWorker, size: number): LayerRunner {
+export function workerLayerRunner<M = unknown, R extends { id: number } = LayerReply>(opts: WorkerPoolOptions<M, R>): LayerRunner {
   const slots: Slot[] = [];
   const queue: Pending[] = [];
   let nextId = 0;
   let here: LayerRunner | undefined;
+  const decode = opts.decode ?? ((m) => {
+    const r = m as unknown as Exclude<LayerReply, { error: unknown }>;
+    return { digest: r.digest, size: r.size, packages: r.packages, tar: r.tar };
+  });
   const onThisThread = () => {
-    here ??= oneAtATime((job) => runLayerJob(job));
+    here ??= opts.fallback ?? oneAtATime((job) => runLayerJob(job));
     for (const s of slots.splice(0)) {
       s.worker.terminate();
       if (s.busy) queue.unshift(s.busy);
     }
     for (const p of queue.splice(0)) here(p.job).then(p.ok, p.fail);
   };
+  const newSlot = (): Slot | undefined => {
+    let worker: PoolWorker;
+    try {
+      worker = opts.create();
+    } catch {
+      return undefined;
+    }
+    const s: Slot = { worker };
+    worker.addEventListener('message', (e) => {
+      const m = (e as MessageEvent<R | { id: number; error: { message: string; code?: ErrorCode } }>).data;
+      const p = s.busy;
+      s.busy = undefined;
+      s.answered = true;
+      if (p) {
+        if ('error' in m) p.fail(m.error.code ? new CoreError(m.error.code, m.error.message) : new Error(m.error.message));
+        else Promise.resolve().then(() => decode(m as Exclude<R, { error: unknown }>)).then(p.ok, p.fail);
+      }
+      dispatch();
+    });
+    worker.addEventListener('error', (e) => {
+      if (!slots.includes(s)) return; // gone already (terminated, or reported twice)
+      // a worker that never answered could not start: workers do not run here
+      if (!s.answered) return onThisThread();
+      slots.splice(slots.indexOf(s), 1);
+      worker.terminate();
+      s.busy?.fail(new Error(`a layer worker failed: ${(e as ErrorEvent).message || 'it stopped'}`));
+      s.busy = undefined;
+      dispatch();
+    });
+    worker.unref?.();
+    slots.push(s);
+    return s;
+  };
   const dispatch = () => {
     if (here) return onThisThread();
     while (queue.length) {
       let slot = slots.find((s) => !s.busy);
-      if (!slot && slots.length < size) {
-        let worker: PoolWorker;
-        try {
-          worker = create();
-        } catch {
-          return onThisThread();
-        }
-        const s: Slot = { worker };
-        s.worker.addEventListener('message', (e) => {
-          const m = (e as MessageEvent<LayerReply>).data;
-          const p = s.busy;
-          s.busy = undefined;
-          s.answered = true;
-          if (p) {
-            if ('error' in m) p.fail(m.error.code ? new CoreError(m.error.code, m.error.message) : new Error(m.error.message));
-            else p.ok({ digest: m.digest, size: m.size, packages: m.packages, tar: m.tar });
-          }
-          dispatch();
-        });
-        s.worker.addEventListener('error', (e) => {
-          // a worker that never answered could not start: workers do not run here
-          if (!s.answered) return onThisThread();
-          slots.splice(slots.indexOf(s), 1);
-          s.worker.terminate();
-          s.busy?.fail(new Error(`a layer worker failed: ${(e as ErrorEvent).message ?? 'it could not start'}`));
-          s.busy = undefined;
-          dispatch();
-        });
-        slots.push(s);
-        slot = s;
+      if (!slot && slots.length < opts.size) {
+        slot = newSlot();
+        if (!slot) return onThisThread();
       }
-      if (!slot) return;
+      if (!slot) break;
       const p = queue.shift()!;
       slot.busy = p;
-      slot.worker.postMessage({ id: p.id, job: p.job });
+      slot.worker.ref?.();
+      slot.worker.postMessage({ id: p.id, job: p.message });
     }
+    for (const s of slots) if (!s.busy) s.worker.unref?.();
   };
-  return (job, signal) => new Promise<LayerJobResult>((ok, fail) => {
+  if (opts.warm) {
+    while (slots.length < opts.size && newSlot());
+  }
+  return async (job, signal) => {
     signal?.throwIfAborted();
-    const p: Pending = { id: nextId++, job, ok, fail };
-    queue.push(p);
-    signal?.addEventListener('abort', () => {
-      const i = queue.indexOf(p);
-      if (i >= 0) { queue.splice(i, 1); fail(signal.reason); }
-    }, { once: true });
-    dispatch();
-  });
+    const message = opts.encode ? await opts.encode(job) : job;
+    signal?.throwIfAborted();
+    return new Promise<LayerJobResult>((ok, fail) => {
+      const p: Pending = { id: nextId++, job, message, ok, fail };
+      queue.push(p);
+      signal?.addEventListener('abort', () => {
+        const i = queue.indexOf(p);
+        if (i >= 0) { queue.splice(i, 1); fail(signal.reason); }
+      }, { once: true });
+      dispatch();
+    });
+  };
 }
 
 /** The worker side: answers layer jobs posted by workerLayerRunner (call once in the worker's module). */

@@ -1,7 +1,7 @@
 /**
  * Node: layer jobs in a pool of worker threads (one per core, at most 4), so an environment's layers are
- * built in parallel while the main thread writes the archive. Jobs are taken in order, one per worker at
- * a time; workers are referenced only while they hold a job, so an idle pool never keeps the process alive.
+ * built in parallel while the main thread writes the archive: the pool of layer-pool.ts over worker
+ * threads, which are referenced only while they hold a job, so an idle pool never keeps the process alive.
  * Same bytes as runLayerJob on the main thread.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,8 +12,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fileOfBlob, openFileBlob } from '../cache/file-blob.node.js';
 import type { Digest } from '../digest';
-import { CoreError, type ErrorCode } from '../errors';
-import type { LayerJob, LayerJobResult, LayerRunner, InstalledSummary } from './layer-job';
+import type { ErrorCode } from '../errors';
+import { spillToTempFile } from '../archive/spill.node.js';
+import { oneAtATime, runLayerJob, type InstalledSummary, type LayerRunner } from './layer-job';
+import { workerLayerRunner, type PoolWorker } from './layer-pool';
 import type { PackageOrigin } from '../conda';
 
 /** A job as posted to a worker. */
@@ -42,8 +44,20 @@ function startWorker(workerData: { spillDir: string; maxInMemory?: number }): Wo
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(source)}))`, { eval: true, workerData });
 }
 
-interface Pending { id: number; job: WireJob; ok: (r: LayerJobResult) => void; fail: (e: unknown) => void }
-interface Slot { worker: Worker; busy?: Pending }
+/** A Node worker thread as the pool sees a worker: 'error' when it fails or exits, ref/unref as Node's. */
+function poolWorker(w: Worker): PoolWorker {
+  return {
+    postMessage: (m, transfer) => w.postMessage(m, transfer as ArrayBuffer[] | undefined),
+    addEventListener(type, listener) {
+      if (type === 'message') { w.on('message', (data: unknown) => listener({ data } as MessageEvent)); return; }
+      w.on('error', (e: Error) => listener({ message: e.message } as ErrorEvent));
+      w.on('exit', (code: number) => listener({ message: `a layer worker exited (code ${code})` } as ErrorEvent));
+    },
+    terminate: () => { void w.terminate(); },
+    ref: () => w.ref(),
+    unref: () => w.unref(),
+  };
+}
 
 /** Options of nodeLayerRunner. */
 export interface NodeLayerRunnerOptions {
@@ -55,12 +69,8 @@ export interface NodeLayerRunnerOptions {
   warm?: boolean;
 }
 
-/** A LayerRunner over worker threads. */
+/** A LayerRunner over worker threads (workerLayerRunner's pool; workers are referenced only while busy). */
 export function nodeLayerRunner(opts: NodeLayerRunnerOptions = {}): LayerRunner {
-  const size = opts.size ?? Math.min(4, Math.max(1, availableParallelism()));
-  const slots: Slot[] = [];
-  const queue: Pending[] = [];
-  let nextId = 0;
   let spillDir: string | undefined;
   const dir = () => {
     if (!spillDir) {
@@ -70,64 +80,19 @@ export function nodeLayerRunner(opts: NodeLayerRunnerOptions = {}): LayerRunner 
     }
     return spillDir;
   };
-  const finish = (slot: Slot, m: WireReply) => {
-    const p = slot.busy;
-    slot.busy = undefined;
-    if (p) {
-      if ('error' in m) p.fail(m.error.code ? new CoreError(m.error.code, m.error.message) : new Error(m.error.message));
-      else if (m.tar) p.ok({ digest: m.digest, size: m.size, packages: m.packages, tar: m.tar });
-      else openFileBlob(m.tarPath!).then((tar) => p.ok({ digest: m.digest, size: m.size, packages: m.packages, tar }), p.fail);
-    }
-    dispatch();
-  };
-  const newSlot = (): Slot => {
-    const slot: Slot = { worker: startWorker({ spillDir: dir(), ...(opts.maxInMemory !== undefined ? { maxInMemory: opts.maxInMemory } : {}) }) };
-    slot.worker.on('message', (m: WireReply) => finish(slot, m));
-    // a worker that dies (an uncaught error, or it exits) takes only its own job down; the next job gets a fresh worker
-    const gone = (e: Error) => {
-      const i = slots.indexOf(slot);
-      if (i < 0) return;
-      slots.splice(i, 1);
-      slot.busy?.fail(e);
-      slot.busy = undefined;
-      dispatch();
-    };
-    slot.worker.on('error', gone);
-    slot.worker.on('exit', (code) => gone(new Error(`a layer worker exited (code ${code})`)));
-    slot.worker.unref();
-    slots.push(slot);
-    return slot;
-  };
-  const dispatch = () => {
-    while (queue.length) {
-      const slot = slots.find((s) => !s.busy) ?? (slots.length < size ? newSlot() : undefined);
-      if (!slot) break;
-      const p = queue.shift()!;
-      slot.busy = p;
-      slot.worker.ref();
-      slot.worker.postMessage({ id: p.id, job: p.job });
-    }
-    for (const s of slots) if (!s.busy) s.worker.unref();
-  };
-  if (opts.warm) {
-    while (slots.length < size) newSlot();
-  }
-  return async (job: LayerJob, signal?: AbortSignal) => {
-    signal?.throwIfAborted();
-    const packages = await Promise.all(job.packages.map(async (p) => {
-      const path = fileOfBlob(p.blob);
-      return { fn: p.fn, ...(p.origin ? { origin: p.origin } : {}), ...(path !== undefined ? { path } : { bytes: new Uint8Array(await p.blob.arrayBuffer()) }) };
-    }));
-    const wire: WireJob = { prefix: job.prefix, epoch: job.epoch, ...(job.pythonVersion ? { pythonVersion: job.pythonVersion } : {}), packages };
-    signal?.throwIfAborted();
-    return new Promise<LayerJobResult>((ok, fail) => {
-      const p: Pending = { id: nextId++, job: wire, ok, fail };
-      queue.push(p);
-      signal?.addEventListener('abort', () => {
-        const i = queue.indexOf(p);
-        if (i >= 0) { queue.splice(i, 1); fail(signal.reason); }
-      }, { once: true });
-      dispatch();
-    });
-  };
+  return workerLayerRunner<WireJob, WireReply>({
+    size: opts.size ?? Math.min(4, Math.max(1, availableParallelism())),
+    ...(opts.warm ? { warm: true } : {}),
+    create: () => poolWorker(startWorker({ spillDir: dir(), ...(opts.maxInMemory !== undefined ? { maxInMemory: opts.maxInMemory } : {}) })),
+    // file-backed Blobs cannot be posted: their paths go instead (bytes for a Blob in memory)
+    encode: async (job) => ({
+      prefix: job.prefix, epoch: job.epoch, ...(job.pythonVersion ? { pythonVersion: job.pythonVersion } : {}),
+      packages: await Promise.all(job.packages.map(async (p) => {
+        const path = fileOfBlob(p.blob);
+        return { fn: p.fn, ...(p.origin ? { origin: p.origin } : {}), ...(path !== undefined ? { path } : { bytes: new Uint8Array(await p.blob.arrayBuffer()) }) };
+      })),
+    }),
+    decode: async (m) => ({ digest: m.digest, size: m.size, packages: m.packages, tar: m.tar ?? await openFileBlob(m.tarPath!) }),
+    fallback: oneAtATime((job) => runLayerJob(job, { spill: (st) => spillToTempFile(st, dir()), ...(opts.maxInMemory !== undefined ? { maxInMemory: opts.maxInMemory } : {}) })),
+  });
 }

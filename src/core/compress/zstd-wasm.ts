@@ -172,27 +172,6 @@ export class ZstdWasmDecoder {
   }
 }
 
-/** A TransformStream decoding zstd with the wasm decoder (output copied out in ≤ 1 MiB chunks). */
-export function zstdWasmStream(): TransformStream<Uint8Array, Uint8Array> {
-  let d: ZstdWasmDecoder | undefined;
-  return new TransformStream<Uint8Array, Uint8Array>({
-    async start() {
-      await loadZstdWasm();
-      d = new ZstdWasmDecoder();
-    },
-    transform(chunk, c) {
-      d!.push(chunk, (v) => c.enqueue(v.slice()));
-    },
-    flush() {
-      d!.end();
-    },
-    // (transformer.cancel: newer runtimes call it when the readable side is cancelled)
-    cancel() {
-      d?.free();
-    },
-  } as Transformer<Uint8Array, Uint8Array>);
-}
-
 /** Options of zstdDecodeAll. */
 export interface ZstdDecodeAllOptions {
   /** output bytes allowed */
