@@ -89,9 +89,18 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
     if (!allowed(target)) return fail(config, 403, 'PROXY_NOT_ALLOWED', `${target.host} is not on this proxy's allowlist`);
     const contentLength = Number(req.headers.get('content-length') ?? 0);
     if (contentLength > config.maxUploadBytes) return fail(config, 413, 'PROXY_TOO_LARGE', `request body over ${config.maxUploadBytes} bytes`);
+    return withSlot(client, (hold) => forward(req, method, reqUrl, target, hold));
+  };
+
+  /**
+   * Takes a concurrency slot for `client` (or answers 503/429 when none is free), runs `work` and releases
+   * the slot on every way out (return, refusal, throw), except when `work` hands it to a response body
+   * through `hold`: then the body's end, failure or cancellation releases it. Nothing else touches the
+   * counters, so no exit path can forget them.
+   */
+  async function withSlot(client: string, work: (hold: Hold) => Promise<Response>): Promise<Response> {
     if (inFlight >= config.maxConcurrent) return fail(config, 503, 'PROXY_BUSY', 'too many requests in flight; retry shortly');
     if ((perClient.get(client) ?? 0) >= config.maxPerClient) return fail(config, 429, 'PROXY_CLIENT_BUSY', 'too many requests in flight from this client');
-
     inFlight++;
     perClient.set(client, (perClient.get(client) ?? 0) + 1);
     let released = false;
@@ -102,6 +111,16 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
       const n = (perClient.get(client) ?? 1) - 1;
       if (n <= 0) perClient.delete(client); else perClient.set(client, n);
     };
+    let held = false;
+    try {
+      return await work((body) => { held = true; return onSettle(body, release); });
+    } finally {
+      if (!held) release();
+    }
+  }
+
+  /** The upstream exchange, redirects followed; every refusal is a returned Response. */
+  async function forward(req: Request, method: string, reqUrl: URL, target: URL, hold: Hold): Promise<Response> {
     const abort = new AbortController();
     const headersTimer = setTimeout(() => abort.abort(new Error('upstream headers timeout')), config.headersTimeoutMs);
     try {
@@ -113,49 +132,47 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
       headers.set('accept-encoding', 'identity');
       let body = method === 'GET' || method === 'HEAD' ? null : limitBody(req.body, config.maxUploadBytes);
       let url = target;
-      let res: Response | undefined;
       for (let hop = 0; ; hop++) {
-        res = await transport(url, { method, headers, body, signal: abort.signal, idleTimeoutMs: config.idleTimeoutMs });
+        const res = await transport(url, { method, headers, body, signal: abort.signal, idleTimeoutMs: config.idleTimeoutMs });
         const loc = res.headers.get('location');
-        if (!(res.status >= 301 && res.status <= 308 && res.status !== 304 && loc && (method === 'GET' || method === 'HEAD'))) break;
-        if (hop >= config.maxRedirects) { await res.body?.cancel(); return fail(config, 502, 'PROXY_REDIRECTS', `more than ${config.maxRedirects} redirects`); }
-        const next = new URL(loc, url);
-        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && config.allowHttp.includes(next.host))) {
-          await res.body?.cancel();
-          return fail(config, 502, 'PROXY_BAD_REDIRECT', `refusing a redirect to ${next.protocol}//${next.host}`);
+        if (!(res.status >= 301 && res.status <= 308 && res.status !== 304 && loc && (method === 'GET' || method === 'HEAD'))) {
+          return respond(res, url, reqUrl.origin, hold);
         }
         await res.body?.cancel();
+        if (hop >= config.maxRedirects) return fail(config, 502, 'PROXY_REDIRECTS', `more than ${config.maxRedirects} redirects`);
+        const next = new URL(loc, url);
+        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && config.allowHttp.includes(next.host))) {
+          return fail(config, 502, 'PROXY_BAD_REDIRECT', `refusing a redirect to ${next.protocol}//${next.host}`);
+        }
         // credentials are for the host they were given to, never for blob storage or anyone else
         if (next.host !== target.host) headers.delete('authorization');
         url = next;
         body = null;
       }
-      clearTimeout(headersTimer);
-      return respond(res!, url, reqUrl.origin, release);
     } catch (e) {
-      clearTimeout(headersTimer);
-      release();
       if (e instanceof ForbiddenAddressError) return fail(config, 403, 'PROXY_FORBIDDEN_ADDRESS', e.message);
       if (abort.signal.aborted) return fail(config, 504, 'PROXY_TIMEOUT', `${target.host} did not answer within ${config.headersTimeoutMs} ms`);
       if (e instanceof BodyTooLargeError) return fail(config, 413, 'PROXY_TOO_LARGE', e.message);
       return fail(config, 502, 'PROXY_UPSTREAM', `${target.host}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      clearTimeout(headersTimer);
     }
-  };
+  }
 
-  function respond(res: Response, finalUrl: URL, origin: string, release: () => void): Response {
+  function respond(res: Response, finalUrl: URL, origin: string, hold: Hold): Response {
     const out = new Headers(corsHeaders(config));
     res.headers.forEach((v, k) => {
       if (DROP_RESPONSE.includes(k) || k.startsWith('access-control-')) return;
       if (k === 'www-authenticate') v = rewriteRealm(v, origin);
       if (k === 'location') {
-        const abs = new URL(v, finalUrl);
+        const abs = URL.canParse(v, finalUrl) ? new URL(v, finalUrl) : undefined;
+        if (!abs) return;
         v = proxied(origin, abs) ?? abs.toString();
       }
       out.append(k, v);
     });
     // the concurrency slot is held until the body ends, fails or is cancelled
-    if (!res.body) release();
-    return new Response(res.body ? onSettle(res.body, release) : null, { status: res.status, statusText: res.statusText, headers: out });
+    return new Response(res.body ? hold(res.body) : null, { status: res.status, statusText: res.statusText, headers: out });
   }
 
   /** Routes the token realm through the proxy too (only realms the proxy would forward). */
@@ -170,6 +187,9 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
     });
   }
 }
+
+/** Hands the concurrency slot to a response body, which releases it when it settles. */
+type Hold = (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
 
 class BodyTooLargeError extends Error {}
 
