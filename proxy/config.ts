@@ -1,14 +1,15 @@
 /**
  * Proxy configuration: which upstreams it forwards to and the limits it enforces.
  * Defaults allow the major public registries, their token services and blob storage, and the public conda
- * channels. Extend with `--allow host[:port]` (https), `--allow-http host:port` (plain http, and allowed even
- * on loopback/private addresses: the way to reach a registry on this machine), or DOCKER_ENVS_PROXY_ALLOW /
- * DOCKER_ENVS_PROXY_ALLOW_HTTP (comma-separated).
+ * channels. Extend with `--allow host[:port]` (https; port 443 unless one is named), `--allow-http host:port`
+ * (plain http to exactly that host and port, which alone may be on a loopback/private address: the way to
+ * reach a registry on this machine), or DOCKER_ENVS_PROXY_ALLOW / DOCKER_ENVS_PROXY_ALLOW_HTTP
+ * (comma-separated).
  */
 
 /** The proxy's settings. */
 export interface ProxyConfig {
-  /** hosts reachable over https: `host`, `host:port` or `*.suffix` */
+  /** hosts reachable over https: `host` or `*.suffix` (port 443), `host:port` (that port) */
   allow: string[];
   /**
    * `host:port` pairs reachable over plain http. These exact pairs may resolve to loopback or private
@@ -71,15 +72,27 @@ export function proxyConfigFrom(env: Record<string, string | undefined>, argv: s
   for (const hp of c.allowHttp) {
     if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+):\d+$/.test(hp)) throw new Error(`--allow-http wants host:port, got "${hp}"`);
   }
+  for (const e of c.allow) {
+    if (!/^(\[[0-9a-f:.]+\]|(\*\.)?[a-z0-9.-]+)(:\d+)?$/.test(e)) throw new Error(`--allow wants host, host:port or *.suffix, got "${e}"`);
+  }
   return c;
 }
 
-/** True when `host` (no port) or `host:port` matches an allowlist entry. */
+/** Splits an allowlist entry into host and port (443 when none is named); a malformed entry matches nothing. */
+function entryHostPort(e: string): [string, string] {
+  const m = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(e);
+  return m ? [m[1], m[2] ?? '443'] : [e, ''];
+}
+
+/**
+ * True when `host` on `port` matches an allowlist entry: `host` and `*.suffix` mean port 443 only,
+ * `host:port` that port only.
+ */
 export function matchesAllow(list: string[], host: string, port: string): boolean {
   const h = host.toLowerCase();
-  return list.some((e) => {
-    if (e === `${h}:${port}`) return true;
-    if (e.includes(':') && !e.startsWith('[')) return false;
+  return list.some((entry) => {
+    const [e, p] = entryHostPort(entry);
+    if (p !== port) return false;
     if (e.startsWith('*.')) return h.endsWith(e.slice(1)) && h.length > e.length - 1;
     return e === h;
   });

@@ -59,6 +59,8 @@ describe('CORS proxy', () => {
         case '/redirect-private-https': res.writeHead(302, { location: 'https://10.0.0.5/blob' }); return res.end();
         case '/redirect-name': res.writeHead(302, { location: 'https://metadata.example/x' }); return res.end();
         case '/redirect-loop': res.writeHead(302, { location: '/redirect-loop' }); return res.end();
+        case '/redirect-https-self': res.writeHead(302, { location: `https://${a.hostPort}/plain` }); return res.end();
+        case '/redirect-https-loopback-name': res.writeHead(302, { location: `https://loopback.example:${a.hostPort.split(':')[1]}/plain` }); return res.end();
         case '/upload': res.writeHead(202, { location: '/v2/x/blobs/uploads/123?_state=abc', 'docker-upload-uuid': '123' }); return res.end();
         case '/cookie': res.writeHead(200, { 'set-cookie': 'session=secret', 'x-other': '1' }); return res.end('ok');
         default: res.writeHead(200, { 'content-type': 'text/plain' }); return res.end(`plain ${req.method}`);
@@ -176,6 +178,22 @@ describe('CORS proxy', () => {
       expect((await r.json()).error.code, path).toMatch(/PROXY_(BAD_REDIRECT|FORBIDDEN_ADDRESS)/);
     }
     expect(dialed.every((d) => d.startsWith('127.'))).toBe(true);
+  });
+
+  it('never opens https to a plain-http port: the exception is plain http to the configured host:port only', async () => {
+    for (const path of ['redirect-https-self', 'redirect-https-loopback-name']) {
+      dialed.length = 0;
+      const r = await get(`${a.hostPort}/${path}`);
+      expect(r.status, path).toBe(403);
+      expect((await r.json()).error.code, path).toBe('PROXY_FORBIDDEN_ADDRESS');
+      expect(dialed, path).toEqual([a.hostPort]);
+    }
+    // an operator's `--allow 127.0.0.1:PORT` (https) does not open the plain-http port either
+    config.allow.push(a.hostPort.replace('127.0.0.1', 'loopback.example'));
+    dialed.length = 0;
+    const direct = await get(`${a.hostPort.replace('127.0.0.1', 'loopback.example')}/plain`);
+    expect((await direct.json()).error.code).toBe('PROXY_FORBIDDEN_ADDRESS');
+    expect(dialed).toEqual([]);
   });
 
   it('stops redirect loops', async () => {

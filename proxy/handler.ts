@@ -19,6 +19,11 @@ const EXPOSE = [
 ];
 const DROP_RESPONSE = ['set-cookie', 'set-cookie2', 'connection', 'keep-alive', 'transfer-encoding', 'proxy-authenticate', 'upgrade', 'trailer', 'alt-svc', 'strict-transport-security'];
 
+/** `host:port` of an http(s) URL with the port always written, as plain-http upstreams are configured. */
+function hostPortOf(u: URL): string {
+  return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
+}
+
 /** A refusal or failure, answered as JSON `{ error: { code, message } }` with CORS headers. */
 function fail(config: ProxyConfig, status: number, code: string, message: string): Response {
   return new Response(JSON.stringify({ error: { code, message } }) + '\n', {
@@ -60,12 +65,13 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
     }
   };
   const allowed = (u: URL): boolean => u.protocol === 'http:'
-    ? config.allowHttp.includes(u.host)
-    : matchesAllow(config.allow, u.hostname, u.port || '443');
+    ? config.allowHttp.includes(hostPortOf(u))
+    : u.protocol === 'https:' && matchesAllow(config.allow, u.hostname, u.port || '443');
   /** The proxied URL of an upstream URL, when the proxy would forward it; else undefined. */
   const proxied = (origin: string, u: URL): string | undefined => {
     if (!allowed(u)) return undefined;
-    if (u.protocol === 'http:' || (u.port && u.port !== '443')) return `${origin}${prefix}/${u.host}${u.pathname}${u.search}`;
+    if (u.protocol === 'http:') return `${origin}${prefix}/${hostPortOf(u)}${u.pathname}${u.search}`;
+    if (u.port && u.port !== '443') return `${origin}${prefix}/${u.host}${u.pathname}${u.search}`;
     return `${origin}${prefix}/${u.hostname}${u.pathname}${u.search}`;
   };
 
@@ -141,11 +147,12 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
         await res.body?.cancel();
         if (hop >= config.maxRedirects) return fail(config, 502, 'PROXY_REDIRECTS', `more than ${config.maxRedirects} redirects`);
         const next = new URL(loc, url);
-        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && config.allowHttp.includes(next.host))) {
+        // https anywhere the address check passes (blob storage); plain http only to a configured host:port
+        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && config.allowHttp.includes(hostPortOf(next)))) {
           return fail(config, 502, 'PROXY_BAD_REDIRECT', `refusing a redirect to ${next.protocol}//${next.host}`);
         }
-        // credentials are for the host they were given to, never for blob storage or anyone else
-        if (next.host !== target.host) headers.delete('authorization');
+        // credentials are for the origin they were given to, never for blob storage or anyone else
+        if (next.origin !== target.origin) headers.delete('authorization');
         url = next;
         body = null;
       }
