@@ -22,4 +22,13 @@ describe('allowlist entries', () => {
     expect(() => proxyConfigFrom({}, ['--allow', 'user@host.example'])).toThrow(/--allow wants/);
     expect(() => proxyConfigFrom({}, ['--allow-http', 'localhost'])).toThrow(/--allow-http wants host:port/);
   });
+
+  it('reads browser origins from --allow-origin and DOCKER_ENVS_PROXY_ALLOW_ORIGIN, none by default', () => {
+    expect(proxyConfigFrom({}).allowOrigins).toEqual([]);
+    const c = proxyConfigFrom({ DOCKER_ENVS_PROXY_ALLOW_ORIGIN: 'https://App.example/, http://localhost:5173' }, ['--allow-origin', 'https://other.example:8443']);
+    expect(c.allowOrigins).toEqual(['https://app.example', 'http://localhost:5173', 'https://other.example:8443']);
+    for (const bad of ['*', 'null', 'https://a.example/path', 'file:///x', 'app.example']) {
+      expect(() => proxyConfigFrom({}, ['--allow-origin', bad]), bad).toThrow(/--allow-origin wants/);
+    }
+  });
 });

@@ -8,41 +8,34 @@
  * `Authorization` is dropped as soon as a hop leaves the original host.
  */
 import { matchesAllow, type ProxyConfig } from './config';
+import { decorate, DROP_ORIGIN_HEADERS, judgeOrigin, METHODS, preflight } from './cors';
 import { ForbiddenAddressError, type Transport } from './transport';
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH'];
 const FORWARD_REQUEST = ['accept', 'authorization', 'range', 'content-type', 'content-range', 'content-length', 'if-none-match', 'user-agent'];
-const EXPOSE = [
-  'www-authenticate', 'docker-content-digest', 'docker-distribution-api-version', 'content-length', 'content-range',
-  'content-type', 'etag', 'location', 'link', 'retry-after', 'docker-upload-uuid', 'range', 'oci-chunk-min-length',
-  'accept-ranges',
+const DROP_RESPONSE = [
+  'set-cookie', 'set-cookie2', 'connection', 'keep-alive', 'transfer-encoding', 'proxy-authenticate', 'upgrade', 'trailer',
+  'alt-svc', 'strict-transport-security', ...DROP_ORIGIN_HEADERS,
 ];
-const DROP_RESPONSE = ['set-cookie', 'set-cookie2', 'connection', 'keep-alive', 'transfer-encoding', 'proxy-authenticate', 'upgrade', 'trailer', 'alt-svc', 'strict-transport-security'];
 
 /** `host:port` of an http(s) URL with the port always written, as plain-http upstreams are configured. */
 function hostPortOf(u: URL): string {
   return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
 }
 
-/** A refusal or failure, answered as JSON `{ error: { code, message } }` with CORS headers. */
-function fail(config: ProxyConfig, status: number, code: string, message: string): Response {
-  return new Response(JSON.stringify({ error: { code, message } }) + '\n', {
-    status, headers: { 'content-type': 'application/json', ...corsHeaders(config) },
-  });
-}
-
-function corsHeaders(config: ProxyConfig): Record<string, string> {
-  return {
-    'access-control-allow-origin': config.allowOrigin,
-    'access-control-expose-headers': EXPOSE.join(', '),
-    vary: 'Origin',
-  };
+/** A refusal or failure, answered as JSON `{ error: { code, message } }` (browser headers are added by the caller). */
+function fail(status: number, code: string, message: string): Response {
+  return new Response(JSON.stringify({ error: { code, message } }) + '\n', { status, headers: { 'content-type': 'application/json' } });
 }
 
 /** Options of createProxyHandler. */
 export interface ProxyHandlerOptions {
   /** path prefix the proxy is mounted at (default `/proxy`) */
   prefix?: string;
+  /**
+   * Also allow browsers on the request's own origin (besides `config.allowOrigins`): true where the proxy
+   * is mounted beside the app, whose pages are that origin. Default false: no origin unless configured.
+   */
+  sameOrigin?: boolean;
 }
 
 /** Builds the handler. `client` identifies the caller (its address) for the per-client limit. */
@@ -76,27 +69,23 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
   };
 
   return async function handle(req: Request, client = 'unknown'): Promise<Response> {
-    const method = req.method.toUpperCase();
-    if (method === 'OPTIONS') {
-      return new Response(null, {
-        status: 204,
-        headers: {
-          ...corsHeaders(config),
-          'access-control-allow-methods': METHODS.join(', '),
-          'access-control-allow-headers': 'authorization, accept, range, content-type, content-range',
-          'access-control-max-age': '600',
-        },
-      });
-    }
-    if (!METHODS.includes(method)) return fail(config, 405, 'PROXY_METHOD', `method ${method} is not allowed through this proxy`);
     const reqUrl = new URL(req.url);
-    const target = upstreamOf(reqUrl.pathname, reqUrl.search);
-    if (!target) return fail(config, 400, 'PROXY_BAD_URL', `expected ${prefix}/<host[:port]>/<path>`);
-    if (!allowed(target)) return fail(config, 403, 'PROXY_NOT_ALLOWED', `${target.host} is not on this proxy's allowlist`);
-    const contentLength = Number(req.headers.get('content-length') ?? 0);
-    if (contentLength > config.maxUploadBytes) return fail(config, 413, 'PROXY_TOO_LARGE', `request body over ${config.maxUploadBytes} bytes`);
-    return withSlot(client, (hold) => forward(req, method, reqUrl, target, hold));
+    const verdict = judgeOrigin(req, reqUrl.origin, config.allowOrigins, opts.sameOrigin ?? false);
+    if (!verdict.allowed) return decorate(fail(403, 'PROXY_ORIGIN', verdict.reason), verdict);
+    return decorate(await answer(req, reqUrl, client), verdict);
   };
+
+  async function answer(req: Request, reqUrl: URL, client: string): Promise<Response> {
+    const method = req.method.toUpperCase();
+    if (method === 'OPTIONS') return preflight();
+    if (!METHODS.includes(method)) return fail(405, 'PROXY_METHOD', `method ${method} is not allowed through this proxy`);
+    const target = upstreamOf(reqUrl.pathname, reqUrl.search);
+    if (!target) return fail(400, 'PROXY_BAD_URL', `expected ${prefix}/<host[:port]>/<path>`);
+    if (!allowed(target)) return fail(403, 'PROXY_NOT_ALLOWED', `${target.host} is not on this proxy's allowlist`);
+    const contentLength = Number(req.headers.get('content-length') ?? 0);
+    if (contentLength > config.maxUploadBytes) return fail(413, 'PROXY_TOO_LARGE', `request body over ${config.maxUploadBytes} bytes`);
+    return withSlot(client, (hold) => forward(req, method, reqUrl, target, hold));
+  }
 
   /**
    * Takes a concurrency slot for `client` (or answers 503/429 when none is free), runs `work` and releases
@@ -105,8 +94,8 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
    * counters, so no exit path can forget them.
    */
   async function withSlot(client: string, work: (hold: Hold) => Promise<Response>): Promise<Response> {
-    if (inFlight >= config.maxConcurrent) return fail(config, 503, 'PROXY_BUSY', 'too many requests in flight; retry shortly');
-    if ((perClient.get(client) ?? 0) >= config.maxPerClient) return fail(config, 429, 'PROXY_CLIENT_BUSY', 'too many requests in flight from this client');
+    if (inFlight >= config.maxConcurrent) return fail(503, 'PROXY_BUSY', 'too many requests in flight; retry shortly');
+    if ((perClient.get(client) ?? 0) >= config.maxPerClient) return fail(429, 'PROXY_CLIENT_BUSY', 'too many requests in flight from this client');
     inFlight++;
     perClient.set(client, (perClient.get(client) ?? 0) + 1);
     let released = false;
@@ -129,6 +118,7 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
   async function forward(req: Request, method: string, reqUrl: URL, target: URL, hold: Hold): Promise<Response> {
     const abort = new AbortController();
     const headersTimer = setTimeout(() => abort.abort(new Error('upstream headers timeout')), config.headersTimeoutMs);
+    const limit = method === 'GET' || method === 'HEAD' ? undefined : limitBody(req.body, config.maxUploadBytes);
     try {
       const headers = new Headers();
       for (const h of FORWARD_REQUEST) {
@@ -136,7 +126,7 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
         if (v !== null) headers.set(h, v);
       }
       headers.set('accept-encoding', 'identity');
-      let body = method === 'GET' || method === 'HEAD' ? null : limitBody(req.body, config.maxUploadBytes);
+      let body = limit?.body ?? null;
       let url = target;
       for (let hop = 0; ; hop++) {
         const res = await transport(url, { method, headers, body, signal: abort.signal, idleTimeoutMs: config.idleTimeoutMs });
@@ -145,11 +135,11 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
           return respond(res, url, reqUrl.origin, hold);
         }
         await res.body?.cancel();
-        if (hop >= config.maxRedirects) return fail(config, 502, 'PROXY_REDIRECTS', `more than ${config.maxRedirects} redirects`);
+        if (hop >= config.maxRedirects) return fail(502, 'PROXY_REDIRECTS', `more than ${config.maxRedirects} redirects`);
         const next = new URL(loc, url);
         // https anywhere the address check passes (blob storage); plain http only to a configured host:port
         if (next.protocol !== 'https:' && !(next.protocol === 'http:' && config.allowHttp.includes(hostPortOf(next)))) {
-          return fail(config, 502, 'PROXY_BAD_REDIRECT', `refusing a redirect to ${next.protocol}//${next.host}`);
+          return fail(502, 'PROXY_BAD_REDIRECT', `refusing a redirect to ${next.protocol}//${next.host}`);
         }
         // credentials are for the origin they were given to, never for blob storage or anyone else
         if (next.origin !== target.origin) headers.delete('authorization');
@@ -157,17 +147,19 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
         body = null;
       }
     } catch (e) {
-      if (e instanceof ForbiddenAddressError) return fail(config, 403, 'PROXY_FORBIDDEN_ADDRESS', e.message);
-      if (abort.signal.aborted) return fail(config, 504, 'PROXY_TIMEOUT', `${target.host} did not answer within ${config.headersTimeoutMs} ms`);
-      if (e instanceof BodyTooLargeError) return fail(config, 413, 'PROXY_TOO_LARGE', e.message);
-      return fail(config, 502, 'PROXY_UPSTREAM', `${target.host}: ${e instanceof Error ? e.message : String(e)}`);
+      // an upload cut off at the limit surfaces from the transport as whatever the socket said
+      const tooLarge = limit?.exceeded();
+      if (tooLarge) return fail(413, 'PROXY_TOO_LARGE', tooLarge.message);
+      if (e instanceof ForbiddenAddressError) return fail(403, 'PROXY_FORBIDDEN_ADDRESS', e.message);
+      if (abort.signal.aborted) return fail(504, 'PROXY_TIMEOUT', `${target.host} did not answer within ${config.headersTimeoutMs} ms`);
+      return fail(502, 'PROXY_UPSTREAM', `${target.host}: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       clearTimeout(headersTimer);
     }
   }
 
   function respond(res: Response, finalUrl: URL, origin: string, hold: Hold): Response {
-    const out = new Headers(corsHeaders(config));
+    const out = new Headers();
     res.headers.forEach((v, k) => {
       if (DROP_RESPONSE.includes(k) || k.startsWith('access-control-')) return;
       if (k === 'www-authenticate') v = rewriteRealm(v, origin);
@@ -198,19 +190,22 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
 /** Hands the concurrency slot to a response body, which releases it when it settles. */
 type Hold = (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
 
-class BodyTooLargeError extends Error {}
-
-/** Passes a request body through, erroring once it exceeds `max` bytes. */
-function limitBody(body: ReadableStream<Uint8Array> | null, max: number): ReadableStream<Uint8Array> | null {
-  if (!body) return null;
+/**
+ * Passes a request body through, erroring once it exceeds `max` bytes; `exceeded()` tells afterwards
+ * whether that happened (the error itself reaches the handler only as the upstream socket's failure).
+ */
+function limitBody(body: ReadableStream<Uint8Array> | null, max: number): { body: ReadableStream<Uint8Array> | null; exceeded(): Error | undefined } {
+  let over: Error | undefined;
+  if (!body) return { body: null, exceeded: () => over };
   let seen = 0;
-  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+  const limited = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, c) {
       seen += chunk.byteLength;
-      if (seen > max) throw new BodyTooLargeError(`request body over ${max} bytes`);
+      if (seen > max) throw (over = new Error(`request body over ${max} bytes`));
       c.enqueue(chunk);
     },
   }));
+  return { body: limited, exceeded: () => over };
 }
 
 /** A stream that calls `f` when it ends, errors or is cancelled by the reader. */
