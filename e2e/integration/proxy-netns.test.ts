@@ -16,6 +16,7 @@ const FORBIDDEN_HOSTS = [
   // IPv6 forms that carry a forbidden IPv4 address: IPv4-translated (::ffff:0:0:0/96), local-use NAT64
   // (64:ff9b:1::/48, /96 and /48 layouts), Teredo (2001::/32: client = the inverted last 32 bits)
   '[::ffff:0:7f00:1]', '[::ffff:0:a9fe:a9fe]', '[64:ff9b:1::7f00:1]', '[64:ff9b:1:7f00:0:100::]',
+  '[64:ff9b:1:7f00:0:100:808:808]',
   '[2001:0:4136:e378:8000:63bf:80ff:fffe]', '[2001:0:4136:e378:8000:63bf:5601:5601]',
 ];
 
