@@ -4,8 +4,9 @@
  *
  * URL scheme: `<prefix>/<host[:port]>/<path>?<query>` → `https://<host[:port]>/<path>?<query>`, or
  * `http://` for `host:port` pairs configured with allowHttp. Only allowlisted upstreams are reached;
- * redirects are followed here to any host that passes the transport's address check, and
- * `Authorization` is dropped as soon as a hop leaves the original host.
+ * redirects are followed here (https to any host that passes the transport's address check, plain http
+ * only to a configured pair), and `Authorization` is dropped as soon as a hop leaves the original origin.
+ * Which browsers may call it and the headers every answer carries are proxy/cors.ts's business.
  */
 import { matchesAllow, type ProxyConfig } from './config';
 import { decorate, DROP_ORIGIN_HEADERS, judgeOrigin, METHODS, preflight } from './cors';
