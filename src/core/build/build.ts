@@ -160,5 +160,8 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     layers: () => appended.layers(),
     config: async () => applyPatch(await appended.config(), (await finishing).envConfig.patch),
   });
-  return { image, solved: ordered, warnings: finishing.then((f) => f.warnings), layers: plan.map((g) => g.map((p) => p.name)) };
+  // a failed build rejects here too, and a caller that stopped at the failed write never asks for warnings
+  const warnings = finishing.then((f) => f.warnings);
+  warnings.catch(() => {});
+  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)) };
 }
