@@ -154,9 +154,12 @@ function safeJson(v: unknown): string {
 /** The classes deserializeError rebuilds by name (registerErrorClass adds those defined outside this file). */
 const classes = new Map<string, { prototype: CoreError }>();
 
-/** Lets deserializeError rebuild errors of this CoreError subclass (`instanceof` it) from their wire form. */
-export function registerErrorClass(cls: { prototype: CoreError; name: string }): void {
-  classes.set(cls.name, cls);
+/**
+ * Lets deserializeError rebuild errors of this CoreError subclass (`instanceof` it) from their wire form;
+ * `name` is the errors' `name` field (not `cls.name`, which a minifier renames).
+ */
+export function registerErrorClass(name: string, cls: { prototype: CoreError }): void {
+  classes.set(name, cls);
 }
 
 /** Whether a string is one of the ErrorCodes. */
@@ -185,4 +188,8 @@ export function deserializeError(s: SerializedError): CoreError {
   return e;
 }
 
-for (const cls of [CoreError, DigestMismatchError, SizeMismatchError, TarError, ArchiveError]) registerErrorClass(cls);
+registerErrorClass('CoreError', CoreError);
+registerErrorClass('DigestMismatchError', DigestMismatchError);
+registerErrorClass('SizeMismatchError', SizeMismatchError);
+registerErrorClass('TarError', TarError);
+registerErrorClass('ArchiveError', ArchiveError);

@@ -12,7 +12,7 @@ export class InvalidImageError extends CoreError {
   }
 }
 
-registerErrorClass(InvalidImageError);
+registerErrorClass('InvalidImageError', InvalidImageError);
 
 /** What validate() measured, per layer, by streaming it. */
 export interface ValidatedLayer {

@@ -24,7 +24,7 @@ export class RegistryError extends CoreError {
   }
 }
 
-registerErrorClass(RegistryError);
+registerErrorClass('RegistryError', RegistryError);
 
 /** Reads a registry error body (JSON or not) into a RegistryError. */
 export async function registryErrorFrom(res: Response, what: string): Promise<RegistryError> {
