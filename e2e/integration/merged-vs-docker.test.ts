@@ -1,0 +1,117 @@
+/**
+ * The merged filesystem (`inspect --merged` and the inspector's merged view) against Docker's own:
+ * images built by the harness daemon (legacy builder, overlay2 or vfs) and saved with `docker save`, compared
+ * with `docker create` + `docker export` of the same image, entry by entry (type, mode, size, content).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readImageArchive } from '../../src/core/archive';
+import { InspectSession, readLayerFiles, summarizeArchive } from '../../src/core/inspect';
+import { readTar } from '../../src/core/tar';
+import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
+
+const BASE = 'docker-envs-merged/busybox:base';
+
+function docker(...args: string[]): string {
+  return execFileSync('docker', args, { env: dockerEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+}
+
+/** One path as a filesystem shows it: a hardlink names its target; a file carries its content. */
+interface Seen { type: string; mode: string; size: number; content?: string; linkname?: string }
+
+/** `docker create` + `docker export` of an image: the paths under `prefix`. */
+async function dockerView(image: string, tmp: string, prefix: string): Promise<Record<string, Seen>> {
+  const id = docker('create', image, '/bin/sh').trim();
+  const out = join(tmp, `${id}.tar`);
+  try {
+    docker('export', '-o', out, id);
+  } finally {
+    docker('rm', id);
+  }
+  const seen: Record<string, Seen> = {};
+  for await (const { entry, body } of readTar((await openAsBlob(out)).stream())) {
+    const path = entry.name.replace(/\/$/, '');
+    if (!path.startsWith(prefix)) continue;
+    const s: Seen = { type: entry.type, mode: entry.mode.toString(8), size: entry.size };
+    if (entry.type === 'file') s.content = await new Response(body).text();
+    if (entry.type === 'hardlink') s.linkname = entry.linkname;
+    seen[path] = s;
+  }
+  return seen;
+}
+
+describe.skipIf(!haveDocker || !busyboxRootfsTar)('the merged view against docker export', () => {
+  let tmp: string;
+  const tags: string[] = [];
+
+  /** Builds `lines` on the busybox base with the daemon's legacy builder and saves it. */
+  function build(tag: string, lines: string[]): string {
+    const ctx = join(tmp, tag.replace(/\W/g, '_'));
+    execFileSync('mkdir', ['-p', ctx]);
+    writeFileSync(join(ctx, 'Dockerfile'), [`FROM ${BASE}`, ...lines].join('\n') + '\n');
+    const r = spawnSync('docker', ['build', '--network', 'none', '-q', '-t', tag, ctx], { env: { ...dockerEnv(), DOCKER_BUILDKIT: '0' }, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`docker build ${tag}: ${r.stderr}`);
+    tags.push(tag);
+    const out = join(tmp, `${tag.replace(/\W/g, '_')}.tar`);
+    docker('save', '-o', out, tag);
+    return out;
+  }
+
+  beforeAll(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'docker-envs-merged-'));
+    docker('import', busyboxRootfsTar!, BASE);
+    tags.push(BASE);
+  });
+  afterAll(() => {
+    spawnSync('docker', ['rmi', '-f', ...tags.reverse()], { env: dockerEnv() });
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a hardlink whose target is later rewritten, chmod\'ed, deleted, hidden by an opaque directory, or which is itself overwritten, stands as Docker shows it', { timeout: 120_000 }, async () => {
+    const archive = build('docker-envs-merged/hardlinks:1', [
+      // c0 is the control: nothing changes, so the link stays a link
+      'RUN for c in c0 c1 c2 c3 c5; do mkdir -p /$c && echo old > /$c/bar && ln /$c/bar /$c/bar-hard; done'
+        + ' && mkdir -p /c4/d && echo old > /c4/d/bar && ln /c4/d/bar /c4/bar-hard'
+        + ' && mkdir /c6 && echo old > /c6/bar && ln /c6/bar /c6/h1 && ln /c6/bar /c6/h2',
+      'RUN echo rewritten > /c1/bar && chmod 4755 /c2/bar && rm /c3/bar && rm -rf /c4/d && mkdir /c4/d && echo other > /c4/d/new'
+        + ' && echo overwritten-link > /c5/bar-hard && chmod 600 /c6/bar',
+    ]);
+    const want = await dockerView('docker-envs-merged/hardlinks:1', tmp, 'c');
+    // what Docker shows (a sanity check of the recipe): only the control keeps a hardlink
+    expect(want['c0/bar-hard']).toMatchObject({ type: 'hardlink', linkname: 'c0/bar' });
+    expect(want['c2/bar-hard']).toEqual({ type: 'file', mode: '644', size: 4, content: 'old\n' });
+    // two links that shared the old inode: the first is the file, the second still links to it
+    expect(want['c6/h2']).toMatchObject({ type: 'hardlink', linkname: 'c6/h1' });
+
+    const blob = await openAsBlob(archive);
+    const ai = (await readImageArchive(blob)).images[0];
+    const layers = await ai.image.layers();
+    const content = async (layer: number, path: string) => (await readLayerFiles(layers[layer], [path])).get(path)?.text();
+
+    // inspect --merged (the CLI's summary)
+    const merged = (await summarizeArchive(await readImageArchive(blob), { merged: true })).images[0].merged!;
+    const cli: Record<string, Seen> = {};
+    for (const f of merged.filter((x) => x.path.startsWith('c'))) {
+      const s: Seen = { type: f.type, mode: f.mode.toString(8), size: f.size };
+      if (f.type === 'file') s.content = await content(f.layer, f.path);
+      if (f.type === 'hardlink') s.linkname = f.linkname;
+      cli[f.path] = s;
+    }
+    expect(cli).toEqual(want);
+
+    // the inspector's merged view: rows, and a download of each file
+    const session = await InspectSession.open(blob, 'hardlinks.tar');
+    const rows = (await session.treeRows(0, 'merged', { offset: 0, count: 10_000 })).rows.filter((r) => r.path.startsWith('c'));
+    const ui: Record<string, Seen> = {};
+    for (const r of rows) {
+      const s: Seen = { type: r.type, mode: r.mode.toString(8), size: r.size };
+      if (r.type === 'file') s.content = await (await session.readFile(0, r.layer!, r.path)).text();
+      if (r.type === 'hardlink') s.linkname = r.linkname;
+      ui[r.path] = s;
+    }
+    expect(ui).toEqual(want);
+  });
+});
