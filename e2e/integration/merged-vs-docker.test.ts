@@ -4,13 +4,17 @@
  * with `docker create` + `docker export` of the same image, entry by entry (type, mode, size, content).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readImageArchive } from '../../src/core/archive';
+import { main } from '../../src/cli/main';
+import { readImageArchive, writeDockerArchiveTo } from '../../src/core/archive';
+import { appendLayers, emptyImage, layerFromBlob } from '../../src/core/image';
 import { InspectSession, readLayerFiles, summarizeArchive } from '../../src/core/inspect';
-import { readTar } from '../../src/core/tar';
+import { MediaTypes } from '../../src/core/oci';
+import { readTar, tarBytes, type TarWriteEntry } from '../../src/core/tar';
 import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
 
 const BASE = 'docker-envs-merged/busybox:base';
@@ -113,5 +117,39 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar)('the merged view against docke
       ui[r.path] = s;
     }
     expect(ui).toEqual(want);
+  });
+
+  it('a root entry "/" at the start of each layer (as kaniko writes) is the root: no danger, no warning, the merged view is Docker\'s', { timeout: 60_000 }, async () => {
+    const layer = (entries: TarWriteEntry[]) => ({ layer: layerFromBlob(new Blob([tarBytes(entries) as BlobPart]), { mediaType: MediaTypes.dockerLayer }) });
+    const image = appendLayers(emptyImage(), [
+      layer([{ name: '/', type: 'directory', mode: 0o755 }, { name: 'k/', type: 'directory', mode: 0o755 }, { name: 'k/a', type: 'file', body: new TextEncoder().encode('a\n') }]),
+      layer([{ name: '/', type: 'directory', mode: 0o755 }, { name: 'k/', type: 'directory', mode: 0o755 }, { name: 'k/b', type: 'file', mode: 0o600, body: new TextEncoder().encode('bb\n') }]),
+    ]);
+    const tag = 'docker-envs-merged/kaniko-root:1';
+    const out = join(tmp, 'kaniko-root.tar');
+    await writeDockerArchiveTo([{ image, tags: [tag] }], Writable.toWeb(createWriteStream(out)) as WritableStream<Uint8Array>);
+    docker('load', '-i', out);
+    tags.push(tag);
+    const want = await dockerView(tag, tmp, 'k');
+
+    const archive = await readImageArchive(await openAsBlob(out));
+    const summary = (await summarizeArchive(archive, { merged: true, layerFiles: 'all' })).images[0];
+    const layers = await archive.images[0].image.layers();
+    expect(summary.layers.map((l) => l.dangerous)).toEqual([0, 0]);
+    expect(summary.warnings).toEqual([]);
+    expect(summary.layers.map((l) => l.files![0])).toMatchObject([{ rawName: '/', path: '' }, { rawName: '/', path: '' }]);
+    const got: Record<string, Seen> = {};
+    for (const f of summary.merged!.filter((x) => x.path.startsWith('k'))) {
+      const s: Seen = { type: f.type, mode: f.mode.toString(8), size: f.size };
+      if (f.type === 'file') s.content = await (await readLayerFiles(layers[f.layer], [f.path])).get(f.path)!.text();
+      got[f.path] = s;
+    }
+    expect(got).toEqual(want);
+
+    // the CLI lists the root as ./ and flags nothing
+    let text = '';
+    expect(await main(['inspect', out, '--layer', '1'], { write: (s: string) => { text += s; } }, { write: () => {} })).toBe(0);
+    expect(text).toMatch(/^drwxr-xr-x\s+0:0\s+-\s+\.\/$/m);
+    expect(text).not.toMatch(/!!|warning/);
   });
 });
