@@ -1,7 +1,9 @@
 /**
- * The merged filesystem (`inspect --merged` and the inspector's merged view) against Docker's own:
- * images built by the harness daemon (legacy builder, overlay2 or vfs) and saved with `docker save`, compared
- * with `docker create` + `docker export` of the same image, entry by entry (type, mode, size, content).
+ * `inspect` against Docker's own view. The merged filesystem (`inspect --merged` and the inspector's merged
+ * view) of images built by the harness daemon (legacy builder) and saved with `docker save`, or written by the
+ * project's writer and loaded, compared with `docker create` + `docker export` of the same image, entry by
+ * entry (type, mode, size, content); `--platform` against the platform Docker loads; an OCI layout Docker
+ * cannot load (an attestation beside the image) against skopeo's reading of it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createWriteStream, mkdtempSync, openAsBlob, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { appendLayers, emptyImage, layerFromBlob } from '../../src/core/image';
 import { InspectSession, readLayerFiles, summarizeArchive } from '../../src/core/inspect';
 import { MediaTypes } from '../../src/core/oci';
 import { readTar, tarBytes, type TarWriteEntry } from '../../src/core/tar';
+import { layoutWithAttestation, onePlatformOfTwo, writtenArchive } from '../../src/test-support/odd-archives';
 import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
 
 const BASE = 'docker-envs-merged/busybox:base';
@@ -151,5 +154,44 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar)('the merged view against docke
     expect(await main(['inspect', out, '--layer', '1'], { write: (s: string) => { text += s; } }, { write: () => {} })).toBe(0);
     expect(text).toMatch(/^drwxr-xr-x\s+0:0\s+-\s+\.\/$/m);
     expect(text).not.toMatch(/!!|warning/);
+  });
+
+  async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const code = await main(args, { write: (x: string) => { out += x; } }, { write: (x: string) => { err += x; } });
+    return { code, out, err };
+  }
+
+  it.each([['manifest.json only', false], ['an index listing a platform whose blobs are absent', true]])(
+    '--platform on a docker archive (%s): the platform Docker loads, else an error naming it', { timeout: 60_000 }, async (_, multi) => {
+      const out = join(tmp, `platform-${multi}.tar`);
+      writeFileSync(out, new Uint8Array(await (await (multi ? onePlatformOfTwo(true) : writtenArchive({ os: 'linux', architecture: 'amd64' }))).arrayBuffer()));
+      docker('load', '-i', out);
+      tags.push('example/app:1');
+      const [id, platform] = docker('image', 'inspect', '-f', '{{.Id}} {{.Os}}/{{.Architecture}}', 'example/app:1').trim().split(' ');
+
+      const other = await cli('inspect', out, '--platform', 'linux/arm64');
+      expect(other.code).not.toBe(0);
+      expect(other.err).toContain(`no image for linux/arm64; it holds ${platform}`);
+      if (multi) expect(other.err).toContain('its index also lists linux/arm64/v8, whose blobs are not in the archive');
+      const same = await cli('inspect', out, '--platform', platform, '--json');
+      expect(same.code).toBe(0);
+      expect((JSON.parse(same.out) as { images: Array<{ configDigest: string }> }).images.map((i) => i.configDigest)).toEqual([id]);
+      docker('rmi', 'example/app:1');
+    });
+
+  it('an OCI layout that also holds an attestation with a {} config: the image shows (as skopeo reads it), the attestation is a named warning', { timeout: 60_000 }, async () => {
+    const { blob, attDigest } = await layoutWithAttestation();
+    const out = join(tmp, 'attested.tar');
+    writeFileSync(out, new Uint8Array(await blob.arrayBuffer()));
+    const skopeoConfig = execFileSync('skopeo', ['inspect', '--config', '--raw', `oci-archive:${out}:1`]);
+    const r = await cli('inspect', out, '--json');
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out) as { images: Array<{ config: unknown }>; warnings: string[] };
+    expect(summary.images.map((i) => i.config)).toEqual([JSON.parse(skopeoConfig.toString())]);
+    expect(summary.warnings).toEqual([expect.stringContaining(`skipped ${attDigest}`)]);
+    const text = await cli('inspect', out);
+    expect(text.out).toMatch(new RegExp(`^warning: index.json entry 1: skipped ${attDigest}.*not a container image`, 'm'));
   });
 });
