@@ -76,7 +76,9 @@ describe('mergeLayers', () => {
 
     it('a target rewritten, chmod\'ed (copied up), deleted or hidden by an opaque directory leaves the old file', () => {
       for (const upper of [L(f('bar', { size: 9 })), L(f('bar', { size: 4, mode: 0o4755 })), L(f('.wh.bar'))]) {
-        expect(at(mergeLayers([base, upper]), 'bar-hard')).toEqual({ path: 'bar-hard', rawName: 'bar-hard', type: 'file', size: 4, mode: 0o644, uid: 0, gid: 0, mtime: 0, layer: 0 });
+        const v = mergeLayers([base, upper]);
+        expect(at(v, 'bar-hard')).toEqual({ path: 'bar-hard', rawName: 'bar-hard', type: 'file', size: 4, mode: 0o644, uid: 0, gid: 0, mtime: 0, layer: 0 });
+        expect(v.wastedBytes).toBe(0); // the old bytes are still there, under the link
       }
       const opaque = mergeLayers([L(dir('d'), f('d/bar', { size: 4 }), link('x', 'd/bar')), L(dir('d'), f('d/.wh..wh..opq'), f('d/new'))]);
       expect(at(opaque, 'x')).toMatchObject({ type: 'file', size: 4, layer: 0 });
@@ -99,6 +101,9 @@ describe('mergeLayers', () => {
       expect(v.files.map((x) => [x.path, x.type, x.linkname ?? '', x.size])).toEqual([
         ['h1', 'file', '', 4], ['h2', 'hardlink', 'h1', 0], ['h3', 'hardlink', 'h1', 0],
       ]);
+      expect(v.wastedBytes).toBe(0);
+      // once the links go too, the bytes are wasted
+      expect(mergeLayers([L(f('bar', { size: 4 }), link('h1', 'bar')), L(f('.wh.bar'), f('.wh.h1'))]).wastedBytesByLayer).toEqual([4, 0]);
     });
   });
 

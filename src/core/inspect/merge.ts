@@ -190,6 +190,8 @@ export function mergeLayers(listings: LayerListing[]): MergedView {
       if (first === undefined) {
         c.file = detachedLink(c.file!, target.file!);
         firstOf.set(target, c.file.path);
+        // the bytes counted as wasted when the target went are still there, under the link
+        wasted[target.file!.layer] -= target.file!.size;
       } else {
         c.file = { ...c.file!, linkname: first };
       }
