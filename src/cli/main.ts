@@ -36,6 +36,8 @@ Commands:
                      shared (by diff_id), config differences (env, entrypoint, labels…), conda packages
                      added, removed or changed in each prefix
       --files        the merged filesystems too, entry by entry (type, size, mode, owner, link)
+      --image NAME:TAG   in an archive holding several images, the one to compare (else the first,
+                     with a warning); give it twice for A and B
       --json         machine-readable output
       --platform P, --creds U:P, --insecure, --cache DIR   as for pull
 
@@ -157,12 +159,14 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
         args: rest, allowPositionals: true,
         options: {
           files: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, platform: { type: 'string' },
+          image: { type: 'string', multiple: true },
           creds: { type: 'string' }, insecure: { type: 'boolean', default: false }, cache: { type: 'string' },
         },
       });
       if (positionals.length !== 2) throw new UsageError('diff takes two images (archives, OCI layout folders or registry references)');
       const c = await diffPaths(positionals[0], positionals[1], {
         files: values.files, insecure: values.insecure, ...(values.platform ? { platform: values.platform } : {}),
+        ...(values.image ? { image: values.image } : {}),
         ...(values.creds ? { creds: values.creds } : {}), ...(values.cache ? { cache: values.cache } : {}),
       });
       out.write(values.json ? JSON.stringify(c, null, 2) + '\n' : renderDiff(c, [positionals[0], positionals[1]]));

@@ -10,7 +10,7 @@ import { indexTar } from '../tar';
 import type { TarEntry } from '../tar/types';
 import { dockerDialect, explainMissingManifest, parseDockerManifest, readDockerImages, type OciManifestsByConfig } from './docker';
 import { FolderMembers, readBytes, readJson, TarMembers, WalkedFolderMembers, type Members } from './members';
-import { readIndexJson, readOciImages, readVerifiedBlob } from './oci';
+import { absentPlatforms, keepPlatform, readIndexJson, readOciImages, readVerifiedBlob } from './oci';
 import { isLayoutFolder, isWalkableFolder, type LayoutFolder, type ImageArchive, type ReadArchiveOptions, type WalkableFolder } from './types';
 
 /** Collects a stream into an in-memory Blob (the default `spill`; use spillToTempFile in Node). */
@@ -113,8 +113,13 @@ export async function readImageArchive(input: Blob | LayoutFolder | WalkableFold
     const entries = parseDockerManifest((await readJson(m, 'manifest.json')).value);
     const dialect = dockerDialect(entries, hasLayout && !indexIsDir);
     let stored: OciManifestsByConfig = new Map();
-    if (dialect === 'docker-oci') stored = await storedManifests(m, members, (await readIndexJson(m)).manifests, warnings);
-    const images = await readDockerImages(m, entries, warnings, stored);
+    let absent: string[] = [];
+    if (dialect === 'docker-oci') {
+      const index = (await readIndexJson(m)).manifests;
+      stored = await storedManifests(m, members, index, warnings);
+      if (opts.platform) absent = await absentPlatforms(m, index);
+    }
+    const images = keepPlatform(await readDockerImages(m, entries, warnings, stored), opts.platform, absent);
     return { dialect, outerCompression: outer, images, members, readMember, warnings };
   }
   if (hasLayout) {
