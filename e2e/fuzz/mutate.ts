@@ -131,8 +131,8 @@ interface Member { entry: TarWriteEntry; body?: Uint8Array }
 async function membersOf(tar: Uint8Array): Promise<Member[] | undefined> {
   try {
     const { entries } = await indexTarBytes(tar);
-    return entries.map((e) => {
-      const type = e.type === 'file' || e.type === 'contiguous' ? 'file' : e.type === 'symlink' || e.type === 'hardlink' || e.type === 'directory' ? e.type : undefined;
+    return entries.map((e): Member | undefined => {
+      const type = e.type === 'file' || e.type === 'contiguous' ? 'file' as const : e.type === 'symlink' || e.type === 'hardlink' || e.type === 'directory' ? e.type : undefined;
       if (!type) return undefined;
       const body = type === 'file' ? tar.subarray(e.dataOffset, e.dataOffset + e.size) : undefined;
       return { entry: { name: e.name, type, mode: e.mode, ...(e.linkname ? { linkname: e.linkname } : {}) }, body };
@@ -221,7 +221,10 @@ export async function mutateTar(input: Uint8Array, r: Random): Promise<Uint8Arra
   }
   // members dropped or duplicated
   if (r() < 0.5) ms.splice(int(r, ms.length), 1);
-  else ms.push({ entry: { ...pick(r, ms).entry }, body: enc.encode('{}') });
+  else {
+    const m = pick(r, ms);
+    ms.push({ entry: { ...m.entry }, ...(m.body ? { body: enc.encode('{}') } : {}) });
+  }
   return tarOf(ms);
 }
 

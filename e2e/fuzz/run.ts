@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { createRandom } from '../../bench/plan';
 import { CoreError } from '../../src/core/errors';
 import { haveFixtures } from '../../src/test-support/fixtures';
-import { mutateBytes, mutateConda, mutateTar, mutateTarHeader, pick, type Random } from './mutate';
+import { jsonText, mutateBytes, mutateConda, mutateJson, mutateTar, mutateTarHeader, pick, type Random } from './mutate';
 import { archiveSeeds, packageSeeds, repodataSeeds, type RepodataSeed, type Seed } from './seeds';
 import { fuzzArchive, fuzzConda, fuzzRepodata, type TargetName } from './targets';
 
@@ -63,15 +63,23 @@ async function runOne(f: (signal: AbortSignal) => Promise<void>): Promise<{ outc
   return { outcome, ms };
 }
 
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
 /** One mutated input for a seed: structural for tars and .conda packages, byte-level otherwise. */
 async function mutateFor(target: TargetName, seed: Seed, r: Random): Promise<Uint8Array> {
   const rounds = r() < 0.8 ? 1 : 2;
   let b = seed.bytes;
   for (let i = 0; i < rounds; i++) {
     const p = r();
-    if (target === 'archive') b = p < 0.45 ? await mutateTar(b, r) : p < 0.65 ? mutateTarHeader(b, r) : mutateBytes(b, r);
-    else if (target === 'conda') b = seed.name.endsWith('.conda') && p < 0.6 ? await mutateConda(b, r) : mutateBytes(b, r);
-    else b = mutateBytes(b, r);
+    const prev = b;
+    try {
+      if (target === 'archive') b = p < 0.45 ? await mutateTar(b, r) : p < 0.65 ? mutateTarHeader(b, r) : mutateBytes(b, r);
+      else if (target === 'conda') b = seed.name.endsWith('.conda') && p < 0.6 ? await mutateConda(b, r) : mutateBytes(b, r);
+      else b = seed.name.endsWith('.json') && p < 0.5 ? enc.encode(jsonText(mutateJson(JSON.parse(dec.decode(b)), r))) : mutateBytes(b, r);
+    } catch {
+      b = mutateBytes(prev, r); // the project's writers refuse some mutations: flip bytes instead
+    }
   }
   return b;
 }

@@ -13,6 +13,7 @@ import { CoreError, DigestMismatchError } from '../errors';
 import { loadZstdWasm, zstdDecodeAll } from '../compress/zstd-wasm';
 import { capBytes } from '../stream';
 import { entryBlob, indexTar, indexTarBytes, normalizeEntryPath, readTar, type TarEntry } from '../tar';
+import { checkIndexJson, checkLinkJson } from './guards';
 import { parseInfoJson, readPaths, type IndexJson, type LinkJson, type PathEntry } from './metadata';
 import { readZipDirectory, zipMemberRaw, zipMemberStream, type ZipMember } from './zip';
 
@@ -199,10 +200,9 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
   } else {
     throw new CoreError('archive-unsupported', `${fn}: a conda package ends in .conda or .tar.bz2`);
   }
-  const index = parseInfoJson<IndexJson>(info.get('index.json'), 'index.json', fn);
-  if (typeof index.name !== 'string' || typeof index.version !== 'string') throw new CoreError('archive-invalid', `${fn}: info/index.json has no name/version`);
+  const index = checkIndexJson(parseInfoJson<unknown>(info.get('index.json'), 'index.json', fn), fn) as IndexJson;
   const paths = readPaths(info, fn);
-  const link = info.has('link.json') ? parseInfoJson<LinkJson>(info.get('link.json'), 'link.json', fn) : undefined;
+  const link = info.has('link.json') ? checkLinkJson(parseInfoJson<unknown>(info.get('link.json'), 'link.json', fn), fn) as LinkJson : undefined;
   const entries = await indexPayload(payload, fn);
   const warnings: string[] = [];
   for (const p of paths) {

@@ -10,7 +10,15 @@ import { digestHex, sha256 } from '../digest';
 import { loadZstdWasm, zstdDecodeAny } from '../compress/zstd-wasm';
 import { CoreError } from '../errors';
 import { subdirUrl, type Channel } from './channel';
+import { checkRepodata } from './guards';
 import type { PackageRecord } from './types';
+
+/** CEP-15 `info.base_url` resolved against the subdir's URL; an unusable one is a repodata error. */
+function baseUrlOf(base: string, subdir: string): string {
+  try { return new URL(base.replace(/\/*$/, '/'), subdir).href; } catch (e) {
+    throw new CoreError('repodata-invalid', `${subdir}: info.base_url ${JSON.stringify(base.slice(0, 80))} is not a URL`, { cause: e });
+  }
+}
 
 /** Which file a repodata load used. */
 export type RepodataFormat = 'sharded' | 'json.zst' | 'json.bz2' | 'json';
@@ -35,10 +43,9 @@ const hex = (v: unknown) => (v instanceof Uint8Array ? [...v].map((b) => b.toStr
 
 /** Maps a repodata document's `packages` and `packages.conda` to records. */
 export function parseRepodata(doc: unknown, channelUrl: string, subdir: string): PackageRecord[] {
-  if (!doc || typeof doc !== 'object') throw new CoreError('repodata-invalid', `${subdirUrl(channelUrl, subdir)}: repodata is not an object`);
-  const d = doc as { info?: { base_url?: string }; packages?: Record<string, RawRecord>; 'packages.conda'?: Record<string, RawRecord> };
-  const base = d.info?.base_url ? new URL(d.info.base_url.replace(/\/*$/, '/'), subdirUrl(channelUrl, subdir)).href : subdirUrl(channelUrl, subdir);
-  const conda = d['packages.conda'] ?? {};
+  const d = checkRepodata(doc, subdirUrl(channelUrl, subdir));
+  const base = d.baseUrl ? baseUrlOf(d.baseUrl, subdirUrl(channelUrl, subdir)) : subdirUrl(channelUrl, subdir);
+  const conda = d.conda;
   const out: PackageRecord[] = [];
   const add = (fn: string, r: RawRecord) => {
     if (typeof r.name !== 'string' || typeof r.version !== 'string' || typeof r.build !== 'string') {
@@ -48,11 +55,11 @@ export function parseRepodata(doc: unknown, channelUrl: string, subdir: string):
     out.push({
       name: r.name, version: r.version, build: r.build, buildNumber: Number(r.build_number ?? 0),
       subdir: typeof r.subdir === 'string' ? r.subdir : subdir, url: `${base}${fn}`, channel: channelUrl.replace(/\/*$/, '/'), fn,
-      depends: Array.isArray(r.depends) ? r.depends.map(String) : [],
+      depends: Array.isArray(r.depends) ? r.depends.filter((x) => typeof x === 'string') : [],
       ...(sha ? { sha256: sha } : {}), ...(md5 ? { md5 } : {}), ...(typeof r.size === 'number' ? { size: r.size } : {}),
     });
   };
-  for (const [fn, r] of Object.entries(d.packages ?? {})) if (!conda[fn.replace(/\.tar\.bz2$/, '.conda')]) add(fn, r);
+  for (const [fn, r] of Object.entries(d.packages)) if (!conda[fn.replace(/\.tar\.bz2$/, '.conda')]) add(fn, r);
   for (const [fn, r] of Object.entries(conda)) add(fn, r);
   return out.sort((a, b) => (a.fn < b.fn ? -1 : a.fn > b.fn ? 1 : 0));
 }
@@ -90,8 +97,10 @@ async function loadSharded(f: typeof fetch, channel: Channel, subdir: string, na
   const raw = await get(f, indexUrl);
   if (!raw) return undefined;
   const index = parse(() => decode(unzstd(raw, indexUrl, max)) as { info?: { base_url?: string; shards_base_url?: string }; shards?: Record<string, Uint8Array> }, indexUrl);
-  if (!index.shards || typeof index.shards !== 'object') throw new CoreError('repodata-invalid', `${indexUrl}: no shards map`);
-  const shardBase = new URL(index.info?.shards_base_url || './', indexUrl).href.replace(/\/*$/, '/');
+  if (!index || typeof index !== 'object' || !index.shards || typeof index.shards !== 'object') throw new CoreError('repodata-invalid', `${indexUrl}: no shards map`);
+  const shardsBase = index.info?.shards_base_url;
+  if (shardsBase !== undefined && shardsBase !== null && typeof shardsBase !== 'string') throw new CoreError('repodata-invalid', `${indexUrl}: info.shards_base_url is not a string`);
+  const shardBase = baseUrlOf(shardsBase || './', indexUrl);
   const records: PackageRecord[] = [];
   const seen = new Set<string>();
   const queue = [...names];
