@@ -39,6 +39,7 @@ function fail0(fail: GuardFail, message: string): never {
 /** A short description of a value for messages (its type, never its whole text). */
 export function describe(v: unknown): string {
   if (v === null) return 'null';
+  if (v === undefined) return 'missing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'string') return v.length > 40 ? 'a long string' : JSON.stringify(v);
   if (typeof v === 'number') return String(v);
