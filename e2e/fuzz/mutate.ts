@@ -163,15 +163,18 @@ function patchName(tar: Uint8Array, from: string, to: string): Uint8Array {
 export interface Bombs { gzip: Uint8Array; zstdHuge: Uint8Array; zstdZeros: Uint8Array }
 
 let bombs: Bombs | undefined;
-/** Bombs: 64 MiB of zeros gzip-compressed, a zstd frame declaring 2^60 bytes, 64 MiB of zeros as zstd RLE blocks. */
+/**
+ * Bombs: 16 MiB of zeros gzip-compressed, a zstd frame declaring 2^60 bytes, 16 MiB of zeros as zstd RLE blocks
+ * (twice the lowered bound: buffered readers must stop at it; layers, which stream, may read them through).
+ */
 export function makeBombs(): Bombs {
   if (bombs) return bombs;
-  const zeros = new Uint8Array(64 << 20);
+  const zeros = new Uint8Array(16 << 20);
   const gzip = gzipSync(zeros, { level: 9 });
   // zstd frame: magic, FHD = 8-byte content size (single segment), size 2^60, one RLE last block of 1 byte
   const zstdHuge = new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0, 0, 0, 0, 0x10, (1 << 3 | 1 << 1 | 1) & 0xff, 0, 0, 0]);
-  // 512 RLE blocks of 128 KiB zeros each: block header = size << 3 | type 1 (RLE) << 1 | last
-  const blocks = 512, bs = 128 * 1024;
+  // 128 RLE blocks of 128 KiB zeros each: block header = size << 3 | type 1 (RLE) << 1 | last
+  const blocks = 128, bs = 128 * 1024;
   const zstdZeros = new Uint8Array(6 + blocks * 4);
   zstdZeros.set([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58]); // FHD 0: no content size, window descriptor 0x58 (8 MiB window)
   for (let b = 0; b < blocks; b++) {

@@ -5,7 +5,7 @@
 import { decompressStream, detectCompression } from '../compress';
 import { isDigest, sha256, type Digest } from '../digest';
 import { ArchiveError, CoreError, TarError } from '../errors';
-import type { Descriptor } from '../oci';
+import { describe, type Descriptor } from '../oci';
 import { capBytes } from '../stream';
 import { indexTar } from '../tar';
 import type { TarEntry } from '../tar/types';
@@ -127,7 +127,7 @@ export async function readImageArchive(input: Blob | LayoutFolder | WalkableFold
     else {
       const { value } = await readJson(m, 'oci-layout');
       const version = (value as { imageLayoutVersion?: unknown } | null)?.imageLayoutVersion;
-      if (version !== '1.0.0') warnings.push(`oci-layout announces imageLayoutVersion ${JSON.stringify(version)}; expected "1.0.0"`);
+      if (version !== '1.0.0') warnings.push(`oci-layout announces imageLayoutVersion ${describe(version)}; expected "1.0.0"`);
     }
     if (!indexIsDir && !(await m.has('index.json'))) {
       throw new ArchiveError('archive-missing-member', 'member "index.json" is missing: the OCI layout has oci-layout but no index.json');
