@@ -22,7 +22,7 @@ async function dockerSave(patch: Record<string, unknown>): Promise<Blob> {
     { name: 'manifest.json', type: 'file', body: json([{ Config: 'config.json', RepoTags: ['docs.test/x:1'], Layers: ['layer.tar'] }]) },
     { name: 'config.json', type: 'file', body: json(config) },
     { name: 'layer.tar', type: 'file', body: layer },
-  ])]);
+  ]) as Uint8Array<ArrayBuffer>]);
 }
 
 /** An OCI layout tar; `edit` may change the manifest and the index before they are stored. */
@@ -46,7 +46,7 @@ async function ociLayout(edit: { manifest?: (m: Record<string, unknown>) => void
     { name: 'oci-layout', type: 'file', body: json({ imageLayoutVersion: '1.0.0' }) },
     { name: 'index.json', type: 'file', body: json(index) },
     ...blobs,
-  ])]);
+  ]) as Uint8Array<ArrayBuffer>]);
 }
 
 /** Reads and summarises (listing + merge); resolves to the error's code, or 'clean'. */

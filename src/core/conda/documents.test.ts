@@ -9,6 +9,7 @@ import { CoreError } from '../errors';
 import { tarBytes } from '../tar';
 import { installPackage } from './install';
 import { openCondaPackage } from './package';
+import { parseRepodata } from './repodata';
 import { rawZstdFrame } from './repodata-shard';
 
 const enc = new TextEncoder();
@@ -106,5 +107,20 @@ describe('malformed conda packages end in typed errors', () => {
     const files = unzipSync(zip);
     files['info-docs-1.0-0.tar.zst'] = huge;
     expect(await outcome(zipSync(files, { level: 0 }))).toMatch(/^(archive-invalid|compression-corrupt): /);
+  });
+});
+
+describe('malformed repodata ends in typed errors', () => {
+  const rec = { name: 'a', version: '1', build: '0', build_number: 0, depends: [] };
+  const parse = (packages: unknown) => () => parseRepodata({ packages }, 'https://conda.invalid/c/', 'linux-64');
+
+  it('a null record', () => {
+    expect(parse({ 'a-1-0.tar.bz2': null })).toThrow(expect.objectContaining({ code: 'repodata-invalid', message: expect.stringMatching(/record a-1-0\.tar\.bz2 is null/) }));
+  });
+
+  it('a build_number nested 100,000 deep (found by the fuzzer, seed 1, repodata input 739)', () => {
+    const deep = JSON.parse(`{"a-1-0.tar.bz2":{"name":"a","version":"1","build":"0","build_number":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`) as unknown;
+    expect(parse(deep)).toThrow(expect.objectContaining({ code: 'repodata-invalid', message: expect.stringMatching(/build_number that is not a number/) }));
+    expect(parse({ 'a-1-0.tar.bz2': rec })()).toHaveLength(1);
   });
 });

@@ -51,6 +51,9 @@ export function parseRepodata(doc: unknown, channelUrl: string, subdir: string):
     if (typeof r.name !== 'string' || typeof r.version !== 'string' || typeof r.build !== 'string') {
       throw new CoreError('repodata-invalid', `${base}: record ${fn} lacks name, version or build`);
     }
+    if (r.build_number !== undefined && r.build_number !== null && typeof r.build_number !== 'number') {
+      throw new CoreError('repodata-invalid', `${base}: record ${fn} has a build_number that is not a number`);
+    }
     const sha = hex(r.sha256), md5 = hex(r.md5);
     out.push({
       name: r.name, version: r.version, build: r.build, buildNumber: Number(r.build_number ?? 0),
