@@ -185,12 +185,24 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
       err.write(`docker-envs: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    const code = e instanceof CoreError ? ` [${e.code}]` : '';
-    const msg = e instanceof Error ? e.message : String(e);
-    const cause = e instanceof Error && e.cause instanceof Error ? `\n  caused by: ${e.cause.message}` : '';
-    err.write(`docker-envs: error${code}: ${msg}${cause}\n`);
+    err.write(describeFailure(e));
     return 1;
   }
+}
+
+/**
+ * How the CLI reports an error: `docker-envs: error [code]: message`, then a line for each cause in its
+ * chain; never a stack trace (what failed and what to do are in the messages).
+ */
+export function describeFailure(e: unknown): string {
+  const line = (lead: string, x: unknown) => `${lead}${x instanceof CoreError ? ` [${x.code}]` : ''}: ${x instanceof Error ? x.message : String(x)}`;
+  const lines = [line('docker-envs: error', e)];
+  const seen = new Set<unknown>([e]);
+  for (let c = e instanceof Error ? e.cause : undefined; c !== undefined && !seen.has(c) && seen.size < 16; c = c instanceof Error ? c.cause : undefined) {
+    seen.add(c);
+    lines.push(line('  caused by', c));
+  }
+  return lines.join('\n') + '\n';
 }
 
 class UsageError extends Error {}
