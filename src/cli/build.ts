@@ -124,7 +124,7 @@ export type SolveCliOptions = Pick<BuildCliOptions, 'base' | 'specs' | 'channels
  * `docker-envs solve`: the packages the specs resolve to for the base image (its platform, glibc and any conda
  * prefix it holds), as an explicit lock that `build --lock` installs.
  */
-export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; packages: number; subdir: string; virtual: string[] }> {
+export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; packages: number; subdir: string; virtual: string[]; warnings: string[] }> {
   const cache = o.cache ?? defaultCacheDir();
   mkdirSync(cache, { recursive: true });
   const log = o.log ?? (() => {});
@@ -136,7 +136,7 @@ export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; p
     repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),
   });
-  return { lock: explicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`) };
+  return { lock: explicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`), warnings: r.warnings };
 }
 
 /** `docker-envs build`: base + conda packages → a docker-archive tar. */

@@ -73,6 +73,8 @@ export interface SolvedForBase {
   virtualPackages: VirtualPackage[];
   /** the packages the base's prefix already holds (its conda-meta), kept by the solve */
   installed: SolvedRecord[];
+  /** repodata records the solve left out (unreadable), each named by channel, subdir and file */
+  warnings: string[];
 }
 
 /**
@@ -89,8 +91,11 @@ export async function solveForBase(req: SolveForBaseRequest): Promise<SolvedForB
   const virtualPackages = await virtualPackagesFor(req.base, req.virtualOverrides, { glibc: libc.found() });
   req.onProgress?.('solve', `${req.specs.join(' ')} for ${subdir} (${virtualPackages.map((v) => `${v.name} ${v.version}`).join(', ')})`);
   const installed = meta.records();
-  const solved = await solve({ specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}) });
-  return { solved: orderForLink(solved), subdir, virtualPackages, installed };
+  const warnings: string[] = [];
+  const solved = await solve({
+    specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, onWarning: (w) => warnings.push(w), ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}),
+  });
+  return { solved: orderForLink(solved), subdir, virtualPackages, installed, warnings };
 }
 
 /**
@@ -158,7 +163,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}` });
     const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
     const meta = withParents([history, text('environment.yml', environmentYaml(req.specs, req.channels)), text('conda-meta/explicit.txt', explicitLock(ordered, subdir)), ...entrypoint], epoch);
-    return { envConfig, meta, warnings: [...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs)] };
+    return { envConfig, meta, warnings: [...(solvedForBase?.warnings ?? []), ...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs)] };
   });
   finishing.catch(() => {});
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
