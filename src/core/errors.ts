@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'lock-invalid',
   'worker-failed',
   'internal',
+  'channel-unreadable',
 ] as const;
 
 /** A CoreError's code: what failed, for a UI or a script to switch on. */
