@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'network-error'
   | 'solve-failed'
   | 'solve-timeout'
-  | 'repodata-invalid';
+  | 'repodata-invalid'
+  | 'cancelled';
 
 /** Base class of every error the core throws on purpose. */
 export class CoreError extends Error {
