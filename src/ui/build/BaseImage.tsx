@@ -3,7 +3,7 @@
  * "Save this image", which pulls it through the CORS proxy in a worker and writes a docker-archive tar.
  */
 import { useQuery } from '@tanstack/react-query';
-import { useDeferredValue, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { formatBytes } from '../../core/inspect/format';
 import { isCancelled, tagsQuery, useSaveImage } from '../../queries/registry-queries';
 import { CredentialsDialog, type Creds } from './CredentialsDialog';
@@ -19,13 +19,24 @@ function repositoryOf(ref: string): string {
   return (i > noDigest.lastIndexOf('/') ? noDigest.slice(0, i) : noDigest).trim();
 }
 
+/** `value` once it has stayed the same for `ms`. */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
+
 /** The base-image form. */
 export function BaseImage() {
   const [ref, setRef] = useState('busybox:latest');
   const [platform, setPlatform] = useState('linux/amd64');
   const [creds, setCreds] = useState<Creds | undefined>();
   const [askCreds, setAskCreds] = useState(false);
-  const repo = useDeferredValue(repositoryOf(ref));
+  // looked up once typing pauses: each lookup replaced while in flight terminates the registry worker
+  const repo = useSettled(repositoryOf(ref), 250);
   const tags = useQuery(tagsQuery(repo, creds));
   const saving = useSaveImage();
   const state = saving.isPending ? 'pulling' : saving.isSuccess ? 'done'
