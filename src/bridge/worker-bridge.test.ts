@@ -1,59 +1,23 @@
 /**
- * WorkerBridge against a stand-in Worker: real comlink over a real MessageChannel (the "worker" side is
- * `expose(api, port1)` in this same thread; `terminate()` closes the channel, after which the worker side
- * never answers again, exactly as comlink sees a terminated Worker).
+ * WorkerBridge against a stand-in Worker (src/test-support/channel-worker.ts): real comlink over a real
+ * MessageChannel, whose terminate() leaves every call on it unanswered as a terminated Worker does.
  */
-import { expose } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CoreError } from '../core/errors';
+import { channelBridge, type ChannelWorker, type TestWorkerApi } from '../test-support/channel-worker';
 import { isCancelled, WorkerBridge, type WorkerBridgeOptions } from './worker-bridge';
 
-function workerApi(id: number) {
-  return {
-    /** which worker answered */
-    id: () => id,
-    /** answers after `ms` */
-    wait: (ms: number) => new Promise<number>((r) => setTimeout(() => r(ms), ms)),
-    /** never answers (a long job) */
-    never: () => new Promise<never>(() => {}),
-    fail: () => { throw new CoreError('invalid-argument', 'bad input'); },
-  };
-}
-type Api = ReturnType<typeof workerApi>;
-
-/** A minimal Worker: the methods comlink's wrap() and WorkerBridge use, over a MessageChannel. */
-class ChannelWorker {
-  terminated = false;
-  private readonly inside: MessagePort;
-  private readonly outside: MessagePort;
-  constructor(readonly id: number) {
-    const { port1, port2 } = new MessageChannel();
-    expose(workerApi(id), port1);
-    this.inside = port1;
-    this.outside = port2;
-  }
-  postMessage(message: unknown, transfer: Transferable[] = []) { this.outside.postMessage(message, transfer); }
-  addEventListener(type: string, listener: EventListenerOrEventListenerObject) { this.outside.addEventListener(type, listener); }
-  removeEventListener(type: string, listener: EventListenerOrEventListenerObject) { this.outside.removeEventListener(type, listener); }
-  start() { this.outside.start(); }
-  terminate() { this.terminated = true; this.inside.close(); }
-}
-
 let workers: ChannelWorker[] = [];
-let bridges: WorkerBridge<Api>[] = [];
+let bridges: WorkerBridge<TestWorkerApi>[] = [];
 function bridge(options?: WorkerBridgeOptions) {
-  const b = new WorkerBridge<Api>(() => {
-    const w = new ChannelWorker(workers.length + 1);
-    workers.push(w);
-    return w as unknown as Worker;
-  }, { name: 'test', ...options });
-  bridges.push(b);
-  return b;
+  const made = channelBridge(options);
+  workers = made.workers;
+  bridges.push(made.bridge);
+  return made.bridge;
 }
 afterEach(() => {
   for (const b of bridges) b.terminate();
   bridges = [];
-  workers = [];
 });
 
 /** Settles `p` as a value or the error it rejects with (never hangs the test: the caller awaits with a deadline). */
