@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'environment-invalid',
   'lock-invalid',
   'worker-failed',
+  'cancelled',
   'internal',
   'channel-unreadable',
 ] as const;
