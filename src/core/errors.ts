@@ -19,6 +19,7 @@ export type ErrorCode =
   | 'unsafe-path'
   | 'invalid-argument'
   | 'invalid-image'
+  | 'too-many-layers'
   | 'registry-error'
   | 'network-error'
   | 'solve-failed'

@@ -5,8 +5,9 @@
  */
 import { isDigest, sha256, type Digest } from '../digest';
 import { ArchiveError, DigestMismatchError, SizeMismatchError } from '../errors';
-import { formatPlatform, MediaTypes, type Descriptor, type Platform } from '../oci';
-import { buildImage, configPlatform, parseConfig, storedLayer } from './image-parts';
+import { checkLayerCount, formatPlatform, MediaTypes, type Descriptor, type Platform } from '../oci';
+import { inLanes } from '../stream';
+import { buildImage, configPlatform, OPEN_LANES, parseConfig, storedLayer } from './image-parts';
 import { parseJson, readBytes, readJson, type Members } from './members';
 import type { ArchiveImage } from './types';
 
@@ -94,6 +95,7 @@ async function readImage(m: Members, d: Descriptor, tags: string[], platform: Pl
   const rawManifest = await readVerifiedBlob(m, d, `${where} manifest`);
   const man = parseJson(rawManifest, blobPath(d.digest)) as { config?: Descriptor; layers?: Descriptor[] };
   if (!man.config || !Array.isArray(man.layers)) throw new ArchiveError('archive-invalid', `${where}: manifest ${d.digest} has no config or layers`);
+  checkLayerCount(man.layers.length, `${where}: manifest ${d.digest}`);
   if (!CONFIG_TYPES.has(man.config.mediaType)) {
     warnings.push(`${where}: skipped ${d.digest}: its config type ${man.config.mediaType} is not a container image config (an artifact?)`);
     return undefined;
@@ -109,8 +111,8 @@ async function readImage(m: Members, d: Descriptor, tags: string[], platform: Pl
     if (!isDigest(l.digest)) throw new ArchiveError('archive-invalid', `${where}: a layer descriptor has an invalid digest ${JSON.stringify(l.digest)}`);
     return blobPath(l.digest);
   });
-  const layers = await Promise.all(man.layers.map(async (l, i) =>
-    storedLayer(await m.blob(layerPaths[i], `${where} layer ${i}`), { descriptor: l, diffId: ids[i], what: `${where} layer ${i}`, warnings })));
+  const layers = await inLanes(man.layers, OPEN_LANES, async (l, i) =>
+    storedLayer(await m.blob(layerPaths[i], `${where} layer ${i}`), { descriptor: l, diffId: ids[i], what: `${where} layer ${i}`, warnings }));
   return {
     tags, configPath, layerPaths, manifestDigest: d.digest, platform: platform ?? configPlatform(config),
     image: buildImage({ rawConfig, layers, rawManifest }),

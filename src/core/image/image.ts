@@ -1,6 +1,7 @@
 import { sha256, type Digest } from '../digest';
 import { CoreError } from '../errors';
 import { compressionOfMediaType, MediaTypes, type ConfigFile, type Descriptor, type Manifest, type MediaType, type Platform } from '../oci';
+import { inLanes } from '../stream';
 import { canonicalJsonBytes } from './json';
 import type { Image, Layer } from './types';
 
@@ -85,7 +86,8 @@ export function assembleImage(parts: AssembleParts): Image {
       schemaVersion: 2,
       mediaType: MediaTypes.ociManifest,
       config: { mediaType: MediaTypes.ociConfig, digest: await sha256(cfg), size: cfg.byteLength },
-      layers: await Promise.all((await parts.layers()).map(layerDescriptor)),
+      // a few at a time: a layer whose digest is unknown is read (hashed) to learn it, each read holding a file open
+      layers: await inLanes(await parts.layers(), 8, layerDescriptor),
     };
     return canonicalJsonBytes(manifest);
   });
