@@ -2,7 +2,7 @@ import { sha256, type Digest } from '../digest';
 import { CoreError } from '../errors';
 import { compressionOfMediaType, MediaTypes, type ConfigFile, type Descriptor, type Manifest, type MediaType, type Platform } from '../oci';
 import { inLanes } from '../stream';
-import { canonicalJsonBytes } from './json';
+import { canonicalJsonBytes, whereJsonFailed } from './json';
 import type { Image, Layer } from './types';
 
 /** Memoises an async computation: run once, when first asked; concurrent callers share it. */
@@ -128,6 +128,6 @@ export function parseJson<T>(bytes: Uint8Array, what: string): T {
   try {
     return JSON.parse(new TextDecoder().decode(bytes)) as T;
   } catch (e) {
-    throw new CoreError('invalid-image', `${what} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new CoreError('invalid-image', `${what} is not valid JSON (${whereJsonFailed(e)})`);
   }
 }
