@@ -1,9 +1,9 @@
-import { Decompress as ZstdDecompress } from 'fzstd';
 import { CoreError } from '../errors';
 import { concatBytes } from '../stream';
 import { bunzip2Readable } from './bzip2';
 import type { DetectedCompression } from './detect';
 import { fflateGunzipStream } from './gunzip';
+import { FzstdPullDecoder, type ZstdPullDecoder } from './zstd-fallback';
 import { loadZstdWasm, ZstdWasmDecoder } from './zstd-wasm';
 
 /** Makes a gzip decoder that handles multi-member gzip (e.g. Node's zlib); see useGunzipEngine. */
@@ -178,50 +178,6 @@ function zstdReadable(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8A
     },
   }, { highWaterMark: 0 });
 }
-
-/** What zstdReadable drives: ZstdWasmDecoder, or FzstdPullDecoder. */
-interface ZstdPullDecoder {
-  feed(chunk: Uint8Array): void;
-  next(): Uint8Array | undefined;
-  end(): void;
-  free(): void;
-}
-
-/**
- * fzstd behind the pull interface. fzstd decodes every complete block of what it is pushed at once, so the
- * input goes in slices of FZSTD_SLICE bytes: a block expands to at most 128 KiB and needs at least 4 bytes
- * (an RLE block), which bounds the output one slice can release to a few MiB.
- */
-class FzstdPullDecoder implements ZstdPullDecoder {
-  private readonly out: Uint8Array[] = [];
-  private readonly fz = new ZstdDecompress((data) => { if (data.byteLength) this.out.push(data); });
-  private chunk: Uint8Array = new Uint8Array(0);
-  private off = 0;
-
-  feed(chunk: Uint8Array): void {
-    this.chunk = chunk;
-    this.off = 0;
-  }
-
-  next(): Uint8Array | undefined {
-    while (!this.out.length && this.off < this.chunk.byteLength) {
-      const n = Math.min(FZSTD_SLICE, this.chunk.byteLength - this.off);
-      this.fz.push(this.chunk.subarray(this.off, this.off + n), false);
-      this.off += n;
-    }
-    return this.out.shift();
-  }
-
-  end(): void {
-    this.fz.push(new Uint8Array(0), true);
-  }
-
-  free(): void {
-    this.out.length = 0;
-  }
-}
-
-const FZSTD_SLICE = 64;
 
 /**
  * Re-throws decoder failures (native TypeErrors, fflate/fzstd errors) as CoreError

@@ -104,6 +104,19 @@ describe('zstd in WebAssembly', () => {
     }
   });
 
+  it('zstdDecodeAny without the wasm decoder (fzstd) stops a bomb at the cap and decodes the rest', async () => {
+    vi.resetModules();
+    const fresh = await import('./zstd-wasm'); // a module instance whose wasm was never loaded
+    const data = payload(300_000, 5);
+    const z = new Uint8Array([...zstd(data.subarray(0, 1000)), ...zstd(data.subarray(1000))]);
+    expect(sha(fresh.zstdDecodeAny(z, { maxBytes: data.length, what: 'x' }))).toBe(sha(data));
+    const bomb = zstd(new Uint8Array(256 << 20));
+    const e = (() => { try { fresh.zstdDecodeAny(bomb, { maxBytes: 1 << 20, what: 'bomb' }); } catch (x) { return x; } })();
+    expect((e as CoreError).code).toBe('archive-invalid');
+    expect((e as Error).message).toMatch(/bomb expands past 1048576 bytes/);
+    expect(() => fresh.zstdDecodeAny(z.subarray(0, z.length - 30), { maxBytes: data.length, what: 'x' })).toThrow(/not valid zstd data/);
+  });
+
   it('keeps its memory small: decoding 96 MiB does not grow the wasm heap by the output size', () => {
     const z = zstd(payload(96 << 20, 7), ['-1']);
     const d = new ZstdWasmDecoder();

@@ -6,9 +6,10 @@
  * (66 MiB of tar in ~0.25 s in Node). Same bytes as `zstd -dc`: concatenated and skippable frames,
  * checksums checked, truncation detected at the end.
  */
-import { decompress as fzstdDecompress } from 'fzstd';
 import { ZSTDDecoder } from 'zstddec/stream';
 import { CoreError } from '../errors';
+import { concatBytes } from '../stream';
+import { FzstdPullDecoder } from './zstd-fallback';
 
 interface ZstdExports {
   memory: WebAssembly.Memory;
@@ -294,20 +295,30 @@ export function declaredZstdSize(input: Uint8Array): number | undefined {
 }
 
 /**
- * zstdDecodeAll where the wasm decoder is loaded on this thread (await loadZstdWasm() first), else fzstd on
- * the whole buffer with its size checked afterwards (where WebAssembly cannot run, nothing bounds it sooner).
+ * zstdDecodeAll where the wasm decoder is loaded on this thread (await loadZstdWasm() first), else fzstd
+ * (zstd-fallback.ts), fed a slice at a time and stopped as soon as the output passes `maxBytes`.
  */
 export function zstdDecodeAny(input: Uint8Array, opts: ZstdDecodeAllOptions): Uint8Array {
   if (loaded) return zstdDecodeAll(input, opts);
   const tooLarge = opts.tooLarge ?? (() => new CoreError('archive-invalid', `${opts.what} expands past ${opts.maxBytes} bytes: refusing it`));
   const declared = declaredZstdSize(input);
   if (declared !== undefined && declared > opts.maxBytes) throw tooLarge();
-  let out: Uint8Array;
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  const d = new FzstdPullDecoder();
   try {
-    out = fzstdDecompress(input);
+    d.feed(input);
+    for (let v = d.next(); v; v = d.next()) {
+      n += v.byteLength;
+      if (n > opts.maxBytes) throw tooLarge();
+      parts.push(v);
+    }
+    if (input.byteLength === 0) throw new Error('empty input');
+    d.end();
   } catch (e) {
+    d.free();
+    if (e instanceof CoreError) throw e;
     throw new CoreError('compression-corrupt', `${opts.what} is not valid zstd data (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
-  if (out.byteLength > opts.maxBytes) throw tooLarge();
-  return out;
+  return concatBytes(parts, n);
 }
