@@ -10,11 +10,18 @@ describe('forbiddenAddressReason', () => {
     '[::1]', '2001:db8::1',
     // other spellings of loopback and metadata
     '2130706433', '0177.0.0.1', '0x7f.0.0.1', '127.1', '0x7f000001', '017700000001', '2852039166', '0xa9fea9fe',
+    // IPv4-translated, local-use NAT64 (/96 layout, and any other layout), Teredo (client = inverted last 32 bits)
+    '::ffff:0:7f00:1', '::ffff:0:127.0.0.1', '::ffff:0:a9fe:a9fe', '64:ff9b:1::7f00:1', '64:ff9b:1::10.0.0.1',
+    '64:ff9b:1:7f00:0:100::', '64:ff9b:1:808:808:0:808:808', '2001:0:4136:e378:8000:63bf:80ff:fffe',
+    '2001:0:4136:e378:8000:63bf:5601:5601', '2001::f5ff:fffe',
   ])('refuses %s', (ip) => {
     expect(forbiddenAddressReason(ip)).toBeTruthy();
   });
 
-  it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8'])('allows public %s', (ip) => {
+  it.each([
+    '8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '::ffff:0:808:808',
+    '64:ff9b::808:808', '64:ff9b:1::808:808', '2001:0:4136:e378:8000:63bf:f7f7:f7f7',
+  ])('allows public %s', (ip) => {
     expect(forbiddenAddressReason(ip)).toBeUndefined();
   });
 

@@ -76,8 +76,8 @@ function classifyV4(b: number[]): string | undefined {
 
 /**
  * Why `ip` must not be reached (a short reason), or undefined for a public unicast address.
- * Accepts IPv4 in any spelling and IPv6 (IPv4-mapped, -compatible, NAT64 and 6to4 forms are judged by
- * the IPv4 address inside). Anything that is not an IP address is refused too.
+ * Accepts IPv4 in any spelling and IPv6 (IPv4-mapped, -compatible, -translated, NAT64, 6to4 and Teredo
+ * forms are judged by the IPv4 address inside). Anything that is not an IP address is refused too.
  */
 export function forbiddenAddressReason(ip: string): string | undefined {
   const v4 = isIPv4(ip) || /^[0-9a-fx.]+$/i.test(ip) ? parseIPv4(ip) : null;
@@ -90,8 +90,18 @@ export function forbiddenAddressReason(ip: string): string | undefined {
   if (g.slice(0, 5).every((x) => x === 0) && (g[5] === 0xffff || g[5] === 0)) {
     return classifyV4(embedded(g[6], g[7])) ?? (g[5] === 0 ? 'IPv4-compatible (deprecated)' : undefined);
   }
-  if (g[0] === 0x64 && g[1] === 0xff9b) return classifyV4(embedded(g[6], g[7])) ?? undefined; // NAT64
-  if (g[0] === 0x2002) return classifyV4(embedded(g[1], g[2])) ?? undefined; // 6to4
+  // IPv4-translated ::ffff:0:a.b.c.d (::ffff:0:0:0/96)
+  if (g.slice(0, 4).every((x) => x === 0) && g[4] === 0xffff && g[5] === 0) return classifyV4(embedded(g[6], g[7]));
+  if (g[0] === 0x64 && g[1] === 0xff9b) {
+    // NAT64: the well-known 64:ff9b::/96 and local-use 64:ff9b:1::/48 (RFC 8215) in its /96 layout carry
+    // the IPv4 address in the last 32 bits. Any other layout depends on a prefix length only the local
+    // translator knows, so where the IPv4 address sits is unknowable here: refused.
+    const slash96 = (g[2] === 0 || g[2] === 1) && g[3] === 0 && g[4] === 0 && g[5] === 0;
+    return slash96 ? classifyV4(embedded(g[6], g[7])) : 'NAT64 with a local prefix length (64:ff9b::/32)';
+  }
+  if (g[0] === 0x2002) return classifyV4(embedded(g[1], g[2])); // 6to4
+  // Teredo 2001::/32: the client's IPv4 address is the last 32 bits inverted
+  if (g[0] === 0x2001 && g[1] === 0) return classifyV4(embedded(~g[6] & 0xffff, ~g[7] & 0xffff));
   if ((g[0] & 0xfe00) === 0xfc00) return 'unique local (fc00::/7)';
   if ((g[0] & 0xffc0) === 0xfe80) return 'link-local (fe80::/10)';
   if ((g[0] & 0xffc0) === 0xfec0) return 'site-local (fec0::/10)';

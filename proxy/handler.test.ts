@@ -59,7 +59,12 @@ describe('CORS proxy', () => {
         case '/redirect-private-https': res.writeHead(302, { location: 'https://10.0.0.5/blob' }); return res.end();
         case '/redirect-name': res.writeHead(302, { location: 'https://metadata.example/x' }); return res.end();
         case '/redirect-loop': res.writeHead(302, { location: '/redirect-loop' }); return res.end();
+        case '/redirect-https-self': res.writeHead(302, { location: `https://${a.hostPort}/plain` }); return res.end();
+        case '/redirect-https-loopback-name': res.writeHead(302, { location: `https://loopback.example:${a.hostPort.split(':')[1]}/plain` }); return res.end();
         case '/upload': res.writeHead(202, { location: '/v2/x/blobs/uploads/123?_state=abc', 'docker-upload-uuid': '123' }); return res.end();
+        case '/origin-headers':
+          res.writeHead(200, { 'content-security-policy': 'default-src *', 'content-security-policy-report-only': 'x', 'x-content-type-options': 'none', 'clear-site-data': '"*"' });
+          return res.end('<html>');
         case '/cookie': res.writeHead(200, { 'set-cookie': 'session=secret', 'x-other': '1' }); return res.end('ok');
         default: res.writeHead(200, { 'content-type': 'text/plain' }); return res.end(`plain ${req.method}`);
       }
@@ -85,21 +90,52 @@ describe('CORS proxy', () => {
     handle = createProxyHandler(config, transport);
   });
 
-  it('forwards to an allowed upstream and streams the body back with CORS headers', async () => {
-    const r = await get(`${a.hostPort}/plain?x=1`);
+  it('forwards to an allowed upstream and streams the body back with CORS headers for an allowed origin', async () => {
+    config.allowOrigins = ['http://app.example'];
+    const r = await get(`${a.hostPort}/plain?x=1`, { headers: { origin: 'http://app.example' } });
     expect(r.status).toBe(200);
     expect(await r.text()).toBe('plain GET');
-    expect(r.headers.get('access-control-allow-origin')).toBe('*');
+    expect(r.headers.get('access-control-allow-origin')).toBe('http://app.example');
     expect(r.headers.get('access-control-expose-headers')).toContain('www-authenticate');
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('content-security-policy')).toBe("sandbox; default-src 'none'");
     expect(a.seen.at(-1)!.url).toBe('/plain?x=1');
     expect(a.seen.at(-1)!.headers['accept-encoding']).toBe('identity');
   });
 
   it('answers the CORS preflight itself', async () => {
-    const r = await handle(new Request(`${ORIGIN}/proxy/${a.hostPort}/v2/`, { method: 'OPTIONS' }));
+    config.allowOrigins = ['http://app.example'];
+    const r = await handle(new Request(`${ORIGIN}/proxy/${a.hostPort}/v2/`, { method: 'OPTIONS', headers: { origin: 'http://app.example' } }));
     expect(r.status).toBe(204);
     expect(r.headers.get('access-control-allow-headers')).toContain('authorization');
+    expect(r.headers.get('access-control-allow-origin')).toBe('http://app.example');
     expect(dialed).toEqual([]);
+  });
+
+  it('lets browsers call it only from configured origins (none by default), and never reaches upstream for others', async () => {
+    const seen = a.seen.length;
+    for (const [origin, site] of [[ORIGIN, 'same-origin'], ['http://evil.example', 'cross-site'], ['null', 'cross-site']]) {
+      for (const method of ['OPTIONS', 'GET', 'POST']) {
+        const r = await handle(new Request(`${ORIGIN}/proxy/${a.hostPort}/upload`, { method, headers: { origin, 'sec-fetch-site': site } }));
+        expect(r.status, `${method} from ${origin}`).toBe(403);
+        expect(r.headers.get('access-control-allow-origin')).toBeNull();
+        expect((await r.json()).error.code).toBe('PROXY_ORIGIN');
+      }
+    }
+    // another site's <img> or <script> (no-cors, no Origin) is refused as well; a non-browser client is not
+    expect((await get(`${a.hostPort}/plain`, { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403);
+    const cli = await get(`${a.hostPort}/plain`);
+    expect(cli.status).toBe(200);
+    expect(cli.headers.get('access-control-allow-origin')).toBeNull();
+    expect(a.seen.length).toBe(seen + 1);
+  });
+
+  it('replaces upstream CSP and sniffing headers and drops those that act on the proxy origin', async () => {
+    const r = await get(`${a.hostPort}/origin-headers`);
+    expect(r.headers.get('content-security-policy')).toBe("sandbox; default-src 'none'");
+    expect(r.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(r.headers.get('clear-site-data')).toBeNull();
+    expect(r.headers.get('content-security-policy-report-only')).toBeNull();
   });
 
   it('routes the token realm through the proxy', async () => {
@@ -178,6 +214,22 @@ describe('CORS proxy', () => {
     expect(dialed.every((d) => d.startsWith('127.'))).toBe(true);
   });
 
+  it('never opens https to a plain-http port: the exception is plain http to the configured host:port only', async () => {
+    for (const path of ['redirect-https-self', 'redirect-https-loopback-name']) {
+      dialed.length = 0;
+      const r = await get(`${a.hostPort}/${path}`);
+      expect(r.status, path).toBe(403);
+      expect((await r.json()).error.code, path).toBe('PROXY_FORBIDDEN_ADDRESS');
+      expect(dialed, path).toEqual([a.hostPort]);
+    }
+    // an operator's `--allow 127.0.0.1:PORT` (https) does not open the plain-http port either
+    config.allow.push(a.hostPort.replace('127.0.0.1', 'loopback.example'));
+    dialed.length = 0;
+    const direct = await get(`${a.hostPort.replace('127.0.0.1', 'loopback.example')}/plain`);
+    expect((await direct.json()).error.code).toBe('PROXY_FORBIDDEN_ADDRESS');
+    expect(dialed).toEqual([]);
+  });
+
   it('stops redirect loops', async () => {
     const r = await get(`${a.hostPort}/redirect-loop`);
     expect(r.status).toBe(502);
@@ -188,6 +240,11 @@ describe('CORS proxy', () => {
     config.maxUploadBytes = 10;
     const big = await get(`${a.hostPort}/upload`, { method: 'PUT', body: 'x'.repeat(11), headers: { 'content-length': '11' } });
     expect(big.status).toBe(413);
+    // no length declared (chunked): cut off at the limit, and still answered 413
+    const chunks = new ReadableStream<Uint8Array>({ start(c) { for (let i = 0; i < 4; i++) c.enqueue(new Uint8Array(8)); c.close(); } });
+    const chunked = await get(`${a.hostPort}/upload`, { method: 'PUT', body: chunks, duplex: 'half' } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect((await chunked.json()).error.code).toBe('PROXY_TOO_LARGE');
     config.maxUploadBytes = 1 << 20;
     config.maxPerClient = 1;
     const first = await get(`${a.hostPort}/plain`); // body not read yet: the slot stays taken

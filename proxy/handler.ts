@@ -4,40 +4,39 @@
  *
  * URL scheme: `<prefix>/<host[:port]>/<path>?<query>` → `https://<host[:port]>/<path>?<query>`, or
  * `http://` for `host:port` pairs configured with allowHttp. Only allowlisted upstreams are reached;
- * redirects are followed here to any host that passes the transport's address check, and
- * `Authorization` is dropped as soon as a hop leaves the original host.
+ * redirects are followed here (https to any host that passes the transport's address check, plain http
+ * only to a configured pair), and `Authorization` is dropped as soon as a hop leaves the original origin.
+ * Which browsers may call it and the headers every answer carries are proxy/cors.ts's business.
  */
 import { matchesAllow, type ProxyConfig } from './config';
+import { decorate, DROP_ORIGIN_HEADERS, judgeOrigin, METHODS, preflight } from './cors';
 import { ForbiddenAddressError, type Transport } from './transport';
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH'];
 const FORWARD_REQUEST = ['accept', 'authorization', 'range', 'content-type', 'content-range', 'content-length', 'if-none-match', 'user-agent'];
-const EXPOSE = [
-  'www-authenticate', 'docker-content-digest', 'docker-distribution-api-version', 'content-length', 'content-range',
-  'content-type', 'etag', 'location', 'link', 'retry-after', 'docker-upload-uuid', 'range', 'oci-chunk-min-length',
-  'accept-ranges',
+const DROP_RESPONSE = [
+  'set-cookie', 'set-cookie2', 'connection', 'keep-alive', 'transfer-encoding', 'proxy-authenticate', 'upgrade', 'trailer',
+  'alt-svc', 'strict-transport-security', ...DROP_ORIGIN_HEADERS,
 ];
-const DROP_RESPONSE = ['set-cookie', 'set-cookie2', 'connection', 'keep-alive', 'transfer-encoding', 'proxy-authenticate', 'upgrade', 'trailer', 'alt-svc', 'strict-transport-security'];
 
-/** A refusal or failure, answered as JSON `{ error: { code, message } }` with CORS headers. */
-function fail(config: ProxyConfig, status: number, code: string, message: string): Response {
-  return new Response(JSON.stringify({ error: { code, message } }) + '\n', {
-    status, headers: { 'content-type': 'application/json', ...corsHeaders(config) },
-  });
+/** `host:port` of an http(s) URL with the port always written, as plain-http upstreams are configured. */
+function hostPortOf(u: URL): string {
+  return `${u.hostname}:${u.port || (u.protocol === 'https:' ? '443' : '80')}`;
 }
 
-function corsHeaders(config: ProxyConfig): Record<string, string> {
-  return {
-    'access-control-allow-origin': config.allowOrigin,
-    'access-control-expose-headers': EXPOSE.join(', '),
-    vary: 'Origin',
-  };
+/** A refusal or failure, answered as JSON `{ error: { code, message } }` (browser headers are added by the caller). */
+function fail(status: number, code: string, message: string): Response {
+  return new Response(JSON.stringify({ error: { code, message } }) + '\n', { status, headers: { 'content-type': 'application/json' } });
 }
 
 /** Options of createProxyHandler. */
 export interface ProxyHandlerOptions {
   /** path prefix the proxy is mounted at (default `/proxy`) */
   prefix?: string;
+  /**
+   * Also allow browsers on the request's own origin (besides `config.allowOrigins`): true where the proxy
+   * is mounted beside the app, whose pages are that origin. Default false: no origin unless configured.
+   */
+  sameOrigin?: boolean;
 }
 
 /** Builds the handler. `client` identifies the caller (its address) for the per-client limit. */
@@ -60,38 +59,44 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
     }
   };
   const allowed = (u: URL): boolean => u.protocol === 'http:'
-    ? config.allowHttp.includes(u.host)
-    : matchesAllow(config.allow, u.hostname, u.port || '443');
+    ? config.allowHttp.includes(hostPortOf(u))
+    : u.protocol === 'https:' && matchesAllow(config.allow, u.hostname, u.port || '443');
   /** The proxied URL of an upstream URL, when the proxy would forward it; else undefined. */
   const proxied = (origin: string, u: URL): string | undefined => {
     if (!allowed(u)) return undefined;
-    if (u.protocol === 'http:' || (u.port && u.port !== '443')) return `${origin}${prefix}/${u.host}${u.pathname}${u.search}`;
+    if (u.protocol === 'http:') return `${origin}${prefix}/${hostPortOf(u)}${u.pathname}${u.search}`;
+    if (u.port && u.port !== '443') return `${origin}${prefix}/${u.host}${u.pathname}${u.search}`;
     return `${origin}${prefix}/${u.hostname}${u.pathname}${u.search}`;
   };
 
   return async function handle(req: Request, client = 'unknown'): Promise<Response> {
-    const method = req.method.toUpperCase();
-    if (method === 'OPTIONS') {
-      return new Response(null, {
-        status: 204,
-        headers: {
-          ...corsHeaders(config),
-          'access-control-allow-methods': METHODS.join(', '),
-          'access-control-allow-headers': 'authorization, accept, range, content-type, content-range',
-          'access-control-max-age': '600',
-        },
-      });
-    }
-    if (!METHODS.includes(method)) return fail(config, 405, 'PROXY_METHOD', `method ${method} is not allowed through this proxy`);
     const reqUrl = new URL(req.url);
-    const target = upstreamOf(reqUrl.pathname, reqUrl.search);
-    if (!target) return fail(config, 400, 'PROXY_BAD_URL', `expected ${prefix}/<host[:port]>/<path>`);
-    if (!allowed(target)) return fail(config, 403, 'PROXY_NOT_ALLOWED', `${target.host} is not on this proxy's allowlist`);
-    const contentLength = Number(req.headers.get('content-length') ?? 0);
-    if (contentLength > config.maxUploadBytes) return fail(config, 413, 'PROXY_TOO_LARGE', `request body over ${config.maxUploadBytes} bytes`);
-    if (inFlight >= config.maxConcurrent) return fail(config, 503, 'PROXY_BUSY', 'too many requests in flight; retry shortly');
-    if ((perClient.get(client) ?? 0) >= config.maxPerClient) return fail(config, 429, 'PROXY_CLIENT_BUSY', 'too many requests in flight from this client');
+    const verdict = judgeOrigin(req, reqUrl.origin, config.allowOrigins, opts.sameOrigin ?? false);
+    if (!verdict.allowed) return decorate(fail(403, 'PROXY_ORIGIN', verdict.reason), verdict);
+    return decorate(await answer(req, reqUrl, client), verdict);
+  };
 
+  async function answer(req: Request, reqUrl: URL, client: string): Promise<Response> {
+    const method = req.method.toUpperCase();
+    if (method === 'OPTIONS') return preflight();
+    if (!METHODS.includes(method)) return fail(405, 'PROXY_METHOD', `method ${method} is not allowed through this proxy`);
+    const target = upstreamOf(reqUrl.pathname, reqUrl.search);
+    if (!target) return fail(400, 'PROXY_BAD_URL', `expected ${prefix}/<host[:port]>/<path>`);
+    if (!allowed(target)) return fail(403, 'PROXY_NOT_ALLOWED', `${target.host} is not on this proxy's allowlist`);
+    const contentLength = Number(req.headers.get('content-length') ?? 0);
+    if (contentLength > config.maxUploadBytes) return fail(413, 'PROXY_TOO_LARGE', `request body over ${config.maxUploadBytes} bytes`);
+    return withSlot(client, (hold) => forward(req, method, reqUrl, target, hold));
+  }
+
+  /**
+   * Takes a concurrency slot for `client` (or answers 503/429 when none is free), runs `work` and releases
+   * the slot on every way out (return, refusal, throw), except when `work` hands it to a response body
+   * through `hold`: then the body's end, failure or cancellation releases it. Nothing else touches the
+   * counters, so no exit path can forget them.
+   */
+  async function withSlot(client: string, work: (hold: Hold) => Promise<Response>): Promise<Response> {
+    if (inFlight >= config.maxConcurrent) return fail(503, 'PROXY_BUSY', 'too many requests in flight; retry shortly');
+    if ((perClient.get(client) ?? 0) >= config.maxPerClient) return fail(429, 'PROXY_CLIENT_BUSY', 'too many requests in flight from this client');
     inFlight++;
     perClient.set(client, (perClient.get(client) ?? 0) + 1);
     let released = false;
@@ -102,8 +107,19 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
       const n = (perClient.get(client) ?? 1) - 1;
       if (n <= 0) perClient.delete(client); else perClient.set(client, n);
     };
+    let held = false;
+    try {
+      return await work((body) => { held = true; return onSettle(body, release); });
+    } finally {
+      if (!held) release();
+    }
+  }
+
+  /** The upstream exchange, redirects followed; every refusal is a returned Response. */
+  async function forward(req: Request, method: string, reqUrl: URL, target: URL, hold: Hold): Promise<Response> {
     const abort = new AbortController();
     const headersTimer = setTimeout(() => abort.abort(new Error('upstream headers timeout')), config.headersTimeoutMs);
+    const limit = method === 'GET' || method === 'HEAD' ? undefined : limitBody(req.body, config.maxUploadBytes);
     try {
       const headers = new Headers();
       for (const h of FORWARD_REQUEST) {
@@ -111,51 +127,52 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
         if (v !== null) headers.set(h, v);
       }
       headers.set('accept-encoding', 'identity');
-      let body = method === 'GET' || method === 'HEAD' ? null : limitBody(req.body, config.maxUploadBytes);
+      let body = limit?.body ?? null;
       let url = target;
-      let res: Response | undefined;
       for (let hop = 0; ; hop++) {
-        res = await transport(url, { method, headers, body, signal: abort.signal, idleTimeoutMs: config.idleTimeoutMs });
+        const res = await transport(url, { method, headers, body, signal: abort.signal, idleTimeoutMs: config.idleTimeoutMs });
         const loc = res.headers.get('location');
-        if (!(res.status >= 301 && res.status <= 308 && res.status !== 304 && loc && (method === 'GET' || method === 'HEAD'))) break;
-        if (hop >= config.maxRedirects) { await res.body?.cancel(); return fail(config, 502, 'PROXY_REDIRECTS', `more than ${config.maxRedirects} redirects`); }
-        const next = new URL(loc, url);
-        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && config.allowHttp.includes(next.host))) {
-          await res.body?.cancel();
-          return fail(config, 502, 'PROXY_BAD_REDIRECT', `refusing a redirect to ${next.protocol}//${next.host}`);
+        if (!(res.status >= 301 && res.status <= 308 && res.status !== 304 && loc && (method === 'GET' || method === 'HEAD'))) {
+          return respond(res, url, reqUrl.origin, hold);
         }
         await res.body?.cancel();
-        // credentials are for the host they were given to, never for blob storage or anyone else
-        if (next.host !== target.host) headers.delete('authorization');
+        if (hop >= config.maxRedirects) return fail(502, 'PROXY_REDIRECTS', `more than ${config.maxRedirects} redirects`);
+        const next = new URL(loc, url);
+        // https anywhere the address check passes (blob storage); plain http only to a configured host:port
+        if (next.protocol !== 'https:' && !(next.protocol === 'http:' && config.allowHttp.includes(hostPortOf(next)))) {
+          return fail(502, 'PROXY_BAD_REDIRECT', `refusing a redirect to ${next.protocol}//${next.host}`);
+        }
+        // credentials are for the origin they were given to, never for blob storage or anyone else
+        if (next.origin !== target.origin) headers.delete('authorization');
         url = next;
         body = null;
       }
-      clearTimeout(headersTimer);
-      return respond(res!, url, reqUrl.origin, release);
     } catch (e) {
+      // an upload cut off at the limit surfaces from the transport as whatever the socket said
+      const tooLarge = limit?.exceeded();
+      if (tooLarge) return fail(413, 'PROXY_TOO_LARGE', tooLarge.message);
+      if (e instanceof ForbiddenAddressError) return fail(403, 'PROXY_FORBIDDEN_ADDRESS', e.message);
+      if (abort.signal.aborted) return fail(504, 'PROXY_TIMEOUT', `${target.host} did not answer within ${config.headersTimeoutMs} ms`);
+      return fail(502, 'PROXY_UPSTREAM', `${target.host}: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
       clearTimeout(headersTimer);
-      release();
-      if (e instanceof ForbiddenAddressError) return fail(config, 403, 'PROXY_FORBIDDEN_ADDRESS', e.message);
-      if (abort.signal.aborted) return fail(config, 504, 'PROXY_TIMEOUT', `${target.host} did not answer within ${config.headersTimeoutMs} ms`);
-      if (e instanceof BodyTooLargeError) return fail(config, 413, 'PROXY_TOO_LARGE', e.message);
-      return fail(config, 502, 'PROXY_UPSTREAM', `${target.host}: ${e instanceof Error ? e.message : String(e)}`);
     }
-  };
+  }
 
-  function respond(res: Response, finalUrl: URL, origin: string, release: () => void): Response {
-    const out = new Headers(corsHeaders(config));
+  function respond(res: Response, finalUrl: URL, origin: string, hold: Hold): Response {
+    const out = new Headers();
     res.headers.forEach((v, k) => {
       if (DROP_RESPONSE.includes(k) || k.startsWith('access-control-')) return;
       if (k === 'www-authenticate') v = rewriteRealm(v, origin);
       if (k === 'location') {
-        const abs = new URL(v, finalUrl);
+        const abs = URL.canParse(v, finalUrl) ? new URL(v, finalUrl) : undefined;
+        if (!abs) return;
         v = proxied(origin, abs) ?? abs.toString();
       }
       out.append(k, v);
     });
     // the concurrency slot is held until the body ends, fails or is cancelled
-    if (!res.body) release();
-    return new Response(res.body ? onSettle(res.body, release) : null, { status: res.status, statusText: res.statusText, headers: out });
+    return new Response(res.body ? hold(res.body) : null, { status: res.status, statusText: res.statusText, headers: out });
   }
 
   /** Routes the token realm through the proxy too (only realms the proxy would forward). */
@@ -171,19 +188,25 @@ export function createProxyHandler(config: ProxyConfig, transport: Transport, op
   }
 }
 
-class BodyTooLargeError extends Error {}
+/** Hands the concurrency slot to a response body, which releases it when it settles. */
+type Hold = (body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
 
-/** Passes a request body through, erroring once it exceeds `max` bytes. */
-function limitBody(body: ReadableStream<Uint8Array> | null, max: number): ReadableStream<Uint8Array> | null {
-  if (!body) return null;
+/**
+ * Passes a request body through, erroring once it exceeds `max` bytes; `exceeded()` tells afterwards
+ * whether that happened (the error itself reaches the handler only as the upstream socket's failure).
+ */
+function limitBody(body: ReadableStream<Uint8Array> | null, max: number): { body: ReadableStream<Uint8Array> | null; exceeded(): Error | undefined } {
+  let over: Error | undefined;
+  if (!body) return { body: null, exceeded: () => over };
   let seen = 0;
-  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+  const limited = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, c) {
       seen += chunk.byteLength;
-      if (seen > max) throw new BodyTooLargeError(`request body over ${max} bytes`);
+      if (seen > max) throw (over = new Error(`request body over ${max} bytes`));
       c.enqueue(chunk);
     },
   }));
+  return { body: limited, exceeded: () => over };
 }
 
 /** A stream that calls `f` when it ends, errors or is cancelled by the reader. */

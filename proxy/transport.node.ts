@@ -5,8 +5,8 @@
  * slip past. Redirects are not followed here (the handler does it, hop by hop, through this check again).
  */
 import { lookup as dnsLookup } from 'node:dns/promises';
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import { pipeline, Readable } from 'node:stream';
 import { forbiddenAddressReason } from './address';
@@ -14,7 +14,10 @@ import { ForbiddenAddressError, type Transport } from './transport';
 
 /** What the Node transport needs; tests inject `resolve` (fake DNS) and `createConnection` (a dialer that records). */
 export interface NodeTransportOptions {
-  /** exact `host:port` pairs that may be on loopback/private addresses (the configured plain-http upstreams) */
+  /**
+   * Whether a plain-http `host:port` (hostname as the URL spells it, port always written) may be on a
+   * loopback/private address: the configured plain-http upstreams. Never asked for https.
+   */
   privateAllowed: (hostPort: string) => boolean;
   resolve?: (hostname: string) => Promise<string[]>;
   createConnection?: (opts: { host: string; port: number; servername?: string }) => Socket;
@@ -52,10 +55,12 @@ export function createNodeTransport(opts: NodeTransportOptions): Transport {
     const hostPort = `${url.hostname}:${port}`;
     const addresses = isIP(hostname) ? [hostname] : await resolve(hostname);
     if (addresses.length === 0) throw new ForbiddenAddressError(`${hostname} did not resolve`);
-    const privateOk = opts.privateAllowed(hostPort);
+    // the exception is for plain http to a configured host:port as written, never for https to it and
+    // never for another name that happens to resolve to the same address
+    const privateOk = url.protocol === 'http:' && opts.privateAllowed(hostPort);
     for (const a of addresses) {
       const why = forbiddenAddressReason(a);
-      if (why && !(privateOk || opts.privateAllowed(`${isIP(a) === 6 ? `[${a}]` : a}:${port}`))) {
+      if (why && !privateOk) {
         throw new ForbiddenAddressError(`${hostname} resolves to ${a}: ${why} addresses are not reachable through this proxy`);
       }
     }
@@ -65,11 +70,16 @@ export function createNodeTransport(opts: NodeTransportOptions): Transport {
     headers.host = url.host;
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise<Response>((ok, fail) => {
-      const req = request({
+      const options: HttpsRequestOptions = {
         host: address, port, method: init.method, path: url.pathname + url.search, headers,
         servername: isIP(hostname) ? undefined : hostname, signal: init.signal, agent: false,
-        ...(opts.createConnection ? { createConnection: () => opts.createConnection!({ host: address, port, servername: hostname }) } : {}),
-      } as RequestOptions);
+      };
+      // node:http uses createConnection only when no agent is given (agent: false makes a fresh one)
+      if (opts.createConnection) {
+        options.agent = undefined;
+        options.createConnection = () => opts.createConnection!({ host: address, port, servername: hostname });
+      }
+      const req = request(options);
       req.once('error', fail);
       req.once('response', (res: IncomingMessage) => {
         res.setTimeout(init.idleTimeoutMs, () => res.destroy(new Error(`upstream ${url.host} stalled for ${init.idleTimeoutMs} ms`)));

@@ -3,8 +3,10 @@
  *
  * The server is a Hono app with a route table: the CORS proxy (proxy/) answers under `/proxy/` beside the
  * static files on the same port; `--allow host[:port]` and `--allow-http host:port` (or
- * DOCKER_ENVS_PROXY_ALLOW / DOCKER_ENVS_PROXY_ALLOW_HTTP) extend its allowlist. PORT (default 8080) and HOST (default 127.0.0.1) configure it;
- * DIST_DIR serves another build folder (the e2e build).
+ * DOCKER_ENVS_PROXY_ALLOW / DOCKER_ENVS_PROXY_ALLOW_HTTP) extend its allowlist. Browsers may call the
+ * proxy from the app's own origin, and from origins named by `--allow-origin` (DOCKER_ENVS_PROXY_ALLOW_ORIGIN).
+ * PORT (default 8080) and HOST (default 127.0.0.1) configure it; DIST_DIR serves another build folder
+ * (the e2e build).
  */
 import { serve, type ServerType } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
@@ -67,6 +69,7 @@ export async function runServer(argv = process.argv.slice(2)): Promise<void> {
   const proxyConfig = proxyConfigFrom(process.env, argv);
   const { url, close } = await startServer({ staticRoot, routes: { '/proxy': createProxyApp(proxyConfig) } });
   if (proxyConfig.allowHttp.length) console.log(`proxy: plain-http upstreams ${proxyConfig.allowHttp.join(', ')}`);
+  if (proxyConfig.allowOrigins.length) console.log(`proxy: browser origins besides the app's own ${proxyConfig.allowOrigins.join(', ')}`);
   console.log(`docker-envs serving ${staticRoot} at ${url}`);
   const shutdown = () => { void close().then(() => process.exit(0)); };
   process.on('SIGINT', shutdown);

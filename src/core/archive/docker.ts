@@ -5,10 +5,11 @@
  */
 import { isDigest, type Digest } from '../digest';
 import { ArchiveError } from '../errors';
-import { checkLayerCount, type Descriptor, type Platform } from '../oci';
+import { checkLayerCount, checkManifest, type Descriptor, type Platform } from '../oci';
 import { inLanes } from '../stream';
 import { buildImage, configPlatform, OPEN_LANES, parseConfig, storedLayer } from './image-parts';
-import { readBytes, readJson, type Members } from './members';
+import { parseJson, readBytes, readJson, type Members } from './members';
+import { blobPath, invalid } from './oci';
 import type { ArchiveDialect, ArchiveImage } from './types';
 
 /** One entry of manifest.json. */
@@ -110,10 +111,7 @@ export async function readDockerImages(
 }
 
 function parseStoredManifest(bytes: Uint8Array, digest: Digest): { layers: Descriptor[] } {
-  const v = JSON.parse(new TextDecoder().decode(bytes)) as { layers?: Descriptor[] };
-  if (!Array.isArray(v.layers)) throw new ArchiveError('archive-invalid', `manifest ${digest} has no layers list`);
-  checkLayerCount(v.layers.length, `manifest ${digest}`);
-  return { layers: v.layers };
+  return checkManifest(parseJson(bytes, blobPath(digest)), `manifest ${digest}`, invalid);
 }
 
 /** Tells a pre-1.10 `docker save` (repositories + `<id>/json`, no manifest.json) apart from a non-image tar. */
