@@ -2,7 +2,6 @@
  * The CLI's side of openImage: paths on disk (an image tarball or an OCI layout folder) and the options
  * every command that takes an image shares (--platform, --creds, --insecure, --cache).
  */
-import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +9,7 @@ import type { LayoutFolder } from '../core/archive';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import type { BlobStore } from '../core/cache';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
+import { kindOf, openFileBlob } from '../core/cache/file-blob.node.js';
 import { CoreError } from '../core/errors';
 import { openImage, type OpenedImage, type OpenImageOptions } from '../core/image/open';
 import type { Platform } from '../core/oci';
@@ -49,8 +49,8 @@ export async function openImagePath(path: string): Promise<Blob | LayoutFolder |
     throw new CoreError('invalid-argument', `cannot read ${path}: ${(e as Error).message}`, { cause: e });
   }
   if (st.isDirectory()) return layoutFolderFromPath(path);
-  if (st.isFile()) return openAsBlob(path);
-  throw new CoreError('invalid-argument', `${path} is neither a file nor a folder: give an image tarball, an OCI layout folder or a registry reference`);
+  if (st.isFile()) return openFileBlob(path);
+  throw new CoreError('invalid-argument', `${path} is neither a file nor a folder (${kindOf(st)}): give an image tarball, an OCI layout folder or a registry reference`);
 }
 
 /** The image options of a command line, as given. */

@@ -1,6 +1,7 @@
 import { ArchiveError, CoreError } from '../errors';
 import { entryBlob, resolveRootedPath } from '../tar';
 import type { FolderItem, FolderSource as WalkableFolder } from '../image/folder';
+import { whereJsonFailed } from '../image/json';
 import type { TarEntry } from '../tar/types';
 import type { LayoutFolder } from './types';
 
@@ -28,6 +29,8 @@ export interface Members {
   blob(path: string, what?: string): Promise<Blob>;
   /** problems found while indexing (ignored unsafe names...) */
   readonly warnings: string[];
+  /** largest member readBytes loads; default MAX_METADATA_BYTES */
+  maxBytes?: number;
 }
 
 function missing(path: string, what?: string): ArchiveError {
@@ -133,18 +136,22 @@ export class FolderMembers implements Members {
 /** Reads a small member completely; refuses members over MAX_METADATA_BYTES. */
 export async function readBytes(m: Members, path: string, what?: string): Promise<Uint8Array> {
   const b = await m.blob(path, what);
-  if (b.size > MAX_METADATA_BYTES) {
-    throw new ArchiveError('archive-invalid', `${what ?? path}: "${path}" is ${b.size} bytes, too large for metadata (limit ${MAX_METADATA_BYTES})`);
+  const max = Math.min(m.maxBytes ?? MAX_METADATA_BYTES, MAX_METADATA_BYTES);
+  if (b.size > max) {
+    throw new ArchiveError('archive-invalid', `${what ?? path}: "${path}" is ${b.size} bytes, too large for metadata (limit ${max})`);
   }
   return new Uint8Array(await b.arrayBuffer());
 }
 
-/** Parses JSON bytes; a syntax error names the member. */
+/**
+ * Parses JSON bytes; a syntax error names the member and where parsing stopped, never the bytes (the
+ * runtime's message quotes the start of the text, which may be any file the member stands for).
+ */
 export function parseJson(bytes: Uint8Array, path: string): unknown {
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: false }).decode(bytes));
   } catch (e) {
-    throw new ArchiveError('archive-invalid', `"${path}" is not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new ArchiveError('archive-invalid', `"${path}" is not valid JSON (${whereJsonFailed(e)})`);
   }
 }
 

@@ -5,8 +5,9 @@
  */
 import { isDigest, sha256, type Digest } from '../digest';
 import { ArchiveError, DigestMismatchError, SizeMismatchError } from '../errors';
-import { formatPlatform, MediaTypes, type Descriptor, type Platform } from '../oci';
-import { buildImage, configPlatform, parseConfig, storedLayer } from './image-parts';
+import { checkIndex, checkManifest, formatPlatform, MediaTypes, type Descriptor, type GuardFail, type Platform } from '../oci';
+import { inLanes } from '../stream';
+import { buildImage, configPlatform, OPEN_LANES, parseConfig, storedLayer } from './image-parts';
 import { parseJson, readBytes, readJson, type Members } from './members';
 import type { ArchiveImage } from './types';
 
@@ -16,6 +17,9 @@ const CONFIG_TYPES = new Set<string>([MediaTypes.ociConfig, MediaTypes.dockerCon
 const MAX_DEPTH = 8;
 const REF_NAME = 'org.opencontainers.image.ref.name';
 const CONTAINERD_NAME = 'io.containerd.image.name';
+
+/** How the document guards fail inside an archive. */
+export const invalid: GuardFail = (message) => new ArchiveError('archive-invalid', message);
 
 /** Where a blob lives in a layout. */
 export function blobPath(d: Digest): string {
@@ -35,11 +39,8 @@ export async function readVerifiedBlob(m: Members, d: Descriptor, what: string):
 /** Reads index.json; "manifests": null is returned as an empty list (Docker 25 saves by image ID). */
 export async function readIndexJson(m: Members): Promise<{ manifests: Descriptor[]; wasNull: boolean }> {
   const { value } = await readJson(m, 'index.json');
-  const v = value as { manifests?: unknown } | null;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ArchiveError('archive-invalid', 'index.json is not a JSON object');
-  if (v.manifests === null || v.manifests === undefined) return { manifests: [], wasNull: true };
-  if (!Array.isArray(v.manifests)) throw new ArchiveError('archive-invalid', 'index.json "manifests" is not a list');
-  return { manifests: v.manifests as Descriptor[], wasNull: false };
+  const { index, wasNull } = checkIndex(value, 'index.json', invalid);
+  return { manifests: index.manifests, wasNull };
 }
 
 interface Candidate { desc: Descriptor; platform?: Platform }
@@ -96,9 +97,9 @@ export async function absentPlatforms(m: Members, manifests: Descriptor[]): Prom
 async function flatten(m: Members, d: Descriptor, depth: number, warnings: string[], where: string): Promise<Candidate[]> {
   if (depth > MAX_DEPTH) throw new ArchiveError('archive-invalid', `${where}: indexes nest deeper than ${MAX_DEPTH}`);
   const bytes = await readVerifiedBlob(m, d, `${where} index`);
-  const idx = parseJson(bytes, blobPath(d.digest)) as { manifests?: Descriptor[] | null };
+  const { index: idx } = checkIndex(parseJson(bytes, blobPath(d.digest)), `${where} index ${d.digest}`, invalid);
   const out: Candidate[] = [];
-  for (const [i, c] of (idx.manifests ?? []).entries()) {
+  for (const [i, c] of idx.manifests.entries()) {
     const sub = `${where} > ${i}`;
     if (INDEX_TYPES.has(c.mediaType)) out.push(...(await flatten(m, c, depth + 1, warnings, sub)));
     else if (MANIFEST_TYPES.has(c.mediaType) && !c.artifactType) out.push({ desc: c, platform: c.platform });
@@ -123,8 +124,7 @@ function hasDiffIds(v: unknown): boolean {
 /** Reads one image manifest and its config; returns undefined (with a warning) for non-image artifacts. */
 async function readImage(m: Members, d: Descriptor, tags: string[], platform: Platform | undefined, warnings: string[], where: string): Promise<ArchiveImage | undefined> {
   const rawManifest = await readVerifiedBlob(m, d, `${where} manifest`);
-  const man = parseJson(rawManifest, blobPath(d.digest)) as { config?: Descriptor; layers?: Descriptor[] };
-  if (!man.config || !Array.isArray(man.layers)) throw new ArchiveError('archive-invalid', `${where}: manifest ${d.digest} has no config or layers`);
+  const man = checkManifest(parseJson(rawManifest, blobPath(d.digest)), `${where}: manifest ${d.digest}`, invalid);
   if (!CONFIG_TYPES.has(man.config.mediaType)) {
     warnings.push(`${where}: skipped ${d.digest}: its config type ${man.config.mediaType} is not a container image config (an artifact?)`);
     return undefined;
@@ -145,8 +145,8 @@ async function readImage(m: Members, d: Descriptor, tags: string[], platform: Pl
     if (!isDigest(l.digest)) throw new ArchiveError('archive-invalid', `${where}: a layer descriptor has an invalid digest ${JSON.stringify(l.digest)}`);
     return blobPath(l.digest);
   });
-  const layers = await Promise.all(man.layers.map(async (l, i) =>
-    storedLayer(await m.blob(layerPaths[i], `${where} layer ${i}`), { descriptor: l, diffId: ids[i], what: `${where} layer ${i}`, warnings })));
+  const layers = await inLanes(man.layers, OPEN_LANES, async (l, i) =>
+    storedLayer(await m.blob(layerPaths[i], `${where} layer ${i}`), { descriptor: l, diffId: ids[i], what: `${where} layer ${i}`, warnings }));
   return {
     tags, configPath, layerPaths, manifestDigest: d.digest, platform: platform ?? configPlatform(config),
     image: buildImage({ rawConfig, layers, rawManifest }),

@@ -68,6 +68,11 @@ export interface ReadArchiveOptions {
    * collects it in memory; in Node use `spillToTempFile` from `spill.node.ts`.
    */
   spill?: (stream: ReadableStream<Uint8Array>) => Promise<Blob>;
+  /**
+   * Bound in bytes on what is read into memory or spilled: each metadata member (default 16 MiB) and
+   * the tar unwrapped from a gzip-wrapped save (default: none).
+   */
+  maxBytes?: number;
 }
 
 /** The image module's walkable folder (folderFromPath, folderFromDirectoryHandle, folderFromFileList): also accepted. */
