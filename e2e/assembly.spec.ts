@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import { channelApp, CORPUS_CHANNEL_URL, prepareAssembly } from '../bench/rows/assembly';
-import { readExplicitLock } from '../src/cli/build';
+import { readExplicitLock } from '../src/core/conda';
 import { startServer } from '../src/serve';
 import { orderForLink } from '../src/core/plan';
 import type { SolvedRecord } from '../src/core/solver';

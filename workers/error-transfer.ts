@@ -1,37 +1,25 @@
 /**
- * Comlink's "throw" transfer handler, extended: an Error crossing the worker boundary keeps its
- * `code` (CoreError codes) besides name, message and stack. Both sides (worker and bridge) call
- * registerErrorTransfer() before the first call.
+ * Comlink's "throw" transfer handler in the core's error wire format (serializeError/deserializeError in
+ * src/core/errors.ts, the one the layer worker pools use too): whatever a worker throws arrives as a
+ * CoreError (of its own class where the core knows it) with its code, message, fields and cause chain.
+ * Both sides (worker and bridge) call registerErrorTransfer() before the first call.
  */
 import { transferHandlers, type TransferHandler } from 'comlink';
+import { deserializeError, serializeError, type CoreError, type SerializedError } from '../src/core/errors';
 
-/** An error as it arrives from a worker. */
-export interface WorkerError extends Error {
-  /** the CoreError code ('tar-truncated', 'archive-invalid', ...), when the worker threw one */
-  code?: string;
-}
-
-interface Serialized { isError: boolean; value: unknown }
+/** An error as it arrives from a worker: a CoreError ('internal' for anything the worker threw that was not one). */
+export type WorkerError = CoreError;
 
 /** Installs the handler (idempotent). */
 export function registerErrorTransfer(): void {
-  const base = transferHandlers.get('throw') as TransferHandler<{ value: unknown }, Serialized> | undefined;
-  if (!base || (base as { withCode?: boolean }).withCode) return;
-  const handler: TransferHandler<{ value: unknown }, Serialized> & { withCode: boolean } = {
-    withCode: true,
+  const base = transferHandlers.get('throw') as TransferHandler<{ value: unknown }, unknown> | undefined;
+  if (!base || (base as { wire?: boolean }).wire) return;
+  const handler: TransferHandler<{ value: unknown }, SerializedError> & { wire: boolean } = {
+    wire: true,
     canHandle: (v): v is { value: unknown } => base.canHandle(v),
-    serialize({ value }) {
-      if (value instanceof Error) {
-        const code = (value as { code?: unknown }).code;
-        const out: Record<string, unknown> = { message: value.message, name: value.name, stack: value.stack };
-        if (typeof code === 'string') out.code = code;
-        return [{ isError: true, value: out }, []];
-      }
-      return [{ isError: false, value }, []];
-    },
+    serialize: ({ value }) => [serializeError(value), []],
     deserialize(s) {
-      if (s.isError) throw Object.assign(new Error((s.value as { message: string }).message), s.value);
-      throw s.value;
+      throw deserializeError(s);
     },
   };
   transferHandlers.set('throw', handler as TransferHandler<unknown, unknown>);

@@ -17,7 +17,7 @@
  * the sizes (a few MiB, seconds).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
@@ -416,6 +416,9 @@ export interface CorpusOptions {
   log?: (s: string) => void;
 }
 
+/** Corpora being written by this process, by folder: a second caller waits for the first writer. */
+const writing = new Map<string, Promise<number>>();
+
 /** Builds (or reuses) the corpus. */
 export async function buildCorpus(opts: CorpusOptions = {}): Promise<Corpus> {
   const variant = opts.quick ? 'quick' : 'full';
@@ -424,17 +427,14 @@ export async function buildCorpus(opts: CorpusOptions = {}): Promise<Corpus> {
   const root = join(parent, `corpus-${variant}-${key}`);
   let generatedSeconds: number | undefined;
   if (!existsSync(join(root, 'corpus.json'))) {
-    const t0 = performance.now();
-    mkdirSync(parent, { recursive: true });
-    // corpora written by earlier versions of this file go
-    for (const old of readdirSync(parent).filter((n) => n.startsWith(`corpus-${variant}-`))) rmSync(join(parent, old), { recursive: true, force: true });
-    const tmp = join(parent, `.corpus-${variant}-${key}.tmp-${process.pid}`);
-    rmSync(tmp, { recursive: true, force: true });
-    const packages = await writeCorpus(join(tmp, 'channel'), corpusPlan(opts.quick ? 0.03 : 1), opts.log);
-    writeFileSync(join(tmp, 'corpus.json'), JSON.stringify({ packages }));
-    renameSync(tmp, root);
-    generatedSeconds = (performance.now() - t0) / 1000;
-    opts.log?.(`[corpus] ${packages.length} packages written in ${generatedSeconds.toFixed(1)} s (${root})`);
+    // one writer per folder in this process (a caller that gave up waiting must not race the next one);
+    // each writer has its own temp folder, and the finished corpus appears by one rename
+    let job = writing.get(root);
+    if (!job) {
+      job = writeCorpusFolder(parent, root, variant, key, opts).finally(() => writing.delete(root));
+      writing.set(root, job);
+    }
+    generatedSeconds = await job;
   }
   const { packages } = JSON.parse(readFileSync(join(root, 'corpus.json'), 'utf8')) as { packages: CorpusPackage[] };
   const channel = join(root, 'channel');
@@ -451,6 +451,31 @@ export async function buildCorpus(opts: CorpusOptions = {}): Promise<Corpus> {
     })),
     explicitLock: (base) => ['@EXPLICIT', ...packages.map((p) => `${url(base, p)}#${p.sha256}`)].join('\n') + '\n',
   };
+}
+
+/** Writes the corpus into a private temp folder and renames it to `root`; returns the seconds it took. */
+async function writeCorpusFolder(parent: string, root: string, variant: string, key: string, opts: CorpusOptions): Promise<number> {
+  const t0 = performance.now();
+  mkdirSync(parent, { recursive: true });
+  // corpora written by earlier versions of this file go (temp folders of live writers are left alone)
+  for (const old of readdirSync(parent).filter((n) => n.startsWith(`corpus-${variant}-`) && join(parent, n) !== root)) {
+    rmSync(join(parent, old), { recursive: true, force: true });
+  }
+  const tmp = join(parent, `.corpus-${variant}-${key}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const packages = await writeCorpus(join(tmp, 'channel'), corpusPlan(opts.quick ? 0.03 : 1), opts.log);
+    writeFileSync(join(tmp, 'corpus.json'), JSON.stringify({ packages }));
+    // another process may have finished first: its corpus is the same bytes, keep it
+    if (!existsSync(join(root, 'corpus.json'))) {
+      rmSync(root, { recursive: true, force: true });
+      renameSync(tmp, root);
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  opts.log?.(`[corpus] written in ${seconds.toFixed(1)} s (${root})`);
+  return seconds;
 }
 
 /** Writes every package of the plan and the repodata into `channel`; two packages are compressed at once. */

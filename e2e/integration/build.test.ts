@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -119,6 +119,23 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('docker-envs 
     // to stdout without -o
     const printed = await cli({}, 'solve', '-b', base, '-p', 'dummy-a', '-c', channel, '--cache', join(tmp, 'cache'));
     expect(printed.out.trim().split('\n')).toEqual(lock);
+  });
+
+  it('--file environment.yml: every dependency (after a pip block too), and variables in the container\'s environment', async () => {
+    const tag = 'docker-envs.test/built-file:1';
+    const file = join(tmp, 'environment.yml');
+    writeFileSync(file, `name: demo\nchannels: ["${channel}"]\ndependencies:\n  - dummy-c\n  - pip:\n    - requests\n  - dummy-b  # after pip\nvariables:\n  COLOR: "#ff0000"\n  GREETING: hello world\n`);
+    try {
+      const r = await cli({}, 'build', '-b', base, '-i', tag, '--file', file, '-o', join(tmp, 'file.tar'), '--cache', join(tmp, 'cache'));
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(/2 packages in 3 layers/);
+      expect(r.err).toContain('pip packages are not installed yet: requests');
+      execFileSync('docker', ['load', '-i', join(tmp, 'file.tar')], { env: dockerEnv() });
+      const run = execFileSync('docker', ['run', '--rm', '--network', 'none', tag, '/bin/sh', '-c', 'echo "$COLOR|$GREETING"; ls /opt/conda/conda-meta | grep -c "^dummy"'], { env: dockerEnv(), encoding: 'utf8' });
+      expect(run).toBe('#ff0000|hello world\n2\n');
+    } finally {
+      spawnSync('docker', ['rmi', '-f', tag], { env: dockerEnv() });
+    }
   });
 
   it('diff: two environments one package apart share their common layers; the config, packages and files that differ are listed', async () => {

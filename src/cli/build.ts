@@ -4,15 +4,15 @@ import { readImageArchive } from '../core/archive';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/build/layer-workers.node.js';
-import { buildEnvironment, explicitLock, solveForBase } from '../core/build';
+import { buildEnvironment, solveForBase } from '../core/build';
 import type { BlobStore } from '../core/cache';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
+import { readEnvironmentYaml, readExplicitLock, writeExplicitLock } from '../core/conda';
 import { cachingFetch } from '../core/conda/repodata-cache';
 import { folderRepodataStore } from '../core/conda/repodata-store.node.js';
 import { CoreError } from '../core/errors';
 import type { Image } from '../core/image';
 import { pullImage, RegistryClient } from '../core/registry';
-import type { SolvedRecord } from '../core/solver';
 import { parsePlatform } from './inspect';
 import { defaultCacheDir, parseCreds } from './pull';
 
@@ -67,39 +67,6 @@ export function buildProgress(log: (s: string) => void, tty?: { write(s: string)
   };
 }
 
-/** Reads `channels:` and `dependencies:` from an environment.yml (the subset conda's own files use). */
-export function readEnvironmentYaml(text: string): { channels: string[]; specs: string[] } {
-  const out = { channels: [] as string[], specs: [] as string[] };
-  let section: 'channels' | 'specs' | undefined;
-  for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*$/, '').trimEnd();
-    if (!line.trim()) continue;
-    if (/^\S/.test(line)) { section = line.startsWith('channels:') ? 'channels' : line.startsWith('dependencies:') ? 'specs' : undefined; continue; }
-    const item = line.match(/^\s+-\s+(.+)$/)?.[1]?.trim().replace(/^["']|["']$/g, '');
-    if (!item || !section) continue;
-    if (item.endsWith(':')) { if (item === 'pip:') section = undefined; continue; }
-    out[section].push(item);
-  }
-  return out;
-}
-
-/** Reads an explicit lock (`@EXPLICIT`, one package URL per line, `#sha256` or `#md5` after it). */
-export function readExplicitLock(text: string): SolvedRecord[] {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#') && !l.startsWith('@')).map((line) => {
-    const [url, hash = ''] = line.split('#');
-    const parts = url.split('/');
-    const fn = parts.at(-1)!;
-    const subdir = parts.at(-2)!;
-    const m = fn.match(/^(.+)-([^-]+)-([^-]+)\.(conda|tar\.bz2)$/);
-    if (!m) throw new CoreError('invalid-argument', `lock line "${line}" does not end in <name>-<version>-<build>.conda or .tar.bz2`);
-    return {
-      name: m[1], version: m[2], build: m[3], buildNumber: Number(m[3].match(/_(\d+)$/)?.[1] ?? 0), subdir, url, fn,
-      channel: parts.slice(0, -2).join('/') + '/', depends: [],
-      ...(/^[0-9a-f]{64}$/.test(hash) ? { sha256: hash } : /^[0-9a-f]{32}$/.test(hash) ? { md5: hash } : {}),
-    };
-  });
-}
-
 /** The base image: an image tar (docker save, OCI layout tar), or a reference pulled through the blob cache. */
 async function loadBase(o: Pick<BuildCliOptions, 'base' | 'creds' | 'platform'>, store: BlobStore, log: (s: string) => void): Promise<Image> {
   if (existsSync(o.base)) return (await readImageArchive(await openAsBlob(o.base), { spill: spillToTempFile })).images[0].image;
@@ -108,13 +75,16 @@ async function loadBase(o: Pick<BuildCliOptions, 'base' | 'creds' | 'platform'>,
   return (await pullImage(new RegistryClient({ credentials: () => creds }), o.base, { store, ...(o.platform ? { platform: parsePlatform(o.platform) } : {}) })).image;
 }
 
-/** The specs and channels asked for: -p and --file's dependencies, -c and --file's channels (default conda-forge). */
-function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { specs: string[]; channels: string[] } {
-  const env = o.file ? readEnvironmentYaml(readFileSync(o.file, 'utf8')) : { channels: [], specs: [] };
-  const specs = [...env.specs, ...o.specs];
-  const channels = [...new Set([...o.channels, ...env.channels])];
+/**
+ * The specs and channels asked for: -p and --file's dependencies, -c and --file's channels (default
+ * conda-forge); --file's variables and what it holds that is not used (as warnings).
+ */
+function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { specs: string[]; channels: string[]; variables: Record<string, string>; warnings: string[] } {
+  const env = o.file ? readEnvironmentYaml(readFileSync(o.file, 'utf8')) : undefined;
+  const specs = [...env?.dependencies ?? [], ...o.specs];
+  const channels = [...new Set([...o.channels, ...env?.channels ?? []])];
   if (channels.length === 0) channels.push('conda-forge');
-  return { specs, channels };
+  return { specs, channels, variables: env?.variables ?? {}, warnings: env?.warnings ?? [] };
 }
 
 /** Options of `docker-envs solve`. */
@@ -129,14 +99,15 @@ export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; p
   mkdirSync(cache, { recursive: true });
   const log = o.log ?? (() => {});
   const base = await loadBase(o, folderBlobStore(join(cache, 'blobs')), log);
-  const { specs, channels } = requested(o);
+  const { specs, channels, warnings } = requested(o);
+  for (const w of warnings) log(`warning: ${w}`);
   if (specs.length === 0) throw new CoreError('invalid-argument', 'nothing to solve: give -p SPEC or --file environment.yml');
   const r = await solveForBase({
     base, specs, channels, ...(o.prefix ? { prefix: o.prefix } : {}),
     repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),
   });
-  return { lock: explicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`) };
+  return { lock: writeExplicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`) };
 }
 
 /** `docker-envs build`: base + conda packages → a docker-archive tar. */
@@ -149,14 +120,14 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   const log = o.log ?? (() => {});
   const progress = buildProgress(log, o.progress);
   const base = await loadBase(o, store, log);
-  const { specs, channels } = requested(o);
+  const { specs, channels, variables, warnings } = requested(o);
   const lock = o.lock ? readExplicitLock(readFileSync(o.lock, 'utf8')) : undefined;
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
   const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);
   if (!Number.isInteger(epoch) || epoch < 0) throw new CoreError('invalid-argument', `SOURCE_DATE_EPOCH must be whole seconds, not "${process.env.SOURCE_DATE_EPOCH}"`);
   try {
     const result = await buildEnvironment({
-      base, specs, channels, store, epoch, ...(lock ? { lock } : {}),
+      base, specs, channels, store, epoch, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
       ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
       layerSpill: spillToTempFile,
       // the layers are built in worker threads, one per core, while this thread writes the archive
@@ -167,7 +138,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
     });
     progress.event('write', `${o.output} (while the layers are built)`);
     await writeDockerArchiveToFile([{ image: result.image, tags: [o.tag] }], o.output, { mtime: epoch });
-    return { digest: await result.image.digest(), packages: result.solved.length, layers: result.layers.length + 1, warnings: await result.warnings };
+    return { digest: await result.image.digest(), packages: result.solved.length, layers: result.layers.length + 1, warnings: [...warnings, ...await result.warnings] };
   } finally {
     progress.end();
   }

@@ -54,7 +54,7 @@ function fileRows(files: LayerFile[]): string[][] {
     formatMode(f.type, f.mode),
     `${f.uid}:${f.gid}`,
     f.type === 'directory' ? '-' : String(f.size),
-    (f.whiteout ? `[deleted] ${f.whiteoutTarget}` : f.path || '.') +
+    (f.whiteout ? `[deleted] ${f.whiteoutTarget}` : f.path || './') +
       (f.linkname ? (f.type === 'hardlink' ? ` link to ${f.linkname}` : ` -> ${f.linkname}`) : '') +
       (f.danger ? `  !! ${f.danger}` : ''),
   ]);

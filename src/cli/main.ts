@@ -36,6 +36,8 @@ Commands:
                      shared (by diff_id), config differences (env, entrypoint, labels…), conda packages
                      added, removed or changed in each prefix
       --files        the merged filesystems too, entry by entry (type, size, mode, owner, link)
+      --image NAME:TAG   in an archive holding several images, the one to compare (else the first,
+                     with a warning); give it twice for A and B
       --json         machine-readable output
       --platform P, --creds U:P, --insecure, --cache DIR   as for pull
 
@@ -157,12 +159,14 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
         args: rest, allowPositionals: true,
         options: {
           files: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, platform: { type: 'string' },
+          image: { type: 'string', multiple: true },
           creds: { type: 'string' }, insecure: { type: 'boolean', default: false }, cache: { type: 'string' },
         },
       });
       if (positionals.length !== 2) throw new UsageError('diff takes two images (archives, OCI layout folders or registry references)');
       const c = await diffPaths(positionals[0], positionals[1], {
         files: values.files, insecure: values.insecure, ...(values.platform ? { platform: values.platform } : {}),
+        ...(values.image ? { image: values.image } : {}),
         ...(values.creds ? { creds: values.creds } : {}), ...(values.cache ? { cache: values.cache } : {}),
       });
       out.write(values.json ? JSON.stringify(c, null, 2) + '\n' : renderDiff(c, [positionals[0], positionals[1]]));
@@ -185,12 +189,24 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
       err.write(`docker-envs: ${e.message}\n\n${USAGE}`);
       return 2;
     }
-    const code = e instanceof CoreError ? ` [${e.code}]` : '';
-    const msg = e instanceof Error ? e.message : String(e);
-    const cause = e instanceof Error && e.cause instanceof Error ? `\n  caused by: ${e.cause.message}` : '';
-    err.write(`docker-envs: error${code}: ${msg}${cause}\n`);
+    err.write(describeFailure(e));
     return 1;
   }
+}
+
+/**
+ * How the CLI reports an error: `docker-envs: error [code]: message`, then a line for each cause in its
+ * chain; never a stack trace (what failed and what to do are in the messages).
+ */
+export function describeFailure(e: unknown): string {
+  const line = (lead: string, x: unknown) => `${lead}${x instanceof CoreError ? ` [${x.code}]` : ''}: ${x instanceof Error ? x.message : String(x)}`;
+  const lines = [line('docker-envs: error', e)];
+  const seen = new Set<unknown>([e]);
+  for (let c = e instanceof Error ? e.cause : undefined; c !== undefined && !seen.has(c) && seen.size < 16; c = c instanceof Error ? c.cause : undefined) {
+    seen.add(c);
+    lines.push(line('  caused by', c));
+  }
+  return lines.join('\n') + '\n';
 }
 
 class UsageError extends Error {}

@@ -1,10 +1,25 @@
 /** Entry of the `docker-envs` command (bundled by bin/bundled.js): Node's native engines, then the CLI. */
 import { useNodeGunzip } from '../core/compress/gunzip.node.js';
 import { useNodeSha256 } from '../core/digest/sha256.node.js';
-import { main } from './main';
+import { describeFailure, main } from './main';
 
 // native sha256 and zlib: the same bytes and digests as the browser's engines, faster (zstd is WebAssembly
 // everywhere; the build's layers are made in worker threads, see core/build/layer-workers.node.ts)
 useNodeSha256();
 useNodeGunzip();
+
+// Ctrl-C or a kill: leave through process.exit, so the 'exit' handlers remove what is half written (the
+// archive's .partial file, the layers' temporary folder); 128 + the signal's number, as shells report it
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    process.stderr.write(`\ndocker-envs: interrupted (${signal})\n`);
+    process.exit(code);
+  });
+}
+// a rejection nothing awaited is still a failure of the command: reported as any error, never as a stack
+process.on('unhandledRejection', (e) => {
+  process.stderr.write(describeFailure(e));
+  process.exit(1);
+});
+
 process.exitCode = await main(process.argv.slice(2));

@@ -5,9 +5,10 @@
  */
 import { isDigest, type Digest } from '../digest';
 import { ArchiveError } from '../errors';
-import type { Descriptor, Platform } from '../oci';
+import { checkManifest, type Descriptor, type Platform } from '../oci';
 import { buildImage, configPlatform, parseConfig, storedLayer } from './image-parts';
-import { readBytes, readJson, type Members } from './members';
+import { parseJson, readBytes, readJson, type Members } from './members';
+import { blobPath, invalid } from './oci';
 import type { ArchiveDialect, ArchiveImage } from './types';
 
 /** One entry of manifest.json. */
@@ -108,9 +109,7 @@ export async function readDockerImages(
 }
 
 function parseStoredManifest(bytes: Uint8Array, digest: Digest): { layers: Descriptor[] } {
-  const v = JSON.parse(new TextDecoder().decode(bytes)) as { layers?: Descriptor[] };
-  if (!Array.isArray(v.layers)) throw new ArchiveError('archive-invalid', `manifest ${digest} has no layers list`);
-  return { layers: v.layers };
+  return checkManifest(parseJson(bytes, blobPath(digest)), `manifest ${digest}`, invalid);
 }
 
 /** Tells a pre-1.10 `docker save` (repositories + `<id>/json`, no manifest.json) apart from a non-image tar. */

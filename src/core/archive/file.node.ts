@@ -3,6 +3,7 @@
  * straight from its source (decompressed and verified on the way) without a pass to learn its size;
  * the tar headers are fixed up at the end. Same bytes as writeDockerArchive's stream.
  */
+import { rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { writeDockerArchiveToSeekable, type ArchiveWriteItem, type SeekableSink, type WriteArchiveOptions } from './write';
 
@@ -63,13 +64,27 @@ async function fileSink(path: string): Promise<SeekableSink> {
   };
 }
 
+/** Partial files still being written: a process that exits meanwhile (process.exit, a signal handler) removes them. */
+const unfinished = new Set<string>();
+let exitHooked = false;
+
+function removeOnExit(path: string): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.on('exit', () => { for (const p of unfinished) rmSync(p, { force: true }); });
+  }
+  unfinished.add(path);
+}
+
 /**
  * Writes the archive to `path`; resolves to its size in bytes. It is written under a temporary name
  * beside `path` and renamed once complete: a failed write (a digest mismatch, a dropped connection)
- * leaves no partial archive and keeps an existing file at `path` as it was.
+ * leaves no partial archive and keeps an existing file at `path` as it was; so does a process that exits
+ * while writing (the CLI exits so on SIGINT and SIGTERM).
  */
 export async function writeDockerArchiveToFile(items: ArchiveWriteItem[], path: string, opts: Omit<WriteArchiveOptions, 'onPatch'> = {}): Promise<number> {
   const partial = `${path}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.partial`;
+  removeOnExit(partial);
   try {
     const n = await writeDockerArchiveToSeekable(items, await fileSink(partial), opts);
     await rename(partial, path);
@@ -77,5 +92,7 @@ export async function writeDockerArchiveToFile(items: ArchiveWriteItem[], path: 
   } catch (e) {
     await rm(partial, { force: true });
     throw e;
+  } finally {
+    unfinished.delete(partial);
   }
 }

@@ -3,23 +3,15 @@
  * Internal to the archive reader.
  */
 import { sniffBlob } from '../compress';
-import { isDigest, type Digest } from '../digest';
+import type { Digest } from '../digest';
 import { ArchiveError, CoreError, SizeMismatchError } from '../errors';
 import { imageFrom, layerFromBlob, type Image, type Layer } from '../image';
-import { compressionOfMediaType, MediaTypes, type Compression, type ConfigFile, type Descriptor, type MediaType, type Platform } from '../oci';
+import { checkConfig, compressionOfMediaType, MediaTypes, type Compression, type ConfigFile, type Descriptor, type MediaType, type Platform } from '../oci';
 import { parseJson } from './members';
 
 /** Parses an image config and checks it has what an image needs (rootfs.diff_ids); errors name the member. */
 export function parseConfig(bytes: Uint8Array, path: string): ConfigFile {
-  const v = parseJson(bytes, path) as Partial<ConfigFile> | null;
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-    throw new ArchiveError('archive-invalid', `config "${path}" is not a JSON object`);
-  }
-  const ids = v.rootfs?.diff_ids;
-  if (!Array.isArray(ids) || !ids.every(isDigest)) {
-    throw new ArchiveError('archive-invalid', `config "${path}" has no valid rootfs.diff_ids: it is not a container image config`);
-  }
-  return v as ConfigFile;
+  return checkConfig(parseJson(bytes, path), `config "${path}"`, (message) => new ArchiveError('archive-invalid', message));
 }
 
 /** The platform an image config announces. */

@@ -28,6 +28,8 @@ export interface Members {
   blob(path: string, what?: string): Promise<Blob>;
   /** problems found while indexing (ignored unsafe names...) */
   readonly warnings: string[];
+  /** largest member readBytes loads; default MAX_METADATA_BYTES */
+  maxBytes?: number;
 }
 
 function missing(path: string, what?: string): ArchiveError {
@@ -133,8 +135,9 @@ export class FolderMembers implements Members {
 /** Reads a small member completely; refuses members over MAX_METADATA_BYTES. */
 export async function readBytes(m: Members, path: string, what?: string): Promise<Uint8Array> {
   const b = await m.blob(path, what);
-  if (b.size > MAX_METADATA_BYTES) {
-    throw new ArchiveError('archive-invalid', `${what ?? path}: "${path}" is ${b.size} bytes, too large for metadata (limit ${MAX_METADATA_BYTES})`);
+  const max = Math.min(m.maxBytes ?? MAX_METADATA_BYTES, MAX_METADATA_BYTES);
+  if (b.size > max) {
+    throw new ArchiveError('archive-invalid', `${what ?? path}: "${path}" is ${b.size} bytes, too large for metadata (limit ${max})`);
   }
   return new Uint8Array(await b.arrayBuffer());
 }

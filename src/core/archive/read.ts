@@ -5,12 +5,13 @@
 import { decompressStream, detectCompression } from '../compress';
 import { isDigest, sha256, type Digest } from '../digest';
 import { ArchiveError, CoreError, TarError } from '../errors';
-import type { Descriptor } from '../oci';
+import { describe, type Descriptor } from '../oci';
+import { capBytes } from '../stream';
 import { indexTar } from '../tar';
 import type { TarEntry } from '../tar/types';
 import { dockerDialect, explainMissingManifest, parseDockerManifest, readDockerImages, type OciManifestsByConfig } from './docker';
 import { FolderMembers, readBytes, readJson, TarMembers, WalkedFolderMembers, type Members } from './members';
-import { readIndexJson, readOciImages, readVerifiedBlob } from './oci';
+import { absentPlatforms, keepPlatform, readIndexJson, readOciImages, readVerifiedBlob } from './oci';
 import { isLayoutFolder, isWalkableFolder, type LayoutFolder, type ImageArchive, type ReadArchiveOptions, type WalkableFolder } from './types';
 
 /** Collects a stream into an in-memory Blob (the default `spill`; use spillToTempFile in Node). */
@@ -29,7 +30,10 @@ async function openTar(input: Blob, opts: ReadArchiveOptions, warnings: string[]
   let tar = input;
   if (outerComp === 'gzip') {
     try {
-      tar = await (opts.spill ?? spillToMemory)(decompressStream(input.stream(), 'gzip', { what: 'the gzip-wrapped archive', reopen: () => input.stream() }));
+      const unwrapped = decompressStream(input.stream(), 'gzip', { what: 'the gzip-wrapped archive', reopen: () => input.stream() });
+      const max = opts.maxBytes;
+      tar = await (opts.spill ?? spillToMemory)(max === undefined ? unwrapped : unwrapped.pipeThrough(capBytes(max, () =>
+        new ArchiveError('archive-invalid', `the gzip-wrapped archive expands past ${max} bytes: refusing it`))));
     } catch (e) {
       if (e instanceof CoreError) throw e;
       throw new ArchiveError('archive-invalid', `the archive is gzip-compressed but could not be decompressed: ${(e as Error).message}`, { cause: e });
@@ -104,6 +108,7 @@ export async function readImageArchive(input: Blob | LayoutFolder | WalkableFold
     throw new CoreError('invalid-argument', 'readImageArchive needs a Blob (a File) or a LayoutFolder');
   }
   warnings.push(...m.warnings);
+  if (opts.maxBytes !== undefined) m.maxBytes = opts.maxBytes;
   const readMember = (name: string): Promise<Uint8Array> => readBytes(m, name);
   const hasManifest = await m.has('manifest.json');
   const indexIsDir = await m.isDirectory('index.json');
@@ -113,8 +118,13 @@ export async function readImageArchive(input: Blob | LayoutFolder | WalkableFold
     const entries = parseDockerManifest((await readJson(m, 'manifest.json')).value);
     const dialect = dockerDialect(entries, hasLayout && !indexIsDir);
     let stored: OciManifestsByConfig = new Map();
-    if (dialect === 'docker-oci') stored = await storedManifests(m, members, (await readIndexJson(m)).manifests, warnings);
-    const images = await readDockerImages(m, entries, warnings, stored);
+    let absent: string[] = [];
+    if (dialect === 'docker-oci') {
+      const index = (await readIndexJson(m)).manifests;
+      stored = await storedManifests(m, members, index, warnings);
+      if (opts.platform) absent = await absentPlatforms(m, index);
+    }
+    const images = keepPlatform(await readDockerImages(m, entries, warnings, stored), opts.platform, absent);
     return { dialect, outerCompression: outer, images, members, readMember, warnings };
   }
   if (hasLayout) {
@@ -122,7 +132,7 @@ export async function readImageArchive(input: Blob | LayoutFolder | WalkableFold
     else {
       const { value } = await readJson(m, 'oci-layout');
       const version = (value as { imageLayoutVersion?: unknown } | null)?.imageLayoutVersion;
-      if (version !== '1.0.0') warnings.push(`oci-layout announces imageLayoutVersion ${JSON.stringify(version)}; expected "1.0.0"`);
+      if (version !== '1.0.0') warnings.push(`oci-layout announces imageLayoutVersion ${describe(version)}; expected "1.0.0"`);
     }
     if (!indexIsDir && !(await m.has('index.json'))) {
       throw new ArchiveError('archive-missing-member', 'member "index.json" is missing: the OCI layout has oci-layout but no index.json');

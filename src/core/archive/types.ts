@@ -57,13 +57,22 @@ export interface LayoutFolder {
 
 /** Options of readImageArchive. */
 export interface ReadArchiveOptions {
-  /** the platform to pick from multi-platform indexes; default linux/amd64, else the only one */
+  /**
+   * Only the images of this platform (multi-platform indexes: that one; other images: by the platform they
+   * announce); none → 'platform-not-found' naming the platforms there are. Without it, a multi-platform
+   * index gives linux/amd64, else its only platform; every other image is read.
+   */
   platform?: Platform;
   /**
    * Stores a decompressed outer tar (a gzip-wrapped save) and returns it as a Blob. The default
    * collects it in memory; in Node use `spillToTempFile` from `spill.node.ts`.
    */
   spill?: (stream: ReadableStream<Uint8Array>) => Promise<Blob>;
+  /**
+   * Bound in bytes on what is read into memory or spilled: each metadata member (default 16 MiB) and
+   * the tar unwrapped from a gzip-wrapped save (default: none).
+   */
+  maxBytes?: number;
 }
 
 /** The image module's walkable folder (folderFromPath, folderFromDirectoryHandle, folderFromFileList): also accepted. */

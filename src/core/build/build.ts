@@ -3,7 +3,7 @@
  * Every layer is deterministic, so the same spec, lock and base give the same image digest anywhere.
  */
 import type { BlobStore } from '../cache';
-import { clobberWarnings, fetchPackages, historyEntry, type PackageOrigin } from '../conda';
+import { clobberWarnings, fetchPackages, historyEntry, writeEnvironmentYaml, writeExplicitLock, type PackageOrigin } from '../conda';
 import { withParents } from '../conda/install';
 import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
@@ -24,6 +24,8 @@ export interface BuildRequest {
   strategy?: 'layered' | 'single';
   maxLayers?: number;
   virtualOverrides?: VirtualPackage[];
+  /** environment variables the environment sets (environment.yml's `variables:`): into the image's Env */
+  variables?: Record<string, string>;
   /** a solved lock to install instead of solving (share links, --lock) */
   lock?: SolvedRecord[];
   store: BlobStore;
@@ -47,18 +49,6 @@ export interface BuildResult {
   /** warnings of the install (link scripts not run, .pyc left out, clobbered paths); settles once every layer is built */
   warnings: Promise<string[]>;
   layers: string[][];
-}
-
-/** The explicit lock (`@EXPLICIT`, URLs with #sha256) conda can recreate the environment from. */
-export function explicitLock(records: SolvedRecord[], subdir: string): string {
-  return ['# This file may be used to create an environment using:', '# $ conda create --name <env> --file <this file>',
-    `# platform: ${subdir}`, '@EXPLICIT',
-    ...records.map((r) => `${r.url}${r.sha256 ? `#${r.sha256}` : ''}`)].join('\n') + '\n';
-}
-
-/** environment.yml for the request. */
-export function environmentYaml(specs: string[], channels: string[]): string {
-  return ['name: base', 'channels:', ...channels.map((c) => `  - ${c}`), 'dependencies:', ...specs.map((s) => `  - ${s}`)].join('\n') + '\n';
 }
 
 /** What solveForBase needs: the request's base, specs, channels, prefix and solver options. */
@@ -141,12 +131,12 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const finishing = installed.then(async (pkgs) => {
     const activationScripts = activationScriptsIn(pkgs.flatMap((p) => p.files));
     const shell = activationScripts.length ? await findShell(req.base) : undefined;
-    const envConfig = environmentConfig(cfg, { prefix, activationScripts, ...(shell ? { shell } : {}), labels });
+    const envConfig = environmentConfig(cfg, { prefix, activationScripts, ...(shell ? { shell } : {}), labels, ...(req.variables ? { variables: req.variables } : {}) });
     const linkOrder = new Map(ordered.map((r, i) => [r.fn, i]));
     const linked = [...pkgs].sort((a, b) => linkOrder.get(String(a.record.fn))! - linkOrder.get(String(b.record.fn))!);
     const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}` });
     const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
-    const meta = withParents([history, text('environment.yml', environmentYaml(req.specs, req.channels)), text('conda-meta/explicit.txt', explicitLock(ordered, subdir)), ...entrypoint], epoch);
+    const meta = withParents([history, text('environment.yml', writeEnvironmentYaml({ channels: req.channels, dependencies: req.specs, ...(req.variables ? { variables: req.variables } : {}) })), text('conda-meta/explicit.txt', writeExplicitLock(ordered, subdir)), ...entrypoint], epoch);
     return { envConfig, meta, warnings: [...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs)] };
   });
   finishing.catch(() => {});
@@ -160,5 +150,8 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     layers: () => appended.layers(),
     config: async () => applyPatch(await appended.config(), (await finishing).envConfig.patch),
   });
-  return { image, solved: ordered, warnings: finishing.then((f) => f.warnings), layers: plan.map((g) => g.map((p) => p.name)) };
+  // a failed build rejects here too, and a caller that stopped at the failed write never asks for warnings
+  const warnings = finishing.then((f) => f.warnings);
+  warnings.catch(() => {});
+  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)) };
 }

@@ -22,6 +22,8 @@ export interface EnvironmentConfigOptions {
   shell?: string;
   /** labels describing the environment */
   labels?: Record<string, string>;
+  /** variables the environment sets (environment.yml's `variables:`); PATH and CONDA_PREFIX are the environment's */
+  variables?: Record<string, string>;
 }
 
 /** The config change and, when activation is needed, the entrypoint file to write (path relative to `/`). */
@@ -48,7 +50,7 @@ export function environmentConfig(base: ConfigFile, opts: EnvironmentConfigOptio
   const path = base.config?.Env?.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
   const bin = `${prefix}/bin`;
   const patch: ConfigPatch = {
-    env: { PATH: [bin, ...path.split(':').filter((p) => p && p !== bin)].join(':'), CONDA_PREFIX: prefix },
+    env: { ...opts.variables, PATH: [bin, ...path.split(':').filter((p) => p && p !== bin)].join(':'), CONDA_PREFIX: prefix },
     ...(opts.labels ? { labels: opts.labels } : {}),
   };
   if (!opts.activationScripts?.length || !opts.shell) return { patch };

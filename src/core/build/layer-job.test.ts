@@ -184,7 +184,7 @@ describe('hostile .conda packages, in memory and streaming', () => {
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
   const index = JSON.stringify({ name: 'evil', version: '1', build: '0', build_number: 0, subdir: 'noarch' });
   /** A real .conda (stored zip of metadata.json, info-*.tar.zst, pkg-*.tar.zst) made with tar, zstd and zip. */
-  function makeConda(name: string, files: Record<string, string | number>, paths: Array<{ path: string; size: number }>, tarArgs: string[] = []): string {
+  function makeConda(name: string, files: Record<string, string | number>, paths: Array<{ path: string; size: number }>, tarArgs: string[] = [], info: Record<string, string> = {}): string {
     const dir = join(tmp, name);
     for (const [p, c] of Object.entries(files)) {
       mkdirSync(join(dir, 'pkg', p, '..'), { recursive: true });
@@ -194,6 +194,7 @@ describe('hostile .conda packages, in memory and streaming', () => {
     mkdirSync(join(dir, 'info', 'info'), { recursive: true });
     writeFileSync(join(dir, 'info', 'info', 'index.json'), index);
     writeFileSync(join(dir, 'info', 'info', 'paths.json'), JSON.stringify({ paths_version: 1, paths: paths.map((p) => ({ _path: p.path, path_type: 'hardlink', size_in_bytes: p.size })) }));
+    for (const [p, c] of Object.entries(info)) writeFileSync(join(dir, 'info', 'info', p), c);
     writeFileSync(join(dir, 'metadata.json'), '{"conda_pkg_format_version": 2}');
     execFileSync('sh', ['-c', `tar -C ${dir}/info -cf - info | zstd -q -19 -o ${dir}/info-${name}.tar.zst && tar -C ${dir}/pkg -cf - ${tarArgs.join(' ')} . | zstd -q -19 -o ${dir}/pkg-${name}.tar.zst`]);
     const out = join(tmp, `${name}.conda`);
@@ -221,6 +222,21 @@ describe('hostile .conda packages, in memory and streaming', () => {
     const bomb = makeConda('bomb', { 'lib/x': 256 * 1024 * 1024 }, [{ path: 'lib/x', size: 10 }]);
     expect(statSync(bomb).size).toBeLessThan(256 * 1024);
     for (const e of [await run(bomb), await run(bomb, 0)]) expect(e?.message).toMatch(/bomb\.conda expands past \d+ bytes/);
+  });
+
+  it('an error with a cause crosses the worker-thread boundary whole: class, code, message, cause chain', async () => {
+    const broken = makeConda('broken', { 'lib/x': 'x' }, [{ path: 'lib/x', size: 1 }], [], { 'paths.json': '{"paths": [' });
+    const here = (await run(broken))!;
+    expect(here.cause).toBeInstanceOf(SyntaxError);
+    const pool = nodeLayerRunner({ size: 1 });
+    const there = await pool({ prefix: '/opt/conda', epoch: 0, packages: [{ fn: 'broken.conda', blob: await openFileBlob(broken) }] })
+      .then(() => undefined, (e: unknown) => e as CoreError);
+    expect(there).toBeInstanceOf(CoreError);
+    expect(Object.getPrototypeOf(there)).toBe(Object.getPrototypeOf(here));
+    expect([there!.name, there!.code, there!.message]).toEqual([here.name, here.code, here.message]);
+    const cause = there!.cause as CoreError;
+    expect(cause).toBeInstanceOf(CoreError);
+    expect([cause.code, cause.name, cause.message]).toEqual(['internal', 'SyntaxError', (here.cause as Error).message]);
   });
 
   it('members with ../ or absolute paths are refused', async () => {

@@ -4,7 +4,7 @@
  * structured clone, a layer in memory by transfer. Same bytes as runLayerJob here.
  */
 import type { Digest } from '../digest';
-import { CoreError, type ErrorCode } from '../errors';
+import { CoreError, deserializeError, serializeError, type SerializedError } from '../errors';
 import { oneAtATime, runLayerJob, type InstalledSummary, type LayerJob, type LayerJobResult, type LayerRunner } from './layer-job';
 
 /** What the pool needs of a Worker (a Web Worker as it is; Node's worker threads through an adapter). */
@@ -21,7 +21,7 @@ export interface PoolWorker {
 /** A worker's answer. */
 export type LayerReply =
   | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar: Uint8Array | Blob }
-  | { id: number; error: { message: string; code?: ErrorCode } };
+  | { id: number; error: SerializedError };
 
 /** Options of workerLayerRunner. */
 export interface WorkerPoolOptions<M = unknown, R extends { id: number } = LayerReply> {
@@ -74,12 +74,12 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
     }
     const s: Slot = { worker };
     worker.addEventListener('message', (e) => {
-      const m = (e as MessageEvent<R | { id: number; error: { message: string; code?: ErrorCode } }>).data;
+      const m = (e as MessageEvent<R | { id: number; error: SerializedError }>).data;
       const p = s.busy;
       s.busy = undefined;
       s.answered = true;
       if (p) {
-        if ('error' in m) p.fail(m.error.code ? new CoreError(m.error.code, m.error.message) : new Error(m.error.message));
+        if ('error' in m) p.fail(deserializeError(m.error));
         else Promise.resolve().then(() => decode(m as Exclude<R, { error: unknown }>)).then(p.ok, p.fail);
       }
       dispatch();
@@ -90,7 +90,8 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
       if (!s.answered) return onThisThread();
       slots.splice(slots.indexOf(s), 1);
       worker.terminate();
-      s.busy?.fail(new Error(`a layer worker failed: ${(e as ErrorEvent).message || 'it stopped'}`));
+      const cause = (e as ErrorEvent).error as unknown;
+      s.busy?.fail(new CoreError('worker-failed', `a layer worker failed: ${(e as ErrorEvent).message || 'it stopped'}`, cause === undefined ? undefined : { cause: deserializeError(serializeError(cause)) }));
       s.busy = undefined;
       dispatch();
     });
@@ -148,7 +149,7 @@ export function serveLayerJobs(scope: { addEventListener(type: 'message', l: (e:
       }
       reply = { id, digest: r.digest, size: r.size, packages: r.packages, tar };
     } catch (err) {
-      reply = { id, error: { message: err instanceof Error ? err.message : String(err), ...(err instanceof CoreError ? { code: err.code } : {}) } };
+      reply = { id, error: serializeError(err) };
     }
     scope.postMessage(reply, transfer);
   });

@@ -8,7 +8,7 @@ import { spillToTempFile } from '../archive/spill.node.js';
 import { fileOfBlob, openFileBlob } from '../cache/file-blob.node.js';
 import { loadZstdWasm } from '../compress/zstd-wasm';
 import { useNodeSha256 } from '../digest/sha256.node.js';
-import { CoreError } from '../errors';
+import { CoreError, serializeError } from '../errors';
 import { runLayerJob } from './layer-job';
 import type { WireJob, WireReply } from './layer-workers.node.js';
 
@@ -34,11 +34,11 @@ port.on('message', async ({ id, job }: { id: number; job: WireJob }) => {
       reply = { id, digest: r.digest, size: r.size, packages: r.packages, tar };
     } else {
       const tarPath = fileOfBlob(r.tar);
-      if (!tarPath) throw new Error('a spilled layer has no file');
+      if (!tarPath) throw new CoreError('internal', 'a spilled layer has no file');
       reply = { id, digest: r.digest, size: r.size, packages: r.packages, tarPath };
     }
   } catch (e) {
-    reply = { id, error: { message: e instanceof Error ? e.message : String(e), ...(e instanceof CoreError ? { code: e.code } : {}) } };
+    reply = { id, error: serializeError(e) };
   }
   port.postMessage(reply, transfer);
 });

@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { fileOfBlob, openFileBlob } from '../cache/file-blob.node.js';
 import type { Digest } from '../digest';
-import type { ErrorCode } from '../errors';
+import type { SerializedError } from '../errors';
 import { spillToTempFile } from '../archive/spill.node.js';
 import { oneAtATime, runLayerJob, type InstalledSummary, type LayerRunner } from './layer-job';
 import { workerLayerRunner, type PoolWorker } from './layer-pool';
@@ -29,7 +29,7 @@ export interface WireJob {
 /** A worker's answer. */
 export type WireReply =
   | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar?: Uint8Array; tarPath?: string }
-  | { id: number; error: { message: string; code?: ErrorCode } };
+  | { id: number; error: SerializedError };
 
 /** How to start the worker: the bundled script next to a bundled CLI, else the TypeScript source through tsx. */
 function startWorker(workerData: { spillDir: string; maxInMemory?: number }): Worker {
@@ -50,7 +50,7 @@ function poolWorker(w: Worker): PoolWorker {
     postMessage: (m, transfer) => w.postMessage(m, transfer as ArrayBuffer[] | undefined),
     addEventListener(type, listener) {
       if (type === 'message') { w.on('message', (data: unknown) => listener({ data } as MessageEvent)); return; }
-      w.on('error', (e: Error) => listener({ message: e.message } as ErrorEvent));
+      w.on('error', (e: Error) => listener({ message: e.message, error: e } as ErrorEvent));
       w.on('exit', (code: number) => listener({ message: `a layer worker exited (code ${code})` } as ErrorEvent));
     },
     terminate: () => { void w.terminate(); },

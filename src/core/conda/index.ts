@@ -5,6 +5,8 @@ export * from './package';
 export * from './relocate';
 export * from './install';
 export * from './environment';
+export * from './environment-file';
+export * from './explicit-lock';
 export * from './zip';
 export * from './types';
 export * from './channel';

@@ -1,5 +1,6 @@
 /** Package metadata: info/index.json, info/paths.json (or the old info/files + info/has_prefix), info/link.json. */
 import { CoreError } from '../errors';
+import { checkPathsJson } from './guards';
 
 /** info/index.json (the fields the installer uses; everything else is kept as given). */
 export interface IndexJson {
@@ -51,10 +52,7 @@ export function parseInfoJson<T>(bytes: Uint8Array | undefined, name: string, fn
 export function readPaths(info: Map<string, Uint8Array>, fn: string): PathEntry[] {
   const pathsJson = info.get('paths.json');
   if (pathsJson && pathsJson.byteLength > 0) {
-    const pj = parseInfoJson<{ paths?: Array<Record<string, unknown>> }>(pathsJson, 'paths.json', fn);
-    if (!Array.isArray(pj.paths)) throw new CoreError('archive-invalid', `${fn}: info/paths.json has no "paths" list`);
-    return pj.paths.map((p) => {
-      if (typeof p._path !== 'string') throw new CoreError('archive-invalid', `${fn}: a paths.json entry has no _path`);
+    return checkPathsJson(parseInfoJson<unknown>(pathsJson, 'paths.json', fn), fn).map((p) => {
       const t = p.path_type === 'softlink' || p.path_type === 'directory' ? p.path_type : 'hardlink';
       return {
         path: p._path, pathType: t,

@@ -11,7 +11,9 @@ import { bunzip2Readable } from '../compress/bzip2';
 import { digestStream } from '../digest';
 import { CoreError, DigestMismatchError } from '../errors';
 import { loadZstdWasm, zstdDecodeAll } from '../compress/zstd-wasm';
+import { capBytes } from '../stream';
 import { entryBlob, indexTar, indexTarBytes, normalizeEntryPath, readTar, type TarEntry } from '../tar';
+import { checkIndexJson, checkLinkJson } from './guards';
 import { parseInfoJson, readPaths, type IndexJson, type LinkJson, type PathEntry } from './metadata';
 import { readZipDirectory, zipMemberRaw, zipMemberStream, type ZipMember } from './zip';
 
@@ -46,6 +48,11 @@ export interface OpenPackageOptions {
     /** the buffer to decode into (at least `size` bytes; a reused one); default: a new one */
     buffer?: (size: number) => Uint8Array;
   };
+  /**
+   * Bound on the bytes any part of the package decodes into (info tar, payload tar), whatever paths.json
+   * declares; default: the declared sizes (a 4 GiB fallback for packages that declare none).
+   */
+  maxBytes?: number;
 }
 
 const MAX_INFO_FILE = 16 * 1024 * 1024;
@@ -61,15 +68,7 @@ async function collect(s: ReadableStream<Uint8Array>): Promise<Blob> {
 
 /** A pass-through that errors once more than `max()` bytes went by (the bound may tighten on the way). */
 function capped(max: number | (() => number), what: string): TransformStream<Uint8Array, Uint8Array> {
-  let seen = 0;
-  const limit = typeof max === 'number' ? () => max : max;
-  return new TransformStream({
-    transform(chunk, c) {
-      seen += chunk.byteLength;
-      if (seen > limit()) throw tooLarge(limit(), what);
-      c.enqueue(chunk);
-    },
-  });
+  return capBytes(max, (limit) => tooLarge(limit, what));
 }
 
 const tooLarge = (max: number, what: string) =>
@@ -157,6 +156,7 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
     if (digest !== want) throw new DigestMismatchError(want, digest, `package ${fn}`);
   }
   const spill = opts.spill ?? collect;
+  const cap = opts.maxBytes ?? Infinity;
   let info: Map<string, Uint8Array>;
   let payload: Blob | Uint8Array;
   let format: CondaPackage['format'];
@@ -166,14 +166,14 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
     const infoM = members.find((m) => /^info-.*\.tar\.zst$/.test(m.name));
     const pkgM = members.find((m) => /^pkg-.*\.tar\.zst$/.test(m.name));
     if (!infoM) throw new CoreError('archive-invalid', `${fn}: no info-*.tar.zst member`);
-    info = await readInfoTar(decompressStream(await zipMemberStream(blob, infoM), 'zstd', { what: `${fn} info` }).pipeThrough(capped(256 * 1024 * 1024, `${fn} info`)), fn);
+    info = await readInfoTar(decompressStream(await zipMemberStream(blob, infoM), 'zstd', { what: `${fn} info` }).pipeThrough(capped(Math.min(256 * 1024 * 1024, cap), `${fn} info`)), fn);
     const paths = readPaths(info, fn);
-    const bound = payloadBound(paths);
+    const bound = Math.min(payloadBound(paths), cap);
     const inMemory = pkgM && opts.inMemory && bound <= opts.inMemory.maxPayload && await loadZstdWasm().then(() => true, () => false);
     payload = inMemory
       ? zstdDecodeAll(await memberBytes(blob, pkgM), { maxBytes: bound, sizeHint: bound, what: fn, tooLarge: () => tooLarge(bound, fn), ...(opts.inMemory!.buffer ? { alloc: opts.inMemory!.buffer } : {}) })
       : pkgM
-      ? await spill(decompressStream(await zipMemberStream(blob, pkgM), 'zstd', { what: `${fn} payload` }).pipeThrough(capped(payloadBound(paths), fn)))
+      ? await spill(decompressStream(await zipMemberStream(blob, pkgM), 'zstd', { what: `${fn} payload` }).pipeThrough(capped(bound, fn)))
       : new Blob([new Uint8Array(1024)]);
   } else if (fn.endsWith('.tar.bz2')) {
     format = 'tar.bz2';
@@ -182,11 +182,11 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
     // one pass: the decoded tar goes to `spill` and, through a tee, to a reader of the leading info/
     // files, whose paths.json tightens the cap from a generous first bound (100× the package, ≥ 64 MiB)
     // to the declared sizes as soon as it is read
-    const [toSpill, toInfo] = bunzip2Readable(blob.stream(), { what: fn, maxBytes: Math.max(64 * 1024 * 1024, blob.size * 100) }).tee();
+    const [toSpill, toInfo] = bunzip2Readable(blob.stream(), { what: fn, maxBytes: Math.min(cap, Math.max(64 * 1024 * 1024, blob.size * 100)) }).tee();
     let bound = Infinity;
     const stop = new AbortController();
     // (not awaited: its clean-up settles only once the spill side ends; a failure leaves the first bound)
-    void leadingBound(toInfo, fn, stop.signal, (b) => { bound = b; }).catch(() => {});
+    void leadingBound(toInfo, fn, stop.signal, (b) => { bound = Math.min(b, cap); }).catch(() => {});
     try {
       payload = await spill(toSpill.pipeThrough(capped(() => bound, fn)));
     } finally {
@@ -194,16 +194,15 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
     }
     info = await readInfoTar(payload.stream(), fn);
     // info/ not first (or unreadable early): the same bound, checked now
-    const max = payloadBound(readPaths(info, fn));
+    const max = Math.min(payloadBound(readPaths(info, fn)), cap);
     if (payload.size > max) throw tooLarge(max, fn);
     if (opts.inMemory && payload.size <= opts.inMemory.maxPayload) payload = new Uint8Array(await payload.arrayBuffer());
   } else {
     throw new CoreError('archive-unsupported', `${fn}: a conda package ends in .conda or .tar.bz2`);
   }
-  const index = parseInfoJson<IndexJson>(info.get('index.json'), 'index.json', fn);
-  if (typeof index.name !== 'string' || typeof index.version !== 'string') throw new CoreError('archive-invalid', `${fn}: info/index.json has no name/version`);
+  const index = checkIndexJson(parseInfoJson<unknown>(info.get('index.json'), 'index.json', fn), fn) as IndexJson;
   const paths = readPaths(info, fn);
-  const link = info.has('link.json') ? parseInfoJson<LinkJson>(info.get('link.json'), 'link.json', fn) : undefined;
+  const link = info.has('link.json') ? checkLinkJson(parseInfoJson<unknown>(info.get('link.json'), 'link.json', fn), fn) as LinkJson : undefined;
   const entries = await indexPayload(payload, fn);
   const warnings: string[] = [];
   for (const p of paths) {

@@ -57,6 +57,7 @@ export async function readZipDirectory(blob: Blob): Promise<ZipMember[]> {
     const extraLen = dir.getUint16(p + 30, true);
     const commentLen = dir.getUint16(p + 32, true);
     let localOffset = dir.getUint32(p + 42, true);
+    if (p + 46 + nameLen + extraLen + commentLen > dir.byteLength) throw bad('a central directory entry runs past the directory');
     const name = dec.decode(new Uint8Array(dir.buffer, dir.byteOffset + p + 46, nameLen));
     // ZIP64 extended information: the 64-bit values, in this order, for the fields that are 0xffffffff
     let e = p + 46 + nameLen;
@@ -64,11 +65,18 @@ export async function readZipDirectory(blob: Blob): Promise<ZipMember[]> {
     while (e + 4 <= end) {
       const id = dir.getUint16(e, true);
       const len = dir.getUint16(e + 2, true);
+      if (e + 4 + len > end) throw bad(`an extra field of ${name} runs past its entry`);
       if (id === 0x0001) {
         let q = e + 4;
-        if (size === 0xffffffff) { size = Number(dir.getBigUint64(q, true)); q += 8; }
-        if (compressedSize === 0xffffffff) { compressedSize = Number(dir.getBigUint64(q, true)); q += 8; }
-        if (localOffset === 0xffffffff) { localOffset = Number(dir.getBigUint64(q, true)); }
+        const next = (): number => {
+          if (q + 8 > e + 4 + len) throw bad(`the ZIP64 field of ${name} is too short`);
+          const v = Number(dir.getBigUint64(q, true));
+          q += 8;
+          return v;
+        };
+        if (size === 0xffffffff) size = next();
+        if (compressedSize === 0xffffffff) compressedSize = next();
+        if (localOffset === 0xffffffff) localOffset = next();
       }
       e += 4 + len;
     }
@@ -91,6 +99,24 @@ export async function zipMemberRaw(blob: Blob, m: ZipMember): Promise<Blob> {
 export async function zipMemberStream(blob: Blob, m: ZipMember): Promise<ReadableStream<Uint8Array>> {
   const raw = await zipMemberRaw(blob, m);
   if (m.method === 0) return raw.stream();
-  if (m.method === 8) return raw.stream().pipeThrough(new DecompressionStream('deflate-raw') as unknown as TransformStream<Uint8Array, Uint8Array>);
+  if (m.method === 8) return inflateRaw(raw.stream(), m.name);
   throw new CoreError('unsupported-compression', `${m.name}: zip compression method ${m.method} is not supported`);
+}
+
+/** Inflates a deflate member; the runtime's own errors (a TypeError in Node and Chromium) become CoreErrors. */
+function inflateRaw(s: ReadableStream<Uint8Array>, name: string): ReadableStream<Uint8Array> {
+  const reader = s.pipeThrough(new DecompressionStream('deflate-raw') as unknown as TransformStream<Uint8Array, Uint8Array>).getReader();
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      try {
+        const x = await reader.read();
+        if (x.done) c.close();
+        else c.enqueue(x.value);
+      } catch (e) {
+        if (e instanceof CoreError) throw e;
+        throw new CoreError('compression-corrupt', `${name}: its deflate data is corrupt (${(e as Error).message})`, { cause: e });
+      }
+    },
+    cancel(reason) { return reader.cancel(reason); },
+  });
 }

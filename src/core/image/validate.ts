@@ -1,5 +1,5 @@
 import { hashingStream, digestStream, sha256, type Digest } from '../digest';
-import { CoreError } from '../errors';
+import { CoreError, registerErrorClass } from '../errors';
 import { compressionOfMediaType } from '../oci';
 import { decompressStream, sniffStream } from '../compress';
 import type { Image } from './types';
@@ -11,6 +11,8 @@ export class InvalidImageError extends CoreError {
     super('invalid-image', `image is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n- ${problems.join('\n- ')}`);
   }
 }
+
+registerErrorClass('InvalidImageError', InvalidImageError);
 
 /** What validate() measured, per layer, by streaming it. */
 export interface ValidatedLayer {

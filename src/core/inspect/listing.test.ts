@@ -3,8 +3,39 @@ import { describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { layerFromBlob } from '../image';
 import { MediaTypes } from '../oci';
+import { tarBytes, type TarWriteEntry } from '../tar';
 import { listLayer, toLayerFile } from './listing';
 import { mergeLayers } from './merge';
+
+const layerOfEntries = (entries: TarWriteEntry[]) => layerFromBlob(new Blob([tarBytes(entries) as BlobPart]), { mediaType: MediaTypes.ociLayer });
+
+describe('listLayer on built layers', () => {
+  it('a root entry "/" (kaniko starts every layer with one) is the root, listed without a danger or a warning', async () => {
+    const l = await listLayer(layerOfEntries([
+      { name: '/', type: 'directory', mode: 0o755 }, { name: 'etc/', type: 'directory' }, { name: 'etc/hosts', type: 'file', body: new Uint8Array(3) },
+      { name: '/etc/shadow', type: 'file', body: new Uint8Array(1) },
+    ]));
+    expect(l.files.map((f) => [f.rawName, f.path, f.danger ?? ''])).toEqual([['/', '', ''], ['etc/', 'etc', ''], ['etc/hosts', 'etc/hosts', ''], ['/etc/shadow', 'etc/shadow', 'absolute-path']]);
+    expect(l.warnings.map((w) => w.message)).toEqual([expect.stringContaining("'/etc/shadow' is absolute")]);
+    const merged = mergeLayers([l]);
+    expect(merged.files.map((f) => f.path)).toEqual(['etc', 'etc/hosts']);
+    expect(merged.skipped.map((s) => s.file.rawName)).toEqual(['/etc/shadow']);
+  });
+
+  it('a path over 4096 bytes or 1024 components is listed as path-too-long; the rest of the layer lists and merges', async () => {
+    const deep = (n: number, c = 'a') => Array.from({ length: n }, () => c).join('/');
+    const names = [deep(16_000), deep(1_025), 'x/' + 'é'.repeat(2_048), deep(1_024, 'b'), 'x/' + 'é'.repeat(2_047)];
+    const l = await listLayer(layerOfEntries([
+      { name: 'before', type: 'file', body: new Uint8Array(2) },
+      ...names.map((name): TarWriteEntry => ({ name, type: 'file', body: new Uint8Array(1) })),
+      { name: 'after', type: 'file', body: new Uint8Array(2) },
+    ]));
+    expect(l.files.map((f) => f.danger ?? '')).toEqual(['', 'path-too-long', 'path-too-long', 'path-too-long', '', '', '']);
+    const merged = mergeLayers([l]);
+    expect(merged.skipped.map((s) => s.file.path)).toEqual(names.slice(0, 3));
+    expect(merged.files.filter((f) => !f.implicit).map((f) => f.path)).toEqual(['after', 'b/' + deep(1_023, 'b'), 'before', names[4]]);
+  });
+});
 
 const layerOf = async (rel: string) => layerFromBlob(await openAsBlob(fixture(rel)), { mediaType: MediaTypes.ociLayer });
 

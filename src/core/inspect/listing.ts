@@ -3,7 +3,25 @@ import { indexTar, readTar, normalizeEntryPath, resolveRootedPath } from '../tar
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
 
 /** Why an entry is dangerous to follow or extract (the inspector flags these; nothing follows them). */
-export type EntryDanger = 'absolute-path' | 'parent-traversal' | 'empty-name' | 'link-escapes' | 'through-symlink';
+export type EntryDanger = 'absolute-path' | 'parent-traversal' | 'empty-name' | 'link-escapes' | 'through-symlink' | 'path-too-long';
+
+/** Longest path listed as it is, in UTF-8 bytes (Linux PATH_MAX): longer ones are flagged 'path-too-long'. */
+export const MAX_PATH_BYTES = 4096;
+/** Deepest path listed as it is, in components: deeper ones are flagged 'path-too-long' (tools that recurse on depth break). */
+export const MAX_PATH_COMPONENTS = 1024;
+
+const utf8 = new TextEncoder();
+
+/** True when a normalised path is over MAX_PATH_BYTES or MAX_PATH_COMPONENTS; linear in its length. */
+export function isPathTooLong(path: string): boolean {
+  if (path.length > MAX_PATH_BYTES) return true;
+  // a UTF-16 unit is at most 3 UTF-8 bytes; more components than 1024 need more than 2048 characters
+  if (path.length * 3 > MAX_PATH_BYTES && utf8.encode(path).byteLength > MAX_PATH_BYTES) return true;
+  if (path.length < 2 * MAX_PATH_COMPONENTS) return false;
+  let slashes = 0;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) if (++slashes >= MAX_PATH_COMPONENTS) return true;
+  return false;
+}
 
 /** One entry of a layer as the inspector shows it (no body). */
 export interface LayerFile {
@@ -53,9 +71,10 @@ export function toLayerFile(e: TarEntry): LayerFile {
     mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime,
   };
   if (e.linkname) f.linkname = e.linkname;
-  if (unsafe === 'absolute') f.danger = 'absolute-path';
+  if (isPathTooLong(path)) f.danger = 'path-too-long';
+  else if (unsafe === 'absolute') f.danger = 'absolute-path';
   else if (unsafe === 'parent-traversal') f.danger = 'parent-traversal';
-  else if (unsafe === 'empty' && e.name === '') f.danger = 'empty-name'; // './' or '/' is the root itself
+  else if (unsafe === 'empty' && e.name === '') f.danger = 'empty-name'; // '.', './' or '/' is the root itself
   else if ((e.type === 'hardlink' || e.type === 'symlink') && e.linkname) {
     const hard = e.type === 'hardlink';
     const target = resolveLinkTarget(path, e.linkname, hard);

@@ -65,6 +65,69 @@ describe('mergeLayers', () => {
     expect(v.wastedBytesByLayer).toEqual([10, 0, 0]);
   });
 
+  describe('a hardlink resolves against the layer it was written in', () => {
+    const link = (p: string, target: string) => f(p, { type: 'hardlink', size: 0, linkname: target });
+    const base = L(f('bar', { size: 4 }), link('bar-hard', 'bar'));
+    const at = (v: ReturnType<typeof mergeLayers>, p: string) => v.files.find((x) => x.path === p);
+
+    it('stays a link while its target stands', () => {
+      expect(at(mergeLayers([base, L(f('other'))]), 'bar-hard')).toMatchObject({ type: 'hardlink', linkname: 'bar', size: 0, layer: 0 });
+    });
+
+    it('a target rewritten, chmod\'ed (copied up), deleted or hidden by an opaque directory leaves the old file', () => {
+      for (const upper of [L(f('bar', { size: 9 })), L(f('bar', { size: 4, mode: 0o4755 })), L(f('.wh.bar'))]) {
+        const v = mergeLayers([base, upper]);
+        expect(at(v, 'bar-hard')).toEqual({ path: 'bar-hard', rawName: 'bar-hard', type: 'file', size: 4, mode: 0o644, uid: 0, gid: 0, mtime: 0, layer: 0 });
+        expect(v.wastedBytes).toBe(0); // the old bytes are still there, under the link
+      }
+      const opaque = mergeLayers([L(dir('d'), f('d/bar', { size: 4 }), link('x', 'd/bar')), L(dir('d'), f('d/.wh..wh..opq'), f('d/new'))]);
+      expect(at(opaque, 'x')).toMatchObject({ type: 'file', size: 4, layer: 0 });
+      expect(at(opaque, 'x')!.linkname).toBeUndefined();
+    });
+
+    it('a link overwritten in a later layer is that layer\'s file; its old target is untouched', () => {
+      const v = mergeLayers([base, L(f('bar-hard', { size: 17 }))]);
+      expect(at(v, 'bar-hard')).toMatchObject({ type: 'file', size: 17, layer: 1 });
+      expect(at(v, 'bar')).toMatchObject({ type: 'file', size: 4, layer: 0 });
+    });
+
+    it('a target replaced later in the same layer leaves the link on the first one', () => {
+      const v = mergeLayers([L(f('bar', { size: 4 }), link('h', 'bar'), f('bar', { size: 8 }))]);
+      expect(at(v, 'h')).toMatchObject({ type: 'file', size: 4 });
+    });
+
+    it('several links to one detached inode: the first is the file, the others link to it', () => {
+      const v = mergeLayers([L(f('bar', { size: 4 }), link('h1', 'bar'), link('h2', 'bar'), link('h3', 'h1')), L(f('.wh.bar'))]);
+      expect(v.files.map((x) => [x.path, x.type, x.linkname ?? '', x.size])).toEqual([
+        ['h1', 'file', '', 4], ['h2', 'hardlink', 'h1', 0], ['h3', 'hardlink', 'h1', 0],
+      ]);
+      expect(v.wastedBytes).toBe(0);
+      // once the links go too, the bytes are wasted
+      expect(mergeLayers([L(f('bar', { size: 4 }), link('h1', 'bar')), L(f('.wh.bar'), f('.wh.h1'))]).wastedBytesByLayer).toEqual([4, 0]);
+    });
+  });
+
+  describe('deep paths', () => {
+    const deep = (n: number) => Array.from({ length: n }, () => 'a').join('/');
+
+    it('16,000 components: no recursion on depth (no stack overflow)', () => {
+      const v = mergeLayers([L(f(deep(16_000), { size: 1 }), f('top')), L(f(deep(3) + '/.wh.a'))]);
+      expect(v.files).toHaveLength(4);
+      expect(v.files.map((x) => x.path)).toEqual(['a', 'a/a', 'a/a/a', 'top']);
+      expect(v.wastedBytes).toBe(1);
+    });
+
+    it('ancestors are not rebuilt per component: the merge of 10,000 components retains little memory', () => {
+      const before = process.memoryUsage().heapUsed;
+      const v = mergeLayers([L(f(deep(10_000)))]);
+      const retained = process.memoryUsage().heapUsed - before;
+      expect(v.files).toHaveLength(10_000);
+      expect(v.files[9_998].path).toBe(deep(9_999));
+      // each ancestor's path rebuilt by joining its components holds ~10^8 characters in all
+      expect(retained).toBeLessThan(32 * 2 ** 20);
+    });
+  });
+
   it('orders children bytewise', () => {
     expect(['b', 'B', 'a-b', 'a', 'é'].sort(compareBytes)).toEqual(['B', 'a', 'a-b', 'b', 'é']);
   });

@@ -28,4 +28,11 @@ describe('tree rows', () => {
     expect([page.total, page.offset, page.rows.map((r) => r.path)]).toEqual([9, 4, ['a/y/.wh..wh..opq', 'a.b', 'b']]);
     expect(pageTreeRows(view, { offset: 50, count: 3 })).toEqual({ total: 9, offset: 9, rows: [] });
   });
+
+  it('a path too long to list shows shortened, its full path kept', () => {
+    const deep = Array.from({ length: 2_000 }, () => 'd').join('/');
+    const [row] = buildTreeView([entry(deep)], false).rows;
+    expect(row).toMatchObject({ danger: 'path-too-long', depth: 0, path: deep });
+    expect(row.name).toBe(`${deep.slice(0, 100)}…${deep.slice(-99)}`);
+  });
 });

@@ -46,6 +46,11 @@ export interface TreePage {
 /** Sort key: path segments compared in order ('/' sorts before every other character). */
 const key = (p: string): string => p.replaceAll('/', '\u0000');
 
+/** A name too long to show whole: its start and end around an ellipsis (the row's path keeps all of it). */
+function shortened(name: string): string {
+  return name.length <= 200 ? name : `${name.slice(0, 100)}…${name.slice(-99)}`;
+}
+
 /** Builds the tree of a listing (sorted depth-first) or of merged files (already depth-first). */
 export function buildTreeView(files: Array<LayerFile | MergedFile>, alreadySorted: boolean): TreeView {
   const list = files.filter((f) => f.path !== '' || f.danger);
@@ -60,7 +65,7 @@ export function buildTreeView(files: Array<LayerFile | MergedFile>, alreadySorte
     };
     if (f.linkname) r.linkname = f.linkname;
     if (f.whiteout) { r.whiteout = f.whiteout; r.whiteoutTarget = f.whiteoutTarget; }
-    if (f.danger) { r.danger = f.danger; r.name = f.rawName; }
+    if (f.danger) { r.danger = f.danger; r.name = f.danger === 'path-too-long' ? shortened(f.rawName) : f.rawName; }
     if ('layer' in f) r.layer = f.layer;
     return r;
   });

@@ -1,4 +1,4 @@
-import { CoreError } from '../errors';
+import { CoreError, registerErrorClass } from '../errors';
 
 /** One error as the registry reported it (distribution spec: `{ errors: [{ code, message, detail }] }`). */
 export interface RegistryErrorDetail {
@@ -23,6 +23,8 @@ export class RegistryError extends CoreError {
     return this.errors.map((e) => e.code);
   }
 }
+
+registerErrorClass('RegistryError', RegistryError);
 
 /** Reads a registry error body (JSON or not) into a RegistryError. */
 export async function registryErrorFrom(res: Response, what: string): Promise<RegistryError> {

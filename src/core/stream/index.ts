@@ -1,3 +1,4 @@
 /** Small web-stream utilities shared by the core. */
 export { coalesce, concatBytes } from './coalesce';
 export { inLanes } from './lanes';
+export { capBytes } from './cap';

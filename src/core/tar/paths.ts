@@ -9,7 +9,8 @@ const NEEDS_SPLIT = /^\/|\/\/|(?:^|\/)\.{1,2}(?:\/|$)/;
 /**
  * Normalises an entry path: drops leading '/' and './', empty and '.' components and a trailing '/'
  * ('./a//b/' -> 'a/b'). `unsafe` says why the original must not be extracted as is: 'absolute' (leading
- * '/'), 'parent-traversal' (a '..' component, kept in `path`), 'empty' (nothing left, e.g. '.' or './').
+ * '/' before a name), 'parent-traversal' (a '..' component, kept in `path`), 'empty' (nothing left: the root,
+ * e.g. '.', './' or '/').
  */
 export function normalizeEntryPath(name: string): { path: string; unsafe?: 'absolute' | 'parent-traversal' | 'empty' } {
   // most names need nothing but a trailing '/' dropped: no leading '/', no '', '.' or '..' segment
@@ -20,8 +21,9 @@ export function normalizeEntryPath(name: string): { path: string; unsafe?: 'abso
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   const path = parts.join('/');
   if (parts.includes('..')) return { path, unsafe: 'parent-traversal' };
-  if (name.startsWith('/')) return { path, unsafe: 'absolute' };
+  // '/' alone is the root itself, as './' is (kaniko starts every layer with it): not an absolute path
   if (path === '') return { path, unsafe: 'empty' };
+  if (name.startsWith('/')) return { path, unsafe: 'absolute' };
   return { path };
 }
 

@@ -14,9 +14,10 @@ import { useInspectorStore } from '../../state/inspector-store';
 const ROW_HEIGHT = 26;
 const EMPTY: string[] = [];
 
-const DANGER: Record<string, string> = {
+const DANGER: Record<NonNullable<TreeRow['danger']>, string> = {
   'absolute-path': 'absolute path', 'parent-traversal': 'climbs out with ..', 'empty-name': 'empty name',
   'link-escapes': 'link escapes the image', 'through-symlink': 'written through a symlink',
+  'path-too-long': 'path too long (over 4096 bytes or 1024 levels)',
 };
 
 function RowView({ row, expanded, active, onToggle, onDownload }: { row: TreeRow; expanded: boolean; active: boolean; onToggle(): void; onDownload?(): void }) {
