@@ -8,6 +8,7 @@ import { digestStream } from '../../src/core/digest';
 import { proxiedFetch } from '../../src/core/net/proxied-fetch';
 import { cachingFetch, type CacheStats } from '../../src/core/conda/repodata-cache';
 import { opfsRepodataStore } from '../../src/core/conda/repodata-store.opfs';
+import { directoryHandleReader, localChannelFetch } from '../../src/core/conda/local-channel';
 import { timedSolves } from './timed-solve';
 
 // repodata cached between builds as the CLI does (in memory while this worker lives, in OPFS across sessions),
@@ -31,6 +32,17 @@ const api = {
     const { digest, size } = await digestStream(writeDockerArchive([{ image: result.image, tags: [tag] }], { mtime: epoch }));
     const repodata = { hits: repodataFetch.stats.hits - before.hits, misses: repodataFetch.stats.misses - before.misses };
     return { archiveSha256: digest, size, manifestDigest: await result.image.digest(), packages: result.solved.map((r) => r.fn), repodata };
+  },
+  /**
+   * Builds from a local channel: a directory handle (a picked folder; OPFS in tests) known by `channelUrl`
+   * (file:///…), as the CLI knows a folder by its file:/// URL; nothing else is fetched.
+   */
+  async buildFromFolder(base: File, specs: string[], channel: FileSystemDirectoryHandle, channelUrl: string, epoch: number, tag: string) {
+    const net = localChannelFetch([{ url: channelUrl, reader: directoryHandleReader(channel, channelUrl) }], () => Promise.reject(new Error('a folder build fetches nothing from the network')));
+    const archive = await readImageArchive(base);
+    const result = await buildEnvironment({ base: archive.images[0].image, specs, channels: [channelUrl], store: memoryBlobStore(), fetch: net, repodataFetch: cachingFetch(net), epoch, layerRunner: browserLayerRunner() });
+    const { digest, size } = await digestStream(writeDockerArchive([{ image: result.image, tags: [tag] }], { mtime: epoch }));
+    return { archiveSha256: digest, size, packages: result.solved.map((r) => r.url), warnings: await result.warnings };
   },
   /** for the bench: the solver in this worker (rattler's wasm), repodata from the page's origin */
   timedSolves,

@@ -9,10 +9,13 @@ import type { BlobStore } from '../core/cache';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { readEnvironmentYaml, readExplicitLock, writeExplicitLock } from '../core/conda';
 import { cachingFetch } from '../core/conda/repodata-cache';
+import { folderChannel, localChannelUrl } from '../core/conda/channel-folder.node.js';
+import { isFileChannel, localChannelFetch, normalizeFileChannel } from '../core/conda/local-channel';
 import { folderRepodataStore } from '../core/conda/repodata-store.node.js';
 import { CoreError } from '../core/errors';
 import type { Image } from '../core/image';
 import { pullImage, RegistryClient } from '../core/registry';
+import type { SolvedRecord } from '../core/solver';
 import { parsePlatform } from './inspect';
 import { defaultCacheDir, parseCreds } from './pull';
 
@@ -82,9 +85,20 @@ async function loadBase(o: Pick<BuildCliOptions, 'base' | 'creds' | 'platform'>,
 function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { specs: string[]; channels: string[]; variables: Record<string, string>; warnings: string[] } {
   const env = o.file ? readEnvironmentYaml(readFileSync(o.file, 'utf8')) : undefined;
   const specs = [...env?.dependencies ?? [], ...o.specs];
-  const channels = [...new Set([...o.channels, ...env?.channels ?? []])];
+  // a folder (./channel, /abs/channel) is known by its file:/// URL, as conda records it
+  const channels = [...new Set([...o.channels, ...env?.channels ?? []].map((c) => localChannelUrl(c)))];
   if (channels.length === 0) channels.push('conda-forge');
   return { specs, channels, variables: env?.variables ?? {}, warnings: env?.warnings ?? [] };
+}
+
+/**
+ * The fetch packages and repodata go through: local channels (the request's and those a lock's URLs name) are
+ * read from their folders, everything else from the network.
+ */
+function channelFetch(channels: string[], lock: SolvedRecord[] = []): typeof fetch {
+  const net = globalThis.fetch.bind(globalThis);
+  const local = [...new Set([...channels, ...lock.map((r) => r.channel)].filter(isFileChannel).map(normalizeFileChannel))];
+  return local.length ? localChannelFetch(local.map((c) => folderChannel(c)), net) : net;
 }
 
 /** Options of `docker-envs solve`. */
@@ -94,7 +108,7 @@ export type SolveCliOptions = Pick<BuildCliOptions, 'base' | 'specs' | 'channels
  * `docker-envs solve`: the packages the specs resolve to for the base image (its platform, glibc and any conda
  * prefix it holds), as an explicit lock that `build --lock` installs.
  */
-export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; packages: number; subdir: string; virtual: string[] }> {
+export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; packages: number; subdir: string; virtual: string[]; warnings: string[] }> {
   const cache = o.cache ?? defaultCacheDir();
   mkdirSync(cache, { recursive: true });
   const log = o.log ?? (() => {});
@@ -104,10 +118,10 @@ export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; p
   if (specs.length === 0) throw new CoreError('invalid-argument', 'nothing to solve: give -p SPEC or --file environment.yml');
   const r = await solveForBase({
     base, specs, channels, ...(o.prefix ? { prefix: o.prefix } : {}),
-    repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
+    repodataFetch: cachingFetch(channelFetch(channels), { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),
   });
-  return { lock: writeExplicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`) };
+  return { lock: writeExplicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`), warnings: r.warnings };
 }
 
 /** `docker-envs build`: base + conda packages → a docker-archive tar. */
@@ -125,15 +139,16 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
   const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);
   if (!Number.isInteger(epoch) || epoch < 0) throw new CoreError('invalid-argument', `SOURCE_DATE_EPOCH must be whole seconds, not "${process.env.SOURCE_DATE_EPOCH}"`);
+  const net = channelFetch(channels, lock);
   try {
     const result = await buildEnvironment({
-      base, specs, channels, store, epoch, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
+      base, specs, channels, store, epoch, fetch: net, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
       ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
       layerSpill: spillToTempFile,
       // the layers are built in worker threads, one per core, while this thread writes the archive
       layerRunner,
       // repodata kept in the cache folder between runs (shards verified by name)
-      repodataFetch: cachingFetch(globalThis.fetch, { store: folderRepodataStore(join(cache, 'repodata')) }),
+      repodataFetch: cachingFetch(net, { store: folderRepodataStore(join(cache, 'repodata')) }),
       onProgress: (stage, detail) => progress.event(stage, detail),
     });
     progress.event('write', `${o.output} (while the layers are built)`);

@@ -149,6 +149,7 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
         base: values.base, specs: values.package ?? [], channels: values.channel ?? [], file: values.file, platform: values.platform,
         prefix: values.prefix, creds: values.creds, cache: values.cache, log: (s) => err.write(`  ${s}\n`),
       });
+      for (const w of r.warnings) err.write(`warning: ${w}\n`);
       if (values.output) writeFileSync(values.output, r.lock);
       else out.write(r.lock);
       err.write(`${r.packages} packages for ${r.subdir} (${r.virtual.join(', ')})${values.output ? ` → ${values.output}` : ''}\n`);

@@ -9,7 +9,7 @@ import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
 import { layersFromJobs, oneAtATime, runLayerJob, type LayerJob, type LayerRunner } from './layer-job';
-import { condaMetaVisitor, solve, type SolvedRecord, type VirtualPackage } from '../solver';
+import { condaMetaVisitor, readInstalledPackages, solve, type SolvedRecord, type VirtualPackage } from '../solver';
 import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
 import { condaSubdir, glibcVisitor, virtualPackagesFor } from './virtual';
 
@@ -61,6 +61,10 @@ export interface SolvedForBase {
   /** conda's name of the base's platform (linux-64, linux-aarch64…) */
   subdir: string;
   virtualPackages: VirtualPackage[];
+  /** the packages the base's prefix already holds (its conda-meta), kept by the solve */
+  installed: SolvedRecord[];
+  /** repodata records the solve left out (unreadable), each named by channel, subdir and file */
+  warnings: string[];
 }
 
 /**
@@ -77,8 +81,20 @@ export async function solveForBase(req: SolveForBaseRequest): Promise<SolvedForB
   const virtualPackages = await virtualPackagesFor(req.base, req.virtualOverrides, { glibc: libc.found() });
   req.onProgress?.('solve', `${req.specs.join(' ')} for ${subdir} (${virtualPackages.map((v) => `${v.name} ${v.version}`).join(', ')})`);
   const installed = meta.records();
-  const solved = await solve({ specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}) });
-  return { solved: orderForLink(solved), subdir, virtualPackages };
+  const warnings: string[] = [];
+  const solved = await solve({
+    specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, onWarning: (w) => warnings.push(w), ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}),
+  });
+  return { solved: orderForLink(solved), subdir, virtualPackages, installed, warnings };
+}
+
+/**
+ * X.Y of the environment's python (where noarch: python packages go): the one being installed, else the one the
+ * base's prefix already holds (`installed` is only read when the new packages lack python), else none.
+ */
+export async function environmentPython(adding: SolvedRecord[], installed: () => SolvedRecord[] | Promise<SolvedRecord[]>): Promise<string | undefined> {
+  const python = adding.find((r) => r.name === 'python') ?? (await installed()).find((r) => r.name === 'python');
+  return python?.version.split('.').slice(0, 2).join('.');
 }
 
 /** Builds the environment image on top of `req.base`. */
@@ -87,14 +103,14 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const epoch = req.epoch ?? 0;
   const cfg = await req.base.config();
   const subdir = condaSubdir(cfg.os, cfg.architecture);
-  const ordered = req.lock ? orderForLink(req.lock) : (await solveForBase(req)).solved; // solveForBase gives link order
+  const solvedForBase = req.lock ? undefined : await solveForBase(req);
+  const ordered = req.lock ? orderForLink(req.lock) : solvedForBase!.solved; // solveForBase gives link order
   req.onProgress?.('fetch', `${ordered.length} packages`);
   const blobs = await fetchPackages(ordered.map((r) => {
     if (!r.sha256) throw new CoreError('invalid-argument', `${r.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
     return { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) };
   }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
-  const python = ordered.find((r) => r.name === 'python');
-  const pythonVersion = python?.version.split('.').slice(0, 2).join('.');
+  const pythonVersion = await environmentPython(ordered, () => solvedForBase?.installed ?? readInstalledPackages(req.base, prefix));
   const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {
     url: r.url, channel: r.channel.replace(/\/$/, ''), ...(r.md5 ? { md5: r.md5 } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}), ...(r.size !== undefined ? { size: r.size } : {}),
     requested_spec: req.specs.find((s) => s.replace(/^.*::/, '').split(/[\s=<>!~[]/)[0].toLowerCase() === r.name) ?? '',
@@ -137,7 +153,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}` });
     const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
     const meta = withParents([history, text('environment.yml', writeEnvironmentYaml({ channels: req.channels, dependencies: req.specs, ...(req.variables ? { variables: req.variables } : {}) })), text('conda-meta/explicit.txt', writeExplicitLock(ordered, subdir)), ...entrypoint], epoch);
-    return { envConfig, meta, warnings: [...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs)] };
+    return { envConfig, meta, warnings: [...(solvedForBase?.warnings ?? []), ...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs)] };
   });
   finishing.catch(() => {});
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');

@@ -1,8 +1,10 @@
 /**
- * Channels: a name (resolved against a configurable default base, conda-forge by default), a URL, or a local
- * channel served over HTTP. The subdirs searched are the platform's plus `noarch`.
+ * Channels: a name (resolved against a configurable default base, conda-forge by default), an http(s) URL, or a
+ * local channel's `file:///` URL (read through localChannelFetch). The subdirs searched are the platform's plus
+ * `noarch`.
  */
 import { CoreError } from '../errors';
+import { normalizeFileChannel } from './local-channel';
 
 /** Where channel names live unless told otherwise. */
 export const DEFAULT_CHANNEL_BASE = 'https://conda.anaconda.org/';
@@ -13,15 +15,15 @@ export const DEFAULT_CHANNEL = 'conda-forge';
 export interface Channel {
   /** as the user wrote it (a name or a URL) */
   name: string;
-  /** base URL ending in `/` (subdirs are below it) */
+  /** base URL ending in `/` (subdirs are below it); `file:///…/` for a local channel */
   url: string;
 }
 
-/** Resolves a channel name or URL; names go under `base` (default https://conda.anaconda.org/). */
+/** Resolves a channel name or URL (http(s) or file:///); names go under `base` (default https://conda.anaconda.org/). */
 export function resolveChannel(input: string, base = DEFAULT_CHANNEL_BASE): Channel {
   const name = input.trim().replace(/\/+$/, '');
   if (!name) throw new CoreError('invalid-argument', 'an empty channel name');
-  if (/^file:/i.test(name)) throw new CoreError('invalid-argument', `${name}: file:// channels cannot be read here; serve the folder over HTTP`);
+  if (/^file:/i.test(name)) return { name, url: normalizeFileChannel(name) };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(name)) {
     if (!/^https?:\/\//i.test(name)) throw new CoreError('invalid-argument', `${name}: a channel URL must be http(s)`);
     return { name, url: `${name}/` };

@@ -4,6 +4,7 @@
  * calls, so the project hands it this wrapper. Shards are content-addressed (their file name is the sha256 of
  * the file): they are verified before they are cached, and served from the cache with no network at all.
  * Other repodata is cached for `maxAgeMs`; a 404 is cached too (the solver probes several names per subdir).
+ * Answers marked `cache-control: no-store` (local channels) are passed on, shards normalized, but never cached.
  * The cache holds the bytes as fetched; shards are normalized (hex hashes to bytes) on the way out.
  */
 import { digestHex, sha256 } from '../digest';
@@ -89,7 +90,9 @@ export function cachingFetch(inner: typeof fetch, opts: CachingFetchOptions = {}
     const shard = SHARD.exec(new URL(url).pathname);
     // a shard whose bytes do not hash to its name is passed on (the solver reports it) but never cached
     const verified = !shard || res.status !== 200 || digestHex(await sha256(body)) === shard[1];
-    if (verified) {
+    // a local channel's answers say no-store: a folder changes under a cache, and reading it costs no network
+    const keep = verified && !/no-store/i.test(res.headers.get('cache-control') ?? '');
+    if (keep) {
       memory.set(url, entry);
       // a store that cannot keep it (full, or no OPFS here) costs the next session a fetch, never this solve
       await opts.store?.put(url, entry).catch(() => undefined);

@@ -22,7 +22,8 @@ describe('resolveChannel', () => {
     expect(resolveChannel('conda-forge')).toEqual({ name: 'conda-forge', url: 'https://conda.anaconda.org/conda-forge/' });
     expect(resolveChannel('bioconda', 'https://mirror.example/conda')).toEqual({ name: 'bioconda', url: 'https://mirror.example/conda/bioconda/' });
     expect(resolveChannel('http://127.0.0.1:8000/local/').url).toBe('http://127.0.0.1:8000/local/');
-    expect(() => resolveChannel('file:///srv/chan')).toThrow(/file:\/\//);
+    expect(resolveChannel('file:///srv/chan')).toEqual({ name: 'file:///srv/chan', url: 'file:///srv/chan/' });
+    expect(() => resolveChannel('file://host/srv/chan')).toThrow(/file:\/\/\/absolute/);
     expect(() => resolveChannel('ftp://x/y')).toThrow(/http/);
     expect(() => resolveChannel('a b')).toThrow(/not a channel/);
     expect(() => resolveChannel('../etc')).toThrow(/not a channel/);

@@ -76,7 +76,7 @@ async function get(f: typeof fetch, url: string): Promise<Uint8Array | undefined
 }
 
 /** zstd-compressed metadata, decoded up to MAX_REPODATA_JSON (a bomb stops there); wasm where loaded. */
-function unzstd(bytes: Uint8Array, url: string, max = MAX_REPODATA_JSON): Uint8Array {
+export function unzstdRepodata(bytes: Uint8Array, url: string, max = MAX_REPODATA_JSON): Uint8Array {
   try {
     return zstdDecodeAny(bytes, { maxBytes: max, what: url, tooLarge: () => new CoreError('repodata-invalid', `${url} expands past ${max} bytes: refusing it`) });
   } catch (e) {
@@ -90,7 +90,7 @@ function parse<T>(what: () => T, url: string): T {
 }
 
 /** The largest decompressed repodata.json read (a JavaScript string cannot hold much more anyway). */
-const MAX_REPODATA_JSON = 512 * 1024 * 1024;
+export const MAX_REPODATA_JSON = 512 * 1024 * 1024;
 
 const nameOf = (dep: string) => dep.trim().split(/[\s=<>!~[]/)[0];
 
@@ -99,7 +99,7 @@ async function loadSharded(f: typeof fetch, channel: Channel, subdir: string, na
   const indexUrl = subdirUrl(channel, subdir, 'repodata_shards.msgpack.zst');
   const raw = await get(f, indexUrl);
   if (!raw) return undefined;
-  const index = parse(() => decode(unzstd(raw, indexUrl, max)) as { info?: { base_url?: string; shards_base_url?: string }; shards?: Record<string, Uint8Array> }, indexUrl);
+  const index = parse(() => decode(unzstdRepodata(raw, indexUrl, max)) as { info?: { base_url?: string; shards_base_url?: string }; shards?: Record<string, Uint8Array> }, indexUrl);
   if (!index || typeof index !== 'object' || !index.shards || typeof index.shards !== 'object') throw new CoreError('repodata-invalid', `${indexUrl}: no shards map`);
   const shardsBase = index.info?.shards_base_url;
   if (shardsBase !== undefined && shardsBase !== null && typeof shardsBase !== 'string') throw new CoreError('repodata-invalid', `${indexUrl}: info.shards_base_url is not a string`);
@@ -117,7 +117,7 @@ async function loadSharded(f: typeof fetch, channel: Channel, subdir: string, na
     const bytes = await get(f, url);
     if (!bytes) throw new CoreError('repodata-invalid', `${url}: the shard of ${name} is missing`);
     if (digestHex(await sha256(bytes)) !== digest) throw new CoreError('digest-mismatch', `${url}: the shard of ${name} does not match its sha256`);
-    const shard = parse(() => decode(unzstd(bytes, url, max)), url) as Record<string, unknown>;
+    const shard = parse(() => decode(unzstdRepodata(bytes, url, max)), url) as Record<string, unknown>;
     const got = parseRepodata({ ...shard, info: { base_url: index.info?.base_url || undefined } }, channel.url, subdir);
     records.push(...got);
     for (const r of got) for (const d of r.depends) queue.push(nameOf(d));
@@ -140,7 +140,7 @@ export async function loadRepodata(channel: Channel, subdir: string, opts: LoadR
   };
   const zstUrl = subdirUrl(channel, subdir, 'repodata.json.zst');
   const zst = await get(f, zstUrl);
-  if (zst) return { format: 'json.zst', records: json(unzstd(zst, zstUrl, max), zstUrl) };
+  if (zst) return { format: 'json.zst', records: json(unzstdRepodata(zst, zstUrl, max), zstUrl) };
   const bzUrl = subdirUrl(channel, subdir, 'repodata.json.bz2');
   const bz = await get(f, bzUrl);
   if (bz) return { format: 'json.bz2', records: json(bunzip2(bz, max, bzUrl), bzUrl) };

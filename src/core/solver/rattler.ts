@@ -5,6 +5,8 @@
  * postMessage and must be freed).
  */
 import { CoreError, toError } from '../errors';
+import { fileUrlOf, isFileChannel, normalizeFileChannel, solverUrlOf } from '../conda/local-channel';
+import { repairingFetch } from '../conda/repodata-repair';
 import type { PackageRecord } from '../conda/types';
 import { parseSpec } from './spec';
 
@@ -40,14 +42,20 @@ export interface SolveRequest {
    * as the global fetch while the solve runs, so it must call a fetch it captured before, never the global one
    */
   fetch?: typeof fetch;
+  /** repodata records the solve left out (unreadable), named by channel, subdir and file */
+  onWarning?: (message: string) => void;
 }
 
 type Rattler = typeof import('@conda-org/rattler');
 let rattler: Promise<Rattler> | undefined;
 const load = () => (rattler ??= import('@conda-org/rattler'));
 
-/** https://conda.anaconda.org/<name>/ for names, the URL itself (with a trailing slash) otherwise. */
+/**
+ * https://conda.anaconda.org/<name>/ for names, the URL itself (with a trailing slash) for http(s), and for a
+ * `file:` channel the URL the solver reads it under (solverUrlOf; the fetch must answer it, see localChannelFetch).
+ */
 export function channelUrl(c: string, base = 'https://conda.anaconda.org/'): string {
+  if (isFileChannel(c)) return solverUrlOf(normalizeFileChannel(c));
   const url = /^https?:\/\//.test(c) ? c : `${base.replace(/\/?$/, '/')}${c}`;
   return url.endsWith('/') ? url : `${url}/`;
 }
@@ -58,8 +66,7 @@ let queue: Promise<unknown> = Promise.resolve();
  * Runs `task` with the global fetch replaced by `f` (the solver's wasm calls the global fetch); solves that
  * replace it run one after another, so two solves never see each other's fetch.
  */
-function withFetch<T>(f: typeof fetch | undefined, task: () => Promise<T>): Promise<T> {
-  if (!f) return task();
+function withFetch<T>(f: typeof fetch, task: () => Promise<T>): Promise<T> {
   const run = queue.then(async () => {
     const original = globalThis.fetch;
     globalThis.fetch = f;
@@ -69,7 +76,28 @@ function withFetch<T>(f: typeof fetch | undefined, task: () => Promise<T>): Prom
   return run;
 }
 
-/** Solves; throws CoreError 'solve-failed' with the solver's explanation, or 'solve-timeout'. */
+/** The solver's words when it refuses repodata as fetched (nulls, records of the wrong shape). */
+const REPODATA_REFUSED = /failed to extract repodata records|invalid type:/i;
+
+/**
+ * A fetch that remembers the first CoreError it threw: the solver reports a failed fetch only as "error sending
+ * request", so the error that names the channel and the cause is taken from here.
+ */
+function recordingFetch(f: typeof fetch): typeof fetch & { failure?: CoreError } {
+  const rec = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    try { return await f(input, init); } catch (e) {
+      if (e instanceof CoreError) rec.failure ??= e;
+      throw e;
+    }
+  }) as typeof fetch & { failure?: CoreError };
+  return rec;
+}
+
+/**
+ * Solves; throws CoreError 'solve-failed' with the solver's explanation, or 'solve-timeout', or the error of a
+ * channel that could not be read. Repodata the solver refuses as fetched is repaired (repairingFetch) and the
+ * solve run once more; records left out are reported through `onWarning`.
+ */
 export async function solve(req: SolveRequest): Promise<SolvedRecord[]> {
   const resolve = req.resolveChannel ?? ((c: string) => channelUrl(c));
   const parsed = req.specs.map(parseSpec);
@@ -93,12 +121,31 @@ export async function solve(req: SolveRequest): Promise<SolvedRecord[]> {
     timer = setTimeout(() => fail(new CoreError('solve-timeout', `the solver did not finish within ${(req.timeoutMs ?? 120_000) / 1000} s`)), req.timeoutMs ?? 120_000);
   });
   try {
-    const solved = await withFetch(req.fetch, () => Promise.race([simpleSolve([...parsed.map((p) => p.spec), ...keep], channels, [req.subdir as never, 'noarch'], locked), timeout]));
+    // the global fetch is captured here: the fetch installed for the solve must not call itself
+    const net = req.fetch ?? globalThis.fetch.bind(globalThis);
+    const attempt = async (f: typeof fetch) => {
+      const recorder = recordingFetch(f);
+      try {
+        return await withFetch(recorder, () => Promise.race([simpleSolve([...parsed.map((p) => p.spec), ...keep], channels, [req.subdir as never, 'noarch'], locked), timeout]));
+      } catch (e) {
+        if (recorder.failure) throw new CoreError(recorder.failure.code, `cannot solve ${req.specs.join(' ')}: ${recorder.failure.message}`, { cause: recorder.failure });
+        throw e;
+      }
+    };
+    let solved: Awaited<ReturnType<typeof simpleSolve>>;
+    try {
+      solved = await attempt(net);
+    } catch (e) {
+      if (e instanceof CoreError || !REPODATA_REFUSED.test(toError(e).message)) throw e;
+      const warnings: string[] = [];
+      solved = await attempt(repairingFetch(net, (w) => warnings.push(fileUrlOf(w))));
+      for (const w of warnings) req.onWarning?.(w);
+    }
     const have = new Set(installed.map((p) => `${p.name} ${p.version} ${p.build}`));
     const out: SolvedRecord[] = [];
     for (const p of solved) {
       if (p.packageName.startsWith('__') || have.has(`${p.packageName} ${p.version} ${p.build}`)) { p.free(); continue; }
-      const url = p.url;
+      const url = fileUrlOf(p.url);
       const subdir = p.subdir ?? url.split('/').at(-2) ?? req.subdir;
       out.push({
         name: p.packageName, version: p.version, build: p.build, buildNumber: Number(p.buildNumber ?? 0), subdir, url,
@@ -111,7 +158,7 @@ export async function solve(req: SolveRequest): Promise<SolvedRecord[]> {
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (e) {
     if (e instanceof CoreError) throw e;
-    throw new CoreError('solve-failed', `cannot solve ${req.specs.join(' ')}: ${toError(e).message}`, { cause: e });
+    throw new CoreError('solve-failed', `cannot solve ${req.specs.join(' ')}: ${fileUrlOf(toError(e).message)}`, { cause: e });
   } finally {
     clearTimeout(timer);
   }
