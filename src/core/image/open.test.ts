@@ -99,7 +99,8 @@ describe.skipIf(!haveFixtures)('openImage', () => {
     const first = await openImage(blob, { imageHint: '--image' });
     expect(first.index).toBe(0);
     expect(first.tags).toEqual(['test_image_2']);
-    expect(first.warnings).toEqual([expect.stringMatching(/holds 2 images \(test_image_2, test_image_1\); took the first, test_image_2: choose one by NAME:TAG with --image$/)]);
+    expect(first.warnings).toEqual([expect.stringMatching(/holds 2 images \(test_image_2, test_image_1\); took the first, test_image_2: choose one with --image NAME:TAG$/)]);
+    expect((await openImage(blob)).warnings).toEqual([expect.stringMatching(/; took the first, test_image_2$/)]);
     const named = await openImage(blob, { image: 'docker.io/library/test_image_1:latest' });
     expect(named.index).toBe(1);
     expect(await named.image.digest()).toBe(await named.archive!.images[1].image.digest());

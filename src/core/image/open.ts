@@ -33,7 +33,7 @@ export interface OpenImageOptions {
   store?: BlobStore;
   /** which image of an archive holding several: the one tagged NAME:TAG (any spelling of the same tag) */
   image?: string;
-  /** how the caller's user gives `image` (`--image`), for the warning that says which image was taken */
+  /** how the caller's user gives `image` (`--image`): the warning that says which image was taken then says how to choose */
   imageHint?: string;
   /** keeps a decompressed gzip-wrapped tarball (default: in memory; in Node spillToTempFile) */
   spill?: (stream: ReadableStream<Uint8Array>) => Promise<Blob>;
@@ -106,7 +106,7 @@ function pickImage(images: ArchiveImage[], what: string, want: string | undefine
     return hit;
   }
   if (images.length > 1) {
-    warnings.push(`${what} holds ${images.length} images (${images.map(tagsOf).join(', ')}); took the first, ${tagsOf(images[0], 0)}: choose one by NAME:TAG${hint ? ` with ${hint}` : ''}`);
+    warnings.push(`${what} holds ${images.length} images (${images.map(tagsOf).join(', ')}); took the first, ${tagsOf(images[0], 0)}${hint ? `: choose one with ${hint} NAME:TAG` : ''}`);
   }
   return 0;
 }
