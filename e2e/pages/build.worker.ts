@@ -1,7 +1,7 @@
 /** Worker of the build page: the same pipeline and writer as the CLI, with the network through the proxy. */
 import { expose } from 'comlink';
 import { writeDockerArchive } from '../../src/core/archive';
-import { buildEnvironment } from '../../src/core/build';
+import { buildEnvironment } from '../../src/core/pipeline';
 import { openImage } from '../../src/core/image/open';
 import { browserLayerRunner } from '../../workers/layer-pool';
 import { memoryBlobStore } from '../../src/core/cache';
