@@ -6,7 +6,7 @@
 import { expose } from 'comlink';
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../../src/core/archive';
 import { buildEnvironment } from '../../src/core/pipeline';
-import { browserLayerRunner } from '../../workers/layer-pool';
+import { browserLayerRunner } from '../../workers/browser-layer-pool';
 import { opfsBlobStore } from '../../src/core/cache/opfs-store';
 import { fetchPackages } from '../../src/core/conda';
 import { emptyImage } from '../../src/core/image';

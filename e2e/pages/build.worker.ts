@@ -3,7 +3,7 @@ import { expose } from 'comlink';
 import { writeDockerArchive } from '../../src/core/archive';
 import { buildEnvironment } from '../../src/core/pipeline';
 import { openImage } from '../../src/core/image/open';
-import { browserLayerRunner } from '../../workers/layer-pool';
+import { browserLayerRunner } from '../../workers/browser-layer-pool';
 import { memoryBlobStore } from '../../src/core/cache';
 import { digestStream } from '../../src/core/digest';
 import { proxiedFetch } from '../../src/core/net/proxied-fetch';

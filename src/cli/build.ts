@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
-import { nodeLayerRunner } from '../core/pipeline/layer-workers.node.js';
+import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
 import { buildEnvironment, solveForBase } from '../core/pipeline';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { readEnvironmentYaml, readExplicitLock, writeExplicitLock } from '../core/conda';

@@ -7,9 +7,11 @@ import { isDigest, type Digest } from '../digest';
 import { ArchiveError } from '../errors';
 import { checkLayerCount, checkManifest, type Descriptor, type Platform } from '../oci';
 import { inLanes } from '../stream';
-import { buildImage, configPlatform, OPEN_LANES, parseConfig, storedLayer } from './image-parts';
-import { parseJson, readBytes, readJson, type Members } from './members';
-import { blobPath, invalid } from './oci';
+import { configPlatform, OPEN_LANES, parseConfig, storedLayer } from './image-parts';
+import { invalid, readBytes, readJson, type Members } from './members';
+import { imageFrom } from '../image';
+import { parseJson } from '../image/json';
+import { blobPath } from './oci';
 import type { ArchiveDialect, ArchiveImage } from './types';
 
 /** One entry of manifest.json. */
@@ -91,7 +93,7 @@ export async function readDockerImages(
       images.push({
         tags, configPath: e.Config, layerPaths: e.Layers, manifestDigest: oci.digest,
         platform: oci.platform ?? configPlatform(config),
-        image: buildImage({ rawConfig, layers, rawManifest: oci.bytes }),
+        image: imageFrom({ rawConfig, layers, rawManifest: oci.bytes }),
       });
       continue;
     }
@@ -104,14 +106,14 @@ export async function readDockerImages(
     });
     images.push({
       tags, configPath: e.Config, layerPaths: e.Layers, platform: configPlatform(config),
-      image: buildImage({ rawConfig, layers }),
+      image: imageFrom({ rawConfig, layers }),
     });
   }
   return images;
 }
 
 function parseStoredManifest(bytes: Uint8Array, digest: Digest): { layers: Descriptor[] } {
-  return checkManifest(parseJson(bytes, blobPath(digest)), `manifest ${digest}`, invalid);
+  return checkManifest(parseJson(bytes, `"${blobPath(digest)}"`, invalid), `manifest ${digest}`, invalid);
 }
 
 /** Tells a pre-1.10 `docker save` (repositories + `<id>/json`, no manifest.json) apart from a non-image tar. */

@@ -4,14 +4,15 @@
  */
 import { sniffBlob } from '../compress';
 import type { Digest } from '../digest';
-import { ArchiveError, CoreError, SizeMismatchError } from '../errors';
-import { imageFrom, layerFromBlob, type Image, type Layer } from '../image';
+import { CoreError, SizeMismatchError } from '../errors';
+import { layerFromBlob, type Layer } from '../image';
 import { checkConfig, compressionOfMediaType, MediaTypes, type Compression, type ConfigFile, type Descriptor, type MediaType, type Platform } from '../oci';
-import { parseJson } from './members';
+import { parseJson } from '../image/json';
+import { invalid } from './members';
 
 /** Parses an image config and checks it has what an image needs (rootfs.diff_ids); errors name the member. */
 export function parseConfig(bytes: Uint8Array, path: string): ConfigFile {
-  return checkConfig(parseJson(bytes, path), `config "${path}"`, (message) => new ArchiveError('archive-invalid', message));
+  return checkConfig(parseJson(bytes, `"${path}"`, invalid), `config "${path}"`, invalid);
 }
 
 /** The platform an image config announces. */
@@ -53,21 +54,4 @@ export async function storedLayer(blob: Blob, o: { descriptor?: Descriptor; diff
     mediaType = mediaTypeFor(sniffed);
   }
   return layerFromBlob(blob, { mediaType, compression: sniffed, digest: d.digest, diffId: o.diffId, size: blob.size });
-}
-
-/** Parts of an image read from an archive. */
-export interface ImageParts {
-  rawConfig: Uint8Array;
-  layers: Layer[];
-  /** stored manifest bytes; when absent an OCI manifest is generated from the config and layers (image module) */
-  rawManifest?: Uint8Array;
-}
-
-/**
- * An Image over parts already read (image module's imageFrom). A generated manifest (docker
- * archives store none) is built on first use; it asks each layer for its digest and size, which
- * streams a compressed layer once.
- */
-export function buildImage(p: ImageParts): Image {
-  return imageFrom(p.rawManifest ? { rawConfig: p.rawConfig, layers: p.layers, rawManifest: p.rawManifest } : { rawConfig: p.rawConfig, layers: p.layers });
 }

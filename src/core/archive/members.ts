@@ -1,7 +1,7 @@
 import { ArchiveError, CoreError } from '../errors';
 import { entryBlob, resolveRootedPath } from '../tar';
 import type { FolderItem, FolderSource as WalkableFolder } from '../image/folder';
-import { whereJsonFailed } from '../image/json';
+import { parseJson } from '../image/json';
 import type { TarEntry } from '../tar/types';
 import type { LayoutFolder } from './types';
 
@@ -143,17 +143,8 @@ export async function readBytes(m: Members, path: string, what?: string): Promis
   return new Uint8Array(await b.arrayBuffer());
 }
 
-/**
- * Parses JSON bytes; a syntax error names the member and where parsing stopped, never the bytes (the
- * runtime's message quotes the start of the text, which may be any file the member stands for).
- */
-export function parseJson(bytes: Uint8Array, path: string): unknown {
-  try {
-    return JSON.parse(new TextDecoder('utf-8', { fatal: false }).decode(bytes));
-  } catch (e) {
-    throw new ArchiveError('archive-invalid', `"${path}" is not valid JSON (${whereJsonFailed(e)})`);
-  }
-}
+/** The error of a broken archive (a member missing, unreadable or not what its name says). */
+export const invalid = (message: string): ArchiveError => new ArchiveError('archive-invalid', message);
 
 /** Reads and parses a JSON member. */
 export async function readJson(m: Members, path: string, what?: string): Promise<{ value: unknown; bytes: Uint8Array }> {
@@ -161,7 +152,7 @@ export async function readJson(m: Members, path: string, what?: string): Promise
     throw new ArchiveError('archive-invalid', `"${path}" is a directory, not a JSON file; the layout is broken`);
   }
   const bytes = await readBytes(m, path, what);
-  return { value: parseJson(bytes, path), bytes };
+  return { value: parseJson(bytes, `"${path}"`, invalid), bytes };
 }
 
 /**

@@ -5,10 +5,12 @@
  */
 import { isDigest, sha256, type Digest } from '../digest';
 import { ArchiveError, DigestMismatchError, SizeMismatchError } from '../errors';
-import { checkIndex, checkManifest, formatPlatform, MediaTypes, type Descriptor, type GuardFail, type Platform } from '../oci';
+import { checkIndex, checkManifest, formatPlatform, MediaTypes, type Descriptor, type Platform } from '../oci';
 import { inLanes } from '../stream';
-import { buildImage, configPlatform, OPEN_LANES, parseConfig, storedLayer } from './image-parts';
-import { parseJson, readBytes, readJson, type Members } from './members';
+import { configPlatform, OPEN_LANES, parseConfig, storedLayer } from './image-parts';
+import { invalid, readBytes, readJson, type Members } from './members';
+import { imageFrom } from '../image';
+import { parseJson } from '../image/json';
 import type { ArchiveImage } from './types';
 
 const INDEX_TYPES = new Set<string>([MediaTypes.ociIndex, MediaTypes.dockerManifestList]);
@@ -19,8 +21,6 @@ const REF_NAME = 'org.opencontainers.image.ref.name';
 const CONTAINERD_NAME = 'io.containerd.image.name';
 
 /** How the document guards fail inside an archive. */
-export const invalid: GuardFail = (message) => new ArchiveError('archive-invalid', message);
-
 /** Where a blob lives in a layout. */
 export function blobPath(d: Digest): string {
   return `blobs/sha256/${d.slice('sha256:'.length)}`;
@@ -97,7 +97,7 @@ export async function absentPlatforms(m: Members, manifests: Descriptor[]): Prom
 async function flatten(m: Members, d: Descriptor, depth: number, warnings: string[], where: string): Promise<Candidate[]> {
   if (depth > MAX_DEPTH) throw new ArchiveError('archive-invalid', `${where}: indexes nest deeper than ${MAX_DEPTH}`);
   const bytes = await readVerifiedBlob(m, d, `${where} index`);
-  const { index: idx } = checkIndex(parseJson(bytes, blobPath(d.digest)), `${where} index ${d.digest}`, invalid);
+  const { index: idx } = checkIndex(parseJson(bytes, `"${blobPath(d.digest)}"`, invalid), `${where} index ${d.digest}`, invalid);
   const out: Candidate[] = [];
   for (const [i, c] of idx.manifests.entries()) {
     const sub = `${where} > ${i}`;
@@ -124,14 +124,14 @@ function hasDiffIds(v: unknown): boolean {
 /** Reads one image manifest and its config; returns undefined (with a warning) for non-image artifacts. */
 async function readImage(m: Members, d: Descriptor, tags: string[], platform: Platform | undefined, warnings: string[], where: string): Promise<ArchiveImage | undefined> {
   const rawManifest = await readVerifiedBlob(m, d, `${where} manifest`);
-  const man = checkManifest(parseJson(rawManifest, blobPath(d.digest)), `${where}: manifest ${d.digest}`, invalid);
+  const man = checkManifest(parseJson(rawManifest, `"${blobPath(d.digest)}"`, invalid), `${where}: manifest ${d.digest}`, invalid);
   if (!CONFIG_TYPES.has(man.config.mediaType)) {
     warnings.push(`${where}: skipped ${d.digest}: its config type ${man.config.mediaType} is not a container image config (an artifact?)`);
     return undefined;
   }
   const rawConfig = await readVerifiedBlob(m, man.config, `${where} config`);
   const configPath = blobPath(man.config.digest);
-  if (!hasDiffIds(parseJson(rawConfig, configPath))) {
+  if (!hasDiffIds(parseJson(rawConfig, `"${configPath}"`, invalid))) {
     // attestations and artifacts may carry an empty `{}` config under an image-config media type
     warnings.push(`${where}: skipped ${d.digest}: its config ${man.config.digest} (${man.config.mediaType}) has no rootfs.diff_ids, so it is not a container image (an attestation or artifact?)`);
     return undefined;
@@ -149,7 +149,7 @@ async function readImage(m: Members, d: Descriptor, tags: string[], platform: Pl
     storedLayer(await m.blob(layerPaths[i], `${where} layer ${i}`), { descriptor: l, diffId: ids[i], what: `${where} layer ${i}`, warnings }));
   return {
     tags, configPath, layerPaths, manifestDigest: d.digest, platform: platform ?? configPlatform(config),
-    image: buildImage({ rawConfig, layers, rawManifest }),
+    image: imageFrom({ rawConfig, layers, rawManifest }),
   };
 }
 

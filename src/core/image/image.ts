@@ -2,7 +2,7 @@ import { sha256, type Digest } from '../digest';
 import { CoreError } from '../errors';
 import { compressionOfMediaType, MediaTypes, type ConfigFile, type Descriptor, type Manifest, type MediaType, type Platform } from '../oci';
 import { inLanes } from '../stream';
-import { canonicalJsonBytes, whereJsonFailed } from './json';
+import { canonicalJsonBytes, parseJson } from './json';
 import type { Image, Layer } from './types';
 
 /** Memoises an async computation: run once, when first asked; concurrent callers share it. */
@@ -121,13 +121,4 @@ export function ociLayerMediaType(mt: MediaType, c: Layer['compression']): Media
     return 'application/vnd.oci.image.layer.nondistributable.v1.tar+zstd';
   }
   return c === 'gzip' ? MediaTypes.ociLayerGzip : c === 'zstd' ? MediaTypes.ociLayerZstd : MediaTypes.ociLayer;
-}
-
-/** Parses JSON bytes, with an 'invalid-image' error naming what could not be parsed. */
-export function parseJson<T>(bytes: Uint8Array, what: string): T {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as T;
-  } catch (e) {
-    throw new CoreError('invalid-image', `${what} is not valid JSON (${whereJsonFailed(e)})`);
-  }
 }

@@ -1,3 +1,5 @@
+import { CoreError } from '../errors';
+
 /**
  * Deterministic JSON for manifests and configs this product writes: object keys sorted (UTF-16
  * code unit order, as JavaScript sorts), no whitespace, `undefined` members dropped. The same
@@ -33,4 +35,16 @@ export function whereJsonFailed(e: unknown): string {
   const at = /at position (\d+)/.exec(msg)?.[1];
   if (at !== undefined) return `at character ${at}`;
   return /end of JSON input/.test(msg) ? 'it ends early' : 'a syntax error';
+}
+
+/**
+ * Parses JSON bytes; a syntax error says what was being read (`what`) and where parsing stopped, never the
+ * bytes. The error is 'invalid-image' unless `fail` makes another (an archive's members: 'archive-invalid').
+ */
+export function parseJson<T = unknown>(bytes: Uint8Array, what: string, fail: (message: string) => CoreError = (m) => new CoreError('invalid-image', m)): T {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as T;
+  } catch (e) {
+    throw fail(`${what} is not valid JSON (${whereJsonFailed(e)})`);
+  }
 }

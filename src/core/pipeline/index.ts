@@ -3,4 +3,4 @@ export * from './build';
 export * from './virtual';
 export * from './config';
 export * from './layer-job';
-export * from './layer-pool';
+export * from './layer-pool-protocol';

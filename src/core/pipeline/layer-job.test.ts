@@ -12,8 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { CoreError } from '../errors';
 import { layersFromJobs, runLayerJob, type LayerJob, type LayerJobResult } from './layer-job';
-import { nodeLayerRunner } from './layer-workers.node.js';
-import { serveLayerJobs, workerLayerRunner, type PoolWorker } from './layer-pool';
+import { nodeLayerRunner } from './layer-thread-pool.node.js';
+import { serveLayerJobs, workerLayerRunner, type PoolWorker } from './layer-pool-protocol';
 import { openFileBlob } from '../cache/file-blob.node.js';
 
 const PKGS = [
@@ -120,7 +120,7 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
 
   it('an idle pool does not keep the process alive', () => {
     const script = [
-      `import { nodeLayerRunner } from ${JSON.stringify(join(__dirname, 'layer-workers.node.ts'))};`,
+      `import { nodeLayerRunner } from ${JSON.stringify(join(__dirname, 'layer-thread-pool.node.ts'))};`,
       `import { openFileBlob } from ${JSON.stringify(join(__dirname, '..', 'cache', 'file-blob.node.ts'))};`,
       'const run = nodeLayerRunner({ size: 2 });',
       `const blob = await openFileBlob(${JSON.stringify(fixture(PKGS[2]))});`,

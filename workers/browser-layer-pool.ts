@@ -3,7 +3,7 @@
  * `layerRunner`, started from the build worker (workers may start workers) on first use and kept for
  * the builds that follow.
  */
-import { workerLayerRunner } from '../src/core/pipeline/layer-pool';
+import { workerLayerRunner } from '../src/core/pipeline/layer-pool-protocol';
 import type { LayerRunner } from '../src/core/pipeline/layer-job';
 
 let shared: LayerRunner | undefined;

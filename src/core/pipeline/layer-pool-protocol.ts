@@ -1,6 +1,6 @@
 /**
- * Layer jobs in a pool of workers: Web Workers started by the browser's build worker (workers/layer-pool.ts),
- * worker threads in Node (layer-workers.node.ts, through the same pool). Blobs and results cross by
+ * Layer jobs in a pool of workers: Web Workers started by the browser's build worker (workers/browser-layer-pool.ts),
+ * worker threads in Node (layer-thread-pool.node.ts, through the same pool). Blobs and results cross by
  * structured clone, a layer in memory by transfer. Same bytes as runLayerJob here.
  */
 import type { Digest } from '../digest';

@@ -1,6 +1,6 @@
 /**
  * Node: layer jobs in a pool of worker threads (one per core, at most 4), so an environment's layers are
- * built in parallel while the main thread writes the archive: the pool of layer-pool.ts over worker
+ * built in parallel while the main thread writes the archive: the pool of layer-pool-protocol.ts over worker
  * threads, which are referenced only while they hold a job, so an idle pool never keeps the process alive.
  * Same bytes as runLayerJob on the main thread.
  */
@@ -15,7 +15,7 @@ import type { Digest } from '../digest';
 import type { SerializedError } from '../errors';
 import { spillToTempFile } from '../archive/spill.node.js';
 import { oneAtATime, runLayerJob, type InstalledSummary, type LayerRunner } from './layer-job';
-import { workerLayerRunner, type PoolWorker } from './layer-pool';
+import { workerLayerRunner, type PoolWorker } from './layer-pool-protocol';
 import type { PackageOrigin } from '../conda';
 
 /** A job as posted to a worker. */
@@ -33,9 +33,9 @@ export type WireReply =
 
 /** How to start the worker: the bundled script next to a bundled CLI, else the TypeScript source through tsx. */
 function startWorker(workerData: { spillDir: string; maxInMemory?: number }): Worker {
-  const bundled = new URL('./layer-worker.node.mjs', import.meta.url);
+  const bundled = new URL('./layer-thread-entry.node.mjs', import.meta.url);
   if (existsSync(fileURLToPath(bundled))) return new Worker(bundled, { workerData });
-  const source = new URL('./layer-worker.node.ts', import.meta.url).href;
+  const source = new URL('./layer-thread-entry.node.ts', import.meta.url).href;
   // tsx's ESM API (its package exports name the file for `import`; require.resolve would give the CommonJS one)
   const pkgJson = createRequire(import.meta.url).resolve('tsx/package.json');
   const api = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'].import.default;

@@ -1,5 +1,5 @@
 /**
- * A worker thread of the Node layer pool (layer-workers.node.ts): runs layer jobs with Node's own sha256 and
+ * A worker thread of the Node layer pool (layer-thread-pool.node.ts): runs layer jobs with Node's own sha256 and
  * temporary files for what does not fit in memory. Packages arrive as file paths (file-backed Blobs cannot
  * be posted) or bytes; a layer in memory goes back by transfer, a spilled one as its path.
  */
@@ -10,7 +10,7 @@ import { loadZstdWasm } from '../compress/zstd-wasm';
 import { useNodeSha256 } from '../digest/sha256.node.js';
 import { CoreError, serializeError } from '../errors';
 import { runLayerJob } from './layer-job';
-import type { WireJob, WireReply } from './layer-workers.node.js';
+import type { WireJob, WireReply } from './layer-thread-pool.node.js';
 
 useNodeSha256();
 // the decoder is instantiated before the first job arrives (a failure here only means the streaming path)
