@@ -2,7 +2,7 @@
 // whenever a source file is newer than the bundle. A bundle starts in ~0.1 s and carries no loader,
 // where tsx takes ~0.4 s and ~30 MB to compile the sources on the fly; if esbuild is unavailable or
 // the build fails, the entry runs through tsx as before.
-import { mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -32,6 +32,8 @@ async function bundle(entry, out) {
 
 /** Imports `entry` (a path from the repository root, e.g. 'src/cli/run.node.ts'), bundled when possible. */
 export async function runBundled(entry) {
+  // before `npm ci` nothing can run (the bundle imports its dependencies): one line saying what to do
+  if (!existsSync(join(root, 'node_modules'))) notInstalled('its dependencies are not installed');
   // same folder depth as src/cli/, so `new URL('../../package.json', import.meta.url)` still finds the package
   const out = join(root, '.cache', 'bundle', `${relative('src', entry).replace(/[\\/]/g, '_').replace(/\.ts$/, '')}.mjs`);
   // the worker threads' script, found next to the bundle by the code that starts them (layer-thread-pool.node.ts)
@@ -47,8 +49,20 @@ export async function runBundled(entry) {
       process.stderr.write(`docker-envs: running from the sources (bundling failed: ${e instanceof Error ? e.message : e})\n`);
     }
   }
-  if (ok && process.env.DOCKER_ENVS_NO_BUNDLE !== '1') return import(pathToFileURL(out).href);
-  const { register } = await import('tsx/esm/api');
-  register();
-  return import(pathToFileURL(join(root, entry)).href);
+  try {
+    if (ok && process.env.DOCKER_ENVS_NO_BUNDLE !== '1') return await import(pathToFileURL(out).href);
+    const { register } = await import('tsx/esm/api');
+    register();
+    return await import(pathToFileURL(join(root, entry)).href);
+  } catch (e) {
+    // a dependency missing (an install that is partial or older than package.json) is not a bug to trace
+    const pkg = e?.code === 'ERR_MODULE_NOT_FOUND' && /Cannot find package '([^']+)'/.exec(e.message)?.[1];
+    if (pkg) notInstalled(`the package ${pkg} is not installed`);
+    throw e;
+  }
+}
+
+function notInstalled(what) {
+  process.stderr.write(`docker-envs: ${what}: run \`npm ci\` in ${root.replace(/[\\/]$/, '')} first\n`);
+  process.exit(1);
 }

@@ -14,6 +14,7 @@ import { CoreError } from '../core/errors';
 import type { Image } from '../core/image';
 import type { SolvedRecord } from '../core/solver';
 import { defaultCacheDir, openImageArg } from './open-image';
+import { pushTo } from './pull';
 
 /** Options of `docker-envs build`. */
 export interface BuildCliOptions {
@@ -21,7 +22,10 @@ export interface BuildCliOptions {
   tag: string;
   specs: string[];
   channels: string[];
-  output: string;
+  /** the docker-archive to write (one of output and push, or both) */
+  output?: string;
+  /** a registry reference to push the image to */
+  push?: string;
   file?: string;
   lock?: string;
   platform?: string;
@@ -122,8 +126,12 @@ export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; p
   return { lock: writeExplicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`), warnings: r.warnings };
 }
 
-/** `docker-envs build`: base + conda packages → a docker-archive tar. */
-export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: string; packages: number; layers: number; warnings: string[] }> {
+/**
+ * `docker-envs build`: base + conda packages → a docker-archive tar and/or a registry. `digest` is the
+ * manifest digest of the image as built (layers uncompressed), `pushed` the one the registry holds (layers
+ * gzipped for the push), `id` the config digest both share (the image ID docker shows).
+ */
+export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: string; id: string; packages: number; layers: number; warnings: string[]; pushed?: string }> {
   // the layer workers start loading now, while the base image and the lock are read
   const layerRunner = nodeLayerRunner({ warm: true });
   const cache = o.cache ?? defaultCacheDir();
@@ -149,9 +157,16 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
       repodataFetch: cachingFetch(net, { store: folderRepodataStore(join(cache, 'repodata')) }),
       onProgress: (stage, detail) => progress.event(stage, detail),
     });
-    progress.event('write', `${o.output} (while the layers are built)`);
-    await writeDockerArchiveToFile([{ image: result.image, tags: [o.tag] }], o.output, { mtime: epoch });
-    return { digest: await result.image.digest(), packages: result.solved.length, layers: result.layers.length + 1, warnings: [...warnings, ...await result.warnings] };
+    if (o.output) {
+      progress.event('write', `${o.output} (while the layers are built)`);
+      await writeDockerArchiveToFile([{ image: result.image, tags: [o.tag] }], o.output, { mtime: epoch });
+    }
+    let pushed: string | undefined;
+    if (o.push) {
+      progress.event('push', o.push);
+      pushed = (await pushTo(result.image, o.push, o)).digest;
+    }
+    return { digest: await result.image.digest(), id: (await result.image.manifest()).config.digest, packages: result.solved.length, layers: result.layers.length + 1, warnings: [...warnings, ...await result.warnings], ...(pushed ? { pushed } : {}) };
   } finally {
     progress.end();
   }

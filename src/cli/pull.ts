@@ -1,5 +1,6 @@
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { CoreError } from '../core/errors';
+import type { Image } from '../core/image';
 import { openRegistryImage } from '../core/image/open';
 import { formatBytes } from '../core/inspect/format';
 import { formatPlatform } from '../core/oci';
@@ -13,7 +14,7 @@ export interface PullCliOptions {
   creds?: string;
   insecure?: boolean;
   cache?: string;
-  /** writes progress lines here (a TTY), or nothing */
+  /** where progress goes: a bar rewritten in place on a terminal, a line per blob downloaded elsewhere */
   progress?: { write(s: string): unknown; isTTY?: boolean };
 }
 
@@ -22,7 +23,13 @@ export async function pullToArchive(ref: string, opts: PullCliOptions): Promise<
   const seen = new Map<string, [number, number]>();
   let last = 0;
   const onProgress = (digest: string, bytes: number, total: number) => {
+    const before = seen.get(digest);
     seen.set(digest, [bytes, total]);
+    // not a terminal (a log, CI): a plain line as each blob completes, never a rewritten bar
+    if (opts.progress && !opts.progress.isTTY) {
+      if (bytes >= total && (!before || before[0] < before[1])) opts.progress.write(`  downloaded ${digest.slice(0, 19)} (${formatBytes(total)})\n`);
+      return;
+    }
     const now = Date.now();
     if (!opts.progress?.isTTY || now - last < 100) return;
     last = now;
@@ -49,7 +56,12 @@ export async function pushFromArchive(input: string, ref: string, opts: { creds?
   const opened = await openImageArg(input, opts);
   const count = opened.archive?.images.length ?? 1;
   if (count !== 1) throw new CoreError('invalid-argument', `${input} holds ${count} images; push takes an archive with one`);
+  return pushTo(opened.image, ref, opts);
+}
+
+/** Pushes an image (opened or just built) to REF with the CLI's --creds and --insecure. */
+export function pushTo(image: Image, ref: string, opts: { creds?: string; insecure?: boolean }): Promise<PushResult> {
   const creds = opts.creds ? parseCreds(opts.creds) : undefined;
   const client = new RegistryClient({ credentials: () => creds, insecure: opts.insecure ? () => true : undefined });
-  return pushImage(client, opened.image, ref);
+  return pushImage(client, image, ref);
 }

@@ -1,0 +1,97 @@
+/**
+ * What build's, solve's and diff's options do, seen in what the command writes: --json, --prefix,
+ * --max-layers, --platform (one platform; the base's or an error), --file; a fixture channel on loopback.
+ */
+import { mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readImageArchive } from '../core/archive';
+import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
+import { emptyImage } from '../core/image';
+import { fixture, haveFixtures } from '../test-support/fixtures';
+import { serveFolder, type FolderServer } from '../test-support/serve-folder';
+import { main } from './main';
+
+async function cli(...args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(args, { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
+  return { code, out, err };
+}
+
+const lockNames = (lock: string) => lock.split('\n').filter((l) => l.startsWith('http')).map((l) => /\/([^/]+)-[^-]+-[^-]+\.conda/.exec(l)![1]);
+
+describe.skipIf(!haveFixtures)('build, solve and diff options', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'cli-options-'));
+  const base = join(tmp, 'base.tar');
+  const cache = join(tmp, 'cache');
+  let server: FolderServer;
+  let channel: string;
+  const image = async (path: string) => (await readImageArchive(await openAsBlob(path))).images[0].image;
+  beforeAll(async () => {
+    server = await serveFolder(fixture('pixi/tests/data/channels/channels'));
+    channel = `${server.base}/dummy_channel_1`;
+    await writeDockerArchiveToFile([{ image: emptyImage(), tags: ['x/base:1'] }], base);
+  });
+  afterAll(async () => {
+    await server?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('build --json: the image, its digest, packages, layers and output as JSON on stdout; --prefix moves the environment', { timeout: 60_000 }, async () => {
+    const out = join(tmp, 'prefixed.tar');
+    const r = await cli('build', '-b', base, '-i', 'x/env:1', '-p', 'dummy-c', '-c', channel, '-o', out, '--prefix', '/opt/env', '--cache', cache, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { image: string; digest: string; id: string; packages: number; layers: number; output: string; warnings: string[] };
+    const built = await image(out);
+    expect(j).toEqual({ image: 'x/env:1', digest: await built.digest(), id: (await built.manifest()).config.digest, packages: 1, layers: 2, output: out, warnings: [] });
+    expect((await built.config()).config?.Env).toContain('CONDA_PREFIX=/opt/env');
+    expect((await built.config()).rootfs.diff_ids).toHaveLength(2);
+  });
+
+  it('build --max-layers 2: the packages in one layer (plus the config layer) where the default gives each group its own', { timeout: 60_000 }, async () => {
+    const layered = await cli('build', '-b', base, '-i', 'x/env:1', '-p', 'dummy-c', '-p', 'dummy-g', '-c', channel, '-o', join(tmp, 'layered.tar'), '--cache', cache);
+    expect(layered.out).toMatch(/: 3 packages in 4 layers/);
+    const one = await cli('build', '-b', base, '-i', 'x/env:1', '-p', 'dummy-c', '-p', 'dummy-g', '-c', channel, '-o', join(tmp, 'one.tar'), '--max-layers', '2', '--cache', cache);
+    expect(one.code).toBe(0);
+    expect(one.out).toMatch(/: 3 packages in 2 layers/);
+    expect((await (await image(join(tmp, 'one.tar'))).config()).rootfs.diff_ids).toHaveLength(2);
+  });
+
+  it("build --platform: the base's platform builds; another is an error naming the platforms there are", { timeout: 60_000 }, async () => {
+    const ok = await cli('build', '-b', base, '-i', 'x/env:1', '-p', 'dummy-c', '-c', channel, '-o', join(tmp, 'amd64.tar'), '--platform', 'linux/amd64', '--cache', cache);
+    expect(ok.code).toBe(0);
+    const no = await cli('build', '-b', base, '-i', 'x/env:1', '-p', 'dummy-c', '-c', channel, '-o', join(tmp, 'arm64.tar'), '--platform', 'linux/arm64', '--cache', cache);
+    expect(no.code).toBe(1);
+    expect(no.err).toMatch(/linux\/arm64.*linux\/amd64|linux\/amd64.*linux\/arm64/);
+  });
+
+  it('solve --json, --file, --prefix and --platform: what the base lacks, in the prefix asked for', { timeout: 60_000 }, async () => {
+    const withB = join(tmp, 'with-b.tar');
+    expect((await cli('build', '-b', base, '-i', 'x/with-b:1', '-p', 'dummy-b', '-c', channel, '-o', withB, '--cache', cache)).code).toBe(0);
+    const file = join(tmp, 'environment.yml');
+    writeFileSync(file, `channels: [${channel}]\ndependencies: [dummy-g]\n`);
+    // dummy-g needs dummy-b, which /opt/conda of the base has
+    const j = await cli('solve', '-b', withB, '--file', file, '--cache', cache, '--json');
+    expect(j.code).toBe(0);
+    const solved = JSON.parse(j.out) as { lock: string; packages: number; subdir: string; virtual: string[]; warnings: string[] };
+    expect([lockNames(solved.lock), solved.packages, solved.subdir]).toEqual([['dummy-g'], 1, 'linux-64']);
+    // another prefix has nothing yet: dummy-b is in the lock too
+    const other = await cli('solve', '-b', withB, '--file', file, '--prefix', '/opt/other', '--cache', cache, '-o', join(tmp, 'other.txt'));
+    expect(other.code).toBe(0);
+    expect(lockNames(readFileSync(join(tmp, 'other.txt'), 'utf8')).sort()).toEqual(['dummy-b', 'dummy-g']);
+    const arm = await cli('solve', '-b', withB, '--file', file, '--platform', 'linux/arm64', '--cache', cache);
+    expect(arm.code).toBe(1);
+    expect(arm.err).toContain('linux/arm64');
+  });
+
+  it('diff --platform: the platform of each side, or an error when a side has not it', async () => {
+    const same = await cli('diff', base, base, '--platform', 'linux/amd64');
+    expect(same.code).toBe(0);
+    expect(same.out).toContain('the same image');
+    const arm = await cli('diff', base, base, '--platform', 'linux/arm64');
+    expect(arm.code).toBe(1);
+    expect(arm.err).toContain('linux/arm64');
+  });
+});
