@@ -11,19 +11,12 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImageArchive } from '../../src/core/archive';
-import { writeDockerArchiveToFile } from '../../src/core/archive/file.node.js';
-import { emptyImage } from '../../src/core/image';
-import { main } from '../../src/cli/main';
-import { fixture, haveFixtures } from '../../src/test-support/fixtures';
-import { serveFolder, type FolderServer } from '../../src/test-support/serve-folder';
+import { dummyChannelAndBase, runCli } from '../../src/test-support/cli';
+import { haveFixtures } from '../../src/test-support/fixtures';
+import type { FolderServer } from '../../src/test-support/serve-folder';
 import { registryInstalled, registryUsers, startRegistry, type Registry } from '../harness/registry';
 
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
-  return { code, out, err };
-}
+const cli = runCli;
 
 // the host name: another name of loopback on most machines, which the CLI does not take for loopback (https)
 const alias = await lookup(hostname()).then((a) => (a.address.startsWith('127.') ? hostname() : undefined), () => undefined);
@@ -38,9 +31,7 @@ describe.skipIf(!haveFixtures || !registryInstalled)('build --push, pull, push: 
   let open: Registry;
   let basic: Registry;
   beforeAll(async () => {
-    server = await serveFolder(fixture('pixi/tests/data/channels/channels'));
-    channel = `${server.base}/dummy_channel_1`;
-    await writeDockerArchiveToFile([{ image: emptyImage(), tags: ['x/base:1'] }], base);
+    ({ server, channel } = await dummyChannelAndBase(base));
     open = await startRegistry({ mode: 'open', root: join(tmp, 'open') });
     const htpasswd = join(tmp, 'htpasswd');
     execFileSync('htpasswd', ['-Bbc', htpasswd, registryUsers.writer.user, registryUsers.writer.password], { stdio: 'ignore' });

@@ -7,18 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImageArchive } from '../core/archive';
-import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
-import { emptyImage } from '../core/image';
-import { fixture, haveFixtures } from '../test-support/fixtures';
-import { serveFolder, type FolderServer } from '../test-support/serve-folder';
-import { main } from './main';
+import { haveFixtures } from '../test-support/fixtures';
+import type { FolderServer } from '../test-support/serve-folder';
+import { dummyChannelAndBase, runCli } from '../test-support/cli';
 
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
-  return { code, out, err };
-}
+const cli = runCli;
 
 const lockNames = (lock: string) => lock.split('\n').filter((l) => l.startsWith('http')).map((l) => /\/([^/]+)-[^-]+-[^-]+\.conda/.exec(l)![1]);
 
@@ -30,9 +23,7 @@ describe.skipIf(!haveFixtures)('build, solve and diff options', () => {
   let channel: string;
   const image = async (path: string) => (await readImageArchive(await openAsBlob(path))).images[0].image;
   beforeAll(async () => {
-    server = await serveFolder(fixture('pixi/tests/data/channels/channels'));
-    channel = `${server.base}/dummy_channel_1`;
-    await writeDockerArchiveToFile([{ image: emptyImage(), tags: ['x/base:1'] }], base);
+    ({ server, channel } = await dummyChannelAndBase(base));
   });
   afterAll(async () => {
     await server?.close();

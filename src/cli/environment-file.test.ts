@@ -8,18 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImageArchive } from '../core/archive';
-import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
-import { emptyImage } from '../core/image';
-import { fixture, haveFixtures } from '../test-support/fixtures';
-import { serveFolder, type FolderServer } from '../test-support/serve-folder';
-import { main } from './main';
+import { haveFixtures } from '../test-support/fixtures';
+import type { FolderServer } from '../test-support/serve-folder';
+import { dummyChannelAndBase, runCli } from '../test-support/cli';
 
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
-  return { code, out, err };
-}
+const cli = runCli;
 
 describe.skipIf(!haveFixtures)('build --file and --lock', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'env-file-'));
@@ -29,9 +22,7 @@ describe.skipIf(!haveFixtures)('build --file and --lock', () => {
   const build = (...extra: string[]) => cli('build', '-b', base, '-i', 'x/env:1', '-o', join(tmp, 'out.tar'), '--cache', join(tmp, 'cache'), ...extra);
   const config = async () => (await (await readImageArchive(await openAsBlob(join(tmp, 'out.tar')))).images[0].image.config()).config!;
   beforeAll(async () => {
-    server = await serveFolder(fixture('pixi/tests/data/channels/channels'));
-    channel = `${server.base}/dummy_channel_1`;
-    await writeDockerArchiveToFile([{ image: emptyImage(), tags: ['x/base:1'] }], base);
+    ({ server, channel } = await dummyChannelAndBase(base));
   });
   afterAll(async () => {
     await server?.close();

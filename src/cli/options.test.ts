@@ -8,16 +8,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../test-support/cli';
 import { repoRoot } from '../test-support/fixtures';
 import { COMMANDS } from './commands';
-import { main } from './main';
 
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const code = await main(args, { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
-  return { code, out, err };
-}
+const cli = runCli;
 
 const flags = (name: string) => COMMANDS.find((c) => c.name === name)!.options.map((o) => `--${o.name}`);
 
