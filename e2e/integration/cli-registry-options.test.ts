@@ -82,7 +82,11 @@ describe.skipIf(!haveFixtures || !registryInstalled)('build --push, pull, push: 
   it('--creds: push, build --push and solve -b on a registry that wants a password fail without it', { timeout: 60_000 }, async () => {
     const baseRef = `${basic.host}/x/base:1`;
     expect((await cli('push', base, baseRef)).code).toBe(1);
-    expect((await cli('push', base, baseRef, '--creds', writer)).code).toBe(0);
+    const pushed = await cli('push', base, baseRef, '--creds', writer);
+    expect(pushed.code).toBe(0);
+    // not a terminal: a plain line per blob uploaded (the empty base: its config)
+    expect(pushed.out).toMatch(/: 1 blob\(s\) uploaded/);
+    expect(pushed.err).toMatch(/^ {2}uploaded sha256:[0-9a-f]{12} \(\d+ B\)\n$/);
     const solveArgs = ['-b', baseRef, '-p', 'dummy-c', '-c', channel, '--cache', join(tmp, 'creds-cache')];
     const denied = await cli('solve', ...solveArgs);
     expect(denied.code).toBe(1);

@@ -155,7 +155,7 @@ const push: Command = {
   positionals: { min: 2, max: 2, what: 'IMAGE (an archive, a folder or a reference) and REF' },
   options: [...registry],
   async run(v, [image, ref], io) {
-    const r = await pushFromArchive(image, ref, { creds: str(v.creds), insecure: v.insecure === true });
+    const r = await pushFromArchive(image, ref, { creds: str(v.creds), insecure: v.insecure === true, progress: io.err });
     const up = r.blobs.filter((x) => x.how === 'uploaded');
     io.out.write(`${ref} ${r.digest}: ${up.length} blob(s) uploaded (${up.reduce((n, x) => n + x.size, 0)} bytes), ${r.blobs.length - up.length} already there\n`);
     return 0;

@@ -2,10 +2,10 @@ import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { CoreError } from '../core/errors';
 import type { Image } from '../core/image';
 import { openRegistryImage } from '../core/image/open';
-import { formatBytes } from '../core/inspect/format';
 import { formatPlatform } from '../core/oci';
 import { pushImage, RegistryClient, type PushResult, type RemoteLayer } from '../core/registry';
 import { imageOptions, openImageArg, parseCreds } from './open-image';
+import { transferProgress, type ProgressSink } from './transfer-progress';
 
 /** Options of `docker-envs pull`. */
 export interface PullCliOptions {
@@ -15,27 +15,12 @@ export interface PullCliOptions {
   insecure?: boolean;
   cache?: string;
   /** where progress goes: a bar rewritten in place on a terminal, a line per blob downloaded elsewhere */
-  progress?: { write(s: string): unknown; isTTY?: boolean };
+  progress?: ProgressSink;
 }
 
 /** Pulls REF into a docker-archive at opts.output (layers uncompressed, diff_ids verified while writing). */
 export async function pullToArchive(ref: string, opts: PullCliOptions): Promise<{ manifestDigest: string; platform: string; bytes: number }> {
-  const seen = new Map<string, [number, number]>();
-  let last = 0;
-  const onProgress = (digest: string, bytes: number, total: number) => {
-    const before = seen.get(digest);
-    seen.set(digest, [bytes, total]);
-    // not a terminal (a log, CI): a plain line as each blob completes, never a rewritten bar
-    if (opts.progress && !opts.progress.isTTY) {
-      if (bytes >= total && (!before || before[0] < before[1])) opts.progress.write(`  downloaded ${digest.slice(0, 19)} (${formatBytes(total)})\n`);
-      return;
-    }
-    const now = Date.now();
-    if (!opts.progress?.isTTY || now - last < 100) return;
-    last = now;
-    const [got, all] = [...seen.values()].reduce((a, [b, t]) => [a[0] + b, a[1] + t], [0, 0]);
-    opts.progress.write(`\r  downloading ${formatBytes(got)} / ${formatBytes(all)} (${seen.size} blobs)   `);
-  };
+  const { onProgress, end } = transferProgress(opts.progress, { doing: 'downloading', done: 'downloaded' });
   // a pull is registry-only: a path here is a mistake, not a copy
   const pulled = await openRegistryImage(ref, imageOptions({ ...opts, onProgress }));
   // the first layer streams from the network into the archive (stored on the way); the others download meanwhile
@@ -43,7 +28,7 @@ export async function pullToArchive(ref: string, opts: PullCliOptions): Promise<
   for (const l of layers.slice(1)) (l as Partial<RemoteLayer>).prefetch?.().catch(() => {});
   // the archive's tag: the reference without its digest (docker's RepoTags form)
   const bytes = await writeDockerArchiveToFile([{ image: pulled.image, tags: pulled.tags }], opts.output);
-  if (opts.progress?.isTTY) opts.progress.write('\r\x1b[K');
+  end();
   return { manifestDigest: pulled.manifestDigest, platform: formatPlatform(pulled.platform), bytes };
 }
 
@@ -52,7 +37,7 @@ export async function pullToArchive(ref: string, opts: PullCliOptions): Promise<
  * reference (its layers are mounted or skipped, never downloaded and re-uploaded, when the registry
  * allows); returns the manifest digest and what was uploaded.
  */
-export async function pushFromArchive(input: string, ref: string, opts: { creds?: string; insecure?: boolean }): Promise<PushResult> {
+export async function pushFromArchive(input: string, ref: string, opts: { creds?: string; insecure?: boolean; progress?: ProgressSink }): Promise<PushResult> {
   const opened = await openImageArg(input, opts);
   const count = opened.archive?.images.length ?? 1;
   if (count !== 1) throw new CoreError('invalid-argument', `${input} holds ${count} images; push takes an archive with one`);
@@ -60,8 +45,13 @@ export async function pushFromArchive(input: string, ref: string, opts: { creds?
 }
 
 /** Pushes an image (opened or just built) to REF with the CLI's --creds and --insecure. */
-export function pushTo(image: Image, ref: string, opts: { creds?: string; insecure?: boolean }): Promise<PushResult> {
+export async function pushTo(image: Image, ref: string, opts: { creds?: string; insecure?: boolean; progress?: ProgressSink }): Promise<PushResult> {
   const creds = opts.creds ? parseCreds(opts.creds) : undefined;
   const client = new RegistryClient({ credentials: () => creds, insecure: opts.insecure ? () => true : undefined });
-  return pushImage(client, image, ref);
+  const { onProgress, end } = transferProgress(opts.progress, { doing: 'uploading', done: 'uploaded' });
+  try {
+    return await pushImage(client, image, ref, { onProgress });
+  } finally {
+    end();
+  }
 }
