@@ -7,11 +7,11 @@
  * `__glibc` of the machine's libc).
  *
  * Debian's interpreter reads only `dist-packages` outside a venv. A `pyvenv.cfg` does not change that (a
- * venv whose home is its own prefix has `sys.base_prefix == sys.prefix`, which Debian's site.py reads as
- * "no venv"), and a `sitecustomize.py` adding the folder leaves `site.getsitepackages()` and sysconfig's
- * `purelib` (where pip installs) on `dist-packages`. So the package carries Debian's site.py and sysconfig.py
- * with their two Debian changes undone, as upstream CPython (and so conda's python) has them; the builder
- * fails when the Debian text it replaces is not there.
+ * venv whose home is its own prefix has `sys.base_prefix == sys.prefix`, which Debian's site module reads as
+ * "no venv"), and its site module is frozen into the interpreter, so a changed site.py is never read. The
+ * package carries a `sitecustomize.py` with upstream CPython's `getsitepackages` (adding the folder), and
+ * sysconfig.py with Debian's scheme choice undone (its `purelib`, where pip installs, is site-packages), as
+ * conda's python has them; the builder fails when the Debian text it replaces is not there.
  *
  * Built at test time, cached in `.cache/harness/conda-builder/python-<key>/` by the Debian package versions
  * and this builder's sources.
@@ -26,31 +26,36 @@ import { writePackage, type FileDef, type PackageDef } from './package';
 const X_Y = '3.11';
 /** The Debian packages the interpreter and standard library come from. */
 const PYTHON_DEBS = [`python${X_Y}-minimal`, `libpython${X_Y}-minimal`, `libpython${X_Y}-stdlib`];
-/** Standard library files a conda python does not have: Debian's pip guard and its site hook symlink. */
+/** Standard library files a conda python does not have: Debian's pip guard, and its site hook link (replaced below). */
 const LEFT_OUT = new Set(['EXTERNALLY-MANAGED', 'sitecustomize.py']);
 
-/** Debian's getsitepackages lists dist-packages (site-packages only in a venv): upstream lists site-packages. */
-const SITE_DEBIAN = `            if is_virtual_environment:
-                sitepackages.append(os.path.join(prefix, "lib",
-                                                 "python%d.%d" % sys.version_info[:2],
-                                                 "site-packages"))
-            sitepackages.append(os.path.join(prefix, "local/lib",
-                                             "python%d.%d" % sys.version_info[:2],
-                                             "dist-packages"))
-            sitepackages.append(os.path.join(prefix, "lib",
-                                             "python3",
-                                             "dist-packages"))
-            # this one is deprecated for Debian
-            for libdir in libdirs:
-                path = os.path.join(prefix, libdir,
-                                    "python%d.%d" % sys.version_info[:2],
-                                    "dist-packages")
-                sitepackages.append(path)`;
-const SITE_UPSTREAM = `            for libdir in libdirs:
-                path = os.path.join(prefix, libdir,
-                                    "python%d.%d" % sys.version_info[:2],
-                                    "site-packages")
-                sitepackages.append(path)`;
+/**
+ * Debian's site module is frozen into its interpreter (3.11 freezes `site`), so its site.py is never read:
+ * this sitecustomize gives it upstream CPython's `getsitepackages` (the one conda's python has) and adds
+ * those folders, as site.py would have at the same point of startup.
+ */
+const SITECUSTOMIZE = `"""conda layout for Debian's interpreter: <prefix>/lib/pythonX.Y/site-packages, as upstream CPython."""
+import os
+import site
+import sys
+
+
+def getsitepackages(prefixes=None):
+    """Upstream CPython's site.getsitepackages: <prefix>/<libdir>/pythonX.Y/site-packages of each prefix."""
+    out = []
+    for prefix in dict.fromkeys(site.PREFIXES if prefixes is None else prefixes):
+        if not prefix:
+            continue
+        for libdir in dict.fromkeys([sys.platlibdir, "lib"]):
+            out.append(os.path.join(prefix, libdir, "python%d.%d" % sys.version_info[:2], "site-packages"))
+    return out
+
+
+site.getsitepackages = getsitepackages
+for _dir in getsitepackages():
+    if os.path.isdir(_dir):
+        site.addsitedir(_dir)
+`;
 /** Debian's sysconfig picks its posix_local scheme outside a venv: upstream always posix_prefix. */
 const SYSCONFIG_DEBIAN = `    if sys.base_prefix != sys.prefix or hasattr(sys, "real_prefix"):
         # virtual environments
@@ -134,7 +139,7 @@ function stage(stageDir: string, libs: Map<string, string>): void {
       run('ln', ['-s', target, dest]);
     } else cpSync(p, dest);
   }
-  patchText(join(stdlib, 'site.py'), SITE_DEBIAN, SITE_UPSTREAM);
+  writeFileSync(join(stdlib, 'sitecustomize.py'), SITECUSTOMIZE);
   patchText(join(stdlib, 'sysconfig.py'), SYSCONFIG_DEBIAN, SYSCONFIG_UPSTREAM);
   mkdirSync(join(stdlib, 'site-packages'), { recursive: true });
   writeFileSync(join(stdlib, 'site-packages', 'README.txt'), 'This directory exists so that 3rd party packages can be installed here.  Read the\nsource for site.py for more details.\n');
