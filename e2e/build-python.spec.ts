@@ -1,0 +1,74 @@
+/**
+ * The real python image in the browser: the channel folder of the python made from Debian's python3 and the
+ * noarch python packages (e2e/conda-builder/python-channel.ts), on the Debian minbase base, built by the CLI
+ * (`-c folder`) and by a Chromium worker handed the same folder: the same archive bytes.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, openAsBlob, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { expect, test } from '@playwright/test';
+import { writeDockerArchiveTo } from '../src/core/archive';
+import { appendLayers, emptyImage, layerFromBlob, setConfig } from '../src/core/image';
+import { MediaTypes } from '../src/core/oci';
+import { haveFixtures } from '../src/test-support/fixtures';
+import { writePythonChannel } from './conda-builder/python-channel';
+import { debianMinbaseRootfs } from './harness/debian';
+
+interface FolderBuildResult { error?: string; archiveSha256: string; packages: string[]; warnings: string[] }
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return `sha256:${h.digest('hex')}`;
+}
+
+test.describe('the real python image built in the browser', () => {
+  test.skip(!haveFixtures, 'shared fixtures are absent');
+  let tmp: string;
+  let base: string;
+  let channel: string;
+  let specs: string[];
+
+  test.beforeAll(async () => {
+    test.setTimeout(600_000);
+    tmp = mkdtempSync(join(tmpdir(), 'build-python-'));
+    const written = await writePythonChannel(join(tmp, 'channel'));
+    channel = written.dir;
+    specs = ['python', ...written.own, ...written.fixtures.filter((f) => !f.missing.length).map((f) => f.name)];
+    const rootfs = await debianMinbaseRootfs();
+    const image = setConfig(appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs.path), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'debootstrap --variant=minbase bookworm' } }]),
+      { cmd: ['bash'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
+    base = join(tmp, 'debian.tar');
+    await writeDockerArchiveTo([{ image, tags: ['x/debian:minbase'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+  });
+  test.afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
+
+  test('CLI -c folder and a Chromium worker build the same archive', async ({ page }) => {
+    test.setTimeout(600_000);
+    const cliOut = join(tmp, 'cli.tar');
+    await promisify(execFile)('node', ['bin/docker-envs.js', 'build', '-b', base, '-i', 'docker-envs.test/built:1', ...specs.flatMap((s) => ['-p', s]), '-c', channel, '-o', cliOut, '--cache', join(tmp, 'cache')],
+      { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
+    const cliSha = await sha256File(cliOut);
+
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto('/e2e/pages/build.html');
+    await page.setInputFiles('#base', base);
+    await page.setInputFiles('#channel-folder', channel);
+    await page.fill('#channel', `${pathToFileURL(channel).href}/`);
+    await page.fill('#specs', specs.join(' '));
+    await page.click('#go-folder');
+    await expect(page.locator('#out[data-done]')).toBeAttached({ timeout: 500_000 });
+    const r = await page.evaluate(() => window.__result) as FolderBuildResult;
+    expect(r.error).toBeUndefined();
+    expect(r.packages).toHaveLength(specs.length);
+    expect(r.packages.filter((p) => p.startsWith(`${pathToFileURL(channel).href}/linux-64/python-3.11.`))).toHaveLength(1);
+    expect(r.archiveSha256).toBe(cliSha);
+    expect(errors).toEqual([]);
+  });
+});
