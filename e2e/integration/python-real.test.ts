@@ -23,6 +23,7 @@ import { debianMinbaseRootfs } from '../harness/debian';
 import { dockerEnv, haveDocker } from '../harness/env';
 
 const TAG = 'docker-envs.test/python-real:1';
+const TAG_SRV = 'docker-envs.test/python-real-srv:1';
 const SP = '/opt/conda/lib/python3.11/site-packages';
 /** The module each installed noarch package provides, by package name. */
 const MODULES: Record<string, string> = {
@@ -44,13 +45,14 @@ describe.skipIf(!haveDocker || !haveFixtures)('a real python and noarch python p
   const tmp = mkdtempSync(join(tmpdir(), 'python-real-'));
   let channel: PythonChannel;
   let installed: string[];
+  let base: string;
   beforeAll(async () => {
     channel = await writePythonChannel(join(tmp, 'channel'));
     installed = [...channel.own, ...channel.fixtures.filter((f) => !f.missing.length).map((f) => f.name)];
     const rootfs = await debianMinbaseRootfs();
     const image = setConfig(appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs.path), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'debootstrap --variant=minbase bookworm' } }]),
       { cmd: ['bash'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
-    const base = join(tmp, 'debian.tar');
+    base = join(tmp, 'debian.tar');
     await writeDockerArchiveTo([{ image, tags: ['x/debian:minbase'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
     let out = '';
     let err = '';
@@ -62,7 +64,7 @@ describe.skipIf(!haveDocker || !haveFixtures)('a real python and noarch python p
     docker('load', '-i', join(tmp, 'env.tar'));
   }, 600_000);
   afterAll(() => {
-    spawnSync('docker', ['rmi', '-f', TAG], { env: dockerEnv() });
+    spawnSync('docker', ['rmi', '-f', TAG, TAG_SRV], { env: dockerEnv() });
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -126,4 +128,16 @@ describe.skipIf(!haveDocker || !haveFixtures)('a real python and noarch python p
     expect(ro).toHaveLength(2);
     console.log(`import conda_index_pkg_a: fresh container ${out[1]} µs (writes __pycache__); warm without cache ${out[3]} µs, with it ${out[4]} µs; fresh read-only container ${ro[0]} µs`);
   });
+
+  it('in another prefix (--prefix /srv/env) the same package finds itself there: no path of /opt/conda is built in', async () => {
+    let err = '';
+    const code = await main(['build', '-b', base, '-i', TAG_SRV, '-p', 'python', '-p', 'hello-cli', '-c', channel.dir, '--prefix', '/srv/env', '-o', join(tmp, 'srv.tar'), '--cache', join(tmp, 'cache')],
+      { write: () => {} }, { write: (s: string) => { err += s; } });
+    expect(err).not.toMatch(/error/);
+    expect(code).toBe(0);
+    docker('load', '-i', join(tmp, 'srv.tar'));
+    const out = docker('run', '--rm', '--network', 'none', TAG_SRV, 'sh', '-c',
+      'command -v python; head -1 /srv/env/bin/hello-cli; hello-cli --version; python -c "import sys, site, zlib; print(sys.prefix); print(site.getsitepackages()); print([l.split()[-1] for l in open(\'/proc/self/maps\') if \'libz.so\' in l][0])"');
+    expect(out.split('\n')).toEqual(['/srv/env/bin/python', '#!/srv/env/bin/python', 'hello-cli 2.1 on /srv/env/bin/python', '/srv/env', "['/srv/env/lib/python3.11/site-packages']", '/srv/env/lib/libz.so.1', '']);
+  }, 300_000);
 });
