@@ -5,27 +5,17 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, openAsBlob, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { expect, test } from '@playwright/test';
-import { writeDockerArchiveTo } from '../src/core/archive';
-import { appendLayers, emptyImage, layerFromBlob, setConfig } from '../src/core/image';
-import { MediaTypes } from '../src/core/oci';
 import { haveFixtures } from '../src/test-support/fixtures';
 import { writePythonChannel } from './conda-builder/python-channel';
-import { debianMinbaseRootfs } from './harness/debian';
+import { sha256File } from './harness/busybox';
+import { writeDebianBaseArchive } from './harness/debian';
 
 interface FolderBuildResult { error?: string; archiveSha256: string; packages: string[]; warnings: string[] }
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return `sha256:${h.digest('hex')}`;
-}
 
 test.describe('the real python image built in the browser', () => {
   test.skip(!haveFixtures, 'shared fixtures are absent');
@@ -40,11 +30,8 @@ test.describe('the real python image built in the browser', () => {
     const written = await writePythonChannel(join(tmp, 'channel'));
     channel = written.dir;
     specs = ['python', ...written.own, ...written.fixtures.filter((f) => !f.missing.length).map((f) => f.name)];
-    const rootfs = await debianMinbaseRootfs();
-    const image = setConfig(appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs.path), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'debootstrap --variant=minbase bookworm' } }]),
-      { cmd: ['bash'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
     base = join(tmp, 'debian.tar');
-    await writeDockerArchiveTo([{ image, tags: ['x/debian:minbase'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+    await writeDebianBaseArchive(base);
   });
   test.afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
 
@@ -53,7 +40,7 @@ test.describe('the real python image built in the browser', () => {
     const cliOut = join(tmp, 'cli.tar');
     await promisify(execFile)('node', ['bin/docker-envs.js', 'build', '-b', base, '-i', 'docker-envs.test/built:1', ...specs.flatMap((s) => ['-p', s]), '-c', channel, '-o', cliOut, '--cache', join(tmp, 'cache')],
       { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
-    const cliSha = await sha256File(cliOut);
+    const cliSha = `sha256:${await sha256File(cliOut)}`;
 
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));

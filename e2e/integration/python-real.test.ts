@@ -8,18 +8,14 @@
  * with a dependency the channel lacks are named with what is missing.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, openAsBlob, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { writeDockerArchiveTo } from '../../src/core/archive';
-import { appendLayers, emptyImage, layerFromBlob, setConfig } from '../../src/core/image';
-import { MediaTypes } from '../../src/core/oci';
 import { haveFixtures } from '../../src/test-support/fixtures';
 import { writePythonChannel, type PythonChannel } from '../conda-builder/python-channel';
-import { debianMinbaseRootfs } from '../harness/debian';
+import { writeDebianBaseArchive } from '../harness/debian';
 import { dockerEnv, haveDocker } from '../harness/env';
 
 const TAG = 'docker-envs.test/python-real:1';
@@ -49,11 +45,8 @@ describe.skipIf(!haveDocker || !haveFixtures)('a real python and noarch python p
   beforeAll(async () => {
     channel = await writePythonChannel(join(tmp, 'channel'));
     installed = [...channel.own, ...channel.fixtures.filter((f) => !f.missing.length).map((f) => f.name)];
-    const rootfs = await debianMinbaseRootfs();
-    const image = setConfig(appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs.path), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'debootstrap --variant=minbase bookworm' } }]),
-      { cmd: ['bash'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
     base = join(tmp, 'debian.tar');
-    await writeDockerArchiveTo([{ image, tags: ['x/debian:minbase'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+    await writeDebianBaseArchive(base);
     let out = '';
     let err = '';
     const code = await main(['build', '-b', base, '-i', TAG, '-p', 'python', ...installed.flatMap((n) => ['-p', n]), '-c', channel.dir, '-o', join(tmp, 'env.tar'), '--cache', join(tmp, 'cache')],
