@@ -189,7 +189,11 @@ export async function buildPythonPackage(): Promise<PythonPackage> {
   const key = createHash('sha256').update(inputs).digest('hex').slice(0, 16);
   const root = join(cacheDir, 'conda-builder', `python-${key}`);
   const done = join(root, 'package.json');
-  if (existsSync(done)) return JSON.parse(readFileSync(done, 'utf8')) as PythonPackage;
+  const fileOf = (fn: string) => join(root, 'channel', 'linux-64', fn);
+  if (existsSync(done)) {
+    const cached = JSON.parse(readFileSync(done, 'utf8')) as Omit<PythonPackage, 'file'>;
+    if (existsSync(fileOf(cached.fn))) return { ...cached, file: fileOf(cached.fn) };
+  }
   rmSync(root, { recursive: true, force: true });
   const stageDir = join(root, 'prefix');
   mkdirSync(stageDir, { recursive: true });
@@ -208,8 +212,8 @@ export async function buildPythonPackage(): Promise<PythonPackage> {
   const out = join(root, 'channel');
   const [fn, record] = await writePackage(out, def);
   rmSync(stageDir, { recursive: true, force: true });
-  const pkg: PythonPackage = { file: join(out, 'linux-64', fn), fn, record, version, debs };
-  writeFileSync(`${done}.tmp`, JSON.stringify(pkg, null, 2));
+  const described: Omit<PythonPackage, 'file'> = { fn, record, version, debs };
+  writeFileSync(`${done}.tmp`, JSON.stringify(described, null, 2));
   renameSync(`${done}.tmp`, done);
-  return pkg;
+  return { ...described, file: fileOf(fn) };
 }
