@@ -34,6 +34,8 @@ export interface BenchRow {
   deterministic?: boolean;
   /** where the time went, for a row that missed (or every row under `--profile`) */
   profile?(): Promise<string>;
+  /** a floor (bench/floors.ts): a raw part of another row's work, printed beside it, with no target or verdict */
+  floor?: boolean;
 }
 
 /** min, median and max of a row's runs. */
@@ -58,7 +60,7 @@ export interface RowResult {
 
 /** A row's outcome: its result, or the error that kept it (or its peer) from running; the load it started at. */
 export interface RowOutcome {
-  row: Pick<BenchRow, 'name' | 'target'> & Partial<Pick<BenchRow, 'format'>>;
+  row: Pick<BenchRow, 'name' | 'target'> & Partial<Pick<BenchRow, 'format' | 'floor'>>;
   result?: RowResult;
   error?: string;
   quiet?: QuietReading;
@@ -127,14 +129,15 @@ function cell(s: Spread, format: (v: number) => string): string {
   return s.values.length === 1 ? format(s.median) : `${format(s.median)} [${format(s.min)}–${format(s.max)}]`;
 }
 
-/** Formats outcomes as a fixed-width table: measure, ours and peer (median [min–max]), ratio, target, result, load. */
+/** Formats outcomes as a fixed-width table: measure, ours and peer (median [min–max]), ratio, target, result (PASS, MISS, FAIL or floor), runs, load. */
 export function formatTable(outcomes: RowOutcome[]): string {
   const head = ['measure', 'ours median [min–max]', 'peer median [min–max]', 'ratio', 'target', 'result', 'runs', 'load at start'];
   const body = outcomes.map(({ row, result, quiet }) => {
     const load = quiet ? `${quiet.load.toFixed(2)}${quiet.timedOut ? ' (gave up waiting)' : ''}` : '-';
     const format = row.format ?? ((v: number) => String(v));
     return result
-      ? [row.name, cell(result.ours, format), result.peer ? cell(result.peer, format) : '-', `${result.ratio.toFixed(2)}×`, row.target, result.pass ? 'PASS' : 'MISS', String(result.ours.values.length), load]
+      ? [row.name, cell(result.ours, format), result.peer ? cell(result.peer, format) : '-', Number.isFinite(result.ratio) ? `${result.ratio.toFixed(2)}×` : '-',
+        row.target, row.floor ? 'floor' : result.pass ? 'PASS' : 'MISS', String(result.ours.values.length), load]
       : [row.name, '-', '-', '-', row.target, 'FAIL', '-', load];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));

@@ -7,6 +7,7 @@
 import { createReadStream } from 'node:fs';
 import { generateArchive, type GeneratedArchive } from '../generate.js';
 import { buildApp, findRenderers, openBenchBrowser, readRendererMemory, sampleRendererMemory } from '../browser.js';
+import { askFloorWorker, floorApp } from '../floors.js';
 import { listWithGnuTar, type TarListing } from '../peer-tar.js';
 import { formatProfile, profileAction } from '../profile.js';
 import type { BenchArchiveSpec } from '../plan.js';
@@ -150,6 +151,26 @@ export function inspectorRows(opts: InspectorRowOptions): BenchRow[] {
       async run(i) {
         const { tar, ours } = await measure(i);
         return { ours: ours.indexedMs / 1000, peer: tar.seconds, notes: `page: ${ours.pageTimings}` };
+      },
+    },
+    {
+      name: '  floor: the archive read as a Blob in a Chromium worker',
+      target: '-',
+      floor: true,
+      format: sec,
+      pass: () => true,
+      prepare,
+      async run() {
+        const g = await generate();
+        await warmRead(g.archive);
+        const b = await openBenchBrowser(buildApp(), { '/floor': await floorApp() });
+        try {
+          const r = await askFloorWorker(await b.context.newPage(), b.url, { kind: 'read', path: g.archive });
+          if (r.kind !== 'read' || r.bytes !== g.archiveBytes) throw new Error(`the worker read ${r.kind === 'read' ? r.bytes : '?'} bytes of ${g.archiveBytes}`);
+          return { ours: r.ms / 1000, notes: `file.stream() drained in a dedicated worker, ${(g.archiveBytes / MB).toFixed(0)} MB, page cache warm, fresh profile: bounds the two rows above` };
+        } finally {
+          await b.close();
+        }
       },
     },
     {

@@ -12,6 +12,8 @@ import { promisify } from 'node:util';
 import { createProxyApp, defaultProxyConfig } from '../../proxy/index.js';
 import { startRegistries, type Registries } from '../../e2e/harness/registry.js';
 import { buildApp, openBenchBrowser, type BenchBrowser } from '../browser.js';
+import { askFloorWorker, floorApp } from '../floors.js';
+import type { FloorReply } from '../floor.worker.js';
 import { prebundle, settle } from '../machine.js';
 import { formatProfile, profileAction, type HotFunction } from '../profile.js';
 import type { BenchRow } from '../table.js';
@@ -123,5 +125,50 @@ export function pullRows(opts: { log: (s: string) => void }): BenchRow[] {
         await b.close();
       }
     }),
-  }];
+  }, ...pullFloors(opts)];
+}
+
+/**
+ * The floors beside the Chromium pull: per run, fresh registries and a fresh Chromium whose worker fetches the
+ * layer blobs through the proxy (the raw transfer), then decompresses them with DecompressionStream, hashes
+ * them with hash-wasm, and writes an OPFS file of about the archive's size. The four rows share run i.
+ */
+function pullFloors(opts: { log: (s: string) => void }): BenchRow[] {
+  const runs = new Map<number, Promise<Extract<FloorReply, { kind: 'pull' }>>>();
+  const measure = (i: number) => {
+    if (!runs.has(i)) {
+      runs.set(i, withRegistries(opts.log, async (regs) => {
+        const proxy = createProxyApp({ ...defaultProxyConfig(), allowHttp: [regs.open.host] });
+        const b = await openBenchBrowser(buildApp(), { '/proxy': proxy, '/floor': await floorApp() });
+        try {
+          const [repo, tag] = REF.split(':');
+          const r = await askFloorWorker(await b.context.newPage(), b.url, { kind: 'pull', base: `/proxy/${regs.open.host}`, repo, tag });
+          if (r.kind !== 'pull') throw new Error('the floor worker answered something else');
+          return r;
+        } finally {
+          await b.close();
+        }
+      }));
+    }
+    return runs.get(i)!;
+  };
+  const MiB = 2 ** 20;
+  const floor = (name: string, ms: (r: Extract<FloorReply, { kind: 'pull' }>) => number, what: (r: Extract<FloorReply, { kind: 'pull' }>) => string): BenchRow => ({
+    name: `  floor: ${name}`,
+    target: '-',
+    floor: true,
+    format: (v) => `${v.toFixed(2)} s`,
+    pass: () => true,
+    async prepare() { buildApp(); },
+    async run(i) {
+      const r = await measure(i);
+      return { ours: ms(r) / 1000, notes: `${what(r)}; in a dedicated worker, fresh profile` };
+    },
+  });
+  return [
+    floor('the proxy\'s raw transfer of the layer blobs', (r) => r.transferMs, (r) => `${r.layers} layer blobs, ${(r.compressed / MiB).toFixed(1)} MiB, fetched through the proxy and drained`),
+    floor('DecompressionStream on the layers alone', (r) => r.decompressMs, (r) => `gzip, ${(r.compressed / MiB).toFixed(1)} → ${(r.uncompressed / MiB).toFixed(1)} MiB, from Blobs in memory`),
+    floor('hash-wasm sha256 over the same bytes', (r) => r.hashMs, (r) => `the ${(r.compressed / MiB).toFixed(1)} MiB of layer blobs, each digest checked against the manifest`),
+    floor('OPFS write of the archive\'s size', (r) => r.opfsMs, (r) => `${(r.archiveBytes / MiB).toFixed(1)} MiB (the uncompressed layers, the config and a little) in 1 MiB writes through createWritable()`),
+  ];
 }

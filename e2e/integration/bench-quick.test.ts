@@ -144,6 +144,14 @@ describe('bench table', () => {
     expect(profiled).toEqual(['m', 'p']);
   });
 
+  it('prints a floor row beside the row it bounds, with no ratio, target or verdict', async () => {
+    const floor = row('  floor: raw read', [0.3, 0.2, 0.4], [], { floor: true, target: '-', pass: () => true, run: async (i) => ({ ours: [0.3, 0.2, 0.4][i] }) });
+    const text = formatTable(await runRows([row('a', [1, 1, 1]), floor]));
+    expect(text).toMatch(/^a\s.*PASS/m);
+    expect(text).toMatch(/^ {2}floor: raw read\s+0\.30 s \[0\.20 s–0\.40 s\]\s+-\s+-\s+-\s+floor\s+3\s+-$/m);
+    expect(text.indexOf('floor: raw read')).toBeGreaterThan(text.indexOf('\na '));
+  });
+
   it('waits for the load average to fall under 1.0 before each row, or gives up after the limit and says so', async () => {
     let t = 0;
     const clock = { now: () => t, sleep: async (ms: number) => { t += ms; } };
