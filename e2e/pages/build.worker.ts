@@ -1,7 +1,7 @@
 /** Worker of the build page: the same pipeline and writer as the CLI, with the network through the proxy. */
 import { expose } from 'comlink';
 import { readImageArchive, writeDockerArchive } from '../../src/core/archive';
-import { buildEnvironment } from '../../src/core/build';
+import { buildEnvironment } from '../../src/core/pipeline';
 import { browserLayerRunner } from '../../workers/layer-pool';
 import { memoryBlobStore } from '../../src/core/cache';
 import { digestStream } from '../../src/core/digest';
