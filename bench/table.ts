@@ -34,6 +34,8 @@ export interface BenchRow {
   deterministic?: boolean;
   /** where the time went, for a row that missed (or every row under `--profile`) */
   profile?(): Promise<string>;
+  /** the name of an earlier row whose runs this row reads too (one measurement, several rows): no wait of its own */
+  sharesRunsWith?: string;
   /** a floor (bench/floors.ts): a raw part of another row's work, printed beside it, with no target or verdict */
   floor?: boolean;
 }
@@ -82,14 +84,19 @@ export async function runRows(rows: BenchRow[], opts: RunOptions = {}): Promise<
   const runs = Math.max(1, opts.runs ?? 3);
   const log = opts.log ?? (() => {});
   const out: RowOutcome[] = [];
+  const readings = new Map<string, QuietReading | undefined>();
   for (const row of rows) {
     let quiet: QuietReading | undefined;
     try {
       await row.prepare?.();
-      if (opts.quiet) {
+      if (row.sharesRunsWith && readings.has(row.sharesRunsWith)) {
+        // measured already, after that row's wait: its load is this row's
+        quiet = readings.get(row.sharesRunsWith);
+      } else if (opts.quiet) {
         quiet = await opts.quiet();
         log(`[${row.name}] ${describeLoad(quiet)}`);
       }
+      readings.set(row.name, quiet);
       const samples: Sample[] = [];
       for (let i = 0; i < (row.deterministic ? 1 : runs); i++) {
         samples.push(await row.run(i));

@@ -170,8 +170,11 @@ describe('bench table', () => {
     const out = await runRows([
       row('a', [1, 1, 1], undefined, { prepare: async () => { order.push('prepare a'); } }),
       row('b', [1, 1, 1]),
+      // reads row a's runs: no wait of its own, a's load printed
+      row('a2', [1, 1, 1], undefined, { sharesRunsWith: 'a' }),
     ], { quiet: async () => { order.push('wait'); return readings.shift()!; }, log: (l) => lines.push(l) });
     expect(order).toEqual(['prepare a', 'wait', 'wait']);
+    expect(formatTable(out)).toMatch(/^a2\s.*PASS\s+3\s+0\.42$/m);
     expect(formatTable(out)).toMatch(/^a\s.*PASS\s+3\s+0\.42$/m);
     expect(formatTable(out)).toMatch(/^b\s.*PASS\s+3\s+2\.50 \(gave up waiting\)$/m);
     expect(lines).toContain('[a] load 0.42 at start');
