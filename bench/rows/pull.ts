@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createProxyApp, defaultProxyConfig } from '../../proxy/index.js';
+import { seedRegistryStorage } from '../../e2e/harness/images.js';
 import { startRegistries, type Registries } from '../../e2e/harness/registry.js';
 import { buildApp, openBenchBrowser, type BenchBrowser } from '../browser.js';
 import { askFloorWorker, floorApp } from '../floors.js';
@@ -33,7 +34,11 @@ function skopeoTime(ref: string, tmp: string, i: number): Promise<number> {
   return timed(() => run('skopeo', ['copy', '-q', '--src-tls-verify=false', `docker://${ref}`, `docker-archive:${join(tmp, `peer${i}.tar`)}:x/y:1`]));
 }
 
-/** Fresh registries (their storage copied from the seed) and a temp folder for one run; the copy is flushed before anything is timed. */
+/**
+ * Fresh registries and a temp folder for one run. The registries' storage is copied from the seed, which
+ * each row's prepare() builds or finds in `.cache/harness` (a fresh clone builds it, debootstrap included,
+ * before the load wait); the copy is flushed to disk before anything is timed.
+ */
 async function withRegistries<T>(log: (s: string) => void, f: (regs: Registries, tmp: string) => Promise<T>): Promise<T> {
   const regs = await startRegistries({ log });
   const tmp = mkdtempSync(join(tmpdir(), 'bench-pull-'));
@@ -88,7 +93,7 @@ export function pullRows(opts: { log: (s: string) => void }): BenchRow[] {
     target: '≤ 0.8× skopeo',
     format: sec,
     pass: (ours, peer) => ours / peer! <= 0.8,
-    async prepare() { prebundle(); },
+    async prepare() { prebundle(); await seedRegistryStorage({ log: opts.log }); },
     run: (i) => withRegistries(opts.log, async (regs, tmp) => {
       const ref = `${regs.open.host}/${REF}`;
       const ours = await timed(() => run(process.execPath, ['bin/docker-envs.js', 'pull', ref, '-o', join(tmp, 'ours.tar'), '--cache', join(tmp, 'cache')]));
@@ -101,7 +106,7 @@ export function pullRows(opts: { log: (s: string) => void }): BenchRow[] {
     target: '≤ 1.5× skopeo',
     format: sec,
     pass: (ours, peer) => ours / peer! <= 1.5,
-    async prepare() { buildApp(); },
+    async prepare() { buildApp(); await seedRegistryStorage({ log: opts.log }); },
     run: (i) => withRegistries(opts.log, async (regs, tmp) => {
       const ref = `${regs.open.host}/${REF}`;
       const b = await openPullBrowser(regs);
@@ -161,7 +166,7 @@ function pullFloors(opts: { log: (s: string) => void }): BenchRow[] {
     ...(`  floor: ${name}` === first ? {} : { sharesRunsWith: first }),
     format: (v) => `${v.toFixed(2)} s`,
     pass: () => true,
-    async prepare() { buildApp(); },
+    async prepare() { buildApp(); await seedRegistryStorage({ log: opts.log }); },
     async run(i) {
       const r = await measure(i);
       return { ours: ms(r) / 1000, notes: `${what(r)}; in a dedicated worker, fresh profile` };
