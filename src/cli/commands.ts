@@ -72,7 +72,7 @@ const build: Command = {
     { name: 'output', short: 'o', arg: 'FILE', help: 'the docker-archive tar to write' },
     { name: 'push', arg: 'REF', help: 'push the image built to this registry reference (with or without -o)' },
     ...solveOptions.slice(4, 6),
-    { name: 'layering', arg: 'layered|single', help: 'a layer per group of packages (default) or one layer' },
+    { name: 'layering', arg: 'layered|single', help: 'layered: a layer per package within the layer cap (default); single: one layer' },
     { name: 'max-layers', arg: 'N', help: "at most N layers in the image, the base's included" },
     ...solveOptions.slice(6), json,
   ],
