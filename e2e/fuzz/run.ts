@@ -40,6 +40,8 @@ export interface TargetCounts {
   /** the first failures: input number, what happened */
   failures: Array<{ input: number; seed: string; kind: string; message: string }>;
   ms: number;
+  /** CPU time of the process over the run (user + system, all threads): inputs per CPU second hold on a loaded machine */
+  cpuMs: number;
   maxRss: number;
 }
 
@@ -87,9 +89,11 @@ async function mutateFor(target: TargetName, seed: Seed, r: Random): Promise<Uin
 /** Runs `count` inputs (numbered from `from`) against one target; the PRNG of input i is seeded by (seed, target, i). */
 export async function fuzzTarget(target: TargetName, opts: { count: number; seed: number; from?: number; save?: string; onProgress?: (c: TargetCounts) => void }): Promise<TargetCounts> {
   const seeds: Seed[] = target === 'archive' ? await archiveSeeds() : target === 'conda' ? packageSeeds() : await repodataSeeds();
-  const c: TargetCounts = { target, inputs: 0, clean: 0, typed: 0, untyped: 0, timeouts: 0, overMemory: 0, codes: {}, failures: [], ms: 0, maxRss: 0 };
+  const c: TargetCounts = { target, inputs: 0, clean: 0, typed: 0, untyped: 0, timeouts: 0, overMemory: 0, codes: {}, failures: [], ms: 0, cpuMs: 0, maxRss: 0 };
   const salt = { archive: 1, conda: 2, repodata: 3 }[target];
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const cpuMs = () => { const u = process.cpuUsage(cpu0); return (u.user + u.system) / 1000; };
   for (let i = opts.from ?? 0; i < (opts.from ?? 0) + opts.count; i++) {
     const r = createRandom((opts.seed * 1_000_003 + salt * 7919 + i * 104_729) >>> 0);
     const seed = pick(r, seeds);
@@ -99,7 +103,7 @@ export async function fuzzTarget(target: TargetName, opts: { count: number; seed
         : target === 'conda' ? fuzzConda(bytes, seed.name, FUZZ_LIMIT)
         : fuzzRepodata(seed as RepodataSeed, bytes, FUZZ_LIMIT));
     c.inputs++;
-    const rss = process.memoryUsage().rss;
+    const rss = process.memoryUsage.rss(); // the RSS alone: memoryUsage() walks the heap spaces too
     c.maxRss = Math.max(c.maxRss, rss);
     let bad: { kind: string; message: string } | undefined;
     if (outcome.kind === 'clean') c.clean++;
@@ -110,9 +114,10 @@ export async function fuzzTarget(target: TargetName, opts: { count: number; seed
       if (c.failures.length < 20) c.failures.push({ input: i, seed: seed.name, kind: bad.kind, message: bad.message });
       if (opts.save) { mkdirSync(opts.save, { recursive: true }); writeFileSync(join(opts.save, `${target}-${i}-${seed.name.split('/').pop()}`), bytes); }
     }
-    if (opts.onProgress && c.inputs % 500 === 0) opts.onProgress({ ...c, ms: performance.now() - t0 });
+    if (opts.onProgress && c.inputs % 500 === 0) opts.onProgress({ ...c, ms: performance.now() - t0, cpuMs: cpuMs() });
   }
   c.ms = performance.now() - t0;
+  c.cpuMs = cpuMs();
   return c;
 }
 
@@ -127,11 +132,11 @@ async function main(): Promise<void> {
   for (const t of targets) {
     const c = await fuzzTarget(t, {
       count: Number(values.count), seed: Number(values.seed), from: Number(values.from), save: values.save,
-      onProgress: values.json ? undefined : (p) => console.error(`${t}: ${p.inputs} inputs, ${p.untyped} untyped, ${p.timeouts} timeouts, ${(p.inputs / (p.ms / 1000)).toFixed(0)}/s`),
+      onProgress: values.json ? undefined : (p) => console.error(`${t}: ${p.inputs} inputs, ${p.untyped} untyped, ${p.timeouts} timeouts, ${(p.inputs / (p.ms / 1000)).toFixed(0)}/s, ${(p.inputs / (p.cpuMs / 1000)).toFixed(0)}/CPU-s`),
     });
     all.push(c);
     if (!values.json) {
-      console.log(`${t}: ${c.inputs} inputs in ${(c.ms / 1000).toFixed(1)} s (${(c.inputs / (c.ms / 1000)).toFixed(0)}/s): ${c.clean} clean, ${c.typed} typed, `
+      console.log(`${t}: ${c.inputs} inputs in ${(c.ms / 1000).toFixed(1)} s (${(c.inputs / (c.ms / 1000)).toFixed(0)}/s, ${(c.inputs / (c.cpuMs / 1000)).toFixed(0)}/CPU-s, seed ${values.seed}): ${c.clean} clean, ${c.typed} typed, `
         + `${c.untyped} untyped, ${c.timeouts} timeouts, ${c.overMemory} over memory; max RSS ${Math.round(c.maxRss / 2 ** 20)} MiB; codes ${JSON.stringify(c.codes)}`);
       for (const f of c.failures) console.log(`  #${f.input} (${f.seed}) ${f.kind}: ${f.message}`);
     }
