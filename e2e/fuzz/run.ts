@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   for (const t of targets) {
     const c = await fuzzTarget(t, {
       count: Number(values.count), seed: Number(values.seed), from: Number(values.from), save: values.save,
-      onProgress: values.json ? undefined : (p) => console.error(`${t}: ${p.inputs} inputs, ${p.untyped} untyped, ${p.timeouts} timeouts, ${(p.inputs / (p.ms / 1000)).toFixed(0)}/s, ${(p.inputs / (p.cpuMs / 1000)).toFixed(0)}/CPU-s`),
+      onProgress: values.json ? undefined : (p) => console.error(`${t}: ${p.inputs} inputs, ${p.untyped} untyped, ${p.timeouts} timeouts, ${p.overMemory} over memory, max RSS ${Math.round(p.maxRss / 2 ** 20)} MiB, ${(p.inputs / (p.ms / 1000)).toFixed(0)}/s, ${(p.inputs / (p.cpuMs / 1000)).toFixed(0)}/CPU-s`),
     });
     all.push(c);
     if (!values.json) {
