@@ -29,6 +29,14 @@ export default tseslint.config(
     },
   },
   {
+    // Components reach workers through react-query (src/queries), which passes each query's signal on.
+    files: ['src/ui/**/*.ts', 'src/ui/**/*.tsx'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', {
+      paths: [{ name: 'comlink', message: 'components reach workers through src/queries.' }],
+      patterns: [{ group: ['**/bridge/*', '**/workers/*'], allowTypeImports: true, message: 'components reach workers through src/queries.' }],
+    }] },
+  },
+  {
     files: ['src/core/**/*.node.ts', 'src/core/**/*.test.ts'],
     rules: { 'no-restricted-imports': ['error', {
       paths: ['react', 'react-dom', 'zustand', '@tanstack/react-query', 'comlink'].map((name) => ({

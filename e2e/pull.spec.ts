@@ -9,7 +9,7 @@ import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readFileSync, r
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { createProxyApp, defaultProxyConfig } from '../proxy';
 import { startServer } from '../src/serve';
 import { readImageArchive, writeDockerArchiveTo } from '../src/core/archive';
@@ -65,11 +65,15 @@ test.describe('base image pull in the browser', () => {
     await expect(page.locator('#base-tags option')).toHaveCount(3);
     await page.getByTestId('save-image').click();
     await expect(page.getByTestId('pull-status')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
-    const bytes = await page.evaluate(async () => {
+    // base64 rather than an array of numbers: the protocol carries megabytes of it far faster
+    const base64 = await page.evaluate(async () => {
       const f = await (await (await navigator.storage.getDirectory()).getFileHandle('picked.tar')).getFile();
-      return Array.from(new Uint8Array(await f.arrayBuffer()));
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      let text = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(text);
     });
-    const browserSha = createHash('sha256').update(Buffer.from(bytes)).digest('hex');
+    const browserSha = createHash('sha256').update(Buffer.from(base64, 'base64')).digest('hex');
     const cliOut = join(tmp, 'cli.tar');
     execFileSync('node', ['bin/docker-envs.js', 'pull', `${host}/test/base:1`, '-o', cliOut, '--cache', join(tmp, 'cache')]);
     expect(browserSha).toBe(createHash('sha256').update(readFileSync(cliOut)).digest('hex'));
@@ -113,7 +117,88 @@ test.describe('base image pull in the browser', () => {
     const file = await (await download).path();
     expect(readFileSync(file).subarray(0, 100).toString()).toContain('blobs/');
   });
+
+  test('typing in the image field while a save runs leaves the save running to the end', async ({ page }) => {
+    test.setTimeout(120_000);
+    // tag lookups answer late, so a lookup is still in flight when the next keystrokes replace it
+    await page.route('**/tags/list**', async (route) => { await new Promise((r) => setTimeout(r, 300)); await route.continue().catch(() => {}); });
+    // every blob download waits until the field has been typed in, so the save is surely still running then
+    const { held, workers } = await startHeldSave(page, app.url, `${host}/test/base:1`);
+    await expect(page.getByTestId('pull-status')).toHaveAttribute('data-state', 'pulling');
+    const lookup = page.waitForRequest(/\/test\/other\/tags\/list/);
+    await page.getByTestId('base-ref').fill(`${host}/test/other:1`);
+    await lookup; // in flight: the next value replaces (and cancels) it
+    await page.getByTestId('base-ref').fill(`${host}/test/base:2`);
+    await expect(page.locator('#base-tags option')).toHaveCount(3);
+    held.release();
+    await expect(page.getByTestId('pull-status')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+    await expect(page.getByTestId('save-image')).toBeEnabled();
+    await expect(page.getByTestId('pull-download')).toBeVisible();
+    // the cancelled lookup did stop its worker (a fresh one answered the next), the save's worker ran on
+    expect(workers.started.filter((n) => n === 'registry').length).toBeGreaterThanOrEqual(2);
+    expect(workers.closed).toContain('registry');
+    expect(workers.started.filter((n) => n === 'build')).toHaveLength(1);
+    expect(workers.closed).not.toContain('build');
+  });
+
+  test('a cancelled save settles, the button comes back, and the next save runs in a fresh worker', async ({ page }) => {
+    test.setTimeout(120_000);
+    const { held, workers } = await startHeldSave(page, app.url, `${host}/test/base:1`);
+    await expect(page.getByTestId('save-image')).toBeDisabled();
+    await page.getByTestId('save-cancel').click();
+    await expect(page.getByTestId('pull-status')).toHaveAttribute('data-state', 'cancelled');
+    await expect(page.getByTestId('save-image')).toBeEnabled();
+    held.release();
+    await page.getByTestId('save-image').click();
+    await expect(page.getByTestId('pull-status')).toHaveAttribute('data-state', 'done', { timeout: 30_000 });
+    await expect(page.getByTestId('pull-download')).toBeVisible();
+    expect(workers.started.filter((n) => n === 'build')).toHaveLength(2);
+    expect(workers.closed.filter((n) => n === 'build')).toHaveLength(1);
+  });
 });
+
+/**
+ * Opens the Build view (no save picker: the tar is offered as a download) and starts saving `ref` with every
+ * blob download held; returns once the first blob was asked for, the save surely running.
+ */
+async function startHeldSave(page: Page, url: string, ref: string) {
+  await page.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+  const held = await holdBlobs(page);
+  const workers = trackWorkers(page);
+  await page.goto(url);
+  await page.getByRole('button', { name: 'Build' }).click();
+  await page.getByTestId('base-ref').fill(ref);
+  await page.getByTestId('save-image').click();
+  await held.requested;
+  return { held, workers };
+}
+
+/** Names (`registry`, `build`, …) of the workers the page started and of those that went. */
+function trackWorkers(page: Page): { started: string[]; closed: string[] } {
+  const started: string[] = [];
+  const closed: string[] = [];
+  page.on('worker', (w) => {
+    const name = /([\w-]+)\.worker-[\w-]+\.js/.exec(w.url())?.[1] ?? w.url();
+    started.push(name);
+    w.on('close', () => closed.push(name));
+  });
+  return { started, closed };
+}
+
+/** Holds the page's blob downloads (workers' fetches included) until `release()`; `requested` resolves at the first. */
+async function holdBlobs(page: Page): Promise<{ requested: Promise<void>; release(): void }> {
+  let release!: () => void;
+  let requested!: () => void;
+  const released = new Promise<void>((r) => { release = r; });
+  const first = new Promise<void>((r) => { requested = r; });
+  await page.route('**/blobs/**', async (route) => {
+    requested();
+    await released;
+    // the request's worker may be gone by now (a cancelled save)
+    await route.continue().catch(() => {});
+  });
+  return { requested: first, release };
+}
 
 test.describe('base image pull in the browser from the harness registries', () => {
   const env = process.env;

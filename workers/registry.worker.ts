@@ -1,60 +1,19 @@
-/** The registry worker: pulls images through the CORS proxy into OPFS and writes docker-archive tars. */
+/**
+ * The registry worker: short lookups the page may cancel at any time (tags for autocomplete), which
+ * terminates this worker. Long jobs (saving an image) run in the build worker, so a cancelled lookup
+ * never takes one down.
+ */
 import { expose } from 'comlink';
-import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
-import { memoryBlobStore, type BlobStore } from '../src/core/cache';
-import { opfsBlobStore } from '../src/core/cache/opfs-store';
-import { proxiedFetch } from '../src/core/net/proxied-fetch';
-import { formatPlatform, type Platform } from '../src/core/oci';
-import { formatReference, listTags, parseReference, pullImage, RegistryClient, type Credentials, type RemoteLayer } from '../src/core/registry';
+import { listTags, parseReference, type Credentials } from '../src/core/registry';
 import { registerErrorTransfer } from './error-transfer';
+import { proxiedRegistryClient } from './registry-client';
 
 registerErrorTransfer();
 
-let store: Promise<BlobStore> | undefined;
-const blobStore = () => (store ??= opfsBlobStore().catch(() => memoryBlobStore()));
-
-function client(proxyBase: string, creds?: Credentials): RegistryClient {
-  return new RegistryClient({ fetch: proxiedFetch(proxyBase), credentials: () => creds, insecure: () => false });
-}
-
-/** Progress of a pull: bytes downloaded of all layer blobs so far. */
-export interface PullProgress { done: number; total: number; blobs: number }
-
 const api = {
-  /**
-   * Pulls `ref` for `platform` and writes a docker-archive to `handle` (a file the user picked) or, without
-   * one, to an OPFS file that is returned for download. Credentials stay in this call's memory.
-   */
-  async saveImage(proxyBase: string, ref: string, platform: Platform, creds: Credentials | undefined, handle: FileSystemFileHandle | undefined, onProgress?: (p: PullProgress) => void) {
-    const c = client(proxyBase, creds);
-    const seen = new Map<string, [number, number]>();
-    let last = 0;
-    const pulled = await pullImage(c, ref, {
-      platform, store: await blobStore(),
-      onProgress: (d, b, t) => {
-        seen.set(d, [b, t]);
-        const now = Date.now();
-        if (now - last < 100 || !onProgress) return;
-        last = now;
-        const [done, total] = [...seen.values()].reduce((a, [x, y]) => [a[0] + x, a[1] + y], [0, 0]);
-        onProgress({ done, total, blobs: seen.size });
-      },
-    });
-    // the first layer streams from the network into the archive (stored on the way); the others download meanwhile
-    for (const l of (await pulled.image.layers()).slice(1)) (l as Partial<RemoteLayer>).prefetch?.().catch(() => {});
-    const tag = formatReference({ ...pulled.ref, digest: undefined, tag: pulled.ref.tag ?? 'latest' });
-    let target = handle;
-    if (!target) {
-      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });
-      target = await dir.getFileHandle('image.tar', { create: true });
-    }
-    await writeDockerArchiveToSeekable([{ image: pulled.image, tags: [tag] }], fileSystemWritableSink(await target.createWritable()));
-    const file = await target.getFile();
-    return { manifestDigest: pulled.manifestDigest, platform: formatPlatform(pulled.platform), ref: tag, size: file.size, file: handle ? undefined : file };
-  },
   /** Tags of the repository `ref` names (for autocomplete), at most `max`. */
   async listTags(proxyBase: string, ref: string, creds?: Credentials, max = 500): Promise<string[]> {
-    return listTags(client(proxyBase, creds), parseReference(ref), { max, pageSize: 200 });
+    return listTags(proxiedRegistryClient(proxyBase, creds), parseReference(ref), { max, pageSize: 200 });
   },
 };
 expose(api);

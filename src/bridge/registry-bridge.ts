@@ -1,12 +1,27 @@
-/** The bridge to the registry worker (workers/registry.worker.ts). */
+/**
+ * The bridges of the Build view: the registry worker for lookups the page cancels freely, and the build
+ * worker for long jobs, one at a time. Two workers, so that cancelling a lookup (which terminates its
+ * worker) never takes a running save or build down with it.
+ */
+import type { BuildApi, PullProgress, SavedImage } from '../../workers/build.worker';
 import type { RegistryApi } from '../../workers/registry.worker';
 import { WorkerBridge } from './worker-bridge';
 
-export type { RegistryApi };
+export type { BuildApi, PullProgress, RegistryApi, SavedImage };
 
-/** The page's registry worker, started on first use. */
+/** Idle workers are stopped after this long; what they fetched stays in OPFS. */
+const IDLE_STOP_MS = 60_000;
+
+/** The page's registry worker (tag lookups), started on first use. */
 export const registryBridge = new WorkerBridge<RegistryApi>(
   () => new Worker(new URL('../../workers/registry.worker.ts', import.meta.url), { type: 'module', name: 'registry' }),
+  { name: 'registry worker', idleStopMs: IDLE_STOP_MS },
+);
+
+/** The page's build worker (saves, builds), started on first use; jobs queue, one runs at a time. */
+export const buildBridge = new WorkerBridge<BuildApi>(
+  () => new Worker(new URL('../../workers/build.worker.ts', import.meta.url), { type: 'module', name: 'build' }),
+  { name: 'build worker', concurrency: 1, idleStopMs: IDLE_STOP_MS },
 );
 
 /** Where the proxy is mounted on this page's origin. */

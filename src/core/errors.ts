@@ -2,7 +2,6 @@
  * Errors of the core: each has a stable `name` and a `code` a UI or script can switch on.
  * Context is added with `{ cause }`; messages say what failed and, where it helps, what to do.
  */
-
 /** Every code a CoreError may carry (the wire format checks against it). */
 export const ERROR_CODES = [
   'invalid-digest',
@@ -21,6 +20,7 @@ export const ERROR_CODES = [
   'unsafe-path',
   'invalid-argument',
   'invalid-image',
+  'too-many-layers',
   'registry-error',
   'network-error',
   'solve-failed',
@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'environment-invalid',
   'lock-invalid',
   'worker-failed',
+  'cancelled',
   'internal',
   'channel-unreadable',
 ] as const;

@@ -12,22 +12,26 @@ type View = 'inspect' | 'build';
 /** The app: header, view switcher and the current view. */
 export function App() {
   const [view, setView] = useState<View>('inspect');
+  // the Build view stays mounted once opened: a running save and what was typed survive a look at Inspect
+  const [buildOpened, setBuildOpened] = useState(false);
+  const show = (v: View) => { setView(v); if (v === 'build') setBuildOpened(true); };
   return (
     <QueryClientProvider client={queryClient}>
       <header className="app-header">
         <h1>docker-envs</h1>
         <nav aria-label="Views" className="app-nav">
-          <button type="button" aria-pressed={view === 'inspect'} onClick={() => setView('inspect')}>Inspect</button>
-          <button type="button" aria-pressed={view === 'build'} onClick={() => setView('build')}>Build</button>
+          <button type="button" aria-pressed={view === 'inspect'} onClick={() => show('inspect')}>Inspect</button>
+          <button type="button" aria-pressed={view === 'build'} onClick={() => show('build')}>Build</button>
         </nav>
         <p className="app-tagline">Build and inspect Docker images from a base image plus conda packages, in your browser. Nothing is uploaded.</p>
       </header>
       <main className="app-main">
-        {view === 'inspect' ? <Inspector /> : (
-          <>
+        {view === 'inspect' && <Inspector />}
+        {buildOpened && (
+          <div hidden={view !== 'build'}>
             <BaseImage />
             <p className="muted">Conda packages, layering and the build itself come next; today this view pulls a base image through the proxy and saves it as a tar.</p>
-          </>
+          </div>
         )}
       </main>
     </QueryClientProvider>

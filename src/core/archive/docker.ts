@@ -5,8 +5,9 @@
  */
 import { isDigest, type Digest } from '../digest';
 import { ArchiveError } from '../errors';
-import { checkManifest, type Descriptor, type Platform } from '../oci';
-import { buildImage, configPlatform, parseConfig, storedLayer } from './image-parts';
+import { checkLayerCount, checkManifest, type Descriptor, type Platform } from '../oci';
+import { inLanes } from '../stream';
+import { buildImage, configPlatform, OPEN_LANES, parseConfig, storedLayer } from './image-parts';
 import { parseJson, readBytes, readJson, type Members } from './members';
 import { blobPath, invalid } from './oci';
 import type { ArchiveDialect, ArchiveImage } from './types';
@@ -40,6 +41,7 @@ export function parseDockerManifest(value: unknown): DockerManifestEntry[] {
     if (!Array.isArray(e.Layers) || e.Layers.some((l) => typeof l !== 'string')) {
       throw new ArchiveError('archive-invalid', `${where} has no "Layers" list of paths`);
     }
+    checkLayerCount(e.Layers.length, `${where} ("Layers")`);
     if (e.RepoTags != null && (!Array.isArray(e.RepoTags) || e.RepoTags.some((t) => typeof t !== 'string'))) {
       throw new ArchiveError('archive-invalid', `${where} has a "RepoTags" that is not a list of strings`);
     }
@@ -82,10 +84,10 @@ export async function readDockerImages(
     if (oci) {
       // Docker ≥ 25: the OCI manifest is in the archive; its descriptors are the truth for media types and digests.
       const manifest = parseStoredManifest(oci.bytes, oci.digest);
-      const layers = await Promise.all(manifest.layers.map(async (d, j) => {
+      const layers = await inLanes(manifest.layers, OPEN_LANES, async (d, j) => {
         const blob = await m.blob(e.Layers[j] ?? `blobs/sha256/${d.digest.slice(7)}`, `${who} layer ${j}`);
         return storedLayer(blob, { descriptor: d, diffId: diffIds[j], what: `${who} layer ${j}`, warnings });
-      }));
+      });
       images.push({
         tags, configPath: e.Config, layerPaths: e.Layers, manifestDigest: oci.digest,
         platform: oci.platform ?? configPlatform(config),
@@ -93,13 +95,13 @@ export async function readDockerImages(
       });
       continue;
     }
-    const layers = await Promise.all(e.Layers.map(async (path, j) => {
+    const layers = await inLanes(e.Layers, OPEN_LANES, async (path, j) => {
       const blob = await m.blob(path, `${who} layer ${j}`);
       const src = e.LayerSources?.[diffIds[j]];
       // LayerSources describe the stored bytes only when they are the uncompressed tar (digest = diff_id).
       const descriptor = src && isDigest(src.digest) && src.digest === diffIds[j] ? src : undefined;
       return storedLayer(blob, { descriptor, diffId: diffIds[j], what: `${who} layer ${j} ("${path}")`, warnings });
-    }));
+    });
     images.push({
       tags, configPath: e.Config, layerPaths: e.Layers, platform: configPlatform(config),
       image: buildImage({ rawConfig, layers }),

@@ -20,6 +20,12 @@ export function configPlatform(c: ConfigFile): Platform | undefined {
   return c.variant ? { os: c.os, architecture: c.architecture, variant: c.variant } : { os: c.os, architecture: c.architecture };
 }
 
+/**
+ * How many layers are opened (sniffed) at once: each read of a file-backed Blob holds a file open, and a
+ * process may have only ~1024 (Node's own handles included).
+ */
+export const OPEN_LANES = 16;
+
 /** The media type used for a layer stored with this compression when nothing else names it. */
 function mediaTypeFor(c: Compression): MediaType {
   return c === 'gzip' ? MediaTypes.dockerLayerGzip : c === 'zstd' ? MediaTypes.ociLayerZstd : MediaTypes.dockerLayer;

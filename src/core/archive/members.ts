@@ -1,6 +1,7 @@
 import { ArchiveError, CoreError } from '../errors';
 import { entryBlob, resolveRootedPath } from '../tar';
 import type { FolderItem, FolderSource as WalkableFolder } from '../image/folder';
+import { whereJsonFailed } from '../image/json';
 import type { TarEntry } from '../tar/types';
 import type { LayoutFolder } from './types';
 
@@ -142,12 +143,15 @@ export async function readBytes(m: Members, path: string, what?: string): Promis
   return new Uint8Array(await b.arrayBuffer());
 }
 
-/** Parses JSON bytes; a syntax error names the member. */
+/**
+ * Parses JSON bytes; a syntax error names the member and where parsing stopped, never the bytes (the
+ * runtime's message quotes the start of the text, which may be any file the member stands for).
+ */
 export function parseJson(bytes: Uint8Array, path: string): unknown {
   try {
     return JSON.parse(new TextDecoder('utf-8', { fatal: false }).decode(bytes));
   } catch (e) {
-    throw new ArchiveError('archive-invalid', `"${path}" is not valid JSON (${(e as Error).message})`, { cause: e });
+    throw new ArchiveError('archive-invalid', `"${path}" is not valid JSON (${whereJsonFailed(e)})`);
   }
 }
 

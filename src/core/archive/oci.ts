@@ -6,7 +6,8 @@
 import { isDigest, sha256, type Digest } from '../digest';
 import { ArchiveError, DigestMismatchError, SizeMismatchError } from '../errors';
 import { checkIndex, checkManifest, formatPlatform, MediaTypes, type Descriptor, type GuardFail, type Platform } from '../oci';
-import { buildImage, configPlatform, parseConfig, storedLayer } from './image-parts';
+import { inLanes } from '../stream';
+import { buildImage, configPlatform, OPEN_LANES, parseConfig, storedLayer } from './image-parts';
 import { parseJson, readBytes, readJson, type Members } from './members';
 import type { ArchiveImage } from './types';
 
@@ -144,8 +145,8 @@ async function readImage(m: Members, d: Descriptor, tags: string[], platform: Pl
     if (!isDigest(l.digest)) throw new ArchiveError('archive-invalid', `${where}: a layer descriptor has an invalid digest ${JSON.stringify(l.digest)}`);
     return blobPath(l.digest);
   });
-  const layers = await Promise.all(man.layers.map(async (l, i) =>
-    storedLayer(await m.blob(layerPaths[i], `${where} layer ${i}`), { descriptor: l, diffId: ids[i], what: `${where} layer ${i}`, warnings })));
+  const layers = await inLanes(man.layers, OPEN_LANES, async (l, i) =>
+    storedLayer(await m.blob(layerPaths[i], `${where} layer ${i}`), { descriptor: l, diffId: ids[i], what: `${where} layer ${i}`, warnings }));
   return {
     tags, configPath, layerPaths, manifestDigest: d.digest, platform: platform ?? configPlatform(config),
     image: buildImage({ rawConfig, layers, rawManifest }),

@@ -1,9 +1,9 @@
-import { Decompress as ZstdDecompress } from 'fzstd';
 import { CoreError } from '../errors';
 import { concatBytes } from '../stream';
 import { bunzip2Readable } from './bzip2';
 import type { DetectedCompression } from './detect';
 import { fflateGunzipStream } from './gunzip';
+import { FzstdPullDecoder, type ZstdPullDecoder } from './zstd-fallback';
 import { loadZstdWasm, ZstdWasmDecoder } from './zstd-wasm';
 
 /** Makes a gzip decoder that handles multi-member gzip (e.g. Node's zlib); see useGunzipEngine. */
@@ -21,17 +21,18 @@ export function useGunzipEngine(e: GunzipEngine | undefined): void {
   gunzipEngine = e;
 }
 
-/** Makes a zstd decoder (frames, skippable frames); see useZstdEngine. */
-export type ZstdEngine = () => TransformStream<Uint8Array, Uint8Array>;
+/** Which zstd decoder decompressStream uses: see useZstdEngine. */
+export type ZstdEngine = 'wasm' | 'fzstd';
 
-let zstdEngine: ZstdEngine | undefined;
+let zstdEngine: ZstdEngine = 'wasm';
 
 /**
- * Replaces the zstd decoder (WebAssembly zstd on this thread by default, fzstd where wasm cannot run).
- * Parallelism comes from the callers (the build's layer jobs run in workers), not from the decoder.
+ * Chooses the zstd decoder: 'wasm' (the default: WebAssembly zstd on this thread, fzstd where wasm cannot
+ * run) or 'fzstd' (that fallback always; tests use it to check the fallback). Parallelism comes from the
+ * callers (the build's layer jobs run in workers), not from the decoder.
  */
 export function useZstdEngine(e: ZstdEngine | undefined): void {
-  zstdEngine = e;
+  zstdEngine = e ?? 'wasm';
 }
 
 /** Options of decompressStream. */
@@ -81,8 +82,7 @@ export function decompressStream(
       return mapErrors(gunzipWithFallback(stream, opts.reopen), 'gzip', what);
     }
     case 'zstd':
-      if (zstdEngine) return mapErrors(stream.pipeThrough(zstdEngine()), 'zstd', what);
-      return mapErrors(stream.pipeThrough(zstdTransform()), 'zstd', what);
+      return mapErrors(zstdReadable(stream), 'zstd', what);
     case 'bzip2':
       return bunzip2Readable(stream, { what });
     case 'xz':
@@ -138,36 +138,45 @@ function gunzipWithFallback(stream: ReadableStream<Uint8Array>, reopen: () => Re
 }
 
 /**
- * zstd on this thread: the WebAssembly decoder (zstd-wasm.ts, ~3× fzstd), or fzstd where WebAssembly
- * cannot be instantiated (a page whose CSP forbids it).
+ * zstd on this thread, decoded only as the output is read (a few KiB of input can expand to GiBs, so
+ * output is never queued ahead of the reader): the WebAssembly decoder (zstd-wasm.ts, ~3× fzstd) one
+ * 1 MiB window per pull, or fzstd where WebAssembly cannot be instantiated (a page whose CSP forbids it).
  */
-function zstdTransform(): TransformStream<Uint8Array, Uint8Array> {
-  let wasm: ZstdWasmDecoder | undefined;
-  let fz: InstanceType<typeof ZstdDecompress> | undefined;
+function zstdReadable(stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = stream.getReader();
+  let decoder: ZstdPullDecoder | undefined;
   let sawInput = false;
-  return new TransformStream<Uint8Array, Uint8Array>({
-    async start(c) {
+  return new ReadableStream<Uint8Array>({
+    async start() {
       try {
+        if (zstdEngine === 'fzstd') throw new Error('fzstd chosen');
         await loadZstdWasm();
-        wasm = new ZstdWasmDecoder();
+        decoder = new ZstdWasmDecoder();
       } catch {
-        fz = new ZstdDecompress((data) => { if (data.byteLength) c.enqueue(data); });
+        decoder = new FzstdPullDecoder();
       }
     },
-    transform(chunk, c) {
-      if (chunk.byteLength === 0) return;
-      sawInput = true;
-      if (wasm) wasm.push(chunk, (v) => c.enqueue(v.slice()));
-      else fz!.push(chunk, false);
+    async pull(c) {
+      const d = decoder!;
+      for (;;) {
+        const v = d.next();
+        if (v) { c.enqueue(v.slice()); return; }
+        const r = await reader.read();
+        if (r.done) {
+          if (!sawInput) { d.free(); throw new Error('empty input'); }
+          d.end();
+          c.close();
+          return;
+        }
+        if (r.value.byteLength) sawInput = true;
+        d.feed(r.value);
+      }
     },
-    flush() {
-      if (!sawInput) { wasm?.free(); throw new Error('empty input'); }
-      if (wasm) wasm.end();
-      else fz!.push(new Uint8Array(0), true);
+    cancel(reason) {
+      decoder?.free();
+      return reader.cancel(reason);
     },
-    // (transformer.cancel: newer runtimes call it when the readable side is cancelled)
-    cancel() { wasm?.free(); },
-  } as Transformer<Uint8Array, Uint8Array>);
+  }, { highWaterMark: 0 });
 }
 
 /**

@@ -60,6 +60,25 @@ describe('zstd in WebAssembly', () => {
     expect((e as Error).message).toMatch(/bomb expands past 1048576 bytes/);
   });
 
+  it('accepts a frame whose output ends exactly on the 1 MiB window (zeros, as `zstd -t` does)', () => {
+    for (const size of [1 << 20, 2 << 20, 3 << 20]) {
+      const z = zstd(new Uint8Array(size));
+      execFileSync('zstd', ['-t', '-q'], { input: z });
+      const out = zstdDecodeAll(z, { maxBytes: size, what: 'zeros' });
+      expect(out.byteLength).toBe(size);
+      expect(out.every((b) => b === 0)).toBe(true);
+      // and fed in pieces, pulled one window at a time
+      const d = new ZstdWasmDecoder();
+      let n = 0;
+      for (let i = 0; i < z.length; i += 7) {
+        d.feed(z.subarray(i, i + 7));
+        for (let v = d.next(); v; v = d.next()) n += v.byteLength;
+      }
+      d.end();
+      expect(n).toBe(size);
+    }
+  });
+
   it('truncated, corrupt and non-zstd input are compression-corrupt, with zstd’s reason', () => {
     const z = zstd(payload(200_000));
     const fail = (b: Uint8Array) => { try { zstdDecodeAll(b, { maxBytes: 1 << 24, what: 'x' }); } catch (e) { return e as CoreError; } throw new Error('decoded'); };
@@ -83,6 +102,19 @@ describe('zstd in WebAssembly', () => {
     } finally {
       globalThis.fetch = real;
     }
+  });
+
+  it('zstdDecodeAny without the wasm decoder (fzstd) stops a bomb at the cap and decodes the rest', async () => {
+    vi.resetModules();
+    const fresh = await import('./zstd-wasm'); // a module instance whose wasm was never loaded
+    const data = payload(300_000, 5);
+    const z = new Uint8Array([...zstd(data.subarray(0, 1000)), ...zstd(data.subarray(1000))]);
+    expect(sha(fresh.zstdDecodeAny(z, { maxBytes: data.length, what: 'x' }))).toBe(sha(data));
+    const bomb = zstd(new Uint8Array(256 << 20));
+    const e = (() => { try { fresh.zstdDecodeAny(bomb, { maxBytes: 1 << 20, what: 'bomb' }); } catch (x) { return x; } })();
+    expect((e as CoreError).code).toBe('archive-invalid');
+    expect((e as Error).message).toMatch(/bomb expands past 1048576 bytes/);
+    expect(() => fresh.zstdDecodeAny(z.subarray(0, z.length - 30), { maxBytes: data.length, what: 'x' })).toThrow(/not valid zstd data/);
   });
 
   it('keeps its memory small: decoding 96 MiB does not grow the wasm heap by the output size', () => {

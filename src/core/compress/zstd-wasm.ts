@@ -6,9 +6,10 @@
  * (66 MiB of tar in ~0.25 s in Node). Same bytes as `zstd -dc`: concatenated and skippable frames,
  * checksums checked, truncation detected at the end.
  */
-import { decompress as fzstdDecompress } from 'fzstd';
 import { ZSTDDecoder } from 'zstddec/stream';
 import { CoreError } from '../errors';
+import { concatBytes } from '../stream';
+import { FzstdPullDecoder } from './zstd-fallback';
 
 interface ZstdExports {
   memory: WebAssembly.Memory;
@@ -100,8 +101,12 @@ function check(ret: number): number {
 }
 
 /**
- * One zstd decoding context (all frames of one stream). Feed it with push(); end() checks that the last
- * frame was complete; free() releases its wasm memory (push/end call it on failure and at the end).
+ * One zstd decoding context (all frames of one stream). Pull-driven: feed() hands it an input chunk,
+ * next() decodes until one output window is ready (or the chunk is used up), so a caller that asks for
+ * output only as it is consumed holds one window at a time, whatever the compression ratio (a few KiB
+ * can expand to GiBs). push() decodes a whole chunk at once for callers that bound the output themselves.
+ * end() checks that the last frame was complete; free() releases its wasm memory (push/next/end call it
+ * on failure and at the end).
  */
 export class ZstdWasmDecoder {
   private readonly x: ZstdExports;
@@ -110,8 +115,16 @@ export class ZstdWasmDecoder {
   private readonly outBuf: number;
   /** ZSTD_inBuffer (src, size, pos) then ZSTD_outBuffer (dst, size, pos): six 32-bit words */
   private readonly io: number;
+  /** the last hint ZSTD_decompressStream returned: 0 once a frame is complete and flushed */
   private last = 0;
   private sawInput = false;
+  /** the chunk being decoded and how much of it was copied into the wasm input buffer */
+  private chunk: Uint8Array = new Uint8Array(0);
+  private chunkOff = 0;
+  /** the piece in the input buffer: its size (what was consumed is in the io words) */
+  private pieceSize = 0;
+  /** the last call filled the output window: the decoder may hold more output for the same input */
+  private mayHoldMore = false;
 
   constructor() {
     if (!loaded) throw new Error('zstd WebAssembly is not loaded (await loadZstdWasm() first)');
@@ -124,28 +137,48 @@ export class ZstdWasmDecoder {
       this.free();
       throw new Error('zstd: out of memory');
     }
+    this.words()[2] = 0;
   }
 
-  /** Decodes `chunk`; every piece of output goes to `emit` (a view of the wasm memory, valid until the next call: copy it). */
-  push(chunk: Uint8Array, emit: (view: Uint8Array) => void): void {
+  private words(): Uint32Array {
+    return new Uint32Array(this.x.memory.buffer, this.io, 6); // made afresh: the memory may have grown
+  }
+
+  /** Gives the next input chunk; the previous one must be used up (next() returned undefined). */
+  feed(chunk: Uint8Array): void {
     if (!this.dctx) throw new Error('zstd: the decoder was freed');
+    if (this.chunkOff < this.chunk.byteLength) throw new Error('zstd: fed before the previous chunk was used up');
     if (chunk.byteLength) this.sawInput = true;
+    this.chunk = chunk;
+    this.chunkOff = 0;
+  }
+
+  /**
+   * Decodes until some output is ready: a view of the wasm memory (at most 1 MiB), valid until the next
+   * call (copy it), or undefined once the fed input is used up and fully flushed.
+   */
+  next(): Uint8Array | undefined {
+    if (!this.dctx) throw new Error('zstd: the decoder was freed');
     try {
-      for (let off = 0; off < chunk.byteLength;) {
-        const n = Math.min(IN_PIECE, chunk.byteLength - off);
-        new Uint8Array(this.x.memory.buffer, this.inBuf, n).set(chunk.subarray(off, off + n));
-        off += n;
-        let w = new Uint32Array(this.x.memory.buffer, this.io, 6);
-        w[0] = this.inBuf; w[1] = n; w[2] = 0;
-        for (;;) {
-          w[3] = this.outBuf; w[4] = OUT_WINDOW; w[5] = 0;
-          this.last = check(this.x.ZSTD_decompressStream(this.dctx, this.io + 12, this.io));
-          w = new Uint32Array(this.x.memory.buffer, this.io, 6); // the memory may have grown
-          const produced = w[5];
-          if (produced) emit(new Uint8Array(this.x.memory.buffer, this.outBuf, produced));
-          // done with this piece once it is consumed and the output window was not filled
-          if (w[2] >= n && produced < OUT_WINDOW) break;
+      for (;;) {
+        let w = this.words();
+        if (w[2] >= this.pieceSize && !this.mayHoldMore) {
+          if (this.chunkOff >= this.chunk.byteLength) return undefined;
+          const n = Math.min(IN_PIECE, this.chunk.byteLength - this.chunkOff);
+          new Uint8Array(this.x.memory.buffer, this.inBuf, n).set(this.chunk.subarray(this.chunkOff, this.chunkOff + n));
+          this.chunkOff += n;
+          this.pieceSize = n;
+          w[0] = this.inBuf; w[1] = n; w[2] = 0;
         }
+        w[3] = this.outBuf; w[4] = OUT_WINDOW; w[5] = 0;
+        const ret = check(this.x.ZSTD_decompressStream(this.dctx, this.io + 12, this.io));
+        w = this.words();
+        const produced = w[5];
+        // a full window may leave output inside the decoder, unless the frame just ended (0): calling again
+        // then would start reading a next frame that is not there, and its hint would read as "truncated"
+        this.mayHoldMore = produced === OUT_WINDOW && ret !== 0;
+        this.last = ret;
+        if (produced) return new Uint8Array(this.x.memory.buffer, this.outBuf, produced);
       }
     } catch (e) {
       this.free();
@@ -153,8 +186,25 @@ export class ZstdWasmDecoder {
     }
   }
 
+  /** Decodes all of `chunk`; every piece of output goes to `emit` (a view of the wasm memory, valid until the next call: copy it). */
+  push(chunk: Uint8Array, emit: (view: Uint8Array) => void): void {
+    this.feed(chunk);
+    for (let v = this.next(); v; v = this.next()) {
+      try {
+        emit(v);
+      } catch (e) {
+        this.free();
+        throw e;
+      }
+    }
+  }
+
   /** Checks the input ended on a frame boundary, then frees the context. */
   end(): void {
+    if (this.dctx && (this.mayHoldMore || this.chunkOff < this.chunk.byteLength || this.words()[2] < this.pieceSize)) {
+      this.free();
+      throw new Error('zstd: end() before the fed input was decoded');
+    }
     const complete = this.last === 0;
     const saw = this.sawInput;
     this.free();
@@ -245,20 +295,30 @@ export function declaredZstdSize(input: Uint8Array): number | undefined {
 }
 
 /**
- * zstdDecodeAll where the wasm decoder is loaded on this thread (await loadZstdWasm() first), else fzstd on
- * the whole buffer with its size checked afterwards (where WebAssembly cannot run, nothing bounds it sooner).
+ * zstdDecodeAll where the wasm decoder is loaded on this thread (await loadZstdWasm() first), else fzstd
+ * (zstd-fallback.ts), fed a slice at a time and stopped as soon as the output passes `maxBytes`.
  */
 export function zstdDecodeAny(input: Uint8Array, opts: ZstdDecodeAllOptions): Uint8Array {
   if (loaded) return zstdDecodeAll(input, opts);
   const tooLarge = opts.tooLarge ?? (() => new CoreError('archive-invalid', `${opts.what} expands past ${opts.maxBytes} bytes: refusing it`));
   const declared = declaredZstdSize(input);
   if (declared !== undefined && declared > opts.maxBytes) throw tooLarge();
-  let out: Uint8Array;
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  const d = new FzstdPullDecoder();
   try {
-    out = fzstdDecompress(input);
+    d.feed(input);
+    for (let v = d.next(); v; v = d.next()) {
+      n += v.byteLength;
+      if (n > opts.maxBytes) throw tooLarge();
+      parts.push(v);
+    }
+    if (input.byteLength === 0) throw new Error('empty input');
+    d.end();
   } catch (e) {
+    d.free();
+    if (e instanceof CoreError) throw e;
     throw new CoreError('compression-corrupt', `${opts.what} is not valid zstd data (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
-  if (out.byteLength > opts.maxBytes) throw tooLarge();
-  return out;
+  return concatBytes(parts, n);
 }

@@ -1,7 +1,8 @@
 import { sha256, type Digest } from '../digest';
 import { CoreError } from '../errors';
 import { compressionOfMediaType, MediaTypes, type ConfigFile, type Descriptor, type Manifest, type MediaType, type Platform } from '../oci';
-import { canonicalJsonBytes } from './json';
+import { inLanes } from '../stream';
+import { canonicalJsonBytes, whereJsonFailed } from './json';
 import type { Image, Layer } from './types';
 
 /** Memoises an async computation: run once, when first asked; concurrent callers share it. */
@@ -85,7 +86,8 @@ export function assembleImage(parts: AssembleParts): Image {
       schemaVersion: 2,
       mediaType: MediaTypes.ociManifest,
       config: { mediaType: MediaTypes.ociConfig, digest: await sha256(cfg), size: cfg.byteLength },
-      layers: await Promise.all((await parts.layers()).map(layerDescriptor)),
+      // a few at a time: a layer whose digest is unknown is read (hashed) to learn it, each read holding a file open
+      layers: await inLanes(await parts.layers(), 8, layerDescriptor),
     };
     return canonicalJsonBytes(manifest);
   });
@@ -126,6 +128,6 @@ export function parseJson<T>(bytes: Uint8Array, what: string): T {
   try {
     return JSON.parse(new TextDecoder().decode(bytes)) as T;
   } catch (e) {
-    throw new CoreError('invalid-image', `${what} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    throw new CoreError('invalid-image', `${what} is not valid JSON (${whereJsonFailed(e)})`);
   }
 }

@@ -22,3 +22,15 @@ function sortKeys(v: unknown): unknown {
   }
   return out;
 }
+
+/**
+ * Where JSON.parse stopped ("at character 12", "it ends early", or just "a syntax error"), for error
+ * messages that must not quote the text: the runtime's own message starts with an excerpt of it, which
+ * may be any file a path names.
+ */
+export function whereJsonFailed(e: unknown): string {
+  const msg = e instanceof Error ? e.message : '';
+  const at = /at position (\d+)/.exec(msg)?.[1];
+  if (at !== undefined) return `at character ${at}`;
+  return /end of JSON input/.test(msg) ? 'it ends early' : 'a syntax error';
+}

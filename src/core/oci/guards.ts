@@ -2,9 +2,11 @@
  * Typed guards for the OCI / Docker JSON documents, called where a reader parses them: a document of
  * the wrong shape (a `history` that is not a list, a null descriptor, a `created_by` that is a number, a
  * media type that is not a string...) fails here with a CoreError naming the field, instead of a
- * TypeError somewhere deeper. Fields the code never reads are left as they are.
+ * TypeError somewhere deeper. Fields the code never reads are left as they are. A manifest or config of
+ * more layers than MAX_IMAGE_LAYERS is CoreError 'too-many-layers', whatever error the caller passes.
  */
 import { CoreError, type ErrorCode } from '../errors';
+import { checkLayerCount } from './limits';
 import type { ConfigFile, Descriptor, Index, Manifest } from './types';
 
 /** Makes the error a guard throws; readers pass their own code (an archive reader: 'archive-invalid'). */
@@ -84,6 +86,7 @@ export function checkIndex(v: unknown, where: string, fail: GuardFail = defaultF
 export function checkManifest(v: unknown, where: string, fail: GuardFail = defaultFail('invalid-image')): Manifest {
   if (!isObj(v)) fail0(fail, `${where} is ${describe(v)}, not a JSON object`);
   if (v.config === undefined || !Array.isArray(v.layers)) fail0(fail, `${where} has no config or layers`);
+  checkLayerCount(v.layers.length, where); // before each of them is checked
   optString(v, 'mediaType', where, fail);
   optString(v, 'artifactType', where, fail);
   checkDescriptor(v.config, `${where} config`, fail);
@@ -99,6 +102,7 @@ export function checkManifest(v: unknown, where: string, fail: GuardFail = defau
 export function checkConfig(v: unknown, where: string, fail: GuardFail = defaultFail('invalid-image')): ConfigFile {
   if (!isObj(v)) fail0(fail, `${where} is ${describe(v)}, not a JSON object`);
   const rootfs = v.rootfs;
+  if (isObj(rootfs) && Array.isArray(rootfs.diff_ids)) checkLayerCount(rootfs.diff_ids.length, `${where} (rootfs.diff_ids)`);
   if (!isObj(rootfs) || !Array.isArray(rootfs.diff_ids) || rootfs.diff_ids.some((d) => typeof d !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(d))) {
     fail0(fail, `${where} has no valid rootfs.diff_ids: it is not a container image config`);
   }

@@ -1,7 +1,7 @@
 /** Manifests and indexes: fetch by tag or digest with every media type in Accept, verify, pick a platform. */
 import { sha256, type Digest } from '../digest';
 import { CoreError, DigestMismatchError } from '../errors';
-import { formatPlatform, MediaTypes, type Descriptor, type Index, type Manifest, type Platform } from '../oci';
+import { checkLayerCount, formatPlatform, MediaTypes, type Descriptor, type Index, type Manifest, type Platform } from '../oci';
 import type { RegistryClient } from './client';
 import { formatReference, type ImageReference } from './reference';
 
@@ -39,6 +39,8 @@ export async function fetchManifest(client: RegistryClient, ref: ImageReference,
   } catch (e) {
     throw new CoreError('invalid-image', `manifest of ${formatReference(ref)} is not JSON`, { cause: e });
   }
+  const layers = (json as { layers?: unknown } | null)?.layers;
+  if (Array.isArray(layers)) checkLayerCount(layers.length, `manifest of ${formatReference(ref)}`);
   const mediaType = (json as { mediaType?: string }).mediaType ?? res.headers.get('content-type')?.split(';')[0].trim() ?? '';
   return { bytes, mediaType, digest, json };
 }

@@ -3,25 +3,14 @@
  * "Save this image", which pulls it through the CORS proxy in a worker and writes a docker-archive tar.
  */
 import { useQuery } from '@tanstack/react-query';
-import { proxy } from 'comlink';
-import { useDeferredValue, useState, type FormEvent } from 'react';
-import { proxyBase, registryBridge } from '../../bridge/registry-bridge';
+import { useEffect, useState, type FormEvent } from 'react';
 import { formatBytes } from '../../core/inspect/format';
-import type { PullProgress } from '../../../workers/registry.worker';
+import { isCancelled, tagsQuery, useSaveImage } from '../../queries/registry-queries';
 import { CredentialsDialog, type Creds } from './CredentialsDialog';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/ppc64le', 'linux/s390x'];
 
-type Status =
-  | { state: 'idle' }
-  | { state: 'pulling'; progress?: PullProgress }
-  | { state: 'done'; ref: string; digest: string; platform: string; size: number; url?: string }
-  | { state: 'error'; message: string };
-
-function parsePlatform(p: string) {
-  const [os, architecture, variant] = p.split('/');
-  return variant ? { os, architecture, variant } : { os, architecture };
-}
+type Picker = (o: object) => Promise<FileSystemFileHandle>;
 
 /** Repository part of a reference, for the tag query key ('' when it cannot be one yet). */
 function repositoryOf(ref: string): string {
@@ -30,42 +19,42 @@ function repositoryOf(ref: string): string {
   return (i > noDigest.lastIndexOf('/') ? noDigest.slice(0, i) : noDigest).trim();
 }
 
+/** `value` once it has stayed the same for `ms`. */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
+
 /** The base-image form. */
 export function BaseImage() {
   const [ref, setRef] = useState('busybox:latest');
   const [platform, setPlatform] = useState('linux/amd64');
   const [creds, setCreds] = useState<Creds | undefined>();
   const [askCreds, setAskCreds] = useState(false);
-  const [status, setStatus] = useState<Status>({ state: 'idle' });
-  const repo = useDeferredValue(repositoryOf(ref));
-  const tags = useQuery({
-    queryKey: ['tags', repo, creds?.username ?? ''],
-    queryFn: ({ signal }) => registryBridge.run((api) => api.listTags(proxyBase(), repo, creds), signal),
-    enabled: repo.length > 1,
-    retry: false,
-    staleTime: 5 * 60_000,
-  });
+  // looked up once typing pauses: each lookup replaced while in flight terminates the registry worker
+  const repo = useSettled(repositoryOf(ref), 250);
+  const tags = useQuery(tagsQuery(repo, creds));
+  const saving = useSaveImage();
+  const state = saving.isPending ? 'pulling' : saving.isSuccess ? 'done'
+    : saving.isError ? (isCancelled(saving.error) ? 'cancelled' : 'error') : 'idle';
 
   async function save(e: FormEvent) {
     e.preventDefault();
-    setStatus({ state: 'pulling' });
-    try {
-      let handle: FileSystemFileHandle | undefined;
-      const picker = (window as unknown as { showSaveFilePicker?: (o: object) => Promise<FileSystemFileHandle> }).showSaveFilePicker;
-      if (picker) {
-        const name = `${repositoryOf(ref).split('/').pop()}.tar`;
-        try {
-          handle = await picker({ suggestedName: name, types: [{ description: 'docker save tarball', accept: { 'application/x-tar': ['.tar'] } }] });
-        } catch (err) {
-          if ((err as Error).name === 'AbortError') { setStatus({ state: 'idle' }); return; }
-        }
+    let handle: FileSystemFileHandle | undefined;
+    const picker = (window as unknown as { showSaveFilePicker?: Picker }).showSaveFilePicker;
+    if (picker) {
+      const name = `${repositoryOf(ref).split('/').pop()}.tar`;
+      try {
+        handle = await picker({ suggestedName: name, types: [{ description: 'docker save tarball', accept: { 'application/x-tar': ['.tar'] } }] });
+      } catch (err) {
+        if ((err as Error).name === 'AbortError') { saving.reset(); return; }
       }
-      const r = await registryBridge.run((api) => api.saveImage(proxyBase(), ref, parsePlatform(platform), creds, handle,
-        proxy((p: PullProgress) => setStatus({ state: 'pulling', progress: p }))));
-      setStatus({ state: 'done', ref: r.ref, digest: r.manifestDigest, platform: r.platform, size: r.size, url: r.file ? URL.createObjectURL(r.file) : undefined });
-    } catch (err) {
-      setStatus({ state: 'error', message: err instanceof Error ? err.message : String(err) });
     }
+    saving.mutate({ ref, platform, creds, handle });
   }
 
   return (
@@ -87,20 +76,22 @@ export function BaseImage() {
           </select>
         </label>
         <button type="button" onClick={() => setAskCreds(true)}>{creds ? `Signed in as ${creds.username}` : 'Credentials…'}</button>
-        <button type="submit" data-testid="save-image" disabled={status.state === 'pulling'}>Save this image</button>
+        <button type="submit" data-testid="save-image" disabled={saving.isPending}>Save this image</button>
+        {saving.isPending && <button type="button" data-testid="save-cancel" onClick={saving.cancel}>Cancel</button>}
       </form>
       {tags.isError && <p className="muted">Tags unavailable: {(tags.error as Error).message}</p>}
-      <div role="status" aria-live="polite" data-testid="pull-status" data-state={status.state}>
-        {status.state === 'pulling' && (
-          <p>Pulling… {status.progress ? `${formatBytes(status.progress.done)} of ${formatBytes(status.progress.total)} (${status.progress.blobs} layers)` : ''}</p>
+      <div role="status" aria-live="polite" data-testid="pull-status" data-state={state}>
+        {saving.isPending && (
+          <p>Pulling… {saving.progress ? `${formatBytes(saving.progress.done)} of ${formatBytes(saving.progress.total)} (${saving.progress.blobs} layers)` : ''}</p>
         )}
-        {status.state === 'done' && (
+        {saving.data && (
           <p>
-            Saved <code>{status.ref}</code> ({status.platform}, {formatBytes(status.size)}), manifest <code data-testid="pull-digest">{status.digest}</code>.{' '}
-            {status.url && <a href={status.url} download={`${repositoryOf(status.ref).split('/').pop()}.tar`} data-testid="pull-download">Download the tar</a>}
+            Saved <code>{saving.data.ref}</code> ({saving.data.platform}, {formatBytes(saving.data.size)}), manifest <code data-testid="pull-digest">{saving.data.manifestDigest}</code>.{' '}
+            {saving.data.url && <a href={saving.data.url} download={`${repositoryOf(saving.data.ref).split('/').pop()}.tar`} data-testid="pull-download">Download the tar</a>}
           </p>
         )}
-        {status.state === 'error' && <p className="error" data-testid="pull-error">{status.message}</p>}
+        {state === 'cancelled' && <p className="muted">Save cancelled.</p>}
+        {state === 'error' && <p className="error" data-testid="pull-error">{(saving.error as Error).message}</p>}
       </div>
       {askCreds && <CredentialsDialog initial={creds} onClose={(c) => { setAskCreds(false); if (c !== undefined) setCreds(c ?? undefined); }} />}
     </section>

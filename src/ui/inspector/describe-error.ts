@@ -14,6 +14,7 @@ const HINTS: Record<string, string> = {
   'unsafe-path': 'The archive names a path outside itself.',
   'digest-mismatch': 'Content does not match its digest.',
   'invalid-image': 'The image metadata is invalid.',
+  'too-many-layers': 'The image has more layers than can be read (at most 1000).',
 };
 
 /** A short explanation and the error's own message. */

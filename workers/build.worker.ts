@@ -1,0 +1,70 @@
+/**
+ * The build worker: the Build view's long jobs, one at a time (its bridge queues them). Today it saves a
+ * base image (pull through the CORS proxy into OPFS, then a docker-archive tar); the conda build joins
+ * it. Cancelling a job terminates this worker; blobs already verified into OPFS stay for the next run.
+ */
+import { expose } from 'comlink';
+import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
+import { memoryBlobStore, type BlobStore } from '../src/core/cache';
+import { opfsBlobStore } from '../src/core/cache/opfs-store';
+import { formatPlatform, type Platform } from '../src/core/oci';
+import { formatReference, pullImage, type Credentials, type RemoteLayer } from '../src/core/registry';
+import { registerErrorTransfer } from './error-transfer';
+import { proxiedRegistryClient } from './registry-client';
+
+registerErrorTransfer();
+
+let store: Promise<BlobStore> | undefined;
+const blobStore = () => (store ??= opfsBlobStore().catch(() => memoryBlobStore()));
+
+/** Progress of a pull: bytes downloaded of all layer blobs so far (compressed, as stored in the registry). */
+export interface PullProgress { done: number; total: number; blobs: number }
+
+/** What a save wrote. */
+export interface SavedImage {
+  manifestDigest: string;
+  /** os/architecture[/variant] of the image saved */
+  platform: string;
+  /** the tag written into the archive */
+  ref: string;
+  /** bytes of the tar */
+  size: number;
+  /** the tar itself when no file was picked (an OPFS file for the page to offer as a download) */
+  file?: File;
+}
+
+const api = {
+  /**
+   * Pulls `ref` for `platform` and writes a docker-archive to `handle` (a file the user picked) or, without
+   * one, to an OPFS file that is returned for download. Credentials stay in this call's memory.
+   */
+  async saveImage(proxyBase: string, ref: string, platform: Platform, creds: Credentials | undefined, handle: FileSystemFileHandle | undefined, onProgress?: (p: PullProgress) => void): Promise<SavedImage> {
+    const c = proxiedRegistryClient(proxyBase, creds);
+    const seen = new Map<string, [number, number]>();
+    let last = 0;
+    const pulled = await pullImage(c, ref, {
+      platform, store: await blobStore(),
+      onProgress: (d, b, t) => {
+        seen.set(d, [b, t]);
+        const now = Date.now();
+        if (now - last < 100 || !onProgress) return;
+        last = now;
+        const [done, total] = [...seen.values()].reduce((a, [x, y]) => [a[0] + x, a[1] + y], [0, 0]);
+        onProgress({ done, total, blobs: seen.size });
+      },
+    });
+    // the first layer streams from the network into the archive (stored on the way); the others download meanwhile
+    for (const l of (await pulled.image.layers()).slice(1)) (l as Partial<RemoteLayer>).prefetch?.().catch(() => {});
+    const tag = formatReference({ ...pulled.ref, digest: undefined, tag: pulled.ref.tag ?? 'latest' });
+    let target = handle;
+    if (!target) {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });
+      target = await dir.getFileHandle('image.tar', { create: true });
+    }
+    await writeDockerArchiveToSeekable([{ image: pulled.image, tags: [tag] }], fileSystemWritableSink(await target.createWritable()));
+    const file = await target.getFile();
+    return { manifestDigest: pulled.manifestDigest, platform: formatPlatform(pulled.platform), ref: tag, size: file.size, file: handle ? undefined : file };
+  },
+};
+expose(api);
+export type BuildApi = typeof api;
