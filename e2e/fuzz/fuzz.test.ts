@@ -9,6 +9,8 @@
 import { execFile } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { haveFixtures, repoRoot } from '../../src/test-support/fixtures';
+import { createRandom } from '../../bench/plan';
+import { mutateBytes } from './mutate';
 import type { TargetCounts } from './run';
 
 /** inputs per reader */
@@ -37,6 +39,15 @@ describe.skipIf(!haveFixtures)('fixed-seed fuzz: archive reader with listing and
       // the mutator reaches past the first check: some inputs read cleanly, several kinds of error occur
       expect(c.clean, report).toBeGreaterThan(0);
       expect(Object.keys(c.codes).length, report).toBeGreaterThan(1);
+    }
+  });
+});
+
+describe('the mutator', () => {
+  it('mutates inputs of 0 to 8 bytes without throwing (a 32-bit field overwrite needs 4 bytes)', () => {
+    for (let seed = 1; seed <= 200; seed++) {
+      const r = createRandom(seed);
+      for (let n = 0; n <= 8; n++) expect(mutateBytes(new Uint8Array(n).fill(7), r).length).toBeLessThanOrEqual(n);
     }
   });
 });

@@ -99,6 +99,7 @@ export function mutateBytes(input: Uint8Array, r: Random): Uint8Array {
       return out;
     }
     default: { // a little-endian 32-bit field set to a hostile number (zip offsets and sizes, zstd sizes)
+      if (out.length < 4) return out.slice(0, int(r, out.length)); // no room for one: truncate
       const at = int(r, Math.max(1, out.length - 4));
       new DataView(out.buffer).setUint32(at, pick(r, [0xffffffff, 0x7fffffff, 0x80000000, out.length + 1, 0]), true);
       return out;
