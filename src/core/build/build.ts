@@ -3,7 +3,7 @@
  * Every layer is deterministic, so the same spec, lock and base give the same image digest anywhere.
  */
 import type { BlobStore } from '../cache';
-import { clobberWarnings, fetchPackages, historyEntry, writeEnvironmentYaml, writeExplicitLock, type PackageOrigin } from '../conda';
+import { clobberWarnings, fetchPackages, type FetchProgress, historyEntry, writeEnvironmentYaml, writeExplicitLock, type PackageOrigin } from '../conda';
 import { withParents } from '../conda/install';
 import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
@@ -39,6 +39,8 @@ export interface BuildRequest {
   /** runs the layer jobs (default: on this thread); the CLI and the browser pass pools of workers */
   layerRunner?: LayerRunner;
   onProgress?: (stage: 'solve' | 'fetch' | 'install' | 'layers', detail: string) => void;
+  /** bytes of each package as it downloads (compressed archive bytes), for a per-package progress bar */
+  onFetchProgress?: (p: FetchProgress) => void;
   signal?: AbortSignal;
 }
 
@@ -109,7 +111,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const blobs = await fetchPackages(ordered.map((r) => {
     if (!r.sha256) throw new CoreError('invalid-argument', `${r.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
     return { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) };
-  }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
+  }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { req.onFetchProgress?.(p); if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
   const pythonVersion = await environmentPython(ordered, () => solvedForBase?.installed ?? readInstalledPackages(req.base, prefix));
   const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {
     url: r.url, channel: r.channel.replace(/\/$/, ''), ...(r.md5 ? { md5: r.md5 } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}), ...(r.size !== undefined ? { size: r.size } : {}),
