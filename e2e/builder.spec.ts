@@ -158,4 +158,82 @@ test.describe('the builder form', () => {
     const run = execFileSync('docker', ['run', '--rm', '--network', 'none', TAG, 'sh', '-c', 'hello-prefix; hello-elf'], { env: dockerEnv(), encoding: 'utf8' });
     expect(run.split('\n')).toEqual(['installed at /opt/conda', 'compiled program sees /opt/conda/share/hello', '']);
   });
+
+  test('Cancel mid-download stops the build; the next build works', async ({ page, context }) => {
+    test.setTimeout(180_000);
+    // hold every package download until the build has been cancelled
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let seen = 0;
+    await context.route(/\.conda$/, async (route) => { seen++; await held; await route.continue().catch(() => {}); });
+    await fillForm(page);
+    await page.evaluate(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    await tabTo(page, 'build-button');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('build-phase')).toHaveAttribute('data-phase', 'fetch', { timeout: 90_000 });
+    await expect.poll(() => seen).toBeGreaterThan(0);
+    // the page stays responsive while the build runs: typing works
+    await page.getByTestId('cfg-variables').focus();
+    await page.keyboard.type('GREETING=hi');
+    await expect(page.getByTestId('cfg-variables')).toHaveValue('GREETING=hi');
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await tabTo(page, 'build-cancel');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'cancelled');
+    release();
+    await context.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('build-download').click()]);
+    const out = join(tmp, 'after-cancel.tar');
+    await download.saveAs(out);
+    expect(sha256(readFileSync(out))).toBe(cliSha);
+  });
+
+  test('environment.yml exported and imported gives the same form; a pasted lock builds the solve\'s digest', async ({ page }) => {
+    test.setTimeout(180_000);
+    await fillForm(page);
+    await page.getByTestId('cfg-variables').fill('GREETING=hi');
+    const [exported] = await Promise.all([page.waitForEvent('download'), page.getByTestId('env-export').click()]);
+    const yml = join(tmp, 'environment.yml');
+    await exported.saveAs(yml);
+    const form = async () => ({
+      channels: await page.getByTestId('channel-input').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)),
+      specs: await page.getByTestId('spec-input').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)),
+      variables: await page.getByTestId('cfg-variables').inputValue(),
+    });
+    const before = await form();
+    expect(before).toEqual({ channels: [channelUrl], specs: ['hello-script', 'hello-elf'], variables: 'GREETING=hi' });
+    // a fresh page (a fresh draft), then the import
+    await page.reload();
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('env-import').setInputFiles(yml);
+    await expect(page.getByTestId('env-note')).toContainText('Imported environment.yml');
+    expect(await form()).toEqual(before);
+
+    // the solve's lock, pasted, builds the digest the specs build
+    await page.getByTestId('cfg-variables').fill('');
+    await page.getByTestId('base-ref').fill(`${regHost}/test/busybox:1`);
+    await page.getByTestId('cfg-tag').fill(TAG);
+    await page.getByTestId('cfg-epoch').fill(EPOCH);
+    await page.evaluate(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    await page.getByTestId('preview-button').click();
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    const solvedDigest = await page.getByTestId('build-digest').textContent();
+    await page.getByRole('button', { name: 'Use this solve as the lock' }).click();
+    const lock = await page.getByTestId('cfg-lock').inputValue();
+    expect(lock).toMatch(/^@EXPLICIT$/m);
+    expect(lock).toContain('hello-elf-1.0-0.conda#');
+    // pasted into the emptied field, as a user pastes it
+    await page.getByTestId('cfg-lock').fill('');
+    await page.getByTestId('cfg-lock').focus();
+    await page.keyboard.insertText(lock);
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'building');
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    expect(await page.getByTestId('build-digest').textContent()).toBe(solvedDigest);
+  });
 });
