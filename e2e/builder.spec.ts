@@ -236,4 +236,33 @@ test.describe('the builder form', () => {
     await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
     expect(await page.getByTestId('build-digest').textContent()).toBe(solvedDigest);
   });
+
+  test('malformed fields are flagged before any fetch; a channel the proxy refuses is flagged on its row with URL and status', async ({ page }) => {
+    test.setTimeout(120_000);
+    const proxied: string[] = [];
+    page.on('request', (r) => { if (r.url().includes('/proxy/')) proxied.push(r.url()); });
+    await fillForm(page);
+    await page.getByTestId('spec-input').first().fill('a::b::c');
+    await page.getByTestId('base-ref').fill('Not A Reference');
+    await expect(page.getByTestId('spec-error')).toContainText('names more than one channel');
+    await expect(page.getByTestId('base-error')).toContainText('invalid image reference');
+    await expect(page.getByTestId('preview-button')).toBeDisabled();
+    await expect(page.getByTestId('build-button')).toBeDisabled();
+    await page.getByTestId('spec-input').first().fill('hello-script');
+    await page.getByTestId('base-ref').fill(`${regHost}/test/busybox:1`);
+    await expect(page.getByTestId('spec-error')).toHaveCount(0);
+    // a registry is reached for tag autocomplete only; no channel was fetched yet
+    expect(proxied.filter((u) => !u.includes('/v2/'))).toEqual([]);
+
+    // a second channel on a loopback port the proxy does not allow
+    const refused = `http://127.0.0.1:${await freePort()}/refused-channel`;
+    await page.getByTestId('add-channel').click();
+    await page.getByTestId('channel-input').nth(1).fill(refused);
+    await page.getByTestId('preview-button').click();
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'error', { timeout: 90_000 });
+    const rowError = page.getByTestId('channel-input').nth(1).locator('xpath=..').getByTestId('channel-error');
+    await expect(rowError).toContainText(refused);
+    await expect(rowError).toContainText(/\b4\d\d\b/);
+    await expect(page.getByTestId('channel-input').first().locator('xpath=..').getByTestId('channel-error')).toHaveCount(0);
+  });
 });

@@ -6,6 +6,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { resolveChannel } from '../../core/conda/channel';
+import { proxiedUrl } from '../../core/net/proxied-fetch';
 import { draftKey, previewQuery, useBuild } from '../../queries/build-queries';
 import { useBuildDraft, type BuildDraft } from '../../state/build-draft';
 import { checkDraft, type DraftErrors } from '../../state/draft-check';
@@ -27,7 +28,9 @@ function channelFetchErrors(d: BuildDraft, error: Error | null): DraftErrors {
   for (const c of d.channels) {
     let url: string;
     try { url = resolveChannel(c.value).url.replace(/\/$/, ''); } catch { continue; }
-    if (error.message.includes(url)) out[`channel:${c.id}`] = error.message;
+    // the message may name the channel as fetched through the proxy (`/proxy/host:port/path`)
+    const viaProxy = /^https?:/.test(url) ? proxiedUrl('', url).slice(1) : url;
+    if (error.message.includes(url) || error.message.includes(`/${viaProxy}/`)) out[`channel:${c.id}`] = `${url} could not be read: ${error.message}`;
   }
   return out;
 }
