@@ -3,7 +3,7 @@
  * loopback and the project's test channel served over loopback HTTP. The form is filled with the keyboard
  * alone, previewed, built and saved through the picker (an OPFS handle stands in for it) and through the
  * download path (no `showSaveFilePicker`); both tars equal the CLI's `build` of the same inputs byte for
- * byte, and the image runs in the real dockerd. A build cancelled mid-download leaves the next one working;
+ * byte (command and labels included), and the image runs in the real dockerd. A build cancelled mid-download leaves the next one working;
  * an exported environment.yml imports back into the same form; a pasted lock builds the same digest.
  */
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -27,6 +27,8 @@ import { freePort } from './harness/registry';
 
 const TAG = 'docker-envs.test/form:1';
 const EPOCH = '1700000000';
+const CMD = '["hello-prefix"]';
+const LABEL = 'org.example.built-by=form';
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** Presses Tab until the element with `testId` has the focus (the page's own tab order), then types `text` over its value. */
@@ -86,7 +88,7 @@ test.describe('the builder form', () => {
     // the CLI's build of the same inputs; async: the channel server runs in this process
     const cliOut = join(tmp, 'cli.tar');
     await promisify(execFile)('node', ['bin/docker-envs.js', 'build', '-b', `${regHost}/test/busybox:1`, '-i', TAG, '-p', 'hello-script', '-p', 'hello-elf', '-c', channelUrl,
-      '-o', cliOut, '--cache', join(tmp, 'cache')], { env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } });
+      '--cmd', CMD, '--label', LABEL, '-o', cliOut, '--cache', join(tmp, 'cache')], { env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } });
     cliSha = sha256(readFileSync(cliOut));
   });
   test.afterAll(async () => {
@@ -107,6 +109,8 @@ test.describe('the builder form', () => {
     await tabTo(page, 'spec-input', 'hello-script');
     await page.keyboard.press('Enter'); // a new row, focused
     await page.keyboard.type('hello-elf');
+    await tabTo(page, 'cfg-cmd', CMD);
+    await tabTo(page, 'cfg-labels', LABEL);
     await tabTo(page, 'cfg-tag', TAG);
     await tabTo(page, 'cfg-epoch', EPOCH);
   }
@@ -157,6 +161,9 @@ test.describe('the builder form', () => {
     execFileSync('docker', ['load', '-i', join(tmp, 'picked.tar')], { env: dockerEnv() });
     const run = execFileSync('docker', ['run', '--rm', '--network', 'none', TAG, 'sh', '-c', 'hello-prefix; hello-elf'], { env: dockerEnv(), encoding: 'utf8' });
     expect(run.split('\n')).toEqual(['installed at /opt/conda', 'compiled program sees /opt/conda/share/hello', '']);
+    // the form's command runs by default (after activation), and its label is on the image
+    expect(execFileSync('docker', ['run', '--rm', '--network', 'none', TAG], { env: dockerEnv(), encoding: 'utf8' })).toBe('installed at /opt/conda\n');
+    expect(execFileSync('docker', ['inspect', '-f', '{{index .Config.Labels "org.example.built-by"}}', TAG], { env: dockerEnv(), encoding: 'utf8' }).trim()).toBe('form');
   });
 
   test('Cancel mid-download stops the build; the next build works', async ({ page, context }) => {

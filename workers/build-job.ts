@@ -72,7 +72,7 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
     epoch: output.epoch, layerRunner: browserLayerRunner(),
     ...(input.lock ? { lock: readExplicitLock(input.lock) } : {}), ...(input.prefix ? { prefix: input.prefix } : {}),
     ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}),
-    ...(input.variables && Object.keys(input.variables).length ? { variables: input.variables } : {}),
+    ...(input.variables && Object.keys(input.variables).length ? { variables: input.variables } : {}), ...(input.image ? { image: input.image } : {}),
     onProgress: (s, detail) => {
       const step = /^(\d+)\/(\d+): /.exec(detail);
       if (s === 'layers' && step) [layers.done, layers.total] = [Number(step[1]), Number(step[2])];

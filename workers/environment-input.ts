@@ -31,6 +31,8 @@ export interface EnvironmentInput {
   variables?: Record<string, string>;
   /** an explicit lock's text: installed as is instead of solving */
   lock?: string;
+  /** the image's entrypoint, command and extra labels */
+  image?: { entrypoint?: string[]; cmd?: string[]; labels?: Record<string, string> };
 }
 
 let store: Promise<BlobStore> | undefined;

@@ -4,7 +4,7 @@ import { readImageArchive } from '../core/archive';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/build/layer-workers.node.js';
-import { buildEnvironment, solveForBase } from '../core/build';
+import { buildEnvironment, solveForBase, type BuildRequest } from '../core/build';
 import type { BlobStore } from '../core/cache';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { readEnvironmentYaml, readExplicitLock, writeExplicitLock } from '../core/conda';
@@ -32,6 +32,8 @@ export interface BuildCliOptions {
   prefix?: string;
   layering?: 'layered' | 'single';
   maxLayers?: number;
+  /** the image's entrypoint, command and extra labels */
+  image?: BuildRequest['image'];
   creds?: string;
   cache?: string;
   log?: (s: string) => void;
@@ -144,6 +146,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
     const result = await buildEnvironment({
       base, specs, channels, store, epoch, fetch: net, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
       ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
+      ...(o.image ? { image: o.image } : {}),
       layerSpill: spillToTempFile,
       // the layers are built in worker threads, one per core, while this thread writes the archive
       layerRunner,

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { CoreError } from '../core/errors';
 import { inspectPath, renderSummary } from './inspect';
-import { buildToArchive, solveToLock } from './build';
+import { buildToArchive, solveToLock, type BuildCliOptions } from './build';
+import { parseCommand, parseLabels } from '../core/build/config';
 import { diffPaths, renderDiff } from './diff';
 import { pullToArchive, pushFromArchive } from './pull';
 
@@ -24,6 +25,8 @@ Commands:
       --file F             an environment.yml (channels and dependencies)
       --lock F             an explicit lock (@EXPLICIT URLs#sha256) instead of solving
       --platform P, --prefix DIR (default /opt/conda), --layering layered|single, --max-layers N
+      --entrypoint E, --cmd C   the image's entrypoint and command: a JSON array or words
+      --label K=V          a label of the image (repeatable)
       SOURCE_DATE_EPOCH sets every timestamp (default 0): same inputs, same image digest
 
   solve -b BASE -p SPEC... [-o FILE]
@@ -54,6 +57,14 @@ Options:
   -h, --help         this help
   -v, --version      the version
 `;
+
+/** build's --entrypoint, --cmd and --label as the pipeline takes them (undefined when none is given). */
+function imageSettings(v: { entrypoint?: string; cmd?: string; label?: string[] }): BuildCliOptions['image'] {
+  const entrypoint = v.entrypoint === undefined ? undefined : parseCommand(v.entrypoint);
+  const cmd = v.cmd === undefined ? undefined : parseCommand(v.cmd);
+  const labels = v.label?.length ? parseLabels(v.label) : undefined;
+  return entrypoint || cmd || labels ? { ...(entrypoint ? { entrypoint } : {}), ...(cmd ? { cmd } : {}), ...(labels ? { labels } : {}) } : undefined;
+}
 
 /** Runs the CLI with the given arguments; returns the exit code. */
 export async function main(argv: string[], out: { write(s: string): unknown } = process.stdout, err: { write(s: string): unknown } = process.stderr): Promise<number> {
@@ -118,7 +129,7 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
           base: { type: 'string', short: 'b' }, image: { type: 'string', short: 'i' }, package: { type: 'string', short: 'p', multiple: true },
           channel: { type: 'string', short: 'c', multiple: true }, output: { type: 'string', short: 'o' }, file: { type: 'string' }, lock: { type: 'string' },
           platform: { type: 'string' }, prefix: { type: 'string' }, layering: { type: 'string' }, 'max-layers': { type: 'string' },
-          creds: { type: 'string' }, cache: { type: 'string' },
+          creds: { type: 'string' }, cache: { type: 'string' }, entrypoint: { type: 'string' }, cmd: { type: 'string' }, label: { type: 'string', multiple: true },
         },
       });
       if (positionals.length) throw new UsageError(`build takes no positional arguments (got ${positionals.join(' ')})`);
@@ -128,6 +139,7 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
         base: values.base, tag: values.image, specs: values.package ?? [], channels: values.channel ?? [], output: values.output,
         file: values.file, lock: values.lock, platform: values.platform, prefix: values.prefix, layering: values.layering as 'layered' | 'single' | undefined,
         maxLayers: values['max-layers'] ? Number(values['max-layers']) : undefined, creds: values.creds, cache: values.cache,
+        image: imageSettings(values),
         log: (s) => err.write(`  ${s}\n`), progress: process.stderr,
       });
       for (const w of r.warnings) err.write(`warning: ${w}\n`);

@@ -8,7 +8,8 @@ import { proxy } from 'comlink';
 import { useRef, useState } from 'react';
 import { buildBridge, proxyBase, solveBridge, type BuildProgress, type BuiltImage, type EnvironmentInput, type SolvePreview } from '../bridge/registry-bridge';
 import type { BuildDraft } from '../state/build-draft';
-import { draftSpecs, parseVariables } from '../state/draft-check';
+import { parseCommand, parseLabels } from '../core/build/config';
+import { draftSpecs, lines, parseVariables } from '../state/draft-check';
 
 export type { BuildProgress, SolvePreview };
 
@@ -16,6 +17,10 @@ export type { BuildProgress, SolvePreview };
 export function environmentInput(d: BuildDraft): EnvironmentInput {
   const maxLayers = d.maxLayers.trim() ? Number(d.maxLayers) : undefined;
   const variables = parseVariables(d.variables);
+  const entrypoint = parseCommand(d.entrypoint);
+  const cmd = parseCommand(d.cmd);
+  const labels = lines(d.labels).length ? parseLabels(lines(d.labels)) : undefined;
+  const image = { ...(entrypoint ? { entrypoint } : {}), ...(cmd ? { cmd } : {}), ...(labels ? { labels } : {}) };
   return {
     base: d.base.kind === 'file' ? { file: d.base.file } : { ref: d.base.ref.trim(), platform: d.platform, ...(d.creds ? { creds: d.creds } : {}) },
     channels: d.channels.map((c) => (c.kind === 'folder' ? { url: c.value, folder: c.handle } : { url: c.value.trim() })),
@@ -25,6 +30,7 @@ export function environmentInput(d: BuildDraft): EnvironmentInput {
     ...(maxLayers ? { maxLayers } : {}),
     ...(Object.keys(variables).length ? { variables } : {}),
     ...(d.lock.trim() ? { lock: d.lock } : {}),
+    ...(Object.keys(image).length ? { image } : {}),
   };
 }
 

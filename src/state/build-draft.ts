@@ -32,6 +32,11 @@ export interface BuildDraft {
   maxLayers: string;
   /** environment variables as `KEY=VALUE` lines */
   variables: string;
+  /** the image's entrypoint and command: a JSON array or words ('' keeps the base's) */
+  entrypoint: string;
+  cmd: string;
+  /** extra labels as `KEY=VALUE` lines */
+  labels: string;
   /** `name:tag` written into the archive */
   tag: string;
   /** SOURCE_DATE_EPOCH in whole seconds */
@@ -70,6 +75,9 @@ export function initialDraft(): BuildDraft {
     strategy: 'layered',
     maxLayers: '',
     variables: '',
+    entrypoint: '',
+    cmd: '',
+    labels: '',
     tag: 'docker-envs/env:latest',
     epoch: '0',
     lock: '',

@@ -2,13 +2,14 @@
  * Checks a build draft before anything is fetched: each malformed spec, channel, reference or number is
  * flagged on its own field with the core parser's message. A draft without errors can be solved and built.
  */
+import { parseCommand, parseLabels } from '../core/build/config';
 import { resolveChannel } from '../core/conda/channel';
 import { readExplicitLock } from '../core/conda/explicit-lock';
 import { parseReference } from '../core/registry/reference';
 import { parseSpec } from '../core/solver/spec';
 import type { BuildDraft } from './build-draft';
 
-/** Errors by field: `base`, `tag`, `prefix`, `epoch`, `maxLayers`, `variables`, `lock`, `specs`, `channel:<id>`, `spec:<id>`. */
+/** Errors by field: `base`, `tag`, `prefix`, `epoch`, `maxLayers`, `variables`, `entrypoint`, `cmd`, `labels`, `lock`, `specs`, `channel:<id>`, `spec:<id>`. */
 export type DraftErrors = Record<string, string>;
 
 const messageOf = (f: () => unknown): string | undefined => {
@@ -47,6 +48,9 @@ export function checkDraft(d: BuildDraft): DraftErrors {
   if (!/^\d+$/.test(d.epoch.trim())) put('epoch', 'SOURCE_DATE_EPOCH is whole seconds since 1970 (0 or more)');
   if (d.maxLayers.trim() && !(/^\d+$/.test(d.maxLayers.trim()) && Number(d.maxLayers) >= 2)) put('maxLayers', 'the layer cap is a whole number, 2 or more');
   put('variables', messageOf(() => parseVariables(d.variables)));
+  put('entrypoint', messageOf(() => parseCommand(d.entrypoint)));
+  put('cmd', messageOf(() => parseCommand(d.cmd)));
+  put('labels', messageOf(() => parseLabels(lines(d.labels))));
   if (d.channels.length === 0) put('channels', 'add at least one channel');
   for (const c of d.channels) put(`channel:${c.id}`, messageOf(() => resolveChannel(c.value)));
   const specs = d.specs.filter((s) => s.value.trim());
@@ -59,6 +63,11 @@ export function checkDraft(d: BuildDraft): DraftErrors {
   }
   for (const s of specs) put(`spec:${s.id}`, messageOf(() => parseSpec(s.value)));
   return errors;
+}
+
+/** The lines of a text field that are not blank, trimmed. */
+export function lines(text: string): string[] {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
 /** The specs of the draft that are not blank, trimmed. */

@@ -27,6 +27,8 @@ export interface BuildRequest {
   virtualOverrides?: VirtualPackage[];
   /** environment variables the environment sets (environment.yml's `variables:`): into the image's Env */
   variables?: Record<string, string>;
+  /** the image's entrypoint, command and extra labels (the base's are kept where not given) */
+  image?: { entrypoint?: string[]; cmd?: string[]; labels?: Record<string, string> };
   /** a solved lock to install instead of solving (share links, --lock) */
   lock?: SolvedRecord[];
   store: BlobStore;
@@ -155,7 +157,11 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const finishing = installed.then(async (pkgs) => {
     const activationScripts = activationScriptsIn(pkgs.flatMap((p) => p.files));
     const shell = activationScripts.length ? await findShell(req.base) : undefined;
-    const envConfig = environmentConfig(cfg, { prefix, activationScripts, ...(shell ? { shell } : {}), labels, ...(req.variables ? { variables: req.variables } : {}) });
+    const envConfig = environmentConfig(cfg, {
+      prefix, activationScripts, ...(shell ? { shell } : {}), labels, ...(req.variables ? { variables: req.variables } : {}),
+      ...(req.image?.entrypoint ? { entrypoint: req.image.entrypoint } : {}), ...(req.image?.cmd ? { cmd: req.image.cmd } : {}),
+      ...(req.image?.labels ? { userLabels: req.image.labels } : {}),
+    });
     const linkOrder = new Map(ordered.map((r, i) => [r.fn, i]));
     const linked = [...pkgs].sort((a, b) => linkOrder.get(String(a.record.fn))! - linkOrder.get(String(b.record.fn))!);
     const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}` });

@@ -1,6 +1,6 @@
 /**
  * The rest of a build's settings: the prefix, the layering strategy and cap, environment variables, the
- * output `name:tag` and SOURCE_DATE_EPOCH (same value, same bytes: the CLI reads it from the environment).
+ * entrypoint, command and labels, the output `name:tag` and SOURCE_DATE_EPOCH (same value, same bytes: the CLI reads it from the environment).
  */
 import type { ReactNode } from 'react';
 import { useBuildDraft, type BuildDraft } from '../../state/build-draft';
@@ -45,6 +45,9 @@ export function ConfigFields({ errors }: { errors: DraftErrors }) {
       <Field label="Environment variables (KEY=VALUE a line)" name="variables" errors={errors}>
         <textarea {...bound('variables', d.variables, d.set, errors)} rows={2} />
       </Field>
+      <Field label="Entrypoint (JSON array or words; empty keeps the base's)" name="entrypoint" errors={errors}><input {...bound('entrypoint', d.entrypoint, d.set, errors)} /></Field>
+      <Field label="Command (JSON array or words; empty keeps the base's)" name="cmd" errors={errors}><input {...bound('cmd', d.cmd, d.set, errors)} /></Field>
+      <Field label="Labels (KEY=VALUE a line)" name="labels" errors={errors}><textarea {...bound('labels', d.labels, d.set, errors)} rows={2} /></Field>
       <Field label="Output name:tag" name="tag" errors={errors}><input {...bound('tag', d.tag, d.set, errors)} /></Field>
       <Field label="SOURCE_DATE_EPOCH (seconds)" name="epoch" errors={errors}>
         <input {...bound('epoch', d.epoch, d.set, errors)} inputMode="numeric" />
