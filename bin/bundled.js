@@ -35,7 +35,7 @@ export async function runBundled(entry) {
   // same folder depth as src/cli/, so `new URL('../../package.json', import.meta.url)` still finds the package
   const out = join(root, '.cache', 'bundle', `${relative('src', entry).replace(/[\\/]/g, '_').replace(/\.ts$/, '')}.mjs`);
   // the worker threads' script, found next to the bundle by the code that starts them (layer-workers.node.ts)
-  const workers = [['src/core/build/layer-worker.node.ts', join(root, '.cache', 'bundle', 'layer-worker.node.mjs')]];
+  const workers = [['src/core/pipeline/layer-worker.node.ts', join(root, '.cache', 'bundle', 'layer-worker.node.mjs')]];
   const sources = Math.max(...INPUTS.map((p) => newest(join(root, p))));
   let ok = [out, ...workers.map(([, o]) => o)].every((o) => newest(o) >= sources);
   if (!ok && process.env.DOCKER_ENVS_NO_BUNDLE !== '1') {

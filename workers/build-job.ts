@@ -5,7 +5,7 @@
  * page throttled: the phase, new log lines, bytes per package and layers built.
  */
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
-import { buildEnvironment } from '../src/core/build/build';
+import { buildEnvironment } from '../src/core/pipeline/build';
 import { readExplicitLock } from '../src/core/conda/explicit-lock';
 import type { FetchProgress } from '../src/core/conda/fetch';
 import { blobStore, channelFetches, openBase, type EnvironmentInput } from './environment-input';

@@ -7,7 +7,8 @@
 import { expose } from 'comlink';
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
 import { formatPlatform, type Platform } from '../src/core/oci';
-import { formatReference, pullImage, type Credentials, type RemoteLayer } from '../src/core/registry';
+import { openRegistryImage } from '../src/core/image/open';
+import type { Credentials, RemoteLayer } from '../src/core/registry';
 import { blobStore } from './environment-input';
 import { buildInWorker, type BuildOutput, type BuildProgress, type BuiltImage } from './build-job';
 import type { EnvironmentInput } from './environment-input';
@@ -41,7 +42,8 @@ const api = {
     const c = proxiedRegistryClient(proxyBase, creds);
     const seen = new Map<string, [number, number]>();
     let last = 0;
-    const pulled = await pullImage(c, ref, {
+    const pulled = await openRegistryImage(ref, {
+      client: c,
       platform, store: await blobStore(),
       onProgress: (d, b, t) => {
         seen.set(d, [b, t]);
@@ -54,7 +56,7 @@ const api = {
     });
     // the first layer streams from the network into the archive (stored on the way); the others download meanwhile
     for (const l of (await pulled.image.layers()).slice(1)) (l as Partial<RemoteLayer>).prefetch?.().catch(() => {});
-    const tag = formatReference({ ...pulled.ref, digest: undefined, tag: pulled.ref.tag ?? 'latest' });
+    const tag = pulled.tags[0];
     let target = handle;
     if (!target) {
       const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });

@@ -3,15 +3,15 @@
  * worker turns it into the pipeline's inputs: the base image (pulled through the proxy into OPFS, or read
  * from a picked tarball) and the fetch channels go through (the proxy, or a picked local folder).
  */
-import { readImageArchive } from '../src/core/archive';
 import { memoryBlobStore, type BlobStore } from '../src/core/cache';
 import { opfsBlobStore } from '../src/core/cache/opfs-store';
 import { directoryHandleReader, localChannelFetch } from '../src/core/conda/local-channel';
 import { cachingFetch } from '../src/core/conda/repodata-cache';
 import { opfsRepodataStore } from '../src/core/conda/repodata-store.opfs';
 import type { Image } from '../src/core/image';
+import { openImage } from '../src/core/image/open';
 import { proxiedFetch } from '../src/core/net/proxied-fetch';
-import { pullImage, type Credentials } from '../src/core/registry';
+import type { Credentials } from '../src/core/registry';
 import { proxiedRegistryClient } from './registry-client';
 
 /** The base image: a reference (pulled through the proxy) or a tarball. */
@@ -44,11 +44,11 @@ function parsePlatform(p: string) {
   return variant ? { os, architecture, variant } : { os, architecture };
 }
 
-/** Opens the base image: the tarball's first image, or the reference pulled for its platform. */
+/** Opens the base image: the tarball's image, or the reference pulled for its platform (one resolver: openImage). */
 export async function openBase(proxyBase: string, base: BaseInput, signal?: AbortSignal): Promise<Image> {
-  if ('file' in base) return (await readImageArchive(base.file)).images[0].image;
-  const client = proxiedRegistryClient(proxyBase, base.creds);
-  return (await pullImage(client, base.ref, { platform: parsePlatform(base.platform), store: await blobStore(), ...(signal ? { signal } : {}) })).image;
+  const common = { store: await blobStore(), ...(signal ? { signal } : {}) };
+  if ('file' in base) return (await openImage(base.file, common)).image;
+  return (await openImage(base.ref, { ...common, client: proxiedRegistryClient(proxyBase, base.creds), platform: parsePlatform(base.platform) })).image;
 }
 
 // repodata kept between solves and builds: in memory while the worker lives, in OPFS across sessions

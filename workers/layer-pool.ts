@@ -3,8 +3,8 @@
  * `layerRunner`, started from the build worker (workers may start workers) on first use and kept for
  * the builds that follow.
  */
-import { workerLayerRunner } from '../src/core/build/layer-pool';
-import type { LayerRunner } from '../src/core/build/layer-job';
+import { workerLayerRunner } from '../src/core/pipeline/layer-pool';
+import type { LayerRunner } from '../src/core/pipeline/layer-job';
 
 let shared: LayerRunner | undefined;
 

@@ -4,8 +4,8 @@
  * worker with a build.
  */
 import { expose } from 'comlink';
-import { solveForBase } from '../src/core/build/build';
-import { condaSubdir, virtualPackagesFor } from '../src/core/build/virtual';
+import { solveForBase } from '../src/core/pipeline/build';
+import { condaSubdir, virtualPackagesFor } from '../src/core/pipeline/virtual';
 import { readExplicitLock, writeExplicitLock } from '../src/core/conda/explicit-lock';
 import { orderForLink, planLayers } from '../src/core/plan';
 import type { SolvedRecord } from '../src/core/solver';

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { folderBlobStore } from '../../src/core/cache/blob-store.node.js';
 import { useNodeGunzip } from '../../src/core/compress/gunzip.node.js';
-import { buildEnvironment } from '../../src/core/build/index.js';
+import { buildEnvironment } from '../../src/core/pipeline/index.js';
 import { spillToTempFile } from '../../src/core/archive/spill.node.js';
 import { useNodeSha256 } from '../../src/core/digest/sha256.node.js';
 import { emptyImage, type Image } from '../../src/core/image/index.js';

@@ -33,6 +33,7 @@ export const debianDeps: readonly DebianDep[] = [
   { pkg: 'debootstrap', bin: '/usr/sbin/debootstrap', why: 'the Debian minbase test image' },
   { pkg: 'unzip', bin: '/usr/bin/unzip', why: 'the native peer of the bench\'s environment assembly reads .conda members' },
   { pkg: 'zip', bin: '/usr/bin/zip', why: 'packs malicious .conda packages for the layer job tests' },
+  { pkg: 'gcc', bin: '/usr/bin/gcc', why: 'compiles hello-elf of the test channel and of the app\'s offline sample (e2e/conda-builder, e2e/sample-assets)' },
   { pkg: 'openssl', bin: '/usr/bin/openssl', why: 'the token server\'s signing certificate' },
 ];
 

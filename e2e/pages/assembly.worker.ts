@@ -5,7 +5,7 @@
  */
 import { expose } from 'comlink';
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../../src/core/archive';
-import { buildEnvironment } from '../../src/core/build';
+import { buildEnvironment } from '../../src/core/pipeline';
 import { browserLayerRunner } from '../../workers/layer-pool';
 import { opfsBlobStore } from '../../src/core/cache/opfs-store';
 import { fetchPackages } from '../../src/core/conda';

@@ -1,7 +1,8 @@
 /** Worker of the build page: the same pipeline and writer as the CLI, with the network through the proxy. */
 import { expose } from 'comlink';
-import { readImageArchive, writeDockerArchive } from '../../src/core/archive';
-import { buildEnvironment } from '../../src/core/build';
+import { writeDockerArchive } from '../../src/core/archive';
+import { buildEnvironment } from '../../src/core/pipeline';
+import { openImage } from '../../src/core/image/open';
 import { browserLayerRunner } from '../../workers/layer-pool';
 import { memoryBlobStore } from '../../src/core/cache';
 import { digestStream } from '../../src/core/digest';
@@ -27,8 +28,7 @@ const api = {
     globalThis.fetch = net;
     const repodataFetch = repodataFetchFor(proxyBase, net);
     const before = { ...repodataFetch.stats };
-    const archive = await readImageArchive(base);
-    const result = await buildEnvironment({ base: archive.images[0].image, specs, channels: [channel], store: memoryBlobStore(), fetch: net, repodataFetch, epoch, layerRunner: browserLayerRunner() });
+    const result = await buildEnvironment({ base: (await openImage(base)).image, specs, channels: [channel], store: memoryBlobStore(), fetch: net, repodataFetch, epoch, layerRunner: browserLayerRunner() });
     const { digest, size } = await digestStream(writeDockerArchive([{ image: result.image, tags: [tag] }], { mtime: epoch }));
     const repodata = { hits: repodataFetch.stats.hits - before.hits, misses: repodataFetch.stats.misses - before.misses };
     return { archiveSha256: digest, size, manifestDigest: await result.image.digest(), packages: result.solved.map((r) => r.fn), repodata };
@@ -39,8 +39,7 @@ const api = {
    */
   async buildFromFolder(base: File, specs: string[], channel: FileSystemDirectoryHandle, channelUrl: string, epoch: number, tag: string) {
     const net = localChannelFetch([{ url: channelUrl, reader: directoryHandleReader(channel, channelUrl) }], () => Promise.reject(new Error('a folder build fetches nothing from the network')));
-    const archive = await readImageArchive(base);
-    const result = await buildEnvironment({ base: archive.images[0].image, specs, channels: [channelUrl], store: memoryBlobStore(), fetch: net, repodataFetch: cachingFetch(net), epoch, layerRunner: browserLayerRunner() });
+    const result = await buildEnvironment({ base: (await openImage(base)).image, specs, channels: [channelUrl], store: memoryBlobStore(), fetch: net, repodataFetch: cachingFetch(net), epoch, layerRunner: browserLayerRunner() });
     const { digest, size } = await digestStream(writeDockerArchive([{ image: result.image, tags: [tag] }], { mtime: epoch }));
     return { archiveSha256: digest, size, packages: result.solved.map((r) => r.url), warnings: await result.warnings };
   },

@@ -1,11 +1,9 @@
-import { existsSync, mkdirSync, openAsBlob, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readImageArchive } from '../core/archive';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
-import { nodeLayerRunner } from '../core/build/layer-workers.node.js';
-import { buildEnvironment, solveForBase, type BuildRequest } from '../core/build';
-import type { BlobStore } from '../core/cache';
+import { nodeLayerRunner } from '../core/pipeline/layer-workers.node.js';
+import { buildEnvironment, solveForBase, type BuildRequest } from '../core/pipeline';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { readEnvironmentYaml, readExplicitLock, writeExplicitLock } from '../core/conda';
 import { cachingFetch } from '../core/conda/repodata-cache';
@@ -14,10 +12,8 @@ import { isFileChannel, localChannelFetch, normalizeFileChannel } from '../core/
 import { folderRepodataStore } from '../core/conda/repodata-store.node.js';
 import { CoreError } from '../core/errors';
 import type { Image } from '../core/image';
-import { pullImage, RegistryClient } from '../core/registry';
 import type { SolvedRecord } from '../core/solver';
-import { parsePlatform } from './inspect';
-import { defaultCacheDir, parseCreds } from './pull';
+import { defaultCacheDir, openImageArg } from './open-image';
 
 /** Options of `docker-envs build`. */
 export interface BuildCliOptions {
@@ -35,6 +31,8 @@ export interface BuildCliOptions {
   /** the image's entrypoint, command and extra labels */
   image?: BuildRequest['image'];
   creds?: string;
+  /** plain http to the base's registry */
+  insecure?: boolean;
   cache?: string;
   log?: (s: string) => void;
   /** a terminal: per-package progress goes to one line rewritten in place instead of a line each */
@@ -72,12 +70,12 @@ export function buildProgress(log: (s: string) => void, tty?: { write(s: string)
   };
 }
 
-/** The base image: an image tar (docker save, OCI layout tar), or a reference pulled through the blob cache. */
-async function loadBase(o: Pick<BuildCliOptions, 'base' | 'creds' | 'platform'>, store: BlobStore, log: (s: string) => void): Promise<Image> {
-  if (existsSync(o.base)) return (await readImageArchive(await openAsBlob(o.base), { spill: spillToTempFile })).images[0].image;
-  const creds = o.creds ? parseCreds(o.creds) : undefined;
-  log(`pulling ${o.base}`);
-  return (await pullImage(new RegistryClient({ credentials: () => creds }), o.base, { store, ...(o.platform ? { platform: parsePlatform(o.platform) } : {}) })).image;
+/** The base image: an image tarball, an OCI layout folder or a registry reference (pulled through the blob cache). */
+async function loadBase(o: Pick<BuildCliOptions, 'base' | 'creds' | 'insecure' | 'platform' | 'cache'>, log: (s: string) => void): Promise<Image> {
+  const opened = await openImageArg(o.base, { platform: o.platform, creds: o.creds, insecure: o.insecure, cache: o.cache });
+  if (opened.source === 'registry') log(`base ${opened.tags[0]} (${opened.manifestDigest})`);
+  for (const w of opened.warnings) log(`warning: ${w}`);
+  return opened.image;
 }
 
 /**
@@ -104,7 +102,7 @@ function channelFetch(channels: string[], lock: SolvedRecord[] = []): typeof fet
 }
 
 /** Options of `docker-envs solve`. */
-export type SolveCliOptions = Pick<BuildCliOptions, 'base' | 'specs' | 'channels' | 'file' | 'platform' | 'prefix' | 'creds' | 'cache' | 'log'>;
+export type SolveCliOptions = Pick<BuildCliOptions, 'base' | 'specs' | 'channels' | 'file' | 'platform' | 'prefix' | 'creds' | 'insecure' | 'cache' | 'log'>;
 
 /**
  * `docker-envs solve`: the packages the specs resolve to for the base image (its platform, glibc and any conda
@@ -114,7 +112,7 @@ export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; p
   const cache = o.cache ?? defaultCacheDir();
   mkdirSync(cache, { recursive: true });
   const log = o.log ?? (() => {});
-  const base = await loadBase(o, folderBlobStore(join(cache, 'blobs')), log);
+  const base = await loadBase({ ...o, cache }, log);
   const { specs, channels, warnings } = requested(o);
   for (const w of warnings) log(`warning: ${w}`);
   if (specs.length === 0) throw new CoreError('invalid-argument', 'nothing to solve: give -p SPEC or --file environment.yml');
@@ -135,7 +133,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   const store = folderBlobStore(join(cache, 'blobs'));
   const log = o.log ?? (() => {});
   const progress = buildProgress(log, o.progress);
-  const base = await loadBase(o, store, log);
+  const base = await loadBase({ ...o, cache }, log);
   const { specs, channels, variables, warnings } = requested(o);
   const lock = o.lock ? readExplicitLock(readFileSync(o.lock, 'utf8')) : undefined;
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');

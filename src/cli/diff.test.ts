@@ -22,7 +22,7 @@ describe.skipIf(!haveFixtures)('docker-envs diff of a two-image archive', () => 
     expect(r.code).toBe(0);
     const c = JSON.parse(r.out) as ImageComparison;
     expect([c.a.configDigest, c.b.configDigest]).toEqual([ID2, ID2]);
-    expect(c.warnings).toEqual([0, 1].map(() => expect.stringMatching(/holds 2 images \(test_image_2, test_image_1\); compared the first, test_image_2: choose one with --image NAME:TAG$/)));
+    expect(c.warnings).toEqual([0, 1].map(() => expect.stringMatching(/holds 2 images \(test_image_2, test_image_1\); took the first, test_image_2: choose one with --image NAME:TAG$/)));
   });
 
   it('--image NAME:TAG once for both sides or twice for A and B; any spelling of the tag', async () => {

@@ -1,17 +1,8 @@
 /** `docker-envs diff A B`: two images (archives or registry references) compared: layers shared, config, conda packages, files. */
-import { existsSync, openAsBlob } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { normalizeTag, readImageArchive, type ArchiveImage } from '../core/archive';
-import { spillToTempFile } from '../core/archive/spill.node.js';
-import { folderBlobStore } from '../core/cache/blob-store.node.js';
-import { ArchiveError, CoreError } from '../core/errors';
+import { CoreError } from '../core/errors';
 import { compareImages, type ComparedLayer, type ComparedPackage, type ImageComparison, type ImageToCompare } from '../core/inspect/compare';
-import { pullImage, RegistryClient } from '../core/registry';
 import { formatBytes } from '../core/inspect/format';
-import { parsePlatform } from './inspect';
-import { layoutFolderFromPath } from './layout-folder';
-import { defaultCacheDir, parseCreds } from './pull';
+import { openImageArg } from './open-image';
 
 /** Options of `docker-envs diff`. */
 export interface DiffOptions {
@@ -25,40 +16,11 @@ export interface DiffOptions {
   cache?: string;
 }
 
-/** The same tag in any spelling (`busybox`, `busybox:latest`, `docker.io/library/busybox:latest`), or the text as given. */
-function tagKey(tag: string): string {
-  try { return normalizeTag(tag).full; } catch { return tag; }
-}
-
-const tagsOf = (i: ArchiveImage, n: number): string => i.tags[0] ?? `image ${n} (untagged)`;
-
-/** The image of an archive to compare: the one tagged `want`, else the only one, else the first (with a note saying so). */
-function pickImage(images: ArchiveImage[], what: string, want: string | undefined, notes: string[]): ArchiveImage {
-  if (want) {
-    const key = tagKey(want);
-    const hit = images.find((i) => i.tags.some((t) => tagKey(t) === key));
-    if (!hit) throw new ArchiveError('image-not-found', `${what} has no image tagged ${want}; it holds ${images.map(tagsOf).join(', ')}`);
-    return hit;
-  }
-  if (images.length > 1) {
-    notes.push(`${what} holds ${images.length} images (${images.map(tagsOf).join(', ')}); compared the first, ${tagsOf(images[0], 0)}: choose one with --image NAME:TAG`);
-  }
-  return images[0];
-}
-
-/** An image archive (file or OCI layout folder), or else a registry reference pulled through the blob cache. */
-async function openImage(what: string, opts: DiffOptions, want: string | undefined, notes: string[]): Promise<ImageToCompare> {
-  const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
-  if (existsSync(what)) {
-    const input = (await stat(what)).isDirectory() ? layoutFolderFromPath(what) : await openAsBlob(what);
-    return pickImage((await readImageArchive(input, { ...(platform ? { platform } : {}), spill: spillToTempFile })).images, what, want, notes);
-  }
-  if (want) throw new CoreError('invalid-argument', `--image picks an image in an archive; ${what} is a registry reference (name the tag there)`);
-  const creds = opts.creds ? parseCreds(opts.creds) : undefined;
-  const client = new RegistryClient({ credentials: () => creds, ...(opts.insecure ? { insecure: () => true } : {}) });
-  const store = folderBlobStore(join(opts.cache ?? defaultCacheDir(), 'blobs'));
-  const pulled = await pullImage(client, what, { store, ...(platform ? { platform } : {}) });
-  return { image: pulled.image, tags: [what], manifestDigest: pulled.manifestDigest, platform: pulled.platform };
+/** One side of the comparison: an archive or layout folder on disk (the image `want` names), or a registry reference. */
+async function openSide(what: string, opts: DiffOptions, want: string | undefined, notes: string[]): Promise<ImageToCompare> {
+  const opened = await openImageArg(what, { platform: opts.platform, creds: opts.creds, insecure: opts.insecure, cache: opts.cache, imageHint: '--image', ...(want ? { image: want } : {}) });
+  notes.push(...opened.warnings);
+  return { image: opened.image, tags: opened.source === 'registry' ? [what] : opened.tags, manifestDigest: opened.manifestDigest, platform: opened.platform };
 }
 
 /**
@@ -70,8 +32,8 @@ export async function diffPaths(a: string, b: string, opts: DiffOptions = {}): P
   const picks = opts.image ?? [];
   if (picks.length > 2) throw new CoreError('invalid-argument', `--image is given once (both sides) or twice (A, then B), not ${picks.length} times`);
   const notes: string[] = [];
-  const ia = await openImage(a, opts, picks[0], notes);
-  const ib = await openImage(b, opts, picks[1] ?? picks[0], notes);
+  const ia = await openSide(a, opts, picks[0], notes);
+  const ib = await openSide(b, opts, picks[1] ?? picks[0], notes);
   const c = await compareImages(ia, ib, { files: opts.files === true });
   c.warnings.unshift(...notes);
   return c;

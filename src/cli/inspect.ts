@@ -1,5 +1,3 @@
-import { openAsBlob } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import { readImageArchive } from '../core/archive';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { summarizeArchive, type ArchiveSummary, type ImageSummary } from '../core/inspect';
@@ -7,7 +5,8 @@ import type { LayerFile } from '../core/inspect';
 import { formatPlatform } from '../core/oci';
 import { formatBytes, formatMode, formatTable, truncate } from '../core/inspect/format';
 import { condaPackagesOf, type ComparedPackage } from '../core/inspect/compare';
-import { layoutFolderFromPath } from './layout-folder';
+import { CoreError } from '../core/errors';
+import { openImagePath, parsePlatform } from './open-image';
 
 /** Options of `docker-envs inspect`. */
 export interface InspectOptions {
@@ -20,8 +19,8 @@ export interface InspectOptions {
 
 /** Reads an image archive (file or OCI layout folder) and summarises it. */
 export async function inspectPath(path: string, opts: Omit<InspectOptions, 'json'>): Promise<ArchiveSummary> {
-  const st = await stat(path);
-  const input = st.isDirectory() ? layoutFolderFromPath(path) : await openAsBlob(path);
+  const input = await openImagePath(path);
+  if (!input) throw new CoreError('invalid-argument', `${path}: no such file or folder (inspect reads an image tarball or an OCI layout folder)`);
   const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
   const archive = await readImageArchive(input, { platform, spill: spillToTempFile });
   // the merged view is needed for the conda packages (records later layers did not remove); kept only with --merged
@@ -40,13 +39,6 @@ export async function inspectPath(path: string, opts: Omit<InspectOptions, 'json
     }
   }
   return summary;
-}
-
-/** Parses `os/arch[/variant]`. */
-export function parsePlatform(s: string): { os: string; architecture: string; variant?: string } {
-  const [os, architecture, variant] = s.split('/');
-  if (!os || !architecture) throw new Error(`--platform must look like linux/amd64 or linux/arm64/v8, not "${s}"`);
-  return variant ? { os, architecture, variant } : { os, architecture };
 }
 
 function fileRows(files: LayerFile[]): string[][] {

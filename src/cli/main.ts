@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { CoreError } from '../core/errors';
 import { inspectPath, renderSummary } from './inspect';
 import { buildToArchive, solveToLock, type BuildCliOptions } from './build';
-import { parseCommand, parseLabels } from '../core/build/config';
+import { parseCommand, parseLabels } from '../core/pipeline/config';
 import { diffPaths, renderDiff } from './diff';
 import { pullToArchive, pushFromArchive } from './pull';
 
@@ -19,7 +19,10 @@ Commands:
       --platform P   image to pick from a multi-platform OCI layout (default linux/amd64)
 
   build -b BASE -i NAME:TAG -p SPEC... -o FILE
-                     Build an image: BASE (a registry reference or an image tar) plus conda packages
+                     Build an image: BASE plus conda packages. BASE is a registry reference
+                     (busybox:1.36, localhost:5000/x/y@sha256:…; docker://REF forces one), an image
+                     tarball (docker save, skopeo/crane, OCI layout tar, gzip-wrapped) or an OCI layout
+                     folder (docker-archive:PATH, oci-archive:PATH or oci:PATH force a path)
       -p, --package SPEC   a package spec (repeatable; conda-forge::numpy>=2 works)
       -c, --channel C      a channel name or URL (repeatable; default conda-forge)
       --file F             an environment.yml (channels and dependencies)
@@ -27,13 +30,14 @@ Commands:
       --platform P, --prefix DIR (default /opt/conda), --layering layered|single, --max-layers N
       --entrypoint E, --cmd C   the image's entrypoint and command: a JSON array or words
       --label K=V          a label of the image (repeatable)
+      --creds U:P, --insecure, --cache DIR   as for pull (when BASE is a reference)
       SOURCE_DATE_EPOCH sets every timestamp (default 0): same inputs, same image digest
 
   solve -b BASE -p SPEC... [-o FILE]
                      Solve the packages for BASE (its platform, glibc and any conda prefix in it) and
                      write what BASE lacks as an explicit lock (@EXPLICIT URLs#sha256; stdout without
                      -o), which build --lock installs
-      -p, -c, --file, --platform, --prefix, --creds, --cache   as for build
+      -p, -c, --file, --platform, --prefix, --creds, --insecure, --cache   as for build (BASE too)
 
   diff A B           Compare two images (archives, OCI layout folders or registry references): layers
                      shared (by diff_id), config differences (env, entrypoint, labels…), conda packages
@@ -50,7 +54,8 @@ Commands:
       --insecure     plain http (loopback registries use it anyway, as docker does)
       --cache DIR    blob cache (default $XDG_CACHE_HOME/docker-envs)
 
-  push FILE REF      Push the image of a docker-archive to a registry (existing blobs are skipped)
+  push IMAGE REF     Push an image to a registry (existing blobs are skipped, a reference's mounted):
+                     IMAGE is an archive or OCI layout folder holding one image, or a reference
       --creds U:P, --insecure   as for pull
 
 Options:
@@ -129,7 +134,8 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
           base: { type: 'string', short: 'b' }, image: { type: 'string', short: 'i' }, package: { type: 'string', short: 'p', multiple: true },
           channel: { type: 'string', short: 'c', multiple: true }, output: { type: 'string', short: 'o' }, file: { type: 'string' }, lock: { type: 'string' },
           platform: { type: 'string' }, prefix: { type: 'string' }, layering: { type: 'string' }, 'max-layers': { type: 'string' },
-          creds: { type: 'string' }, cache: { type: 'string' }, entrypoint: { type: 'string' }, cmd: { type: 'string' }, label: { type: 'string', multiple: true },
+          creds: { type: 'string' }, insecure: { type: 'boolean', default: false }, cache: { type: 'string' },
+          entrypoint: { type: 'string' }, cmd: { type: 'string' }, label: { type: 'string', multiple: true },
         },
       });
       if (positionals.length) throw new UsageError(`build takes no positional arguments (got ${positionals.join(' ')})`);
@@ -138,7 +144,7 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
       const r = await buildToArchive({
         base: values.base, tag: values.image, specs: values.package ?? [], channels: values.channel ?? [], output: values.output,
         file: values.file, lock: values.lock, platform: values.platform, prefix: values.prefix, layering: values.layering as 'layered' | 'single' | undefined,
-        maxLayers: values['max-layers'] ? Number(values['max-layers']) : undefined, creds: values.creds, cache: values.cache,
+        maxLayers: values['max-layers'] ? Number(values['max-layers']) : undefined, creds: values.creds, insecure: values.insecure, cache: values.cache,
         image: imageSettings(values),
         log: (s) => err.write(`  ${s}\n`), progress: process.stderr,
       });
@@ -152,14 +158,14 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
         options: {
           base: { type: 'string', short: 'b' }, package: { type: 'string', short: 'p', multiple: true }, channel: { type: 'string', short: 'c', multiple: true },
           output: { type: 'string', short: 'o' }, file: { type: 'string' }, platform: { type: 'string' }, prefix: { type: 'string' },
-          creds: { type: 'string' }, cache: { type: 'string' },
+          creds: { type: 'string' }, insecure: { type: 'boolean', default: false }, cache: { type: 'string' },
         },
       });
       if (positionals.length) throw new UsageError(`solve takes no positional arguments (got ${positionals.join(' ')})`);
       if (!values.base) throw new UsageError('solve needs -b BASE (the image whose platform, glibc and conda prefix the solve is for)');
       const r = await solveToLock({
         base: values.base, specs: values.package ?? [], channels: values.channel ?? [], file: values.file, platform: values.platform,
-        prefix: values.prefix, creds: values.creds, cache: values.cache, log: (s) => err.write(`  ${s}\n`),
+        prefix: values.prefix, creds: values.creds, insecure: values.insecure, cache: values.cache, log: (s) => err.write(`  ${s}\n`),
       });
       for (const w of r.warnings) err.write(`warning: ${w}\n`);
       if (values.output) writeFileSync(values.output, r.lock);
@@ -190,7 +196,7 @@ export async function main(argv: string[], out: { write(s: string): unknown } = 
         args: rest, allowPositionals: true,
         options: { creds: { type: 'string' }, insecure: { type: 'boolean', default: false } },
       });
-      if (positionals.length !== 2) throw new UsageError('push takes FILE and REF');
+      if (positionals.length !== 2) throw new UsageError('push takes IMAGE (an archive, a folder or a reference) and REF');
       const r = await pushFromArchive(positionals[0], positionals[1], { creds: values.creds, insecure: values.insecure });
       const up = r.blobs.filter((b) => b.how === 'uploaded');
       out.write(`${positionals[1]} ${r.digest}: ${up.length} blob(s) uploaded (${up.reduce((a, b) => a + b.size, 0)} bytes), ${r.blobs.length - up.length} already there\n`);

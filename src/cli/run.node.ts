@@ -4,7 +4,7 @@ import { useNodeSha256 } from '../core/digest/sha256.node.js';
 import { describeFailure, main } from './main';
 
 // native sha256 and zlib: the same bytes and digests as the browser's engines, faster (zstd is WebAssembly
-// everywhere; the build's layers are made in worker threads, see core/build/layer-workers.node.ts)
+// everywhere; the build's layers are made in worker threads, see core/pipeline/layer-workers.node.ts)
 useNodeSha256();
 useNodeGunzip();
 

@@ -8,7 +8,7 @@ import { proxy } from 'comlink';
 import { useRef, useState } from 'react';
 import { buildBridge, proxyBase, solveBridge, type BuildProgress, type BuiltImage, type EnvironmentInput, type SolvePreview } from '../bridge/registry-bridge';
 import type { BuildDraft } from '../state/build-draft';
-import { parseCommand, parseLabels } from '../core/build/config';
+import { parseCommand, parseLabels } from '../core/pipeline/config';
 import { draftSpecs, lines, parseVariables } from '../state/draft-check';
 
 export type { BuildProgress, SolvePreview };

@@ -2,7 +2,7 @@
  * Checks a build draft before anything is fetched: each malformed spec, channel, reference or number is
  * flagged on its own field with the core parser's message. A draft without errors can be solved and built.
  */
-import { parseCommand, parseLabels } from '../core/build/config';
+import { parseCommand, parseLabels } from '../core/pipeline/config';
 import { resolveChannel } from '../core/conda/channel';
 import { readExplicitLock } from '../core/conda/explicit-lock';
 import { parseReference } from '../core/registry/reference';

@@ -16,8 +16,10 @@ export interface FolderServer {
   close(): Promise<void>;
 }
 
-/** Serves `root` (files only; 404 for anything else or outside it); `extra` maps paths to bodies first. */
-export async function serveFolder(root: string, extra: Record<string, string | Uint8Array> = {}): Promise<FolderServer> {
+/** Serves `folder` (files only; 404 for anything else or outside it); `extra` maps paths to bodies first. */
+export async function serveFolder(folder: string, extra: Record<string, string | Uint8Array> = {}): Promise<FolderServer> {
+  // normalised (no trailing slash), so the containment check below holds for `dir/` as for `dir`
+  const root = resolve(folder);
   const log: string[] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);

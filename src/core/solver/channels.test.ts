@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cachingFetch } from '../conda/repodata-cache';
 import { emptyImage, appendLayers, layerFromFiles } from '../image';
-import { virtualPackagesFor } from '../build/virtual';
+import { virtualPackagesFor } from '../pipeline/virtual';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { serveFolder, type FolderServer } from '../../test-support/serve-folder';
 import { readInstalledPackages } from './installed';
