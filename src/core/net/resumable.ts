@@ -30,21 +30,8 @@ export async function resumableBody(doFetch: typeof fetch, url: string, opts: Re
     }
     if (!(res.ok || res.status === 206) || !res.body) throw new CoreError('network-error', `${opts.what}: ${url} answered HTTP ${res.status}`);
     const r = res.body.getReader();
-    let skip = received > 0 && res.status !== 206 ? received : 0; // no range support: drop what was passed on
-    if (skip === 0) return r;
-    return new ReadableStream<Uint8Array>({
-      async pull(c) {
-        for (;;) {
-          const { done, value } = await r.read();
-          if (done) { c.close(); return; }
-          if (skip >= value.byteLength) { skip -= value.byteLength; continue; }
-          c.enqueue(skip ? value.subarray(skip) : value);
-          skip = 0;
-          return;
-        }
-      },
-      cancel: (reason) => r.cancel(reason),
-    }).getReader();
+    // no range support: drop what was passed on already
+    return received > 0 && res.status !== 206 ? skipBytes(r, received) : r;
   };
   let reader = await open();
   return new ReadableStream<Uint8Array>({
@@ -68,4 +55,22 @@ export async function resumableBody(doFetch: typeof fetch, url: string, opts: Re
     },
     cancel: (reason) => reader.cancel(reason),
   });
+}
+
+/** `r` without its first `skip` bytes (a whole body sent again where a Range was asked for). */
+export function skipBytes(r: ReadableStreamDefaultReader<Uint8Array>, skip: number): ReadableStreamDefaultReader<Uint8Array> {
+  if (skip === 0) return r;
+  return new ReadableStream<Uint8Array>({
+    async pull(c) {
+      for (;;) {
+        const { done, value } = await r.read();
+        if (done) { c.close(); return; }
+        if (skip >= value.byteLength) { skip -= value.byteLength; continue; }
+        c.enqueue(skip ? value.subarray(skip) : value);
+        skip = 0;
+        return;
+      }
+    },
+    cancel: (reason) => r.cancel(reason),
+  }).getReader();
 }
