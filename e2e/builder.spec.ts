@@ -4,13 +4,14 @@
  * alone, previewed, built and saved through the picker (an OPFS handle stands in for it) and through the
  * download path (no `showSaveFilePicker`); both tars equal the CLI's `build` of the same inputs byte for
  * byte (command and labels included), and the image runs in the real dockerd. A build cancelled mid-download leaves the next one working;
- * an exported environment.yml imports back into the same form; a pasted lock builds the same digest.
+ * an exported environment.yml imports back into the same form; a pasted lock builds the same digest; a picked
+ * tarball base with a local channel folder (through the directory picker) builds an image that runs.
  */
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { expect, test, type Page } from '@playwright/test';
@@ -271,5 +272,54 @@ test.describe('the builder form', () => {
     await expect(rowError).toContainText(refused);
     await expect(rowError).toContainText(/\b4\d\d\b/);
     await expect(page.getByTestId('channel-input').first().locator('xpath=..').getByTestId('channel-error')).toHaveCount(0);
+  });
+
+  test('a picked tarball base and a local channel folder (directory picker) build an image that runs', async ({ page }) => {
+    test.setTimeout(180_000);
+    // the channel's files, to be put in an OPFS folder that the directory picker stand-in returns
+    const channel = await buildTestChannel();
+    const files = readdirSync(channel, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+      .map((e) => { const abs = join(e.parentPath, e.name); return { path: relative(channel, abs), base64: readFileSync(abs).toString('base64') }; });
+    await page.addInitScript(() => {
+      (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker =
+        async () => (await navigator.storage.getDirectory()).getDirectoryHandle('hello-channel', { create: true });
+    });
+    await page.goto(app.url);
+    await page.evaluate(async (list) => {
+      const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('hello-channel', { create: true });
+      for (const f of list) {
+        const parts = f.path.split('/');
+        let dir = root;
+        for (const p of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(p, { create: true });
+        const w = await (await dir.getFileHandle(parts.at(-1)!, { create: true })).createWritable();
+        await w.write(Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0)));
+        await w.close();
+      }
+      delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+    }, files);
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('base-file').setInputFiles(join(tmp, 'src.tar'));
+    await expect(page.getByText('Base: the tarball src.tar')).toBeVisible();
+    await page.getByRole('button', { name: 'Remove channel 1' }).click();
+    await page.getByRole('button', { name: 'Add a local channel folder…' }).click();
+    await expect(page.getByTestId('channel-input')).toHaveValue('file:///hello-channel/');
+    await page.getByTestId('spec-input').fill('hello-elf');
+    await page.getByTestId('cfg-tag').fill('docker-envs.test/form-folder:1');
+    await page.getByTestId('preview-button').click();
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    await expect(page.getByTestId('preview-packages')).toContainText('hello-elf');
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('build-download').click()]);
+    const out = join(tmp, 'folder.tar');
+    await download.saveAs(out);
+    test.skip(!haveDocker, 'no harness dockerd (DOCKER_HOST)');
+    execFileSync('docker', ['load', '-i', out], { env: dockerEnv() });
+    try {
+      const run = execFileSync('docker', ['run', '--rm', '--network', 'none', 'docker-envs.test/form-folder:1', 'hello-elf'], { env: dockerEnv(), encoding: 'utf8' });
+      expect(run).toBe('compiled program sees /opt/conda/share/hello\n');
+    } finally {
+      spawnSync('docker', ['rmi', '-f', 'docker-envs.test/form-folder:1'], { env: dockerEnv() });
+    }
   });
 });
