@@ -44,7 +44,8 @@ async function tabTo(page: Page, testId: string, text?: string) {
     }
     await page.keyboard.press('Tab');
   }
-  throw new Error(`${testId} is not reachable with Tab`);
+  const at = await page.evaluate(() => `${document.activeElement?.tagName} ${(document.activeElement as HTMLElement | null)?.dataset?.testid ?? ''}`);
+  throw new Error(`${testId} is not reachable with Tab (focus stays on ${at})`);
 }
 
 /** The bytes of an OPFS file of the page, through base64 (far faster over the protocol than a number array). */
@@ -250,6 +251,13 @@ test.describe('the builder form', () => {
     const proxied: string[] = [];
     page.on('request', (r) => { if (r.url().includes('/proxy/')) proxied.push(r.url()); });
     await fillForm(page);
+    // autocomplete from the channel's repodata: names, then the typed package's versions
+    await page.getByTestId('spec-input').first().fill('hello-');
+    await expect(page.locator('#spec-names option')).toHaveCount(3, { timeout: 30_000 });
+    await expect(page.locator('#spec-names option[value="hello-py"]')).toHaveCount(1);
+    await page.getByTestId('spec-input').first().fill('hello-script');
+    await expect(page.locator('#spec-names option[value="hello-script=1.0"]')).toHaveCount(1, { timeout: 30_000 });
+    proxied.length = 0;
     await page.getByTestId('spec-input').first().fill('a::b::c');
     await page.getByTestId('base-ref').fill('Not A Reference');
     await expect(page.getByTestId('spec-error')).toContainText('names more than one channel');
@@ -259,7 +267,7 @@ test.describe('the builder form', () => {
     await page.getByTestId('spec-input').first().fill('hello-script');
     await page.getByTestId('base-ref').fill(`${regHost}/test/busybox:1`);
     await expect(page.getByTestId('spec-error')).toHaveCount(0);
-    // a registry is reached for tag autocomplete only; no channel was fetched yet
+    // while fields were malformed, a registry was reached for tag autocomplete only: nothing was solved or fetched
     expect(proxied.filter((u) => !u.includes('/v2/'))).toEqual([]);
 
     // a second channel on a loopback port the proxy does not allow

@@ -9,7 +9,9 @@ import { condaSubdir, virtualPackagesFor } from '../src/core/pipeline/virtual';
 import { readExplicitLock, writeExplicitLock } from '../src/core/conda/explicit-lock';
 import { orderForLink, planLayers } from '../src/core/plan';
 import type { SolvedRecord } from '../src/core/solver';
-import { channelFetches, openBase, type EnvironmentInput } from './environment-input';
+import { channelSubdirs, resolveChannel } from '../src/core/conda/channel';
+import { loadRepodata, packageNames } from '../src/core/conda/repodata';
+import { channelFetches, openBase, type ChannelInput, type EnvironmentInput } from './environment-input';
 import { registerErrorTransfer } from './error-transfer';
 
 registerErrorTransfer();
@@ -41,6 +43,23 @@ export interface SolvePreview {
 const PLACEHOLDER_LENGTH = 255;
 
 const api = {
+  /**
+   * Package names of the channels (the subdir and noarch) for autocomplete, and the versions of `name` when
+   * given (newest first). A channel that cannot be read is left out: the preview reports it.
+   */
+  async packageIndex(proxyBase: string, channels: ChannelInput[], subdir: string, name?: string): Promise<{ names: string[]; versions: string[] }> {
+    const fetches = channelFetches(proxyBase, channels);
+    const names = new Set<string>();
+    const versions = new Set<string>();
+    await Promise.all(channels.flatMap((c) => channelSubdirs(subdir).map(async (sub) => {
+      const ch = resolveChannel(c.url);
+      try {
+        for (const n of await packageNames(ch, sub, { fetch: fetches.repodata })) names.add(n);
+        if (name) for (const r of (await loadRepodata(ch, sub, { fetch: fetches.repodata, names: [name] })).records) if (r.name === name) versions.add(r.version);
+      } catch { /* unreadable: the preview names it */ }
+    })));
+    return { names: [...names].sort(), versions: [...versions].sort((a, b) => b.localeCompare(a, undefined, { numeric: true })) };
+  },
   /** Solves the input for its base and plans the layers; a pasted lock is planned without solving. */
   async preview(proxyBase: string, input: EnvironmentInput): Promise<SolvePreview> {
     const base = await openBase(proxyBase, input.base);

@@ -9,9 +9,15 @@ import { useRef, useState } from 'react';
 import { buildBridge, proxyBase, solveBridge, type BuildProgress, type BuiltImage, type EnvironmentInput, type SolvePreview } from '../bridge/registry-bridge';
 import type { BuildDraft } from '../state/build-draft';
 import { parseCommand, parseLabels } from '../core/pipeline/config';
+import { condaSubdir } from '../core/pipeline/virtual';
 import { draftSpecs, lines, parseVariables } from '../state/draft-check';
 
 export type { BuildProgress, SolvePreview };
+
+/** The draft's channels as the workers take them. */
+function channelInputs(d: Pick<BuildDraft, 'channels'>): EnvironmentInput['channels'] {
+  return d.channels.map((c) => (c.kind === 'folder' ? { url: c.value, folder: c.handle } : { url: c.value.trim() }));
+}
 
 /** The worker's input for a draft that passed `checkDraft`. */
 export function environmentInput(d: BuildDraft): EnvironmentInput {
@@ -23,7 +29,7 @@ export function environmentInput(d: BuildDraft): EnvironmentInput {
   const image = { ...(entrypoint ? { entrypoint } : {}), ...(cmd ? { cmd } : {}), ...(labels ? { labels } : {}) };
   return {
     base: d.base.kind === 'file' ? { file: d.base.file } : { ref: d.base.ref.trim(), platform: d.platform, ...(d.creds ? { creds: d.creds } : {}) },
-    channels: d.channels.map((c) => (c.kind === 'folder' ? { url: c.value, folder: c.handle } : { url: c.value.trim() })),
+    channels: channelInputs(d),
     specs: draftSpecs(d),
     prefix: d.prefix.trim(),
     strategy: d.strategy,
@@ -48,6 +54,24 @@ export function previewQuery(d: BuildDraft, enabled: boolean) {
     enabled,
     retry: false,
     staleTime: 10 * 60_000,
+  });
+}
+
+/**
+ * Package names of the draft's channels for `platform` (autocomplete), and the versions of `name` when given.
+ * Keyed by channels, subdir and name; `enabled` once the channels are valid.
+ */
+export function packageIndexQuery(d: BuildDraft, name: string | undefined, enabled: boolean) {
+  const [os, arch] = d.platform.split('/');
+  const subdir = condaSubdir(os, arch);
+  const channels = channelInputs(d);
+  return queryOptions({
+    queryKey: ['package-index', channels.map((c) => c.url), subdir, name ?? ''],
+    queryFn: ({ signal }) => solveBridge.run((api) => api.packageIndex(proxyBase(), channels, subdir, name), signal),
+    enabled,
+    retry: false,
+    staleTime: 10 * 60_000,
+    placeholderData: (previous) => previous,
   });
 }
 

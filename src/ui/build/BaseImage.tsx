@@ -22,7 +22,7 @@ function repositoryOf(ref: string): string {
 }
 
 /** `value` once it has stayed the same for `ms`. */
-function useSettled<T>(value: T, ms: number): T {
+export function useSettled<T>(value: T, ms: number): T {
   const [settled, setSettled] = useState(value);
   useEffect(() => {
     const t = setTimeout(() => setSettled(value), ms);

@@ -74,7 +74,7 @@ export function BuildForm({ openInspector }: { openInspector: () => void }) {
       <section className="card build-form" aria-labelledby="environment-title">
         <h2 id="environment-title">Environment</h2>
         <ChannelList errors={shown} />
-        <PackageSpecs errors={shown} names={preview.data?.packages.map((p) => p.name)} />
+        <PackageSpecs errors={shown} />
         <ConfigFields errors={shown} />
         <EnvironmentFile errors={shown} />
         <div className="actions">
