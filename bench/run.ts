@@ -1,8 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --no-profile | --profile] [-- --only WORD]`: runs every row against its real peer and prints the table
- * (a row that misses is profiled; `--profile` profiles every row that can be, `--no-profile` none).
- * Exit 0 when every row ran (a MISS is reported, not a failure); 1 when a row or its peer did not run.
- * `--quick` uses the CI-sized archive (~50 MB) instead of the full one (~1 GB).
+ * `npm run bench [-- --quick] [-- --no-profile | --profile] [-- --only WORD] [-- --runs N] [-- --max-wait S]`:
+ * runs every row against its real peer and prints the table (a row that misses is profiled; `--profile`
+ * profiles every row that can be, `--no-profile` none). Each row runs N times (default 3, at least 3 unless
+ * fewer are asked for a smoke check), after waiting up to S seconds (default 90) for the 1-minute load
+ * average to fall under 1.0. Exit 0 when every row ran (a MISS is reported, not a failure); 1 when a row
+ * or its peer did not run. `--quick` uses the CI-sized archive (~50 MB) instead of the full one (~1 GB).
  */
 import { FULL_SPEC, QUICK_SPEC } from './plan.js';
 import { inspectorRows } from './rows/inspector.js';
@@ -11,19 +13,33 @@ import { pullRows } from './rows/pull.js';
 import { sharingRows } from './rows/sharing.js';
 import { solveRows } from './rows/solve.js';
 import { assemblyRows } from './rows/assembly.js';
+import { machineHeader, settle, waitForQuiet } from './machine.js';
 import { exitCodeOf, formatTable, runRows, type BenchRow } from './table.js';
 
 /** Every row of the bench, in print order. Later issues append theirs here. */
-export function allRows(quick: boolean, profile: boolean | 'always'): BenchRow[] {
+export function allRows(quick: boolean): BenchRow[] {
   const log = (s: string) => console.error(s);
-  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, profile, log }), ...proxyRows({ quick, log }), ...pullRows({ log, profile }), ...solveRows({ log }), ...sharingRows({ quick, log }), ...assemblyRows({ quick, profile, log })];
+  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log }), ...sharingRows({ quick, log }), ...assemblyRows({ quick, log })];
 }
 
 const args = process.argv.slice(2);
+const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const quick = args.includes('--quick');
 // `--only WORD`: just the rows whose name contains WORD (case-insensitive)
-const only = args.includes('--only') ? args[args.indexOf('--only') + 1]?.toLowerCase() : undefined;
-const outcomes = await runRows(allRows(quick, args.includes('--no-profile') ? false : args.includes('--profile') ? 'always' : true).filter((r) => !only || r.name.toLowerCase().includes(only)));
-console.log(`\ndocker-envs bench (${quick ? 'quick, ~50 MB' : 'full, ~1 GB'})\n`);
+const only = option('--only')?.toLowerCase();
+const runs = Number(option('--runs') ?? 3);
+const maxWait = Number(option('--max-wait') ?? 90);
+if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs wants a whole number ≥ 1, not ${option('--runs')}`);
+if (!(maxWait >= 0)) throw new Error(`--max-wait wants seconds ≥ 0, not ${option('--max-wait')}`);
+const header = machineHeader();
+console.error(header);
+const outcomes = await runRows(allRows(quick).filter((r) => !only || r.name.toLowerCase().includes(only)), {
+  runs,
+  profile: args.includes('--no-profile') ? false : args.includes('--profile') ? 'always' : true,
+  // flush what the row's preparation wrote, then wait for the machine to calm down
+  quiet: () => { settle(); return waitForQuiet({ maxMs: maxWait * 1000 }); },
+  log: (s) => console.error(s),
+});
+console.log(`\ndocker-envs bench (${quick ? 'quick, ~50 MB' : 'full, ~1 GB'}; ${runs} run${runs === 1 ? '' : 's'} per row)\n${header}\n`);
 console.log(formatTable(outcomes));
 process.exitCode = exitCodeOf(outcomes);

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheDir } from '../harness/util';
-import { compileStatic, PLACEHOLDER, PYTHON_STAND_IN, writeChannel, type PackageDef } from './package';
+import { compileStatic, HELLO_PY, PLACEHOLDER, PYTHON_STAND_IN, writeChannel, type PackageDef } from './package';
 
 /** The C program: prints the prefix it was relocated to (the string is found and rewritten by the installer). */
 const HELLO_C = `#include <stdio.h>\nstatic const char where[] = "${PLACEHOLDER}/share/hello";\nint main(void) { printf("compiled program sees %s\\n", where); return 0; }\n`;
@@ -26,9 +26,7 @@ function testPackages(elf: Uint8Array): PackageDef[] {
     { name: 'hello-elf', version: '1.0', build: '0', subdir: 'linux-64', files: [
       { path: 'bin/hello-elf', mode: 0o755, placeholder: 'binary', content: elf },
     ] },
-    { name: 'hello-py', version: '1.0', build: 'py_0', subdir: 'noarch', noarch: 'python', depends: ['python'], entryPoints: ['hello-py = hello_py:main'], files: [
-      { path: 'site-packages/hello_py/__init__.py', content: 'def main():\n    print("entry point ok")\n' },
-    ] },
+    HELLO_PY,
   ];
 }
 

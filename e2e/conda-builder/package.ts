@@ -15,8 +15,11 @@ import { writeTar, type TarWriteEntry } from '../../src/core/tar';
 /** A conda-forge style binary placeholder: 255 bytes, so any shorter prefix fits. */
 export const PLACEHOLDER = ('/home/conda/feedstock_root/build_artifacts/hello_1700000000/_h_env' + '_placehold'.repeat(30)).slice(0, 255);
 
-/** One file of a package; `placeholder` marks it as carrying {@link PLACEHOLDER} in text or binary mode. */
-export interface FileDef { path: string; content: Uint8Array | string; mode?: number; placeholder?: 'text' | 'binary' }
+/**
+ * One file of a package; `placeholder` marks it as carrying {@link PLACEHOLDER} in text or binary mode;
+ * `symlink` makes it a symbolic link to that (relative) target instead, `content` then unused.
+ */
+export interface FileDef { path: string; content: Uint8Array | string; mode?: number; placeholder?: 'text' | 'binary'; symlink?: string }
 
 /** One package: its index.json fields, its files, and for noarch python its entry points. */
 export interface PackageDef {
@@ -30,6 +33,10 @@ export interface PackageDef {
   entryPoints?: string[];
   /** SPDX expression written to index.json; BSD-3-Clause (the project's own) unless given */
   license?: string;
+  /** more index.json fields (python's `python_site_packages_path`) */
+  extraIndex?: Record<string, unknown>;
+  /** zstd level of the members: 19 unless given (a large package takes a lower one to build in seconds) */
+  zstdLevel?: number;
 }
 
 /**
@@ -42,6 +49,13 @@ export const PYTHON_STAND_IN: PackageDef = {
   ],
 };
 
+/** The project's own noarch python package: one module and a console entry point. */
+export const HELLO_PY: PackageDef = {
+  name: 'hello-py', version: '1.0', build: 'py_0', subdir: 'noarch', noarch: 'python', depends: ['python'], entryPoints: ['hello-py = hello_py:main'], files: [
+    { path: 'site-packages/hello_py/__init__.py', content: 'def main():\n    print("entry point ok")\n' },
+  ],
+};
+
 const enc = new TextEncoder();
 const bytes = (c: Uint8Array | string) => (typeof c === 'string' ? enc.encode(c) : c);
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -49,15 +63,15 @@ const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 async function tarBytes(entries: TarWriteEntry[]): Promise<Uint8Array> {
   return new Uint8Array(await new Response(writeTar(entries)).arrayBuffer());
 }
-function zstd(data: Uint8Array): Uint8Array {
-  return new Uint8Array(execFileSync('zstd', ['-q', '-c', '-19', '--no-check'], { input: data }));
+function zstd(data: Uint8Array, level = 19): Uint8Array {
+  return new Uint8Array(execFileSync('zstd', ['-q', '-c', `-${level}`, '--no-check'], { input: data, maxBuffer: 2 ** 31 - 1 }));
 }
 
 /** Writes one .conda under `channel/<subdir>/`; returns its file name and repodata record. */
 export async function writePackage(channel: string, p: PackageDef): Promise<[string, Record<string, unknown>]> {
   const dist = `${p.name}-${p.version}-${p.build}`;
-  const index = { name: p.name, version: p.version, build: p.build, build_number: 0, depends: p.depends ?? [], subdir: p.subdir, license: p.license ?? 'BSD-3-Clause', timestamp: 1700000000000, ...(p.noarch ? { noarch: p.noarch } : {}) };
-  const paths = p.files.map((f) => ({
+  const index = { name: p.name, version: p.version, build: p.build, build_number: 0, depends: p.depends ?? [], subdir: p.subdir, license: p.license ?? 'BSD-3-Clause', timestamp: 1700000000000, ...(p.noarch ? { noarch: p.noarch } : {}), ...p.extraIndex };
+  const paths = p.files.map((f) => (f.symlink !== undefined ? { _path: f.path, path_type: 'softlink', size_in_bytes: 0 } : {
     _path: f.path, path_type: 'hardlink', sha256: sha(bytes(f.content)), size_in_bytes: bytes(f.content).byteLength,
     ...(f.placeholder ? { prefix_placeholder: PLACEHOLDER, file_mode: f.placeholder } : {}),
   }));
@@ -66,11 +80,13 @@ export async function writePackage(channel: string, p: PackageDef): Promise<[str
     { name: 'info/paths.json', type: 'file', body: enc.encode(JSON.stringify({ paths, paths_version: 1 }, null, 2)) },
     ...(p.entryPoints ? [{ name: 'info/link.json', type: 'file' as const, body: enc.encode(JSON.stringify({ noarch: { type: 'python', entry_points: p.entryPoints }, package_metadata_version: 1 })) }] : []),
   ];
-  const pkg: TarWriteEntry[] = p.files.map((f) => ({ name: f.path, type: 'file', mode: f.mode ?? 0o644, body: bytes(f.content) }));
+  const pkg: TarWriteEntry[] = p.files.map((f) => (f.symlink !== undefined
+    ? { name: f.path, type: 'symlink', linkname: f.symlink, mode: 0o777 }
+    : { name: f.path, type: 'file', mode: f.mode ?? 0o644, body: bytes(f.content) }));
   const zip = zipSync({
     'metadata.json': enc.encode('{"conda_pkg_format_version": 2}'),
-    [`pkg-${dist}.tar.zst`]: zstd(await tarBytes(pkg)),
-    [`info-${dist}.tar.zst`]: zstd(await tarBytes(info)),
+    [`pkg-${dist}.tar.zst`]: zstd(await tarBytes(pkg), p.zstdLevel),
+    [`info-${dist}.tar.zst`]: zstd(await tarBytes(info), p.zstdLevel),
   }, { level: 0, mtime: new Date(1980, 0, 1) });
   const fn = `${dist}.conda`;
   mkdirSync(join(channel, p.subdir), { recursive: true });
@@ -78,20 +94,33 @@ export async function writePackage(channel: string, p: PackageDef): Promise<[str
   return [fn, { ...index, sha256: sha(zip), md5: createHash('md5').update(zip).digest('hex'), size: zip.byteLength }];
 }
 
-/** Writes every package and a repodata.json for linux-64 and noarch (each written, even when empty). */
-export async function writeChannel(channel: string, pkgs: PackageDef[]): Promise<void> {
-  const repodata: Record<string, { info: { subdir: string }; packages: Record<string, unknown>; 'packages.conda': Record<string, unknown>; repodata_version: number }> = {
-    'linux-64': { info: { subdir: 'linux-64' }, packages: {}, 'packages.conda': {}, repodata_version: 1 },
-    noarch: { info: { subdir: 'noarch' }, packages: {}, 'packages.conda': {}, repodata_version: 1 },
-  };
-  for (const p of pkgs) {
-    const [fn, rec] = await writePackage(channel, p);
-    repodata[p.subdir]['packages.conda'][fn] = rec;
-  }
+/** A package already in a channel folder: its subdir, file name and repodata record. */
+export interface ChannelRecord { subdir: string; fn: string; record: Record<string, unknown> }
+
+/**
+ * Writes a repodata.json for linux-64 and noarch (each written, even when empty) and any other subdir the
+ * records name; `.tar.bz2` records go under `packages`, `.conda` ones under `packages.conda`.
+ */
+export function writeRepodata(channel: string, records: ChannelRecord[]): void {
+  const repodata: Record<string, { info: { subdir: string }; packages: Record<string, unknown>; 'packages.conda': Record<string, unknown>; repodata_version: number }> = {};
+  const subdir = (s: string) => (repodata[s] ??= { info: { subdir: s }, packages: {}, 'packages.conda': {}, repodata_version: 1 });
+  subdir('linux-64');
+  subdir('noarch');
+  for (const r of records) subdir(r.subdir)[r.fn.endsWith('.conda') ? 'packages.conda' : 'packages'][r.fn] = r.record;
   for (const [sub, rd] of Object.entries(repodata)) {
     mkdirSync(join(channel, sub), { recursive: true });
     writeFileSync(join(channel, sub, 'repodata.json'), JSON.stringify(rd, null, 2));
   }
+}
+
+/** Writes every package and the channel's repodata.json files. */
+export async function writeChannel(channel: string, pkgs: PackageDef[]): Promise<void> {
+  const records: ChannelRecord[] = [];
+  for (const p of pkgs) {
+    const [fn, record] = await writePackage(channel, p);
+    records.push({ subdir: p.subdir, fn, record });
+  }
+  writeRepodata(channel, records);
 }
 
 /** Compiles one C file with `gcc -static` (plus `flags`) in `workDir`; returns the ELF's bytes. */

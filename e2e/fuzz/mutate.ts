@@ -6,7 +6,8 @@
  * `.conda` packages are re-zipped with their tars framed as stored zstd, so structural mutations reach
  * the JSON documents inside them and not only the outer bytes.
  */
-import { gzipSync, unzipSync, zipSync } from 'fflate';
+import { gzipSync } from 'node:zlib';
+import { unzipSync, zipSync } from 'fflate';
 import { rawZstdFrame } from '../../src/core/conda/repodata-shard';
 import { zstdDecodeAny } from '../../src/core/compress/zstd-wasm';
 import { indexTarBytes, tarBytes, type TarWriteEntry } from '../../src/core/tar';
@@ -98,6 +99,7 @@ export function mutateBytes(input: Uint8Array, r: Random): Uint8Array {
       return out;
     }
     default: { // a little-endian 32-bit field set to a hostile number (zip offsets and sizes, zstd sizes)
+      if (out.length < 4) return out.slice(0, int(r, out.length)); // no room for one: truncate
       const at = int(r, Math.max(1, out.length - 4));
       new DataView(out.buffer).setUint32(at, pick(r, [0xffffffff, 0x7fffffff, 0x80000000, out.length + 1, 0]), true);
       return out;
@@ -170,7 +172,7 @@ let bombs: Bombs | undefined;
 export function makeBombs(): Bombs {
   if (bombs) return bombs;
   const zeros = new Uint8Array(16 << 20);
-  const gzip = gzipSync(zeros, { level: 9 });
+  const gzip = new Uint8Array(gzipSync(zeros, { level: 9 })); // native zlib: built once per process, fast
   // zstd frame: magic, FHD = 8-byte content size (single segment), size 2^60, one RLE last block of 1 byte
   const zstdHuge = new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0, 0, 0, 0, 0x10, (1 << 3 | 1 << 1 | 1) & 0xff, 0, 0, 0]);
   // 128 RLE blocks of 128 KiB zeros each: block header = size << 3 | type 1 (RLE) << 1 | last

@@ -32,13 +32,27 @@ const LAYOUT_DIRS = [
   'trivy/pkg/fanal/test/testdata/test.oci',
   'go-containerregistry/pkg/v1/layout/testdata/test_index',
 ];
+/**
+ * Small packages (under 10 KB, but one real 100 KB package): a mutation touches a few bytes, so big
+ * bodies only cost decoding time. Between them: .conda and .tar.bz2, prefix placeholders (has_prefix,
+ * paths.json), symlinks, zip64, './' names, non-ASCII names, legacy metadata without paths.json,
+ * noarch python, link scripts.
+ */
 const PACKAGES = [
   'conda/tests/data/conda_format_repo/linux-64/zlib-1.2.11-h7b6447c_3.conda',
-  'conda/tests/data/conda_format_repo/linux-64/zlib-1.2.11-h7b6447c_3.tar.bz2',
-  'conda-package-handling/tests/data/mock-2.0.0-py37_1000.conda',
+  'conda-index/tests/archives/conda-index-pkg-a-1.0-py27h5e241af_0.tar.bz2',
   'quetz/quetz/tests/data/test-package-0.1-0.tar.bz2',
   'quetz/quetz/tests/data/other-package-0.2-0.conda',
   'conda/tests/data/test-recipes/noarch/dependent-2.0-0.conda',
+  'rattler/test-data/sparse/symlink-test-1.0.0-0.conda',
+  'rattler/test-data/sparse/zip64-test-1.0.0-0.conda',
+  'rattler/test-data/sparse/dotslash-test-1.0.0-0.conda',
+  'conda-package-handling/history/tests/data/pkg_with_unicode.conda',
+  'conda-package-handling/history/tests/data/pkg_with_unicode.tar.bz2',
+  'conda-index/tests/archives/nano-2.4.1-0.tar.bz2',
+  'rattler/test-data/clobber/clobber-pynoarch-1-0.1.0-pyh4616a5c_0.tar.bz2',
+  'rattler/test-data/clobber/clobber-python-0.1.0-cpython.conda',
+  'rattler/test-data/link-scripts/link-scripts-0.1.0-h4616a5c_0.conda',
 ];
 const REPODATA = [
   'conda/tests/data/conda_format_repo/linux-64/repodata.json',

@@ -6,8 +6,12 @@
  * shadow "last changed" day fixed, then GNU tar --sort=name --numeric-owner --mtime=@0 without atime/ctime.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, openAsBlob, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { writeDockerArchiveTo } from '../../src/core/archive';
+import { appendLayers, emptyImage, layerFromBlob, setConfig } from '../../src/core/image';
+import { MediaTypes } from '../../src/core/oci';
 import { sha256File } from './busybox';
 import { cacheDir, runCapture } from './util';
 
@@ -90,4 +94,15 @@ export async function debianMinbaseRootfs(opts: { log?: (l: string) => void } = 
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * Writes the minbase rootfs as a one-layer docker archive at `out` (tagged x/debian:minbase, `bash` as its
+ * command, Debian's PATH), the base the conda engine's runnable tests build on.
+ */
+export async function writeDebianBaseArchive(out: string): Promise<void> {
+  const rootfs = await debianMinbaseRootfs();
+  const image = setConfig(appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs.path), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'debootstrap --variant=minbase bookworm' } }]),
+    { cmd: ['bash'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
+  await writeDockerArchiveTo([{ image, tags: ['x/debian:minbase'] }], Writable.toWeb(createWriteStream(out)) as WritableStream<Uint8Array>);
 }

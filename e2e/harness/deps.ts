@@ -35,6 +35,9 @@ export const debianDeps: readonly DebianDep[] = [
   { pkg: 'zip', bin: '/usr/bin/zip', why: 'packs malicious .conda packages for the layer job tests' },
   { pkg: 'gcc', bin: '/usr/bin/gcc', why: 'compiles hello-elf of the test channel and of the app\'s offline sample (e2e/conda-builder, e2e/sample-assets)' },
   { pkg: 'openssl', bin: '/usr/bin/openssl', why: 'the token server\'s signing certificate' },
+  { pkg: 'python3', bin: '/usr/bin/python3.11', why: 'the interpreter and standard library of the real python conda package (e2e/conda-builder/python.ts)' },
+  { pkg: 'patchelf', bin: '/usr/bin/patchelf', why: 'sets the real python package\'s RPATH to $ORIGIN/../lib' },
+  { pkg: 'python3-pip-whl', bin: '/usr/share/python-wheels', why: 'pip\'s wheel, run by the real python in dockerd (python -m pip --version)' },
 ];
 
 /** Outcome of a dependency check. */

@@ -16,6 +16,7 @@ import { listWithGnuTar } from '../../bench/peer-tar';
 import { planArchive, QUICK_SPEC } from '../../bench/plan';
 import { summarizeTrace } from '../../bench/profile';
 import { exitCodeOf, formatTable, runRows, type BenchRow } from '../../bench/table';
+import { machineHeader, readLoadAverage, waitForQuiet } from '../../bench/machine';
 import { assembleNatively } from '../../bench/peer-assembly';
 import { assembleWithCli, assemblyRows, checkAssembledArchive, prepareAssembly } from '../../bench/rows/assembly';
 import { sharingRows } from '../../bench/rows/sharing';
@@ -83,26 +84,110 @@ describe('bench quick mode', () => {
 });
 
 describe('bench table', () => {
-  const row = (name: string, pass: boolean | 'throw'): BenchRow => ({
-    name, target: '≤ 3× tar',
-    run: async () => {
-      if (pass === 'throw') throw new Error('tar: not found');
-      return { ours: '1.00 s', peer: '0.50 s', ratio: 2, pass, notes: pass ? '' : 'slow here' };
+  const sec = (v: number) => `${v.toFixed(2)} s`;
+  /** a row whose run i gives ours[i] against peer[i]; verdict ≤ 3× the peer */
+  const row = (name: string, ours: number[] | 'throw', peer: number[] = [0.5, 0.5, 0.5], extra: Partial<BenchRow> = {}): BenchRow => ({
+    name, target: '≤ 3× tar', format: sec, pass: (o, p) => o / p! <= 3,
+    run: async (i) => {
+      if (ours === 'throw') throw new Error('tar: not found');
+      return { ours: ours[i], peer: peer[i], notes: `run ${i}` };
     },
+    ...extra,
   });
 
   it('prints PASS, MISS and FAIL rows; exits 1 only when a row or its peer did not run', async () => {
-    const ran = await runRows([row('a', true), row('b', false)]);
+    const ran = await runRows([row('a', [1, 1, 1]), row('b', [2, 2, 2])]);
     const text = formatTable(ran);
-    expect(text).toMatch(/^measure\s+ours\s+peer\s+ratio\s+target\s+result$/m);
-    expect(text).toMatch(/^a\s+1\.00 s\s+0\.50 s\s+2\.00×\s+≤ 3× tar\s+PASS$/m);
-    expect(text).toMatch(/^b\s+.*MISS$/m);
-    expect(text).toContain('b: slow here');
+    expect(text).toMatch(/^measure\s+ours median \[min–max\]\s+peer median \[min–max\]\s+ratio\s+target\s+result\s+runs\s+load at start$/m);
+    expect(text).toMatch(/^a\s+1\.00 s \[1\.00 s–1\.00 s\]\s+0\.50 s \[0\.50 s–0\.50 s\]\s+2\.00×\s+≤ 3× tar\s+PASS\s+3\s+-$/m);
+    expect(text).toMatch(/^b\s+.*4\.00×\s+≤ 3× tar\s+MISS\s+3/m);
+    expect(text).toContain('b: run 0');
     expect(exitCodeOf(ran)).toBe(0);
-    const failed = await runRows([row('a', true), row('c', 'throw')]);
-    expect(formatTable(failed)).toMatch(/^c\s+-\s+-\s+-\s+≤ 3× tar\s+FAIL$/m);
+    const failed = await runRows([row('a', [1, 1, 1]), row('c', 'throw')]);
+    expect(formatTable(failed)).toMatch(/^c\s+-\s+-\s+-\s+≤ 3× tar\s+FAIL/m);
     expect(formatTable(failed)).toContain('c: FAILED: tar: not found');
     expect(exitCodeOf(failed)).toBe(1);
+  });
+
+  it('runs each row N times and judges the median, printing min/median/max of ours and the peer', async () => {
+    // one slow run out of three: the median passes where the worst run alone would miss
+    const [r] = await runRows([row('a', [1.4, 2.6, 1.0], [0.4, 0.6, 0.5])]);
+    expect(r.result!.ours).toMatchObject({ min: 1.0, median: 1.4, max: 2.6 });
+    expect(r.result!.peer).toMatchObject({ min: 0.4, median: 0.5, max: 0.6 });
+    expect(r.result!.ratio).toBeCloseTo(2.8);
+    expect(r.result!.pass).toBe(true);
+    expect(r.result!.notes).toBe('run 0'); // the median run's notes
+    expect(formatTable([r])).toMatch(/^a\s+1\.40 s \[1\.00 s–2\.60 s\]\s+0\.50 s \[0\.40 s–0\.60 s\]\s+2\.80×/m);
+    const [slow] = await runRows([row('a', [1, 2, 2], [0.5, 0.5, 0.5])]);
+    expect(slow.result!.pass).toBe(false);
+    // five runs; an even count takes the mean of the middle two
+    const five = await runRows([row('a', [5, 1, 4, 2, 3], [1, 1, 1, 1, 1])], { runs: 5 });
+    expect(five[0].result!.ours).toMatchObject({ min: 1, median: 3, max: 5 });
+    expect(five[0].result!.ours.values).toHaveLength(5);
+    const four = await runRows([row('a', [4, 1, 3, 2], [1, 1, 1, 1])], { runs: 4 });
+    expect(four[0].result!.ours.median).toBe(2.5);
+  });
+
+  it('measures a deterministic row once, and profiles only a row that missed', async () => {
+    let calls = 0;
+    const once = row('d', [0.97, 0.5, 0.5], [], { deterministic: true, run: async () => { calls++; return { ours: 0.97 }; }, pass: (o) => o >= 0.95, ratio: (o) => o });
+    const profiled: string[] = [];
+    const profile = (name: string) => async () => { profiled.push(name); return `hot in ${name}`; };
+    const out = await runRows([once, row('p', [1, 1, 1], undefined, { profile: profile('p') }), row('m', [9, 9, 9], undefined, { profile: profile('m') })]);
+    expect(calls).toBe(1);
+    expect(out[0].result).toMatchObject({ pass: true, ratio: 0.97, peer: undefined });
+    expect(formatTable(out)).toMatch(/^d\s+0\.97 s\s+-\s+0\.97×/m);
+    expect(profiled).toEqual(['m']);
+    expect(out[2].result!.notes).toBe('run 0\nhot in m');
+    await runRows([row('p', [1, 1, 1], undefined, { profile: profile('p') })], { profile: 'always' });
+    await runRows([row('m', [9, 9, 9], undefined, { profile: profile('m') })], { profile: false });
+    expect(profiled).toEqual(['m', 'p']);
+  });
+
+  it('prints a floor row beside the row it bounds, with no ratio, target or verdict', async () => {
+    const floor = row('  floor: raw read', [0.3, 0.2, 0.4], [], { floor: true, target: '-', pass: () => true, run: async (i) => ({ ours: [0.3, 0.2, 0.4][i] }) });
+    const text = formatTable(await runRows([row('a', [1, 1, 1]), floor]));
+    expect(text).toMatch(/^a\s.*PASS/m);
+    expect(text).toMatch(/^ {2}floor: raw read\s+0\.30 s \[0\.20 s–0\.40 s\]\s+-\s+-\s+-\s+floor\s+3\s+-$/m);
+    expect(text.indexOf('floor: raw read')).toBeGreaterThan(text.indexOf('\na '));
+  });
+
+  it('waits for the load average to fall under 1.0 before each row, or gives up after the limit and says so', async () => {
+    let t = 0;
+    const clock = { now: () => t, sleep: async (ms: number) => { t += ms; } };
+    const loads = [3.2, 1.6, 0.7, 0.2];
+    const quiet = await waitForQuiet({ ...clock, read: () => loads.shift()! });
+    expect(quiet).toEqual({ load: 0.7, waitedMs: 10_000, timedOut: false });
+    t = 0;
+    const busy = await waitForQuiet({ ...clock, read: () => 4.5, maxMs: 90_000 });
+    expect(busy).toEqual({ load: 4.5, waitedMs: 90_000, timedOut: true });
+    expect(await waitForQuiet({ ...clock, read: () => 0.3 })).toMatchObject({ waitedMs: 0, timedOut: false });
+    expect(readLoadAverage()).toBeGreaterThanOrEqual(0);
+    // the runner waits before each row (after its untimed preparation), logs and prints the load it started at
+    const order: string[] = [];
+    const readings = [{ load: 0.42, waitedMs: 0, timedOut: false }, { load: 2.5, waitedMs: 90_000, timedOut: true }];
+    const lines: string[] = [];
+    const out = await runRows([
+      row('a', [1, 1, 1], undefined, { prepare: async () => { order.push('prepare a'); } }),
+      row('b', [1, 1, 1]),
+      // reads row a's runs: no wait of its own, a's load printed
+      row('a2', [1, 1, 1], undefined, { sharesRunsWith: 'a' }),
+    ], { quiet: async () => { order.push('wait'); return readings.shift()!; }, log: (l) => lines.push(l) });
+    expect(order).toEqual(['prepare a', 'wait', 'wait']);
+    expect(formatTable(out)).toMatch(/^a2\s.*PASS\s+3\s+0\.42$/m);
+    expect(formatTable(out)).toMatch(/^a\s.*PASS\s+3\s+0\.42$/m);
+    expect(formatTable(out)).toMatch(/^b\s.*PASS\s+3\s+2\.50 \(gave up waiting\)$/m);
+    expect(lines).toContain('[a] load 0.42 at start');
+    expect(lines).toContain('[b] load 2.50: not under 1.0 after 90 s, started anyway');
+  });
+
+  it('prints the machine: Node, Chromium, skopeo and GNU tar versions, cores and memory', () => {
+    const h = machineHeader();
+    expect(h).toContain(`Node ${process.version}`);
+    expect(h).toMatch(/Chromium \d+\./);
+    expect(h).toMatch(/skopeo version \d+\./);
+    expect(h).toMatch(/tar \(GNU tar\) \d+\./);
+    expect(h).toMatch(/\d+ cores .*; \d+\.\d GiB memory$/);
   });
 
   it('summarises V8 ProfileChunk trace events by self time', () => {
@@ -203,22 +288,24 @@ describe('bench assembly row, quick mode', () => {
   }, 120_000);
 
   it('runs the row against its peer and reports MiB/s', async () => {
-    const [row] = assemblyRows({ quick: true, profile: false, dir: join(tmp, 'row') });
-    const r = await row.run();
-    expect(r.ours).toMatch(/^\d+\.\d\d s \(\d+ MiB\/s\)$/);
-    expect(r.peer).toMatch(/^\d+\.\d\d s \(\d+ MiB\/s\)$/);
-    expect(r.ratio).toBeGreaterThan(0);
-    expect(r.notes).toContain('corpus: 50 packages');
+    const [row] = assemblyRows({ quick: true, dir: join(tmp, 'row') });
+    await row.prepare!();
+    const r = await row.run(0);
+    expect(r.ours).toBeGreaterThan(0);
+    expect(r.peer).toBeGreaterThan(0);
+    expect(row.format(r.ours)).toMatch(/^\d+\.\d\d s$/);
+    expect(r.notes).toMatch(/corpus: 50 packages.*ours \d+ MiB\/s/);
   }, 120_000);
 });
 
 describe('bench sharing row, quick mode', () => {
   it('builds the quick corpus twice, one leaf apart, and counts the shared layer bytes', async () => {
     const [row] = sharingRows({ quick: true, log: () => {} });
-    const r = await row.run();
-    expect(r.ours).toMatch(/^\d+\.\d %$/);
-    expect(r.ratio).toBeGreaterThan(0.5);
-    expect(r.ratio).toBeLessThan(1); // the two leaves' own layers and the metadata layer differ
+    expect(row.deterministic).toBe(true);
+    const r = await row.run(0);
+    expect(row.format(r.ours)).toMatch(/^\d+\.\d %$/);
+    expect(r.ours).toBeGreaterThan(0.5);
+    expect(r.ours).toBeLessThan(1); // the two leaves' own layers and the metadata layer differ
     expect(r.notes).toMatch(/one with \S+, the other with \S+/);
   }, 120_000);
 });

@@ -5,18 +5,14 @@
  * prefix's python, PATH and CONDA_PREFIX are set and the activation script ran through the entrypoint.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdtempSync, openAsBlob, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { writeDockerArchiveTo } from '../../src/core/archive';
 import { serveFolder, type FolderServer } from '../../src/test-support/serve-folder';
-import { appendLayers, emptyImage, layerFromBlob, setConfig } from '../../src/core/image';
-import { MediaTypes } from '../../src/core/oci';
 import { buildTestChannel } from '../conda-builder/build';
-import { debianMinbaseRootfs } from '../harness/debian';
+import { writeDebianBaseArchive } from '../harness/debian';
 import { dockerEnv, haveDocker } from '../harness/env';
 
 const TAG = 'docker-envs.test/conda-proof:1';
@@ -30,11 +26,8 @@ describe.skipIf(!haveDocker)('the conda engine on the real engine', () => {
     const channel = await buildTestChannel();
     server = await serveFolder(channel);
     channelUrl = `${server.base}/`;
-    const rootfs = await debianMinbaseRootfs();
-    const image = setConfig(appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs.path), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'debootstrap --variant=minbase bookworm' } }]),
-      { cmd: ['bash'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
     base = join(tmp, 'debian.tar');
-    await writeDockerArchiveTo([{ image, tags: ['x/debian:minbase'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+    await writeDebianBaseArchive(base);
   }, 300_000);
   afterAll(async () => {
     await server?.close();

@@ -4,7 +4,7 @@
  * a compiled program that embeds its install prefix, a noarch python package with an entry point, and the
  * stand-in python that noarch package needs.
  */
-import { compileStatic, PLACEHOLDER, PYTHON_STAND_IN, type PackageDef } from '../conda-builder/package';
+import { compileStatic, HELLO_PY, PLACEHOLDER, PYTHON_STAND_IN, type PackageDef } from '../conda-builder/package';
 
 /**
  * hello-elf's source: freestanding (no libc, so the program is a few KB and owes nothing to a C library's
@@ -59,9 +59,7 @@ export function samplePackages(workDir: string): PackageDef[] {
     { name: 'hello-elf', version: '1.0', build: '0', subdir: 'linux-64', files: [
       { path: 'bin/hello-elf', mode: 0o755, placeholder: 'binary', content: compileStatic(workDir, 'hello-elf', HELLO_ELF_C, HELLO_ELF_FLAGS) },
     ] },
-    { name: 'hello-py', version: '1.0', build: 'py_0', subdir: 'noarch', noarch: 'python', depends: ['python'], entryPoints: ['hello-py = hello_py:main'], files: [
-      { path: 'site-packages/hello_py/__init__.py', content: 'def main():\n    print("entry point ok")\n' },
-    ] },
+    HELLO_PY,
   ];
 }
 

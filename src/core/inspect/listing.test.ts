@@ -1,4 +1,5 @@
 import { openAsBlob } from 'node:fs';
+import { gzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { layerFromBlob } from '../image';
@@ -75,5 +76,36 @@ describe.skipIf(!haveFixtures)('listLayer on real layers', () => {
       expect(merged.files.every((f) => !f.path.startsWith('/') && !f.path.split('/').includes('..')), n).toBe(true);
       expect(dangerous.length, `${n}: ${JSON.stringify(l.files.map((f) => [f.rawName, f.linkname]))}`).toBeGreaterThan(0);
     }
+  });
+});
+
+describe('listLayer with measure', () => {
+  it('a gzip layer is decoded once: the listing and its uncompressed size (trailing bytes after the end marker counted) come from one pass', async () => {
+    const tar = tarBytes([{ name: 'etc/hosts', type: 'file', body: new Uint8Array(700) }, { name: 'bin/', type: 'directory' }]);
+    const withTail = new Uint8Array(tar.length + 5000);
+    withTail.set(tar);
+    const base = layerFromBlob(new Blob([gzipSync(withTail) as BlobPart]), { mediaType: MediaTypes.ociLayerGzip });
+    let decodes = 0;
+    const counted = { ...base, uncompressed: () => { decodes++; return base.uncompressed(); } };
+    const l = await listLayer(counted, { measure: true });
+    expect(l.files.map((f) => f.path)).toEqual(['etc/hosts', 'bin']);
+    expect(l.uncompressedBytes).toBe(withTail.length);
+    expect(decodes).toBe(1);
+    expect(await base.uncompressedSize()).toBe(withTail.length);
+    // without measure the walk stops at the end marker and leaves the size unset
+    expect((await listLayer(counted)).uncompressedBytes).toBeUndefined();
+  });
+
+  it('an uncompressed layer held as a Blob is measured by its size, headers only', async () => {
+    const tar = tarBytes([{ name: 'a', type: 'file', body: new Uint8Array(3) }]);
+    const l = await listLayer(layerFromBlob(new Blob([tar as BlobPart]), { mediaType: MediaTypes.ociLayer }), { measure: true });
+    expect(l.uncompressedBytes).toBe(tar.length);
+  });
+
+  it('a corrupt gzip tail after the end marker fails the measured listing with a typed error', async () => {
+    const gz = gzipSync(tarBytes([{ name: 'a', type: 'file', body: new Uint8Array(3) }]));
+    gz[gz.length - 6] ^= 0xff; // the CRC-32 of the trailer
+    const layer = layerFromBlob(new Blob([gz as BlobPart]), { mediaType: MediaTypes.ociLayerGzip });
+    await expect(listLayer(layer, { measure: true })).rejects.toMatchObject({ code: expect.any(String) });
   });
 });

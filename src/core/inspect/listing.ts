@@ -50,6 +50,8 @@ export interface LayerListing {
   warnings: TarWarning[];
   /** sum of regular file sizes in bytes */
   fileBytes: number;
+  /** bytes of the uncompressed tar, when asked for (`measure`): counted during the one pass over a streamed layer */
+  uncompressedBytes?: number;
 }
 
 const WH_PREFIX = '.wh.';
@@ -102,33 +104,70 @@ function underSymlink(path: string, symlinks: Set<string>): boolean {
   return false;
 }
 
+/**
+ * The source stream of a streamed layer, counted: the tar reader stops at the end marker and cancels
+ * its input, so the wrapper keeps the source open and `drain` counts what follows (padding, trailing data).
+ */
+function countedSource(src: ReadableStream<Uint8Array>, signal?: AbortSignal) {
+  const reader = src.getReader();
+  let bytes = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      const r = await reader.read();
+      if (r.done) c.close();
+      else { bytes += r.value.byteLength; c.enqueue(r.value); }
+    },
+    cancel() {}, // the rest is counted by drain(), or the source cancelled by close()
+  }, { highWaterMark: 0 });
+  return {
+    stream,
+    async drain(): Promise<number> {
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        signal?.throwIfAborted();
+        bytes += r.value.byteLength;
+      }
+      return bytes;
+    },
+    close: () => { reader.cancel().catch(() => {}); },
+  };
+}
+
 /** The entries of a layer's uncompressed tar: header-only through Blob.slice when the layer holds it as a Blob, else streamed. */
-async function* layerEntries(layer: Layer, warnings: TarWarning[], signal?: AbortSignal): AsyncGenerator<TarEntry> {
+async function* layerEntries(layer: Layer, out: { warnings: TarWarning[]; uncompressedBytes?: number }, measure: boolean, signal?: AbortSignal): AsyncGenerator<TarEntry> {
   const blob = layer.uncompressedBlob?.();
   if (blob) {
     const idx = await indexTar(blob, { signal });
-    warnings.push(...idx.warnings);
+    out.warnings.push(...idx.warnings);
     yield* idx.entries;
+    if (measure) out.uncompressedBytes = blob.size;
     return;
   }
-  for await (const { entry } of readTar(layer.uncompressed(), { onWarning: (w) => warnings.push(w), signal })) yield entry;
+  const src = measure ? countedSource(layer.uncompressed(), signal) : undefined;
+  try {
+    for await (const { entry } of readTar(src?.stream ?? layer.uncompressed(), { onWarning: (w) => out.warnings.push(w), signal })) yield entry;
+    if (src) out.uncompressedBytes = await src.drain();
+  } finally {
+    src?.close();
+  }
 }
 
 /**
  * Lists a layer's entries (bodies are never read or held). An uncompressed layer that can give its
  * bytes as a Blob (`uncompressedBlob`) is indexed by its headers only; others are streamed once.
+ * With `measure`, a streamed layer is read to its end in that same pass and `uncompressedBytes` set,
+ * so a summary need not decode the layer a second time to learn its size.
  */
-export async function listLayer(layer: Layer, opts?: { signal?: AbortSignal }): Promise<LayerListing> {
+export async function listLayer(layer: Layer, opts?: { signal?: AbortSignal; measure?: boolean }): Promise<LayerListing> {
   const files: LayerFile[] = [];
-  const warnings: TarWarning[] = [];
+  const out: { warnings: TarWarning[]; uncompressedBytes?: number } = { warnings: [] };
   let fileBytes = 0;
   const symlinks = new Set<string>();
-  for await (const entry of layerEntries(layer, warnings, opts?.signal)) {
+  for await (const entry of layerEntries(layer, out, opts?.measure ?? false, opts?.signal)) {
     const f = toLayerFile(entry);
     if (!f.danger && symlinks.size && underSymlink(f.path, symlinks)) f.danger = 'through-symlink';
     if (f.type === 'symlink') symlinks.add(f.path);
     if (!f.whiteout) fileBytes += f.size;
     files.push(f);
   }
-  return { files, warnings, fileBytes };
+  return { files, warnings: out.warnings, fileBytes, ...(out.uncompressedBytes !== undefined ? { uncompressedBytes: out.uncompressedBytes } : {}) };
 }

@@ -76,7 +76,7 @@ export async function summarizeImage(ai: ArchiveImage, opts: SummaryOptions = {}
   const history = config.history ?? [];
   const warnings: string[] = [];
   const listings: LayerListing[] = [];
-  for (const layer of layers) listings.push(await listLayer(layer, { signal: opts.signal }));
+  for (const layer of layers) listings.push(await listLayer(layer, { signal: opts.signal, measure: true }));
   const merged = mergeLayers(listings);
   const hist = historyForLayers(history, layers.length);
   if (history.length && hist.every((h) => h === undefined) && layers.length) {
@@ -93,7 +93,7 @@ export async function summarizeImage(ai: ArchiveImage, opts: SummaryOptions = {}
       diffId: await l.diffId(),
       mediaType: l.mediaType,
       size: await l.size(),
-      uncompressedSize: await l.uncompressedSize(),
+      uncompressedSize: li.uncompressedBytes ?? await l.uncompressedSize(),
       entries: li.files.length,
       fileBytes: li.fileBytes,
       whiteouts: li.files.filter((f) => f.whiteout).length,

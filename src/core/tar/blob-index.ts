@@ -70,7 +70,8 @@ function chunkPuller(stream: ReadableStream<Uint8Array>): Puller {
  */
 class BlobSource implements TarSource {
   position = 0;
-  private readonly buf = new Uint8Array(BUFFER);
+  /** never larger than the Blob: a small archive or layer does not pay for a 1 MiB buffer per walk */
+  private readonly buf: Uint8Array;
   /** archive offset of buf[0]; buf[0, len) holds valid bytes */
   private start = 0;
   private len = 0;
@@ -79,7 +80,9 @@ class BlobSource implements TarSource {
   private streamEnd = 0;
   private span = MIN_SPAN;
 
-  constructor(private readonly blob: Blob) {}
+  constructor(private readonly blob: Blob) {
+    this.buf = new Uint8Array(Math.min(BUFFER, blob.size));
+  }
 
   /** The bytes at the position when they are buffered already (no await needed). */
   readSync(n: number): Uint8Array | undefined {
