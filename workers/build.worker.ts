@@ -1,22 +1,21 @@
 /**
- * The build worker: the Build view's long jobs, one at a time (its bridge queues them). Today it saves a
- * base image (pull through the CORS proxy into OPFS, then a docker-archive tar); the conda build joins
- * it. Cancelling a job terminates this worker; blobs already verified into OPFS stay for the next run.
+ * The build worker: the Build view's long jobs, one at a time (its bridge queues them). It saves a base
+ * image (pull through the CORS proxy into OPFS, then a docker-archive tar) and builds environments
+ * (workers/build-job.ts). Cancelling a job terminates this worker; blobs already verified into OPFS stay
+ * for the next run.
  */
 import { expose } from 'comlink';
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
-import { memoryBlobStore, type BlobStore } from '../src/core/cache';
-import { opfsBlobStore } from '../src/core/cache/opfs-store';
 import { formatPlatform, type Platform } from '../src/core/oci';
 import { openRegistryImage } from '../src/core/image/open';
 import type { Credentials, RemoteLayer } from '../src/core/registry';
+import { blobStore } from './environment-input';
+import { buildInWorker, type BuildOutput, type BuildProgress, type BuiltImage } from './build-job';
+import type { EnvironmentInput } from './environment-input';
 import { registerErrorTransfer } from './error-transfer';
 import { proxiedRegistryClient } from './registry-client';
 
 registerErrorTransfer();
-
-let store: Promise<BlobStore> | undefined;
-const blobStore = () => (store ??= opfsBlobStore().catch(() => memoryBlobStore()));
 
 /** Progress of a pull: bytes downloaded of all layer blobs so far (compressed, as stored in the registry). */
 export interface PullProgress { done: number; total: number; blobs: number }
@@ -67,6 +66,14 @@ const api = {
     const file = await target.getFile();
     return { manifestDigest: pulled.manifestDigest, platform: formatPlatform(pulled.platform), ref: tag, size: file.size, file: handle ? undefined : file };
   },
+  /**
+   * Builds the environment (solve or lock, fetch, install, layers) on its base and writes the docker-archive
+   * to `output.handle` or, without one, to an OPFS file returned for download.
+   */
+  async build(proxyBase: string, input: EnvironmentInput, output: BuildOutput, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
+    return buildInWorker(proxyBase, input, output, onProgress);
+  },
 };
 expose(api);
 export type BuildApi = typeof api;
+export type { BuildOutput, BuildProgress, BuiltImage, EnvironmentInput };

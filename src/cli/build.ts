@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
-import { buildEnvironment, solveForBase } from '../core/pipeline';
+import { buildEnvironment, solveForBase, type BuildRequest } from '../core/pipeline';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { readEnvironmentYaml, readExplicitLock, writeExplicitLock } from '../core/conda';
 import { cachingFetch } from '../core/conda/repodata-cache';
@@ -32,6 +32,8 @@ export interface BuildCliOptions {
   prefix?: string;
   layering?: 'layered' | 'single';
   maxLayers?: number;
+  /** the image's entrypoint, command and extra labels */
+  image?: BuildRequest['image'];
   creds?: string;
   /** plain http to the base's registry */
   insecure?: boolean;
@@ -150,6 +152,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
     const result = await buildEnvironment({
       base, specs, channels, store, epoch, fetch: net, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
       ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
+      ...(o.image ? { image: o.image } : {}),
       layerSpill: spillToTempFile,
       // the layers are built in worker threads, one per core, while this thread writes the archive
       layerRunner,

@@ -1,6 +1,7 @@
 /**
  * What build's, solve's and diff's options do, seen in what the command writes: --json, --prefix,
- * --max-layers, --platform (one platform; the base's or an error), --file; a fixture channel on loopback.
+ * --max-layers, --platform (one platform; the base's or an error), --file, --entrypoint/--cmd/--label; a fixture
+ * channel on loopback.
  */
 import { mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +49,19 @@ describe.skipIf(!haveFixtures)('build, solve and diff options', () => {
     expect(one.code).toBe(0);
     expect(one.out).toMatch(/: 3 packages in 2 layers/);
     expect((await (await image(join(tmp, 'one.tar'))).config()).rootfs.diff_ids).toHaveLength(2);
+  });
+
+  it('build --entrypoint, --cmd, --label: the config holds them (JSON arrays or words; labels beside the build\'s own)', { timeout: 60_000 }, async () => {
+    const out = join(tmp, 'settings.tar');
+    const r = await cli('build', '-b', base, '-i', 'x/env:1', '-p', 'dummy-c', '-c', channel, '-o', out, '--entrypoint', '["/bin/sh", "-c"]', '--cmd', 'echo hello', '--label', 'org.example.team=builders', '--label', 'tier=test', '--cache', cache);
+    expect(r.code).toBe(0);
+    const cfg = (await (await image(out)).config()).config!;
+    expect(cfg.Entrypoint).toEqual(['/bin/sh', '-c']);
+    expect(cfg.Cmd).toEqual(['echo', 'hello']);
+    expect(cfg.Labels).toMatchObject({ 'org.example.team': 'builders', tier: 'test' });
+    const bad = await cli('build', '-b', base, '-i', 'x/env:1', '-p', 'dummy-c', '-c', channel, '-o', out, '--label', 'no-equals-sign', '--cache', cache);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/no-equals-sign/);
   });
 
   it("build --platform: the base's platform builds; another is an error naming the platforms there are", { timeout: 60_000 }, async () => {

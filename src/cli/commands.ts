@@ -1,6 +1,7 @@
 /** The CLI's commands: each one's table of options (parsing and `--help`, see options.ts) and what it runs. */
 import { writeFileSync } from 'node:fs';
-import { buildToArchive, solveToLock } from './build';
+import { parseCommand, parseLabels } from '../core/pipeline/config';
+import { buildToArchive, solveToLock, type BuildCliOptions } from './build';
 import { diffPaths, renderDiff } from './diff';
 import { inspectPath, renderSummary } from './inspect';
 import { UsageError, type CommandSpec, type OptionSpec, type OptionValues } from './options';
@@ -74,6 +75,9 @@ const build: Command = {
     ...solveOptions.slice(4, 6),
     { name: 'layering', arg: 'layered|single', help: 'layered: a layer per package within the layer cap (default); single: one layer' },
     { name: 'max-layers', arg: 'N', help: "at most N layers in the image, the base's included" },
+    { name: 'entrypoint', arg: 'E', help: "the image's entrypoint: a JSON array or words" },
+    { name: 'cmd', arg: 'C', help: "the image's command: a JSON array or words" },
+    { name: 'label', arg: 'K=V', multiple: true, help: 'a label of the image' },
     ...solveOptions.slice(6), json,
   ],
   async run(v, _, io) {
@@ -88,6 +92,7 @@ const build: Command = {
       base: str(v.base)!, tag, specs: list(v.package), channels: list(v.channel), output, push, file: str(v.file), lock: str(v.lock),
       platform: onePlatform(build, str(v.platform)), prefix: str(v.prefix), layering: layering as 'layered' | 'single' | undefined, maxLayers,
       creds: str(v.creds), insecure: v.insecure === true, cache: str(v.cache), log: (s) => io.err.write(`  ${s}\n`), progress: io.err,
+      image: imageSettings(str(v.entrypoint), str(v.cmd), list(v.label)),
     });
     for (const w of r.warnings) io.err.write(`warning: ${w}\n`);
     if (v.json) writeJson(io, { image: tag, ...r, ...(output ? { output } : {}), ...(push ? { push } : {}) });
@@ -95,6 +100,14 @@ const build: Command = {
     return 0;
   },
 };
+
+/** build's --entrypoint, --cmd and --label as the pipeline takes them (undefined when none is given). */
+function imageSettings(entrypointArg: string | undefined, cmdArg: string | undefined, labelArgs: string[]): BuildCliOptions['image'] {
+  const entrypoint = entrypointArg === undefined ? undefined : parseCommand(entrypointArg);
+  const cmd = cmdArg === undefined ? undefined : parseCommand(cmdArg);
+  const labels = labelArgs.length ? parseLabels(labelArgs) : undefined;
+  return entrypoint || cmd || labels ? { ...(entrypoint ? { entrypoint } : {}), ...(cmd ? { cmd } : {}), ...(labels ? { labels } : {}) } : undefined;
+}
 
 const solve: Command = {
   name: 'solve', synopsis: '-b BASE (-p SPEC... | --file F) [-o FILE] [options]',

@@ -1,7 +1,7 @@
-/** The application shell: a header with the views (Inspect now, Build to come) and the active view. */
+/** The application shell: a header with the views (Inspect, Build) and the active view. */
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useState } from 'react';
-import { BaseImage } from './build/BaseImage';
+import { BuildForm } from './build/BuildForm';
 import { Inspector } from './inspector/Inspector';
 import './app.css';
 
@@ -29,8 +29,7 @@ export function App() {
         {view === 'inspect' && <Inspector />}
         {buildOpened && (
           <div hidden={view !== 'build'}>
-            <BaseImage />
-            <p className="muted">Conda packages, layering and the build itself come next; today this view pulls a base image through the proxy and saves it as a tar.</p>
+            <BuildForm openInspector={() => show('inspect')} />
           </div>
         )}
       </main>

@@ -5,7 +5,8 @@
  */
 import type { BlobStore } from '../cache';
 import { parseDigest, type Digest } from '../digest';
-import { CoreError, toError } from '../errors';
+import { CoreError } from '../errors';
+import { resumableBody } from '../net/resumable';
 import { inLanes } from '../stream';
 
 /** What fetching needs to know of a package (a repodata record with its download URL). */
@@ -57,15 +58,10 @@ export async function fetchPackages(pkgs: PackageToFetch[], opts: FetchPackagesO
       opts.onProgress?.({ fn: p.fn, bytes: have.size, total: have.size, cached: true, done: true });
       return;
     }
-    let res: Response;
-    try {
-      res = await doFetch(p.url, { signal: opts.signal });
-    } catch (e) {
-      throw new CoreError('network-error', `${p.fn}: download from ${p.url} failed: ${toError(e).message}`, { cause: e });
-    }
-    if (!res.ok || !res.body) throw new CoreError('network-error', `${p.fn}: ${p.url} answered HTTP ${res.status}`);
+    // a body cut mid-way is resumed with Range (3 tries in all); the store verifies the whole
+    const body = await resumableBody(doFetch, p.url, { what: p.fn, ...(opts.signal ? { signal: opts.signal } : {}) });
     let bytes = 0;
-    const counted = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    const counted = body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, c) {
         bytes += chunk.byteLength;
         opts.onProgress?.({ fn: p.fn, bytes, total: p.size, cached: false, done: false });
@@ -75,7 +71,7 @@ export async function fetchPackages(pkgs: PackageToFetch[], opts: FetchPackagesO
     try {
       out.set(p.fn, await opts.store.put(digest, counted, p.size));
     } catch (e) {
-      if (e instanceof CoreError) {
+      if (e instanceof CoreError && !e.message.startsWith(`${p.fn}: `)) {
         throw new CoreError(e.code, `${p.fn} (${p.url}): ${e.message}`, { cause: e });
       }
       throw e;

@@ -125,6 +125,24 @@ async function loadSharded(f: typeof fetch, channel: Channel, subdir: string, na
   return records.sort((a, b) => (a.fn < b.fn ? -1 : a.fn > b.fn ? 1 : 0));
 }
 
+/**
+ * The package names of a subdir, sorted, for autocomplete: a sharded channel's index keys (no shard is read),
+ * else the names in its repodata.
+ */
+export async function packageNames(channel: Channel, subdir: string, opts: Pick<LoadRepodataOptions, 'fetch' | 'maxBytes'> = {}): Promise<string[]> {
+  const f = opts.fetch ?? fetch;
+  const max = Math.min(opts.maxBytes ?? MAX_REPODATA_JSON, MAX_REPODATA_JSON);
+  await loadZstdWasm().catch(() => {});
+  const indexUrl = subdirUrl(channel, subdir, 'repodata_shards.msgpack.zst');
+  const raw = await get(f, indexUrl);
+  if (raw) {
+    const index = parse(() => decode(unzstdRepodata(raw, indexUrl, max)) as { shards?: Record<string, unknown> }, indexUrl);
+    if (index?.shards && typeof index.shards === 'object') return Object.keys(index.shards).sort();
+  }
+  const { records } = await loadRepodata(channel, subdir, { fetch: f, ...(opts.maxBytes ? { maxBytes: opts.maxBytes } : {}) });
+  return [...new Set(records.map((r) => r.name))].sort();
+}
+
 /** Loads a subdir's repodata in the solver's order of preference; a subdir with none at all is an error. */
 export async function loadRepodata(channel: Channel, subdir: string, opts: LoadRepodataOptions = {}): Promise<Repodata> {
   const f = opts.fetch ?? fetch;

@@ -3,8 +3,9 @@
  * Every layer is deterministic, so the same spec, lock and base give the same image digest anywhere.
  */
 import type { BlobStore } from '../cache';
-import { clobberWarnings, fetchPackages, historyEntry, writeEnvironmentYaml, writeExplicitLock, type PackageOrigin } from '../conda';
+import { clobberWarnings, fetchPackages, type FetchProgress, historyEntry, writeEnvironmentYaml, writeExplicitLock, type PackageOrigin } from '../conda';
 import { withParents } from '../conda/install';
+import { md5Hex } from '../digest';
 import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
@@ -26,6 +27,8 @@ export interface BuildRequest {
   virtualOverrides?: VirtualPackage[];
   /** environment variables the environment sets (environment.yml's `variables:`): into the image's Env */
   variables?: Record<string, string>;
+  /** the image's entrypoint, command and extra labels (the base's are kept where not given) */
+  image?: { entrypoint?: string[]; cmd?: string[]; labels?: Record<string, string> };
   /** a solved lock to install instead of solving (share links, --lock) */
   lock?: SolvedRecord[];
   store: BlobStore;
@@ -39,6 +42,8 @@ export interface BuildRequest {
   /** runs the layer jobs (default: on this thread); the CLI and the browser pass pools of workers */
   layerRunner?: LayerRunner;
   onProgress?: (stage: 'solve' | 'fetch' | 'install' | 'layers', detail: string) => void;
+  /** bytes of each package as it downloads (compressed archive bytes), for a per-package progress bar */
+  onFetchProgress?: (p: FetchProgress) => void;
   signal?: AbortSignal;
 }
 
@@ -104,15 +109,20 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const cfg = await req.base.config();
   const subdir = condaSubdir(cfg.os, cfg.architecture);
   const solvedForBase = req.lock ? undefined : await solveForBase(req);
-  const ordered = req.lock ? orderForLink(req.lock) : solvedForBase!.solved; // solveForBase gives link order
+  // solveForBase gives link order; an explicit lock is installed in its own order, which is link order in the
+  // locks conda (`conda list --explicit`) and this project write: its records carry no depends to sort by
+  const ordered = req.lock ?? solvedForBase!.solved;
   req.onProgress?.('fetch', `${ordered.length} packages`);
   const blobs = await fetchPackages(ordered.map((r) => {
     if (!r.sha256) throw new CoreError('invalid-argument', `${r.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
     return { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) };
-  }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
+  }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { req.onFetchProgress?.(p); if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
   const pythonVersion = await environmentPython(ordered, () => solvedForBase?.installed ?? readInstalledPackages(req.base, prefix));
+  // conda-meta records md5 and size as repodata states them; an explicit lock carries one hash only, so what it
+  // lacks is taken from the verified archive itself: a lock installs the same records as the solve it came from
+  const md5s = new Map(await Promise.all(ordered.filter((r) => !r.md5).map(async (r) => [r.fn, await md5Hex(blobs.get(r.fn)!)] as const)));
   const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {
-    url: r.url, channel: r.channel.replace(/\/$/, ''), ...(r.md5 ? { md5: r.md5 } : {}), ...(r.sha256 ? { sha256: r.sha256 } : {}), ...(r.size !== undefined ? { size: r.size } : {}),
+    url: r.url, channel: r.channel.replace(/\/$/, ''), md5: r.md5 ?? md5s.get(r.fn)!, ...(r.sha256 ? { sha256: r.sha256 } : {}), size: r.size ?? blobs.get(r.fn)!.size,
     requested_spec: req.specs.find((s) => s.replace(/^.*::/, '').split(/[\s=<>!~[]/)[0].toLowerCase() === r.name) ?? '',
   }]));
   const plan = planLayers(ordered, {
@@ -147,7 +157,11 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const finishing = installed.then(async (pkgs) => {
     const activationScripts = activationScriptsIn(pkgs.flatMap((p) => p.files));
     const shell = activationScripts.length ? await findShell(req.base) : undefined;
-    const envConfig = environmentConfig(cfg, { prefix, activationScripts, ...(shell ? { shell } : {}), labels, ...(req.variables ? { variables: req.variables } : {}) });
+    const envConfig = environmentConfig(cfg, {
+      prefix, activationScripts, ...(shell ? { shell } : {}), labels, ...(req.variables ? { variables: req.variables } : {}),
+      ...(req.image?.entrypoint ? { entrypoint: req.image.entrypoint } : {}), ...(req.image?.cmd ? { cmd: req.image.cmd } : {}),
+      ...(req.image?.labels ? { userLabels: req.image.labels } : {}),
+    });
     const linkOrder = new Map(ordered.map((r, i) => [r.fn, i]));
     const linked = [...pkgs].sort((a, b) => linkOrder.get(String(a.record.fn))! - linkOrder.get(String(b.record.fn))!);
     const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}` });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appendLayers, emptyImage, layerFromFiles, setConfig } from '../image';
 import type { ConfigFile } from '../oci';
-import { activationScriptsIn, environmentConfig, findShell } from './config';
+import { activationScriptsIn, environmentConfig, findShell, parseCommand, parseLabels } from './config';
 
 const cfg = (config: ConfigFile['config']): ConfigFile => ({ architecture: 'amd64', os: 'linux', config, rootfs: { type: 'layers', diff_ids: [] } });
 
@@ -28,6 +28,26 @@ describe('environmentConfig', () => {
     expect(r.entrypoint?.path).toBe('opt/conda/.docker-envs/entrypoint.sh');
     const img = setConfig(emptyImage(), r.patch);
     expect((await img.config()).config).toMatchObject({ Entrypoint: r.patch.entrypoint, Cmd: ['bash'], Env: expect.arrayContaining(['CONDA_PREFIX=/opt/conda']) });
+  });
+
+  it('the user\'s entrypoint, command and labels replace the base\'s, run after activation; the environment\'s labels win', () => {
+    const base = cfg({ Entrypoint: ['/usr/bin/tini', '--'], Cmd: ['bash'], Labels: { keep: 'base' } });
+    const user = { entrypoint: ['python', '-m'], cmd: ['http.server'], userLabels: { team: 'x', 'org.conda.environment.prefix': 'mine' }, labels: { 'org.conda.environment.prefix': '/opt/conda' } };
+    const plain = environmentConfig(base, { prefix: '/opt/conda', ...user });
+    expect(plain.patch).toMatchObject({ entrypoint: ['python', '-m'], cmd: ['http.server'], labels: { team: 'x', 'org.conda.environment.prefix': '/opt/conda' } });
+    const activating = environmentConfig(base, { prefix: '/opt/conda', shell: '/bin/sh', activationScripts: ['etc/conda/activate.d/a.sh'], ...user });
+    expect(activating.patch.entrypoint).toEqual(['/opt/conda/.docker-envs/entrypoint.sh', 'python', '-m']);
+    expect(activating.patch.cmd).toEqual(['http.server']);
+  });
+
+  it('parseCommand reads a JSON array or words; parseLabels KEY=VALUE', () => {
+    expect(parseCommand(' ["a b", "c"] ')).toEqual(['a b', 'c']);
+    expect(parseCommand('python  -V')).toEqual(['python', '-V']);
+    expect(parseCommand('  ')).toBeUndefined();
+    expect(() => parseCommand('["a", 1]')).toThrow(/not a JSON array of strings/);
+    expect(() => parseCommand('[unclosed')).toThrow(/not a JSON array of strings/);
+    expect(parseLabels(['a.b=c=d', 'e='])).toEqual({ 'a.b': 'c=d', e: '' });
+    expect(() => parseLabels(['=x'])).toThrow(/not KEY=VALUE/);
   });
 
   it('the entrypoint script sources activate.d in order, then execs the command (real /bin/sh)', () => {

@@ -6,6 +6,7 @@
  */
 import type { ConfigFile } from '../oci';
 import type { ConfigPatch, Image } from '../image';
+import { CoreError } from '../errors';
 import { readTar } from '../tar';
 
 /** Where the entrypoint script lives, relative to the prefix. */
@@ -24,6 +25,12 @@ export interface EnvironmentConfigOptions {
   labels?: Record<string, string>;
   /** variables the environment sets (environment.yml's `variables:`); PATH and CONDA_PREFIX are the environment's */
   variables?: Record<string, string>;
+  /** the user's entrypoint instead of the base's (run after activation where there is any) */
+  entrypoint?: string[];
+  /** the user's command instead of the base's */
+  cmd?: string[];
+  /** the user's labels, under the environment's (whose org.conda.environment.* keys win) */
+  userLabels?: Record<string, string>;
 }
 
 /** The config change and, when activation is needed, the entrypoint file to write (path relative to `/`). */
@@ -49,18 +56,48 @@ export function environmentConfig(base: ConfigFile, opts: EnvironmentConfigOptio
   const prefix = opts.prefix.replace(/\/+$/, '');
   const path = base.config?.Env?.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
   const bin = `${prefix}/bin`;
+  const labels = opts.userLabels || opts.labels ? { ...opts.userLabels, ...opts.labels } : undefined;
   const patch: ConfigPatch = {
     env: { ...opts.variables, PATH: [bin, ...path.split(':').filter((p) => p && p !== bin)].join(':'), CONDA_PREFIX: prefix },
-    ...(opts.labels ? { labels: opts.labels } : {}),
+    ...(labels ? { labels } : {}),
+    ...(opts.entrypoint ? { entrypoint: opts.entrypoint } : {}),
+    ...(opts.cmd ? { cmd: opts.cmd } : {}),
   };
   if (!opts.activationScripts?.length || !opts.shell) return { patch };
   const script = `${prefix}/${ENTRYPOINT_REL}`;
-  const baseEntrypoint = base.config?.Entrypoint ?? [];
+  const baseEntrypoint = opts.entrypoint ?? base.config?.Entrypoint ?? [];
   // a base whose entrypoint is already this script (an environment image rebuilt on itself) keeps one copy
   patch.entrypoint = [script, ...baseEntrypoint.filter((a, i) => !(i === 0 && a === script))];
   // Docker drops the base's Cmd when the entrypoint changes unless it is set again
-  patch.cmd = base.config?.Cmd ?? null;
+  patch.cmd = opts.cmd ?? base.config?.Cmd ?? null;
   return { patch, entrypoint: { path: script.slice(1), body: entrypointScript(prefix, opts.shell) } };
+}
+
+/**
+ * An entrypoint or command as typed: a JSON array (`["python", "-m", "http.server"]`, Dockerfile's exec form)
+ * or words split on whitespace; '' is none (undefined). Anything else that starts with `[` is a CoreError.
+ */
+export function parseCommand(text: string): string[] | undefined {
+  const t = text.trim();
+  if (!t) return undefined;
+  if (!t.startsWith('[')) return t.split(/\s+/);
+  let v: unknown;
+  try { v = JSON.parse(t); } catch { v = undefined; }
+  if (!Array.isArray(v) || v.length === 0 || !v.every((x) => typeof x === 'string')) {
+    throw new CoreError('invalid-argument', `${t} is not a JSON array of strings (like ["python", "-m", "http.server"])`);
+  }
+  return v as string[];
+}
+
+/** `KEY=VALUE` labels (one each) as a record; an item without `=` or with an empty key is a CoreError. */
+export function parseLabels(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new CoreError('invalid-argument', `label "${item}" is not KEY=VALUE`);
+    out[item.slice(0, eq).trim()] = item.slice(eq + 1);
+  }
+  return out;
 }
 
 /** The first shell the base image has (`/bin/sh`, …), files or links, honouring whiteouts; undefined for none. */

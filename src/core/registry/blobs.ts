@@ -4,6 +4,7 @@
  */
 import { createSha256, type Digest } from '../digest';
 import { CoreError, DigestMismatchError, SizeMismatchError, toError } from '../errors';
+import { skipBytes } from '../net/resumable';
 import type { RegistryClient } from './client';
 
 /** Options of fetchBlob. */
@@ -31,24 +32,8 @@ export function fetchBlob(client: RegistryClient, registry: string, repository: 
     const headers: Record<string, string> = received > 0 ? { range: `bytes=${received}-` } : {};
     const res = await client.request(registry, repository, `/v2/${repository}/blobs/${digest}`, { headers, signal: opts.signal, what });
     if (!res.body) throw new CoreError('network-error', `${what}: empty response`);
-    let skip = 0;
-    if (received > 0 && res.status !== 206) skip = received; // no range support: drop what we already have
-    const r = res.body.getReader();
-    if (skip === 0) { reader = r; return; }
-    // discard the first `skip` bytes of a full re-send
-    reader = new ReadableStream<Uint8Array>({
-      async pull(c) {
-        for (;;) {
-          const { done, value } = await r.read();
-          if (done) { c.close(); return; }
-          if (skip >= value.byteLength) { skip -= value.byteLength; continue; }
-          c.enqueue(skip ? value.subarray(skip) : value);
-          skip = 0;
-          return;
-        }
-      },
-      cancel: (reason) => r.cancel(reason),
-    }).getReader();
+    // no range support: drop what we already have
+    reader = skipBytes(res.body.getReader(), received > 0 && res.status !== 206 ? received : 0);
   };
   return new ReadableStream<Uint8Array>({
     async start() {

@@ -1,11 +1,13 @@
 /**
- * The base image of a build: a reference with tag autocomplete, a platform, optional credentials, and
- * "Save this image", which pulls it through the CORS proxy in a worker and writes a docker-archive tar.
+ * The base image of a build: a reference with tag autocomplete, a platform, optional credentials, or a
+ * picked (or dropped) tarball instead; and "Save this image", which pulls the reference through the CORS
+ * proxy in a worker and writes a docker-archive tar. The fields live in the build draft.
  */
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { formatBytes } from '../../core/inspect/format';
 import { isCancelled, tagsQuery, useSaveImage } from '../../queries/registry-queries';
+import { useBuildDraft } from '../../state/build-draft';
 import { CredentialsDialog, type Creds } from './CredentialsDialog';
 
 const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/ppc64le', 'linux/s390x'];
@@ -20,7 +22,7 @@ function repositoryOf(ref: string): string {
 }
 
 /** `value` once it has stayed the same for `ms`. */
-function useSettled<T>(value: T, ms: number): T {
+export function useSettled<T>(value: T, ms: number): T {
   const [settled, setSettled] = useState(value);
   useEffect(() => {
     const t = setTimeout(() => setSettled(value), ms);
@@ -30,10 +32,12 @@ function useSettled<T>(value: T, ms: number): T {
 }
 
 /** The base-image form. */
-export function BaseImage() {
-  const [ref, setRef] = useState('busybox:latest');
-  const [platform, setPlatform] = useState('linux/amd64');
-  const [creds, setCreds] = useState<Creds | undefined>();
+export function BaseImage({ error }: { error?: string }) {
+  const { base, platform, creds, set } = useBuildDraft();
+  const ref = base.kind === 'ref' ? base.ref : '';
+  const setRef = (r: string) => set({ base: { kind: 'ref', ref: r } });
+  const setPlatform = (p: string) => set({ platform: p });
+  const setCreds = (c: Creds | undefined) => set({ creds: c });
   const [askCreds, setAskCreds] = useState(false);
   // looked up once typing pauses: each lookup replaced while in flight terminates the registry worker
   const repo = useSettled(repositoryOf(ref), 250);
@@ -58,13 +62,21 @@ export function BaseImage() {
   }
 
   return (
-    <section className="card" aria-labelledby="base-image-title">
+    <section className="card" aria-labelledby="base-image-title"
+      onDragOver={(e) => e.preventDefault()}
+      onDrop={(e) => { const f = e.dataTransfer.files[0]; if (f) { e.preventDefault(); set({ base: { kind: 'file', file: f } }); } }}>
       <h2 id="base-image-title">Base image</h2>
       <form className="base-form" onSubmit={save}>
         <label>
           Image
           <input data-testid="base-ref" value={ref} onChange={(e) => setRef(e.target.value)} list="base-tags" spellCheck={false} required
-            placeholder="ubuntu:24.04, ghcr.io/owner/image:tag, 127.0.0.1:5000/repo:tag" />
+            placeholder={base.kind === 'file' ? `(the tarball ${base.file.name})` : 'ubuntu:24.04, ghcr.io/owner/image:tag, 127.0.0.1:5000/repo:tag'}
+            aria-invalid={error ? true : undefined} aria-describedby={error ? 'base-error' : undefined} />
+        </label>
+        <label>
+          or a tarball
+          <input type="file" data-testid="base-file" accept=".tar,.tar.gz,.tgz,application/x-tar"
+            onChange={(e) => { const f = e.target.files?.[0]; if (f) set({ base: { kind: 'file', file: f } }); }} />
         </label>
         <datalist id="base-tags">
           {(tags.data ?? []).slice(0, 200).map((t) => <option key={t} value={`${repo}:${t}`} />)}
@@ -76,9 +88,11 @@ export function BaseImage() {
           </select>
         </label>
         <button type="button" onClick={() => setAskCreds(true)}>{creds ? `Signed in as ${creds.username}` : 'Credentials…'}</button>
-        <button type="submit" data-testid="save-image" disabled={saving.isPending}>Save this image</button>
+        <button type="submit" data-testid="save-image" disabled={saving.isPending || base.kind === 'file'}>Save this image</button>
         {saving.isPending && <button type="button" data-testid="save-cancel" onClick={saving.cancel}>Cancel</button>}
       </form>
+      {error && <p className="field-error" id="base-error" data-testid="base-error">{error}</p>}
+      {base.kind === 'file' && <p className="muted">Base: the tarball <code>{base.file.name}</code> ({formatBytes(base.file.size)}). Type a reference to use one instead.</p>}
       {tags.isError && <p className="muted">Tags unavailable: {(tags.error as Error).message}</p>}
       <div role="status" aria-live="polite" data-testid="pull-status" data-state={state}>
         {saving.isPending && (

@@ -1,0 +1,333 @@
+/**
+ * The Build view end to end in Chromium, through the app's proxy: a base image in a real registry on
+ * loopback and the project's test channel served over loopback HTTP. The form is filled with the keyboard
+ * alone, previewed, built and saved through the picker (an OPFS handle stands in for it) and through the
+ * download path (no `showSaveFilePicker`); both tars equal the CLI's `build` of the same inputs byte for
+ * byte (command and labels included), and the image runs in the real dockerd. A build cancelled mid-download leaves the next one working;
+ * an exported environment.yml imports back into the same form; a pasted lock builds the same digest; a picked
+ * tarball base with a local channel folder (through the directory picker) builds an image that runs.
+ */
+import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { expect, test, type Page } from '@playwright/test';
+import { createProxyApp, defaultProxyConfig } from '../proxy';
+import { startServer } from '../src/serve';
+import { writeDockerArchiveTo } from '../src/core/archive';
+import { appendLayers, emptyImage, layerFromBlob } from '../src/core/image';
+import { MediaTypes } from '../src/core/oci';
+import { serveFolder, type FolderServer } from '../src/test-support/serve-folder';
+import { buildTestChannel } from './conda-builder/build';
+import { busyboxRootfs } from './harness/busybox';
+import { dockerEnv, haveDocker } from './harness/env';
+import { freePort } from './harness/registry';
+
+const TAG = 'docker-envs.test/form:1';
+const EPOCH = '1700000000';
+const CMD = '["hello-prefix"]';
+const LABEL = 'org.example.built-by=form';
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** Presses Tab until the element with `testId` has the focus (the page's own tab order), then types `text` over its value. */
+async function tabTo(page: Page, testId: string, text?: string) {
+  for (let i = 0; i < 80; i++) {
+    if (await page.evaluate((id) => (document.activeElement as HTMLElement | null)?.dataset?.testid === id, testId)) {
+      if (text !== undefined) {
+        await page.keyboard.press('ControlOrMeta+A');
+        await page.keyboard.type(text);
+      }
+      return;
+    }
+    await page.keyboard.press('Tab');
+  }
+  const at = await page.evaluate(() => `${document.activeElement?.tagName} ${(document.activeElement as HTMLElement | null)?.dataset?.testid ?? ''}`);
+  throw new Error(`${testId} is not reachable with Tab (focus stays on ${at})`);
+}
+
+/** The bytes of an OPFS file of the page, through base64 (far faster over the protocol than a number array). */
+async function opfsFile(page: Page, name: string): Promise<Buffer> {
+  const base64 = await page.evaluate(async (n) => {
+    const f = await (await (await navigator.storage.getDirectory()).getFileHandle(n)).getFile();
+    const bytes = new Uint8Array(await f.arrayBuffer());
+    let text = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(text);
+  }, name);
+  return Buffer.from(base64, 'base64');
+}
+
+test.describe('the builder form', () => {
+  test.describe.configure({ mode: 'serial' });
+  test.skip(!existsSync('/usr/bin/docker-registry'), 'docker-registry (Debian) is not installed');
+  let tmp: string;
+  let reg: ChildProcess;
+  let regHost: string;
+  let channelServer: FolderServer;
+  let channelUrl: string;
+  let app: { url: string; close(): Promise<void> };
+  let cliSha: string;
+
+  test.beforeAll(async () => {
+    test.setTimeout(180_000);
+    tmp = mkdtempSync(join(tmpdir(), 'builder-spec-'));
+    regHost = `127.0.0.1:${await freePort()}`;
+    writeFileSync(join(tmp, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${tmp}/data\nhttp:\n  addr: ${regHost}\n`);
+    reg = spawn('docker-registry', ['serve', join(tmp, 'config.yml')], { stdio: 'ignore' });
+    for (let i = 0; i < 100 && !(await fetch(`http://${regHost}/v2/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    const { path: rootfs } = await busyboxRootfs();
+    const image = appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } }]);
+    const src = join(tmp, 'src.tar');
+    await writeDockerArchiveTo([{ image, tags: ['x/busybox:1'] }], Writable.toWeb(createWriteStream(src)) as WritableStream<Uint8Array>);
+    execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `docker-archive:${src}`, `docker://${regHost}/test/busybox:1`]);
+    channelServer = await serveFolder(await buildTestChannel());
+    channelUrl = channelServer.base.replace(/\/?$/, '/');
+    const proxy = createProxyApp({ ...defaultProxyConfig(), allowHttp: [regHost, channelServer.base.replace('http://', '').replace(/\/$/, '')] });
+    app = await startServer({ staticRoot: resolve('.cache/e2e-dist'), port: 0, routes: { '/proxy': proxy } });
+    // the CLI's build of the same inputs; async: the channel server runs in this process
+    const cliOut = join(tmp, 'cli.tar');
+    await promisify(execFile)('node', ['bin/docker-envs.js', 'build', '-b', `${regHost}/test/busybox:1`, '-i', TAG, '-p', 'hello-script', '-p', 'hello-elf', '-c', channelUrl,
+      '--cmd', CMD, '--label', LABEL, '-o', cliOut, '--cache', join(tmp, 'cache')], { env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } });
+    cliSha = sha256(readFileSync(cliOut));
+  });
+  test.afterAll(async () => {
+    await app?.close();
+    await channelServer?.close();
+    reg?.kill();
+    if (haveDocker) spawnSync('docker', ['rmi', '-f', TAG], { env: dockerEnv() });
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** Opens the Build view and fills the form with the keyboard: base, channel, two packages, tag, epoch. */
+  async function fillForm(page: Page) {
+    await page.goto(app.url);
+    await page.getByRole('button', { name: 'Build' }).focus();
+    await page.keyboard.press('Enter');
+    await tabTo(page, 'base-ref', `${regHost}/test/busybox:1`);
+    await tabTo(page, 'channel-input', channelUrl);
+    await tabTo(page, 'spec-input', 'hello-script');
+    await page.keyboard.press('Enter'); // a new row, focused
+    await page.keyboard.type('hello-elf');
+    await tabTo(page, 'cfg-cmd', CMD);
+    await tabTo(page, 'cfg-labels', LABEL);
+    await tabTo(page, 'cfg-tag', TAG);
+    await tabTo(page, 'cfg-epoch', EPOCH);
+  }
+
+  test('keyboard fill, preview, build through the picker and the download path: the CLI\'s bytes, and it runs', async ({ page }) => {
+    test.setTimeout(240_000);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.addInitScript(() => {
+      (window as unknown as { showSaveFilePicker?: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
+        async () => (await navigator.storage.getDirectory()).getFileHandle('picked.tar', { create: true });
+    });
+    await fillForm(page);
+    // a malformed spec is flagged on its field before anything is fetched
+    await expect(page.getByTestId('spec-error')).toHaveCount(0);
+    await expect(page.getByTestId('form-invalid')).toHaveCount(0);
+
+    await tabTo(page, 'preview-button');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    await expect(page.getByTestId('preview-packages').locator('tbody tr')).toHaveCount(2);
+    await expect(page.getByTestId('preview-packages')).toContainText('hello-script');
+    await expect(page.getByTestId('layer-plan').locator('.bar')).toHaveCount(2);
+
+    await tabTo(page, 'build-button');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    await expect(page.getByTestId('build-warnings')).toContainText('hello-script-post-link.sh');
+    const picked = await opfsFile(page, 'picked.tar');
+    expect(sha256(picked)).toBe(cliSha);
+
+    // without the picker: written into OPFS and offered as a download
+    await page.evaluate(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-download')).toBeVisible({ timeout: 120_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('build-download').click()]);
+    const downloaded = join(tmp, 'downloaded.tar');
+    await download.saveAs(downloaded);
+    expect(sha256(readFileSync(downloaded))).toBe(cliSha);
+
+    // and the inspector opens what was built
+    await page.getByTestId('open-inspector').click();
+    await expect(page.getByText(TAG).first()).toBeVisible({ timeout: 30_000 });
+    expect(errors).toEqual([]);
+
+    test.skip(!haveDocker, 'no harness dockerd (DOCKER_HOST)');
+    writeFileSync(join(tmp, 'picked.tar'), picked);
+    execFileSync('docker', ['load', '-i', join(tmp, 'picked.tar')], { env: dockerEnv() });
+    const run = execFileSync('docker', ['run', '--rm', '--network', 'none', TAG, 'sh', '-c', 'hello-prefix; hello-elf'], { env: dockerEnv(), encoding: 'utf8' });
+    expect(run.split('\n')).toEqual(['installed at /opt/conda', 'compiled program sees /opt/conda/share/hello', '']);
+    // the form's command runs by default (after activation), and its label is on the image
+    expect(execFileSync('docker', ['run', '--rm', '--network', 'none', TAG], { env: dockerEnv(), encoding: 'utf8' })).toBe('installed at /opt/conda\n');
+    expect(execFileSync('docker', ['inspect', '-f', '{{index .Config.Labels "org.example.built-by"}}', TAG], { env: dockerEnv(), encoding: 'utf8' }).trim()).toBe('form');
+  });
+
+  test('Cancel mid-download stops the build; the next build works', async ({ page, context }) => {
+    test.setTimeout(180_000);
+    // hold every package download until the build has been cancelled
+    let release!: () => void;
+    const held = new Promise<void>((r) => { release = r; });
+    let seen = 0;
+    await context.route(/\.conda$/, async (route) => { seen++; await held; await route.continue().catch(() => {}); });
+    await fillForm(page);
+    await page.evaluate(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    await tabTo(page, 'build-button');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('build-phase')).toHaveAttribute('data-phase', 'fetch', { timeout: 90_000 });
+    await expect.poll(() => seen).toBeGreaterThan(0);
+    // the page stays responsive while the build runs: typing works
+    await page.getByTestId('cfg-variables').focus();
+    await page.keyboard.type('GREETING=hi');
+    await expect(page.getByTestId('cfg-variables')).toHaveValue('GREETING=hi');
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await tabTo(page, 'build-cancel');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'cancelled');
+    release();
+    await context.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('build-download').click()]);
+    const out = join(tmp, 'after-cancel.tar');
+    await download.saveAs(out);
+    expect(sha256(readFileSync(out))).toBe(cliSha);
+  });
+
+  test('environment.yml exported and imported gives the same form; a pasted lock builds the solve\'s digest', async ({ page }) => {
+    test.setTimeout(180_000);
+    await fillForm(page);
+    await page.getByTestId('cfg-variables').fill('GREETING=hi');
+    const [exported] = await Promise.all([page.waitForEvent('download'), page.getByTestId('env-export').click()]);
+    const yml = join(tmp, 'environment.yml');
+    await exported.saveAs(yml);
+    const form = async () => ({
+      channels: await page.getByTestId('channel-input').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)),
+      specs: await page.getByTestId('spec-input').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value)),
+      variables: await page.getByTestId('cfg-variables').inputValue(),
+    });
+    const before = await form();
+    expect(before).toEqual({ channels: [channelUrl], specs: ['hello-script', 'hello-elf'], variables: 'GREETING=hi' });
+    // a fresh page (a fresh draft), then the import
+    await page.reload();
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('env-import').setInputFiles(yml);
+    await expect(page.getByTestId('env-note')).toContainText('Imported environment.yml');
+    expect(await form()).toEqual(before);
+
+    // the solve's lock, pasted, builds the digest the specs build
+    await page.getByTestId('cfg-variables').fill('');
+    await page.getByTestId('base-ref').fill(`${regHost}/test/busybox:1`);
+    await page.getByTestId('cfg-tag').fill(TAG);
+    await page.getByTestId('cfg-epoch').fill(EPOCH);
+    await page.evaluate(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    await page.getByTestId('preview-button').click();
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    const solvedDigest = await page.getByTestId('build-digest').textContent();
+    await page.getByRole('button', { name: 'Use this solve as the lock' }).click();
+    const lock = await page.getByTestId('cfg-lock').inputValue();
+    expect(lock).toMatch(/^@EXPLICIT$/m);
+    expect(lock).toContain('hello-elf-1.0-0.conda#');
+    // pasted into the emptied field, as a user pastes it
+    await page.getByTestId('cfg-lock').fill('');
+    await page.getByTestId('cfg-lock').focus();
+    await page.keyboard.insertText(lock);
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'building');
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    expect(await page.getByTestId('build-digest').textContent()).toBe(solvedDigest);
+  });
+
+  test('malformed fields are flagged before any fetch; a channel the proxy refuses is flagged on its row with URL and status', async ({ page }) => {
+    test.setTimeout(120_000);
+    const proxied: string[] = [];
+    page.on('request', (r) => { if (r.url().includes('/proxy/')) proxied.push(r.url()); });
+    await fillForm(page);
+    // autocomplete from the channel's repodata: names, then the typed package's versions
+    await page.getByTestId('spec-input').first().fill('hello-');
+    await expect(page.locator('#spec-names option')).toHaveCount(3, { timeout: 30_000 });
+    await expect(page.locator('#spec-names option[value="hello-py"]')).toHaveCount(1);
+    await page.getByTestId('spec-input').first().fill('hello-script');
+    await expect(page.locator('#spec-names option[value="hello-script=1.0"]')).toHaveCount(1, { timeout: 30_000 });
+    proxied.length = 0;
+    await page.getByTestId('spec-input').first().fill('a::b::c');
+    await page.getByTestId('base-ref').fill('Not A Reference');
+    await expect(page.getByTestId('spec-error')).toContainText('names more than one channel');
+    await expect(page.getByTestId('base-error')).toContainText('invalid image reference');
+    await expect(page.getByTestId('preview-button')).toBeDisabled();
+    await expect(page.getByTestId('build-button')).toBeDisabled();
+    await page.getByTestId('spec-input').first().fill('hello-script');
+    await page.getByTestId('base-ref').fill(`${regHost}/test/busybox:1`);
+    await expect(page.getByTestId('spec-error')).toHaveCount(0);
+    // while fields were malformed, a registry was reached for tag autocomplete only: nothing was solved or fetched
+    expect(proxied.filter((u) => !u.includes('/v2/'))).toEqual([]);
+
+    // a second channel on a loopback port the proxy does not allow
+    const refused = `http://127.0.0.1:${await freePort()}/refused-channel`;
+    await page.getByTestId('add-channel').click();
+    await page.getByTestId('channel-input').nth(1).fill(refused);
+    await page.getByTestId('preview-button').click();
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'error', { timeout: 90_000 });
+    const rowError = page.getByTestId('channel-input').nth(1).locator('xpath=..').getByTestId('channel-error');
+    await expect(rowError).toContainText(refused);
+    await expect(rowError).toContainText(/\b4\d\d\b/);
+    await expect(page.getByTestId('channel-input').first().locator('xpath=..').getByTestId('channel-error')).toHaveCount(0);
+  });
+
+  test('a picked tarball base and a local channel folder (directory picker) build an image that runs', async ({ page }) => {
+    test.setTimeout(180_000);
+    // the channel's files, to be put in an OPFS folder that the directory picker stand-in returns
+    const channel = await buildTestChannel();
+    const files = readdirSync(channel, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+      .map((e) => { const abs = join(e.parentPath, e.name); return { path: relative(channel, abs), base64: readFileSync(abs).toString('base64') }; });
+    await page.addInitScript(() => {
+      (window as unknown as { showDirectoryPicker: () => Promise<FileSystemDirectoryHandle> }).showDirectoryPicker =
+        async () => (await navigator.storage.getDirectory()).getDirectoryHandle('hello-channel', { create: true });
+    });
+    await page.goto(app.url);
+    await page.evaluate(async (list) => {
+      const root = await (await navigator.storage.getDirectory()).getDirectoryHandle('hello-channel', { create: true });
+      for (const f of list) {
+        const parts = f.path.split('/');
+        let dir = root;
+        for (const p of parts.slice(0, -1)) dir = await dir.getDirectoryHandle(p, { create: true });
+        const w = await (await dir.getFileHandle(parts.at(-1)!, { create: true })).createWritable();
+        await w.write(Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0)));
+        await w.close();
+      }
+      delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker;
+    }, files);
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('base-file').setInputFiles(join(tmp, 'src.tar'));
+    await expect(page.getByText('Base: the tarball src.tar')).toBeVisible();
+    await page.getByRole('button', { name: 'Remove channel 1' }).click();
+    await page.getByRole('button', { name: 'Add a local channel folder…' }).click();
+    await expect(page.getByTestId('channel-input')).toHaveValue('file:///hello-channel/');
+    await page.getByTestId('spec-input').fill('hello-elf');
+    await page.getByTestId('cfg-tag').fill('docker-envs.test/form-folder:1');
+    await page.getByTestId('preview-button').click();
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    await expect(page.getByTestId('preview-packages')).toContainText('hello-elf');
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('build-download').click()]);
+    const out = join(tmp, 'folder.tar');
+    await download.saveAs(out);
+    test.skip(!haveDocker, 'no harness dockerd (DOCKER_HOST)');
+    execFileSync('docker', ['load', '-i', out], { env: dockerEnv() });
+    try {
+      const run = execFileSync('docker', ['run', '--rm', '--network', 'none', 'docker-envs.test/form-folder:1', 'hello-elf'], { env: dockerEnv(), encoding: 'utf8' });
+      expect(run).toBe('compiled program sees /opt/conda/share/hello\n');
+    } finally {
+      spawnSync('docker', ['rmi', '-f', 'docker-envs.test/form-folder:1'], { env: dockerEnv() });
+    }
+  });
+});

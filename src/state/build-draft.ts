@@ -1,0 +1,110 @@
+/**
+ * What the user controls in the Build view (zustand): the draft of a build as plain data. No bytes: a
+ * picked tarball is a File reference and a local channel a directory handle, both read by the workers.
+ * Credentials stay here, in memory only; they are never exported (environment.yml, share links).
+ */
+import { create } from 'zustand';
+import type { Credentials } from '../core/registry';
+
+/** The base image: a reference pulled through the proxy, or a tarball the user picked or dropped. */
+export type DraftBase = { kind: 'ref'; ref: string } | { kind: 'file'; file: File };
+
+/** A channel row: a name or URL typed by the user, or a local folder picked with the directory picker. */
+export type DraftChannel =
+  | { id: number; kind: 'url'; value: string }
+  | { id: number; kind: 'folder'; value: string; handle: FileSystemDirectoryHandle };
+
+/** A package spec row (`numpy>=2`, `conda-forge::python=3.12`). */
+export interface DraftSpec { id: number; value: string }
+
+/** The form's fields. */
+export interface BuildDraft {
+  base: DraftBase;
+  /** os/architecture[/variant] of a referenced base */
+  platform: string;
+  creds?: Credentials;
+  /** in priority order */
+  channels: DraftChannel[];
+  specs: DraftSpec[];
+  prefix: string;
+  strategy: 'layered' | 'single';
+  /** the layer cap of the whole image, base included ('' for Docker's default) */
+  maxLayers: string;
+  /** environment variables as `KEY=VALUE` lines */
+  variables: string;
+  /** the image's entrypoint and command: a JSON array or words ('' keeps the base's) */
+  entrypoint: string;
+  cmd: string;
+  /** extra labels as `KEY=VALUE` lines */
+  labels: string;
+  /** `name:tag` written into the archive */
+  tag: string;
+  /** SOURCE_DATE_EPOCH in whole seconds */
+  epoch: string;
+  /** a pasted explicit lock: installed as is instead of solving the specs ('' for none) */
+  lock: string;
+}
+
+/** The store: the draft and its setters. */
+export interface BuildDraftState extends BuildDraft {
+  set(patch: Partial<BuildDraft>): void;
+  addChannel(value?: string): void;
+  addFolderChannel(handle: FileSystemDirectoryHandle): void;
+  setChannel(id: number, value: string): void;
+  removeChannel(id: number): void;
+  /** moves a channel `by` places (-1 up, +1 down) */
+  moveChannel(id: number, by: -1 | 1): void;
+  addSpec(value?: string): void;
+  setSpec(id: number, value: string): void;
+  removeSpec(id: number): void;
+  /** replaces channels and specs (an imported environment.yml) */
+  replaceLists(channels: string[], specs: string[]): void;
+}
+
+let ids = 0;
+const nextId = () => ++ids;
+
+/** The draft a fresh page starts from. */
+export function initialDraft(): BuildDraft {
+  return {
+    base: { kind: 'ref', ref: 'busybox:latest' },
+    platform: 'linux/amd64',
+    channels: [{ id: nextId(), kind: 'url', value: 'conda-forge' }],
+    specs: [{ id: nextId(), value: '' }],
+    prefix: '/opt/conda',
+    strategy: 'layered',
+    maxLayers: '',
+    variables: '',
+    entrypoint: '',
+    cmd: '',
+    labels: '',
+    tag: 'docker-envs/env:latest',
+    epoch: '0',
+    lock: '',
+  };
+}
+
+/** The Build view's draft store. */
+export const useBuildDraft = create<BuildDraftState>()((set) => ({
+  ...initialDraft(),
+  set: (patch) => set(patch),
+  addChannel: (value = '') => set((s) => ({ channels: [...s.channels, { id: nextId(), kind: 'url', value }] })),
+  addFolderChannel: (handle) => set((s) => ({ channels: [...s.channels, { id: nextId(), kind: 'folder', value: `file:///${handle.name}/`, handle }] })),
+  setChannel: (id, value) => set((s) => ({ channels: s.channels.map((c) => (c.id === id && c.kind === 'url' ? { ...c, value } : c)) })),
+  removeChannel: (id) => set((s) => ({ channels: s.channels.filter((c) => c.id !== id) })),
+  moveChannel: (id, by) => set((s) => {
+    const i = s.channels.findIndex((c) => c.id === id);
+    const j = i + by;
+    if (i < 0 || j < 0 || j >= s.channels.length) return {};
+    const channels = [...s.channels];
+    [channels[i], channels[j]] = [channels[j], channels[i]];
+    return { channels };
+  }),
+  addSpec: (value = '') => set((s) => ({ specs: [...s.specs, { id: nextId(), value }] })),
+  setSpec: (id, value) => set((s) => ({ specs: s.specs.map((p) => (p.id === id ? { ...p, value } : p)) })),
+  removeSpec: (id) => set((s) => ({ specs: s.specs.filter((p) => p.id !== id) })),
+  replaceLists: (channels, specs) => set({
+    channels: channels.map((value) => ({ id: nextId(), kind: 'url' as const, value })),
+    specs: (specs.length ? specs : ['']).map((value) => ({ id: nextId(), value })),
+  }),
+}));

@@ -1,0 +1,59 @@
+/**
+ * The package specs of a build, one per row (`numpy`, `numpy>=2`, `conda-forge::python=3.12`), each checked
+ * by the core's spec parser as it is typed; the channels' package names (and the typed package's versions)
+ * are offered for autocomplete, read on the solve worker.
+ * Enter in a row adds the next one, so a list can be typed without the mouse.
+ */
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { parseSpec } from '../../core/solver/spec';
+import { packageIndexQuery } from '../../queries/build-queries';
+import { useBuildDraft } from '../../state/build-draft';
+import type { DraftErrors } from '../../state/draft-check';
+import { useSettled } from './BaseImage';
+
+/** The spec's package name, or undefined while it is not a spec. */
+function nameOf(value: string): string | undefined {
+  try { return value.trim() ? parseSpec(value).name : undefined; } catch { return undefined; }
+}
+
+/** The spec rows, with names and versions from the channels' repodata to pick from. */
+export function PackageSpecs({ errors }: { errors: DraftErrors }) {
+  const draft = useBuildDraft();
+  const { specs, addSpec, setSpec, removeSpec } = draft;
+  // the focused row's text: names and versions are looked up for it only
+  const [editing, setEditing] = useState('');
+  const typed = useSettled(editing, 250);
+  const channelsValid = draft.channels.length > 0 && !Object.keys(errors).some((k) => k.startsWith('channel'));
+  const index = useQuery(packageIndexQuery(draft, nameOf(typed), channelsValid && typed !== ''));
+  const name = nameOf(typed);
+  const options = [
+    ...(name ? (index.data?.versions ?? []).map((v) => `${name}=${v}`) : []),
+    ...(index.data?.names ?? []).filter((n) => n.startsWith(typed.trim().toLowerCase())).slice(0, 200),
+  ];
+  return (
+    <fieldset className="rows" data-testid="specs">
+      <legend>Packages</legend>
+      <ol className="plain">
+        {specs.map((s, i) => {
+          const error = errors[`spec:${s.id}`];
+          const id = `spec-${s.id}`;
+          return (
+            <li key={s.id} className="row">
+              <label htmlFor={id} className="visually-hidden">Package {i + 1}</label>
+              <input id={id} data-testid="spec-input" value={s.value} list="spec-names" spellCheck={false} autoFocus={i > 0 && i === specs.length - 1 && !s.value}
+                onChange={(e) => { setSpec(s.id, e.target.value); setEditing(e.target.value); }} onFocus={(e) => setEditing(e.target.value)} onBlur={() => setEditing('')} placeholder="numpy>=2"
+                onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); addSpec(); } }}
+                aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} />
+              <button type="button" aria-label={`Remove package ${i + 1}`} onClick={() => removeSpec(s.id)}>✕</button>
+              {error && <p className="field-error" id={`${id}-error`} data-testid="spec-error">{error}</p>}
+            </li>
+          );
+        })}
+      </ol>
+      <datalist id="spec-names">{options.map((n) => <option key={n} value={n} />)}</datalist>
+      {errors.specs && <p className="field-error">{errors.specs}</p>}
+      <button type="button" data-testid="add-spec" onClick={() => addSpec()}>Add a package</button>
+    </fieldset>
+  );
+}

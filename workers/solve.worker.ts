@@ -1,0 +1,100 @@
+/**
+ * The solve worker: the Build view's preview before any package is downloaded (solve with rattler's wasm,
+ * plan the layers). The page cancels a preview freely (which terminates this worker), so it never shares a
+ * worker with a build.
+ */
+import { expose } from 'comlink';
+import { solveForBase } from '../src/core/pipeline/build';
+import { condaSubdir, virtualPackagesFor } from '../src/core/pipeline/virtual';
+import { readExplicitLock, writeExplicitLock } from '../src/core/conda/explicit-lock';
+import { orderForLink, planLayers } from '../src/core/plan';
+import type { SolvedRecord } from '../src/core/solver';
+import { channelSubdirs, resolveChannel } from '../src/core/conda/channel';
+import { loadRepodata, packageNames } from '../src/core/conda/repodata';
+import { channelFetches, openBase, type ChannelInput, type EnvironmentInput } from './environment-input';
+import { registerErrorTransfer } from './error-transfer';
+
+registerErrorTransfer();
+
+/** A package of the preview. */
+export interface PreviewPackage { name: string; version: string; build: string; channel: string; fn: string; size?: number }
+
+/** What a build of the input will install, before anything is downloaded. */
+export interface SolvePreview {
+  /** conda's name of the base's platform (linux-64…) */
+  subdir: string;
+  virtualPackages: string[];
+  /** in link order */
+  packages: PreviewPackage[];
+  /** bytes to download (compressed archives, as repodata states them; packages without a size are left out) */
+  downloadSize: number;
+  /** layers of the base image */
+  baseLayers: number;
+  /** packages the base's prefix already holds (kept as they are) */
+  basePackages: string[];
+  /** the new layers, bottom first: their packages' names and download bytes (the conda-meta layer follows) */
+  layers: Array<{ packages: string[]; size: number }>;
+  warnings: string[];
+  /** the solve as an explicit lock (a build of it gives the same image) */
+  lock: string;
+}
+
+/** Longest prefix conda-build's placeholder leaves room for in binaries. */
+const PLACEHOLDER_LENGTH = 255;
+
+const api = {
+  /**
+   * Package names of the channels (the subdir and noarch) for autocomplete, and the versions of `name` when
+   * given (newest first). A channel that cannot be read is left out: the preview reports it.
+   */
+  async packageIndex(proxyBase: string, channels: ChannelInput[], subdir: string, name?: string): Promise<{ names: string[]; versions: string[] }> {
+    const fetches = channelFetches(proxyBase, channels);
+    const names = new Set<string>();
+    const versions = new Set<string>();
+    await Promise.all(channels.flatMap((c) => channelSubdirs(subdir).map(async (sub) => {
+      const ch = resolveChannel(c.url);
+      try {
+        for (const n of await packageNames(ch, sub, { fetch: fetches.repodata })) names.add(n);
+        if (name) for (const r of (await loadRepodata(ch, sub, { fetch: fetches.repodata, names: [name] })).records) if (r.name === name) versions.add(r.version);
+      } catch { /* unreadable: the preview names it */ }
+    })));
+    return { names: [...names].sort(), versions: [...versions].sort((a, b) => b.localeCompare(a, undefined, { numeric: true })) };
+  },
+  /** Solves the input for its base and plans the layers; a pasted lock is planned without solving. */
+  async preview(proxyBase: string, input: EnvironmentInput): Promise<SolvePreview> {
+    const base = await openBase(proxyBase, input.base);
+    const fetches = channelFetches(proxyBase, input.channels);
+    const cfg = await base.config();
+    const warnings: string[] = [];
+    let solved: SolvedRecord[];
+    let subdir: string;
+    let virtual: string[];
+    let basePackages: string[] = [];
+    if (input.lock) {
+      solved = orderForLink(readExplicitLock(input.lock));
+      subdir = condaSubdir(cfg.os, cfg.architecture);
+      virtual = (await virtualPackagesFor(base)).map((v) => `${v.name} ${v.version}`);
+    } else {
+      const r = await solveForBase({ base, specs: input.specs, channels: input.channels.map((c) => c.url), ...(input.prefix ? { prefix: input.prefix } : {}), repodataFetch: fetches.repodata });
+      ({ solved, subdir } = r);
+      virtual = r.virtualPackages.map((v) => `${v.name} ${v.version}`);
+      basePackages = r.installed.map((p) => `${p.name}=${p.version}=${p.build}`);
+      warnings.push(...r.warnings);
+    }
+    if (cfg.os === 'linux' && !virtual.some((v) => v.startsWith('__glibc '))) warnings.push('the base image has no glibc: packages built against glibc will not run in it');
+    const prefix = (input.prefix ?? '/opt/conda').replace(/\/+$/, '');
+    if (prefix.length > PLACEHOLDER_LENGTH) warnings.push(`the prefix is ${prefix.length} characters: longer than the ${PLACEHOLDER_LENGTH} binaries reserve for it, so packages with binary prefix placeholders cannot be installed`);
+    const baseLayers = (await base.layers()).length;
+    const plan = planLayers(solved, { baseLayers, strategy: input.strategy ?? 'layered', ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}) });
+    const sizeOf = (r: SolvedRecord) => r.size ?? 0;
+    return {
+      subdir, virtualPackages: virtual, baseLayers, basePackages, warnings,
+      packages: solved.map((r) => ({ name: r.name, version: r.version, build: r.build, channel: r.channel, fn: r.fn, ...(r.size !== undefined ? { size: r.size } : {}) })),
+      downloadSize: solved.reduce((n, r) => n + sizeOf(r), 0),
+      layers: plan.map((g) => ({ packages: g.map((r) => r.name), size: g.reduce((n, r) => n + sizeOf(r), 0) })),
+      lock: writeExplicitLock(solved, subdir),
+    };
+  },
+};
+expose(api);
+export type SolveApi = typeof api;
