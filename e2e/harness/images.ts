@@ -21,7 +21,7 @@ import { MediaTypes } from '../../src/core/oci';
 import { busyboxRootfs } from './busybox';
 import { busyboxArm64Rootfs } from './busybox-arm64';
 import { debianMinbaseRootfs } from './debian';
-import { startRegistry } from './registry';
+import { startRegistry } from './registry-server';
 import { cacheDir, runCapture } from './util';
 
 /** Bump when the image recipe changes, so the seeded storage is rebuilt. */

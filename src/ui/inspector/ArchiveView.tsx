@@ -7,7 +7,7 @@ import { useInspectorStore } from '../../state/inspector-store';
 import { describeError } from './describe-error';
 import { DetailTabs } from './DetailTabs';
 import { ImageDetails } from './ImageDetails';
-import { setInspectorPhase } from './Inspector';
+import { setInspectorPhase } from './phase';
 import { LayerTable } from './LayerTable';
 
 const plural = (n: number, one: string, many: string) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;

@@ -10,11 +10,7 @@ import { closeArchive, useArchive, warmInspector } from '../../queries/inspect-q
 import { useInspectorStore } from '../../state/inspector-store';
 import { ArchiveView } from './ArchiveView';
 import { describeError } from './describe-error';
-
-/** Sets the page's progress flag (read by the benchmark and the e2e tests). */
-export function setInspectorPhase(phase: 'opening' | 'layers' | 'indexed' | 'error'): void {
-  document.body.dataset.inspector = phase;
-}
+import { setInspectorPhase } from './phase';
 
 /** The drop zone, pickers and the opened archive. */
 export function Inspector() {
