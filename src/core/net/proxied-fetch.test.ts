@@ -10,6 +10,10 @@ describe('proxiedUrl', () => {
     ['http://127.0.0.1:5000/v2/', `${B}/127.0.0.1:5000/v2/`],
     ['http://localhost/v2/', `${B}/localhost:80/v2/`],
     [`${B}/127.0.0.1:5000/token`, `${B}/127.0.0.1:5000/token`],
+    // the app's own files (its offline sample channel) are read directly, not through the proxy
+    ['http://app.test/sample/channel/linux-64/repodata.json', 'http://app.test/sample/channel/linux-64/repodata.json'],
+    ['http://app.test:8080/sample/x', `${B}/app.test:8080/sample/x`],
+    ['https://app.test/sample/x', `${B}/app.test/sample/x`],
   ])('%s', (url, want) => {
     expect(proxiedUrl(B, url)).toBe(want);
   });

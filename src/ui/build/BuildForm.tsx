@@ -18,6 +18,7 @@ import { ConfigFields } from './ConfigFields';
 import { EnvironmentFile } from './EnvironmentFile';
 import { PackageSpecs } from './PackageSpecs';
 import { SolvePreview } from './SolvePreview';
+import { TrySample } from './TrySample';
 
 type Picker = (o: object) => Promise<FileSystemFileHandle>;
 
@@ -78,7 +79,7 @@ export function BuildForm({ openInspector }: { openInspector: () => void }) {
         <ConfigFields errors={shown} />
         <EnvironmentFile errors={shown} />
         <div className="actions">
-          {/* a "Try the sample build" button (filling the draft from the offline sample) belongs here */}
+          <TrySample />
           <button type="button" data-testid="preview-button" disabled={!valid} onClick={() => setAsked(key)}>Preview</button>
           <button type="button" data-testid="build-button" disabled={!valid || build.isPending} onClick={() => void start()}>Build</button>
           {!valid && <span className="muted small" data-testid="form-invalid">Fix the marked fields first.</span>}
