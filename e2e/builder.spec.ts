@@ -25,6 +25,7 @@ import { buildTestChannel } from './conda-builder/build';
 import { busyboxRootfs } from './harness/busybox';
 import { dockerEnv, haveDocker } from './harness/env';
 import { freePort } from './harness/registry';
+import { opfsFile } from './support/opfs-file';
 
 const TAG = 'docker-envs.test/form:1';
 const EPOCH = '1700000000';
@@ -49,17 +50,6 @@ async function tabTo(page: Page, testId: string, text?: string) {
 }
 
 /** The bytes of an OPFS file of the page, through base64 (far faster over the protocol than a number array). */
-async function opfsFile(page: Page, name: string): Promise<Buffer> {
-  const base64 = await page.evaluate(async (n) => {
-    const f = await (await (await navigator.storage.getDirectory()).getFileHandle(n)).getFile();
-    const bytes = new Uint8Array(await f.arrayBuffer());
-    let text = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return btoa(text);
-  }, name);
-  return Buffer.from(base64, 'base64');
-}
-
 test.describe('the builder form', () => {
   test.describe.configure({ mode: 'serial' });
   test.skip(!existsSync('/usr/bin/docker-registry'), 'docker-registry (Debian) is not installed');

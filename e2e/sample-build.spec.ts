@@ -8,25 +8,15 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { dockerEnv, haveDocker } from './harness/env';
+import { opfsFile } from './support/opfs-file';
 
 const sample = JSON.parse(readFileSync('public/sample/sample.json', 'utf8')) as {
   specs: string[]; tag: string; check: { command: string[]; output: string };
 };
 
 /** The bytes of an OPFS file of the page, through base64. */
-async function opfsFile(page: Page, name: string): Promise<Buffer> {
-  const base64 = await page.evaluate(async (n) => {
-    const f = await (await (await navigator.storage.getDirectory()).getFileHandle(n)).getFile();
-    const bytes = new Uint8Array(await f.arrayBuffer());
-    let text = '';
-    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-    return btoa(text);
-  }, name);
-  return Buffer.from(base64, 'base64');
-}
-
 test('Try the sample build: built with no network, saved, and it runs in dockerd', async ({ page }) => {
   test.setTimeout(240_000);
   // the sample's channel is on the app's origin: read directly, never through the proxy
