@@ -23,8 +23,8 @@ const fetchFor = (...channels: string[]) => localChannelFetch(channels.map((c) =
 
 describe('local channel URLs', () => {
   it('paths become file:/// URLs (relative ones against the working folder); names and http(s) stay', () => {
-    expect(localChannelUrl('./chan', '/work/x')).toBe('file:///work/x/chan/');
-    expect(localChannelUrl('../chan/', '/work/x')).toBe('file:///work/chan/');
+    expect(localChannelUrl('./chan', '/srv/project')).toBe('file:///srv/project/chan/');
+    expect(localChannelUrl('../chan/', '/srv/project')).toBe('file:///srv/chan/');
     expect(localChannelUrl('/srv/my channel')).toBe('file:///srv/my%20channel/');
     expect(localChannelUrl('file:///srv/chan')).toBe('file:///srv/chan/');
     expect(localChannelUrl('conda-forge')).toBe('conda-forge');
