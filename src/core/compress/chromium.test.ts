@@ -7,11 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser } from '@playwright/test';
-import { build } from 'vite';
+import type { Browser } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { bundleScript, chromiumPath, launchChromium, pageWithScript } from '../../test-support/chromium-script';
 
 const entry = `
 import { decompressStream } from ${JSON.stringify(resolve(__dirname, 'index.ts'))};
@@ -36,22 +34,13 @@ describe.skipIf(!existsSync(chromiumPath))('decompressStream in Chromium', () =>
   let browser: Browser;
   let script: string;
   beforeAll(async () => {
-    const out = await build({
-      configFile: false, logLevel: 'silent',
-      plugins: [{ name: 'entry', enforce: 'pre', resolveId: (id) => (id.endsWith('virtual:entry') ? '\0entry' : null), load: (id) => (id === '\0entry' ? entry : null) }],
-      build: { write: false, minify: false, lib: { entry: 'virtual:entry', formats: ['iife'], name: 'decodeCheck' } },
-    });
-    script = (Array.isArray(out) ? out[0] : out as { output: Array<{ code?: string }> }).output[0].code!;
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    script = await bundleScript(entry, 'decodeCheck');
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => { await browser?.close(); });
 
   it('multi-member gzip, zstd, and corrupt gzip behave as in Node', async () => {
-    const page = await browser.newPage();
-    // a secure origin without a server: crypto.subtle needs one
-    await page.route('http://localhost/**', (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>t</title>' }));
-    await page.goto('http://localhost/');
-    await page.addScriptTag({ content: script });
+    const page = await pageWithScript(browser, script);
     const data = new Uint8Array(200_000).map((_, i) => (i * 31) % 251);
     const gz = (b: Uint8Array) => new Uint8Array(execFileSync('gzip', ['-c'], { input: b }));
     const multi = Buffer.concat([gz(data.subarray(0, 7000)), gz(data.subarray(7000, 9000)), gz(data.subarray(9000))]);

@@ -7,9 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, openAsBlob, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from '@playwright/test';
-import { build } from 'vite';
+import type { Browser, Page } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleScript, chromiumPath, launchChromium } from '../../test-support/chromium-script';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { layerFromTarEntries } from '../image';
 import { installPackage, type InstallOptions } from './install';
@@ -17,7 +17,6 @@ import { openCondaPackage } from './package';
 import { loadRepodata } from './repodata';
 import { resolveChannel } from './channel';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ORIGIN = 'http://localhost';
 
 const PKGS: Array<[string, InstallOptions]> = [
@@ -60,13 +59,8 @@ describe.skipIf(!existsSync(chromiumPath) || !haveFixtures)('.tar.bz2 conda pack
   let browser: Browser;
   let page: Page;
   beforeAll(async () => {
-    const out = await build({
-      configFile: false, logLevel: 'silent',
-      plugins: [{ name: 'entry', enforce: 'pre', resolveId: (id) => (id.endsWith('virtual:entry') ? '\0entry' : null), load: (id) => (id === '\0entry' ? entry : null) }],
-      build: { write: false, minify: false, lib: { entry: 'virtual:entry', formats: ['iife'], name: 'condaCheck' } },
-    });
-    const script = (Array.isArray(out) ? out[0] : out as { output: Array<{ code?: string }> }).output[0].code!;
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    const script = await bundleScript(entry, 'condaCheck');
+    browser = await launchChromium();
     page = await browser.newPage();
     // a secure origin without a server (crypto.subtle needs one); /fixtures/ serves the shared fixtures, 404 when absent
     await page.route(`${ORIGIN}/**`, async (r) => {

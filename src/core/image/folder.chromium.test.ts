@@ -6,13 +6,12 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser } from '@playwright/test';
-import { build } from 'vite';
+import type { Browser } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleScript, chromiumPath, launchChromium, pageWithScript } from '../../test-support/chromium-script';
 import { layerFromFolder } from './folder';
 import { folderFromPath } from './folder.node';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const files: Record<string, string> = { 'README': 'readme\n', 'bin/run': '#!/bin/sh\necho run\n', 'lib/deep/data.txt': 'x'.repeat(70_000), 'ü n/ï.txt': 'unicode\n' };
 const emptyDirs = ['empty', 'lib/also-empty'];
 
@@ -46,22 +45,13 @@ describe.skipIf(!existsSync(chromiumPath))('folder layers in Chromium equal Node
   let script: string;
   const tmp = mkdtempSync(join(tmpdir(), 'folder-chromium-'));
   beforeAll(async () => {
-    const out = await build({
-      configFile: false, logLevel: 'silent',
-      plugins: [{ name: 'entry', enforce: 'pre', resolveId: (id) => (id.endsWith('virtual:entry') ? '\0entry' : null), load: (id) => (id === '\0entry' ? entry : null) }],
-      build: { write: false, minify: false, lib: { entry: 'virtual:entry', formats: ['iife'], name: 'folderCheck' } },
-    });
-    script = (Array.isArray(out) ? out[0] : out as { output: Array<{ code?: string }> }).output[0].code!;
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    script = await bundleScript(entry, 'folderCheck');
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => { await browser?.close(); rmSync(tmp, { recursive: true, force: true }); });
 
   it('directory handle = Node path (no symlinks, no x bits); File list = portable everywhere', async () => {
-    const page = await browser.newPage();
-    // a secure origin without a server: OPFS needs one
-    await page.route('http://localhost/**', (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>t</title>' }));
-    await page.goto('http://localhost/');
-    await page.addScriptTag({ content: script });
+    const page = await pageWithScript(browser, script);
     const got = await page.evaluate(([f, e]) => (globalThis as unknown as { check(f: unknown, e: unknown): Promise<Record<string, string>> }).check(f, e), [files, emptyDirs] as const);
 
     for (const [p, text] of Object.entries(files)) { mkdirSync(join(tmp, p, '..'), { recursive: true }); writeFileSync(join(tmp, p), text); }

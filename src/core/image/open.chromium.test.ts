@@ -5,14 +5,13 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { chromium, type Browser } from '@playwright/test';
-import { build } from 'vite';
+import type { Browser } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleScript, chromiumPath, launchChromium, pageWithScript } from '../../test-support/chromium-script';
 import { dirSource } from '../archive/test-helpers.node';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { openImage } from './open';
 
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LAYOUT = 'go-containerregistry/pkg/v1/layout/testdata/test_index_one_image';
 const TARBALL = 'go-containerregistry/pkg/v1/tarball/testdata/test_image_1.tar';
 
@@ -60,22 +59,13 @@ describe.skipIf(!existsSync(chromiumPath) || !haveFixtures)('openImage in Chromi
   let browser: Browser;
   let script: string;
   beforeAll(async () => {
-    const out = await build({
-      configFile: false, logLevel: 'silent',
-      plugins: [{ name: 'entry', enforce: 'pre', resolveId: (id) => (id.endsWith('virtual:entry') ? '\0entry' : null), load: (id) => (id === '\0entry' ? entry : null) }],
-      build: { write: false, minify: false, lib: { entry: 'virtual:entry', formats: ['iife'], name: 'openCheck' } },
-    });
-    script = (Array.isArray(out) ? out[0] : out as { output: Array<{ code?: string }> }).output[0].code!;
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    script = await bundleScript(entry, 'openCheck');
+    browser = await launchChromium();
   }, 60_000);
   afterAll(async () => { await browser?.close(); });
 
   it('a directory handle and a File: the images Node opens; a path string is invalid-argument', async () => {
-    const page = await browser.newPage();
-    // a secure origin without a server: OPFS needs one
-    await page.route('http://localhost/**', (r) => r.fulfill({ contentType: 'text/html', body: '<!doctype html><title>t</title>' }));
-    await page.goto('http://localhost/');
-    await page.addScriptTag({ content: script });
+    const page = await pageWithScript(browser, script);
     type Summary = { source: string; tags: string[]; manifestDigest: string | null; digest: string; config: string };
     const got = await page.evaluate(([l, t]) => (globalThis as unknown as { check(l: unknown, t: unknown): Promise<{ handle: Summary; file: Summary; pathError?: { code: string; message: string } }> }).check(l, t),
       [filesOf(fixture(LAYOUT)), readFileSync(fixture(TARBALL)).toString('base64')] as const);
