@@ -1,4 +1,4 @@
-import { createSHA256 } from 'hash-wasm';
+import { createSHA256, type IHasher } from 'hash-wasm';
 import { CoreError, DigestMismatchError, SizeMismatchError } from '../errors';
 
 /** A content digest as OCI writes it: `sha256:` and 64 lowercase hex digits. */
@@ -59,15 +59,34 @@ export async function createSha256(): Promise<Sha256> {
       get size() { return n; },
     };
   }
-  const h = await createSHA256();
+  const h = idleHashers.pop() ?? await createSHA256();
   h.init();
   let size = 0;
+  let result: Digest | undefined;
   return {
-    update(chunk) { h.update(chunk); size += chunk.byteLength; },
-    digest() { return `sha256:${h.digest('hex')}`; },
+    update(chunk) {
+      if (result) throw new CoreError('internal', 'sha256 update() after digest()');
+      h.update(chunk); size += chunk.byteLength;
+    },
+    digest() {
+      if (result) return result;
+      result = `sha256:${h.digest('hex')}`;
+      if (idleHashers.length < MAX_IDLE_HASHERS) idleHashers.push(h);
+      return result;
+    },
     get size() { return size; },
   };
 }
+
+/**
+ * hash-wasm instances whose digest has been taken, reused by the next hasher on this thread. Every
+ * `createSHA256()` is a new WebAssembly instance with its own memory, and the engine reserves address space
+ * for each until it is collected: a build hashing thousands of files would otherwise exhaust it ("Cannot
+ * allocate Wasm memory for new instance") on a busy renderer. A hasher dropped before `digest()` is left to
+ * the collector.
+ */
+const idleHashers: IHasher[] = [];
+const MAX_IDLE_HASHERS = 16;
 
 /** sha256 of bytes or of a string's UTF-8 encoding. */
 export async function sha256(data: Uint8Array | string): Promise<Digest> {

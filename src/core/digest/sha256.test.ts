@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSha256, sha256, useSha256Engine } from './digest';
+import { md5Hex } from './md5';
 import { useNodeSha256 } from './sha256.node.js';
 
 describe('sha256 engines', () => {
@@ -17,5 +18,42 @@ describe('sha256 engines', () => {
     useNodeSha256();
     expect(await incremental()).toEqual([expected, data.length]);
     expect(await sha256('abc')).toBe('sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('reused hash-wasm instances never mix states: interleaved hashers, digests taken out of order, then reuse', async () => {
+    const node = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+    const inputs = Array.from({ length: 40 }, (_, i) => new Uint8Array(1000 + i * 37).map((_, j) => (i * 31 + j) & 0xff));
+    for (let round = 0; round < 3; round++) {
+      const hashers = await Promise.all(inputs.map(() => createSha256()));
+      for (let off = 0; off < 3000; off += 250) inputs.forEach((b, i) => hashers[i].update(b.subarray(off, off + 250)));
+      const order = inputs.map((_, i) => i).sort((a, b) => ((a * 7) % 40) - ((b * 7) % 40));
+      for (const i of order) expect(hashers[i].digest()).toBe(node(inputs[i]));
+      // a second digest() returns the same value, even after the instance went back to the pool
+      expect(hashers[0].digest()).toBe(node(inputs[0]));
+      expect(() => hashers[1].update(new Uint8Array(1))).toThrow(/after digest/);
+    }
+    // a hasher taken from the pool starts from a clean state
+    expect(await sha256('abc')).toBe('sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    const blobs = inputs.slice(0, 6).map((b) => new Blob([b]));
+    const md5s = await Promise.all(blobs.map((b) => md5Hex(b)));
+    md5s.push(...await Promise.all(blobs.map((b) => md5Hex(b))));
+    expect(md5s).toEqual([...inputs.slice(0, 6), ...inputs.slice(0, 6)].map((b) => createHash('md5').update(b).digest('hex')));
+  });
+
+  it('a thousand hashes on one thread instantiate WebAssembly a bounded number of times', async () => {
+    // every instance reserves address space until collected: a build that hashed each file with a fresh
+    // instance ran a renderer out of it ("Cannot allocate Wasm memory for new instance")
+    const spy = vi.spyOn(WebAssembly, 'instantiate');
+    try {
+      for (let i = 0; i < 1000; i++) {
+        const h = await createSha256();
+        h.update(new Uint8Array([i & 0xff, i >> 8]));
+        h.digest();
+      }
+      for (let i = 0; i < 200; i++) await md5Hex(new Blob([new Uint8Array([i])]));
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(20);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
