@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { dockerEnv, haveDocker } from './harness/env';
 import { clearFaults, type FaultStats } from './harness/fault-upstream';
-import { startBuilderEnv, sha256, type BuilderEnv } from './support/builder-env';
+import { buildInApp, startBuilderEnv, sha256, type BuilderEnv } from './support/builder-env';
 import { opfsFile } from './support/opfs-file';
 
 const TAG = 'docker-envs.test/resumed:1';
@@ -70,18 +70,7 @@ test.describe('a build whose downloads are cut mid-body', () => {
       (window as unknown as { showSaveFilePicker?: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
         async () => (await navigator.storage.getDirectory()).getFileHandle('resumed.tar', { create: true });
     });
-    await page.goto(env.app.url);
-    await page.getByRole('button', { name: 'Build' }).click();
-    await page.getByTestId('base-ref').fill(env.baseRef);
-    await page.getByTestId('channel-input').fill(env.channelUrl);
-    await page.getByTestId('spec-input').fill('hello-script');
-    await page.getByTestId('spec-input').press('Enter');
-    await page.getByTestId('spec-input').nth(1).fill('hello-elf');
-    await page.getByTestId('cfg-tag').fill(TAG);
-    await page.getByTestId('cfg-epoch').fill(EPOCH);
-    await page.getByTestId('build-button').click();
-    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', /^(done|error)$/, { timeout: 150_000 });
-    if (await page.getByTestId('build-error').count()) throw new Error(`the build failed: ${await page.getByTestId('build-error').textContent()}`);
+    await buildInApp(page, env, TAG, EPOCH);
     const saved = await opfsFile(page, 'resumed.tar');
     expect(sha256(saved)).toBe(cliSha);
 

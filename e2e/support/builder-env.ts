@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { expect, type Page } from '@playwright/test';
 import { createProxyApp, defaultProxyConfig } from '../../proxy';
 import { startServer } from '../../src/serve';
 import { writeDockerArchiveTo } from '../../src/core/archive';
@@ -87,3 +88,22 @@ export async function startBuilderEnv(opts: { faulty?: boolean; allowHttp?: stri
 }
 
 function hostOf(s: FolderServer): string { return s.base.replace('http://', '').replace(/\/$/, ''); }
+
+/**
+ * Opens the app's Build view, fills the form (the env's base and channel, hello-script and hello-elf, `tag`
+ * and `epoch`), presses Build and waits for it to end; throws with the build's error if it failed.
+ */
+export async function buildInApp(page: Page, env: BuilderEnv, tag: string, epoch: string): Promise<void> {
+  await page.goto(env.app.url);
+  await page.getByRole('button', { name: 'Build' }).click();
+  await page.getByTestId('base-ref').fill(env.baseRef);
+  await page.getByTestId('channel-input').fill(env.channelUrl);
+  await page.getByTestId('spec-input').fill('hello-script');
+  await page.getByTestId('spec-input').press('Enter');
+  await page.getByTestId('spec-input').nth(1).fill('hello-elf');
+  await page.getByTestId('cfg-tag').fill(tag);
+  await page.getByTestId('cfg-epoch').fill(epoch);
+  await page.getByTestId('build-button').click();
+  await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', /^(done|error)$/, { timeout: 150_000 });
+  if (await page.getByTestId('build-error').count()) throw new Error(`the build failed: ${await page.getByTestId('build-error').textContent()}`);
+}
