@@ -4,6 +4,7 @@
  * Credentials stay here, in memory only; they are never exported (environment.yml, share links).
  */
 import { create } from 'zustand';
+import type { SharedLock } from '../core/conda/lock-share';
 import type { Credentials } from '../core/registry';
 
 /** The base image: a reference pulled through the proxy, or a tarball the user picked or dropped. */
@@ -43,6 +44,8 @@ export interface BuildDraft {
   epoch: string;
   /** a pasted explicit lock: installed as is instead of solving the specs ('' for none) */
   lock: string;
+  /** the lock of a share link: rebuilt from the channels' repodata and verified before anything is built */
+  shared?: SharedLock;
 }
 
 /** The store: the draft and its setters. */

@@ -1,6 +1,6 @@
 /** The application shell: a header with the views (Inspect, Build) and the active view. */
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { BuildForm } from './build/BuildForm';
 import { Inspector } from './inspector/Inspector';
 import './app.css';
@@ -11,10 +11,17 @@ type View = 'inspect' | 'build';
 
 /** The app: header, view switcher and the current view. */
 export function App() {
-  const [view, setView] = useState<View>('inspect');
+  // a share link (#share=…) opens the Build view, which reads it
+  const shared = () => location.hash.startsWith('#share=');
+  const [view, setView] = useState<View>(shared() ? 'build' : 'inspect');
   // the Build view stays mounted once opened: a running save and what was typed survive a look at Inspect
-  const [buildOpened, setBuildOpened] = useState(false);
+  const [buildOpened, setBuildOpened] = useState(view === 'build');
   const show = (v: View) => { setView(v); if (v === 'build') setBuildOpened(true); };
+  useEffect(() => {
+    const onHash = () => { if (location.hash.startsWith('#share=')) { setView('build'); setBuildOpened(true); } };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
   return (
     <QueryClientProvider client={queryClient}>
       <header className="app-header">
