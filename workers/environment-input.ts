@@ -42,7 +42,8 @@ let store: Promise<BlobStore> | undefined;
 /** The worker's blob store: OPFS (verified blobs kept across sessions), memory where OPFS is missing. */
 export const blobStore = (): Promise<BlobStore> => (store ??= opfsBlobStore().catch(() => memoryBlobStore()));
 
-function parsePlatform(p: string) {
+/** An os/architecture[/variant] string as a platform. */
+export function parsePlatform(p: string) {
   const [os, architecture, variant] = p.split('/');
   return variant ? { os, architecture, variant } : { os, architecture };
 }
