@@ -3,12 +3,13 @@
  * the sample channel; A with hello-script 1.0 and hello-elf, B with hello-script 2.0 and hello-py, another
  * label and a command) are picked as tarballs, and then B is taken from a real registry on loopback through
  * the app's proxy. The view shows what the CLI's `diff --json` reports for the same pair: packages added,
- * removed and changed, config differences, layers shared.
+ * removed and changed, config differences, layers shared; axe-core finds no serious or critical violation in it.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { createProxyApp, defaultProxyConfig } from '../proxy';
 import { startServer } from '../src/serve';
@@ -103,6 +104,9 @@ test.describe('the Compare view', () => {
     expect(view).toEqual(expected(cli));
     expect(view.config.map((d) => d.key)).toEqual(expect.arrayContaining(['Label stage', 'Cmd']));
     await expect(page.getByTestId('compare-layers-shared').locator('tbody tr')).toHaveCount(cli.layers.shared.length);
+    // the view with its result: no serious or critical accessibility violation
+    const axe = await new AxeBuilder({ page }).include('.compare-view').analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
   });
 
   test('B from a registry through the proxy: the same comparison', async ({ page }) => {

@@ -12,6 +12,7 @@ import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readFileSync, r
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { createProxyApp, defaultProxyConfig } from '../proxy';
 import { startServer } from '../src/serve';
@@ -109,6 +110,8 @@ test.describe('share links', () => {
     expect(link.lock?.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['hello-script', 'hello-elf']));
     expect(link.base.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     shared = { url, ...built };
+    const axe = await new AxeBuilder({ page }).include('[data-testid="share"]').analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
     await first.close();
 
     const second = await freshPage(browser);

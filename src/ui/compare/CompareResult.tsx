@@ -69,7 +69,7 @@ export function CompareResult({ c }: { c: ImageComparison }) {
           <tbody>
             {packages.map((p) => (
               <tr key={`${p.prefix} ${p.name} ${p.change}`} data-change={p.change} data-name={p.name}>
-                <td aria-label={p.change}>{sign[p.change]}</td><td className="mono">/{p.prefix}</td><td>{p.name}</td>
+                <td><span aria-hidden="true">{sign[p.change]}</span><span className="visually-hidden">{p.change}</span></td><td className="mono">/{p.prefix}</td><td>{p.name}</td>
                 <td className="mono">{p.a ? `${p.a.version} ${p.a.build}` : ''}</td><td className="mono">{p.b ? `${p.b.version} ${p.b.build}` : ''}</td>
               </tr>
             ))}
