@@ -51,6 +51,18 @@ describe('opening a share link', () => {
     expect(fields().tag).toBe('shared/env:1');
   });
 
+  it('drops the shared lock when a field the solve depends on changes, not when the tag or epoch does', () => {
+    openShareFragment(`#${encodeShareLink(LINK)}`);
+    const draft = useBuildDraft.getState();
+    draft.set({ tag: 'other/env:2', epoch: '7' });
+    expect(useBuildDraft.getState().shared).toEqual(LINK.lock);
+    draft.setSpec(useBuildDraft.getState().specs[0].id, 'hello-script>=2');
+    expect(useBuildDraft.getState().shared).toBeUndefined();
+    openShareFragment(`#${encodeShareLink(LINK)}`);
+    useBuildDraft.getState().set({ platform: 'linux/amd64' });
+    expect(useBuildDraft.getState().shared).toBeUndefined();
+  });
+
   it('ignores fragments that are not share links', () => {
     const before = fields();
     openShareFragment('#section-2');

@@ -55,7 +55,8 @@ export function ShareLink({ source }: { source?: ShareSource }) {
       {shared && (
         <p data-testid="share-opened">
           The form holds a shared lock of {shared.packages.length} packages (sha256 <code>{shared.sha256.slice(0, 12)}…</code>): building takes each
-          package&apos;s hash from the channels&apos; repodata and refuses a lock that differs.{' '}
+          package&apos;s hash from the channels&apos; repodata and refuses a lock that differs. Changing the base, platform, channels,
+          packages or prefix drops it.{' '}
           <button type="button" onClick={clearShared}>Solve the specs instead</button>
         </p>
       )}
