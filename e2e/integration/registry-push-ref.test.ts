@@ -1,11 +1,15 @@
 /**
  * `push REF REF2` of an image read from a registry, unchanged: the registry at REF2 holds the very manifest
  * bytes of REF (skopeo inspect --raw gives the same sha256), Docker v2s2, OCI and zstd-layer manifests alike,
- * within one registry (layers mounted) and to another one (layers uploaded, with credentials).
+ * within one registry (layers mounted) and to another one (layers uploaded, with credentials). A changed image
+ * (a label added) gets a manifest of its own.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { setConfig } from '../../src/core/image';
+import { MediaTypes } from '../../src/core/oci';
+import { pullImage, pushImage, RegistryClient } from '../../src/core/registry';
 import { runCli as cli } from '../../src/test-support/cli';
 import { haveRegistries, registries, registryImages, type HarnessRegistry } from '../harness/env';
 
@@ -31,5 +35,17 @@ describe.skipIf(!haveRegistries)('pushing an image read from a registry keeps it
     const uploaded = await cli('push', src, other, '--creds', `${basic.creds!.user}:${basic.creds!.password}`);
     expect(uploaded.code, uploaded.err).toBe(0);
     expect(rawDigest(basic, other)).toBe(want);
+  });
+
+  it('a pulled image with a label added is pushed with a new OCI manifest, its layers mounted', { timeout: 60_000 }, async () => {
+    const { open } = registries!;
+    const src = `${open.host}/${registryImages.busyboxAmd64.ref}`;
+    const pulled = await pullImage(new RegistryClient(), src);
+    const changed = setConfig(pulled.image, { labels: { 'org.example.changed': 'yes' } });
+    const res = await pushImage(new RegistryClient(), changed, `${open.host}/pushed-ref/changed:1`);
+    expect(res.digest).not.toBe(pulled.manifestDigest);
+    expect(res.mediaType).toBe(MediaTypes.ociManifest);
+    expect(rawDigest(open, `${open.host}/pushed-ref/changed:1`)).toBe(res.digest);
+    expect(res.blobs.filter((b) => b.how === 'uploaded')).toHaveLength(1); // the config alone
   });
 });
