@@ -1,7 +1,7 @@
 /**
  * Push from the Build view, in Chromium through the app's proxy, to the harness's registries: an image built in
  * the browser is pushed to the open registry (behind a counting upstream, which records the bytes each request
- * sent) and to the htpasswd one with the credentials dialog; the real dockerd pulls each and runs it. A second
+ * sent), and to the htpasswd and token ones with the credentials dialog; the real dockerd pulls each and runs it. A second
  * push of the same image sends no blob bytes (the registry already has them: HEAD, then only the manifest).
  * Credentials refused, a host the proxy does not reach and a connection dropped mid-upload each give their
  * error, and the form pushes fine afterwards.
@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { dockerEnv, haveDocker, registries } from './harness/env';
+import { dockerEnv, haveDocker, registries, tokenServerHost } from './harness/env';
 import { clearFaults, startFaultUpstream, type FaultStats, type FaultUpstream } from './harness/fault-upstream';
 import { freePort } from './harness/registry';
 import { buildInApp, startBuilderEnv, type BuilderEnv } from './support/builder-env';
@@ -32,6 +32,14 @@ async function pushTo(page: Page, ref: string): Promise<string> {
   await expect(page.getByTestId('push-status')).not.toHaveAttribute('data-submitted', before ?? '0');
   await expect(page.getByTestId('push-status')).toHaveAttribute('data-state', /^(done|error|cancelled)$/, { timeout: 120_000 });
   return (await page.getByTestId('push-status').getAttribute('data-state'))!;
+}
+
+/** Gives the push form `creds` through the credentials dialog. */
+async function signIn(page: Page, creds: { user: string; password: string }) {
+  await page.getByRole('button', { name: /^(Push credentials…|Pushing as )/ }).click();
+  await page.getByLabel('Username').fill(creds.user);
+  await page.getByLabel('Password or token').fill(creds.password);
+  await page.getByRole('button', { name: 'Use' }).click();
 }
 
 /** The manifest digest skopeo reads at `ref`. */
@@ -56,21 +64,21 @@ function pullAndRun(ref: string, creds?: { user: string; password: string }) {
 }
 
 test.describe('push from the Build view', () => {
-  test.skip(!existsSync('/usr/bin/docker-registry') || !registries, 'docker-registry or the registry harness is missing (npm test starts it)');
+  test.skip(!existsSync('/usr/bin/docker-registry') || !registries || !tokenServerHost, 'docker-registry or the registry harness is missing (npm test starts it)');
   let env: BuilderEnv;
   let counter: FaultUpstream;
 
   test.beforeAll(async () => {
     test.setTimeout(180_000);
     counter = await startFaultUpstream({ upstream: registries!.open.host });
-    env = await startBuilderEnv({ allowHttp: [counter.host, registries!.basic.host] });
+    env = await startBuilderEnv({ allowHttp: [counter.host, registries!.basic.host, registries!.token.host, tokenServerHost!] });
   });
   test.afterAll(async () => {
     await env?.close();
     await counter?.stop();
   });
 
-  test('a built image pushed to the open and the htpasswd registry runs in dockerd; pushed again, no blob bytes go up; errors leave the form working', async ({ page, context }) => {
+  test('a built image pushed to the open, htpasswd and token registries runs in dockerd; pushed again, no blob bytes go up; errors leave the form working', async ({ page, context }) => {
     test.setTimeout(300_000);
     await page.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
     await buildInApp(page, env, TAG, EPOCH);
@@ -116,15 +124,23 @@ test.describe('push from the Build view', () => {
     const basicRef = `${basic.host}/test/app-push:1`;
     expect(await pushTo(page, basicRef)).toBe('error');
     await expect(page.getByTestId('push-error')).toContainText('wants a username and password');
-    await page.getByRole('button', { name: 'Push credentials…' }).click();
-    await page.getByLabel('Username').fill(basic.creds!.user);
-    await page.getByLabel('Password or token').fill(basic.creds!.password);
-    await page.getByRole('button', { name: 'Use' }).click();
+    await signIn(page, basic.creds!);
     expect(await pushTo(page, basicRef)).toBe('done');
     expect(skopeoDigest(basicRef, basic.creds)).toBe(digest);
+
+    // the token registry: a user who may only pull is refused, one who may push is not
+    const { token, tokenReader } = registries!;
+    const tokenRef = `${token.host}/test/app-push:1`;
+    await signIn(page, tokenReader.creds!);
+    expect(await pushTo(page, tokenRef)).toBe('error');
+    await expect(page.getByTestId('push-error')).toContainText(/401|403|DENIED|UNAUTHORIZED/);
+    await signIn(page, token.creds!);
+    expect(await pushTo(page, tokenRef)).toBe('done');
+    expect(skopeoDigest(tokenRef, token.creds)).toBe(digest);
 
     test.skip(!haveDocker, 'no harness dockerd (DOCKER_HOST)');
     pullAndRun(`${registries!.open.host}/test/app-push:1`);
     pullAndRun(basicRef, basic.creds);
+    pullAndRun(tokenRef, token.creds);
   });
 });
