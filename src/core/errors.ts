@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'cancelled',
   'internal',
   'channel-unreadable',
+  'requirement-invalid',
+  'index-error',
 ] as const;
 
 /** A CoreError's code: what failed, for a UI or a script to switch on. */
