@@ -31,8 +31,14 @@ export type WireReply =
   | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar?: Uint8Array; tarPath?: string }
   | { id: number; error: SerializedError };
 
+/** What a layer thread is started with (its script reads it as `workerData`). */
+export interface LayerThreadData {
+  spillDir: string;
+  maxInMemory?: number;
+}
+
 /** How to start the worker: the bundled script next to a bundled CLI, else the TypeScript source through tsx. */
-function startWorker(workerData: { spillDir: string; maxInMemory?: number }): Worker {
+function startWorker(workerData: LayerThreadData): Worker {
   const bundled = new URL('./layer-thread-entry.node.mjs', import.meta.url);
   if (existsSync(fileURLToPath(bundled))) return new Worker(bundled, { workerData });
   const source = new URL('./layer-thread-entry.node.ts', import.meta.url).href;
@@ -67,6 +73,11 @@ export interface NodeLayerRunnerOptions {
   maxInMemory?: number;
   /** start the workers now (they load while the caller reads the base image and the lock) */
   warm?: boolean;
+  /**
+   * starts a thread that runs layer-thread-entry.node.ts with the given workerData (default: that script
+   * bundled next to this module, else its source through tsx); a packaged program passes its own
+   */
+  startThread?: (workerData: LayerThreadData) => Worker;
 }
 
 /** A LayerRunner over worker threads (workerLayerRunner's pool; workers are referenced only while busy). */
@@ -83,7 +94,7 @@ export function nodeLayerRunner(opts: NodeLayerRunnerOptions = {}): LayerRunner 
   return workerLayerRunner<WireJob, WireReply>({
     size: opts.size ?? Math.min(4, Math.max(1, availableParallelism())),
     ...(opts.warm ? { warm: true } : {}),
-    create: () => poolWorker(startWorker({ spillDir: dir(), ...(opts.maxInMemory !== undefined ? { maxInMemory: opts.maxInMemory } : {}) })),
+    create: () => poolWorker((opts.startThread ?? startWorker)({ spillDir: dir(), ...(opts.maxInMemory !== undefined ? { maxInMemory: opts.maxInMemory } : {}) })),
     // file-backed Blobs cannot be posted: their paths go instead (bytes for a Blob in memory)
     encode: async (job) => ({
       prefix: job.prefix, epoch: job.epoch, ...(job.pythonVersion ? { pythonVersion: job.pythonVersion } : {}),
