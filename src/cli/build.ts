@@ -13,7 +13,9 @@ import { folderRepodataStore } from '../core/conda/repodata-store.node.js';
 import { CoreError } from '../core/errors';
 import type { Image } from '../core/image';
 import type { SolvedRecord } from '../core/solver';
-import { defaultCacheDir, openImageArg } from './open-image';
+import { sourceDateEpoch } from '../core/api/node.node.js';
+import { defaultCacheDir } from '../core/image/open.node.js';
+import { openImageArg } from './open-image';
 import { pushTo } from './pull';
 
 /** Options of `docker-envs build`. */
@@ -145,8 +147,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   const { specs, channels, variables, warnings } = requested(o);
   const lock = o.lock ? readExplicitLock(readFileSync(o.lock, 'utf8')) : undefined;
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
-  const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);
-  if (!Number.isInteger(epoch) || epoch < 0) throw new CoreError('invalid-argument', `SOURCE_DATE_EPOCH must be whole seconds, not "${process.env.SOURCE_DATE_EPOCH}"`);
+  const epoch = sourceDateEpoch();
   const net = channelFetch(channels, lock);
   try {
     const result = await buildEnvironment({

@@ -14,7 +14,7 @@ import type { RegistryClient } from './client';
 import { choosePlatform, fetchManifest, isIndex } from './manifests';
 import { formatReference, parseReference, type ImageReference } from './reference';
 
-/** Options of pullImage. */
+/** Options of fetchRegistryImage. */
 export interface PullOptions {
   /** default linux/amd64 */
   platform?: Platform;
@@ -154,8 +154,8 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
   };
 }
 
-/** Pulls `ref` (a string as docker reads it, or a parsed reference) for one platform. */
-export async function pullImage(client: RegistryClient, ref: string | ImageReference, opts: PullOptions = {}): Promise<PulledImage> {
+/** Fetches the manifest and config of `ref` (a string as docker reads it, or a parsed reference) for one platform through `client`: an Image whose layers download when first read. The library's `pullImage(ref, opts)` is the form without a client. */
+export async function fetchRegistryImage(client: RegistryClient, ref: string | ImageReference, opts: PullOptions = {}): Promise<PulledImage> {
   const r = typeof ref === 'string' ? parseReference(ref) : ref;
   const platform = opts.platform ?? { os: 'linux', architecture: 'amd64' };
   let m = await fetchManifest(client, r, undefined, opts.signal);
