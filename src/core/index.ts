@@ -33,6 +33,10 @@ export { layerFromBlob } from './image/blob-layer';
 export { layerFromFiles, type FileSpec } from './image/content-layer';
 export { folderFromDirectoryHandle, folderFromFileList, layerFromFolder, type FolderItem, type FolderLayerOptions, type FolderSource } from './image/folder';
 export { validate, InvalidImageError, type ValidatedLayer } from './image/validate';
+export {
+  hasUncompressedBlob, isPrefetchable, isSelfHashed, uncompressedBlobOf,
+  type PrefetchableLayer, type SelfHashedLayer, type UncompressedBlobLayer,
+} from './image/capabilities';
 export { MediaTypes, formatPlatform, type Compression, type ConfigFile, type ContainerConfig, type Descriptor, type History, type Index, type Manifest, type MediaType, type Platform } from './oci';
 
 // archives
@@ -43,7 +47,7 @@ export { compareImages, type CompareOptions, type ImageComparison, type ImageToC
 
 // registries
 export { RegistryClient } from './registry/client';
-export { fetchRegistryImage, listTags, type PulledImage, type PullOptions, type RemoteLayer } from './registry/pull';
+export { fetchRegistryImage, isRemoteLayer, listTags, type LayerSource, type PulledImage, type PullOptions, type RemoteLayer } from './registry/pull';
 export { pushImage, pushIndex, type PushOptions, type PushResult } from './registry/push';
 export { formatReference, parseReference, type ImageReference } from './registry/reference';
 export type { Credentials } from './registry/auth';

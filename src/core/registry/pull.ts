@@ -7,7 +7,7 @@ import { memoryBlobStore } from '../cache';
 import { type Digest } from '../digest';
 import { decompressStream } from '../compress';
 import { CoreError } from '../errors';
-import { imageFrom, layerFromBlob, once, type Image, type Layer } from '../image';
+import { imageFrom, isPrefetchable, layerFromBlob, once, type Image, type Layer, type PrefetchableLayer } from '../image';
 import { compressionOfMediaType, type ConfigFile, type Descriptor, type Manifest, type Platform } from '../oci';
 import { fetchBlob } from './blobs';
 import type { RegistryClient } from './client';
@@ -43,11 +43,15 @@ export interface LayerSource {
   descriptor: Descriptor;
 }
 
-/** A pulled layer: where it came from, and a way to start its download ahead of reading it. */
-export interface RemoteLayer extends Layer {
+/** A pulled layer: where it came from (a push mounts or skips it), and a way to start its download ahead of reading it. */
+export interface RemoteLayer extends PrefetchableLayer {
   source: LayerSource;
-  /** downloads the blob into the store (verified) if it is not there yet */
-  prefetch(): Promise<void>;
+}
+
+/** Whether `layer` was pulled from a registry (and knows where from). */
+export function isRemoteLayer(layer: Layer): layer is RemoteLayer {
+  const src = (layer as Partial<RemoteLayer>).source;
+  return isPrefetchable(layer) && typeof src === 'object' && src !== null && typeof src.registry === 'string' && typeof src.repository === 'string';
 }
 
 /**
