@@ -5,6 +5,7 @@ import { appendLayers, emptyImage, layerFromFiles, validate } from '../image';
 import { readTar } from '../tar';
 import { condaFileFilter } from './conda-filter';
 import { ContainerImage } from './container-image';
+import { buildDockerEnvironment } from './environment';
 
 /** Paths and text of a layer's files. */
 async function filesOf(stream: ReadableStream<Uint8Array>): Promise<Record<string, string>> {
@@ -72,5 +73,12 @@ describe('ContainerImage', () => {
     expect(defaults('share/doc/m/README', 'file')).toBe(true);
     expect(defaults('lib/python3.12/site-packages/m/tests/test_m.py', 'file')).toBe(true);
     expect(defaults('pkgs', 'directory')).toBe(false);
+  });
+});
+
+describe('buildDockerEnvironment', () => {
+  it('refuses a base Image of another platform than the one asked for, before any solve', async () => {
+    await expect(buildDockerEnvironment({ baseImage: emptyImage(), outputImage: 'x:1', packages: ['python'], channels: ['http://127.0.0.1:9/'], platform: { os: 'linux', architecture: 'arm64' } }))
+      .rejects.toMatchObject({ code: 'platform-not-found', message: expect.stringContaining('linux/amd64, not the linux/arm64') });
   });
 });

@@ -129,8 +129,8 @@ export class ContainerImage implements Image {
   }
 }
 
-/** A ContainerImage over any Image (one already is: then it is returned as it is unless a name is given). */
+/** A ContainerImage over any Image; one that already is keeps its class (renamed when `name` is given). */
 export function containerImage(image: Image, name?: string): ContainerImage {
-  if (image instanceof ContainerImage && name === undefined) return image;
-  return new ContainerImage(image instanceof ContainerImage ? image.image : image, name ?? (image instanceof ContainerImage ? image.name : undefined));
+  if (image instanceof ContainerImage) return name === undefined ? image : image.withName(name);
+  return new ContainerImage(image, name);
 }

@@ -5,6 +5,7 @@
  */
 import type { BlobStore } from '../cache';
 import { memoryBlobStore } from '../cache';
+import { CoreError } from '../errors';
 import type { Image } from '../image';
 import type { ImageInput } from '../image/open';
 import type { Platform } from '../oci';
@@ -32,7 +33,10 @@ export interface BuildDockerEnvironmentOptions {
   pull?: Omit<PullImageOptions, 'platform' | 'signal'>;
   /** where fetched packages are kept (verified); default memory */
   store?: BlobStore;
-  /** the fetch packages and repodata go through; default the global fetch */
+  /**
+   * the fetch packages and repodata go through (a proxy-routing one in a browser); default the global fetch. It must
+   * not look the global fetch up when called (capture it first): the solver swaps the global one while it reads repodata
+   */
   fetch?: typeof fetch;
   /** also stream the archive (`docker load`-able, tagged outputImage) into this sink */
   output?: WritableStream<Uint8Array>;
@@ -56,7 +60,14 @@ export interface DockerEnvironment<T extends ContainerImage = ContainerImage> {
 /** The base as an Image: opened when it is not one already. */
 async function resolveBase(base: ImageInput | Image, opts: BuildDockerEnvironmentOptions, open: typeof openImage): Promise<Image> {
   const isImage = typeof base === 'object' && base !== null && typeof (base as Partial<Image>).layers === 'function' && typeof (base as Partial<Image>).config === 'function';
-  if (isImage) return base as Image;
+  if (isImage) {
+    const cfg = await (base as Image).config();
+    const p = opts.platform;
+    if (p && (cfg.os !== p.os || cfg.architecture !== p.architecture)) {
+      throw new CoreError('platform-not-found', `the base image is ${cfg.os}/${cfg.architecture}, not the ${p.os}/${p.architecture} asked for`);
+    }
+    return base as Image;
+  }
   return (await open(base as ImageInput, { ...opts.pull, ...(opts.platform ? { platform: opts.platform } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })).image;
 }
 
