@@ -8,7 +8,8 @@
  * 3. buildDockerEnvironment on that base: its packages stay, only what is missing is added.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openAsBlob, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, openAsBlob, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +22,7 @@ import { buildTestChannel } from '../conda-builder/build';
 import { busyboxRootfsTar, dockerEnv, haveDocker, registries } from '../harness/env';
 import { registryInstalled, startRegistry, type Registry } from '../harness/registry';
 
+const sha256sum = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const TAGS = { surgery: 'this-is-a-test', built: 'example-image:123456' };
 
 describe.skipIf(!haveDocker || !busyboxRootfsTar || (!registries && !registryInstalled))('the library examples, in dockerd', () => {
@@ -77,25 +79,35 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || (!registries && !registryIns
     };
     for (const [p, text] of Object.entries(files)) { mkdirSync(dirname(join(dir, p)), { recursive: true }); writeFileSync(join(dir, p), text); }
     symlinkSync('libfoo.so', join(dir, 'lib/libfoo.so.1'));
+    /** example 2, as the seed wrote it */
+    const surgery = async () => {
+      const { image: pulled } = await pullImage(base);
+      const image = pulled.removeLayer()
+        .withName(TAGS.surgery)
+        .addLayerPath(dir, { filter: condaFileFilter({ docs: true, tests: true }), prefix: 'srv/example' })
+        .addLayerContents({ 'this/is/a/test1': new TextEncoder().encode('this is test 1'), 'this/is/a/test2': 'this is test 2' })
+        .withConfig((c) => { c.config = { ...c.config, Env: [...(c.config?.Env ?? []), 'FOO=BAR'] }; });
+      return { pulled, image };
+    };
     process.env.SOURCE_DATE_EPOCH = '1700000000';
-    const { image: pulled } = await pullImage(base);
-    const image = pulled.removeLayer()
-      .withName(TAGS.surgery)
-      .addLayerPath(dir, { filter: condaFileFilter({ docs: true, tests: true }), prefix: 'srv/example' })
-      .addLayerContents({ 'this/is/a/test1': new TextEncoder().encode('this is test 1'), 'this/is/a/test2': 'this is test 2' })
-      .withConfig((c) => { c.config = { ...c.config, Env: [...(c.config?.Env ?? []), 'FOO=BAR'] }; });
+    const { pulled, image } = await surgery();
+    const { image: again } = await surgery();
     delete process.env.SOURCE_DATE_EPOCH;
     await validate(image);
     expect((await image.layers()).length).toBe((await pulled.layers()).length + 1);
     const out = join(tmp, 'example-filter.tar');
     await image.writeFile(out);
+    // deterministic: the same edits made again (a fresh pull, a fresh walk of the folder) write the same bytes
+    await again.writeFile(join(tmp, 'again.tar'));
+    expect(sha256sum(join(tmp, 'again.tar'))).toBe(sha256sum(out));
     docker('load', '-i', out);
     expect(run(TAGS.surgery, 'cat /this/is/a/test1; echo; cat /this/is/a/test2; echo; env | grep FOO; ls /opt/conda/conda-meta')).toBe(
       'this is test 1\nthis is test 2\nFOO=BAR\npython-3.12.0-stand_in_0.json\n');
     // what the filter drops is gone; the rest is there with the SOURCE_DATE_EPOCH mtime, the symlink kept
     expect(run(TAGS.surgery, 'cd /srv/example && find . -type f -o -type l | sort; stat -c %Y lib/libfoo.so; readlink lib/libfoo.so.1')).toBe(
       './app/run.sh\n./lib/libfoo.so\n./lib/libfoo.so.1\n./lib/python3.12/site-packages/m/__init__.py\n./share/app.js\n1700000000\nlibfoo.so\n');
-    // the pulled image is unchanged: its top layer (conda-meta/history) is still there
+    // the pulled image is unchanged: busybox, python and the conda-meta/history layer, and no FOO
+    expect(await pulled.layers()).toHaveLength(3);
     expect((await pulled.config()).config?.Env ?? []).not.toContain('FOO=BAR');
   }, 120_000);
 
