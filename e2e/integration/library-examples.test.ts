@@ -5,7 +5,7 @@
  *    the library itself and pushed to the registry);
  * 2. surgery: pull it, remove its top layer, rename it, add a folder through condaFileFilter and in-memory files,
  *    append FOO=BAR to its Env, write it to a file;
- * 3. buildDockerEnvironment on that base: its packages stay, only what is missing is added.
+ * 3. buildDockerEnvironment on that base, from a channel folder: its packages stay, only what is missing is added.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -30,6 +30,7 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || (!registries && !registryIns
   const saved = { XDG_CACHE_HOME: process.env.XDG_CACHE_HOME, SOURCE_DATE_EPOCH: process.env.SOURCE_DATE_EPOCH };
   let server: FolderServer;
   let channel: string;
+  let channelDir: string;
   let own: Registry | undefined;
   let base: string;
   const docker = (...a: string[]) => execFileSync('docker', a, { env: dockerEnv(), encoding: 'utf8', timeout: 120_000 });
@@ -38,7 +39,8 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || (!registries && !registryIns
   beforeAll(async () => {
     // the library's cache folder goes to the test's folder, not the user's
     process.env.XDG_CACHE_HOME = join(tmp, 'xdg');
-    server = await serveFolder(await buildTestChannel());
+    channelDir = await buildTestChannel();
+    server = await serveFolder(channelDir);
     channel = `${server.base}/`;
     const host = registries?.open.host ?? (own = await startRegistry({ mode: 'open', root: join(tmp, 'registry') })).host;
     base = `${host}/test/miniconda3:latest`;
@@ -113,7 +115,7 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || (!registries && !registryIns
 
   it('3. buildDockerEnvironment on the prefix: the base\'s python stays, only what is missing is added', async () => {
     const out = join(tmp, 'demo.tar');
-    const env = await buildDockerEnvironment({ baseImage: base, outputImage: TAGS.built, packages: ['hello-script', 'hello-py', 'python'], channels: [channel], outputFilename: out });
+    const env = await buildDockerEnvironment({ baseImage: base, outputImage: TAGS.built, packages: ['hello-script', 'hello-py', 'python'], channels: [channelDir], outputFilename: out });
     expect(env.solved.map((r) => r.name).sort()).toEqual(['hello-py', 'hello-script']);
     await validate(env.image);
     docker('load', '-i', out);

@@ -7,7 +7,9 @@
 import { join } from 'node:path';
 import { writeDockerArchiveToFile } from '../archive/file.node.js';
 import { spillToTempFile } from '../archive/spill.node.js';
-import { folderBlobStore } from '../cache/blob-store.node.js';
+import { localChannelsFetch, localChannelUrl } from '../conda/channel-folder.node.js';
+import { cachingFetch } from '../conda/repodata-cache';
+import { folderRepodataStore } from '../conda/repodata-store.node.js';
 import { CoreError } from '../errors';
 import { folderFromPath } from '../image/folder.node.js';
 import { defaultCacheDir, lazyFolderBlobStore, openImagePath } from '../image/open.node.js';
@@ -64,12 +66,22 @@ export async function pullImage(ref: string | ImageReference, opts: PullImageOpt
   return asContainerImage(await openRegistryImage(ref, { store: lazyFolderBlobStore(join(defaultCacheDir(), 'blobs')), ...opts }), makeNodeImage);
 }
 
-/** buildDockerEnvironment in Node: `outputFilename` writes the archive there; packages are kept in the cache folder. */
+/**
+ * buildDockerEnvironment in Node, as the CLI builds: channels may be folders (a path or file:// URL), packages
+ * and repodata are kept in the cache folder, large layers spill to temporary files; `outputFilename` writes the
+ * archive there (under a temporary name until complete).
+ */
 export async function buildDockerEnvironment(opts: BuildDockerEnvironmentOptions & { outputFilename?: string }): Promise<DockerEnvironment<NodeImage>> {
   const epoch = opts.epoch ?? sourceDateEpoch();
-  const env = await buildDockerEnvironmentWith({ ...opts, epoch }, {
+  const channels = (opts.channels ?? []).map((c) => localChannelUrl(c));
+  const net = localChannelsFetch(channels, opts.build?.lock);
+  const cache = defaultCacheDir();
+  const env = await buildDockerEnvironmentWith({ ...opts, channels, epoch }, {
     open: openImage, make: makeNodeImage,
-    defaults: { store: opts.store ?? folderBlobStore(join(defaultCacheDir(), 'blobs')), layerSpill: spillToTempFile },
+    defaults: {
+      store: lazyFolderBlobStore(join(cache, 'blobs')), layerSpill: spillToTempFile,
+      fetch: net, repodataFetch: cachingFetch(net, { store: folderRepodataStore(join(cache, 'repodata')) }),
+    },
   });
   if (opts.outputFilename) await env.image.writeFile(opts.outputFilename, { mtime: epoch, ...(opts.signal ? { signal: opts.signal } : {}) });
   return env;
