@@ -2,7 +2,8 @@
  * The one-file CLI (dist/docker-envs.mjs, src/cli/one-file-build.node.ts): built here, copied alone into an
  * empty folder with no node_modules above it, and run with nothing but `node`. A build gives the same archive
  * bytes as bin/docker-envs.js with the same inputs, its layers made in worker threads started from that one
- * file; `--help` and `inspect` of a real archive print what bin/docker-envs.js prints.
+ * file (and bin/docker-envs.js's in its own threads); `--help` and `inspect` of a real archive print what
+ * bin/docker-envs.js prints.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -65,8 +66,9 @@ describe.skipIf(!busyboxRootfsTar || !haveFixtures)('the one-file CLI, run with 
 
   const runOne = (args: string[], execArgv: string[] = []) =>
     spawnSync(process.execPath, [...execArgv, 'docker-envs.mjs', ...args], { cwd: alone, env, encoding: 'utf8' });
-  const runBin = (args: string[]) =>
-    spawnSync(process.execPath, [join(repo, 'bin', 'docker-envs.js'), ...args], { cwd: repo, env, encoding: 'utf8' });
+  const runBin = (args: string[], execArgv: string[] = []) =>
+    spawnSync(process.execPath, [...execArgv, join(repo, 'bin', 'docker-envs.js'), ...args], { cwd: repo, env, encoding: 'utf8' });
+  const replies = (log: string) => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { threadId: number; keys: string[]; digest: string | null });
 
   it('is one file, alone in a folder with no node_modules up the tree', () => {
     expect(readdirSync(alone)).toEqual(['docker-envs.mjs']);
@@ -80,6 +82,8 @@ describe.skipIf(!busyboxRootfsTar || !haveFixtures)('the one-file CLI, run with 
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^Usage: docker-envs <command>/);
     expect(help.stdout).toBe(runBin(['--help']).stdout);
+    // the version is inside the file (no package.json beside it)
+    expect(runOne(['--version']).stdout).toBe(`docker-envs ${(JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version}\n`);
 
     const archive = fixture('go-containerregistry/pkg/v1/tarball/testdata/hello-world-v25.tar');
     const inspected = runOne(['inspect', archive]);
@@ -99,7 +103,7 @@ describe.skipIf(!busyboxRootfsTar || !haveFixtures)('the one-file CLI, run with 
     expect(fromOne.status).toBe(0);
     expect(fromOne.stdout).toMatch(/2 packages in 3 layers/);
     started = performance.now();
-    const fromBin = runBin(args(join(tmp, 'bin.tar'), join(tmp, 'cache-bin')));
+    const fromBin = runBin(args(join(tmp, 'bin.tar'), join(tmp, 'cache-bin')), ['--import', SPY(join(tmp, 'bin-threads.log'))]);
     const binSeconds = (performance.now() - started) / 1000;
     expect(fromBin.status).toBe(0);
     expect(sha(join(tmp, 'one.tar'))).toBe(sha(join(tmp, 'bin.tar')));
@@ -107,15 +111,17 @@ describe.skipIf(!busyboxRootfsTar || !haveFixtures)('the one-file CLI, run with 
 
     // each package layer came back from a layer thread of the one file (flagged in its workerData); the third
     // layer, conda-meta, is written by the main thread
-    const replies = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { threadId: number; keys: string[]; digest: string | null });
-    expect(replies.every((r) => r.keys.includes('dockerEnvsLayerThread'))).toBe(true);
+    const fromOneThreads = replies(log);
+    expect(fromOneThreads.every((r) => r.keys.includes('dockerEnvsLayerThread'))).toBe(true);
     const member = (name: string) => execFileSync('tar', ['-xOf', join(tmp, 'one.tar'), name], { encoding: 'utf8' });
     const manifest = JSON.parse(member('manifest.json')) as { Config: string }[];
     const layers = (JSON.parse(member(manifest[0]!.Config)) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
     expect(layers).toHaveLength(4); // busybox + the environment's 3
-    const fromThreads = replies.map((r) => r.digest);
+    const fromThreads = fromOneThreads.map((r) => r.digest);
     expect(fromThreads).toHaveLength(2);
     expect(new Set(fromThreads).size).toBe(2);
     for (const d of fromThreads) expect(layers.slice(1)).toContain(d);
+    // and bin/docker-envs.js made the same layers in its threads (the script bundled beside its bundle)
+    expect(replies(join(tmp, 'bin-threads.log')).map((r) => r.digest).sort()).toEqual([...fromThreads].sort());
   }, 300_000);
 });
