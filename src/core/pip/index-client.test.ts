@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchProjectPage, fetchWheelMetadata, type IndexFile } from './index-client';
+import { indexSource } from './index-source';
+import { parseRequirement } from './requirement';
+import { resolvePip } from './resolver';
 import { parseCoreMetadata, parseWheelName } from './wheel';
 import { formatVersion } from './version';
 
@@ -154,6 +157,24 @@ describe.skipIf(!havePython)('index client', () => {
       expect(await fetchWheelMetadata(doFetch, byName(p.files, 'alpha-1.0-py3-none-any.whl'))).toEqual(md);
       expect(log.map((r) => r.bytes)).toEqual([size]);
     } finally { honourRange = true; }
+  });
+
+  it('resolves over two indexes: yanked and too-new-Python releases skipped, a project on both indexes merged with a warning', async () => {
+    mode = 'json';
+    const warnings: string[] = [];
+    const src = indexSource(doFetch, [base, base.replace('127.0.0.1', 'localhost')], (w) => warnings.push(w));
+    const target = { python: '3.11.4', markers: { python_version: '3.11' }, tags: [{ python: 'py3', abi: 'none', platform: 'any' }] };
+    const pins = await resolvePip([parseRequirement('alpha')], target, src);
+    expect(pins.map((p) => [p.key, formatVersion(p.version), p.file.filename, p.requested])).toEqual([
+      ['alpha', '1.0', 'alpha-1.0-py3-none-any.whl', true], ['beta', '1.0', 'beta-1.0-py3-none-any.whl', false],
+    ]);
+    expect(warnings).toEqual([
+      `alpha is on more than one index (${base}, ${base.replace('127.0.0.1', 'localhost')}): their files are merged`,
+      `beta is on more than one index (${base}, ${base.replace('127.0.0.1', 'localhost')}): their files are merged`,
+    ]);
+    const one = indexSource(doFetch, [base]);
+    await expect(resolvePip([parseRequirement('alpha>=2')], target, one)).rejects.toMatchObject({ code: 'solve-failed', message: 'pip requirements cannot be satisfied: no version of alpha satisfies alpha>=2' });
+    expect(await one.files('nope')).toEqual([]);
   });
 
   it('says which project is missing', async () => {

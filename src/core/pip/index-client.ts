@@ -49,9 +49,16 @@ async function get(doFetch: IndexFetch, url: string, init?: RequestInit): Promis
 
 /** Reads `{indexUrl}/{normalised project}/`; throws a CoreError 'index-error' when the project is absent. */
 export async function fetchProjectPage(doFetch: IndexFetch, indexUrl: string, project: string): Promise<ProjectPage> {
+  const page = await findProjectPage(doFetch, indexUrl, project);
+  if (!page) throw fail(`${project}: no such project on the index ${indexUrl}`);
+  return page;
+}
+
+/** Like fetchProjectPage, but undefined when the index has no such project (404). */
+export async function findProjectPage(doFetch: IndexFetch, indexUrl: string, project: string): Promise<ProjectPage | undefined> {
   const url = new URL(`${canonicalizeName(project)}/`, indexUrl.endsWith('/') ? indexUrl : `${indexUrl}/`).href;
   const res = await get(doFetch, url, { headers: { Accept: ACCEPT } });
-  if (res.status === 404) throw fail(`${project}: no such project on the index ${indexUrl}`);
+  if (res.status === 404) return undefined;
   if (!res.ok) throw fail(`${url}: the index answered ${res.status} ${res.statusText}`);
   const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   const base = res.url || url;
