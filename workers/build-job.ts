@@ -8,7 +8,7 @@ import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/cor
 import { buildEnvironment } from '../src/core/pipeline/build';
 import { readExplicitLock } from '../src/core/conda/explicit-lock';
 import type { FetchProgress } from '../src/core/conda/fetch';
-import { blobStore, channelFetches, openBase, type EnvironmentInput } from './environment-input';
+import { blobStore, channelFetches, openBase, workerLayerCache, type EnvironmentInput } from './environment-input';
 import { browserLayerRunner } from './browser-layer-pool';
 
 /** Where and how a build is written. */
@@ -42,6 +42,8 @@ export interface BuiltImage {
   packages: number;
   /** layers added on the base */
   layers: number;
+  /** of those, taken from the layer cache instead of built */
+  cachedLayers: number;
   warnings: string[];
   /** the tar itself when no file was picked (an OPFS file for the page to offer as a download) */
   file?: File;
@@ -67,9 +69,10 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   stage('base', 'file' in input.base ? `reading ${input.base.file.name}` : `pulling ${input.base.ref} (${input.base.platform})`);
   const base = await openBase(proxyBase, input.base);
   const fetches = channelFetches(proxyBase, input.channels);
+  const layerCache = await workerLayerCache();
   const result = await buildEnvironment({
     base, specs: input.specs, channels: input.channels.map((c) => c.url), store: await blobStore(), fetch: fetches.net, repodataFetch: fetches.repodata,
-    epoch: output.epoch, layerRunner: browserLayerRunner(),
+    epoch: output.epoch, layerRunner: browserLayerRunner(), ...(layerCache ? { layerCache } : {}),
     ...(input.lock ? { lock: readExplicitLock(input.lock) } : {}), ...(input.prefix ? { prefix: input.prefix } : {}),
     ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}),
     ...(input.variables && Object.keys(input.variables).length ? { variables: input.variables } : {}), ...(input.image ? { image: input.image } : {}),
@@ -95,6 +98,6 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   stage('write', `${file.size} bytes written`);
   return {
     manifestDigest: await result.image.digest(), tag: output.tag, size: file.size, packages: result.solved.length,
-    layers: result.layers.length + 1, warnings, ...(output.handle ? {} : { file }),
+    layers: result.layers.length + 1, cachedLayers: (await result.layerSources).filter((s) => s === 'cached').length, warnings, ...(output.handle ? {} : { file }),
   };
 }

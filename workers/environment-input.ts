@@ -5,6 +5,8 @@
  */
 import { memoryBlobStore, type BlobStore } from '../src/core/cache';
 import { opfsBlobStore } from '../src/core/cache/opfs-store';
+import { opfsRecordStore } from '../src/core/cache/record-store.opfs';
+import { layerCache, type LayerCache } from '../src/core/pipeline/layer-cache';
 import { directoryHandleReader, localChannelFetch } from '../src/core/conda/local-channel';
 import { cachingFetch } from '../src/core/conda/repodata-cache';
 import { opfsRepodataStore } from '../src/core/conda/repodata-store.opfs';
@@ -35,9 +37,16 @@ export interface EnvironmentInput {
   image?: { entrypoint?: string[]; cmd?: string[]; labels?: Record<string, string> };
 }
 
-let store: Promise<BlobStore> | undefined;
+let store: Promise<{ blobs: BlobStore; persistent: boolean }> | undefined;
+const stores = () => (store ??= opfsBlobStore().then((blobs) => ({ blobs, persistent: true }), () => ({ blobs: memoryBlobStore(), persistent: false })));
 /** The worker's blob store: OPFS (verified blobs kept across sessions), memory where OPFS is missing. */
-export const blobStore = (): Promise<BlobStore> => (store ??= opfsBlobStore().catch(() => memoryBlobStore()));
+export const blobStore = async (): Promise<BlobStore> => (await stores()).blobs;
+
+/** The layer cache (tars among the OPFS blobs, records in OPFS `layers/`), or undefined where OPFS is missing: caching is off. */
+export async function workerLayerCache(): Promise<LayerCache | undefined> {
+  const s = await stores();
+  return s.persistent ? layerCache(s.blobs, opfsRecordStore('layers')) : undefined;
+}
 
 function parsePlatform(p: string) {
   const [os, architecture, variant] = p.split('/');

@@ -96,7 +96,7 @@ const build: Command = {
     });
     for (const w of r.warnings) io.err.write(`warning: ${w}\n`);
     if (v.json) writeJson(io, { image: tag, ...r, ...(output ? { output } : {}), ...(push ? { push } : {}) });
-    else io.out.write(`${tag} ${r.digest}: ${r.packages} packages in ${r.layers} layers → ${[output, r.pushed && `${push}@${r.pushed}`].filter(Boolean).join(', ')}\n`);
+    else io.out.write(`${tag} ${r.digest}: ${r.packages} packages in ${r.layers} layers (${r.cachedLayers} from the layer cache) → ${[output, r.pushed && `${push}@${r.pushed}`].filter(Boolean).join(', ')}\n`);
     return 0;
   },
 };

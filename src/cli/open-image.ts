@@ -88,5 +88,5 @@ export function openImageArg(ref: string, o: ImageCliOptions = {}): Promise<Open
 function lazyFolderStore(dir: string): BlobStore {
   let store: BlobStore | undefined;
   const get = () => (store ??= folderBlobStore(dir));
-  return { has: (d) => get().has(d), get: (d) => get().get(d), put: (d, s, size) => get().put(d, s, size) };
+  return { has: (d) => get().has(d), get: (d) => get().get(d), put: (d, s, size) => get().put(d, s, size), delete: (d) => get().delete(d) };
 }

@@ -2,7 +2,7 @@
  * Content-addressed blob storage that holds only verified bytes: a blob is written under a temporary name
  * and becomes visible under its digest only once the whole stream hashed to that digest.
  */
-import { verifyingStream, type Digest } from '../digest';
+import { digestStream, verifyingStream, type Digest } from '../digest';
 
 /** A store of blobs keyed by their sha256 digest. */
 export interface BlobStore {
@@ -14,6 +14,21 @@ export interface BlobStore {
    * A stream that errors or does not match leaves nothing behind and rejects.
    */
   put(digest: Digest, stream: ReadableStream<Uint8Array>, size?: number): Promise<Blob>;
+  /** removes the blob (nothing happens when it is absent) */
+  delete(digest: Digest): Promise<void>;
+}
+
+/**
+ * The stored blob after hashing it again: bytes changed on disk since they were stored (a corrupt or tampered
+ * cache) are removed and reported as absent, so the caller fetches or builds them again. One read of the blob.
+ */
+export async function getVerified(store: BlobStore, digest: Digest): Promise<Blob | undefined> {
+  const blob = await store.get(digest);
+  if (!blob) return undefined;
+  const actual = await digestStream(blob.stream()).then((r) => r.digest, () => undefined);
+  if (actual === digest) return blob;
+  await store.delete(digest);
+  return undefined;
 }
 
 /** An in-memory BlobStore (tests, small blobs; the browser uses OPFS and Node a folder for layers). */
@@ -36,6 +51,7 @@ export function memoryBlobStore(): BlobStore & { readonly size: number } {
       blobs.set(d, blob);
       return blob;
     },
+    async delete(d) { blobs.delete(d); },
     get size() { return blobs.size; },
   };
 }

@@ -14,7 +14,6 @@ async function dirPath(root: Dir, ...names: string[]): Promise<Dir> {
   return d;
 }
 
-let counter = 0;
 
 /** A BlobStore over OPFS (a Worker or a page in a secure context). */
 export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
@@ -26,7 +25,8 @@ export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
     async put(d, stream, size) {
       const existing = await file(d);
       if (existing) { await stream.cancel(); return existing; }
-      const tmpName = `${digestHex(d)}.tmp-${Date.now()}-${++counter}`;
+      // unique across the tabs and workers sharing the folder
+      const tmpName = `${digestHex(d)}.tmp-${crypto.randomUUID()}`;
       const tmp = await dir.getFileHandle(tmpName, { create: true });
       try {
         const w = await tmp.createWritable();
@@ -38,5 +38,6 @@ export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
       }
       return (await file(d))!;
     },
+    async delete(d) { await dir.removeEntry(digestHex(d)).catch(() => {}); },
   };
 }

@@ -4,3 +4,4 @@ export * from './virtual';
 export * from './config';
 export * from './layer-job';
 export * from './layer-pool-protocol';
+export * from './layer-cache';
