@@ -5,6 +5,7 @@
  * page throttled: the phase, new log lines, bytes per package and layers built.
  */
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
+import { memoryBlobStore, overflowBlobStore } from '../src/core/cache';
 import { buildEnvironment } from '../src/core/pipeline/build';
 import { readExplicitLock } from '../src/core/conda/explicit-lock';
 import type { FetchProgress } from '../src/core/conda/fetch';
@@ -70,8 +71,14 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   const base = await openBase(proxyBase, input.base);
   const fetches = channelFetches(proxyBase, input.channels);
   const layerCache = await workerLayerCache();
+  const cacheWarnings: string[] = [];
+  // a full quota mid-build: the packages still to come are kept in memory, and the build finishes uncached
+  const store = overflowBlobStore(await blobStore(), memoryBlobStore(), () => {
+    cacheWarnings.push('package cache: the storage quota is exceeded; the rest of this build is not cached');
+    log.push(`fetch: warning: ${cacheWarnings[0]}`);
+  });
   const result = await buildEnvironment({
-    base, specs: input.specs, channels: input.channels.map((c) => c.url), store: await blobStore(), fetch: fetches.net, repodataFetch: fetches.repodata,
+    base, specs: input.specs, channels: input.channels.map((c) => c.url), store, fetch: fetches.net, repodataFetch: fetches.repodata,
     epoch: output.epoch, layerRunner: browserLayerRunner(), ...(layerCache ? { layerCache } : {}),
     ...(input.lock ? { lock: readExplicitLock(input.lock) } : {}), ...(input.prefix ? { prefix: input.prefix } : {}),
     ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}),
@@ -92,7 +99,7 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
     target = await dir.getFileHandle('build.tar', { create: true });
   }
   await writeDockerArchiveToSeekable([{ image: result.image, tags: [output.tag] }], fileSystemWritableSink(await target.createWritable()), { mtime: output.epoch });
-  const warnings = await result.warnings;
+  const warnings = [...cacheWarnings, ...await result.warnings];
   const file = await target.getFile();
   layers.done = layers.total;
   stage('write', `${file.size} bytes written`);

@@ -3,6 +3,7 @@
  * and becomes visible under its digest only once the whole stream hashed to that digest.
  */
 import { digestStream, verifyingStream, type Digest } from '../digest';
+import { CoreError } from '../errors';
 
 /** A store of blobs keyed by their sha256 digest. */
 export interface BlobStore {
@@ -53,5 +54,36 @@ export function memoryBlobStore(): BlobStore & { readonly size: number } {
     },
     async delete(d) { blobs.delete(d); },
     get size() { return blobs.size; },
+  };
+}
+
+/** Whether an error is the storage being full (the browser's QuotaExceededError, Node's ENOSPC/EDQUOT), here or in its causes. */
+export function isStorageFull(e: unknown): boolean {
+  const x = e as { name?: unknown; code?: unknown; cause?: unknown } | undefined;
+  if (!x || typeof x !== 'object') return false;
+  return x.name === 'QuotaExceededError' || x.code === 'ENOSPC' || x.code === 'EDQUOT' || x.code === 'storage-full' || (x.cause !== undefined && isStorageFull(x.cause));
+}
+
+/**
+ * A store that writes to `primary` until a write finds it full, then to `fallback` (memory, a temporary
+ * folder) for good: the write that failed rejects with CoreError 'storage-full' (its stream is spent, so the
+ * caller fetches again and the next put goes to `fallback`), and `onFull` is called once. Reads look in both.
+ */
+export function overflowBlobStore(primary: BlobStore, fallback: BlobStore, onFull?: (e: unknown) => void): BlobStore {
+  let full = false;
+  return {
+    async has(d) { return (await primary.has(d)) || fallback.has(d); },
+    async get(d) { return (await primary.get(d)) ?? fallback.get(d); },
+    async put(d, stream, size) {
+      if (full) return fallback.put(d, stream, size);
+      try {
+        return await primary.put(d, stream, size);
+      } catch (e) {
+        if (!isStorageFull(e)) throw e;
+        if (!full) { full = true; onFull?.(e); }
+        throw new CoreError('storage-full', `the cache is full (storage quota exceeded) while storing ${d}: continuing uncached`, { cause: e });
+      }
+    },
+    async delete(d) { await primary.delete(d); await fallback.delete(d); },
   };
 }

@@ -34,6 +34,9 @@ export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
         await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(digestHex(d));
       } catch (e) {
         await dir.removeEntry(tmpName).catch(() => {});
+        // another tab or worker stored the same digest meanwhile (the move found the name taken): same bytes
+        const stored = await file(d);
+        if (stored && !(e instanceof Error && e.name === 'QuotaExceededError')) return stored;
         throw e;
       }
       return (await file(d))!;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { serveFolder, type FolderServer } from '../../test-support/serve-folder';
-import { memoryBlobStore } from '../cache';
+import { isStorageFull, memoryBlobStore, overflowBlobStore, type BlobStore } from '../cache';
 import { folderBlobStore } from '../cache/blob-store.node.js';
 import { fetchPackages, type FetchProgress, type PackageToFetch } from './fetch';
 
@@ -64,6 +64,18 @@ describe.skipIf(!haveFixtures)('fetchPackages', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a store that becomes full mid-way: the package is fetched again into the fallback, the rest follow it', async () => {
+    const full: BlobStore = { ...memoryBlobStore(), put: async (_d, s) => { await s.cancel(); throw new DOMException('quota', 'QuotaExceededError'); } };
+    const fallback = memoryBlobStore();
+    const warned: unknown[] = [];
+    const pkgs = records();
+    const got = await fetchPackages(pkgs, { store: overflowBlobStore(full, fallback, (e) => warned.push(e)), concurrency: 1 });
+    expect(got.size).toBe(pkgs.length);
+    expect(fallback.size).toBe(pkgs.length);
+    expect(warned).toHaveLength(1);
+    expect(isStorageFull(warned[0])).toBe(true);
   });
 
   it('refuses a package whose bytes do not match repodata and caches nothing of it', async () => {

@@ -79,9 +79,15 @@ export async function fetchPackages(pkgs: PackageToFetch[], opts: FetchPackagesO
     }
     opts.onProgress?.({ fn: p.fn, bytes, total: p.size, cached: false, done: true });
   };
-  await inLanes(pkgs, opts.concurrency ?? 6, (p) => {
+  await inLanes(pkgs, opts.concurrency ?? 6, async (p) => {
     opts.signal?.throwIfAborted();
-    return one(p);
+    try {
+      await one(p);
+    } catch (e) {
+      // the store just became full (an overflowBlobStore): its next write goes elsewhere, so fetch once more
+      if (!(e instanceof CoreError && e.code === 'storage-full')) throw e;
+      await one(p);
+    }
   });
   return out;
 }

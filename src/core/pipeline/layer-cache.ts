@@ -6,7 +6,7 @@
  * again. The record is written only after its blob is stored whole, so a build cancelled or failed mid-way
  * leaves no entry pointing at missing or partial bytes.
  */
-import { getVerified, type BlobStore, type RecordStore } from '../cache';
+import { getVerified, isStorageFull, type BlobStore, type RecordStore } from '../cache';
 import { digestHex, isDigest, sha256, type Digest } from '../digest';
 import type { LayerJob, LayerJobResult, LayerRunner, InstalledSummary } from './layer-job';
 
@@ -82,13 +82,6 @@ export function layerCache(blobs: BlobStore, records: RecordStore): LayerCache {
       await records.write(key, JSON.stringify(record));
     },
   };
-}
-
-/** Whether an error is the storage being full (the browser's QuotaExceededError, Node's ENOSPC/EDQUOT). */
-export function isStorageFull(e: unknown): boolean {
-  const x = e as { name?: unknown; code?: unknown; cause?: unknown } | undefined;
-  if (!x || typeof x !== 'object') return false;
-  return x.name === 'QuotaExceededError' || x.code === 'ENOSPC' || x.code === 'EDQUOT' || (x.cause !== undefined && isStorageFull(x.cause));
 }
 
 /** Hooks of cachingLayerRunner. */
