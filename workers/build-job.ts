@@ -9,7 +9,10 @@ import { memoryBlobStore, overflowBlobStore } from '../src/core/cache';
 import { buildEnvironment } from '../src/core/pipeline/build';
 import { readExplicitLock } from '../src/core/conda/explicit-lock';
 import type { FetchProgress } from '../src/core/conda/fetch';
-import { blobStore, channelFetches, openBase, workerLayerCache, type EnvironmentInput } from './environment-input';
+import { channelFetches, openBase, storeFor, workerLayerCache, type EnvironmentInput } from './environment-input';
+import { writeExplicitLock } from '../src/core/conda/explicit-lock';
+import { condaSubdir } from '../src/core/pipeline/virtual';
+import { recordBuild } from './build-history';
 import { browserLayerRunner } from './browser-layer-pool';
 
 /** Where and how a build is written. */
@@ -48,9 +51,27 @@ export interface BuiltImage {
   warnings: string[];
   /** the tar itself when no file was picked (an OPFS file for the page to offer as a download) */
   file?: File;
+  /** where the cache is on: the build's history entry and the archive's sha256 */
+  history?: { id: number; archiveSha256: string };
 }
 
 const THROTTLE_MS = 150;
+/** exports older than this are removed when a build starts (their page offered them long ago) */
+const STALE_EXPORT_MS = 3600 * 1000;
+
+/**
+ * A new OPFS file for a build's archive when no file was picked: a name of its own, so tabs building at once
+ * never write one file; stale ones (closed tabs) are removed.
+ */
+async function exportFile(): Promise<FileSystemFileHandle> {
+  const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });
+  for await (const [name, h] of (dir as FileSystemDirectoryHandle & { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+    if (!name.startsWith('build-') || h.kind !== 'file') continue;
+    const f = await (h as FileSystemFileHandle).getFile().catch(() => undefined);
+    if (f && Date.now() - f.lastModified > STALE_EXPORT_MS) await dir.removeEntry(name).catch(() => {});
+  }
+  return dir.getFileHandle(`build-${crypto.randomUUID()}.tar`, { create: true });
+}
 
 /** Runs one build; see the module comment. */
 export async function buildInWorker(proxyBase: string, input: EnvironmentInput, output: BuildOutput, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
@@ -73,7 +94,7 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   const layerCache = await workerLayerCache();
   const cacheWarnings: string[] = [];
   // a full quota mid-build: the packages still to come are kept in memory, and the build finishes uncached
-  const store = overflowBlobStore(await blobStore(), memoryBlobStore(), () => {
+  const store = overflowBlobStore(await storeFor('package'), memoryBlobStore(), () => {
     cacheWarnings.push('package cache: the storage quota is exceeded; the rest of this build is not cached');
     log.push(`fetch: warning: ${cacheWarnings[0]}`);
   });
@@ -94,17 +115,17 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   layers.total = result.layers.length;
   stage('write', `${output.tag} (while the layers are built)`);
   let target = output.handle;
-  if (!target) {
-    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });
-    target = await dir.getFileHandle('build.tar', { create: true });
-  }
+  target ??= await exportFile();
   await writeDockerArchiveToSeekable([{ image: result.image, tags: [output.tag] }], fileSystemWritableSink(await target.createWritable()), { mtime: output.epoch });
   const warnings = [...cacheWarnings, ...await result.warnings];
   const file = await target.getFile();
   layers.done = layers.total;
   stage('write', `${file.size} bytes written`);
-  return {
+  const built: BuiltImage = {
     manifestDigest: await result.image.digest(), tag: output.tag, size: file.size, packages: result.solved.length,
     layers: result.layers.length + 1, cachedLayers: (await result.layerSources).filter((s) => s === 'cached').length, warnings, ...(output.handle ? {} : { file }),
   };
+  const cfg = await base.config();
+  const history = await recordBuild(input, output, built, writeExplicitLock(result.solved, condaSubdir(cfg.os, cfg.architecture)), file);
+  return { ...built, ...(history ? { history } : {}) };
 }

@@ -13,6 +13,7 @@ import { blobStore } from './environment-input';
 import { buildInWorker, type BuildOutput, type BuildProgress, type BuiltImage } from './build-job';
 import type { EnvironmentInput } from './environment-input';
 import { registerErrorTransfer } from './error-transfer';
+import { withCacheShared } from './cache-admin';
 import { proxiedRegistryClient } from './registry-client';
 
 registerErrorTransfer();
@@ -71,7 +72,8 @@ const api = {
    * to `output.handle` or, without one, to an OPFS file returned for download.
    */
   async build(proxyBase: string, input: EnvironmentInput, output: BuildOutput, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
-    return buildInWorker(proxyBase, input, output, onProgress);
+    // shared: tabs build at once; eviction and Clear wait until no build reads the cache
+    return withCacheShared(() => buildInWorker(proxyBase, input, output, onProgress));
   },
 };
 expose(api);
