@@ -126,6 +126,6 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
     layers: result.layers.length + 1, cachedLayers: (await result.layerSources).filter((s) => s === 'cached').length, warnings, ...(output.handle ? {} : { file }),
   };
   const cfg = await base.config();
-  const history = await recordBuild(input, output, built, writeExplicitLock(result.solved, condaSubdir(cfg.os, cfg.architecture)), file);
+  const history = await recordBuild(input, output, built, writeExplicitLock(result.solved, condaSubdir(cfg.os, cfg.architecture)), await base.digest(), file);
   return { ...built, ...(history ? { history } : {}) };
 }

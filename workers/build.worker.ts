@@ -14,6 +14,7 @@ import { buildInWorker, type BuildOutput, type BuildProgress, type BuiltImage } 
 import type { EnvironmentInput } from './environment-input';
 import { registerErrorTransfer } from './error-transfer';
 import { withCacheShared } from './cache-admin';
+import { saveAgain } from './save-again';
 import { proxiedRegistryClient } from './registry-client';
 
 registerErrorTransfer();
@@ -74,6 +75,10 @@ const api = {
   async build(proxyBase: string, input: EnvironmentInput, output: BuildOutput, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
     // shared: tabs build at once; eviction and Clear wait until no build reads the cache
     return withCacheShared(() => buildInWorker(proxyBase, input, output, onProgress));
+  },
+  /** Writes a build of the history again from the cache (its lock, its base by digest); see save-again.ts. */
+  async saveAgain(proxyBase: string, id: number, handle: FileSystemFileHandle | undefined, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
+    return withCacheShared(() => saveAgain(proxyBase, id, handle, onProgress));
   },
 };
 expose(api);

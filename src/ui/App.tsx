@@ -3,11 +3,13 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useState } from 'react';
 import { BuildForm } from './build/BuildForm';
 import { Inspector } from './inspector/Inspector';
+import { CachePanel } from './cache/CachePanel';
+import { HistoryList } from './history/HistoryList';
 import './app.css';
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { refetchOnWindowFocus: false } } });
 
-type View = 'inspect' | 'build';
+type View = 'inspect' | 'build' | 'cache';
 
 /** The app: header, view switcher and the current view. */
 export function App() {
@@ -22,11 +24,13 @@ export function App() {
         <nav aria-label="Views" className="app-nav">
           <button type="button" aria-pressed={view === 'inspect'} onClick={() => show('inspect')}>Inspect</button>
           <button type="button" aria-pressed={view === 'build'} onClick={() => show('build')}>Build</button>
+          <button type="button" aria-pressed={view === 'cache'} onClick={() => show('cache')}>Cache &amp; history</button>
         </nav>
         <p className="app-tagline">Build and inspect Docker images from a base image plus conda packages, in your browser. Nothing is uploaded.</p>
       </header>
       <main className="app-main">
         {view === 'inspect' && <Inspector />}
+        {view === 'cache' && <><HistoryList openInspector={() => show('inspect')} /><CachePanel /></>}
         {buildOpened && (
           <div hidden={view !== 'build'}>
             <BuildForm openInspector={() => show('inspect')} />
