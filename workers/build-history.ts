@@ -12,7 +12,8 @@ import { cacheParts, type EnvironmentInput } from './environment-input';
 export function historyForm(input: EnvironmentInput, baseDigest: string): Record<string, unknown> {
   // the base pinned by the digest it had, so Save again reads the same base after its tag moved
   const base = 'file' in input.base ? { file: input.base.file.name } : { ref: input.base.ref, platform: input.base.platform, digest: baseDigest };
-  const { lock: _lock, ...rest } = input;
+  // the solved lock is kept beside the form (a shared link's lock is one of those)
+  const { lock: _lock, shared: _shared, ...rest } = input;
   return { ...rest, base, channels: input.channels.map((c) => ({ url: c.url, ...(c.folder ? { folder: c.folder.name } : {}) })) };
 }
 
@@ -20,12 +21,12 @@ export function historyForm(input: EnvironmentInput, baseDigest: string): Record
  * Records the build in the history and evicts above the cap (when no other build holds the cache). Nothing
  * happens where the cache is off. Returns the history entry's id, and the archive's sha256 (read back once).
  */
-export async function recordBuild(input: EnvironmentInput, output: BuildOutput, built: BuiltImage, lock: string, baseDigest: string, archive: File): Promise<{ id: number; archiveSha256: string } | undefined> {
+export async function recordBuild(input: EnvironmentInput, output: BuildOutput, built: BuiltImage, archive: File): Promise<{ id: number; archiveSha256: string } | undefined> {
   const parts = await cacheParts();
   if (!parts) return undefined;
   const archiveSha256 = (await digestStream(archive.stream())).digest;
   const entry: HistoryEntry = {
-    date: Date.now(), form: historyForm(input, baseDigest), lock, tag: output.tag, epoch: output.epoch, manifestDigest: built.manifestDigest,
+    date: Date.now(), form: historyForm(input, built.baseDigest), lock: built.lock, tag: output.tag, epoch: output.epoch, manifestDigest: built.manifestDigest,
     archiveSha256, size: built.size, packages: built.packages, layers: built.layers, cachedLayers: built.cachedLayers,
   };
   const id = await parts.catalog.addHistory(entry);

@@ -7,11 +7,10 @@
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
 import { memoryBlobStore, overflowBlobStore } from '../src/core/cache';
 import { buildEnvironment } from '../src/core/pipeline/build';
-import { readExplicitLock } from '../src/core/conda/explicit-lock';
-import type { FetchProgress } from '../src/core/conda/fetch';
-import { channelFetches, openBase, storeFor, workerLayerCache, type EnvironmentInput } from './environment-input';
-import { writeExplicitLock } from '../src/core/conda/explicit-lock';
+import { readExplicitLock, writeExplicitLock } from '../src/core/conda/explicit-lock';
 import { condaSubdir } from '../src/core/pipeline/virtual';
+import type { FetchProgress } from '../src/core/conda/fetch';
+import { channelFetches, lockTextOf, openBase, storeFor, workerLayerCache, type EnvironmentInput } from './environment-input';
 import { recordBuild } from './build-history';
 import { browserLayerRunner } from './browser-layer-pool';
 
@@ -49,6 +48,12 @@ export interface BuiltImage {
   /** of those, taken from the layer cache instead of built */
   cachedLayers: number;
   warnings: string[];
+  /** the explicit lock installed (canonical text: what a share link's sha256 covers) */
+  lock: string;
+  /** conda's name of the image's platform (linux-64…) */
+  subdir: string;
+  /** the base image's manifest digest */
+  baseDigest: string;
   /** the tar itself when no file was picked (an OPFS file for the page to offer as a download) */
   file?: File;
   /** where the cache is on: the build's history entry and the archive's sha256 */
@@ -91,6 +96,8 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   stage('base', 'file' in input.base ? `reading ${input.base.file.name}` : `pulling ${input.base.ref} (${input.base.platform})`);
   const base = await openBase(proxyBase, input.base);
   const fetches = channelFetches(proxyBase, input.channels);
+  if (input.shared) stage('base', `rebuilding the shared lock's ${input.shared.packages.length} packages from the channels' repodata`);
+  const lock = await lockTextOf(input, fetches.repodata);
   const layerCache = await workerLayerCache();
   const cacheWarnings: string[] = [];
   // a full quota mid-build: the packages still to come are kept in memory, and the build finishes uncached
@@ -101,7 +108,7 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   const result = await buildEnvironment({
     base, specs: input.specs, channels: input.channels.map((c) => c.url), store, fetch: fetches.net, repodataFetch: fetches.repodata,
     epoch: output.epoch, layerRunner: browserLayerRunner(), ...(layerCache ? { layerCache } : {}),
-    ...(input.lock ? { lock: readExplicitLock(input.lock) } : {}), ...(input.prefix ? { prefix: input.prefix } : {}),
+    ...(lock ? { lock: readExplicitLock(lock) } : {}), ...(input.prefix ? { prefix: input.prefix } : {}),
     ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}),
     ...(input.variables && Object.keys(input.variables).length ? { variables: input.variables } : {}), ...(input.image ? { image: input.image } : {}),
     onProgress: (s, detail) => {
@@ -119,13 +126,15 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   await writeDockerArchiveToSeekable([{ image: result.image, tags: [output.tag] }], fileSystemWritableSink(await target.createWritable()), { mtime: output.epoch });
   const warnings = [...cacheWarnings, ...await result.warnings];
   const file = await target.getFile();
+  const cfg = await base.config();
+  const subdir = condaSubdir(cfg.os, cfg.architecture);
   layers.done = layers.total;
   stage('write', `${file.size} bytes written`);
   const built: BuiltImage = {
     manifestDigest: await result.image.digest(), tag: output.tag, size: file.size, packages: result.solved.length,
-    layers: result.layers.length + 1, cachedLayers: (await result.layerSources).filter((s) => s === 'cached').length, warnings, ...(output.handle ? {} : { file }),
+    layers: result.layers.length + 1, cachedLayers: (await result.layerSources).filter((s) => s === 'cached').length, warnings,
+    lock: writeExplicitLock(result.solved, subdir), subdir, baseDigest: await base.digest(), ...(output.handle ? {} : { file }),
   };
-  const cfg = await base.config();
-  const history = await recordBuild(input, output, built, writeExplicitLock(result.solved, condaSubdir(cfg.os, cfg.architecture)), await base.digest(), file);
+  const history = await recordBuild(input, output, built, file);
   return { ...built, ...(history ? { history } : {}) };
 }

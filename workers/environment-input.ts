@@ -10,6 +10,7 @@ import { layerCache, type LayerCache } from '../src/core/pipeline/layer-cache';
 import { catalogedBlobStore, catalogedLayerCache, catalogedRepodataStore, type CacheBodies } from './cache-admin';
 import { openCatalog, type CacheCatalog } from './cache-catalog';
 import { directoryHandleReader, localChannelFetch } from '../src/core/conda/local-channel';
+import { rebuildVerifiedLock, type SharedLock } from '../src/core/conda/lock-share';
 import { cachingFetch } from '../src/core/conda/repodata-cache';
 import { opfsRepodataStore } from '../src/core/conda/repodata-store.opfs';
 import type { Image } from '../src/core/image';
@@ -35,6 +36,8 @@ export interface EnvironmentInput {
   variables?: Record<string, string>;
   /** an explicit lock's text: installed as is instead of solving */
   lock?: string;
+  /** a share link's lock: rebuilt from the channels' repodata and checked against its sha256 (see lockTextOf) */
+  shared?: SharedLock;
   /** the image's entrypoint, command and extra labels */
   image?: { entrypoint?: string[]; cmd?: string[]; labels?: Record<string, string> };
 }
@@ -68,7 +71,8 @@ export async function workerLayerCache(): Promise<LayerCache | undefined> {
   return parts && catalogedLayerCache(layerCache(parts.bodies.blobs, parts.bodies.layers), parts.catalog);
 }
 
-function parsePlatform(p: string) {
+/** An os/architecture[/variant] string as a platform. */
+export function parsePlatform(p: string) {
   const [os, architecture, variant] = p.split('/');
   return variant ? { os, architecture, variant } : { os, architecture };
 }
@@ -103,4 +107,14 @@ export function channelFetches(proxyBase: string, channels: ChannelInput[]): { n
   // the solver reads repodata with the global fetch where it is not given one: route that through the proxy too
   globalThis.fetch = proxied;
   return { net: proxied, repodata };
+}
+
+/**
+ * The explicit lock an input installs: the pasted one, or a share link's rebuilt from the channels' repodata
+ * and verified against the link's sha256 (a mismatch is a CoreError 'lock-mismatch'); none when it solves.
+ */
+export async function lockTextOf(input: EnvironmentInput, repodata: typeof fetch): Promise<string | undefined> {
+  if (input.lock) return input.lock;
+  if (input.shared) return rebuildVerifiedLock(input.shared.packages, input.shared.subdir, input.shared.sha256, { fetch: repodata });
+  return undefined;
 }

@@ -3,5 +3,6 @@ export * from './build';
 export * from './virtual';
 export * from './config';
 export * from './layer-job';
+export * from './layer-format';
 export * from './layer-pool-protocol';
 export * from './layer-cache';

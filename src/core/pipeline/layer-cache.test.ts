@@ -18,7 +18,8 @@ import { writeDockerArchive } from '../archive';
 import { emptyImage, validate } from '../image';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { buildEnvironment } from './build';
-import { layerCache, LAYER_FORMAT_VERSION, type LayerCache } from './layer-cache';
+import { layerCache, type LayerCache } from './layer-cache';
+import { LAYER_FORMAT_VERSION } from './layer-format';
 import { oneAtATime, runLayerJob, type LayerRunner } from './layer-job';
 
 const dir = mkdtempSync(join(tmpdir(), 'layer-cache-'));

@@ -9,13 +9,7 @@
 import { getVerified, isStorageFull, type BlobStore, type RecordStore } from '../cache';
 import { digestHex, isDigest, sha256, type Digest } from '../digest';
 import type { LayerJob, LayerJobResult, LayerRunner, InstalledSummary } from './layer-job';
-
-/**
- * The version of what the layer-building code writes. Bump it whenever a change makes the same packages and
- * options give different layer bytes (install, relocation, tar writing): every layer cached before is then a
- * miss, never a stale hit.
- */
-export const LAYER_FORMAT_VERSION = 1;
+import { LAYER_FORMAT_VERSION } from './layer-format';
 
 /** A cached layer: the tar (uncompressed; digest = diff_id) and the packages it links. */
 export interface CachedLayer {
