@@ -22,6 +22,8 @@ export interface BuildOutput {
   epoch: number;
   /** the file the user picked; without one the tar is written to OPFS and returned */
   handle?: FileSystemFileHandle;
+  /** false: not added to the history (Save again of an entry already there) */
+  record?: boolean;
 }
 
 /** One package's download: compressed archive bytes received of `total`. */
@@ -135,6 +137,6 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
     layers: result.layers.length + 1, cachedLayers: (await result.layerSources).filter((s) => s === 'cached').length, warnings,
     lock: writeExplicitLock(result.solved, subdir), subdir, baseDigest: await base.digest(), ...(output.handle ? {} : { file }),
   };
-  const history = await recordBuild(input, output, built, file);
+  const history = output.record === false ? undefined : await recordBuild(input, output, built, file);
   return { ...built, ...(history ? { history } : {}) };
 }

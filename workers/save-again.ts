@@ -4,6 +4,7 @@
  * and layer comes from the cache (nothing is downloaded or built while they are there), and the archive is
  * the same bytes, which is checked against the sha256 recorded.
  */
+import { digestStream } from '../src/core/digest';
 import { CoreError } from '../src/core/errors';
 import { buildInWorker, type BuildProgress, type BuiltImage } from './build-job';
 import { cacheParts, type EnvironmentInput } from './environment-input';
@@ -26,9 +27,10 @@ export async function saveAgain(proxyBase: string, id: number, handle: FileSyste
   if (folder) throw new CoreError('invalid-argument', `this build read the local channel folder ${folder.folder}: pick it again in the form and build`);
   const pinned = form.base.ref.includes('@') ? form.base.ref : `${form.base.ref}@${form.base.digest}`;
   const input: EnvironmentInput = { ...form, base: { ref: pinned, platform: form.base.platform }, channels: form.channels.map((c) => ({ url: c.url })), lock: h.lock };
-  const built = await buildInWorker(proxyBase, input, { tag: h.tag, epoch: h.epoch, ...(handle ? { handle } : {}) }, onProgress);
-  if (built.history && built.history.archiveSha256 !== h.archiveSha256) {
-    built.warnings.push(`the archive differs from the one first built (${built.history.archiveSha256}, then ${h.archiveSha256})`);
-  }
+  const built = await buildInWorker(proxyBase, input, { tag: h.tag, epoch: h.epoch, record: false, ...(handle ? { handle } : {}) }, onProgress);
+  const archive = built.file ?? await handle!.getFile();
+  const archiveSha256 = (await digestStream(archive.stream())).digest;
+  if (archiveSha256 !== h.archiveSha256) built.warnings.push(`the archive differs from the one first built (${archiveSha256}, then ${h.archiveSha256})`);
+  built.history = { id, archiveSha256 };
   return built;
 }
