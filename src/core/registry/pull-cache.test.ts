@@ -11,7 +11,7 @@ import { folderBlobStore } from '../cache/blob-store.node.js';
 import { digestHex, digestStream } from '../digest';
 import { appendLayers, emptyImage, layerFromFiles } from '../image';
 import { RegistryClient } from './client';
-import { pullImage } from './pull';
+import { fetchRegistryImage } from './pull';
 
 const dir = mkdtempSync(join(tmpdir(), 'pull-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,7 +33,7 @@ describe('pulling through the blob cache', () => {
     };
     const store = folderBlobStore(dir);
     const read = async () => {
-      const pulled = await pullImage(new RegistryClient({ fetch }), 'registry.test/x/base:1', { store });
+      const pulled = await fetchRegistryImage(new RegistryClient({ fetch }), 'registry.test/x/base:1', { store });
       const [l] = await pulled.image.layers();
       return (await digestStream(l.compressed())).digest;
     };
