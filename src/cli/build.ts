@@ -40,6 +40,8 @@ export interface BuildCliOptions {
   /** plain http to the base's registry */
   insecure?: boolean;
   cache?: string;
+  /** false: every layer is built (default: built layers are kept in and taken from the cache folder) */
+  layerCache?: boolean;
   log?: (s: string) => void;
   /** a terminal: per-package progress goes to one line rewritten in place instead of a line each */
   progress?: { write(s: string): unknown; isTTY?: boolean };
@@ -148,7 +150,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
       // the layers are built in worker threads, one per core, while this thread writes the archive
       layerRunner,
       // built layers kept in the cache folder (tars among the blobs, records under layers/): a rebuild builds none
-      layerCache: layerCache(store, folderRecordStore(join(cache, 'layers'))),
+      ...(o.layerCache === false ? {} : { layerCache: layerCache(store, folderRecordStore(join(cache, 'layers'))) }),
       // repodata kept in the cache folder between runs (shards verified by name)
       repodataFetch: cachingFetch(net, { store: folderRepodataStore(join(cache, 'repodata')) }),
       onProgress: (stage, detail) => progress.event(stage, detail),
