@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
+import { startLayerThread } from './layer-threads.node.js';
 import { buildEnvironment, solveForBase, type BuildRequest } from '../core/pipeline';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { folderRecordStore } from '../core/cache/record-store.node.js';
@@ -129,7 +130,7 @@ export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; p
  */
 export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: string; id: string; packages: number; layers: number; cachedLayers: number; warnings: string[]; pushed?: string }> {
   // the layer workers start loading now, while the base image and the lock are read
-  const layerRunner = nodeLayerRunner({ warm: true });
+  const layerRunner = nodeLayerRunner({ warm: true, startThread: startLayerThread });
   const cache = o.cache ?? defaultCacheDir();
   mkdirSync(cache, { recursive: true });
   const store = folderBlobStore(join(cache, 'blobs'));
