@@ -36,6 +36,7 @@ export const ERROR_CODES = [
   'channel-unreadable',
   'requirement-invalid',
   'index-error',
+  'storage-full',
 ] as const;
 
 /** A CoreError's code: what failed, for a UI or a script to switch on. */
