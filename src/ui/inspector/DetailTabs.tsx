@@ -30,9 +30,9 @@ export function DetailTabs({ id, overview, image, index }: DetailTabsProps) {
   };
   return (
     <section className="card">
-      <div role="tablist" aria-label="Details" className="tabs" onKeyDown={onKey}>
+      <div role="tablist" aria-label="Details" className="tabs">
         {TABS.map(([t, label]) => (
-          <button key={t} id={`tab-${t}`} role="tab" type="button" aria-selected={tab === t} aria-controls={`panel-${t}`} tabIndex={tab === t ? 0 : -1} onClick={() => selectTab(t)}>{label}</button>
+          <button key={t} id={`tab-${t}`} role="tab" type="button" aria-selected={tab === t} aria-controls={`panel-${t}`} tabIndex={tab === t ? 0 : -1} onKeyDown={onKey} onClick={() => selectTab(t)}>{label}</button>
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="panel">
