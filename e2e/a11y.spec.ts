@@ -1,0 +1,82 @@
+/**
+ * Accessibility of each view, checked by axe-core (the engine browsers' own audits use) in Chromium: the
+ * builder empty and after the offline sample is filled in, previewed and built; the inspector with a fixture
+ * archive open, on every detail tab. No serious or critical violation may remain; a failure lists each rule
+ * with the elements it found.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
+import { fixture, haveFixtures } from '../src/test-support/fixtures';
+
+/**
+ * The serious and critical violations axe finds on the page as it is now, in the light and the dark colour
+ * scheme (the app follows the system's), as `scheme rule (impact): help: targets` lines.
+ */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const found: string[] = [];
+  for (const colorScheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme });
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    found.push(...violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${colorScheme} ${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`));
+  }
+  await page.emulateMedia({ colorScheme: null });
+  return found;
+}
+
+test('builder: empty, then filled, previewed and built', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Build' }).click();
+  await expect(page.getByTestId('build-button')).toBeVisible();
+  expect(await seriousViolations(page), 'empty form').toEqual([]);
+
+  await page.getByRole('button', { name: 'Try the sample build' }).click();
+  await expect(page.getByTestId('form-invalid')).toHaveCount(0);
+  await page.getByTestId('preview-button').click();
+  await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+  expect(await seriousViolations(page), 'filled and solved').toEqual([]);
+
+  await page.getByTestId('build-button').click();
+  await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
+  expect(await seriousViolations(page), 'built').toEqual([]);
+});
+
+test('builder: malformed fields flagged', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Build' }).click();
+  await page.getByTestId('base-ref').fill('Not A Reference');
+  await page.getByTestId('spec-input').first().fill('a::b::c');
+  await expect(page.getByTestId('spec-error')).toBeVisible();
+  await expect(page.getByTestId('base-error')).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
+test('inspector: empty, then a fixture archive on every tab', async ({ page }) => {
+  test.skip(!haveFixtures, 'shared fixtures are absent');
+  test.setTimeout(240_000);
+  await page.goto('/');
+  expect(await seriousViolations(page), 'nothing open').toEqual([]);
+  await page.getByTestId('archive-input').setInputFiles(fixture('go-containerregistry/pkg/v1/mutate/testdata/whiteout_image.tar'));
+  await expect(page.locator('body')).toHaveAttribute('data-inspector', 'indexed', { timeout: 30_000 });
+  for (const name of ['Layer files', 'Merged filesystem', 'Largest files', 'Conda packages', 'Raw archive']) {
+    await page.getByRole('tab', { name }).click();
+    await expect(page.getByRole('tab', { name })).toHaveAttribute('aria-selected', 'true');
+    await expect(page.getByRole('tabpanel')).not.toContainText('Indexing…');
+    expect(await seriousViolations(page), name).toEqual([]);
+  }
+});
+
+test('inspector: the built-in sample (conda records, links, whiteouts)', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Try a sample' }).click();
+  await expect(page.locator('body')).toHaveAttribute('data-inspector', 'indexed', { timeout: 30_000 });
+  for (const name of ['Layer files', 'Merged filesystem', 'Conda packages']) {
+    await page.getByRole('tab', { name }).click();
+    await expect(page.getByRole('tabpanel')).not.toContainText('Indexing…');
+    expect(await seriousViolations(page), name).toEqual([]);
+  }
+});
