@@ -27,7 +27,7 @@ import { buildTestChannel } from './conda-builder/build';
 import { busyboxRootfs } from './harness/busybox';
 import { dockerEnv, haveDocker } from './harness/env';
 import { freePort } from './harness/registry';
-import { opfsFile } from './support/opfs-file';
+import { opfsFile, savePickerTo } from './support/opfs-file';
 
 const TAG = 'docker-envs.test/form:1';
 const EPOCH = '1700000000';
@@ -140,10 +140,7 @@ test.describe('the builder form', () => {
     test.setTimeout(240_000);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.addInitScript(() => {
-      (window as unknown as { showSaveFilePicker?: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
-        async () => (await navigator.storage.getDirectory()).getFileHandle('picked.tar', { create: true });
-    });
+    await savePickerTo(page, 'picked.tar');
     await fillForm(page);
     // a malformed spec is flagged on its field before anything is fetched
     await expect(page.getByTestId('spec-error')).toHaveCount(0);
@@ -191,10 +188,7 @@ test.describe('the builder form', () => {
     test.setTimeout(240_000);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.addInitScript(() => {
-      (window as unknown as { showSaveFilePicker?: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
-        async () => (await navigator.storage.getDirectory()).getFileHandle('keyboard.tar', { create: true });
-    });
+    await savePickerTo(page, 'keyboard.tar');
     await page.goto(app.url);
     await tabToElement(page, { selector: 'nav button', text: 'Build' });
     await page.keyboard.press('Enter');
