@@ -6,9 +6,10 @@
  */
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
 import { buildEnvironment } from '../src/core/pipeline/build';
-import { readExplicitLock } from '../src/core/conda/explicit-lock';
+import { readExplicitLock, writeExplicitLock } from '../src/core/conda/explicit-lock';
+import { condaSubdir } from '../src/core/pipeline/virtual';
 import type { FetchProgress } from '../src/core/conda/fetch';
-import { blobStore, channelFetches, openBase, type EnvironmentInput } from './environment-input';
+import { blobStore, channelFetches, lockTextOf, openBase, type EnvironmentInput } from './environment-input';
 import { browserLayerRunner } from './browser-layer-pool';
 
 /** Where and how a build is written. */
@@ -43,6 +44,12 @@ export interface BuiltImage {
   /** layers added on the base */
   layers: number;
   warnings: string[];
+  /** the explicit lock installed (canonical text: what a share link's sha256 covers) */
+  lock: string;
+  /** conda's name of the image's platform (linux-64…) */
+  subdir: string;
+  /** the base image's manifest digest */
+  baseDigest: string;
   /** the tar itself when no file was picked (an OPFS file for the page to offer as a download) */
   file?: File;
 }
@@ -67,10 +74,12 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   stage('base', 'file' in input.base ? `reading ${input.base.file.name}` : `pulling ${input.base.ref} (${input.base.platform})`);
   const base = await openBase(proxyBase, input.base);
   const fetches = channelFetches(proxyBase, input.channels);
+  if (input.shared) stage('base', `rebuilding the shared lock's ${input.shared.packages.length} packages from the channels' repodata`);
+  const lock = await lockTextOf(input, fetches.repodata);
   const result = await buildEnvironment({
     base, specs: input.specs, channels: input.channels.map((c) => c.url), store: await blobStore(), fetch: fetches.net, repodataFetch: fetches.repodata,
     epoch: output.epoch, layerRunner: browserLayerRunner(),
-    ...(input.lock ? { lock: readExplicitLock(input.lock) } : {}), ...(input.prefix ? { prefix: input.prefix } : {}),
+    ...(lock ? { lock: readExplicitLock(lock) } : {}), ...(input.prefix ? { prefix: input.prefix } : {}),
     ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}),
     ...(input.variables && Object.keys(input.variables).length ? { variables: input.variables } : {}), ...(input.image ? { image: input.image } : {}),
     onProgress: (s, detail) => {
@@ -91,10 +100,12 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   await writeDockerArchiveToSeekable([{ image: result.image, tags: [output.tag] }], fileSystemWritableSink(await target.createWritable()), { mtime: output.epoch });
   const warnings = await result.warnings;
   const file = await target.getFile();
+  const cfg = await base.config();
+  const subdir = condaSubdir(cfg.os, cfg.architecture);
   layers.done = layers.total;
   stage('write', `${file.size} bytes written`);
   return {
     manifestDigest: await result.image.digest(), tag: output.tag, size: file.size, packages: result.solved.length,
-    layers: result.layers.length + 1, warnings, ...(output.handle ? {} : { file }),
+    layers: result.layers.length + 1, warnings, lock: writeExplicitLock(result.solved, subdir), subdir, baseDigest: await base.digest(), ...(output.handle ? {} : { file }),
   };
 }

@@ -6,6 +6,7 @@
 import { memoryBlobStore, type BlobStore } from '../src/core/cache';
 import { opfsBlobStore } from '../src/core/cache/opfs-store';
 import { directoryHandleReader, localChannelFetch } from '../src/core/conda/local-channel';
+import { rebuildVerifiedLock, type SharedLock } from '../src/core/conda/lock-share';
 import { cachingFetch } from '../src/core/conda/repodata-cache';
 import { opfsRepodataStore } from '../src/core/conda/repodata-store.opfs';
 import type { Image } from '../src/core/image';
@@ -31,6 +32,8 @@ export interface EnvironmentInput {
   variables?: Record<string, string>;
   /** an explicit lock's text: installed as is instead of solving */
   lock?: string;
+  /** a share link's lock: rebuilt from the channels' repodata and checked against its sha256 (see lockTextOf) */
+  shared?: SharedLock;
   /** the image's entrypoint, command and extra labels */
   image?: { entrypoint?: string[]; cmd?: string[]; labels?: Record<string, string> };
 }
@@ -39,7 +42,8 @@ let store: Promise<BlobStore> | undefined;
 /** The worker's blob store: OPFS (verified blobs kept across sessions), memory where OPFS is missing. */
 export const blobStore = (): Promise<BlobStore> => (store ??= opfsBlobStore().catch(() => memoryBlobStore()));
 
-function parsePlatform(p: string) {
+/** An os/architecture[/variant] string as a platform. */
+export function parsePlatform(p: string) {
   const [os, architecture, variant] = p.split('/');
   return variant ? { os, architecture, variant } : { os, architecture };
 }
@@ -70,4 +74,14 @@ export function channelFetches(proxyBase: string, channels: ChannelInput[]): { n
   // the solver reads repodata with the global fetch where it is not given one: route that through the proxy too
   globalThis.fetch = proxied;
   return { net: proxied, repodata };
+}
+
+/**
+ * The explicit lock an input installs: the pasted one, or a share link's rebuilt from the channels' repodata
+ * and verified against the link's sha256 (a mismatch is a CoreError 'lock-mismatch'); none when it solves.
+ */
+export async function lockTextOf(input: EnvironmentInput, repodata: typeof fetch): Promise<string | undefined> {
+  if (input.lock) return input.lock;
+  if (input.shared) return rebuildVerifiedLock(input.shared.packages, input.shared.subdir, input.shared.sha256, { fetch: repodata });
+  return undefined;
 }

@@ -11,7 +11,7 @@ import { orderForLink, planLayers } from '../src/core/plan';
 import type { SolvedRecord } from '../src/core/solver';
 import { channelSubdirs, resolveChannel } from '../src/core/conda/channel';
 import { loadRepodata, packageNames } from '../src/core/conda/repodata';
-import { channelFetches, openBase, type ChannelInput, type EnvironmentInput } from './environment-input';
+import { channelFetches, lockTextOf, openBase, type ChannelInput, type EnvironmentInput } from './environment-input';
 import { registerErrorTransfer } from './error-transfer';
 
 registerErrorTransfer();
@@ -37,6 +37,8 @@ export interface SolvePreview {
   warnings: string[];
   /** the solve as an explicit lock (a build of it gives the same image) */
   lock: string;
+  /** the base image's manifest digest */
+  baseDigest: string;
 }
 
 /** Longest prefix conda-build's placeholder leaves room for in binaries. */
@@ -70,8 +72,9 @@ const api = {
     let subdir: string;
     let virtual: string[];
     let basePackages: string[] = [];
-    if (input.lock) {
-      solved = orderForLink(readExplicitLock(input.lock));
+    const lock = await lockTextOf(input, fetches.repodata);
+    if (lock) {
+      solved = orderForLink(readExplicitLock(lock));
       subdir = condaSubdir(cfg.os, cfg.architecture);
       virtual = (await virtualPackagesFor(base)).map((v) => `${v.name} ${v.version}`);
     } else {
@@ -92,7 +95,7 @@ const api = {
       packages: solved.map((r) => ({ name: r.name, version: r.version, build: r.build, channel: r.channel, fn: r.fn, ...(r.size !== undefined ? { size: r.size } : {}) })),
       downloadSize: solved.reduce((n, r) => n + sizeOf(r), 0),
       layers: plan.map((g) => ({ packages: g.map((r) => r.name), size: g.reduce((n, r) => n + sizeOf(r), 0) })),
-      lock: writeExplicitLock(solved, subdir),
+      lock: writeExplicitLock(solved, subdir), baseDigest: await base.digest(),
     };
   },
 };

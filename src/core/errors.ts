@@ -28,6 +28,8 @@ export const ERROR_CODES = [
   'repodata-invalid',
   'environment-invalid',
   'lock-invalid',
+  'lock-mismatch',
+  'share-link-invalid',
   'worker-failed',
   'cancelled',
   'internal',

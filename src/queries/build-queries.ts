@@ -35,7 +35,7 @@ export function environmentInput(d: BuildDraft): EnvironmentInput {
     strategy: d.strategy,
     ...(maxLayers ? { maxLayers } : {}),
     ...(Object.keys(variables).length ? { variables } : {}),
-    ...(d.lock.trim() ? { lock: d.lock } : {}),
+    ...(d.lock.trim() ? { lock: d.lock } : d.shared ? { shared: d.shared } : {}),
     ...(Object.keys(image).length ? { image } : {}),
   };
 }
@@ -43,7 +43,7 @@ export function environmentInput(d: BuildDraft): EnvironmentInput {
 /** A key naming the inputs of a draft (a picked file by name, size and time; a folder by its name). */
 export function draftKey(d: BuildDraft): string {
   const base = d.base.kind === 'file' ? `file:${d.base.file.name}:${d.base.file.size}:${d.base.file.lastModified}` : `${d.base.ref.trim()} ${d.platform} ${d.creds?.username ?? ''}`;
-  return JSON.stringify([base, d.channels.map((c) => c.value.trim()), draftSpecs(d), d.prefix, d.strategy, d.maxLayers, d.lock.trim()]);
+  return JSON.stringify([base, d.channels.map((c) => c.value.trim()), draftSpecs(d), d.prefix, d.strategy, d.maxLayers, d.lock.trim(), d.shared?.sha256 ?? '']);
 }
 
 /** The solve preview of a draft (`enabled` once the user asks for it and the draft is valid). */

@@ -3,7 +3,8 @@
  * picked tarball is a File reference and a local channel a directory handle, both read by the workers.
  * Credentials stay here, in memory only; they are never exported (environment.yml, share links).
  */
-import { create } from 'zustand';
+import { create, type StateCreator } from 'zustand';
+import type { SharedLock } from '../core/conda/lock-share';
 import type { Credentials } from '../core/registry';
 
 /** The base image: a reference pulled through the proxy, or a tarball the user picked or dropped. */
@@ -43,6 +44,8 @@ export interface BuildDraft {
   epoch: string;
   /** a pasted explicit lock: installed as is instead of solving the specs ('' for none) */
   lock: string;
+  /** the lock of a share link: rebuilt from the channels' repodata and verified before anything is built */
+  shared?: SharedLock;
 }
 
 /** The store: the draft and its setters. */
@@ -84,8 +87,18 @@ export function initialDraft(): BuildDraft {
   };
 }
 
+// the fields a solve depends on: changing one drops a share link's lock, which was solved from the old ones
+const SOLVE_INPUTS: Array<keyof BuildDraft> = ['base', 'platform', 'channels', 'specs', 'prefix', 'lock'];
+const unshare = (patch: Partial<BuildDraft>): Partial<BuildDraft> =>
+  ('shared' in patch || !SOLVE_INPUTS.some((k) => k in patch) ? patch : { ...patch, shared: undefined });
+
+/** A store whose every update goes through `unshare`. */
+const unsharing = (f: StateCreator<BuildDraftState>): StateCreator<BuildDraftState> => (set, get, api) =>
+  f(((patch: Partial<BuildDraft> | ((s: BuildDraftState) => Partial<BuildDraft>)) =>
+    set((s) => unshare(typeof patch === 'function' ? patch(s) : patch))) as typeof set, get, api);
+
 /** The Build view's draft store. */
-export const useBuildDraft = create<BuildDraftState>()((set) => ({
+export const useBuildDraft = create<BuildDraftState>()(unsharing((set) => ({
   ...initialDraft(),
   set: (patch) => set(patch),
   addChannel: (value = '') => set((s) => ({ channels: [...s.channels, { id: nextId(), kind: 'url', value }] })),
@@ -107,4 +120,4 @@ export const useBuildDraft = create<BuildDraftState>()((set) => ({
     channels: channels.map((value) => ({ id: nextId(), kind: 'url' as const, value })),
     specs: (specs.length ? specs : ['']).map((value) => ({ id: nextId(), value })),
   }),
-}));
+})));

@@ -58,7 +58,7 @@ export function checkDraft(d: BuildDraft): DraftErrors {
     put('lock', messageOf(() => {
       if (readExplicitLock(d.lock).length === 0) throw new Error('the lock lists no packages');
     }));
-  } else if (specs.length === 0) {
+  } else if (specs.length === 0 && !d.shared) {
     put('specs', 'add at least one package (or paste a lock)');
   }
   for (const s of specs) put(`spec:${s.id}`, messageOf(() => parseSpec(s.value)));

@@ -3,4 +3,5 @@ export * from './build';
 export * from './virtual';
 export * from './config';
 export * from './layer-job';
+export * from './layer-format';
 export * from './layer-pool-protocol';

@@ -10,7 +10,8 @@ import { isCancelled, tagsQuery, useSaveImage } from '../../queries/registry-que
 import { useBuildDraft } from '../../state/build-draft';
 import { CredentialsDialog, type Creds } from './CredentialsDialog';
 
-const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/ppc64le', 'linux/s390x'];
+/** The platforms offered for a referenced image. */
+export const PLATFORMS = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/ppc64le', 'linux/s390x'];
 
 type Picker = (o: object) => Promise<FileSystemFileHandle>;
 

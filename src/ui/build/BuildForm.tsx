@@ -17,6 +17,7 @@ import { ChannelList } from './ChannelList';
 import { ConfigFields } from './ConfigFields';
 import { EnvironmentFile } from './EnvironmentFile';
 import { PackageSpecs } from './PackageSpecs';
+import { ShareLink, type ShareSource } from './ShareLink';
 import { SolvePreview } from './SolvePreview';
 import { TrySample } from './TrySample';
 
@@ -45,6 +46,9 @@ export function BuildForm({ openInspector }: { openInspector: () => void }) {
   const [asked, setAsked] = useState<string>();
   const preview = useQuery(previewQuery(draft, valid && asked === key));
   const build = useBuild();
+  // a link is made of what was last solved: the build's draft and lock, else the preview's
+  const solvedBy = build.data && build.variables ? { draft: build.variables.draft, ...build.data } : preview.data && asked === key ? { draft, ...preview.data } : undefined;
+  const shareSource: ShareSource | undefined = solvedBy && { draft: solvedBy.draft, lock: solvedBy.lock, subdir: solvedBy.subdir, baseDigest: solvedBy.baseDigest };
   const shown = { ...errors, ...(asked === key ? channelFetchErrors(draft, preview.error) : {}) };
 
   async function start() {
@@ -87,6 +91,7 @@ export function BuildForm({ openInspector }: { openInspector: () => void }) {
       </section>
       <SolvePreview preview={{ ...preview, isFetching: preview.isFetching }} onCopyLock={(lock) => draft.set({ lock })} />
       <BuildRun build={build} onOpen={() => void open()} />
+      <ShareLink source={shareSource} />
     </div>
   );
 }

@@ -1,0 +1,81 @@
+/**
+ * Share links: every form field and a realistic 100-package lock round-trip through the fragment, which
+ * stays under 4 KB of URL; malformed, truncated, tampered and future-version fragments are refused with a
+ * CoreError ('share-link-invalid') and leave nothing half-read.
+ */
+import { describe, expect, it } from 'vitest';
+import { explicitLockDigest, lockedPackagesOf } from '../core/conda/lock-share';
+import { CoreError } from '../core/errors';
+import { haveFixtures } from '../test-support/fixtures';
+import { rChannelLock } from '../test-support/r-channel-lock';
+import { initialDraft } from './build-draft';
+import { decodeShareLink, draftOfShareLink, encodeShareLink, isShareFragment, shareLinkOfDraft, type ShareLink } from './share-link';
+
+const APP = 'https://docker-envs.example.org/';
+const BASE_DIGEST = 'sha256:6a2a4b5c2e0f1d3c4b5a69788796a5b4c3d2e1f00112233445566778899aabbc';
+
+async function linkOf(n: number): Promise<ShareLink> {
+  const { lock } = rChannelLock(n);
+  const draft = {
+    ...initialDraft(), base: { kind: 'ref' as const, ref: 'ghcr.io/example-org/base-images/ubuntu:24.04' }, platform: 'linux/amd64',
+    channels: [{ id: 1, kind: 'url' as const, value: 'r' }, { id: 2, kind: 'url' as const, value: 'conda-forge' }],
+    specs: ['r-base=3.5', 'r-essentials', 'r-tidyverse>=1.2', 'r-shiny', 'r-rmarkdown'].map((value, i) => ({ id: 10 + i, value })),
+    prefix: '/opt/conda', strategy: 'layered' as const, maxLayers: '100', variables: 'LANG=C.UTF-8\nR_LIBS_USER=/home/user/R',
+    entrypoint: '["/opt/conda/bin/Rscript"]', cmd: '["-e", "sessionInfo()"]', labels: 'org.opencontainers.image.source=https://github.com/example/env\norg.example.team=data',
+    tag: 'ghcr.io/example-org/r-env:2024.06', epoch: '1717200000', lock: '',
+  };
+  const shared = { subdir: 'linux-64', sha256: await explicitLockDigest(lock, 'linux-64'), packages: lockedPackagesOf(lock) };
+  return shareLinkOfDraft(draft, { lock: shared, baseDigest: BASE_DIGEST }, 1);
+}
+
+describe.skipIf(!haveFixtures)('share links', () => {
+  it('carry every field and a 100-package lock in under 4 KB of URL', async () => {
+    const link = await linkOf(100);
+    const fragment = encodeShareLink(link);
+    const url = `${APP}#${fragment}`;
+    expect(url.length).toBeLessThan(4096);
+    expect(fragment).toMatch(/^share=1\.[A-Za-z0-9_-]+$/);
+    expect(isShareFragment(`#${fragment}`)).toBe(true);
+    expect(decodeShareLink(`#${fragment}`)).toEqual(link);
+    expect(link.lock!.packages).toHaveLength(100);
+    console.info(`share link of 100 packages: ${url.length} characters of URL`);
+  });
+
+  it('restore the form pinned to the base digest, with the lock', async () => {
+    const link = await linkOf(3);
+    const { patch, channels, specs } = draftOfShareLink(decodeShareLink(encodeShareLink(link)));
+    expect(patch.base).toEqual({ kind: 'ref', ref: `ghcr.io/example-org/base-images/ubuntu:24.04@${BASE_DIGEST}` });
+    expect(channels).toEqual(['r', 'conda-forge']);
+    expect(specs).toEqual(['r-base=3.5', 'r-essentials', 'r-tidyverse>=1.2', 'r-shiny', 'r-rmarkdown']);
+    expect(patch).toMatchObject({ platform: 'linux/amd64', maxLayers: '100', epoch: '1717200000', cmd: '["-e", "sessionInfo()"]', lock: '', shared: link.lock });
+  });
+
+  it('refuse a picked tarball base', () => {
+    const draft = { ...initialDraft(), base: { kind: 'file' as const, file: new File([], 'base.tar') } };
+    expect(() => shareLinkOfDraft(draft, {}, 1)).toThrow(/tarball/);
+  });
+
+  it('refuse malformed, truncated, tampered and unknown-version fragments with a clear error', async () => {
+    const fragment = encodeShareLink(await linkOf(30));
+    const data = fragment.slice('share=1.'.length);
+    const flip = (i: number) => data.slice(0, i) + (data[i] === 'A' ? 'B' : 'A') + data.slice(i + 1);
+    const cases: Array<[string, RegExp]> = [
+      [fragment.slice(0, Math.floor(fragment.length / 2)), /truncated or corrupt|base64url/],
+      [fragment.slice(0, -3), /truncated or corrupt|base64url/],
+      [`share=1.${data.slice(0, 40)}!!${data.slice(42)}`, /base64url/],
+      [`share=1.${flip(20)}`, /truncated or corrupt|malformed|wrong type|missing/],
+      [`share=2.${data}`, /format version 2/],
+      ['share=1', /<version>\.<data>/],
+      ['share=1.', /truncated or corrupt/],
+      ['nothing', /no share data/],
+    ];
+    for (const [bad, message] of cases) {
+      let err: unknown;
+      try { decodeShareLink(bad); } catch (e) { err = e; }
+      expect(err, bad.slice(0, 30)).toBeInstanceOf(CoreError);
+      expect((err as CoreError).code).toBe('share-link-invalid');
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).toContain('the form was left as it was');
+    }
+  });
+});

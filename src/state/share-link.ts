@@ -1,0 +1,148 @@
+/**
+ * Share links: the whole build form and its solved lock in the URL fragment (which browsers never send to a
+ * server), as `#share=<version>.<base64url of deflate-raw of JSON>`. The lock travels without URLs and
+ * hashes (name, version, build, channel, subdir, format per package) plus the sha256 of the full explicit
+ * lock: a build from the link takes the hashes from the channels' repodata and refuses a lock that hashes
+ * differently. The format version sits outside the compressed part so a later one may change everything.
+ * Pure: no store, no DOM.
+ */
+import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
+import { CoreError } from '../core/errors';
+import type { LockedPackage, SharedLock } from '../core/conda/lock-share';
+import type { BuildDraft } from './build-draft';
+import { draftSpecs } from './draft-check';
+
+/** The version of the fragment's format this code writes and reads. */
+export const SHARE_LINK_VERSION = 1;
+/** What a share fragment starts with (after `#`). */
+export const SHARE_FRAGMENT_KEY = 'share=';
+
+/** Every field a share link carries: the form's own fields as the draft holds them, channels and specs as values. */
+export interface ShareLink extends Pick<BuildDraft, (typeof STRING_FIELDS)[number] | 'strategy'> {
+  /** LAYER_FORMAT_VERSION of the app that made the link */
+  layerFormat: number;
+  /** the base image's reference and the manifest digest it resolved to (absent before anything resolved it) */
+  base: { ref: string; digest?: string };
+  channels: string[];
+  specs: string[];
+  lock?: SharedLock;
+}
+
+const STRING_FIELDS = ['platform', 'prefix', 'maxLayers', 'variables', 'entrypoint', 'cmd', 'labels', 'tag', 'epoch'] as const;
+
+function toBase64Url(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) throw invalid('it is not base64url text');
+  const bin = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+const invalid = (why: string, cause?: unknown) =>
+  new CoreError('share-link-invalid', `this share link cannot be read: ${why}. Ask for the link again (it may have been cut short when copied); the form was left as it was.`, cause ? { cause } : undefined);
+
+/**
+ * The lock in its wire form: channels and subdirs as tables, each package one line
+ * `name version build channelIndex subdirIndex format` (names, versions and builds hold no spaces).
+ */
+function packLock(lock: SharedLock) {
+  const channels = [...new Set(lock.packages.map((p) => p.channel))];
+  const subdirs = [...new Set(lock.packages.map((p) => p.subdir))];
+  const lines = lock.packages.map((p) => [p.name, p.version, p.build, channels.indexOf(p.channel), subdirs.indexOf(p.subdir), p.format === 'conda' ? 'c' : 'b'].join(' '));
+  return { u: lock.subdir, h: lock.sha256, c: channels, d: subdirs, p: lines.join('\n') };
+}
+
+function unpackLock(w: unknown): SharedLock {
+  const o = w as Record<string, unknown>;
+  if (!o || typeof o !== 'object' || typeof o.u !== 'string' || typeof o.h !== 'string' || !/^[0-9a-f]{64}$/.test(o.h)
+    || !isStrings(o.c) || !isStrings(o.d) || typeof o.p !== 'string') throw invalid('its lock is malformed');
+  const channels = o.c;
+  const subdirs = o.d;
+  const packages = o.p ? o.p.split('\n').map((line, i): LockedPackage => {
+    const [name, version, build, ci, si, f, extra] = line.split(' ');
+    const channel = channels[Number(ci)];
+    const subdir = subdirs[Number(si)];
+    if (!name || !version || !build || channel === undefined || subdir === undefined || (f !== 'c' && f !== 'b') || extra !== undefined) throw invalid(`package ${i + 1} of its lock is malformed`);
+    return { name, version, build, channel, subdir, format: f === 'c' ? 'conda' : 'tar.bz2' };
+  }) : [];
+  return { subdir: o.u, sha256: o.h, packages };
+}
+
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
+
+/** The fragment (without `#`) of a share link. */
+export function encodeShareLink(link: ShareLink): string {
+  const wire = {
+    f: link.layerFormat, b: link.base.ref, ...(link.base.digest ? { bd: link.base.digest } : {}), c: link.channels, s: link.specs, l: link.strategy,
+    ...Object.fromEntries(STRING_FIELDS.map((k) => [k, link[k]])),
+    ...(link.lock ? { k: packLock(link.lock) } : {}),
+  };
+  return `${SHARE_FRAGMENT_KEY}${SHARE_LINK_VERSION}.${toBase64Url(deflateSync(strToU8(JSON.stringify(wire)), { level: 9 }))}`;
+}
+
+/** Whether a URL fragment (with or without `#`) is a share link at all. */
+export const isShareFragment = (fragment: string): boolean => fragment.replace(/^#/, '').startsWith(SHARE_FRAGMENT_KEY);
+
+/**
+ * Reads a share fragment (with or without `#`). Anything malformed, truncated or of an unknown version is a
+ * CoreError ('share-link-invalid') saying so; nothing is half-read.
+ */
+export function decodeShareLink(fragment: string): ShareLink {
+  const body = fragment.replace(/^#/, '');
+  if (!body.startsWith(SHARE_FRAGMENT_KEY)) throw invalid('it has no share data');
+  const [version, data, ...rest] = body.slice(SHARE_FRAGMENT_KEY.length).split('.');
+  if (rest.length || data === undefined) throw invalid('it is not <version>.<data>');
+  if (version !== String(SHARE_LINK_VERSION)) throw invalid(`it has format version ${version}, and this app reads version ${SHARE_LINK_VERSION}`);
+  let wire: Record<string, unknown>;
+  try {
+    wire = JSON.parse(strFromU8(inflateSync(fromBase64Url(data)))) as Record<string, unknown>;
+  } catch (e) {
+    if (e instanceof CoreError) throw e;
+    throw invalid('its data is truncated or corrupt', e);
+  }
+  if (!wire || typeof wire !== 'object') throw invalid('its data is not an object');
+  if (typeof wire.f !== 'number' || typeof wire.b !== 'string' || (wire.bd !== undefined && typeof wire.bd !== 'string')
+    || !isStrings(wire.c) || !isStrings(wire.s) || (wire.l !== 'layered' && wire.l !== 'single')) throw invalid('a field is missing or of the wrong type');
+  for (const k of STRING_FIELDS) if (typeof wire[k] !== 'string') throw invalid(`its field ${k} is missing`);
+  const str = (k: (typeof STRING_FIELDS)[number]) => wire[k] as string;
+  return {
+    layerFormat: wire.f, base: { ref: wire.b, ...(wire.bd ? { digest: wire.bd as string } : {}) }, channels: wire.c, specs: wire.s, strategy: wire.l,
+    platform: str('platform'), prefix: str('prefix'), maxLayers: str('maxLayers'), variables: str('variables'), entrypoint: str('entrypoint'),
+    cmd: str('cmd'), labels: str('labels'), tag: str('tag'), epoch: str('epoch'),
+    ...(wire.k !== undefined ? { lock: unpackLock(wire.k) } : {}),
+  };
+}
+
+/**
+ * The share link of a draft whose base is a reference, with the lock it solved to (an explicit lock's text,
+ * its canonical sha256) and the base's manifest digest. A picked tarball base cannot travel in a link.
+ */
+export function shareLinkOfDraft(d: BuildDraft, solved: { lock?: SharedLock; baseDigest?: string }, layerFormat: number): ShareLink {
+  if (d.base.kind !== 'ref') throw new CoreError('invalid-argument', 'a picked tarball base cannot travel in a share link: use a registry reference as the base');
+  return {
+    layerFormat, base: { ref: d.base.ref.trim(), ...(solved.baseDigest ? { digest: solved.baseDigest } : {}) }, platform: d.platform,
+    channels: d.channels.map((c) => c.value.trim()), specs: draftSpecs(d), prefix: d.prefix, strategy: d.strategy, maxLayers: d.maxLayers,
+    variables: d.variables, entrypoint: d.entrypoint, cmd: d.cmd, labels: d.labels, tag: d.tag, epoch: d.epoch,
+    ...(solved.lock ? { lock: solved.lock } : {}),
+  };
+}
+
+/**
+ * The draft fields a share link restores (channels and specs as values, for `replaceLists`). The base is
+ * pinned to the manifest digest the link names, so the build starts from the same bytes.
+ */
+export function draftOfShareLink(link: ShareLink): { patch: Partial<BuildDraft>; channels: string[]; specs: string[] } {
+  const pinned = link.base.digest && !link.base.ref.includes('@') ? `${link.base.ref}@${link.base.digest}` : link.base.ref;
+  return {
+    patch: {
+      base: { kind: 'ref', ref: pinned }, platform: link.platform, prefix: link.prefix, strategy: link.strategy, maxLayers: link.maxLayers,
+      variables: link.variables, entrypoint: link.entrypoint, cmd: link.cmd, labels: link.labels, tag: link.tag, epoch: link.epoch,
+      lock: '', shared: link.lock,
+    },
+    channels: link.channels, specs: link.specs,
+  };
+}

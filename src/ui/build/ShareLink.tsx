@@ -1,0 +1,79 @@
+/**
+ * Share links in the Build view: "Copy share link" once a preview or a build has solved the form (the link
+ * holds every field and the solved lock, see state/share-link.ts), the note shown while the form holds a
+ * link's lock, and what opening a link left to say (unreadable, made by another layer format). Links are
+ * opened from the page's fragment when the view mounts and whenever the fragment changes.
+ */
+import { useEffect, useState } from 'react';
+import { explicitLockDigest, lockedPackagesOf } from '../../core/conda/lock-share';
+import { LAYER_FORMAT_VERSION } from '../../core/pipeline/layer-format';
+import { useBuildDraft, type BuildDraft } from '../../state/build-draft';
+import { encodeShareLink, shareLinkOfDraft } from '../../state/share-link';
+import { openShareFragment, useShareNotice } from '../../state/share-open';
+
+/** A solved form a link can be made of: the draft as it was solved, its explicit lock, subdir and base digest. */
+export interface ShareSource { draft: BuildDraft; lock: string; subdir: string; baseDigest: string }
+
+/** The link of a solved form: the page's address with the share fragment. */
+async function shareUrl(s: ShareSource): Promise<string> {
+  const lock = { subdir: s.subdir, sha256: await explicitLockDigest(s.lock, s.subdir), packages: lockedPackagesOf(s.lock) };
+  const fragment = encodeShareLink(shareLinkOfDraft(s.draft, { lock, baseDigest: s.baseDigest }, LAYER_FORMAT_VERSION));
+  return `${location.origin}${location.pathname}#${fragment}`;
+}
+
+/** The share-link card (nothing until there is a link to copy or a link's notice to show). */
+export function ShareLink({ source }: { source?: ShareSource }) {
+  const notice = useShareNotice();
+  const shared = useBuildDraft((s) => s.shared);
+  const clearShared = () => useBuildDraft.getState().set({ shared: undefined });
+  const [made, setMade] = useState<{ url?: string; error?: string; copied?: boolean }>({});
+  useEffect(() => {
+    const open = () => openShareFragment(location.hash);
+    open();
+    window.addEventListener('hashchange', open);
+    return () => window.removeEventListener('hashchange', open);
+  }, []);
+
+  async function copy() {
+    if (!source) return;
+    try {
+      const url = await shareUrl(source);
+      const copied = await navigator.clipboard?.writeText(url).then(() => true, () => false) ?? false;
+      setMade({ url, copied });
+    } catch (e) {
+      setMade({ error: (e as Error).message });
+    }
+  }
+
+  if (!source && !shared && !notice.error && !notice.warning) return null;
+  const tarball = source?.draft.base.kind === 'file';
+  return (
+    <section className="card" aria-labelledby="share-title" data-testid="share">
+      <h2 id="share-title">Share link</h2>
+      {notice.error && <p className="error" role="alert" data-testid="share-error">{notice.error}</p>}
+      {notice.warning && <p className="warnings" role="alert" data-testid="share-warning">{notice.warning}</p>}
+      {shared && (
+        <p data-testid="share-opened">
+          The form holds a shared lock of {shared.packages.length} packages (sha256 <code>{shared.sha256.slice(0, 12)}…</code>): building takes each
+          package&apos;s hash from the channels&apos; repodata and refuses a lock that differs. Changing the base, platform, channels,
+          packages or prefix drops it.{' '}
+          <button type="button" onClick={clearShared}>Solve the specs instead</button>
+        </p>
+      )}
+      {source && (
+        <p>
+          <button type="button" data-testid="share-copy" disabled={tarball} onClick={() => void copy()}>Copy share link</button>{' '}
+          {tarball && <span className="muted small">A picked tarball base cannot travel in a link: use a registry reference.</span>}
+          {made.copied && <span className="muted small" role="status">Copied ({made.url!.length} characters).</span>}
+        </p>
+      )}
+      {made.url && (
+        <label>
+          Link ({made.url.length} characters; the part after # never leaves the browser)
+          <input readOnly value={made.url} data-testid="share-url" onFocus={(e) => e.target.select()} />
+        </label>
+      )}
+      {made.error && <p className="error" data-testid="share-copy-error">{made.error}</p>}
+    </section>
+  );
+}
