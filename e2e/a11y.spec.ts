@@ -1,9 +1,13 @@
 /**
  * Accessibility of each view, checked by axe-core (the engine browsers' own audits use) in Chromium: the
  * builder empty and after the offline sample is filled in, previewed and built; the inspector with a fixture
- * archive open, on every detail tab. No serious or critical violation may remain; a failure lists each rule
- * with the elements it found.
+ * archive open, on every detail tab; the compare view empty and with the sample image set against its base.
+ * No serious or critical violation may remain; a failure lists each rule with the elements it found.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { fixture, haveFixtures } from '../src/test-support/fixtures';
@@ -43,7 +47,7 @@ test('builder: empty, then filled, previewed and built', async ({ page }) => {
   expect(await seriousViolations(page), 'built').toEqual([]);
 });
 
-test('builder: malformed fields flagged', async ({ page }) => {
+test('builder: malformed fields flagged, the credentials dialog', async ({ page }) => {
   test.setTimeout(120_000);
   await page.goto('/');
   await page.getByRole('button', { name: 'Build' }).click();
@@ -51,7 +55,10 @@ test('builder: malformed fields flagged', async ({ page }) => {
   await page.getByTestId('spec-input').first().fill('a::b::c');
   await expect(page.getByTestId('spec-error')).toBeVisible();
   await expect(page.getByTestId('base-error')).toBeVisible();
-  expect(await seriousViolations(page)).toEqual([]);
+  expect(await seriousViolations(page), 'malformed').toEqual([]);
+  await page.getByRole('button', { name: 'Credentials…' }).click();
+  await expect(page.getByRole('dialog', { name: 'Registry credentials' })).toBeVisible();
+  expect(await seriousViolations(page), 'credentials dialog').toEqual([]);
 });
 
 test('inspector: empty, then a fixture archive on every tab', async ({ page }) => {
@@ -78,5 +85,27 @@ test('inspector: the built-in sample (conda records, links, whiteouts)', async (
     await page.getByRole('tab', { name }).click();
     await expect(page.getByRole('tabpanel')).not.toContainText('Indexing…');
     expect(await seriousViolations(page), name).toEqual([]);
+  }
+});
+
+test('compare: empty, then the sample image against its base', async ({ page }) => {
+  test.setTimeout(240_000);
+  const tmp = mkdtempSync(join(tmpdir(), 'a11y-compare-'));
+  try {
+    const base = 'public/sample/base/busybox.tar', built = join(tmp, 'sample.tar');
+    execFileSync('node', ['bin/docker-envs.js', 'build', '-b', base, '-i', 'a11y/sample:1', '-c', './public/sample/channel', '-p', 'hello-script', '-p', 'hello-py',
+      '--label', 'stage=b', '-o', built, '--cache', join(tmp, 'cache')], { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' }, stdio: 'pipe' });
+    await page.goto('/');
+    await page.getByRole('button', { name: 'Compare' }).first().click();
+    await expect(page.getByTestId('compare-button')).toBeVisible();
+    expect(await seriousViolations(page), 'empty').toEqual([]);
+    await page.getByTestId('compare-a-file').setInputFiles(base);
+    await page.getByTestId('compare-b-file').setInputFiles(built);
+    await page.getByTestId('compare-button').click();
+    await expect(page.getByTestId('compare-status')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+    await expect(page.getByTestId('compare-packages').locator('tbody tr')).not.toHaveCount(0);
+    expect(await seriousViolations(page), 'compared').toEqual([]);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
