@@ -43,8 +43,25 @@ export default tseslint.config(
     ] }] },
   },
   {
-    files: ['src/state/**/*.ts', 'src/state/**/*.tsx'],
-    rules: { 'local/import-zones': ['error', { root, forbid: [{ path: 'workers', message: 'state reaches workers through src/bridge.' }] }] },
+    // The arrows point ui → queries/state → bridge → workers → core, never back.
+    files: ['src/state/**/*.ts', 'src/state/**/*.tsx', 'src/queries/**/*.ts', 'src/queries/**/*.tsx'],
+    rules: { 'local/import-zones': ['error', { root, forbid: [
+      { path: 'workers', message: 'state and queries reach workers through src/bridge.' },
+      { path: 'src/ui', message: 'state and queries do not depend on components.' },
+    ] }] },
+  },
+  {
+    files: ['src/bridge/**/*.ts'],
+    rules: { 'local/import-zones': ['error', { root, forbid: ['src/ui', 'src/state', 'src/queries'].map((path) => ({ path, message: 'the bridge sits below state, queries and components.' })) }] },
+  },
+  {
+    files: ['workers/**/*.ts'],
+    ignores: ['workers/**/*.test.ts'],
+    rules: { 'local/import-zones': ['error', { root, allow: ['workers', 'src/core'], message: 'workers run the core: they import workers/ and src/core only.' }] },
+  },
+  {
+    files: ['workers/**/*.test.ts'],
+    rules: { 'local/import-zones': ['error', { root, allow: ['workers', 'src/core', 'src/test-support'], message: 'a worker test imports workers/, src/core and src/test-support only.' }] },
   },
   {
     // The CORS proxy stands alone: it is served beside the app but shares no code with it (its tests may host it in src/serve).
