@@ -1,7 +1,7 @@
 /**
  * The build worker: the Build view's long jobs, one at a time (its bridge queues them). It saves a base
- * image (pull through the CORS proxy into OPFS, then a docker-archive tar) and builds environments
- * (workers/build-job.ts). Cancelling a job terminates this worker; blobs already verified into OPFS stay
+ * image (pull through the CORS proxy into OPFS, then a docker-archive tar), builds environments
+ * (workers/build-job.ts) and pushes what a build wrote (workers/push-job.ts). Cancelling a job terminates this worker; blobs already verified into OPFS stay
  * for the next run.
  */
 import { expose } from 'comlink';
@@ -11,6 +11,7 @@ import { openRegistryImage } from '../src/core/image/open';
 import type { Credentials, RemoteLayer } from '../src/core/registry';
 import { blobStore } from './environment-input';
 import { buildInWorker, type BuildOutput, type BuildProgress, type BuiltImage } from './build-job';
+import { pushArchive, type PushedImage, type PushProgress } from './push-job';
 import type { EnvironmentInput } from './environment-input';
 import { registerErrorTransfer } from './error-transfer';
 import { proxiedRegistryClient } from './registry-client';
@@ -73,7 +74,11 @@ const api = {
   async build(proxyBase: string, input: EnvironmentInput, output: BuildOutput, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
     return buildInWorker(proxyBase, input, output, onProgress);
   },
+  /** Pushes the image of a built archive to `ref` through the proxy, skipping blobs the registry has. */
+  async push(proxyBase: string, archive: File, ref: string, creds: Credentials | undefined, onProgress?: (p: PushProgress) => void): Promise<PushedImage> {
+    return pushArchive(proxyBase, archive, ref, creds, onProgress);
+  },
 };
 expose(api);
 export type BuildApi = typeof api;
-export type { BuildOutput, BuildProgress, BuiltImage, EnvironmentInput };
+export type { BuildOutput, BuildProgress, BuiltImage, EnvironmentInput, PushedImage, PushProgress };

@@ -87,7 +87,10 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures || !registryIn
     expect(copy.code).toBe(0);
     // only the config is uploaded: the layer is mounted from x/base
     expect(copy.out).toMatch(/: 1 blob\(s\) uploaded \(\d+ bytes\), 1 already there\n$/);
-    // the same config and layers (push writes its own manifest, so the manifest digest may differ)
+    // the image unchanged: its own manifest bytes, so the copy has the source's digest
+    const digestOf = (ref: string) => (JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`], { encoding: 'utf8' })) as { Digest: string }).Digest;
+    expect(digestOf(`${registry.host}/y/copy:1`)).toBe(o.manifestDigest);
+    // and so the same config and layers
     const config = (ref: string) => execFileSync('skopeo', ['inspect', '--tls-verify=false', '--config', '--raw', `docker://${ref}`]);
     const layers = (ref: string) => (JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`], { encoding: 'utf8' })) as { Layers: string[] }).Layers;
     expect(config(`${registry.host}/y/copy:1`).equals(config(baseRef))).toBe(true);

@@ -3,12 +3,12 @@
  * cancelled freely, and the build worker for long jobs, one at a time. Separate workers, so that
  * cancelling a lookup or a preview (which terminates its worker) never takes a running save or build down.
  */
-import type { BuildApi, BuildOutput, BuildProgress, BuiltImage, EnvironmentInput, PullProgress, SavedImage } from '../../workers/build.worker';
+import type { BuildApi, BuildOutput, BuildProgress, BuiltImage, EnvironmentInput, PullProgress, PushedImage, PushProgress, SavedImage } from '../../workers/build.worker';
 import type { RegistryApi } from '../../workers/registry.worker';
 import type { SolveApi, SolvePreview } from '../../workers/solve.worker';
 import { WorkerBridge } from './worker-bridge';
 
-export type { BuildApi, BuildOutput, BuildProgress, BuiltImage, EnvironmentInput, PullProgress, RegistryApi, SavedImage, SolveApi, SolvePreview };
+export type { BuildApi, BuildOutput, BuildProgress, BuiltImage, EnvironmentInput, PullProgress, PushedImage, PushProgress, RegistryApi, SavedImage, SolveApi, SolvePreview };
 
 /** Idle workers are stopped after this long; what they fetched stays in OPFS. */
 const IDLE_STOP_MS = 60_000;
@@ -25,7 +25,7 @@ export const solveBridge = new WorkerBridge<SolveApi>(
   { name: 'solve worker', idleStopMs: IDLE_STOP_MS },
 );
 
-/** The page's build worker (saves, builds), started on first use; jobs queue, one runs at a time. */
+/** The page's build worker (saves, builds, pushes), started on first use; jobs queue, one runs at a time. */
 export const buildBridge = new WorkerBridge<BuildApi>(
   () => new Worker(new URL('../../workers/build.worker.ts', import.meta.url), { type: 'module', name: 'build' }),
   { name: 'build worker', concurrency: 1, idleStopMs: IDLE_STOP_MS },

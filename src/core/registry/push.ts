@@ -2,7 +2,9 @@
  * Pushing an image: blobs the registry already has are skipped (HEAD), blobs pulled from another repository
  * of the same registry are mounted, the rest are uploaded in bounded chunks (PATCH with Content-Range, then
  * PUT ?digest=), then the manifest. Uncompressed layers are gzipped deterministically first, so the same
- * image always pushes to the same digests. Several platforms go up as one OCI index.
+ * image always pushes to the same digests. An image pushed unchanged (read from a registry or a layout, its
+ * blobs as they were) goes up with its own manifest bytes, so the copy has the source's digest; any other
+ * gets an OCI manifest written here. Several platforms go up as one OCI index.
  */
 import { canonicalJsonBytes } from '../image/json';
 import { sha256, type Digest } from '../digest';
@@ -27,6 +29,8 @@ export interface PushResult {
   digest: Digest;
   /** byte length of the pushed manifest (or index) */
   size: number;
+  /** media type of the pushed manifest (or index) */
+  mediaType: string;
   blobs: Array<{ digest: Digest; how: 'exists' | 'mounted' | 'uploaded'; size: number }>;
 }
 
@@ -115,7 +119,7 @@ async function pushBlob(client: RegistryClient, r: ImageReference, layerOrBytes:
 /** Pushes one image to `ref` (tag or digest reference); returns the manifest digest. */
 export async function pushImage(client: RegistryClient, image: Image, ref: string | ImageReference, opts: PushOptions = {}): Promise<PushResult> {
   const r = typeof ref === 'string' ? parseReference(ref) : ref;
-  const result: PushResult = { digest: '' as Digest, size: 0, blobs: [] };
+  const result: PushResult = { digest: '' as Digest, size: 0, mediaType: MediaTypes.ociManifest, blobs: [] };
   const layers = (await image.layers()).map(pushForm);
   const descriptors: Descriptor[] = [];
   for (const l of layers) {
@@ -126,15 +130,32 @@ export async function pushImage(client: RegistryClient, image: Image, ref: strin
   const rawConfig = await image.rawConfig();
   const configDigest = await sha256(rawConfig);
   await pushBlob(client, r, { digest: configDigest, size: rawConfig.byteLength, stream: () => new Blob([rawConfig as BlobPart]).stream() }, opts, result);
-  const manifest: Manifest = {
+  const original = await sameManifest(image, configDigest, descriptors);
+  const [bytes, mediaType] = original ?? [canonicalJsonBytes({
     schemaVersion: 2, mediaType: MediaTypes.ociManifest,
     config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: rawConfig.byteLength },
     layers: descriptors,
-  };
-  const bytes = canonicalJsonBytes(manifest);
-  result.digest = await putManifest(client, r, bytes, MediaTypes.ociManifest, opts.signal);
+  } satisfies Manifest), MediaTypes.ociManifest];
+  result.digest = await putManifest(client, r, bytes, mediaType, opts.signal);
   result.size = bytes.byteLength;
+  result.mediaType = mediaType;
   return result;
+}
+
+/**
+ * The image's own manifest bytes and media type when they describe exactly the blobs pushed (an image read
+ * from a registry or a layout and not changed): pushed as they are, the copy keeps the source's digest.
+ * Undefined when the image was changed or its layers had to be compressed for the push.
+ */
+async function sameManifest(image: Image, configDigest: Digest, pushed: Descriptor[]): Promise<[Uint8Array, string] | undefined> {
+  const m = await image.manifest();
+  const same = m.config.digest === configDigest && m.layers.length === pushed.length &&
+    m.layers.every((d, i) => d.digest === pushed[i].digest && d.size === pushed[i].size && d.mediaType === pushed[i].mediaType);
+  if (!same) return undefined;
+  const raw = await image.rawManifest();
+  // the media type the bytes declare (Docker v2s2 always does; OCI may leave it out)
+  const declared = (JSON.parse(new TextDecoder().decode(raw)) as { mediaType?: string }).mediaType;
+  return [raw, declared ?? MediaTypes.ociManifest];
 }
 
 async function putManifest(client: RegistryClient, r: ImageReference, bytes: Uint8Array, mediaType: string, signal?: AbortSignal): Promise<Digest> {
@@ -153,11 +174,11 @@ async function putManifest(client: RegistryClient, r: ImageReference, bytes: Uin
 export async function pushIndex(client: RegistryClient, images: Array<{ image: Image; platform: Platform }>, ref: string | ImageReference, opts: PushOptions = {}): Promise<PushResult> {
   const r = typeof ref === 'string' ? parseReference(ref) : ref;
   const manifests: Descriptor[] = [];
-  const all: PushResult = { digest: '' as Digest, size: 0, blobs: [] };
+  const all: PushResult = { digest: '' as Digest, size: 0, mediaType: MediaTypes.ociIndex, blobs: [] };
   for (const { image, platform } of images) {
     const res = await pushImage(client, image, { ...r, tag: undefined, digest: undefined }, opts);
     all.blobs.push(...res.blobs);
-    manifests.push({ mediaType: MediaTypes.ociManifest, digest: res.digest, size: res.size, platform });
+    manifests.push({ mediaType: res.mediaType, digest: res.digest, size: res.size, platform });
   }
   const index: Index = { schemaVersion: 2, mediaType: MediaTypes.ociIndex, manifests };
   const bytes = canonicalJsonBytes(index);

@@ -1,10 +1,12 @@
 /**
  * A build as it runs and once it is done: the phase, bytes per package with speed and ETA, layers built, a
- * log, Cancel; then the saved file (a download link when no file was picked) and "Open in the inspector".
+ * log, Cancel; then the saved file (a download link when no file was picked), "Open in the inspector" and
+ * the push form.
  */
 import { formatBytes } from '../../core/inspect/format';
 import type { BuildResult, BuildStatus } from '../../queries/build-queries';
 import { isCancelled } from '../../queries/registry-queries';
+import { PushPanel } from './PushPanel';
 
 /** What the build mutation gives this view. */
 export interface BuildView {
@@ -12,6 +14,8 @@ export interface BuildView {
   error: Error | null;
   data?: BuildResult;
   status: BuildStatus;
+  /** what the build was asked for: the file the user picked, if any */
+  variables?: { handle?: FileSystemFileHandle };
   cancel(): void;
 }
 
@@ -67,6 +71,7 @@ export function BuildRun({ build, onOpen }: { build: BuildView; onOpen: () => vo
       </div>
       {isPending && <button type="button" data-testid="build-cancel" onClick={build.cancel}>Cancel</button>}
       {isPending && <Downloads status={status} />}
+      {data && <PushPanel archive={async () => data.file ?? await build.variables?.handle?.getFile()} />}
       {data && data.warnings.length > 0 && <ul className="warnings" data-testid="build-warnings">{data.warnings.map((w) => <li key={w}>{w}</li>)}</ul>}
       <details open={isPending}>
         <summary>Log ({status.log.length} lines)</summary>

@@ -19,7 +19,7 @@ export function CredentialsDialog({ initial, onClose }: { initial?: Creds; onClo
     <dialog ref={ref} className="creds-dialog" onCancel={() => onClose(undefined)} aria-labelledby="creds-title">
       <form method="dialog" onSubmit={(e) => { e.preventDefault(); onClose(username ? { username, password } : null); }}>
         <h3 id="creds-title">Registry credentials</h3>
-        <p className="muted">Used for this tab's pulls only; they are sent to the registry through the proxy and never stored.</p>
+        <p className="muted">Used for this tab's pulls and pushes only; they are sent to the registry through the proxy and never stored.</p>
         <label>Username <input autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} /></label>
         <label>Password or token <input type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} /></label>
         <div className="dialog-buttons">
