@@ -7,7 +7,8 @@
  * an exported environment.yml imports back into the same form; a pasted lock builds the same digest; a picked
  * tarball base with a local channel folder (through the directory picker) builds an image that runs. The whole
  * flow also runs with the keyboard alone (Tab, Enter, Escape, arrows; no clicks), every focus stop showing a
- * focus ring, from the view switch to a file of the built image downloaded from the inspector's tree.
+ * focus ring, from the view switch through a push (skopeo reads the digest shown) to a file of the built image
+ * downloaded from the inspector's tree.
  */
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -184,7 +185,7 @@ test.describe('the builder form', () => {
     expect(execFileSync('docker', ['inspect', '-f', '{{index .Config.Labels "org.example.built-by"}}', TAG], { env: dockerEnv(), encoding: 'utf8' }).trim()).toBe('form');
   });
 
-  test('the whole flow with the keyboard alone: views, base, channels, packages, preview, build, both saves, the inspector\'s tabs and tree', async ({ page }) => {
+  test('the whole flow with the keyboard alone: views, base, channels, packages, preview, build, both saves, push, the inspector\'s tabs and tree', async ({ page }) => {
     test.setTimeout(240_000);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
@@ -258,8 +259,15 @@ test.describe('the builder form', () => {
     await download.saveAs(saved);
     expect(sha256(readFileSync(saved))).toBe(cliSha);
 
+    // pushed to the registry (Enter in the field submits), where skopeo reads the digest the page shows
+    await tabTo(page, 'push-ref', `${regHost}/test/keyboard:1`);
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('push-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${regHost}/test/keyboard:1`]);
+    await expect(page.getByTestId('push-digest')).toHaveText(sha256(raw));
+
     // the inspector: its tabs with the arrow keys, the merged tree filtered, folded and a file downloaded with Enter
-    await tabTo(page, 'open-inspector');
+    await tabToElement(page, { selector: '[data-testid="open-inspector"]' }, true);
     await page.keyboard.press('Enter');
     await expect(page.locator('body')).toHaveAttribute('data-inspector', 'indexed', { timeout: 30_000 });
     await tabToElement(page, { selector: '[role="tab"][aria-selected="true"]' });
