@@ -2,7 +2,8 @@
  * Accessibility of each view, checked by axe-core (the engine browsers' own audits use) in Chromium: the
  * builder empty and after the offline sample is filled in, previewed and built; the inspector with a fixture
  * archive open, on every detail tab; the compare view empty and with the sample image set against its base.
- * No serious or critical violation may remain; a failure lists each rule with the elements it found.
+ * No serious or critical violation may remain; a failure lists each rule with the elements it found. In each
+ * view with its content, Tab alone must reach every control on the page.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +29,33 @@ async function seriousViolations(page: Page): Promise<string[]> {
   return found;
 }
 
+/**
+ * The page's controls (links, buttons, fields, anything with a tabIndex of 0 or more; visible and enabled)
+ * that Tab never reaches, going once round the whole page from its start, described for the failure.
+ */
+async function unreachableByTab(page: Page): Promise<string[]> {
+  const count = await page.evaluate(() => {
+    const all = [...document.querySelectorAll<HTMLElement>('a[href], button, input, select, textarea, summary, [tabindex]')]
+      .filter((e) => e.tabIndex >= 0 && !(e as HTMLButtonElement).disabled && e.getClientRects().length > 0 && !e.closest('[hidden], [inert]'));
+    all.forEach((e, i) => { e.dataset.tabProbe = String(i); });
+    // the body focused: the next Tab starts from the page's top, not from the last control used
+    document.body.tabIndex = -1;
+    document.body.focus();
+    document.body.removeAttribute('tabindex');
+    return all.length;
+  });
+  expect(count, 'controls on the page').toBeGreaterThan(5);
+  const reached = new Set<string>();
+  for (let i = 0; i < count + 5; i++) {
+    await page.keyboard.press('Tab');
+    const at = await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.tabProbe);
+    if (at !== undefined) reached.add(at);
+  }
+  return page.evaluate((seen) => [...document.querySelectorAll<HTMLElement>('[data-tab-probe]')]
+    .filter((e) => !seen.includes(e.dataset.tabProbe!))
+    .map((e) => `${e.tagName.toLowerCase()} ${e.dataset.testid ?? e.getAttribute('aria-label') ?? e.textContent?.trim().slice(0, 40)}`), [...reached]);
+}
+
 test('builder: empty, then filled, previewed and built', async ({ page }) => {
   test.setTimeout(240_000);
   await page.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
@@ -45,6 +73,7 @@ test('builder: empty, then filled, previewed and built', async ({ page }) => {
   await page.getByTestId('build-button').click();
   await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
   expect(await seriousViolations(page), 'built').toEqual([]);
+  expect(await unreachableByTab(page), 'controls Tab does not reach').toEqual([]);
 });
 
 test('builder: malformed fields flagged, the credentials dialog', async ({ page }) => {
@@ -74,6 +103,7 @@ test('inspector: empty, then a fixture archive on every tab', async ({ page }) =
     await expect(page.getByRole('tabpanel')).not.toContainText('Indexing…');
     expect(await seriousViolations(page), name).toEqual([]);
   }
+  expect(await unreachableByTab(page), 'controls Tab does not reach').toEqual([]);
 });
 
 test('inspector: the built-in sample (conda records, links, whiteouts)', async ({ page }) => {
@@ -105,6 +135,7 @@ test('compare: empty, then the sample image against its base', async ({ page }) 
     await expect(page.getByTestId('compare-status')).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
     await expect(page.getByTestId('compare-packages').locator('tbody tr')).not.toHaveCount(0);
     expect(await seriousViolations(page), 'compared').toEqual([]);
+    expect(await unreachableByTab(page), 'controls Tab does not reach').toEqual([]);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
