@@ -8,7 +8,8 @@ import { expose } from 'comlink';
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
 import { formatPlatform, type Platform } from '../src/core/oci';
 import { openRegistryImage } from '../src/core/image/open';
-import type { Credentials, RemoteLayer } from '../src/core/registry';
+import { isPrefetchable } from '../src/core/image/capabilities';
+import type { Credentials } from '../src/core/registry';
 import { blobStore } from './environment-input';
 import { buildInWorker, type BuildOutput, type BuildProgress, type BuiltImage } from './build-job';
 import { pushArchive, type PushedImage, type PushProgress } from './push-job';
@@ -56,7 +57,7 @@ const api = {
       },
     });
     // the first layer streams from the network into the archive (stored on the way); the others download meanwhile
-    for (const l of (await pulled.image.layers()).slice(1)) (l as Partial<RemoteLayer>).prefetch?.().catch(() => {});
+    for (const l of (await pulled.image.layers()).slice(1)) if (isPrefetchable(l)) l.prefetch().catch(() => {});
     const tag = pulled.tags[0];
     let target = handle;
     if (!target) {

@@ -49,11 +49,11 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar)('noarch python packages on a b
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  /** What the image shows of hello-py: its module under python 3.12's site-packages, the entry point and its run. */
+  /** What the image shows of hello-py: its module under python 3.12's site-packages, the entry point and its run, and conda-meta/history's two revisions (the base's, this build's). */
   const probe = (tag: string) => execFileSync('docker', ['run', '--rm', '--network', 'none', tag, 'sh', '-c',
-    'ls /opt/conda/lib/python3.12/site-packages/hello_py; head -1 /opt/conda/bin/hello-py; hello-py; ls /opt/conda/conda-meta | grep -c "^python-3.12.0"'],
+    'ls /opt/conda/lib/python3.12/site-packages/hello_py; head -1 /opt/conda/bin/hello-py; hello-py; ls /opt/conda/conda-meta | grep -c "^python-3.12.0"; grep -c "^==>" /opt/conda/conda-meta/history'],
   { env: dockerEnv(), encoding: 'utf8' }).split('\n');
-  const expected = ['__init__.py', '#!/opt/conda/bin/python', 'python stand-in ran /opt/conda/bin/hello-py', '1', ''];
+  const expected = ['__init__.py', '#!/opt/conda/bin/python', 'python stand-in ran /opt/conda/bin/hello-py', '1', '2', ''];
 
   it('by solve: the base keeps its python and hello-py goes under it', async () => {
     const out = join(tmp, 'solved.tar');

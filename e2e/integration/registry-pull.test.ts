@@ -18,7 +18,7 @@ import { useNodeGunzip } from '../../src/core/compress/gunzip.node.js';
 import { digestStream } from '../../src/core/digest';
 import { appendLayers, emptyImage, layerFromBlob, layerFromFiles, validate } from '../../src/core/image';
 import { MediaTypes } from '../../src/core/oci';
-import { pullImage, pushImage, pushIndex, RegistryClient } from '../../src/core/registry';
+import { fetchRegistryImage, pushImage, pushIndex, RegistryClient } from '../../src/core/registry';
 import { main } from '../../src/cli/main';
 import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
 import { freePort } from '../harness/registry';
@@ -95,14 +95,14 @@ describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a 
   });
 
   it('a tampered blob is refused and never cached', async () => {
-    const pulled = await pullImage(new RegistryClient(), `${host}/test/busybox:1`);
+    const pulled = await fetchRegistryImage(new RegistryClient(), `${host}/test/busybox:1`);
     const top = (await pulled.image.manifest()).layers[1].digest;
     const blobFile = join(tmp, 'data/docker/registry/v2/blobs/sha256', top.slice(7, 9), top.slice(7), 'data');
     const original = execFileSync('cat', [blobFile]);
     writeFileSync(blobFile, Buffer.concat([original.subarray(0, original.length - 1), Buffer.from([original[original.length - 1] ^ 1])]));
     try {
       const store = folderBlobStore(join(tmp, 'c3'));
-      const fresh = await pullImage(new RegistryClient(), `${host}/test/busybox:1`, { store });
+      const fresh = await fetchRegistryImage(new RegistryClient(), `${host}/test/busybox:1`, { store });
       await expect(validate(fresh.image)).rejects.toMatchObject({ code: expect.stringMatching(/digest-mismatch|invalid-image/) });
       expect(await store.has(top)).toBe(false);
     } finally {
@@ -111,7 +111,7 @@ describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a 
   });
 
   it('a tampered blob streamed straight into the archive (the CLI\'s one-pass path) fails the pull: no archive, nothing cached', async () => {
-    const pulled = await pullImage(new RegistryClient(), `${host}/test/busybox:1`);
+    const pulled = await fetchRegistryImage(new RegistryClient(), `${host}/test/busybox:1`);
     const top = (await pulled.image.manifest()).layers[1].digest;
     const blobFile = join(tmp, 'data/docker/registry/v2/blobs/sha256', top.slice(7, 9), top.slice(7), 'data');
     const original = execFileSync('cat', [blobFile]);
@@ -162,7 +162,7 @@ describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a 
     };
     try {
       const store = folderBlobStore(join(tmp, 'c6'));
-      const pulled = await pullImage(new RegistryClient({ fetch: counting }), `${host}/test/busybox:1`, { store });
+      const pulled = await fetchRegistryImage(new RegistryClient({ fetch: counting }), `${host}/test/busybox:1`, { store });
       const out = join(tmp, 'fallback.tar');
       await writeDockerArchiveToFile([{ image: pulled.image, tags: [] }], out);
       const back = await readImageArchive(await openAsBlob(out));
@@ -201,7 +201,7 @@ describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a 
       }
       return res;
     };
-    const pulled = await pullImage(new RegistryClient({ fetch: faulty }), `${host}/test/busybox:1`);
+    const pulled = await fetchRegistryImage(new RegistryClient({ fetch: faulty }), `${host}/test/busybox:1`);
     const layers = await pulled.image.layers();
     const d = await digestStream(layers[0].compressed());
     expect(d.digest).toBe(await layers[0].digest());
@@ -220,12 +220,12 @@ describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a 
     };
     const sleep = async (ms: number) => { sleeps.push(ms); };
     calls = 0;
-    const ok = await pullImage(new RegistryClient({ fetch: flaky(429, 2), sleep }), `${host}/test/busybox:1`);
+    const ok = await fetchRegistryImage(new RegistryClient({ fetch: flaky(429, 2), sleep }), `${host}/test/busybox:1`);
     expect(ok.manifestDigest).toMatch(/^sha256:/);
     expect(sleeps).toEqual([2000, 2000]);
     calls = 0;
     sleeps.length = 0;
-    await expect(pullImage(new RegistryClient({ fetch: flaky(500, 99), sleep, maxAttempts: 3 }), `${host}/test/busybox:1`))
+    await expect(fetchRegistryImage(new RegistryClient({ fetch: flaky(500, 99), sleep, maxAttempts: 3 }), `${host}/test/busybox:1`))
       .rejects.toThrow(/HTTP 500.*TOOMANYREQUESTS/);
     expect(sleeps).toHaveLength(2);
   });
@@ -248,7 +248,7 @@ describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a 
     // the same bytes give the same manifest digest (deterministic gzip)
     expect(again.out.split(' ')[1]).toBe(first.out.split(' ')[1]);
     // a pulled image pushed to another repository mounts its layers instead of uploading them
-    const pulled = await pullImage(new RegistryClient(), `${host}/test/pushed:1`);
+    const pulled = await fetchRegistryImage(new RegistryClient(), `${host}/test/pushed:1`);
     const moved = await pushImage(new RegistryClient(), pulled.image, `${host}/other/copy:1`, { chunkSize: 64 * 1024 });
     expect(moved.blobs.filter((b) => b.how === 'mounted')).toHaveLength(2);
     expect(moved.blobs.filter((b) => b.how === 'uploaded').map((b) => b.size)).toEqual([(await pulled.image.rawConfig()).byteLength]);
@@ -269,10 +269,10 @@ describe.skipIf(!haveRegistry || !haveDocker || !busyboxRootfsTar)('pull from a 
     docker('pull', '--platform', 'linux/arm64', `${host}/test/multi:1`);
     expect(docker('image', 'inspect', '-f', '{{.Architecture}}', `${host}/test/multi:1`).trim()).toBe('arm64');
     spawnSync('docker', ['rmi', '-f', `${host}/test/multi:1`], { env: dockerEnv() });
-    const arm = await pullImage(new RegistryClient(), `${host}/test/multi:1`, { platform: { os: 'linux', architecture: 'arm64' } });
+    const arm = await fetchRegistryImage(new RegistryClient(), `${host}/test/multi:1`, { platform: { os: 'linux', architecture: 'arm64' } });
     expect(arm.indexDigest).toBe(res.digest);
     await validate(arm.image);
-    await expect(pullImage(new RegistryClient(), `${host}/test/multi:1`, { platform: { os: 'linux', architecture: 's390x' } }))
+    await expect(fetchRegistryImage(new RegistryClient(), `${host}/test/multi:1`, { platform: { os: 'linux', architecture: 's390x' } }))
       .rejects.toThrow(/no image for linux\/s390x; it has: linux\/amd64, linux\/arm64/);
   });
 });

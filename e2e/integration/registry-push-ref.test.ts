@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { setConfig } from '../../src/core/image';
 import { MediaTypes } from '../../src/core/oci';
-import { pullImage, pushImage, RegistryClient } from '../../src/core/registry';
+import { fetchRegistryImage, pushImage, RegistryClient } from '../../src/core/registry';
 import { runCli as cli } from '../../src/test-support/cli';
 import { haveRegistries, registries, registryImages, type HarnessRegistry } from '../harness/env';
 
@@ -40,7 +40,7 @@ describe.skipIf(!haveRegistries)('pushing an image read from a registry keeps it
   it('a pulled image with a label added is pushed with a new OCI manifest, its layers mounted', { timeout: 60_000 }, async () => {
     const { open } = registries!;
     const src = `${open.host}/${registryImages.busyboxAmd64.ref}`;
-    const pulled = await pullImage(new RegistryClient(), src);
+    const pulled = await fetchRegistryImage(new RegistryClient(), src);
     const changed = setConfig(pulled.image, { labels: { 'org.example.changed': 'yes' } });
     const res = await pushImage(new RegistryClient(), changed, `${open.host}/pushed-ref/changed:1`);
     expect(res.digest).not.toBe(pulled.manifestDigest);

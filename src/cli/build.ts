@@ -7,13 +7,13 @@ import { buildEnvironment, solveForBase, type BuildRequest } from '../core/pipel
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { readEnvironmentYaml, readExplicitLock, writeExplicitLock } from '../core/conda';
 import { cachingFetch } from '../core/conda/repodata-cache';
-import { folderChannel, localChannelUrl } from '../core/conda/channel-folder.node.js';
-import { isFileChannel, localChannelFetch, normalizeFileChannel } from '../core/conda/local-channel';
+import { localChannelsFetch, localChannelUrl } from '../core/conda/channel-folder.node.js';
 import { folderRepodataStore } from '../core/conda/repodata-store.node.js';
 import { CoreError } from '../core/errors';
 import type { Image } from '../core/image';
-import type { SolvedRecord } from '../core/solver';
-import { defaultCacheDir, openImageArg } from './open-image';
+import { sourceDateEpoch } from '../core/api/node.node.js';
+import { defaultCacheDir } from '../core/image/open.node.js';
+import { openImageArg } from './open-image';
 import { pushTo } from './pull';
 
 /** Options of `docker-envs build`. */
@@ -95,16 +95,6 @@ function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { s
   return { specs, channels, variables: env?.variables ?? {}, warnings: env?.warnings ?? [] };
 }
 
-/**
- * The fetch packages and repodata go through: local channels (the request's and those a lock's URLs name) are
- * read from their folders, everything else from the network.
- */
-function channelFetch(channels: string[], lock: SolvedRecord[] = []): typeof fetch {
-  const net = globalThis.fetch.bind(globalThis);
-  const local = [...new Set([...channels, ...lock.map((r) => r.channel)].filter(isFileChannel).map(normalizeFileChannel))];
-  return local.length ? localChannelFetch(local.map((c) => folderChannel(c)), net) : net;
-}
-
 /** Options of `docker-envs solve`. */
 export type SolveCliOptions = Pick<BuildCliOptions, 'base' | 'specs' | 'channels' | 'file' | 'platform' | 'prefix' | 'creds' | 'insecure' | 'cache' | 'log'>;
 
@@ -122,7 +112,7 @@ export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; p
   if (specs.length === 0) throw new CoreError('invalid-argument', 'nothing to solve: give -p SPEC or --file environment.yml');
   const r = await solveForBase({
     base, specs, channels, ...(o.prefix ? { prefix: o.prefix } : {}),
-    repodataFetch: cachingFetch(channelFetch(channels), { store: folderRepodataStore(join(cache, 'repodata')) }),
+    repodataFetch: cachingFetch(localChannelsFetch(channels), { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),
   });
   return { lock: writeExplicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`), warnings: r.warnings };
@@ -145,9 +135,8 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   const { specs, channels, variables, warnings } = requested(o);
   const lock = o.lock ? readExplicitLock(readFileSync(o.lock, 'utf8')) : undefined;
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
-  const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? 0);
-  if (!Number.isInteger(epoch) || epoch < 0) throw new CoreError('invalid-argument', `SOURCE_DATE_EPOCH must be whole seconds, not "${process.env.SOURCE_DATE_EPOCH}"`);
-  const net = channelFetch(channels, lock);
+  const epoch = sourceDateEpoch();
+  const net = localChannelsFetch(channels, lock);
   try {
     const result = await buildEnvironment({
       base, specs, channels, store, epoch, fetch: net, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),

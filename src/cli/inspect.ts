@@ -6,7 +6,8 @@ import { formatPlatform } from '../core/oci';
 import { formatBytes, formatMode, formatTable, truncate } from '../core/inspect/format';
 import { condaPackagesOf, type ComparedPackage } from '../core/inspect/compare';
 import { CoreError } from '../core/errors';
-import { openImagePath, parsePlatform } from './open-image';
+import { openImagePath } from '../core/image/open.node.js';
+import { parsePlatform } from './open-image';
 
 /** Options of `docker-envs inspect`. */
 export interface InspectOptions {

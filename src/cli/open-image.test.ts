@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../test-support/fixtures';
 import { main } from './main';
-import { openImageArg, openImagePath, parseCreds, parsePlatform } from './open-image';
+import { openImagePath } from '../core/image/open.node.js';
+import { openImageArg, parseCreds, parsePlatform } from './open-image';
 
 const LAYOUT = 'go-containerregistry/pkg/v1/layout/testdata/test_index_one_image';
 const ONE = 'go-containerregistry/pkg/v1/tarball/testdata/test_image_1.tar';

@@ -1,9 +1,9 @@
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { CoreError } from '../core/errors';
-import type { Image } from '../core/image';
+import { isPrefetchable, type Image } from '../core/image';
 import { openRegistryImage } from '../core/image/open';
 import { formatPlatform } from '../core/oci';
-import { pushImage, RegistryClient, type PushResult, type RemoteLayer } from '../core/registry';
+import { pushImage, RegistryClient, type PushResult } from '../core/registry';
 import { imageOptions, openImageArg, parseCreds } from './open-image';
 import { transferProgress, type ProgressSink } from './transfer-progress';
 
@@ -25,7 +25,7 @@ export async function pullToArchive(ref: string, opts: PullCliOptions): Promise<
   const pulled = await openRegistryImage(ref, imageOptions({ ...opts, onProgress }));
   // the first layer streams from the network into the archive (stored on the way); the others download meanwhile
   const layers = await pulled.image.layers();
-  for (const l of layers.slice(1)) (l as Partial<RemoteLayer>).prefetch?.().catch(() => {});
+  for (const l of layers.slice(1)) if (isPrefetchable(l)) l.prefetch().catch(() => {});
   // the archive's tag: the reference without its digest (docker's RepoTags form)
   const bytes = await writeDockerArchiveToFile([{ image: pulled.image, tags: pulled.tags }], opts.output);
   end();

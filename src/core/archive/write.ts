@@ -13,6 +13,7 @@
  */
 import { sha256, verifyingStream, type Digest } from '../digest';
 import { CoreError } from '../errors';
+import { isSelfHashed } from '../image/capabilities';
 import type { Image, Layer } from '../image/types';
 import { MediaTypes, type Descriptor, type Index, type Manifest } from '../oci';
 import { coalesce } from '../stream';
@@ -77,7 +78,7 @@ async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): A
       const name = blobName(diffId);
       let size = sizes.get(name);
       // a layer built here knows its size once its digest is known: no header to write over
-      if (size === undefined && opts.onPatch && !layer.selfHashed) {
+      if (size === undefined && opts.onPatch && !isSelfHashed(layer)) {
         let counted = 0;
         const count = new TransformStream<Uint8Array, Uint8Array>({ transform(c, ctl) { counted += c.byteLength; ctl.enqueue(c); } });
         yield { name, type: 'file', mode: 0o644, mtime, deferSize: true, body: () => layerBody(layer, diffId, undefined, opts.signal).pipeThrough(count) };
@@ -165,7 +166,7 @@ async function sameManifest(image: ArchiveWriteItem['image'], written: Manifest)
  * itself, `selfHashed`, is only counted: the tar writer checks a known size).
  */
 function layerBody(layer: Layer, diffId: Digest, size: number | undefined, signal?: AbortSignal): ReadableStream<Uint8Array> {
-  const body = layer.selfHashed ? layer.uncompressed() : layer.uncompressed().pipeThrough(verifyingStream(diffId, size, 'layer'));
+  const body = isSelfHashed(layer) ? layer.uncompressed() : layer.uncompressed().pipeThrough(verifyingStream(diffId, size, 'layer'));
   return body.pipeThrough(abortable(signal));
 }
 

@@ -8,7 +8,8 @@ import { homedir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CoreError } from '../errors';
-import { isFileChannel, normalizeFileChannel, type ChannelReader, type LocalChannel } from './local-channel';
+import { isFileChannel, localChannelFetch, normalizeFileChannel, type ChannelReader, type LocalChannel } from './local-channel';
+import type { PackageRecord } from './types';
 
 /** True for a channel given as a path (conda's rule: it starts with `/`, `./`, `../` or `~/`, or is `.`/`..`). */
 export function isPathChannel(channel: string): boolean {
@@ -57,4 +58,14 @@ export function folderChannel(channel: string, cwd = process.cwd()): LocalChanne
   const url = localChannelUrl(channel, cwd);
   if (!isFileChannel(url)) throw new CoreError('invalid-argument', `channel ${channel} is not a folder or file:// URL`);
   return { url, reader: folderChannelReader(fileURLToPath(url), url) };
+}
+
+/**
+ * The fetch packages and repodata go through: local channels (`file://` ones of `channels`, and those the
+ * `lock` records' channels name) are read from their folders, everything else from the network.
+ */
+export function localChannelsFetch(channels: string[], lock: Pick<PackageRecord, 'channel'>[] = []): typeof fetch {
+  const net = globalThis.fetch.bind(globalThis);
+  const local = [...new Set([...channels, ...lock.map((r) => r.channel)].filter(isFileChannel).map(normalizeFileChannel))];
+  return local.length ? localChannelFetch(local.map((c) => folderChannel(c)), net) : net;
 }

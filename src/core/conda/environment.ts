@@ -61,10 +61,12 @@ export function clobberWarnings(packages: Linked[]): string[] {
   return findClobbers(packages).map((c) => `${c.path} is written by ${c.packages.join(', ')}: ${c.packages.at(-1)} wins`);
 }
 
-/** conda-meta/history for packages linked in this order, as a tar entry under the prefix. */
-export function historyEntry(packages: Linked[], opts: { prefix: string; epoch: number; command?: string }): TarWriteEntry {
+/** conda-meta/history for packages linked in this order, as a tar entry under the prefix; after `previous`, the history the prefix already holds. */
+export function historyEntry(packages: Linked[], opts: { prefix: string; epoch: number; command?: string; previous?: string }): TarWriteEntry {
   const when = new Date(opts.epoch * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, '');
-  const lines = [`==> ${when} <==`, `# cmd: ${opts.command ?? 'docker-envs build'}`];
+  // conda appends a revision to the file; a prefix the base already holds keeps its earlier revisions
+  const before = opts.previous ? [opts.previous.replace(/\n+$/, '')] : [];
+  const lines = [...before, `==> ${when} <==`, `# cmd: ${opts.command ?? 'docker-envs build'}`];
   for (const p of packages) {
     const channel = String(p.record.channel ?? '').replace(/\/+$/, '').split('/').pop() || 'local';
     lines.push(`+${channel}/${p.record.subdir}::${p.dist}`);

@@ -73,7 +73,8 @@ export function layerFromBlob(blob: Blob, opts: BlobLayerOptions): Layer {
     },
     compressed: () => blob.stream(),
     uncompressed,
-    uncompressedBlob: () => (compression === 'none' ? blob : undefined),
+    // an uncompressed blob is the tar itself: offered as the UncompressedBlobLayer capability
+    ...(compression === 'none' ? { uncompressedBlob: () => blob } : {}),
   };
 }
 

@@ -8,3 +8,4 @@ export * from './content-layer';
 export * from './folder';
 export * from './gzip-layer';
 export * from './scan';
+export * from './capabilities';

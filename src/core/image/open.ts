@@ -10,7 +10,7 @@ import type { BlobStore } from '../cache';
 import type { Digest } from '../digest';
 import { ArchiveError, CoreError } from '../errors';
 import type { Platform } from '../oci';
-import { formatReference, parseReference, pullImage, RegistryClient, type Credentials, type ImageReference, type PulledImage } from '../registry';
+import { formatReference, parseReference, fetchRegistryImage, RegistryClient, type Credentials, type ImageReference, type PulledImage } from '../registry';
 import { folderFromDirectoryHandle } from './folder';
 import type { Image } from './types';
 
@@ -135,7 +135,7 @@ export async function openRegistryImage(ref: string | ImageReference, opts: Omit
     ...(creds ? { credentials: typeof creds === 'function' ? creds : () => creds } : {}),
     ...(opts.insecure ? { insecure: () => true } : {}),
   });
-  const pulled = await pullImage(client, ref, {
+  const pulled = await fetchRegistryImage(client, ref, {
     ...(opts.platform ? { platform: opts.platform } : {}), ...(opts.store ? { store: opts.store } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
   });

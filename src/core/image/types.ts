@@ -26,18 +26,9 @@ export interface Layer {
   compressed(): ReadableStream<Uint8Array>;
   /** a fresh stream of the uncompressed tar */
   uncompressed(): ReadableStream<Uint8Array>;
-  /**
-   * The uncompressed tar as a Blob when the layer already holds it as one (an uncompressed archive
-   * member): random access without streaming. Optional; undefined when the layer must decompress.
-   */
-  uncompressedBlob?(): Blob | undefined;
-  /**
-   * True when uncompressed() gives out the very bytes this process hashed to get diffId() (a layer built
-   * here and kept in memory or in its own temporary file), so a writer need not hash them again; their
-   * length is still checked. Absent for every layer read from outside (archives, registries, caches).
-   */
-  readonly selfHashed?: boolean;
 }
+// optional capabilities (a Blob of the uncompressed tar, self-hashed bytes, prefetch) are small interfaces with
+// type guards in capabilities.ts
 
 /** A read-only image: a manifest, a config and its layers (bottom first). */
 export interface Image {

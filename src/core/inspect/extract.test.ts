@@ -1,7 +1,7 @@
 import { openAsBlob } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
-import { gzipLayer, layerFromFiles } from '../image';
+import { gzipLayer, hasUncompressedBlob, layerFromFiles, type UncompressedBlobLayer } from '../image';
 import { readImageArchive } from '../archive';
 import { readLayerFiles, readCondaRecords, isCondaMetaPath } from './extract';
 import { listLayer } from './listing';
@@ -17,7 +17,7 @@ describe('readLayerFiles', () => {
   it('reads the same bodies from an uncompressed layer (slices) and its gzip form (streamed)', async () => {
     const plain = layerFromFiles(files);
     const zipped = gzipLayer(plain);
-    expect(zipped.uncompressedBlob?.()).toBeUndefined();
+    expect(hasUncompressedBlob(zipped)).toBe(false);
     for (const layer of [plain, zipped]) {
       const got = await readLayerFiles(layer, ['etc/motd', 'missing', 'opt/env/conda-meta']);
       expect([...got.keys()]).toEqual(['etc/motd']);
@@ -39,10 +39,12 @@ describe.skipIf(!haveFixtures)('listLayer fast path', () => {
   it('indexes uncompressed archive layers by headers and lists what streaming lists', async () => {
     const archive = await readImageArchive(await openAsBlob(fixture('go-containerregistry/pkg/v1/mutate/testdata/whiteout_image.tar')));
     for (const layer of await archive.images[0].image.layers()) {
-      const blob = layer.uncompressedBlob?.();
-      expect(blob).toBeInstanceOf(Blob);
+      expect(hasUncompressedBlob(layer)).toBe(true);
       const fast = await listLayer(layer);
-      const streamed = await listLayer({ ...layer, uncompressedBlob: undefined });
+      // the same layer without the capability: streamed
+      const { uncompressedBlob: _, ...plainLayer } = layer as UncompressedBlobLayer;
+      expect(hasUncompressedBlob(plainLayer)).toBe(false);
+      const streamed = await listLayer(plainLayer);
       expect(fast).toEqual(streamed);
     }
   });

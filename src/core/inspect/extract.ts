@@ -2,6 +2,7 @@
  * Reading the bodies of a few named entries of a layer (a file to download, conda-meta records):
  * slices of the archive for uncompressed layers (no copy), one streaming pass otherwise.
  */
+import { uncompressedBlobOf } from '../image/capabilities';
 import type { Layer } from '../image/types';
 import { CoreError } from '../errors';
 import { entryBlob, indexTar, normalizeEntryPath, readTar } from '../tar';
@@ -27,7 +28,7 @@ export async function readLayerFiles(layer: Layer, paths: Iterable<string>, opts
   const wanted = new Set(paths);
   const out = new Map<string, Blob>();
   const linkTo = new Map<string, string>(); // wanted hardlink path → target path
-  const blob = layer.uncompressedBlob?.();
+  const blob = uncompressedBlobOf(layer);
   if (blob) {
     const { entries } = await indexTar(blob, { signal: opts.signal });
     const byPath = new Map<string, TarEntry>();

@@ -1,3 +1,4 @@
+import { uncompressedBlobOf } from '../image/capabilities';
 import type { Layer } from '../image/types';
 import { indexTar, readTar, normalizeEntryPath, resolveRootedPath } from '../tar';
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
@@ -134,7 +135,7 @@ function countedSource(src: ReadableStream<Uint8Array>, signal?: AbortSignal) {
 
 /** The entries of a layer's uncompressed tar: header-only through Blob.slice when the layer holds it as a Blob, else streamed. */
 async function* layerEntries(layer: Layer, out: { warnings: TarWarning[]; uncompressedBytes?: number }, measure: boolean, signal?: AbortSignal): AsyncGenerator<TarEntry> {
-  const blob = layer.uncompressedBlob?.();
+  const blob = uncompressedBlobOf(layer);
   if (blob) {
     const idx = await indexTar(blob, { signal });
     out.warnings.push(...idx.warnings);

@@ -6,6 +6,7 @@
 import { readImageArchive, type ImageArchive, type LayoutFolder, type ReadArchiveOptions, type WalkableFolder } from '../archive';
 import { sha256, type Digest } from '../digest';
 import { CoreError } from '../errors';
+import { uncompressedBlobOf } from '../image/capabilities';
 import type { Layer } from '../image/types';
 import { formatPlatform, type ConfigFile, type History } from '../oci';
 import { inLanes } from '../stream';
@@ -119,7 +120,7 @@ export class InspectSession {
       const overviews: LayerOverview[] = [];
       for (const [index, l] of ls.entries()) {
         const o: LayerOverview = { index, digest: await l.digest(), diffId: await l.diffId(), mediaType: l.mediaType, compression: l.compression, size: await l.size() };
-        const blob = l.uncompressedBlob?.();
+        const blob = uncompressedBlobOf(l);
         if (blob) o.uncompressedSize = blob.size;
         if (nonEmpty.length === ls.length && nonEmpty[index].created_by !== undefined) o.createdBy = nonEmpty[index].created_by;
         overviews.push(o);

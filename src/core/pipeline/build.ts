@@ -10,7 +10,7 @@ import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
 import { layersFromJobs, oneAtATime, runLayerJob, type LayerJob, type LayerRunner } from './layer-job';
-import { condaMetaVisitor, readInstalledPackages, solve, type SolvedRecord, type VirtualPackage } from '../solver';
+import { condaMetaVisitor, readCondaMeta, solve, type CondaMeta, type SolvedRecord, type VirtualPackage } from '../solver';
 import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
 import { condaSubdir, glibcVisitor, virtualPackagesFor } from './virtual';
 
@@ -68,6 +68,8 @@ export interface SolvedForBase {
   virtualPackages: VirtualPackage[];
   /** the packages the base's prefix already holds (its conda-meta), kept by the solve */
   installed: SolvedRecord[];
+  /** the base prefix's conda-meta/history, which the build appends its revision to */
+  history?: string;
   /** repodata records the solve left out (unreadable), each named by channel, subdir and file */
   warnings: string[];
 }
@@ -90,7 +92,8 @@ export async function solveForBase(req: SolveForBaseRequest): Promise<SolvedForB
   const solved = await solve({
     specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, onWarning: (w) => warnings.push(w), ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}),
   });
-  return { solved: orderForLink(solved), subdir, virtualPackages, installed, warnings };
+  const history = meta.history();
+  return { solved: orderForLink(solved), subdir, virtualPackages, installed, warnings, ...(history !== undefined ? { history } : {}) };
 }
 
 /**
@@ -117,7 +120,12 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     if (!r.sha256) throw new CoreError('invalid-argument', `${r.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
     return { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) };
   }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { req.onFetchProgress?.(p); if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
-  const pythonVersion = await environmentPython(ordered, () => solvedForBase?.installed ?? readInstalledPackages(req.base, prefix));
+  // what the base's prefix holds: known from the solve's walk, else (a lock) read once, when first needed
+  let baseMeta: Promise<CondaMeta> | undefined;
+  const readBaseMeta = (): Promise<CondaMeta> => (baseMeta ??= solvedForBase
+    ? Promise.resolve({ records: solvedForBase.installed, ...(solvedForBase.history !== undefined ? { history: solvedForBase.history } : {}) })
+    : readCondaMeta(req.base, prefix));
+  const pythonVersion = await environmentPython(ordered, async () => (await readBaseMeta()).records);
   // conda-meta records md5 and size as repodata states them; an explicit lock carries one hash only, so what it
   // lacks is taken from the verified archive itself: a lock installs the same records as the solve it came from
   const md5s = new Map(await Promise.all(ordered.filter((r) => !r.md5).map(async (r) => [r.fn, await md5Hex(blobs.get(r.fn)!)] as const)));
@@ -164,7 +172,8 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     });
     const linkOrder = new Map(ordered.map((r, i) => [r.fn, i]));
     const linked = [...pkgs].sort((a, b) => linkOrder.get(String(a.record.fn))! - linkOrder.get(String(b.record.fn))!);
-    const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}` });
+    const previous = (await readBaseMeta()).history;
+    const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}`, ...(previous !== undefined ? { previous } : {}) });
     const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
     const meta = withParents([history, text('environment.yml', writeEnvironmentYaml({ channels: req.channels, dependencies: req.specs, ...(req.variables ? { variables: req.variables } : {}) })), text('conda-meta/explicit.txt', writeExplicitLock(ordered, subdir)), ...entrypoint], epoch);
     return { envConfig, meta, warnings: [...(solvedForBase?.warnings ?? []), ...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs)] };

@@ -13,7 +13,7 @@ import { hashingStream, sha256, type Digest } from '../digest';
 import { installPackage, openCondaPackage, PayloadBodies, withParents, type InstalledPackage, type PackageOrigin } from '../conda';
 import { MediaTypes } from '../oci';
 import { tarBytes, writeTar, type TarWriteEntry } from '../tar';
-import type { Layer } from '../image';
+import type { Layer, SelfHashedLayer } from '../image';
 
 /** A package of a layer job. */
 export interface LayerJobPackage {
@@ -255,11 +255,12 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
     };
     const digest = async () => (await info).digest;
     const size = async () => (await info).size;
-    return {
+    const layer: SelfHashedLayer = {
       mediaType: MediaTypes.ociLayer, compression: 'none', selfHashed: true,
       digest, diffId: digest, size, uncompressedSize: size,
       compressed: stream, uncompressed: stream,
     };
+    return layer;
   });
   return { layers, results: Promise.all(started) };
 }

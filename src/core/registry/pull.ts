@@ -7,14 +7,14 @@ import { memoryBlobStore } from '../cache';
 import { type Digest } from '../digest';
 import { decompressStream } from '../compress';
 import { CoreError } from '../errors';
-import { imageFrom, layerFromBlob, once, type Image, type Layer } from '../image';
+import { imageFrom, isPrefetchable, layerFromBlob, once, type Image, type Layer, type PrefetchableLayer } from '../image';
 import { compressionOfMediaType, type ConfigFile, type Descriptor, type Manifest, type Platform } from '../oci';
 import { fetchBlob } from './blobs';
 import type { RegistryClient } from './client';
 import { choosePlatform, fetchManifest, isIndex } from './manifests';
 import { formatReference, parseReference, type ImageReference } from './reference';
 
-/** Options of pullImage. */
+/** Options of fetchRegistryImage. */
 export interface PullOptions {
   /** default linux/amd64 */
   platform?: Platform;
@@ -43,11 +43,15 @@ export interface LayerSource {
   descriptor: Descriptor;
 }
 
-/** A pulled layer: where it came from, and a way to start its download ahead of reading it. */
-export interface RemoteLayer extends Layer {
+/** A pulled layer: where it came from (a push mounts or skips it), and a way to start its download ahead of reading it. */
+export interface RemoteLayer extends PrefetchableLayer {
   source: LayerSource;
-  /** downloads the blob into the store (verified) if it is not there yet */
-  prefetch(): Promise<void>;
+}
+
+/** Whether `layer` was pulled from a registry (and knows where from). */
+export function isRemoteLayer(layer: Layer): layer is RemoteLayer {
+  const src = (layer as Partial<RemoteLayer>).source;
+  return isPrefetchable(layer) && typeof src === 'object' && src !== null && typeof src.registry === 'string' && typeof src.repository === 'string';
 }
 
 /**
@@ -154,8 +158,8 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
   };
 }
 
-/** Pulls `ref` (a string as docker reads it, or a parsed reference) for one platform. */
-export async function pullImage(client: RegistryClient, ref: string | ImageReference, opts: PullOptions = {}): Promise<PulledImage> {
+/** Fetches the manifest and config of `ref` (a string as docker reads it, or a parsed reference) for one platform through `client`: an Image whose layers download when first read. The library's `pullImage(ref, opts)` is the form without a client. */
+export async function fetchRegistryImage(client: RegistryClient, ref: string | ImageReference, opts: PullOptions = {}): Promise<PulledImage> {
   const r = typeof ref === 'string' ? parseReference(ref) : ref;
   const platform = opts.platform ?? { os: 'linux', architecture: 'amd64' };
   let m = await fetchManifest(client, r, undefined, opts.signal);

@@ -12,7 +12,7 @@ import { CoreError } from '../errors';
 import { gzipLayer, type Image, type Layer } from '../image';
 import { MediaTypes, type Descriptor, type Index, type Manifest, type Platform } from '../oci';
 import type { RegistryClient } from './client';
-import type { LayerSource } from './pull';
+import { isRemoteLayer, type LayerSource } from './pull';
 import { formatReference, parseReference, type ImageReference } from './reference';
 
 /** Options of pushImage / pushIndex. */
@@ -124,7 +124,7 @@ export async function pushImage(client: RegistryClient, image: Image, ref: strin
   const descriptors: Descriptor[] = [];
   for (const l of layers) {
     const d: Descriptor = { mediaType: l.mediaType, digest: await l.digest(), size: await l.size(), ...(l.annotations ? { annotations: l.annotations } : {}) };
-    await pushBlob(client, r, { digest: d.digest, size: d.size, stream: () => l.compressed(), source: (l as { source?: LayerSource }).source }, opts, result);
+    await pushBlob(client, r, { digest: d.digest, size: d.size, stream: () => l.compressed(), ...(isRemoteLayer(l) ? { source: l.source } : {}) }, opts, result);
     descriptors.push(d);
   }
   const rawConfig = await image.rawConfig();

@@ -1,7 +1,7 @@
 /** The base's conda prefix read back through its layers: records, later layers, whiteouts, bad records. */
 import { describe, expect, it } from 'vitest';
 import { appendLayers, emptyImage, layerFromFiles, type Image } from '../image';
-import { readInstalledPackages, recordFromCondaMeta } from './installed';
+import { readCondaMeta, readInstalledPackages, recordFromCondaMeta } from './installed';
 
 const rec = (name: string, version = '1.0', build = 'h0_0') => JSON.stringify({
   name, version, build, build_number: 0, subdir: 'linux-64', fn: `${name}-${version}-${build}.conda`, depends: ['libc'],
@@ -23,6 +23,16 @@ describe('readInstalledPackages', () => {
     expect(await readInstalledPackages(add(img, { 'opt/.wh.conda': '' }))).toEqual([]);
     expect(await readInstalledPackages(add(img, { 'opt/conda/conda-meta/.wh..wh..opq': '' }))).toEqual([]);
     expect(await readInstalledPackages(add(img, { 'opt/.wh..wh..opq': '' }))).toEqual([]);
+  });
+
+  it('readCondaMeta: the history the merged filesystem shows (a later layer replaces it, a whiteout removes it)', async () => {
+    let img = add(emptyImage(), { 'opt/conda/conda-meta/history': '==> 2024-01-01 00:00:00 <==\n+a\n' });
+    expect((await readCondaMeta(img)).history).toBe('==> 2024-01-01 00:00:00 <==\n+a\n');
+    img = add(img, { 'opt/conda/conda-meta/history': 'second\n' });
+    expect((await readCondaMeta(img)).history).toBe('second\n');
+    expect((await readCondaMeta(add(img, { 'opt/conda/conda-meta/.wh.history': '' }))).history).toBeUndefined();
+    expect((await readCondaMeta(add(img, { 'opt/.wh.conda': '' }))).history).toBeUndefined();
+    expect(await readCondaMeta(emptyImage())).toEqual({ records: [] });
   });
 
   it('a record that is not JSON or lacks its identity is a clear error', async () => {

@@ -27,23 +27,31 @@ export function recordFromCondaMeta(json: unknown, where: string): PackageRecord
   };
 }
 
-/** A layer visitor that collects the conda-meta records of `prefix`, as the merged filesystem holds them. */
-export function condaMetaVisitor(prefix = '/opt/conda'): LayerEntryVisitor & { records(): PackageRecord[] } {
+/**
+ * A layer visitor that collects the conda-meta records of `prefix`, and its `conda-meta/history` (the revisions a
+ * build appends to), as the merged filesystem holds them.
+ */
+export function condaMetaVisitor(prefix = '/opt/conda'): LayerEntryVisitor & { records(): PackageRecord[]; history(): string | undefined } {
   const dir = `${prefix.replace(/^\/+|\/+$/g, '')}/conda-meta/`;
   const found = new Map<string, PackageRecord>();
+  let history: string | undefined;
+  const clear = () => { found.clear(); history = undefined; };
   return {
     records: () => [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    history: () => history,
     async visit(entry, body) {
       const path = entry.name.replace(/^\.?\/+/, '');
       if (!path.startsWith(dir) && `${path.replace(/\/+$/, '')}/` !== dir) {
         // a whiteout of the prefix or a parent removes every record
         const wh = path.match(/^(.*?)\.wh\.([^/]+)$/);
-        if (wh && (wh[2] === '.wh..opq' ? dir.startsWith(wh[1]) : dir.startsWith(`${wh[1]}${wh[2]}/`))) found.clear();
+        if (wh && (wh[2] === '.wh..opq' ? dir.startsWith(wh[1]) : dir.startsWith(`${wh[1]}${wh[2]}/`))) clear();
         return;
       }
       const rest = path.slice(dir.length);
-      if (rest === '.wh..wh..opq') found.clear();
+      if (rest === '.wh..wh..opq') clear();
+      else if (rest === '.wh.history') history = undefined;
       else if (rest.startsWith('.wh.')) found.delete(rest.slice(4));
+      else if (rest === 'history') history = entry.type === 'file' && entry.size <= MAX_RECORD ? await new Response(body).text() : undefined;
       else if (entry.type === 'file' && /^[^/]+\.json$/.test(rest) && entry.size <= MAX_RECORD) {
         const text = await new Response(body).text();
         let json: unknown;
@@ -55,9 +63,21 @@ export function condaMetaVisitor(prefix = '/opt/conda'): LayerEntryVisitor & { r
   };
 }
 
-/** The packages installed in `prefix` of the base image (empty when it holds none), sorted by name. */
-export async function readInstalledPackages(image: Image, prefix = '/opt/conda'): Promise<PackageRecord[]> {
+/** What `prefix` of an image holds in conda-meta: its package records (sorted by name) and its history, if any. */
+export interface CondaMeta {
+  records: PackageRecord[];
+  history?: string;
+}
+
+/** Reads the conda-meta of `prefix` in the image (no records and no history when it holds no prefix): one walk of its layers. */
+export async function readCondaMeta(image: Image, prefix = '/opt/conda'): Promise<CondaMeta> {
   const v = condaMetaVisitor(prefix);
   await scanLayers(image, [v]);
-  return v.records();
+  const history = v.history();
+  return { records: v.records(), ...(history !== undefined ? { history } : {}) };
+}
+
+/** The packages installed in `prefix` of the base image (empty when it holds none), sorted by name. */
+export async function readInstalledPackages(image: Image, prefix = '/opt/conda'): Promise<PackageRecord[]> {
+  return (await readCondaMeta(image, prefix)).records;
 }

@@ -1,8 +1,8 @@
 import { realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import type { LayoutFolder } from '../core/archive';
-import { openRegularFileBlob } from '../core/cache/file-blob.node.js';
-import { CoreError } from '../core/errors';
+import type { LayoutFolder } from './types';
+import { openRegularFileBlob } from '../cache/file-blob.node.js';
+import { CoreError } from '../errors';
 
 /**
  * An OCI layout folder on disk for readImageArchive. Only regular files inside the folder are read:

@@ -1,0 +1,47 @@
+/**
+ * Optional layer capabilities, each a small interface with a type guard (as go-containerregistry's `partial`
+ * package does): a layer offers one by having its member, and a caller asks the guard instead of every Layer
+ * carrying optional members that every caller must check. A wrapper that hides a capability simply lacks it.
+ */
+import type { Layer } from './types';
+
+/** A layer that holds its uncompressed tar as a Blob (an uncompressed archive member): random access, no streaming. */
+export interface UncompressedBlobLayer extends Layer {
+  /** the uncompressed tar, the very bytes whose sha256 is diffId() */
+  uncompressedBlob(): Blob;
+}
+
+/** Whether `layer` holds its uncompressed tar as a Blob. */
+export function hasUncompressedBlob(layer: Layer): layer is UncompressedBlobLayer {
+  return typeof (layer as Partial<UncompressedBlobLayer>).uncompressedBlob === 'function';
+}
+
+/** The layer's uncompressed tar as a Blob when it holds one, else undefined (it must then be streamed). */
+export function uncompressedBlobOf(layer: Layer): Blob | undefined {
+  return hasUncompressedBlob(layer) ? layer.uncompressedBlob() : undefined;
+}
+
+/**
+ * A layer whose uncompressed() gives out the very bytes this process hashed to get diffId() (built here, kept in
+ * memory or in its own temporary file), so a writer need not hash them again; their length is still checked.
+ * No layer read from outside (archives, registries, caches) is one.
+ */
+export interface SelfHashedLayer extends Layer {
+  readonly selfHashed: true;
+}
+
+/** Whether `layer`'s bytes were hashed by this process as it made them. */
+export function isSelfHashed(layer: Layer): layer is SelfHashedLayer {
+  return (layer as Partial<SelfHashedLayer>).selfHashed === true;
+}
+
+/** A layer whose blob can be downloaded ahead of being read (a pulled layer). */
+export interface PrefetchableLayer extends Layer {
+  /** downloads the compressed blob into the store (verified) if it is not there yet */
+  prefetch(): Promise<void>;
+}
+
+/** Whether `layer` can start its download ahead of a read. */
+export function isPrefetchable(layer: Layer): layer is PrefetchableLayer {
+  return typeof (layer as Partial<PrefetchableLayer>).prefetch === 'function';
+}
