@@ -36,7 +36,7 @@ export async function runBundled(entry) {
   if (!existsSync(join(root, 'node_modules'))) notInstalled('its dependencies are not installed');
   // same folder depth as src/cli/, so `new URL('../../package.json', import.meta.url)` still finds the package
   const out = join(root, '.cache', 'bundle', `${relative('src', entry).replace(/[\\/]/g, '_').replace(/\.ts$/, '')}.mjs`);
-  // the worker threads' script, found next to the bundle by the code that starts them (layer-thread-pool.node.ts)
+  // the worker threads' script, found next to the bundle by the code that starts them (src/cli/layer-threads.node.ts)
   const workers = [['src/core/pipeline/layer-thread-entry.node.ts', join(root, '.cache', 'bundle', 'layer-thread-entry.node.mjs')]];
   const sources = Math.max(...INPUTS.map((p) => newest(join(root, p))));
   let ok = [out, ...workers.map(([, o]) => o)].every((o) => newest(o) >= sources);

@@ -5,11 +5,13 @@
  * page throttled: the phase, new log lines, bytes per package and layers built.
  */
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
+import { memoryBlobStore, overflowBlobStore } from '../src/core/cache';
 import { buildEnvironment } from '../src/core/pipeline/build';
 import { readExplicitLock, writeExplicitLock } from '../src/core/conda/explicit-lock';
 import { condaSubdir } from '../src/core/pipeline/virtual';
 import type { FetchProgress } from '../src/core/conda/fetch';
-import { blobStore, channelFetches, lockTextOf, openBase, type EnvironmentInput } from './environment-input';
+import { channelFetches, lockTextOf, openBase, storeFor, workerLayerCache, type EnvironmentInput } from './environment-input';
+import { recordBuild } from './build-history';
 import { browserLayerRunner } from './browser-layer-pool';
 
 /** Where and how a build is written. */
@@ -20,6 +22,8 @@ export interface BuildOutput {
   epoch: number;
   /** the file the user picked; without one the tar is written to OPFS and returned */
   handle?: FileSystemFileHandle;
+  /** false: not added to the history (Save again of an entry already there) */
+  record?: boolean;
 }
 
 /** One package's download: compressed archive bytes received of `total`. */
@@ -43,6 +47,8 @@ export interface BuiltImage {
   packages: number;
   /** layers added on the base */
   layers: number;
+  /** of those, taken from the layer cache instead of built */
+  cachedLayers: number;
   warnings: string[];
   /** the explicit lock installed (canonical text: what a share link's sha256 covers) */
   lock: string;
@@ -52,9 +58,27 @@ export interface BuiltImage {
   baseDigest: string;
   /** the tar itself when no file was picked (an OPFS file for the page to offer as a download) */
   file?: File;
+  /** where the cache is on: the build's history entry and the archive's sha256 */
+  history?: { id: number; archiveSha256: string };
 }
 
 const THROTTLE_MS = 150;
+/** exports older than this are removed when a build starts (their page offered them long ago) */
+const STALE_EXPORT_MS = 3600 * 1000;
+
+/**
+ * A new OPFS file for a build's archive when no file was picked: a name of its own, so tabs building at once
+ * never write one file; stale ones (closed tabs) are removed.
+ */
+async function exportFile(): Promise<FileSystemFileHandle> {
+  const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });
+  for await (const [name, h] of (dir as FileSystemDirectoryHandle & { entries(): AsyncIterable<[string, FileSystemHandle]> }).entries()) {
+    if (!name.startsWith('build-') || h.kind !== 'file') continue;
+    const f = await (h as FileSystemFileHandle).getFile().catch(() => undefined);
+    if (f && Date.now() - f.lastModified > STALE_EXPORT_MS) await dir.removeEntry(name).catch(() => {});
+  }
+  return dir.getFileHandle(`build-${crypto.randomUUID()}.tar`, { create: true });
+}
 
 /** Runs one build; see the module comment. */
 export async function buildInWorker(proxyBase: string, input: EnvironmentInput, output: BuildOutput, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
@@ -76,9 +100,16 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   const fetches = channelFetches(proxyBase, input.channels);
   if (input.shared) stage('base', `rebuilding the shared lock's ${input.shared.packages.length} packages from the channels' repodata`);
   const lock = await lockTextOf(input, fetches.repodata);
+  const layerCache = await workerLayerCache();
+  const cacheWarnings: string[] = [];
+  // a full quota mid-build: the packages still to come are kept in memory, and the build finishes uncached
+  const store = overflowBlobStore(await storeFor('package'), memoryBlobStore(), () => {
+    cacheWarnings.push('package cache: the storage quota is exceeded; the rest of this build is not cached');
+    log.push(`fetch: warning: ${cacheWarnings[0]}`);
+  });
   const result = await buildEnvironment({
-    base, specs: input.specs, channels: input.channels.map((c) => c.url), store: await blobStore(), fetch: fetches.net, repodataFetch: fetches.repodata,
-    epoch: output.epoch, layerRunner: browserLayerRunner(),
+    base, specs: input.specs, channels: input.channels.map((c) => c.url), store, fetch: fetches.net, repodataFetch: fetches.repodata,
+    epoch: output.epoch, layerRunner: browserLayerRunner(), ...(layerCache ? { layerCache } : {}),
     ...(lock ? { lock: readExplicitLock(lock) } : {}), ...(input.prefix ? { prefix: input.prefix } : {}),
     ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}),
     ...(input.variables && Object.keys(input.variables).length ? { variables: input.variables } : {}), ...(input.image ? { image: input.image } : {}),
@@ -93,19 +124,19 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   layers.total = result.layers.length;
   stage('write', `${output.tag} (while the layers are built)`);
   let target = output.handle;
-  if (!target) {
-    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('exports', { create: true });
-    target = await dir.getFileHandle('build.tar', { create: true });
-  }
+  target ??= await exportFile();
   await writeDockerArchiveToSeekable([{ image: result.image, tags: [output.tag] }], fileSystemWritableSink(await target.createWritable()), { mtime: output.epoch });
-  const warnings = await result.warnings;
+  const warnings = [...cacheWarnings, ...await result.warnings];
   const file = await target.getFile();
   const cfg = await base.config();
   const subdir = condaSubdir(cfg.os, cfg.architecture);
   layers.done = layers.total;
   stage('write', `${file.size} bytes written`);
-  return {
+  const built: BuiltImage = {
     manifestDigest: await result.image.digest(), tag: output.tag, size: file.size, packages: result.solved.length,
-    layers: result.layers.length + 1, warnings, lock: writeExplicitLock(result.solved, subdir), subdir, baseDigest: await base.digest(), ...(output.handle ? {} : { file }),
+    layers: result.layers.length + 1, cachedLayers: (await result.layerSources).filter((s) => s === 'cached').length, warnings,
+    lock: writeExplicitLock(result.solved, subdir), subdir, baseDigest: await base.digest(), ...(output.handle ? {} : { file }),
   };
+  const history = output.record === false ? undefined : await recordBuild(input, output, built, file);
+  return { ...built, ...(history ? { history } : {}) };
 }

@@ -15,6 +15,8 @@ import { buildInWorker, type BuildOutput, type BuildProgress, type BuiltImage } 
 import { pushArchive, type PushedImage, type PushProgress } from './push-job';
 import type { EnvironmentInput } from './environment-input';
 import { registerErrorTransfer } from './error-transfer';
+import { withCacheShared } from './cache-admin';
+import { saveAgain } from './save-again';
 import { proxiedRegistryClient } from './registry-client';
 
 registerErrorTransfer();
@@ -73,7 +75,12 @@ const api = {
    * to `output.handle` or, without one, to an OPFS file returned for download.
    */
   async build(proxyBase: string, input: EnvironmentInput, output: BuildOutput, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
-    return buildInWorker(proxyBase, input, output, onProgress);
+    // shared: tabs build at once; eviction and Clear wait until no build reads the cache
+    return withCacheShared(() => buildInWorker(proxyBase, input, output, onProgress));
+  },
+  /** Writes a build of the history again from the cache (its lock, its base by digest); see save-again.ts. */
+  async saveAgain(proxyBase: string, id: number, handle: FileSystemFileHandle | undefined, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
+    return withCacheShared(() => saveAgain(proxyBase, id, handle, onProgress));
   },
   /** Pushes the image of a built archive to `ref` through the proxy, skipping blobs the registry has. */
   async push(proxyBase: string, archive: File, ref: string, creds: Credentials | undefined, onProgress?: (p: PushProgress) => void): Promise<PushedImage> {

@@ -5,6 +5,10 @@
  */
 import { memoryBlobStore, type BlobStore } from '../src/core/cache';
 import { opfsBlobStore } from '../src/core/cache/opfs-store';
+import { opfsRecordStore } from '../src/core/cache/record-store.opfs';
+import { layerCache, type LayerCache } from '../src/core/pipeline/layer-cache';
+import { catalogedBlobStore, catalogedLayerCache, catalogedRepodataStore, type CacheBodies } from './cache-admin';
+import { openCatalog, type CacheCatalog } from './cache-catalog';
 import { directoryHandleReader, localChannelFetch } from '../src/core/conda/local-channel';
 import { rebuildVerifiedLock, type SharedLock } from '../src/core/conda/lock-share';
 import { cachingFetch } from '../src/core/conda/repodata-cache';
@@ -38,9 +42,34 @@ export interface EnvironmentInput {
   image?: { entrypoint?: string[]; cmd?: string[]; labels?: Record<string, string> };
 }
 
-let store: Promise<BlobStore> | undefined;
+let store: Promise<{ blobs: BlobStore; persistent: boolean }> | undefined;
+const stores = () => (store ??= opfsBlobStore().then((blobs) => ({ blobs, persistent: true }), () => ({ blobs: memoryBlobStore(), persistent: false })));
 /** The worker's blob store: OPFS (verified blobs kept across sessions), memory where OPFS is missing. */
-export const blobStore = (): Promise<BlobStore> => (store ??= opfsBlobStore().catch(() => memoryBlobStore()));
+export const blobStore = async (): Promise<BlobStore> => (await stores()).blobs;
+
+let catalog: CacheCatalog | undefined;
+/**
+ * The catalogued cache (bodies in OPFS, the catalog in IndexedDB), or undefined where OPFS is missing: then
+ * caching is off (blobs live in memory for the worker's life, layers are always built).
+ */
+export async function cacheParts(): Promise<{ catalog: CacheCatalog; bodies: CacheBodies } | undefined> {
+  const s = await stores();
+  if (!s.persistent) return undefined;
+  catalog ??= openCatalog();
+  return { catalog, bodies: { blobs: s.blobs, layers: opfsRecordStore('layers'), repodata: opfsRepodataStore() } };
+}
+
+/** The blob store for bodies of `kind`: catalogued where the cache is on. */
+export async function storeFor(kind: 'package' | 'base-blob'): Promise<BlobStore> {
+  const parts = await cacheParts();
+  return parts ? catalogedBlobStore(parts.bodies.blobs, parts.catalog, kind) : blobStore();
+}
+
+/** The layer cache (tars among the OPFS blobs, records in OPFS `layers/`), or undefined where OPFS is missing: caching is off. */
+export async function workerLayerCache(): Promise<LayerCache | undefined> {
+  const parts = await cacheParts();
+  return parts && catalogedLayerCache(layerCache(parts.bodies.blobs, parts.bodies.layers), parts.catalog);
+}
 
 /** An os/architecture[/variant] string as a platform. */
 export function parsePlatform(p: string) {
@@ -50,7 +79,7 @@ export function parsePlatform(p: string) {
 
 /** Opens the base image: the tarball's image, or the reference pulled for its platform (one resolver: openImage). */
 export async function openBase(proxyBase: string, base: BaseInput, signal?: AbortSignal): Promise<Image> {
-  const common = { store: await blobStore(), ...(signal ? { signal } : {}) };
+  const common = { store: await storeFor('base-blob'), ...(signal ? { signal } : {}) };
   if ('file' in base) return (await openImage(base.file, common)).image;
   return (await openImage(base.ref, { ...common, client: proxiedRegistryClient(proxyBase, base.creds), platform: parsePlatform(base.platform) })).image;
 }
@@ -70,7 +99,11 @@ export function channelFetches(proxyBase: string, channels: ChannelInput[]): { n
     return { net, repodata: cachingFetch(net) };
   }
   let repodata = repodataFetches.get(proxyBase);
-  if (!repodata) repodataFetches.set(proxyBase, repodata = cachingFetch(proxied, { store: opfsRepodataStore() }));
+  if (!repodata) {
+    const cached = opfsRepodataStore();
+    repodata = cachingFetch(proxied, { store: typeof indexedDB === 'undefined' ? cached : catalogedRepodataStore(cached, catalog ??= openCatalog()) });
+    repodataFetches.set(proxyBase, repodata);
+  }
   // the solver reads repodata with the global fetch where it is not given one: route that through the proxy too
   globalThis.fetch = proxied;
   return { net: proxied, repodata };

@@ -88,7 +88,7 @@ export function assembleWithCli(s: AssemblySetup, out: string, nodeFlags: string
   mkdirSync(tmp);
   return new Promise((ok, fail) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, [...nodeFlags, join(repo, 'bin', 'docker-envs.js'), 'build', '-b', s.base, '-i', 'bench/env:1', '--lock', s.lock, '-o', out, '--cache', s.cache], {
+    const child = spawn(process.execPath, [...nodeFlags, join(repo, 'bin', 'docker-envs.js'), 'build', '-b', s.base, '-i', 'bench/env:1', '--lock', s.lock, '-o', out, '--cache', s.cache, '--no-layer-cache'], {
       cwd: repo, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: tmp, SOURCE_DATE_EPOCH: '0' },
     });
     let err = '';

@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
+import { startLayerThread } from './layer-threads.node.js';
 import { buildEnvironment, solveForBase, type BuildRequest } from '../core/pipeline';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
+import { folderRecordStore } from '../core/cache/record-store.node.js';
+import { layerCache } from '../core/pipeline/layer-cache';
 import { readEnvironmentYaml, readExplicitLock, writeExplicitLock } from '../core/conda';
 import { cachingFetch } from '../core/conda/repodata-cache';
 import { localChannelsFetch, localChannelUrl } from '../core/conda/channel-folder.node.js';
@@ -38,6 +41,8 @@ export interface BuildCliOptions {
   /** plain http to the base's registry */
   insecure?: boolean;
   cache?: string;
+  /** false: every layer is built (default: built layers are kept in and taken from the cache folder) */
+  layerCache?: boolean;
   log?: (s: string) => void;
   /** a terminal: per-package progress goes to one line rewritten in place instead of a line each */
   progress?: { write(s: string): unknown; isTTY?: boolean };
@@ -123,9 +128,9 @@ export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; p
  * manifest digest of the image as built (layers uncompressed), `pushed` the one the registry holds (layers
  * gzipped for the push), `id` the config digest both share (the image ID docker shows).
  */
-export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: string; id: string; packages: number; layers: number; warnings: string[]; pushed?: string }> {
+export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: string; id: string; packages: number; layers: number; cachedLayers: number; warnings: string[]; pushed?: string }> {
   // the layer workers start loading now, while the base image and the lock are read
-  const layerRunner = nodeLayerRunner({ warm: true });
+  const layerRunner = nodeLayerRunner({ warm: true, startThread: startLayerThread });
   const cache = o.cache ?? defaultCacheDir();
   mkdirSync(cache, { recursive: true });
   const store = folderBlobStore(join(cache, 'blobs'));
@@ -145,6 +150,8 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
       layerSpill: spillToTempFile,
       // the layers are built in worker threads, one per core, while this thread writes the archive
       layerRunner,
+      // built layers kept in the cache folder (tars among the blobs, records under layers/): a rebuild builds none
+      ...(o.layerCache === false ? {} : { layerCache: layerCache(store, folderRecordStore(join(cache, 'layers'))) }),
       // repodata kept in the cache folder between runs (shards verified by name)
       repodataFetch: cachingFetch(net, { store: folderRepodataStore(join(cache, 'repodata')) }),
       onProgress: (stage, detail) => progress.event(stage, detail),
@@ -158,7 +165,8 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
       progress.event('push', o.push);
       pushed = (await pushTo(result.image, o.push, o)).digest;
     }
-    return { digest: await result.image.digest(), id: (await result.image.manifest()).config.digest, packages: result.solved.length, layers: result.layers.length + 1, warnings: [...warnings, ...await result.warnings], ...(pushed ? { pushed } : {}) };
+    const cachedLayers = (await result.layerSources).filter((s) => s === 'cached').length;
+    return { digest: await result.image.digest(), id: (await result.image.manifest()).config.digest, packages: result.solved.length, layers: result.layers.length + 1, cachedLayers, warnings: [...warnings, ...await result.warnings], ...(pushed ? { pushed } : {}) };
   } finally {
     progress.end();
   }

@@ -35,9 +35,9 @@ describe.skipIf(!haveFixtures)('build, solve and diff options', () => {
     const out = join(tmp, 'prefixed.tar');
     const r = await cli('build', '-b', base, '-i', 'x/env:1', '-p', 'dummy-c', '-c', channel, '-o', out, '--prefix', '/opt/env', '--cache', cache, '--json');
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { image: string; digest: string; id: string; packages: number; layers: number; output: string; warnings: string[] };
+    const j = JSON.parse(r.out) as { image: string; digest: string; id: string; packages: number; layers: number; cachedLayers: number; output: string; warnings: string[] };
     const built = await image(out);
-    expect(j).toEqual({ image: 'x/env:1', digest: await built.digest(), id: (await built.manifest()).config.digest, packages: 1, layers: 2, output: out, warnings: [] });
+    expect(j).toEqual({ image: 'x/env:1', digest: await built.digest(), id: (await built.manifest()).config.digest, packages: 1, layers: 2, cachedLayers: 0, output: out, warnings: [] });
     expect((await built.config()).config?.Env).toContain('CONDA_PREFIX=/opt/env');
     expect((await built.config()).rootfs.diff_ids).toHaveLength(2);
   });

@@ -78,6 +78,7 @@ const build: Command = {
     { name: 'entrypoint', arg: 'E', help: "the image's entrypoint: a JSON array or words" },
     { name: 'cmd', arg: 'C', help: "the image's command: a JSON array or words" },
     { name: 'label', arg: 'K=V', multiple: true, help: 'a label of the image' },
+    { name: 'no-layer-cache', help: 'build every layer (built layers are otherwise kept in the cache folder and reused)' },
     ...solveOptions.slice(6), json,
   ],
   async run(v, _, io) {
@@ -92,11 +93,11 @@ const build: Command = {
       base: str(v.base)!, tag, specs: list(v.package), channels: list(v.channel), output, push, file: str(v.file), lock: str(v.lock),
       platform: onePlatform(build, str(v.platform)), prefix: str(v.prefix), layering: layering as 'layered' | 'single' | undefined, maxLayers,
       creds: str(v.creds), insecure: v.insecure === true, cache: str(v.cache), log: (s) => io.err.write(`  ${s}\n`), progress: io.err,
-      image: imageSettings(str(v.entrypoint), str(v.cmd), list(v.label)),
+      image: imageSettings(str(v.entrypoint), str(v.cmd), list(v.label)), layerCache: v['no-layer-cache'] !== true,
     });
     for (const w of r.warnings) io.err.write(`warning: ${w}\n`);
     if (v.json) writeJson(io, { image: tag, ...r, ...(output ? { output } : {}), ...(push ? { push } : {}) });
-    else io.out.write(`${tag} ${r.digest}: ${r.packages} packages in ${r.layers} layers → ${[output, r.pushed && `${push}@${r.pushed}`].filter(Boolean).join(', ')}\n`);
+    else io.out.write(`${tag} ${r.digest}: ${r.packages} packages in ${r.layers} layers (${r.cachedLayers} from the layer cache) → ${[output, r.pushed && `${push}@${r.pushed}`].filter(Boolean).join(', ')}\n`);
     return 0;
   },
 };

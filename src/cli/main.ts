@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import pkg from '../../package.json' with { type: 'json' };
 import { CoreError } from '../core/errors';
 import { COMMANDS, type CommandIo } from './commands';
 import { commandHelp, generalHelp, parseCommand, usageLine, UsageError } from './options';
@@ -17,7 +17,6 @@ export async function main(argv: string[], out: CommandIo['out'] = process.stdou
     return name ? 0 : 2;
   }
   if (name === '-v' || name === '--version') {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     out.write(`docker-envs ${pkg.version}\n`);
     return 0;
   }

@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'cancelled',
   'internal',
   'channel-unreadable',
+  'storage-full',
 ] as const;
 
 /** A CoreError's code: what failed, for a UI or a script to switch on. */

@@ -8,6 +8,7 @@ import { proxy } from 'comlink';
 import { useRef, useState } from 'react';
 import { buildBridge, proxyBase, solveBridge, type BuildProgress, type BuiltImage, type EnvironmentInput, type SolvePreview } from '../bridge/registry-bridge';
 import type { BuildDraft } from '../state/build-draft';
+import { requestPersistentStorage } from '../bridge/cache-bridge';
 import { parseCommand, parseLabels } from '../core/pipeline/config';
 import { condaSubdir } from '../core/pipeline/virtual';
 import { draftSpecs, lines, parseVariables } from '../state/draft-check';
@@ -117,6 +118,8 @@ export function useBuild() {
           return { progress: p, log: [...s.log, ...p.log], started, at: now };
         });
       };
+      // the cache should outlive storage pressure: asked once a build is wanted (the browser may decide by itself)
+      void requestPersistentStorage();
       const built = await buildBridge.run((api) => api.build(proxyBase(), environmentInput(draft),
         { tag: draft.tag.trim(), epoch: Number(draft.epoch), ...(handle ? { handle } : {}) }, proxy(onProgress)), ac.signal);
       url.current = built.file ? URL.createObjectURL(built.file) : undefined;

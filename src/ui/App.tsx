@@ -5,11 +5,13 @@ import { useCompareStore } from '../state/compare-store';
 import { BuildForm } from './build/BuildForm';
 import { CompareView } from './compare/CompareView';
 import { Inspector } from './inspector/Inspector';
+import { CachePanel } from './cache/CachePanel';
+import { HistoryList } from './history/HistoryList';
 import './app.css';
 
 const queryClient = new QueryClient({ defaultOptions: { queries: { refetchOnWindowFocus: false } } });
 
-type View = 'inspect' | 'build' | 'compare';
+type View = 'inspect' | 'build' | 'compare' | 'cache';
 
 /** The app: header, view switcher and the current view. */
 export function App() {
@@ -34,12 +36,14 @@ export function App() {
           <button type="button" aria-pressed={view === 'inspect'} onClick={() => show('inspect')}>Inspect</button>
           <button type="button" aria-pressed={view === 'build'} onClick={() => show('build')}>Build</button>
           <button type="button" aria-pressed={view === 'compare'} onClick={() => show('compare')}>Compare</button>
+          <button type="button" aria-pressed={view === 'cache'} onClick={() => show('cache')}>Cache &amp; history</button>
         </nav>
         <p className="app-tagline">Build and inspect Docker images from a base image plus conda packages, in your browser. Nothing is uploaded.</p>
       </header>
       <main className="app-main">
         {view === 'inspect' && <Inspector />}
         {view === 'compare' && <CompareView />}
+        {view === 'cache' && <><HistoryList openInspector={() => show('inspect')} /><CachePanel /></>}
         {buildOpened && (
           <div hidden={view !== 'build'}>
             <BuildForm openInspector={() => show('inspect')} />

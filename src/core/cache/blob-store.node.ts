@@ -34,5 +34,6 @@ export function folderBlobStore(dir: string): BlobStore {
       }
       return openFileBlob(final);
     },
+    async delete(d) { await rm(path(d), { force: true }); },
   };
 }

@@ -14,7 +14,6 @@ async function dirPath(root: Dir, ...names: string[]): Promise<Dir> {
   return d;
 }
 
-let counter = 0;
 
 /** A BlobStore over OPFS (a Worker or a page in a secure context). */
 export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
@@ -26,7 +25,8 @@ export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
     async put(d, stream, size) {
       const existing = await file(d);
       if (existing) { await stream.cancel(); return existing; }
-      const tmpName = `${digestHex(d)}.tmp-${Date.now()}-${++counter}`;
+      // unique across the tabs and workers sharing the folder
+      const tmpName = `${digestHex(d)}.tmp-${crypto.randomUUID()}`;
       const tmp = await dir.getFileHandle(tmpName, { create: true });
       try {
         const w = await tmp.createWritable();
@@ -34,9 +34,13 @@ export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
         await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(digestHex(d));
       } catch (e) {
         await dir.removeEntry(tmpName).catch(() => {});
+        // another tab or worker stored the same digest meanwhile (the move found the name taken): same bytes
+        const stored = await file(d);
+        if (stored && !(e instanceof Error && e.name === 'QuotaExceededError')) return stored;
         throw e;
       }
       return (await file(d))!;
     },
+    async delete(d) { await dir.removeEntry(digestHex(d)).catch(() => {}); },
   };
 }

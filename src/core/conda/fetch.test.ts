@@ -1,9 +1,12 @@
 /** fetchPackages against a real HTTP server on loopback serving a real fixture channel. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { serveFolder, type FolderServer } from '../../test-support/serve-folder';
-import { memoryBlobStore } from '../cache';
+import { isStorageFull, memoryBlobStore, overflowBlobStore, type BlobStore } from '../cache';
+import { folderBlobStore } from '../cache/blob-store.node.js';
 import { fetchPackages, type FetchProgress, type PackageToFetch } from './fetch';
 
 const CHANNEL = 'conda/tests/data/conda_format_repo';
@@ -40,6 +43,39 @@ describe.skipIf(!haveFixtures)('fetchPackages', () => {
     const again = await fetchPackages(pkgs, { store, fetch: () => { throw new Error('must not download'); } });
     expect(again.size).toBe(pkgs.length);
     expect(server.log.length).toBe(before);
+  });
+
+  it('a stored package whose bytes changed on disk is downloaded again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fetch-corrupt-'));
+    try {
+      const store = folderBlobStore(dir);
+      const [p] = records();
+      await fetchPackages([p], { store });
+      const path = join(dir, 'sha256', p.sha256);
+      const bytes = readFileSync(path);
+      bytes[0] ^= 0xff;
+      writeFileSync(path, bytes);
+      const before = server.log.length;
+      const progress: FetchProgress[] = [];
+      const got = await fetchPackages([p], { store, onProgress: (e) => progress.push(e) });
+      expect(server.log.length).toBe(before + 1);
+      expect(progress.filter((e) => e.done && !e.cached)).toHaveLength(1);
+      expect(Buffer.from(await got.get(p.fn)!.arrayBuffer()).equals(readFileSync(fixture(`${CHANNEL}/linux-64/${p.fn}`)))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a store that becomes full mid-way: the package is fetched again into the fallback, the rest follow it', async () => {
+    const full: BlobStore = { ...memoryBlobStore(), put: async (_d, s) => { await s.cancel(); throw new DOMException('quota', 'QuotaExceededError'); } };
+    const fallback = memoryBlobStore();
+    const warned: unknown[] = [];
+    const pkgs = records();
+    const got = await fetchPackages(pkgs, { store: overflowBlobStore(full, fallback, (e) => warned.push(e)), concurrency: 1 });
+    expect(got.size).toBe(pkgs.length);
+    expect(fallback.size).toBe(pkgs.length);
+    expect(warned).toHaveLength(1);
+    expect(isStorageFull(warned[0])).toBe(true);
   });
 
   it('refuses a package whose bytes do not match repodata and caches nothing of it', async () => {

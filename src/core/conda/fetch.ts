@@ -3,7 +3,7 @@
  * streams, stored in a BlobStore by digest (so a rebuild downloads nothing), with progress events.
  * The URL fetched may differ from the record's URL (a proxy); the record keeps the upstream URL.
  */
-import type { BlobStore } from '../cache';
+import { getVerified, type BlobStore } from '../cache';
 import { parseDigest, type Digest } from '../digest';
 import { CoreError } from '../errors';
 import { resumableBody } from '../net/resumable';
@@ -52,7 +52,8 @@ export async function fetchPackages(pkgs: PackageToFetch[], opts: FetchPackagesO
     } catch (e) {
       throw new CoreError('invalid-argument', `${p.fn}: repodata has no valid sha256 ("${p.sha256}"), so it cannot be verified`, { cause: e });
     }
-    const have = await opts.store.get(digest);
+    // hashed again: bytes changed on disk since they were stored are dropped and downloaded again
+    const have = await getVerified(opts.store, digest);
     if (have) {
       out.set(p.fn, have);
       opts.onProgress?.({ fn: p.fn, bytes: have.size, total: have.size, cached: true, done: true });
@@ -78,9 +79,15 @@ export async function fetchPackages(pkgs: PackageToFetch[], opts: FetchPackagesO
     }
     opts.onProgress?.({ fn: p.fn, bytes, total: p.size, cached: false, done: true });
   };
-  await inLanes(pkgs, opts.concurrency ?? 6, (p) => {
+  await inLanes(pkgs, opts.concurrency ?? 6, async (p) => {
     opts.signal?.throwIfAborted();
-    return one(p);
+    try {
+      await one(p);
+    } catch (e) {
+      // the store just became full (an overflowBlobStore): its next write goes elsewhere, so fetch once more
+      if (!(e instanceof CoreError && e.code === 'storage-full')) throw e;
+      await one(p);
+    }
   });
   return out;
 }

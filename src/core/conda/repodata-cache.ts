@@ -15,6 +15,8 @@ import { loadZstdWasm } from '../compress/zstd-wasm';
 export interface RepodataStore {
   get(key: string): Promise<CachedResponse | undefined>;
   put(key: string, value: CachedResponse): Promise<void>;
+  /** removes an entry (a cache evicting it); stores that never evict leave it out */
+  delete?(key: string): Promise<void>;
 }
 
 /** A cached response: status, content type, body and when it was fetched. */

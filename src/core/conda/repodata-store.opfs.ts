@@ -9,8 +9,6 @@ import type { CachedResponse, RepodataStore } from './repodata-cache';
 
 type Dir = FileSystemDirectoryHandle;
 
-let counter = 0;
-
 /** A RepodataStore in OPFS (a Worker or a page in a secure context); `root` defaults to the origin's OPFS root. */
 export function opfsRepodataStore(root?: Dir): RepodataStore {
   let dir: Promise<Dir> | undefined;
@@ -39,7 +37,7 @@ export function opfsRepodataStore(root?: Dir): RepodataStore {
       const head = new TextEncoder().encode(JSON.stringify({ key, status: value.status, fetchedAt: value.fetchedAt, contentType: value.contentType }));
       const len = new Uint8Array(4);
       new DataView(len.buffer).setUint32(0, head.length);
-      const tmpName = `${final}.tmp-${Date.now()}-${++counter}`;
+      const tmpName = `${final}.tmp-${crypto.randomUUID()}`;
       const tmp = await d.getFileHandle(tmpName, { create: true });
       try {
         const w = await tmp.createWritable();
@@ -51,5 +49,6 @@ export function opfsRepodataStore(root?: Dir): RepodataStore {
         throw e;
       }
     },
+    async delete(key) { await (await folder()).removeEntry(await name(key)).catch(() => {}); },
   };
 }

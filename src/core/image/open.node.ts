@@ -39,5 +39,5 @@ export async function openImagePath(path: string): Promise<Blob | LayoutFolder |
 export function lazyFolderBlobStore(dir: string): BlobStore {
   let store: BlobStore | undefined;
   const get = () => (store ??= folderBlobStore(dir));
-  return { has: (d) => get().has(d), get: (d) => get().get(d), put: (d, s, size) => get().put(d, s, size) };
+  return { has: (d) => get().has(d), get: (d) => get().get(d), put: (d, s, size) => get().put(d, s, size), delete: (d) => get().delete(d) };
 }

@@ -10,6 +10,7 @@ import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
 import { layersFromJobs, oneAtATime, runLayerJob, type LayerJob, type LayerRunner } from './layer-job';
+import { cachingLayerRunner, type LayerCache } from './layer-cache';
 import { condaMetaVisitor, readCondaMeta, solve, type CondaMeta, type SolvedRecord, type VirtualPackage } from '../solver';
 import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
 import { condaSubdir, glibcVisitor, virtualPackagesFor } from './virtual';
@@ -41,6 +42,8 @@ export interface BuildRequest {
   layerSpill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
   /** runs the layer jobs (default: on this thread); the CLI and the browser pass pools of workers */
   layerRunner?: LayerRunner;
+  /** built layers kept between builds: a layer found there (verified) is not built again */
+  layerCache?: LayerCache;
   onProgress?: (stage: 'solve' | 'fetch' | 'install' | 'layers', detail: string) => void;
   /** bytes of each package as it downloads (compressed archive bytes), for a per-package progress bar */
   onFetchProgress?: (p: FetchProgress) => void;
@@ -54,6 +57,8 @@ export interface BuildResult {
   /** warnings of the install (link scripts not run, .pyc left out, clobbered paths); settles once every layer is built */
   warnings: Promise<string[]>;
   layers: string[][];
+  /** per planned layer: taken from the layer cache or built; settles once every layer is done */
+  layerSources: Promise<('cached' | 'built')[]>;
 }
 
 /** What solveForBase needs: the request's base, specs, channels, prefix and solver options. */
@@ -143,11 +148,18 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     packages: g.map((r) => ({ fn: r.fn, blob: blobs.get(r.fn)!, origin: origins.get(r.fn)! })),
     prefix, epoch, ...(pythonVersion ? { pythonVersion } : {}),
   }));
-  const run: LayerRunner = req.layerRunner ?? oneAtATime((job) => runLayerJob(job, req.layerSpill ? { spill: req.layerSpill } : {}));
+  const building: LayerRunner = req.layerRunner ?? oneAtATime((job) => runLayerJob(job, req.layerSpill ? { spill: req.layerSpill } : {}));
+  // the first outcome of each job counts (a layer read twice may run its job again)
+  const sources = new Map<LayerJob, 'cached' | 'built'>();
+  const cacheWarnings: string[] = [];
+  const run = req.layerCache ? cachingLayerRunner(building, req.layerCache, {
+    onLayer: (job, source) => { if (!sources.has(job)) sources.set(job, source); },
+    onWarning: (w) => { cacheWarnings.push(w); req.onProgress?.('layers', `warning: ${w}`); },
+  }) : building;
   let finished = 0;
   const counted: LayerRunner = async (job, signal) => {
     const r = await run(job, signal);
-    req.onProgress?.('layers', `${++finished}/${jobs.length}: ${job.packages.map((p) => p.fn).join(' ')}`);
+    req.onProgress?.('layers', `${++finished}/${jobs.length}: ${job.packages.map((p) => p.fn).join(' ')}${sources.get(job) === 'cached' ? ' (cached)' : ''}`);
     return r;
   };
   const built = layersFromJobs(jobs, counted, { ...(req.layerSpill ? { spill: req.layerSpill } : {}), ...(req.signal ? { signal: req.signal } : {}) });
@@ -176,7 +188,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}`, ...(previous !== undefined ? { previous } : {}) });
     const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
     const meta = withParents([history, text('environment.yml', writeEnvironmentYaml({ channels: req.channels, dependencies: req.specs, ...(req.variables ? { variables: req.variables } : {}) })), text('conda-meta/explicit.txt', writeExplicitLock(ordered, subdir)), ...entrypoint], epoch);
-    return { envConfig, meta, warnings: [...(solvedForBase?.warnings ?? []), ...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs)] };
+    return { envConfig, meta, warnings: [...(solvedForBase?.warnings ?? []), ...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs), ...cacheWarnings] };
   });
   finishing.catch(() => {});
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
@@ -192,5 +204,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   // a failed build rejects here too, and a caller that stopped at the failed write never asks for warnings
   const warnings = finishing.then((f) => f.warnings);
   warnings.catch(() => {});
-  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)) };
+  const layerSources = built.results.then(() => jobs.map((j) => sources.get(j) ?? 'built'));
+  layerSources.catch(() => {});
+  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)), layerSources };
 }

@@ -5,3 +5,4 @@ export * from './config';
 export * from './layer-job';
 export * from './layer-format';
 export * from './layer-pool-protocol';
+export * from './layer-cache';

@@ -13,6 +13,8 @@ import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { CoreError } from '../errors';
 import { layersFromJobs, runLayerJob, type LayerJob, type LayerJobResult } from './layer-job';
 import { nodeLayerRunner } from './layer-thread-pool.node.js';
+// how a thread runs layer-thread-entry.node.ts from these sources (through tsx) is the CLI's to know
+import { startLayerThread } from '../../cli/layer-threads.node.js';
 import { serveLayerJobs, workerLayerRunner, type PoolWorker } from './layer-pool-protocol';
 import { openFileBlob } from '../cache/file-blob.node.js';
 
@@ -55,8 +57,8 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
   });
 
   it('the worker pool builds the same layers (packages by path or by bytes), in memory or spilled', async () => {
-    const pool = nodeLayerRunner({ size: 2 });
-    const spilling = nodeLayerRunner({ size: 1, maxInMemory: 0 });
+    const pool = nodeLayerRunner({ size: 2, startThread: startLayerThread });
+    const spilling = nodeLayerRunner({ size: 1, maxInMemory: 0, startThread: startLayerThread });
     const jobs = await Promise.all(PKGS.map((p) => job([p])));
     const local = await Promise.all(jobs.map((j) => runLayerJob(j)));
     const pooled = await Promise.all(jobs.map((j) => pool(j)));
@@ -74,7 +76,7 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
 
   it('a corrupt package fails its job with the core error code, on this thread and in a worker', async () => {
     const bad = await job(['conda-index/tests/index_data/corrupt/noarch/bad_package.tar.bz2']);
-    const pool = nodeLayerRunner({ size: 1 });
+    const pool = nodeLayerRunner({ size: 1, startThread: startLayerThread });
     const here = await runLayerJob(bad).catch((e: unknown) => e);
     const there = await pool(bad).catch((e: unknown) => e);
     expect(here).toBeInstanceOf(CoreError);
@@ -86,7 +88,7 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
   });
 
   it('a pool drops its queued jobs when the signal aborts', async () => {
-    const pool = nodeLayerRunner({ size: 1 });
+    const pool = nodeLayerRunner({ size: 1, startThread: startLayerThread });
     const ac = new AbortController();
     const jobs = await Promise.all(PKGS.slice(0, 3).map((p) => job([p])));
     const all = Promise.allSettled(jobs.map((j) => pool(j, ac.signal)));
@@ -121,8 +123,9 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
   it('an idle pool does not keep the process alive', () => {
     const script = [
       `import { nodeLayerRunner } from ${JSON.stringify(join(__dirname, 'layer-thread-pool.node.ts'))};`,
+      `import { startLayerThread } from ${JSON.stringify(join(__dirname, '..', '..', 'cli', 'layer-threads.node.ts'))};`,
       `import { openFileBlob } from ${JSON.stringify(join(__dirname, '..', 'cache', 'file-blob.node.ts'))};`,
-      'const run = nodeLayerRunner({ size: 2 });',
+      'const run = nodeLayerRunner({ size: 2, startThread: startLayerThread });',
       `const blob = await openFileBlob(${JSON.stringify(fixture(PKGS[2]))});`,
       "const r = await run({ prefix: '/opt/conda', epoch: 0, packages: [{ fn: 'zlib-1.2.11-h7b6447c_3.conda', blob }] });",
       'console.log(r.digest);',
@@ -228,7 +231,7 @@ describe('hostile .conda packages, in memory and streaming', () => {
     const broken = makeConda('broken', { 'lib/x': 'x' }, [{ path: 'lib/x', size: 1 }], [], { 'paths.json': '{"paths": [' });
     const here = (await run(broken))!;
     expect(here.cause).toBeInstanceOf(SyntaxError);
-    const pool = nodeLayerRunner({ size: 1 });
+    const pool = nodeLayerRunner({ size: 1, startThread: startLayerThread });
     const there = await pool({ prefix: '/opt/conda', epoch: 0, packages: [{ fn: 'broken.conda', blob: await openFileBlob(broken) }] })
       .then(() => undefined, (e: unknown) => e as CoreError);
     expect(there).toBeInstanceOf(CoreError);

@@ -2,14 +2,13 @@
  * Node: layer jobs in a pool of worker threads (one per core, at most 4), so an environment's layers are
  * built in parallel while the main thread writes the archive: the pool of layer-pool-protocol.ts over worker
  * threads, which are referenced only while they hold a job, so an idle pool never keeps the process alive.
- * Same bytes as runLayerJob on the main thread.
+ * Same bytes as runLayerJob on the main thread. How a thread starts (a bundled script, the sources through
+ * a loader, the program's own file) is the caller's to say: the CLI's is src/cli/layer-threads.node.ts.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { fileOfBlob, openFileBlob } from '../cache/file-blob.node.js';
 import type { Digest } from '../digest';
 import type { SerializedError } from '../errors';
@@ -31,17 +30,10 @@ export type WireReply =
   | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar?: Uint8Array; tarPath?: string }
   | { id: number; error: SerializedError };
 
-/** How to start the worker: the bundled script next to a bundled CLI, else the TypeScript source through tsx. */
-function startWorker(workerData: { spillDir: string; maxInMemory?: number }): Worker {
-  const bundled = new URL('./layer-thread-entry.node.mjs', import.meta.url);
-  if (existsSync(fileURLToPath(bundled))) return new Worker(bundled, { workerData });
-  const source = new URL('./layer-thread-entry.node.ts', import.meta.url).href;
-  // tsx's ESM API (its package exports name the file for `import`; require.resolve would give the CommonJS one)
-  const pkgJson = createRequire(import.meta.url).resolve('tsx/package.json');
-  const api = (JSON.parse(readFileSync(pkgJson, 'utf8')) as { exports: Record<string, { import: { default: string } }> }).exports['./esm/api'].import.default;
-  const tsx = pathToFileURL(join(dirname(pkgJson), api)).href;
-  // dynamic imports only: the eval'd bootstrap may be evaluated as CommonJS
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => m.register()).then(() => import(${JSON.stringify(source)}))`, { eval: true, workerData });
+/** What a layer thread is started with (its script reads it as `workerData`). */
+export interface LayerThreadData {
+  spillDir: string;
+  maxInMemory?: number;
 }
 
 /** A Node worker thread as the pool sees a worker: 'error' when it fails or exits, ref/unref as Node's. */
@@ -67,10 +59,15 @@ export interface NodeLayerRunnerOptions {
   maxInMemory?: number;
   /** start the workers now (they load while the caller reads the base image and the lock) */
   warm?: boolean;
+  /**
+   * starts a thread that runs layer-thread-entry.node.ts with the given workerData: how that script is found
+   * (bundled, from the sources through a loader, the program's own file) is the program's business
+   */
+  startThread: (workerData: LayerThreadData) => Worker;
 }
 
 /** A LayerRunner over worker threads (workerLayerRunner's pool; workers are referenced only while busy). */
-export function nodeLayerRunner(opts: NodeLayerRunnerOptions = {}): LayerRunner {
+export function nodeLayerRunner(opts: NodeLayerRunnerOptions): LayerRunner {
   let spillDir: string | undefined;
   const dir = () => {
     if (!spillDir) {
@@ -83,7 +80,7 @@ export function nodeLayerRunner(opts: NodeLayerRunnerOptions = {}): LayerRunner 
   return workerLayerRunner<WireJob, WireReply>({
     size: opts.size ?? Math.min(4, Math.max(1, availableParallelism())),
     ...(opts.warm ? { warm: true } : {}),
-    create: () => poolWorker(startWorker({ spillDir: dir(), ...(opts.maxInMemory !== undefined ? { maxInMemory: opts.maxInMemory } : {}) })),
+    create: () => poolWorker(opts.startThread({ spillDir: dir(), ...(opts.maxInMemory !== undefined ? { maxInMemory: opts.maxInMemory } : {}) })),
     // file-backed Blobs cannot be posted: their paths go instead (bytes for a Blob in memory)
     encode: async (job) => ({
       prefix: job.prefix, epoch: job.epoch, ...(job.pythonVersion ? { pythonVersion: job.pythonVersion } : {}),

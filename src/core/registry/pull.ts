@@ -3,7 +3,7 @@
  * first time they are read. Raw manifest and config bytes are kept, so digests equal the registry's.
  */
 import type { BlobStore } from '../cache';
-import { memoryBlobStore } from '../cache';
+import { getVerified, memoryBlobStore } from '../cache';
 import { type Digest } from '../digest';
 import { decompressStream } from '../compress';
 import { CoreError } from '../errors';
@@ -110,11 +110,12 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
     return p;
   };
   /** the verified local copy, fetched if needed */
-  const local = (): Promise<Blob> => stored ?? remember((async () => (await store.get(d.digest)) ?? store.put(d.digest, download(), d.size))());
+  // a stored blob is hashed again before use: bytes changed on disk are dropped and downloaded again
+  const local = (): Promise<Blob> => stored ?? remember((async () => (await getVerified(store, d.digest)) ?? store.put(d.digest, download(), d.size))());
   /** the compressed bytes: the local copy, or the first time, the download as it is being stored */
   const compressedSource = async (): Promise<ReadableStream<Uint8Array>> => {
     if (!stored) {
-      const have = await store.get(d.digest);
+      const have = await getVerified(store, d.digest);
       if (!stored) {
         if (have) remember(Promise.resolve(have));
         else {

@@ -63,7 +63,7 @@ export function BuildRun({ build, onOpen }: { build: BuildView; onOpen: () => vo
         {state === 'error' && <pre className="error" data-testid="build-error">{error!.message}</pre>}
         {data && (
           <p>
-            Built <code>{data.tag}</code>: {data.packages} packages in {data.layers} new layers, {formatBytes(data.size)}, manifest <code data-testid="build-digest">{data.manifestDigest}</code>.{' '}
+            Built <code>{data.tag}</code>: {data.packages} packages in {data.layers} new layers (<span data-testid="build-cached-layers">{data.cachedLayers}</span> from the cache), {formatBytes(data.size)}, manifest <code data-testid="build-digest">{data.manifestDigest}</code>.{' '}
             {data.url && <a href={data.url} download={`${data.tag.split('/').pop()!.replace(':', '-')}.tar`} data-testid="build-download">Download the tar</a>}{' '}
             <button type="button" data-testid="open-inspector" onClick={onOpen}>Open in the inspector</button>
           </p>

@@ -1,0 +1,128 @@
+/**
+ * The browser cache end to end, on the offline sample (its channel on the app's own origin, so every package
+ * read is a request the test sees): after a reload the same build downloads no package and builds no layer
+ * and writes the same archive; a package whose bytes were changed in OPFS is downloaded again; cache writes
+ * failing with QuotaExceededError leave a warning and a saved, identical archive; two tabs building at once
+ * both finish with the same correct archive.
+ */
+import { createHash } from 'node:crypto';
+import { expect, test, type Page } from '@playwright/test';
+import { opfsFile } from './support/opfs-file';
+
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** Package archives the page (its workers too) asked the sample channel for. */
+function countPackageReads(page: Page): string[] {
+  const reads: string[] = [];
+  page.context().on('request', (r) => { if (/\/sample\/channel\/.*\.(conda|tar\.bz2)$/.test(r.url())) reads.push(new URL(r.url()).pathname); });
+  return reads;
+}
+
+/** The picker stand-in: the archive goes to OPFS file `name`. */
+async function pickInto(page: Page, name: string) {
+  await page.addInitScript((n) => {
+    (window as unknown as { showSaveFilePicker?: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
+      async () => (await navigator.storage.getDirectory()).getFileHandle(n, { create: true });
+  }, name);
+}
+
+/** Opens the Build view, fills it from the sample, builds, and returns the archive's sha256. */
+async function buildSample(page: Page, file: string): Promise<string> {
+  await page.getByRole('button', { name: 'Build', exact: true }).click();
+  await page.getByRole('button', { name: 'Try the sample build' }).click();
+  await expect(page.getByTestId('form-invalid')).toHaveCount(0);
+  await page.getByTestId('build-button').click();
+  await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
+  return sha256(await opfsFile(page, file));
+}
+
+/** Layer lines of the build log: `[built, cached]`. */
+async function layerCounts(page: Page): Promise<[number, number]> {
+  const log = (await page.getByTestId('build-log').textContent()) ?? '';
+  const lines = log.split('\n').filter((l) => /^layers: \d+\/\d+: /.test(l));
+  const cached = lines.filter((l) => l.endsWith(' (cached)')).length;
+  return [lines.length - cached, cached];
+}
+
+test.describe('the browser cache', () => {
+  test('after a reload the same build downloads no package, builds no layer, writes the same archive; a corrupted package is downloaded again', async ({ page }) => {
+    test.setTimeout(300_000);
+    const reads = countPackageReads(page);
+    await pickInto(page, 'out.tar');
+    await page.goto('/');
+    const first = await buildSample(page, 'out.tar');
+    const downloaded = reads.length;
+    expect(downloaded).toBeGreaterThan(0);
+    const [built] = await layerCounts(page);
+    expect(built).toBeGreaterThan(0);
+
+    await page.reload();
+    expect(await buildSample(page, 'out.tar')).toBe(first);
+    expect(reads.length).toBe(downloaded);
+    expect(await layerCounts(page)).toEqual([0, built]);
+    await expect(page.getByTestId('build-cached-layers')).toHaveText(String(built));
+
+    // one cached package's bytes changed on disk: found by its digest, downloaded again, same archive
+    const changed = await page.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((ok, fail) => { const r = indexedDB.open('docker-envs-cache'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+      const entries = await new Promise<{ kind: string; key: string }[]>((ok) => { const r = db.transaction('entries').objectStore('entries').getAll(); r.onsuccess = () => ok(r.result); });
+      const pkg = entries.find((e) => e.kind === 'package')!;
+      const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('blobs')).getDirectoryHandle('sha256');
+      const fh = await dir.getFileHandle(pkg.key.slice('sha256:'.length));
+      const bytes = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+      bytes[bytes.length >> 1] ^= 0xff;
+      const w = await fh.createWritable();
+      await w.write(bytes);
+      await w.close();
+      return pkg.key;
+    });
+    expect(changed).toMatch(/^sha256:/);
+    await page.reload();
+    expect(await buildSample(page, 'out.tar')).toBe(first);
+    expect(reads.length).toBe(downloaded + 1);
+
+    // the cache panel lists what is kept, and the history the builds
+    await page.getByRole('button', { name: 'Cache & history' }).click();
+    await expect(page.getByTestId('cache-entries').locator('tbody tr').first()).toBeVisible();
+    await expect(page.getByTestId('history-row')).toHaveCount(3);
+    await expect(page.getByTestId('history-sha256').first()).toHaveText(first.slice(7, 19));
+  });
+
+  test('cache writes failing with QuotaExceededError: a warning, and the build still saves the same archive', async ({ page }) => {
+    test.setTimeout(300_000);
+    await pickInto(page, 'out.tar');
+    await page.goto('/');
+    const reference = await buildSample(page, 'out.tar');
+    // the build worker is running: every cache write in it now fails as a full quota does (the archive's own file is written)
+    const worker = page.workers().find((w) => w.url().includes('build.worker'));
+    expect(worker, 'the build worker').toBeDefined();
+    await worker!.evaluate(() => {
+      const create = FileSystemFileHandle.prototype.createWritable;
+      FileSystemFileHandle.prototype.createWritable = async function (this: FileSystemFileHandle, ...a: Parameters<typeof create>) {
+        if (this.name.includes('.tmp-') || this.name.endsWith('.json')) throw new DOMException('simulated: the quota has been exceeded', 'QuotaExceededError');
+        return create.apply(this, a);
+      };
+    });
+    await page.getByRole('button', { name: 'Cache & history' }).click();
+    await page.getByTestId('cache-clear').click();
+    await expect(page.getByTestId('cache-total')).toContainText('0 entries');
+    expect(await buildSample(page, 'out.tar')).toBe(reference);
+    await expect(page.getByTestId('build-warnings')).toContainText('package cache: the storage quota is exceeded; the rest of this build is not cached');
+    await expect(page.getByTestId('build-warnings')).toContainText('layer cache: the storage quota is exceeded');
+  });
+
+  test('two tabs building at once both finish with the same archive', async ({ context }) => {
+    test.setTimeout(300_000);
+    const [a, b] = [await context.newPage(), await context.newPage()];
+    await pickInto(a, 'a.tar');
+    await pickInto(b, 'b.tar');
+    await a.goto('/');
+    await b.goto('/');
+    const [x, y] = await Promise.all([buildSample(a, 'a.tar'), buildSample(b, 'b.tar')]);
+    expect(x).toBe(y);
+    // and a third build, from the cache both filled, gives it too
+    await a.reload();
+    expect(await buildSample(a, 'a.tar')).toBe(x);
+    expect((await layerCounts(a))[0]).toBe(0);
+  });
+});

@@ -1,0 +1,85 @@
+/**
+ * The cache as the page sees it: the catalog (IndexedDB) read and set directly, Clear (under the cache's Web
+ * Lock, so it waits for builds running in any tab), persistent storage asked for, and the storage estimate.
+ * Builds and Save again run on the build worker (registry-bridge.ts).
+ */
+import { clearCache as clearUnderLock } from '../../workers/cache-admin';
+import { openCatalog, type CacheEntry, type HistoryEntry } from '../../workers/cache-catalog';
+
+export type { CacheEntry, HistoryEntry };
+
+/** What the cache panel shows. */
+export interface CacheSummary {
+  /** false where the browser has no OPFS: caching is off */
+  available: boolean;
+  /** whether the browser granted persistent storage (not evicted under storage pressure) */
+  persisted: boolean;
+  /** least recently used first */
+  entries: CacheEntry[];
+  /** bytes of the catalogued bodies */
+  total: number;
+  /** the user's cap in bytes */
+  cap: number;
+  /** the browser's estimate for this origin, in bytes */
+  usage?: number;
+  quota?: number;
+}
+
+type Dir = FileSystemDirectoryHandle & { keys(): AsyncIterable<string> };
+
+let catalog: ReturnType<typeof openCatalog> | undefined;
+const theCatalog = () => (catalog ??= openCatalog());
+
+/** Whether this page can use OPFS (the cache's bodies). */
+export async function opfsAvailable(): Promise<boolean> {
+  try {
+    await navigator.storage.getDirectory();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Asks the browser to keep the cache under storage pressure; resolves to whether it is persistent. */
+export async function requestPersistentStorage(): Promise<boolean> {
+  if (!navigator.storage?.persist) return false;
+  return (await navigator.storage.persisted()) || navigator.storage.persist().catch(() => false);
+}
+
+/** The cache panel's data. */
+export async function cacheSummary(): Promise<CacheSummary> {
+  const available = await opfsAvailable();
+  const est = await navigator.storage?.estimate?.().catch(() => undefined);
+  const persisted = await navigator.storage?.persisted?.().catch(() => false) ?? false;
+  const entries = available ? await theCatalog().entries() : [];
+  return {
+    available, persisted, entries, total: entries.reduce((n, e) => n + e.size, 0), cap: await theCatalog().cap(),
+    ...(est?.usage !== undefined ? { usage: est.usage } : {}), ...(est?.quota !== undefined ? { quota: est.quota } : {}),
+  };
+}
+
+/** Sets the cache's size cap (bytes); the next build evicts above it. */
+export function setCacheCap(bytes: number): Promise<void> {
+  return theCatalog().setCap(bytes);
+}
+
+/** Empties the cache: every body in OPFS (blobs, layer records, repodata) and the catalog's rows; the history stays. */
+export async function clearCache(): Promise<void> {
+  await clearUnderLock(theCatalog(), async () => {
+    const root = await navigator.storage.getDirectory();
+    // the folders' contents go, the folders stay (workers hold handles to them): blobs/sha256/*, layers/*, repodata/*
+    for (const path of [['blobs', 'sha256'], ['layers'], ['repodata']]) {
+      let dir: Dir | undefined = root as Dir;
+      for (const name of path) dir = dir && await dir.getDirectoryHandle(name).catch(() => undefined) as Dir | undefined;
+      if (!dir) continue;
+      const names: string[] = [];
+      for await (const n of dir.keys()) names.push(n);
+      for (const n of names) await dir.removeEntry(n, { recursive: true }).catch(() => {});
+    }
+  });
+}
+
+/** Builds of the history, newest first. */
+export function buildHistory(): Promise<HistoryEntry[]> {
+  return theCatalog().history();
+}

@@ -1,0 +1,120 @@
+/**
+ * The layer cache over folders (what the CLI's --cache keeps): a rebuild takes every layer from the cache
+ * and writes the same archive; changing one leaf package builds only its layer; bytes changed on disk are
+ * found by their digest and built again; a cancelled build leaves no entry without whole, verified bytes;
+ * a store whose writes hit the quota leaves the build uncached with one warning.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { getVerified, memoryBlobStore, type BlobStore } from '../cache';
+import { folderBlobStore } from '../cache/blob-store.node.js';
+import { folderRecordStore } from '../cache/record-store.node.js';
+import { folderChannel } from '../conda/channel-folder.node';
+import { localChannelFetch } from '../conda/local-channel';
+import { digestStream, digestHex, type Digest } from '../digest';
+import { writeDockerArchive } from '../archive';
+import { emptyImage, validate } from '../image';
+import { fixture, haveFixtures } from '../../test-support/fixtures';
+import { buildEnvironment } from './build';
+import { layerCache, type LayerCache } from './layer-cache';
+import { LAYER_FORMAT_VERSION } from './layer-format';
+import { oneAtATime, runLayerJob, type LayerRunner } from './layer-job';
+
+const dir = mkdtempSync(join(tmpdir(), 'layer-cache-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** a build of `specs` from the dummy channel; `built` counts the layer jobs actually run */
+async function build(specs: string[], cache?: LayerCache, opts: { runner?: LayerRunner; signal?: AbortSignal; store?: BlobStore } = {}) {
+  const channel = folderChannel(fixture('pixi/tests/data/channels/channels/dummy_channel_1'));
+  const fetch = localChannelFetch([channel], () => Promise.reject(new Error('nothing leaves the folder')));
+  const counter = { built: 0 };
+  const inner = opts.runner ?? oneAtATime((job) => runLayerJob(job));
+  const layerRunner: LayerRunner = (job, signal) => { counter.built++; return inner(job, signal); };
+  const r = await buildEnvironment({
+    base: emptyImage(), specs, channels: [channel.url], fetch, repodataFetch: fetch, epoch: 1_700_000_000,
+    store: opts.store ?? memoryBlobStore(), layerRunner, ...(cache ? { layerCache: cache } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  const archive = await digestStream(writeDockerArchive([{ image: r.image, tags: ['env:1'] }], { mtime: 1_700_000_000 }));
+  await validate(r.image);
+  return { archive: archive.digest, digest: await r.image.digest(), sources: await r.layerSources, warnings: await r.warnings, built: counter.built };
+}
+
+function folderCache(name: string) {
+  const root = join(dir, name);
+  const blobs = folderBlobStore(join(root, 'blobs'));
+  const records = folderRecordStore(join(root, 'layers'));
+  return { root, blobs, records, cache: layerCache(blobs, records) };
+}
+
+describe.skipIf(!haveFixtures)('layer cache', () => {
+  it('a rebuild takes every layer from the cache and writes the same archive; one changed leaf builds one layer', { timeout: 60_000 }, async () => {
+    const { cache, records } = folderCache('rebuild');
+    const first = await build(['dummy-a', 'dummy-b'], cache);
+    expect(first.sources).toEqual(['built', 'built', 'built']);
+    expect(first.built).toBe(3);
+    expect(await records.keys()).toHaveLength(3);
+    const again = await build(['dummy-a', 'dummy-b'], cache);
+    expect(again.sources).toEqual(['cached', 'cached', 'cached']);
+    expect(again.built).toBe(0);
+    expect(again.archive).toBe(first.archive);
+    // dummy-b (a leaf) swapped for dummy-f: dummy-a's and dummy-c's layers come from the cache
+    const changed = await build(['dummy-a', 'dummy-f'], cache);
+    expect(changed.built).toBe(1);
+    expect(changed.sources.filter((s) => s === 'built')).toHaveLength(1);
+    const uncached = await build(['dummy-a', 'dummy-f']);
+    expect(changed.archive).toBe(uncached.archive);
+    expect(changed.archive).not.toBe(first.archive);
+  });
+
+  it('bytes changed on disk are found by their digest: the layer is built again, the archive is the same', { timeout: 60_000 }, async () => {
+    const { cache, records, root } = folderCache('corrupt');
+    const first = await build(['dummy-a'], cache);
+    const [key] = await records.keys();
+    const { digest } = JSON.parse((await records.read(key))!) as { digest: Digest };
+    const path = join(root, 'blobs', 'sha256', digestHex(digest));
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 1] ^= 0xff;
+    writeFileSync(path, bytes);
+    const again = await build(['dummy-a'], cache);
+    expect(again.sources.filter((s) => s === 'built')).toHaveLength(1);
+    expect(again.archive).toBe(first.archive);
+    // stored again, whole
+    expect(await getVerified(folderBlobStore(join(root, 'blobs')), digest)).toBeDefined();
+  });
+
+  it('a build cancelled mid-way leaves only entries whose bytes are whole and verified', { timeout: 60_000 }, async () => {
+    const { cache, records, blobs, root } = folderCache('cancel');
+    const stop = new AbortController();
+    let n = 0;
+    // the second job is cancelled while it runs; the first finished and is stored
+    const runner: LayerRunner = async (job, signal) => {
+      if (++n === 2) { stop.abort(new Error('cancelled by the user')); signal?.throwIfAborted(); }
+      return runLayerJob(job);
+    };
+    await expect(build(['dummy-a', 'dummy-b'], cache, { runner: oneAtATime(runner), signal: stop.signal })).rejects.toThrow();
+    const keys = await records.keys();
+    expect(keys.length).toBeLessThan(3);
+    for (const k of keys) {
+      const r = JSON.parse((await records.read(k))!) as { digest: Digest; format: number };
+      expect(r.format).toBe(LAYER_FORMAT_VERSION);
+      expect(await getVerified(blobs, r.digest)).toBeDefined();
+    }
+    expect(readdirSync(join(root, 'blobs', 'sha256')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    expect(readdirSync(join(root, 'layers')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('a store whose writes exceed the quota: the build finishes uncached with one warning', { timeout: 60_000 }, async () => {
+    const records = folderRecordStore(join(dir, 'quota-layers'));
+    const full: BlobStore = {
+      ...memoryBlobStore(),
+      put: async (_d, s) => { await s.cancel(); throw new DOMException('the quota has been exceeded', 'QuotaExceededError'); },
+    };
+    const r = await build(['dummy-a', 'dummy-b'], layerCache(full, records));
+    expect(r.sources).toEqual(['built', 'built', 'built']);
+    expect(r.warnings.filter((w) => /layer cache: the storage quota is exceeded/.test(w))).toHaveLength(1);
+    expect(await records.keys()).toEqual([]);
+    expect(r.archive).toBe((await build(['dummy-a', 'dummy-b'])).archive);
+  });
+});
