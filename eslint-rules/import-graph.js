@@ -51,14 +51,18 @@ export function specifierPath(from, spec, root) {
   return undefined;
 }
 
-/** The source file a relative import resolves to (extension and `index` added as the bundler does), if any. */
-export function resolveImport(from, spec) {
-  if (!spec.startsWith('.')) return undefined;
-  const base = resolve(dirname(from), spec.replace(/\.(m?js)$/, ''));
+/** The source file an import path names (a `.js` written for a `.ts`, extension and `index` added as the bundler does), if any. */
+export function sourceFile(path) {
+  const base = path.replace(/\.(m?js)$/, '');
   for (const cand of [base, `${base}.ts`, `${base}.tsx`, `${base}.mts`, join(base, 'index.ts'), join(base, 'index.tsx')]) {
     if (SOURCE.test(cand) && existsSync(cand) && statSync(cand).isFile()) return cand;
   }
   return undefined;
+}
+
+/** The source file a relative import resolves to, if any. */
+export function resolveImport(from, spec) {
+  return spec.startsWith('.') ? sourceFile(resolve(dirname(from), spec)) : undefined;
 }
 
 /** The files a source text imports at run time, resolved. */

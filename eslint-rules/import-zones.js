@@ -6,7 +6,7 @@
  * files may import from) or `forbid` (folders they must not import from, `allowTypeImports` per folder).
  */
 import { relative, sep } from 'node:path';
-import { specifierPath } from './import-graph.js';
+import { sourceFile, specifierPath } from './import-graph.js';
 
 const inside = (rel, dir) => rel === dir || rel.startsWith(`${dir}/`);
 
@@ -40,8 +40,10 @@ export default {
     const { root, allow, forbid = [], message = '' } = context.options[0];
     const check = (node, spec, typeOnly) => {
       if (typeof spec !== 'string') return;
-      const target = specifierPath(context.filename, spec, root);
-      if (!target) return;
+      const named = specifierPath(context.filename, spec, root);
+      if (!named) return;
+      // the file itself where it exists (`./x.js` written for x.ts), so that a zone may name one file
+      const target = sourceFile(named) ?? named;
       const rel = relative(root, target).split(sep).join('/');
       let why;
       if (allow && !allow.some((d) => inside(rel, d))) why = message || `only ${allow.join(', ')} may be imported here`;

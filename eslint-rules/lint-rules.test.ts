@@ -33,6 +33,8 @@ describe('import zones', () => {
     ['core → core', 'src/core/zone-probe.ts', "import { CoreError } from './errors';\nexport { CoreError };", false],
     ['core test → test-support', 'src/core/zone-probe.test.ts', "import { fixture } from '../test-support/fixtures';\nexport { fixture };", false],
     ['core test → ui', 'src/core/zone-probe.test.ts', "import '../ui/App';", true],
+    ['core test → the CLI\'s thread starter', 'src/core/zone-probe.test.ts', "import { startLayerThread } from '../cli/layer-threads.node.js';\nexport { startLayerThread };", false],
+    ['core test → the rest of the CLI', 'src/core/zone-probe.test.ts', "import { main } from '../cli/main.js';\nexport { main };", true],
     ['ui → workers', 'src/ui/zone-probe.tsx', "import { runBuild } from '../../workers/build-job';\nexport { runBuild };", true],
     ['ui → workers, type only', 'src/ui/zone-probe.tsx', "import type { X } from '../../workers/build-job';\nexport type { X };", true],
     ['ui → workers, new URL', 'src/ui/zone-probe.tsx', "export const w = new Worker(new URL('../../workers/build.worker.ts', import.meta.url));", true],
