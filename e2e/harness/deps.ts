@@ -37,6 +37,7 @@ export const debianDeps: readonly DebianDep[] = [
   { pkg: 'openssl', bin: '/usr/bin/openssl', why: 'the token server\'s signing certificate' },
   { pkg: 'python3', bin: '/usr/bin/python3.11', why: 'the interpreter and standard library of the real python conda package (e2e/conda-builder/python.ts)' },
   { pkg: 'patchelf', bin: '/usr/bin/patchelf', why: 'sets the real python package\'s RPATH to $ORIGIN/../lib' },
+  { pkg: 'python3-packaging', bin: '/usr/lib/python3/dist-packages/packaging', why: 'the reference for PEP 440 versions and PEP 508 markers (src/core/pip/pep440-oracle.test.ts)' },
   { pkg: 'python3-pip-whl', bin: '/usr/share/python-wheels', why: 'pip\'s wheel, run by the real python in dockerd (python -m pip --version)' },
 ];
 

@@ -34,6 +34,8 @@ export const ERROR_CODES = [
   'cancelled',
   'internal',
   'channel-unreadable',
+  'requirement-invalid',
+  'index-error',
   'storage-full',
 ] as const;
 

@@ -17,13 +17,30 @@ export interface ZipMember {
 
 const bad = (why: string) => new CoreError('archive-invalid', `not a valid .conda (zip) file: ${why}`);
 
-async function bytesAt(blob: Blob, start: number, end: number): Promise<DataView> {
-  if (start < 0 || end > blob.size || start > end) throw bad(`a record at ${start}..${end} lies outside the ${blob.size}-byte file`);
-  return new DataView(await blob.slice(start, end).arrayBuffer());
+/**
+ * Random access to a zip's bytes: a Blob, or ranged HTTP reads of a remote file (a wheel's METADATA is read
+ * without downloading the wheel).
+ */
+export interface ZipSource {
+  readonly size: number;
+  /** the bytes in [start, end) */
+  read(start: number, end: number): Promise<Uint8Array<ArrayBuffer>>;
+}
+
+/** A ZipSource over a Blob. */
+export function blobZipSource(blob: Blob): ZipSource {
+  return { size: blob.size, read: async (start, end) => new Uint8Array(await blob.slice(start, end).arrayBuffer()) };
+}
+
+async function bytesAt(src: ZipSource | Blob, start: number, end: number): Promise<DataView> {
+  if (start < 0 || end > src.size || start > end) throw bad(`a record at ${start}..${end} lies outside the ${src.size}-byte file`);
+  const b = src instanceof Blob ? new Uint8Array(await src.slice(start, end).arrayBuffer()) : await src.read(start, end);
+  if (b.byteLength !== end - start) throw bad(`a read of ${start}..${end} gave ${b.byteLength} bytes`);
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Reads the central directory. */
-export async function readZipDirectory(blob: Blob): Promise<ZipMember[]> {
+export async function readZipDirectory(blob: Blob | ZipSource): Promise<ZipMember[]> {
   const tailLen = Math.min(blob.size, 65_557);
   const tail = await bytesAt(blob, blob.size - tailLen, blob.size);
   let eocd = -1;
@@ -87,16 +104,17 @@ export async function readZipDirectory(blob: Blob): Promise<ZipMember[]> {
 }
 
 /** The member's bytes as stored in the zip (a slice; compressed when method is 8). */
-export async function zipMemberRaw(blob: Blob, m: ZipMember): Promise<Blob> {
+export async function zipMemberRaw(blob: Blob | ZipSource, m: ZipMember): Promise<Blob> {
   const h = await bytesAt(blob, m.localOffset, m.localOffset + 30);
   if (h.getUint32(0, true) !== 0x04034b50) throw bad(`local header of ${m.name} missing`);
   const start = m.localOffset + 30 + h.getUint16(26, true) + h.getUint16(28, true);
   if (start + m.compressedSize > blob.size) throw bad(`${m.name} runs past the end of the file`);
-  return blob.slice(start, start + m.compressedSize);
+  if (blob instanceof Blob) return blob.slice(start, start + m.compressedSize);
+  return new Blob([await blob.read(start, start + m.compressedSize)]);
 }
 
 /** A stream of the member's uncompressed bytes. */
-export async function zipMemberStream(blob: Blob, m: ZipMember): Promise<ReadableStream<Uint8Array>> {
+export async function zipMemberStream(blob: Blob | ZipSource, m: ZipMember): Promise<ReadableStream<Uint8Array>> {
   const raw = await zipMemberRaw(blob, m);
   if (m.method === 0) return raw.stream();
   if (m.method === 8) return inflateRaw(raw.stream(), m.name);
