@@ -5,7 +5,10 @@
  * download path (no `showSaveFilePicker`); both tars equal the CLI's `build` of the same inputs byte for
  * byte (command and labels included), and the image runs in the real dockerd. A build cancelled mid-download leaves the next one working;
  * an exported environment.yml imports back into the same form; a pasted lock builds the same digest; a picked
- * tarball base with a local channel folder (through the directory picker) builds an image that runs.
+ * tarball base with a local channel folder (through the directory picker) builds an image that runs. The whole
+ * flow also runs with the keyboard alone (Tab, Enter, Escape, arrows; no clicks), every focus stop showing a
+ * focus ring, from the view switch through a push (skopeo reads the digest shown) to a file of the built image
+ * downloaded from the inspector's tree.
  */
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -25,7 +28,7 @@ import { buildTestChannel } from './conda-builder/build';
 import { busyboxRootfs } from './harness/busybox';
 import { dockerEnv, haveDocker } from './harness/env';
 import { freePort } from './harness/registry';
-import { opfsFile } from './support/opfs-file';
+import { opfsFile, savePickerTo } from './support/opfs-file';
 
 const TAG = 'docker-envs.test/form:1';
 const EPOCH = '1700000000';
@@ -33,20 +36,47 @@ const CMD = '["hello-prefix"]';
 const LABEL = 'org.example.built-by=form';
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** Presses Tab until the element with `testId` has the focus (the page's own tab order), then types `text` over its value. */
-async function tabTo(page: Page, testId: string, text?: string) {
+/** Where the focus is: whether it matches `selector` (and `text`, when given), and whether it can be seen. */
+function focusAt({ selector, text }: { selector: string; text?: string }) {
+  const el = document.activeElement as HTMLElement | null;
+  if (!el || el === document.body) return { match: false, visible: true, name: 'BODY' };
+  // the focus ring is the element's own outline, or (a file input hidden in a label styled as a button) its label's
+  const ring = [el, el.closest('label')].filter((e): e is HTMLElement => !!e).some((e) => {
+    const s = getComputedStyle(e);
+    return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 1;
+  });
+  return { match: el.matches(selector) && (text === undefined || el.textContent?.trim() === text), visible: ring, name: `${el.tagName} ${el.dataset.testid ?? el.getAttribute('aria-label') ?? el.textContent?.trim().slice(0, 30)}` };
+}
+
+/**
+ * Presses Tab (Shift+Tab with `back`) until the focus is on an element matching `selector` (and showing
+ * `text`), in the page's own tab order. Every element the focus stops at on the way must show a focus ring.
+ */
+async function tabToElement(page: Page, target: { selector: string; text?: string }, back = false) {
+  const unseen = new Set<string>();
   for (let i = 0; i < 80; i++) {
-    if (await page.evaluate((id) => (document.activeElement as HTMLElement | null)?.dataset?.testid === id, testId)) {
-      if (text !== undefined) {
-        await page.keyboard.press('ControlOrMeta+A');
-        await page.keyboard.type(text);
-      }
+    const at = await page.evaluate(focusAt, target);
+    if (!at.visible) unseen.add(at.name);
+    if (at.match) {
+      expect([...unseen], 'focused without a visible focus ring').toEqual([]);
       return;
     }
-    await page.keyboard.press('Tab');
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
   }
-  const at = await page.evaluate(() => `${document.activeElement?.tagName} ${(document.activeElement as HTMLElement | null)?.dataset?.testid ?? ''}`);
-  throw new Error(`${testId} is not reachable with Tab (focus stays on ${at})`);
+  const at = await page.evaluate(focusAt, target);
+  throw new Error(`${target.selector} ${target.text ?? ''} is not reachable with Tab (focus stays on ${at.name})`);
+}
+
+/** The values of the inputs with `testId`, in page order. */
+const inputValues = (page: Page, testId: string) => page.getByTestId(testId).evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value));
+
+/** Presses Tab until the element with `testId` has the focus (the page's own tab order), then types `text` over its value. */
+async function tabTo(page: Page, testId: string, text?: string) {
+  await tabToElement(page, { selector: `[data-testid="${testId}"]` });
+  if (text !== undefined) {
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type(text);
+  }
 }
 
 /** The bytes of an OPFS file of the page, through base64 (far faster over the protocol than a number array). */
@@ -111,10 +141,7 @@ test.describe('the builder form', () => {
     test.setTimeout(240_000);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.addInitScript(() => {
-      (window as unknown as { showSaveFilePicker?: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
-        async () => (await navigator.storage.getDirectory()).getFileHandle('picked.tar', { create: true });
-    });
+    await savePickerTo(page, 'picked.tar');
     await fillForm(page);
     // a malformed spec is flagged on its field before anything is fetched
     await expect(page.getByTestId('spec-error')).toHaveCount(0);
@@ -156,6 +183,121 @@ test.describe('the builder form', () => {
     // the form's command runs by default (after activation), and its label is on the image
     expect(execFileSync('docker', ['run', '--rm', '--network', 'none', TAG], { env: dockerEnv(), encoding: 'utf8' })).toBe('installed at /opt/conda\n');
     expect(execFileSync('docker', ['inspect', '-f', '{{index .Config.Labels "org.example.built-by"}}', TAG], { env: dockerEnv(), encoding: 'utf8' }).trim()).toBe('form');
+  });
+
+  test('the whole flow with the keyboard alone: views, base, channels, packages, preview, build, both saves, push, the inspector\'s tabs and tree', async ({ page }) => {
+    test.setTimeout(240_000);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await savePickerTo(page, 'keyboard.tar');
+    await page.goto(app.url);
+    await tabToElement(page, { selector: 'nav button', text: 'Build' });
+    await page.keyboard.press('Enter');
+    await tabTo(page, 'base-ref', `${regHost}/test/busybox:1`);
+    // the credentials dialog opens, takes typing, and Escape closes it with nothing changed
+    await tabToElement(page, { selector: 'button', text: 'Credentials…' });
+    await page.keyboard.press('Enter');
+    await expect(page.getByRole('dialog', { name: 'Registry credentials' })).toBeVisible();
+    await page.keyboard.type('someone');
+    await expect(page.getByLabel('Username')).toHaveValue('someone');
+    await page.keyboard.press('Escape');
+    await expect(page.getByRole('dialog')).toHaveCount(0);
+    await expect(page.getByRole('button', { name: 'Credentials…' })).toBeFocused();
+
+    // channels: the default one removed, two added (the focus follows each change), reordered, the extra one removed
+    await tabToElement(page, { selector: 'button[aria-label="Remove channel 1"]' });
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('channel-input')).toHaveCount(0);
+    await expect(page.getByTestId('add-channel')).toBeFocused();
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('channel-input')).toBeFocused();
+    await page.keyboard.type('unused-channel');
+    await tabTo(page, 'add-channel');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('channel-input').nth(1)).toBeFocused();
+    await page.keyboard.type(channelUrl);
+    await tabToElement(page, { selector: 'button[aria-label="Move channel 2 up"]' }, true);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => inputValues(page, 'channel-input')).toEqual([channelUrl, 'unused-channel']);
+    await expect(page.getByRole('button', { name: 'Move channel 1 down' })).toBeFocused();
+    await tabToElement(page, { selector: 'button[aria-label="Remove channel 2"]' });
+    await page.keyboard.press('Enter');
+    await expect.poll(() => inputValues(page, 'channel-input')).toEqual([channelUrl]);
+
+    // packages: Enter in a row opens the next; an empty extra row removed from the keyboard
+    await tabTo(page, 'spec-input', 'hello-script');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('hello-elf');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('spec-input')).toHaveCount(3);
+    await tabToElement(page, { selector: 'button[aria-label="Remove package 3"]' });
+    await page.keyboard.press('Enter');
+    await expect.poll(() => inputValues(page, 'spec-input')).toEqual(['hello-script', 'hello-elf']);
+    await expect(page.getByTestId('spec-input').nth(1)).toBeFocused();
+    await tabTo(page, 'cfg-cmd', CMD);
+    await tabTo(page, 'cfg-labels', LABEL);
+    await tabTo(page, 'cfg-tag', TAG);
+    await tabTo(page, 'cfg-epoch', EPOCH);
+
+    await tabTo(page, 'preview-button');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    await expect(page.getByTestId('preview-packages').locator('tbody tr')).toHaveCount(2);
+
+    // saved through the picker, then again as a download: both the CLI's bytes
+    await tabTo(page, 'build-button');
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    expect(sha256(await opfsFile(page, 'keyboard.tar'))).toBe(cliSha);
+    await page.evaluate(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    await tabToElement(page, { selector: '[data-testid="build-button"]' }, true);
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('build-download')).toBeVisible({ timeout: 120_000 });
+    await tabTo(page, 'build-download');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    const saved = join(tmp, 'keyboard-download.tar');
+    await download.saveAs(saved);
+    expect(sha256(readFileSync(saved))).toBe(cliSha);
+
+    // pushed to the registry (Enter in the field submits), where skopeo reads the digest the page shows
+    await tabTo(page, 'push-ref', `${regHost}/test/keyboard:1`);
+    await page.keyboard.press('Enter');
+    await expect(page.getByTestId('push-status')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    const raw = execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${regHost}/test/keyboard:1`]);
+    await expect(page.getByTestId('push-digest')).toHaveText(sha256(raw));
+
+    // the inspector: its tabs with the arrow keys, the merged tree filtered, folded and a file downloaded with Enter
+    await tabToElement(page, { selector: '[data-testid="open-inspector"]' }, true);
+    await page.keyboard.press('Enter');
+    await expect(page.locator('body')).toHaveAttribute('data-inspector', 'indexed', { timeout: 30_000 });
+    await tabToElement(page, { selector: '[role="tab"][aria-selected="true"]' });
+    await page.keyboard.press('ArrowRight');
+    await expect(page.getByRole('tab', { name: 'Merged filesystem' })).toBeFocused();
+    await expect(page.getByRole('tab', { name: 'Merged filesystem' })).toHaveAttribute('aria-selected', 'true');
+    await tabToElement(page, { selector: '[role="tree"]' });
+    const tree = page.getByRole('tree');
+    const active = tree.locator('[aria-selected="true"]');
+    await expect(active).toHaveAttribute('data-path', 'bin');
+    await page.keyboard.press('ArrowLeft');
+    await expect(active).toHaveAttribute('aria-expanded', 'false');
+    await page.keyboard.press('ArrowDown');
+    await expect(active).not.toHaveAttribute('data-path', /^bin\//);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowRight');
+    await expect(active).toHaveAttribute('aria-expanded', 'true');
+    // the filter box is just before the tree: the one match becomes the active row, and Enter downloads it
+    await tabToElement(page, { selector: 'input[aria-label="Filter paths"]' }, true);
+    await page.keyboard.type('bin/hello-prefix');
+    await expect(page.getByTestId('tree-total')).toContainText('1 entry');
+    await page.keyboard.press('Tab');
+    await expect(tree).toBeFocused();
+    await expect(active).toHaveAttribute('data-path', 'opt/conda/bin/hello-prefix');
+    const [file] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    expect(file.suggestedFilename()).toMatch(/^hello-prefix/); // Chromium may add an extension for the body's type
+    const script = join(tmp, 'hello-prefix');
+    await file.saveAs(script);
+    expect(readFileSync(script, 'utf8')).toContain('/opt/conda');
+    expect(errors).toEqual([]);
   });
 
   test('Cancel mid-download stops the build; the next build works', async ({ page, context }) => {

@@ -1,4 +1,4 @@
-/** Reads a file the page wrote into OPFS (a picker stand-in's target) back into Node, as base64 across the boundary. */
+/** OPFS files as a picker stand-in: the save picker made to hand one out, and its bytes read back into Node (base64 across the boundary). */
 import type { Page } from '@playwright/test';
 
 /** The bytes of OPFS file `name` of the page's origin. */
@@ -11,4 +11,12 @@ export async function opfsFile(page: Page, name: string): Promise<Buffer> {
     return btoa(text);
   }, name);
   return Buffer.from(base64, 'base64');
+}
+
+/** Makes the page's save picker (which a test cannot drive) hand out OPFS file `name`, from the next navigation on. */
+export async function savePickerTo(page: Page, name: string): Promise<void> {
+  await page.addInitScript((n) => {
+    (window as unknown as { showSaveFilePicker?: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
+      async () => (await navigator.storage.getDirectory()).getFileHandle(n, { create: true });
+  }, name);
 }

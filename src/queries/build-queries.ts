@@ -88,6 +88,8 @@ export interface BuildStatus {
   log: string[];
   /** ms timestamps (Date.now) of each package's first bytes, for speed and ETA */
   started: Record<string, number>;
+  /** ms timestamp of the last snapshot: speeds are measured up to it, so rendering stays a pure function of the status */
+  at?: number;
 }
 
 /**
@@ -113,7 +115,7 @@ export function useBuild() {
         setStatus((s) => {
           const started = { ...s.started };
           for (const pkg of p.packages) started[pkg.fn] ??= now;
-          return { progress: p, log: [...s.log, ...p.log], started };
+          return { progress: p, log: [...s.log, ...p.log], started, at: now };
         });
       };
       // the cache should outlive storage pressure: asked once a build is wanted (the browser may decide by itself)

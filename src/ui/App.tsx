@@ -27,8 +27,7 @@ export function App() {
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
   // another view fed an image to compare (useCompareStore.compareWith): show the Compare view
-  const revealed = useCompareStore((s) => s.revealed);
-  useEffect(() => { if (revealed) setView('compare'); }, [revealed]);
+  useEffect(() => useCompareStore.subscribe((s, before) => { if (s.revealed !== before.revealed) setView('compare'); }), []);
   return (
     <QueryClientProvider client={queryClient}>
       <header className="app-header">

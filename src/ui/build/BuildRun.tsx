@@ -23,7 +23,7 @@ const seconds = (s: number) => (s < 60 ? `${Math.ceil(s)} s` : `${Math.floor(s /
 
 /** The per-package downloads: bytes of total, speed since the package started, time left. */
 function Downloads({ status }: { status: BuildStatus }) {
-  const now = Date.now();
+  const now = status.at ?? 0;
   const pkgs = status.progress?.packages ?? [];
   if (pkgs.length === 0) return null;
   return (

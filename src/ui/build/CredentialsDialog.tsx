@@ -9,7 +9,12 @@ export function CredentialsDialog({ initial, onClose }: { initial?: Creds; onClo
   const ref = useRef<HTMLDialogElement>(null);
   const [username, setUsername] = useState(initial?.username ?? '');
   const [password, setPassword] = useState('');
-  useEffect(() => { ref.current?.showModal(); }, []);
+  useEffect(() => {
+    // the dialog is unmounted rather than closed, so the focus goes back to what opened it by hand
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    ref.current?.showModal();
+    return () => { if (opener?.isConnected) opener.focus(); };
+  }, []);
   return (
     <dialog ref={ref} className="creds-dialog" onCancel={() => onClose(undefined)} aria-labelledby="creds-title">
       <form method="dialog" onSubmit={(e) => { e.preventDefault(); onClose(username ? { username, password } : null); }}>

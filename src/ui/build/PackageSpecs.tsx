@@ -5,12 +5,13 @@
  * Enter in a row adds the next one, so a list can be typed without the mouse.
  */
 import { useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { parseSpec } from '../../core/solver/spec';
 import { packageIndexQuery } from '../../queries/build-queries';
 import { useBuildDraft } from '../../state/build-draft';
 import type { DraftErrors } from '../../state/draft-check';
 import { useSettled } from './BaseImage';
+import { changeKeepingFocus, fieldOfRow } from './row-focus';
 
 /** The spec's package name, or undefined while it is not a spec. */
 function nameOf(value: string): string | undefined {
@@ -21,6 +22,9 @@ function nameOf(value: string): string | undefined {
 export function PackageSpecs({ errors }: { errors: DraftErrors }) {
   const draft = useBuildDraft();
   const { specs, addSpec, setSpec, removeSpec } = draft;
+  const list = useRef<HTMLOListElement>(null);
+  const addButton = useRef<HTMLButtonElement>(null);
+  const add = () => changeKeepingFocus(() => addSpec(), list.current, fieldOfRow(Infinity));
   // the focused row's text: names and versions are looked up for it only
   const [editing, setEditing] = useState('');
   const typed = useSettled(editing, 250);
@@ -34,18 +38,18 @@ export function PackageSpecs({ errors }: { errors: DraftErrors }) {
   return (
     <fieldset className="rows" data-testid="specs">
       <legend>Packages</legend>
-      <ol className="plain">
+      <ol className="plain" ref={list}>
         {specs.map((s, i) => {
           const error = errors[`spec:${s.id}`];
           const id = `spec-${s.id}`;
           return (
             <li key={s.id} className="row">
               <label htmlFor={id} className="visually-hidden">Package {i + 1}</label>
-              <input id={id} data-testid="spec-input" value={s.value} list="spec-names" spellCheck={false} autoFocus={i > 0 && i === specs.length - 1 && !s.value}
+              <input id={id} data-testid="spec-input" value={s.value} list="spec-names" spellCheck={false}
                 onChange={(e) => { setSpec(s.id, e.target.value); setEditing(e.target.value); }} onFocus={(e) => setEditing(e.target.value)} onBlur={() => setEditing('')} placeholder="numpy>=2"
-                onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); addSpec(); } }}
+                onKeyDown={(e) => { if (e.key === 'Enter') { e.preventDefault(); add(); } }}
                 aria-invalid={error ? true : undefined} aria-describedby={error ? `${id}-error` : undefined} />
-              <button type="button" aria-label={`Remove package ${i + 1}`} onClick={() => removeSpec(s.id)}>✕</button>
+              <button type="button" aria-label={`Remove package ${i + 1}`} onClick={() => changeKeepingFocus(() => removeSpec(s.id), list.current, (rows) => fieldOfRow(i)(rows) ?? addButton.current)}>✕</button>
               {error && <p className="field-error" id={`${id}-error`} data-testid="spec-error">{error}</p>}
             </li>
           );
@@ -53,7 +57,7 @@ export function PackageSpecs({ errors }: { errors: DraftErrors }) {
       </ol>
       <datalist id="spec-names">{options.map((n) => <option key={n} value={n} />)}</datalist>
       {errors.specs && <p className="field-error">{errors.specs}</p>}
-      <button type="button" data-testid="add-spec" onClick={() => addSpec()}>Add a package</button>
+      <button type="button" ref={addButton} data-testid="add-spec" onClick={add}>Add a package</button>
     </fieldset>
   );
 }

@@ -30,9 +30,9 @@ export function DetailTabs({ id, overview, image, index }: DetailTabsProps) {
   };
   return (
     <section className="card">
-      <div role="tablist" aria-label="Details" className="tabs" onKeyDown={onKey}>
+      <div role="tablist" aria-label="Details" className="tabs">
         {TABS.map(([t, label]) => (
-          <button key={t} id={`tab-${t}`} role="tab" type="button" aria-selected={tab === t} aria-controls={`panel-${t}`} tabIndex={tab === t ? 0 : -1} onClick={() => selectTab(t)}>{label}</button>
+          <button key={t} id={`tab-${t}`} role="tab" type="button" aria-selected={tab === t} aria-controls={`panel-${t}`} tabIndex={tab === t ? 0 : -1} onKeyDown={onKey} onClick={() => selectTab(t)}>{label}</button>
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} className="panel">
@@ -51,7 +51,7 @@ export function DetailTabs({ id, overview, image, index }: DetailTabsProps) {
           : <p className="status">Indexing…</p>)}
         {tab === 'largest' && (index ? (
           <table className="table" data-testid="largest">
-            <thead><tr><th>Size</th><th>Path</th><th>Layer</th><th></th></tr></thead>
+            <thead><tr><th>Size</th><th>Path</th><th>Layer</th><th><span className="visually-hidden">Download</span></th></tr></thead>
             <tbody>{index.largest.map((f) => (
               <tr key={f.path}><td className="num">{formatBytes(f.size)}</td><td className="mono">{f.path}</td><td className="num">{f.layer}</td>
                 <td><button type="button" className="link" onClick={() => void downloadLayerFile(id, image, f.layer, f.path)}>download</button></td></tr>

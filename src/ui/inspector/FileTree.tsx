@@ -4,7 +4,7 @@
  * Whiteouts show as deletions, dangerous entries are flagged and never followed.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import type { TreeSource } from '../../core/inspect/session';
 import type { TreeRow } from '../../core/inspect/tree';
 import { formatBytes, formatMode } from '../../core/inspect/format';
@@ -96,6 +96,11 @@ export function FileTree({ id, image, source }: FileTreeProps) {
     const f = keys[e.key];
     if (f) { e.preventDefault(); f(); }
   };
+  // A click picks the row under the pointer; focus stays on the tree, which owns the keys (aria-activedescendant).
+  const onClick = (e: MouseEvent) => {
+    const item = (e.target as Element).closest<HTMLElement>('[role="treeitem"]');
+    if (item?.dataset.index) setActive(Number(item.dataset.index));
+  };
   const busy = pages.some((p) => p.isFetching);
   const failed = pages.find((p) => p.isError)?.error;
   return (
@@ -108,16 +113,15 @@ export function FileTree({ id, image, source }: FileTreeProps) {
       {failed && <p role="alert" className="error">{String((failed as Error).message ?? failed)}</p>}
       <div className="tree-head" aria-hidden="true"><span>Mode</span><span>Owner</span><span className="num">Size</span><span>Name</span></div>
       <div ref={scroller} className="tree" role="tree" aria-label={source === 'merged' ? 'Merged filesystem' : `Files of layer ${source}`}
-        tabIndex={0} onKeyDown={onKey} aria-activedescendant={total ? `row-${view}-${active}` : undefined} data-testid="file-tree">
+        tabIndex={0} onKeyDown={onKey} onClick={onClick} aria-activedescendant={total ? `row-${view}-${active}` : undefined} data-testid="file-tree">
         <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
           {virt.getVirtualItems().map((vi) => {
             const r = rowAt(vi.index);
             return (
-              <div key={vi.key} id={`row-${view}-${vi.index}`} role="treeitem" aria-level={(r?.depth ?? 0) + 1} aria-selected={vi.index === active}
+              <div key={vi.key} id={`row-${view}-${vi.index}`} data-index={vi.index} role="treeitem" aria-level={(r?.depth ?? 0) + 1} aria-selected={vi.index === active}
                 aria-expanded={r?.hasChildren ? !collapsed.includes(r.path) : undefined}
                 className={`tree-row${vi.index === active ? ' active' : ''}${r?.whiteout ? ' whiteout' : ''}${r?.danger ? ' dangerous' : ''}`}
                 data-path={r?.path} data-type={r?.type} data-mode={r?.mode} data-uid={r?.uid} data-gid={r?.gid} data-size={r?.size} data-link={r?.linkname}
-                onClick={() => setActive(vi.index)}
                 style={{ position: 'absolute', top: 0, left: 0, right: 0, height: ROW_HEIGHT, transform: `translateY(${vi.start}px)` }}>
                 {r ? <RowView row={r} expanded={!collapsed.includes(r.path)} active={vi.index === active} onToggle={() => toggle(view, r.path)}
                   onDownload={canDownload(r) ? () => void downloadLayerFile(id, image, layerOf(r), r.path) : undefined} />

@@ -28,7 +28,7 @@ export function RawMembers({ id, overview }: { id: number; overview: ArchiveOver
           </li>
         ))}
       </ul>
-      <pre className="json" data-testid="raw-member" aria-label={shown ? `Contents of ${shown}` : undefined} tabIndex={0}>
+      <pre className="json" data-testid="raw-member" role="region" aria-label={shown ? `Contents of ${shown}` : 'Member contents'} tabIndex={0}>
         {q.isPending ? (shown ? 'Loading…' : 'No metadata member') : q.isError ? String(q.error) : pretty(q.data)}
       </pre>
     </div>

@@ -1,10 +1,10 @@
 import { openAsBlob } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { fixture, haveFixtures } from '../../test-support/fixtures';
-import { makeSampleArchive } from '../../../workers/sample-archive';
-import { summarizeArchive } from './summary';
-import { readImageArchive } from '../archive';
-import { InspectSession } from './session';
+import { fixture, haveFixtures } from '../src/test-support/fixtures';
+import { makeSampleArchive } from './sample-archive';
+import { summarizeArchive } from '../src/core/inspect/summary';
+import { readImageArchive } from '../src/core/archive';
+import { InspectSession } from '../src/core/inspect/session';
 
 describe('InspectSession on the built-in sample', () => {
   it('opens, indexes, pages rows, reads files, conda records and raw members', async () => {
