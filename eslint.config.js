@@ -30,10 +30,9 @@ export default tseslint.config(
     rules: { 'local/import-zones': ['error', { root, allow: ['src/core'], message: 'src/core imports nothing outside src/core.' }] },
   },
   {
-    // Tests of the core may use the shared test fixtures and helpers too, and the Node layer pool's tests start
-    // their threads the way the CLI does (that one file).
+    // Tests of the core may use the shared test fixtures and helpers too.
     files: ['src/core/**/*.test.ts'],
-    rules: { 'local/import-zones': ['error', { root, allow: ['src/core', 'src/test-support', 'src/cli/layer-threads.node.ts'], message: 'a core test imports src/core, src/test-support and the CLI thread starter only.' }] },
+    rules: { 'local/import-zones': ['error', { root, allow: ['src/core', 'src/test-support'], message: 'a core test imports src/core and src/test-support only.' }] },
   },
   {
     // Components reach workers through react-query (src/queries), which passes each query's signal on.

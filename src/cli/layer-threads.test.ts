@@ -9,14 +9,14 @@ import { mkdirSync, mkdtempSync, openAsBlob, rmSync, statSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { fixture, haveFixtures } from '../../test-support/fixtures';
-import { CoreError } from '../errors';
-import { layersFromJobs, runLayerJob, type LayerJob, type LayerJobResult } from './layer-job';
-import { nodeLayerRunner } from './layer-thread-pool.node.js';
+import { fixture, haveFixtures } from '../test-support/fixtures';
+import { CoreError } from '../core/errors';
+import { layersFromJobs, runLayerJob, type LayerJob, type LayerJobResult } from '../core/pipeline/layer-job';
+import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
 // how a thread runs layer-thread-entry.node.ts from these sources (through tsx) is the CLI's to know
-import { startLayerThread } from '../../cli/layer-threads.node.js';
-import { serveLayerJobs, workerLayerRunner, type PoolWorker } from './layer-pool-protocol';
-import { openFileBlob } from '../cache/file-blob.node.js';
+import { startLayerThread } from './layer-threads.node.js';
+import { serveLayerJobs, workerLayerRunner, type PoolWorker } from '../core/pipeline/layer-pool-protocol';
+import { openFileBlob } from '../core/cache/file-blob.node.js';
 
 const PKGS = [
   'conda-package-handling/tests/data/mock-2.0.0-py37_1000.conda',
@@ -122,9 +122,9 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
 
   it('an idle pool does not keep the process alive', () => {
     const script = [
-      `import { nodeLayerRunner } from ${JSON.stringify(join(__dirname, 'layer-thread-pool.node.ts'))};`,
-      `import { startLayerThread } from ${JSON.stringify(join(__dirname, '..', '..', 'cli', 'layer-threads.node.ts'))};`,
-      `import { openFileBlob } from ${JSON.stringify(join(__dirname, '..', 'cache', 'file-blob.node.ts'))};`,
+      `import { nodeLayerRunner } from ${JSON.stringify(join(__dirname, '..', 'core', 'pipeline', 'layer-thread-pool.node.ts'))};`,
+      `import { startLayerThread } from ${JSON.stringify(join(__dirname, 'layer-threads.node.ts'))};`,
+      `import { openFileBlob } from ${JSON.stringify(join(__dirname, '..', 'core', 'cache', 'file-blob.node.ts'))};`,
       'const run = nodeLayerRunner({ size: 2, startThread: startLayerThread });',
       `const blob = await openFileBlob(${JSON.stringify(fixture(PKGS[2]))});`,
       "const r = await run({ prefix: '/opt/conda', epoch: 0, packages: [{ fn: 'zlib-1.2.11-h7b6447c_3.conda', blob }] });",
@@ -141,7 +141,7 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
 
 describe('oneAtATime', () => {
   it('runs at most n jobs at once, in start order, and keeps going after a failure', async () => {
-    const { oneAtATime } = await import('./layer-job');
+    const { oneAtATime } = await import('../core/pipeline/layer-job');
     let running = 0;
     let most = 0;
     const order: number[] = [];
@@ -163,7 +163,7 @@ describe('oneAtATime', () => {
   });
 
   it('drops the jobs still waiting when the signal aborts; the running one finishes', async () => {
-    const { oneAtATime } = await import('./layer-job');
+    const { oneAtATime } = await import('../core/pipeline/layer-job');
     const ran: number[] = [];
     const slow = async (job: LayerJob) => {
       ran.push(job.epoch);
