@@ -153,6 +153,8 @@ test.describe('the builder form', () => {
     await expect(page.getByTestId('preview-packages').locator('tbody tr')).toHaveCount(2);
     await expect(page.getByTestId('preview-packages')).toContainText('hello-script');
     await expect(page.getByTestId('layer-plan').locator('.bar')).toHaveCount(2);
+    await expect(page.getByTestId('preview-storage')).toHaveAttribute('data-fits', 'true');
+    await expect(page.getByTestId('preview-storage')).toContainText(/Needs about .+ of browser storage .+ available/);
 
     await tabTo(page, 'build-button');
     await page.keyboard.press('Enter');
@@ -183,6 +185,19 @@ test.describe('the builder form', () => {
     // the form's command runs by default (after activation), and its label is on the image
     expect(execFileSync('docker', ['run', '--rm', '--network', 'none', TAG], { env: dockerEnv(), encoding: 'utf8' })).toBe('installed at /opt/conda\n');
     expect(execFileSync('docker', ['inspect', '-f', '{{index .Config.Labels "org.example.built-by"}}', TAG], { env: dockerEnv(), encoding: 'utf8' }).trim()).toBe('form');
+  });
+
+  test('the preview warns when the build needs more than the browser\'s storage quota leaves', async ({ page }) => {
+    test.setTimeout(120_000);
+    // a browser with 1 kB left (Chromium ignores CDP's quota override for the estimate): the need is the real one
+    await page.addInitScript(() => { navigator.storage.estimate = async () => ({ usage: 1_000_000, quota: 1_001_000 }); });
+    await fillForm(page);
+    await page.getByTestId('preview-button').click();
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+    const storage = page.getByTestId('preview-storage');
+    await expect(storage).toHaveAttribute('data-fits', 'false');
+    await expect(storage).toHaveAttribute('role', 'alert');
+    await expect(storage).toContainText(/This build needs about .+ of browser storage \(.+ of packages not cached yet, .+\) but only 1000 B is available/);
   });
 
   test('the whole flow with the keyboard alone: views, base, channels, packages, preview, build, both saves, push, the inspector\'s tabs and tree', async ({ page }) => {

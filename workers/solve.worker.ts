@@ -11,7 +11,8 @@ import { orderForLink, planLayers } from '../src/core/plan';
 import type { SolvedRecord } from '../src/core/solver';
 import { channelSubdirs, resolveChannel } from '../src/core/conda/channel';
 import { loadRepodata, packageNames } from '../src/core/conda/repodata';
-import { channelFetches, lockTextOf, openBase, type ChannelInput, type EnvironmentInput } from './environment-input';
+import { blobStore, channelFetches, lockTextOf, openBase, type ChannelInput, type EnvironmentInput } from './environment-input';
+import { storageNeed, type StorageNeed } from '../src/core/cache/storage-fit';
 import { registerErrorTransfer } from './error-transfer';
 
 registerErrorTransfer();
@@ -39,10 +40,19 @@ export interface SolvePreview {
   lock: string;
   /** the base image's manifest digest */
   baseDigest: string;
+  /** the bytes the build needs in the browser's storage (the page compares them with its estimate) */
+  storageNeed: StorageNeed;
 }
 
 /** Longest prefix conda-build's placeholder leaves room for in binaries. */
 const PLACEHOLDER_LENGTH = 255;
+
+/** The build's storage need: packages the cache lacks, the layers and the archive. */
+async function storageOf(solved: SolvedRecord[], downloadSize: number, baseLayerSizes: number[]): Promise<StorageNeed> {
+  const store = await blobStore();
+  const missing = await Promise.all(solved.map(async (r) => (r.sha256 && await store.has(`sha256:${r.sha256}`) ? 0 : r.size ?? 0)));
+  return storageNeed({ uncachedPackages: missing.reduce((a, b) => a + b, 0), packages: downloadSize, baseLayers: baseLayerSizes.reduce((a, b) => a + b, 0) });
+}
 
 const api = {
   /**
@@ -90,10 +100,12 @@ const api = {
     const baseLayers = (await base.layers()).length;
     const plan = planLayers(solved, { baseLayers, strategy: input.strategy ?? 'layered', ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}) });
     const sizeOf = (r: SolvedRecord) => r.size ?? 0;
+    const downloadSize = solved.reduce((n, r) => n + sizeOf(r), 0);
+    const need = await storageOf(solved, downloadSize, await Promise.all((await base.layers()).map((l) => l.size())));
     return {
       subdir, virtualPackages: virtual, baseLayers, basePackages, warnings,
       packages: solved.map((r) => ({ name: r.name, version: r.version, build: r.build, channel: r.channel, fn: r.fn, ...(r.size !== undefined ? { size: r.size } : {}) })),
-      downloadSize: solved.reduce((n, r) => n + sizeOf(r), 0),
+      downloadSize, storageNeed: need,
       layers: plan.map((g) => ({ packages: g.map((r) => r.name), size: g.reduce((n, r) => n + sizeOf(r), 0) })),
       lock: writeExplicitLock(solved, subdir), baseDigest: await base.digest(),
     };

@@ -46,10 +46,15 @@ export async function requestPersistentStorage(): Promise<boolean> {
   return (await navigator.storage.persisted()) || navigator.storage.persist().catch(() => false);
 }
 
+/** The browser's storage estimate for this origin (`navigator.storage.estimate()`), undefined where it has none. */
+export async function storageEstimate(): Promise<StorageEstimate | undefined> {
+  return navigator.storage?.estimate?.().catch(() => undefined);
+}
+
 /** The cache panel's data. */
 export async function cacheSummary(): Promise<CacheSummary> {
   const available = await opfsAvailable();
-  const est = await navigator.storage?.estimate?.().catch(() => undefined);
+  const est = await storageEstimate();
   const persisted = await navigator.storage?.persisted?.().catch(() => false) ?? false;
   const entries = available ? await theCatalog().entries() : [];
   return {

@@ -6,14 +6,18 @@
 import { queryOptions, useMutation } from '@tanstack/react-query';
 import { proxy } from 'comlink';
 import { useRef, useState } from 'react';
-import { buildBridge, proxyBase, solveBridge, type BuildProgress, type BuiltImage, type EnvironmentInput, type SolvePreview } from '../bridge/registry-bridge';
+import { buildBridge, proxyBase, solveBridge, type BuildProgress, type BuiltImage, type EnvironmentInput, type SolvePreview as WorkerPreview } from '../bridge/registry-bridge';
 import type { BuildDraft } from '../state/build-draft';
-import { requestPersistentStorage } from '../bridge/cache-bridge';
+import { requestPersistentStorage, storageEstimate } from '../bridge/cache-bridge';
+import { storageFit, type StorageFit } from '../core/cache/storage-fit';
 import { parseCommand, parseLabels } from '../core/pipeline/config';
 import { condaSubdir } from '../core/pipeline/virtual';
 import { draftSpecs, lines, parseVariables } from '../state/draft-check';
 
-export type { BuildProgress, SolvePreview };
+export type { BuildProgress };
+
+/** The worker's preview, with its storage need compared with the browser's estimate. */
+export type SolvePreview = WorkerPreview & { storage: StorageFit };
 
 /** The draft's channels as the workers take them. */
 function channelInputs(d: Pick<BuildDraft, 'channels'>): EnvironmentInput['channels'] {
@@ -51,7 +55,10 @@ export function draftKey(d: BuildDraft): string {
 export function previewQuery(d: BuildDraft, enabled: boolean) {
   return queryOptions({
     queryKey: ['preview', draftKey(d)],
-    queryFn: ({ signal }) => solveBridge.run((api) => api.preview(proxyBase(), environmentInput(d)), signal),
+    queryFn: async ({ signal }): Promise<SolvePreview> => {
+      const preview = await solveBridge.run((api) => api.preview(proxyBase(), environmentInput(d)), signal);
+      return { ...preview, storage: storageFit(preview.storageNeed, await storageEstimate()) };
+    },
     enabled,
     retry: false,
     staleTime: 10 * 60_000,

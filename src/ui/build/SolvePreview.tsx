@@ -28,6 +28,7 @@ export function SolvePreview({ preview, onCopyLock }: { preview: PreviewView; on
             {data.packages.length} packages for {data.subdir}, <strong>{formatBytes(data.downloadSize)}</strong> to download; {data.layers.length} new layers (+1 for conda-meta) on the base's {data.baseLayers}.
             {data.virtualPackages.length > 0 && <span className="muted"> Base provides {data.virtualPackages.join(', ')}.</span>}
           </p>
+          <StorageLine storage={data.storage} />
           {data.basePackages.length > 0 && <p className="muted">Already in the base: {data.basePackages.join(', ')}</p>}
           {data.warnings.length > 0 && <ul className="warnings" data-testid="preview-warnings">{data.warnings.map((w) => <li key={w}>{w}</li>)}</ul>}
           <table className="table" data-testid="preview-packages">
@@ -53,5 +54,17 @@ export function SolvePreview({ preview, onCopyLock }: { preview: PreviewView; on
         </>
       )}
     </section>
+  );
+}
+
+/** The build's storage need against the browser's estimate; a warning (an alert) when it does not fit. */
+function StorageLine({ storage }: { storage: Preview['storage'] }) {
+  const { need, available, fits, warning } = storage;
+  if (fits === false) return <p className="error" role="alert" data-testid="preview-storage" data-fits="false">{warning}</p>;
+  return (
+    <p className="muted small" data-testid="preview-storage" data-fits={fits === undefined ? 'unknown' : 'true'}>
+      Needs about {formatBytes(need.total)} of browser storage ({formatBytes(need.uncachedPackages)} of packages not cached, ~{formatBytes(need.layers + need.archive)} for layers and the image)
+      {available === undefined ? '; the browser gives no storage estimate.' : `; ${formatBytes(available)} available.`}
+    </p>
   );
 }
