@@ -5,7 +5,7 @@
  * high-water marks from /proc.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext } from '@playwright/test';
@@ -113,6 +113,19 @@ export function findRenderers(userDataDir: string): number[] {
 
 /** A renderer's memory at one moment, in bytes. */
 export interface RendererMemory { hwm: number; rss: number; anon: number; file: number }
+
+/**
+ * Resets a process's peak RSS (VmHWM) to its current RSS (Linux `clear_refs` 5), so that a later peak is the
+ * peak of what followed; false where the kernel refuses.
+ */
+export function resetPeakMemory(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Reads one renderer's VmHWM, VmRSS, RssAnon and RssFile (undefined when it is gone). */
 export function readRendererMemory(pid: number): RendererMemory | undefined {

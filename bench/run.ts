@@ -13,13 +13,14 @@ import { pullRows } from './rows/pull.js';
 import { sharingRows } from './rows/sharing.js';
 import { solveRows } from './rows/solve.js';
 import { assemblyRows } from './rows/assembly.js';
+import { cacheRows } from './rows/cache.js';
 import { machineHeader, settle, waitForQuiet } from './machine.js';
 import { exitCodeOf, formatTable, runRows, type BenchRow } from './table.js';
 
 /** Every row of the bench, in print order. Later issues append theirs here. */
 export function allRows(quick: boolean): BenchRow[] {
   const log = (s: string) => console.error(s);
-  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log }), ...sharingRows({ quick, log }), ...assemblyRows({ quick, log })];
+  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log }), ...sharingRows({ quick, log }), ...assemblyRows({ quick, log }), ...cacheRows({ quick, log })];
 }
 
 const args = process.argv.slice(2);

@@ -199,7 +199,7 @@ export function assemblyRows(opts: AssemblyRowOptions): BenchRow[] {
 const e2eBuilt = new Set<string>();
 
 /** The e2e build (the app and every e2e/pages/*.html), once per bench run; unminified for readable profiles. */
-function buildE2ePages(minify = true): string {
+export function buildE2ePages(minify = true): string {
   const dist = join(repo, '.cache', 'bench', minify ? 'e2e-dist' : 'e2e-dist-unminified');
   if (e2eBuilt.has(dist)) return dist;
   execFileSync(join(repo, 'node_modules', '.bin', 'vite'), ['build', '--config', 'vite.e2e.config.ts', '--outDir', dist, '--emptyOutDir', '--logLevel', 'warn', ...(minify ? [] : ['--minify', 'false'])], { cwd: repo, stdio: 'inherit' });
@@ -240,7 +240,7 @@ export function channelApp(channel: string): Hono {
 type Page = Awaited<ReturnType<BenchBrowser['context']['newPage']>>;
 
 /** Opens the assembly page and caches the corpus in its OPFS blob store; the records are in link order. */
-async function openAssemblyPage(b: BenchBrowser, corpus: Corpus): Promise<{ page: Page; records: SolvedRecord[] }> {
+export async function openAssemblyPage(b: BenchBrowser, corpus: Corpus): Promise<{ page: Page; records: SolvedRecord[] }> {
   const page = await b.context.newPage();
   await page.goto(`${b.url}e2e/pages/assembly.html`);
   await page.waitForFunction(() => Boolean((window as unknown as { __api?: unknown }).__api));
@@ -250,8 +250,9 @@ async function openAssemblyPage(b: BenchBrowser, corpus: Corpus): Promise<{ page
   return { page, records };
 }
 
-function assembleInPage(page: Page, records: SolvedRecord[]) {
-  return page.evaluate((r) => (window as unknown as { __api: AssemblyPageApi }).__api.assemble(r, 0), records);
+/** One build in the page's worker (timed there); `layerCache`: through the app's layer cache. */
+export function assembleInPage(page: Page, records: SolvedRecord[], layerCache = false) {
+  return page.evaluate(([r, cached]) => (window as unknown as { __api: AssemblyPageApi }).__api.assemble(r, 0, [], { layerCache: cached }), [records, layerCache] as const);
 }
 
 /** One more CLI run under `--cpu-prof` (every thread), summarised. */

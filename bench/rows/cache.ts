@@ -1,0 +1,140 @@
+/**
+ * The build cache's rows (issue 13), from one measurement per run in a fresh Chromium on the assembly page
+ * (`e2e/pages/assembly.*`: the app's build pipeline and layer cache in a Web Worker, the archive written into
+ * an OPFS file through the seekable sink a picked file gets), with the corpus's packages cached beforehand:
+ *
+ * - the first build through the app's layer cache (it builds and stores every layer) is watched: the page
+ *   renderer's peak RSS over its level just before the build (workers included; /proc, as the inspector's
+ *   memory row reads it), and the main thread's long tasks (PerformanceObserver 'longtask');
+ * - a second build of the same records (nothing changed: every layer from the cache) is timed in the worker,
+ *   against its peer: the same worker copying the archive's bytes into another OPFS file through the same API
+ *   (a file's stream into `createWritable`). Both archives must have the same image digest.
+ */
+import { rmSync } from 'node:fs';
+import { type AssemblySetup, assembleInPage, buildE2ePages, channelApp, openAssemblyPage, prepareAssembly } from './assembly.js';
+import { findRenderers, openBenchBrowser, readRendererMemory, resetPeakMemory, sampleRendererMemory } from '../browser.js';
+import { prebundle } from '../machine.js';
+import type { AssemblyPageApi } from '../../e2e/pages/assembly.worker.js';
+import type { BenchRow } from '../table.js';
+
+const MB = 1e6;
+const MiB = 1024 * 1024;
+
+/** What one run finds. */
+interface CacheMeasure {
+  /** the first build (layers built and stored) */
+  firstSeconds: number;
+  /** layers the first build built (the rebuild builds none) */
+  layersBuilt: number;
+  /** the rebuild with every layer cached, and the OPFS copy of its archive */
+  rebuildSeconds: number;
+  copySeconds: number;
+  archiveBytes: number;
+  /** the page renderer's level before the build and its peak during it, bytes */
+  idleBytes: number;
+  peakBytes: number;
+  /** main-thread long tasks during the first build, ms each */
+  longTasks: number[];
+  detail: string;
+}
+
+/** Options of the cache rows. */
+export interface CacheRowOptions { quick: boolean; log?: (s: string) => void }
+
+/** One run: a fresh profile, the packages cached, a build under watch, a cached rebuild and its copy peer. */
+async function measureOnce(s: AssemblySetup, log: (s: string) => void): Promise<CacheMeasure> {
+  const b = await openBenchBrowser(buildE2ePages(), { '/corpus': channelApp(s.corpus.channel) });
+  try {
+    const { page, records } = await openAssemblyPage(b, s.corpus);
+    // the level before the build: every renderer's peak reset to what it holds now (caching the packages is over)
+    const renderers = findRenderers(b.userDataDir);
+    const reset = renderers.every((pid) => resetPeakMemory(pid));
+    if (!reset) throw new Error('could not reset the renderers\' peak memory (/proc/<pid>/clear_refs)');
+    const idle = new Map(renderers.map((pid) => [pid, readRendererMemory(pid)?.rss ?? 0]));
+    await page.evaluate(() => { (window as unknown as { __longTasks: number[] }).__longTasks = []; });
+    const memory = sampleRendererMemory(b.userDataDir);
+    log('[cache] first build through the layer cache (watched)…');
+    const first = await assembleInPage(page, records, true);
+    const peaks = memory.stop();
+    const longTasks = await page.evaluate(() => (window as unknown as { __longTasks?: number[] }).__longTasks);
+    if (!Array.isArray(longTasks)) throw new Error('the page observes no long tasks (PerformanceObserver \'longtask\' missing)');
+    const [pagePid, peakBytes] = [...peaks].sort((x, y) => y[1] - x[1])[0] ?? [];
+    if (pagePid === undefined || !idle.has(pagePid)) throw new Error('no renderer process found for the memory high-water mark');
+    const after = readRendererMemory(pagePid);
+    log('[cache] rebuild with nothing changed…');
+    const again = await assembleInPage(page, records, true);
+    if (first.built === 0) throw new Error('the first build took every layer from the cache: the profile was not fresh');
+    if (again.built !== 0) throw new Error(`the rebuild with nothing changed built ${again.built} layers of ${first.built}`);
+    if (again.digest !== first.digest) throw new Error(`the cached rebuild gave ${again.digest}, the first build ${first.digest}`);
+    if (again.bytes !== first.bytes) throw new Error(`the cached rebuild wrote ${again.bytes} bytes, the first build ${first.bytes}`);
+    const copy = await page.evaluate(() => (window as unknown as { __api: AssemblyPageApi }).__api.copyArchive());
+    if (copy.bytes !== again.bytes) throw new Error(`the copy holds ${copy.bytes} bytes of ${again.bytes}`);
+    await page.evaluate(() => (window as unknown as { __api: AssemblyPageApi }).__api.clear());
+    const mb = (v: number) => `${(v / MB).toFixed(0)} MB`;
+    return {
+      firstSeconds: first.seconds, layersBuilt: first.built, rebuildSeconds: again.seconds, copySeconds: copy.seconds, archiveBytes: again.bytes,
+      idleBytes: idle.get(pagePid)!, peakBytes: peakBytes!, longTasks,
+      detail: `page renderer ${mb(idle.get(pagePid)!)} before the build, peak ${mb(peakBytes!)} during it` +
+        (after ? `, RSS ${mb(after.rss)} after it = anon ${mb(after.anon)} + file-backed ${mb(after.file)}` : '') + `; first build ${first.seconds.toFixed(2)} s`,
+    };
+  } finally {
+    await b.close();
+  }
+}
+
+/** The three rows, sharing run i's measurement. */
+export function cacheRows(opts: CacheRowOptions): BenchRow[] {
+  const log = opts.log ?? (() => {});
+  let shared: Promise<AssemblySetup> | undefined;
+  const setup = () => (shared ??= (async () => {
+    log(`[cache] the ${opts.quick ? 'quick' : 'full'} corpus (cached in .cache/harness/conda-builder)…`);
+    const s = await prepareAssembly({ quick: opts.quick, log });
+    process.once('exit', () => rmSync(s.dir, { recursive: true, force: true }));
+    prebundle();
+    return s;
+  })());
+  const runs = new Map<number, Promise<CacheMeasure>>();
+  const measure = (i: number) => {
+    if (!runs.has(i)) runs.set(i, setup().then((s) => measureOnce(s, log)));
+    return runs.get(i)!;
+  };
+  const prepare = async () => { await setup(); buildE2ePages(); };
+  const first = 'cache: rebuild with nothing changed, corpus → OPFS file (Chromium worker)';
+  return [{
+    name: first,
+    target: '≤ 1.5× OPFS copy',
+    format: (v) => `${v.toFixed(2)} s`,
+    pass: (ours, peer) => ours / peer! <= 1.5,
+    prepare,
+    async run(i) {
+      const m = await measure(i);
+      return { ours: m.rebuildSeconds, peer: m.copySeconds,
+        notes: `0 layers built (${m.layersBuilt} in the first build), every one from the layer cache (OPFS bodies, IndexedDB catalog), archive ${(m.archiveBytes / MiB).toFixed(0)} MiB into OPFS, same digest as the first build (${m.firstSeconds.toFixed(2)} s); ` +
+          'peer = the same worker copying the archive into another OPFS file (file.stream() → createWritable)' };
+    },
+  }, {
+    name: 'cache: renderer memory growth while building the corpus (Chromium)',
+    target: '≤ 256 MB growth',
+    sharesRunsWith: first,
+    format: (v) => `${v.toFixed(0)} MB`,
+    pass: (ours) => ours <= 256,
+    prepare,
+    async run(i) {
+      const m = await measure(i);
+      return { ours: (m.peakBytes - m.idleBytes) / MB,
+        notes: `VmHWM of the page's renderer (workers included), reset just before the build, over its RSS then: ${m.detail}` };
+    },
+  }, {
+    name: 'cache: longest main-thread long task during a build (Chromium)',
+    target: '< 50 ms',
+    sharesRunsWith: first,
+    format: (v) => `${v.toFixed(0)} ms`,
+    pass: (ours) => ours < 50,
+    prepare,
+    async run(i) {
+      const m = await measure(i);
+      return { ours: Math.max(0, ...m.longTasks),
+        notes: `${m.longTasks.length} long task${m.longTasks.length === 1 ? '' : 's'} (> 50 ms) on the page's main thread during the first build (PerformanceObserver 'longtask'); 0 = none` };
+    },
+  }];
+}
