@@ -14,6 +14,7 @@ import { rmSync } from 'node:fs';
 import { type AssemblySetup, assembleInPage, buildE2ePages, channelApp, openAssemblyPage, prepareAssembly } from './assembly.js';
 import { findRenderers, openBenchBrowser, readRendererMemory, resetPeakMemory, sampleRendererMemory } from '../browser.js';
 import { prebundle } from '../machine.js';
+import { formatProfile, profileAction } from '../profile.js';
 import type { AssemblyPageApi } from '../../e2e/pages/assembly.worker.js';
 import type { BenchRow } from '../table.js';
 
@@ -82,6 +83,22 @@ async function measureOnce(s: AssemblySetup, log: (s: string) => void): Promise<
   }
 }
 
+/** One more rebuild with nothing changed (after an untimed first build) under a V8 trace of the page's renderer. */
+async function profileRebuild(s: AssemblySetup): Promise<string> {
+  const b = await openBenchBrowser(buildE2ePages(false), { '/corpus': channelApp(s.corpus.channel) });
+  try {
+    const { page, records } = await openAssemblyPage(b, s.corpus);
+    await assembleInPage(page, records, true);
+    let seconds = 0;
+    const hot = await profileAction(page, async () => { seconds = (await assembleInPage(page, records, true)).seconds; });
+    return `profile of the rebuild (${seconds.toFixed(2)} s under the trace; self time, page renderer incl. workers, unminified build):\n${formatProfile(hot)}`;
+  } catch (e) {
+    return `profile failed: ${e instanceof Error ? e.message : String(e)}`;
+  } finally {
+    await b.close();
+  }
+}
+
 /** The three rows, sharing run i's measurement. */
 export function cacheRows(opts: CacheRowOptions): BenchRow[] {
   const log = opts.log ?? (() => {});
@@ -112,6 +129,7 @@ export function cacheRows(opts: CacheRowOptions): BenchRow[] {
         notes: `0 layers built (${m.layersBuilt} in the first build), every one from the layer cache (OPFS bodies, IndexedDB catalog), archive ${(m.archiveBytes / MiB).toFixed(0)} MiB into OPFS, same digest as the first build (${m.firstSeconds.toFixed(2)} s); ` +
           'peer = the same worker copying the archive into another OPFS file (file.stream() → createWritable)' };
     },
+    profile: async () => profileRebuild(await setup()),
   }, {
     name: 'cache: renderer memory growth while building the corpus (Chromium)',
     target: '≤ 256 MB growth',
