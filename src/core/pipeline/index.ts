@@ -1,5 +1,6 @@
 /** The build pipeline: spec → solve → fetch → install → plan → image. */
 export * from './build';
+export * from './multi-platform';
 export * from './virtual';
 export * from './config';
 export * from './layer-job';
