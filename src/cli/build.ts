@@ -1,9 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
-import { platformIndexBytes } from '../core/archive';
-import { sha256 } from '../core/digest';
-import { formatPlatform, MediaTypes } from '../core/oci';
+import { formatPlatform } from '../core/oci';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
 import { startLayerThread } from './layer-threads.node.js';
@@ -196,13 +194,15 @@ export async function buildToArchive(o: BuildCliOptions): Promise<BuildCliResult
 
 /**
  * The archive and/or push of a multi-platform build: an OCI index of every platform (manifest.json: the
- * first), an image index in the registry. `digest` is the archive's index digest; the counts are summed.
+ * first), an image index in the registry. `digest` is the archive's index digest (without -o, the pushed one's);
+ * `platforms` has each platform's image as built; the counts are summed over them.
  */
 async function writeMultiPlatform(o: BuildCliOptions, builds: PlatformBuild[], epoch: number, warnings: string[], event: (stage: string, detail: string) => void): Promise<BuildCliResult> {
   const images = builds.map((b) => ({ image: b.result.image, platform: b.platform }));
+  let digest: string | undefined;
   if (o.output) {
     event('write', `${o.output}: ${builds.map((b) => formatPlatform(b.platform)).join(', ')} (while the layers are built)`);
-    await writeDockerArchiveToFile([{ platforms: images, tags: [o.tag] }], o.output, { mtime: epoch });
+    await writeDockerArchiveToFile([{ platforms: images, tags: [o.tag] }], o.output, { mtime: epoch, onItem: (_, d) => { digest = d; } });
   }
   let pushed: string | undefined;
   if (o.push) {
@@ -214,12 +214,8 @@ async function writeMultiPlatform(o: BuildCliOptions, builds: PlatformBuild[], e
     packages: b.result.solved.length, layers: b.result.layers.length + 1, cachedLayers: (await b.result.layerSources).filter((s) => s === 'cached').length,
     warnings: await b.result.warnings,
   })));
-  // the archive's index over the images as built (their own manifests: the archive keeps them)
-  const index = platformIndexBytes(await Promise.all(builds.map(async (b) => ({
-    manifest: { mediaType: MediaTypes.ociManifest, digest: await b.result.image.digest(), size: (await b.result.image.rawManifest()).byteLength }, platform: b.platform,
-  }))));
   return {
-    digest: await sha256(index), id: per[0].id, packages: per.reduce((n, p) => n + p.packages, 0), layers: per.reduce((n, p) => n + p.layers, 0),
+    digest: digest ?? pushed!, id: per[0].id, packages: per.reduce((n, p) => n + p.packages, 0), layers: per.reduce((n, p) => n + p.layers, 0),
     cachedLayers: per.reduce((n, p) => n + p.cachedLayers, 0), warnings: [...warnings, ...per.flatMap((p) => p.warnings.map((w) => `${p.platform}: ${w}`))],
     platforms: per.map(({ warnings: _, ...p }) => p), ...(pushed ? { pushed } : {}),
   };

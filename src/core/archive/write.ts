@@ -50,6 +50,8 @@ export interface WriteArchiveOptions {
    * placeholder once the stream has ended. The patched file equals the archive written without it.
    */
   onPatch?: (offset: number, header: Uint8Array) => void;
+  /** each item's digest as index.json lists it (its manifest's, or its index's for a multi-platform item) */
+  onItem?: (item: number, digest: Digest) => void;
 }
 
 const enc = new TextEncoder();
@@ -150,6 +152,7 @@ async function* entries(items: ArchiveItem[], opts: WriteArchiveOptions): AsyncG
     if (!isMulti(it)) {
       const p = yield* imageEntries(it.image, n++, tagsPer[i], done, opts);
       planned.push({ top: p.manifest, first: p });
+      opts.onItem?.(i, p.manifest.digest);
       continue;
     }
     // every platform's image, then an index over them (the blob the item's tags name in index.json)
@@ -162,6 +165,7 @@ async function* entries(items: ArchiveItem[], opts: WriteArchiveOptions): AsyncG
       yield file(blobName(indexDigest), rawIndex);
     }
     planned.push({ top: { mediaType: MediaTypes.ociIndex, digest: indexDigest, size: rawIndex.byteLength }, first: platforms[0] });
+    opts.onItem?.(i, indexDigest);
   }
   const index: Index = {
     schemaVersion: 2,
@@ -192,7 +196,7 @@ async function* entries(items: ArchiveItem[], opts: WriteArchiveOptions): AsyncG
  * The bytes of the OCI index a multi-platform item's tags name in an archive: each platform's manifest
  * descriptor with its platform (os, architecture, variant when there is one), in the order given.
  */
-export function platformIndexBytes(manifests: Array<{ manifest: Descriptor; platform: Platform }>): Uint8Array {
+function platformIndexBytes(manifests: Array<{ manifest: Descriptor; platform: Platform }>): Uint8Array {
   const index: Index = {
     schemaVersion: 2, mediaType: MediaTypes.ociIndex,
     manifests: manifests.map(({ manifest: m, platform: p }) => ({
