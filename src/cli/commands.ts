@@ -81,7 +81,7 @@ const build: Command = {
     { name: 'lock', arg: 'F', help: 'an explicit lock (@EXPLICIT URLs#sha256, as solve writes) instead of solving' },
     { name: 'output', short: 'o', arg: 'FILE', help: 'the docker-archive tar to write' },
     { name: 'push', arg: 'REF', help: 'push the image built to this registry reference (with or without -o)' },
-    { ...solveOptions[4], arg: 'P[,P…]', help: 'the platform(s) of BASE to build for (default linux/amd64); several, comma-separated, give one\nimage per platform: an OCI index in the archive (manifest.json: the first), an image index with --push' }, solveOptions[5],
+    { ...solveOptions[4], arg: 'P[,P…]', help: 'the platform(s) of BASE to build for (default linux/amd64); several give an image index' }, solveOptions[5],
     { name: 'layering', arg: 'layered|single', help: 'layered: a layer per package within the layer cap (default); single: one layer' },
     { name: 'max-layers', arg: 'N', help: "at most N layers in the image, the base's included" },
     { name: 'entrypoint', arg: 'E', help: "the image's entrypoint: a JSON array or words" },
