@@ -7,7 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,15 @@ describe.skipIf(!haveDocker || !registries || !registryImages.busyboxIndex)('a t
     docker('pull', '-q', '--platform', 'linux/amd64', pushRef);
     expect(docker('image', 'inspect', '-f', '{{.Id}} {{.Architecture}}', pushRef).trim()).toBe(`${built.platforms[0].id} amd64`);
     expect(docker('run', '--rm', '--network', 'none', '--platform', 'linux/amd64', pushRef, 'cat', '/opt/conda/share/arch-marker')).toBe('linux-64\n');
+  }, 120_000);
+
+  it('a base that lacks one of the platforms: exit 1 naming it, no archive', async () => {
+    const bad = join(tmp, 'bad.tar');
+    const r = await cli('build', '-b', `${host}/${registryImages.busyboxAmd64.ref}`, '-i', TAG, '-p', 'arch-marker', '-c', channel,
+      '--platform', 'linux/amd64,linux/arm64', '-o', bad, '--cache', join(tmp, 'cache'));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`error [platform-not-found]: ${host}/${registryImages.busyboxAmd64.ref} is linux/amd64, not linux/arm64`);
+    expect(existsSync(bad)).toBe(false);
   }, 120_000);
 
   it('a second build (a fresh cache) writes the same archive bytes', async () => {
