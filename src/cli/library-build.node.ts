@@ -8,7 +8,7 @@
 import { build, type Metafile } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -26,9 +26,15 @@ export function externalPackages(meta: Metafile): string[] {
   return [...names].sort();
 }
 
-/** Writes dist/lib (JavaScript) and, unless `types` is false, dist/types (declarations); returns the packages imported. */
-export async function buildLibrary(opts: { types?: boolean } = {}): Promise<string[]> {
-  const outdir = join(root, 'dist', 'lib');
+/** What buildLibrary wrote: the packages the JavaScript imports, and the `node:` modules each output file imports. */
+export interface LibraryBuild { packages: string[]; nodeImports: Record<string, string[]> }
+
+/**
+ * Writes the JavaScript to `outdir` (default dist/lib) and, unless `types` is false, the declarations to
+ * dist/types.
+ */
+export async function buildLibrary(opts: { types?: boolean; outdir?: string } = {}): Promise<LibraryBuild> {
+  const outdir = opts.outdir ?? join(root, 'dist', 'lib');
   rmSync(outdir, { recursive: true, force: true });
   const result = await build({
     entryPoints: { index: join(root, 'src', 'core', 'index.ts'), 'index.node': join(root, 'src', 'core', 'index.node.ts') },
@@ -40,11 +46,15 @@ export async function buildLibrary(opts: { types?: boolean } = {}): Promise<stri
     rmSync(join(root, 'dist', 'types'), { recursive: true, force: true });
     execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.lib.json')], { stdio: 'inherit' });
   }
-  return externalPackages(result.metafile);
+  const nodeImports: Record<string, string[]> = {};
+  for (const [file, out] of Object.entries(result.metafile.outputs)) {
+    nodeImports[relative(outdir, resolve(process.cwd(), file))] = out.imports.filter((i) => i.path.startsWith('node:')).map((i) => i.path);
+  }
+  return { packages: externalPackages(result.metafile), nodeImports };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = performance.now();
-  const packages = await buildLibrary({ types: !process.argv.includes('--no-types') });
+  const { packages } = await buildLibrary({ types: !process.argv.includes('--no-types') });
   process.stdout.write(`dist/lib, dist/types (${((performance.now() - started) / 1000).toFixed(1)} s); imports: ${packages.join(' ')}\n`);
 }
