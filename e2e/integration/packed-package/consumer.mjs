@@ -1,16 +1,9 @@
 // A user's Node script: imports only the installed package, by its name. Run by packed-package.test.ts in a
 // temporary project; arguments come in PACKED_* variables; prints a JSON summary.
-import { openAsBlob } from 'node:fs';
-import {
-  appendLayers, buildDockerEnvironment, condaFileFilter, emptyImage, layerFromBlob, MediaTypes, pullImage, pushImage,
-  RegistryClient, validate,
-} from 'docker-envs';
+import { buildDockerEnvironment, condaFileFilter, pullImage, validate } from 'docker-envs';
 
-const { PACKED_ROOTFS: rootfs, PACKED_BASE: base, PACKED_FOLDER: folder, PACKED_CHANNEL: channel, PACKED_OUT: out } = process.env;
-// the base: busybox's rootfs as one layer, pushed to the registry
-const busybox = appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } }]);
-await pushImage(new RegistryClient(), busybox, base);
-// example 1 and 2: pull it, add a filtered folder and in-memory files, append FOO=BAR, write a file
+const { PACKED_BASE: base, PACKED_FOLDER: folder, PACKED_CHANNEL: channel, PACKED_OUT: out } = process.env;
+// example 1 and 2: pull the base (busybox), add a filtered folder and in-memory files, append FOO=BAR, write a file
 const { image: pulled, manifestDigest } = await pullImage(base);
 const edited = pulled.withName('packed-package:surgery')
   .addLayerPath(folder, { filter: condaFileFilter({ docs: true }), prefix: 'srv/app' })
