@@ -4,7 +4,7 @@ import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
 import { startLayerThread } from './layer-threads.node.js';
-import { buildEnvironment, solveForBase, type BuildRequest } from '../core/pipeline';
+import { buildEnvironment, readPipSection, solveForBase, type BuildRequest } from '../core/pipeline';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { folderRecordStore } from '../core/cache/record-store.node.js';
 import { layerCache } from '../core/pipeline/layer-cache';
@@ -91,13 +91,13 @@ async function loadBase(o: Pick<BuildCliOptions, 'base' | 'creds' | 'insecure' |
  * The specs and channels asked for: -p and --file's dependencies, -c and --file's channels (default
  * conda-forge); --file's variables and what it holds that is not used (as warnings).
  */
-function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { specs: string[]; channels: string[]; variables: Record<string, string>; warnings: string[] } {
+function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { specs: string[]; channels: string[]; variables: Record<string, string>; warnings: string[]; pip: string[] } {
   const env = o.file ? readEnvironmentYaml(readFileSync(o.file, 'utf8')) : undefined;
   const specs = [...env?.dependencies ?? [], ...o.specs];
   // a folder (./channel, /abs/channel) is known by its file:/// URL, as conda records it
   const channels = [...new Set([...o.channels, ...env?.channels ?? []].map((c) => localChannelUrl(c)))];
   if (channels.length === 0) channels.push('conda-forge');
-  return { specs, channels, variables: env?.variables ?? {}, warnings: env?.warnings ?? [] };
+  return { specs, channels, variables: env?.variables ?? {}, warnings: env?.warnings ?? [], pip: env?.pip ?? [] };
 }
 
 /** Options of `docker-envs solve`. */
@@ -137,7 +137,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   const log = o.log ?? (() => {});
   const progress = buildProgress(log, o.progress);
   const base = await loadBase({ ...o, cache }, log);
-  const { specs, channels, variables, warnings } = requested(o);
+  const { specs, channels, variables, warnings, pip } = requested(o);
   const lock = o.lock ? readExplicitLock(readFileSync(o.lock, 'utf8')) : undefined;
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
   const epoch = sourceDateEpoch();
@@ -146,7 +146,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
     const result = await buildEnvironment({
       base, specs, channels, store, epoch, fetch: net, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
       ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
-      ...(o.image ? { image: o.image } : {}),
+      ...(o.image ? { image: o.image } : {}), ...(pip.length ? { pip: readPipSection(pip) } : {}),
       layerSpill: spillToTempFile,
       // the layers are built in worker threads, one per core, while this thread writes the archive
       layerRunner,
@@ -166,7 +166,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
       pushed = (await pushTo(result.image, o.push, o)).digest;
     }
     const cachedLayers = (await result.layerSources).filter((s) => s === 'cached').length;
-    return { digest: await result.image.digest(), id: (await result.image.manifest()).config.digest, packages: result.solved.length, layers: result.layers.length + 1, cachedLayers, warnings: [...warnings, ...await result.warnings], ...(pushed ? { pushed } : {}) };
+    return { digest: await result.image.digest(), id: (await result.image.manifest()).config.digest, packages: result.solved.length, layers: result.layers.length + (result.pip.length ? 2 : 1), cachedLayers, warnings: [...warnings, ...await result.warnings], ...(pushed ? { pushed } : {}) };
   } finally {
     progress.end();
   }
