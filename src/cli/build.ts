@@ -5,7 +5,7 @@ import { formatPlatform } from '../core/oci';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
 import { startLayerThread } from './layer-threads.node.js';
-import { buildEnvironment, buildEnvironments, parsePlatformList, solveForBase, type BuildRequest, type PlatformBuild } from '../core/pipeline';
+import { buildEnvironment, buildEnvironments, parsePlatformList, readPipSection, solveForBase, type BuildRequest, type PlatformBuild } from '../core/pipeline';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { folderRecordStore } from '../core/cache/record-store.node.js';
 import { layerCache } from '../core/pipeline/layer-cache';
@@ -92,13 +92,13 @@ async function loadBase(o: Pick<BuildCliOptions, 'base' | 'creds' | 'insecure' |
  * The specs and channels asked for: -p and --file's dependencies, -c and --file's channels (default
  * conda-forge); --file's variables and what it holds that is not used (as warnings).
  */
-function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { specs: string[]; channels: string[]; variables: Record<string, string>; warnings: string[] } {
+function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { specs: string[]; channels: string[]; variables: Record<string, string>; warnings: string[]; pip: string[] } {
   const env = o.file ? readEnvironmentYaml(readFileSync(o.file, 'utf8')) : undefined;
   const specs = [...env?.dependencies ?? [], ...o.specs];
   // a folder (./channel, /abs/channel) is known by its file:/// URL, as conda records it
   const channels = [...new Set([...o.channels, ...env?.channels ?? []].map((c) => localChannelUrl(c)))];
   if (channels.length === 0) channels.push('conda-forge');
-  return { specs, channels, variables: env?.variables ?? {}, warnings: env?.warnings ?? [] };
+  return { specs, channels, variables: env?.variables ?? {}, warnings: env?.warnings ?? [], pip: env?.pip ?? [] };
 }
 
 /** Options of `docker-envs solve`. */
@@ -155,7 +155,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<BuildCliResult
     ? await Promise.all(platforms.map(async (p) => ({ platform: p, base: await loadBase({ ...o, cache, platform: formatPlatform(p) }, log) })))
     : undefined;
   const base = bases ? undefined : await loadBase({ ...o, cache }, log);
-  const { specs, channels, variables, warnings } = requested(o);
+  const { specs, channels, variables, warnings, pip } = requested(o);
   const lock = o.lock ? readExplicitLock(readFileSync(o.lock, 'utf8')) : undefined;
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
   const epoch = sourceDateEpoch();
@@ -163,7 +163,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<BuildCliResult
   const common: Omit<BuildRequest, 'base'> = {
     specs, channels, store, epoch, fetch: net, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
-    ...(o.image ? { image: o.image } : {}),
+    ...(o.image ? { image: o.image } : {}), ...(pip.length ? { pip: readPipSection(pip) } : {}),
     layerSpill: spillToTempFile,
     // the layers are built in worker threads, one per core, while this thread writes the archive
     layerRunner,
@@ -186,7 +186,7 @@ export async function buildToArchive(o: BuildCliOptions): Promise<BuildCliResult
       pushed = (await pushTo(result.image, o.push, o)).digest;
     }
     const cachedLayers = (await result.layerSources).filter((s) => s === 'cached').length;
-    return { digest: await result.image.digest(), id: (await result.image.manifest()).config.digest, packages: result.solved.length, layers: result.layers.length + 1, cachedLayers, warnings: [...warnings, ...await result.warnings], ...(pushed ? { pushed } : {}) };
+    return { digest: await result.image.digest(), id: (await result.image.manifest()).config.digest, packages: result.solved.length, layers: result.layers.length + (result.pip.length ? 2 : 1), cachedLayers, warnings: [...warnings, ...await result.warnings], ...(pushed ? { pushed } : {}) };
   } finally {
     progress.end();
   }

@@ -7,3 +7,4 @@ export * from './layer-job';
 export * from './layer-format';
 export * from './layer-pool-protocol';
 export * from './layer-cache';
+export * from './pip-layer';
