@@ -26,7 +26,7 @@ export interface PackageDef {
   name: string;
   version: string;
   build: string;
-  subdir: 'linux-64' | 'noarch';
+  subdir: 'linux-64' | 'linux-aarch64' | 'noarch';
   depends?: string[];
   noarch?: 'python' | 'generic';
   files: FileDef[];

@@ -129,7 +129,7 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('docker-envs 
       const r = await cli({}, 'build', '-b', base, '-i', tag, '--file', file, '-o', join(tmp, 'file.tar'), '--cache', join(tmp, 'cache'));
       expect(r.code).toBe(0);
       expect(r.out).toMatch(/2 packages in 3 layers/);
-      expect(r.err).toContain('pip packages are not installed yet: requests');
+      expect(r.err).toContain('pip packages are not installed: the environment has no python: requests');
       execFileSync('docker', ['load', '-i', join(tmp, 'file.tar')], { env: dockerEnv() });
       const run = execFileSync('docker', ['run', '--rm', '--network', 'none', tag, '/bin/sh', '-c', 'echo "$COLOR|$GREETING"; ls /opt/conda/conda-meta | grep -c "^dummy"'], { env: dockerEnv(), encoding: 'utf8' });
       expect(run).toBe('#ff0000|hello world\n2\n');

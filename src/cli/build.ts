@@ -1,10 +1,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
+import { formatPlatform } from '../core/oci';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
 import { startLayerThread } from './layer-threads.node.js';
-import { buildEnvironment, solveForBase, type BuildRequest } from '../core/pipeline';
+import { buildEnvironment, buildEnvironments, parsePlatformList, readPipSection, solveForBase, type BuildRequest, type PlatformBuild } from '../core/pipeline';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { folderRecordStore } from '../core/cache/record-store.node.js';
 import { layerCache } from '../core/pipeline/layer-cache';
@@ -91,13 +92,13 @@ async function loadBase(o: Pick<BuildCliOptions, 'base' | 'creds' | 'insecure' |
  * The specs and channels asked for: -p and --file's dependencies, -c and --file's channels (default
  * conda-forge); --file's variables and what it holds that is not used (as warnings).
  */
-function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { specs: string[]; channels: string[]; variables: Record<string, string>; warnings: string[] } {
+function requested(o: Pick<BuildCliOptions, 'file' | 'specs' | 'channels'>): { specs: string[]; channels: string[]; variables: Record<string, string>; warnings: string[]; pip: string[] } {
   const env = o.file ? readEnvironmentYaml(readFileSync(o.file, 'utf8')) : undefined;
   const specs = [...env?.dependencies ?? [], ...o.specs];
   // a folder (./channel, /abs/channel) is known by its file:/// URL, as conda records it
   const channels = [...new Set([...o.channels, ...env?.channels ?? []].map((c) => localChannelUrl(c)))];
   if (channels.length === 0) channels.push('conda-forge');
-  return { specs, channels, variables: env?.variables ?? {}, warnings: env?.warnings ?? [] };
+  return { specs, channels, variables: env?.variables ?? {}, warnings: env?.warnings ?? [], pip: env?.pip ?? [] };
 }
 
 /** Options of `docker-envs solve`. */
@@ -123,12 +124,24 @@ export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; p
   return { lock: writeExplicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`), warnings: r.warnings };
 }
 
+/** What `docker-envs build` reports (`platforms`: each platform's image, for a multi-platform build). */
+export interface BuildCliResult {
+  digest: string;
+  id: string;
+  packages: number;
+  layers: number;
+  cachedLayers: number;
+  warnings: string[];
+  pushed?: string;
+  platforms?: Array<{ platform: string; subdir: string; digest: string; id: string; packages: number; layers: number; cachedLayers: number }>;
+}
+
 /**
  * `docker-envs build`: base + conda packages → a docker-archive tar and/or a registry. `digest` is the
  * manifest digest of the image as built (layers uncompressed), `pushed` the one the registry holds (layers
  * gzipped for the push), `id` the config digest both share (the image ID docker shows).
  */
-export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: string; id: string; packages: number; layers: number; cachedLayers: number; warnings: string[]; pushed?: string }> {
+export async function buildToArchive(o: BuildCliOptions): Promise<BuildCliResult> {
   // the layer workers start loading now, while the base image and the lock are read
   const layerRunner = nodeLayerRunner({ warm: true, startThread: startLayerThread });
   const cache = o.cache ?? defaultCacheDir();
@@ -136,26 +149,33 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
   const store = folderBlobStore(join(cache, 'blobs'));
   const log = o.log ?? (() => {});
   const progress = buildProgress(log, o.progress);
-  const base = await loadBase({ ...o, cache }, log);
-  const { specs, channels, variables, warnings } = requested(o);
+  const platforms = o.platform?.includes(',') ? parsePlatformList(o.platform) : undefined;
+  if (platforms && o.lock) throw new CoreError('invalid-argument', '--lock holds one platform\'s packages: give one --platform with it');
+  const bases = platforms
+    ? await Promise.all(platforms.map(async (p) => ({ platform: p, base: await loadBase({ ...o, cache, platform: formatPlatform(p) }, log) })))
+    : undefined;
+  const base = bases ? undefined : await loadBase({ ...o, cache }, log);
+  const { specs, channels, variables, warnings, pip } = requested(o);
   const lock = o.lock ? readExplicitLock(readFileSync(o.lock, 'utf8')) : undefined;
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
   const epoch = sourceDateEpoch();
   const net = localChannelsFetch(channels, lock);
+  const common: Omit<BuildRequest, 'base'> = {
+    specs, channels, store, epoch, fetch: net, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
+    ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
+    ...(o.image ? { image: o.image } : {}), ...(pip.length ? { pip: readPipSection(pip) } : {}),
+    layerSpill: spillToTempFile,
+    // the layers are built in worker threads, one per core, while this thread writes the archive
+    layerRunner,
+    // built layers kept in the cache folder (tars among the blobs, records under layers/): a rebuild builds none
+    ...(o.layerCache === false ? {} : { layerCache: layerCache(store, folderRecordStore(join(cache, 'layers'))) }),
+    // repodata kept in the cache folder between runs (shards verified by name)
+    repodataFetch: cachingFetch(net, { store: folderRepodataStore(join(cache, 'repodata')) }),
+    onProgress: (stage, detail) => progress.event(stage, detail),
+  };
   try {
-    const result = await buildEnvironment({
-      base, specs, channels, store, epoch, fetch: net, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
-      ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
-      ...(o.image ? { image: o.image } : {}),
-      layerSpill: spillToTempFile,
-      // the layers are built in worker threads, one per core, while this thread writes the archive
-      layerRunner,
-      // built layers kept in the cache folder (tars among the blobs, records under layers/): a rebuild builds none
-      ...(o.layerCache === false ? {} : { layerCache: layerCache(store, folderRecordStore(join(cache, 'layers'))) }),
-      // repodata kept in the cache folder between runs (shards verified by name)
-      repodataFetch: cachingFetch(net, { store: folderRepodataStore(join(cache, 'repodata')) }),
-      onProgress: (stage, detail) => progress.event(stage, detail),
-    });
+    if (bases) return await writeMultiPlatform(o, await buildEnvironments({ ...common, bases }), epoch, warnings, progress.event);
+    const result = await buildEnvironment({ ...common, base: base! });
     if (o.output) {
       progress.event('write', `${o.output} (while the layers are built)`);
       await writeDockerArchiveToFile([{ image: result.image, tags: [o.tag] }], o.output, { mtime: epoch });
@@ -166,8 +186,37 @@ export async function buildToArchive(o: BuildCliOptions): Promise<{ digest: stri
       pushed = (await pushTo(result.image, o.push, o)).digest;
     }
     const cachedLayers = (await result.layerSources).filter((s) => s === 'cached').length;
-    return { digest: await result.image.digest(), id: (await result.image.manifest()).config.digest, packages: result.solved.length, layers: result.layers.length + 1, cachedLayers, warnings: [...warnings, ...await result.warnings], ...(pushed ? { pushed } : {}) };
+    return { digest: await result.image.digest(), id: (await result.image.manifest()).config.digest, packages: result.solved.length, layers: result.layers.length + (result.pip.length ? 2 : 1), cachedLayers, warnings: [...warnings, ...await result.warnings], ...(pushed ? { pushed } : {}) };
   } finally {
     progress.end();
   }
+}
+
+/**
+ * The archive and/or push of a multi-platform build: an OCI index of every platform (manifest.json: the
+ * first), an image index in the registry. `digest` is the archive's index digest (without -o, the pushed one's);
+ * `platforms` has each platform's image as built; the counts are summed over them.
+ */
+async function writeMultiPlatform(o: BuildCliOptions, builds: PlatformBuild[], epoch: number, warnings: string[], event: (stage: string, detail: string) => void): Promise<BuildCliResult> {
+  const images = builds.map((b) => ({ image: b.result.image, platform: b.platform }));
+  let digest: string | undefined;
+  if (o.output) {
+    event('write', `${o.output}: ${builds.map((b) => formatPlatform(b.platform)).join(', ')} (while the layers are built)`);
+    await writeDockerArchiveToFile([{ platforms: images, tags: [o.tag] }], o.output, { mtime: epoch, onItem: (_, d) => { digest = d; } });
+  }
+  let pushed: string | undefined;
+  if (o.push) {
+    event('push', o.push);
+    pushed = (await pushTo(images, o.push, o)).digest;
+  }
+  const per = await Promise.all(builds.map(async (b) => ({
+    platform: formatPlatform(b.platform), subdir: b.subdir, digest: await b.result.image.digest(), id: (await b.result.image.manifest()).config.digest,
+    packages: b.result.solved.length, layers: b.result.layers.length + 1, cachedLayers: (await b.result.layerSources).filter((s) => s === 'cached').length,
+    warnings: await b.result.warnings,
+  })));
+  return {
+    digest: digest ?? pushed!, id: per[0].id, packages: per.reduce((n, p) => n + p.packages, 0), layers: per.reduce((n, p) => n + p.layers, 0),
+    cachedLayers: per.reduce((n, p) => n + p.cachedLayers, 0), warnings: [...warnings, ...per.flatMap((p) => p.warnings.map((w) => `${p.platform}: ${w}`))],
+    platforms: per.map(({ warnings: _, ...p }) => p), ...(pushed ? { pushed } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 /** The CLI's commands: each one's table of options (parsing and `--help`, see options.ts) and what it runs. */
 import { writeFileSync } from 'node:fs';
 import { parseCommand, parseLabels } from '../core/pipeline/config';
+import { parsePlatformList } from '../core/pipeline/multi-platform';
 import { buildToArchive, solveToLock, type BuildCliOptions } from './build';
 import { diffPaths, renderDiff } from './diff';
 import { inspectPath, renderSummary } from './inspect';
@@ -30,7 +31,7 @@ const solveOptions: OptionSpec[] = [
   { name: 'package', short: 'p', arg: 'SPEC', multiple: true, help: 'a package spec (conda-forge::numpy>=2 works)' },
   { name: 'channel', short: 'c', arg: 'C', multiple: true, help: 'a channel name, URL or folder (default conda-forge)' },
   { name: 'file', arg: 'F', help: 'an environment.yml (channels, dependencies and variables)' },
-  { name: 'platform', arg: 'P', help: 'the platform of BASE to build for (one: multi-platform builds are not supported yet)' },
+  { name: 'platform', arg: 'P', help: 'the platform of BASE to build for (default linux/amd64)' },
   { name: 'prefix', arg: 'DIR', help: 'where the environment goes (default /opt/conda)' },
   ...registry, cache,
 ];
@@ -40,7 +41,15 @@ const list = (v: OptionValues[string]) => (Array.isArray(v) ? v : []);
 const writeJson = (io: CommandIo, value: unknown) => io.out.write(JSON.stringify(value, null, 2) + '\n');
 
 function onePlatform(spec: CommandSpec, p: string | undefined): string | undefined {
-  if (p?.includes(',')) throw new UsageError(`--platform ${p}: multi-platform builds are not supported yet; give one platform (e.g. linux/amd64)`, spec);
+  if (p?.includes(',')) throw new UsageError(`--platform ${p}: a lock is for one platform; give one (e.g. linux/amd64)`, spec);
+  return p;
+}
+
+/** build's --platform: one, or several comma-separated (not with --lock: a lock is one platform's) */
+function platforms(spec: CommandSpec, p: string | undefined, lock: boolean): string | undefined {
+  if (!p?.includes(',')) return p;
+  if (lock) return onePlatform(spec, p);
+  try { parsePlatformList(p); } catch (e) { throw new UsageError(`--platform ${p}: ${(e as Error).message}`, spec); }
   return p;
 }
 
@@ -72,7 +81,7 @@ const build: Command = {
     { name: 'lock', arg: 'F', help: 'an explicit lock (@EXPLICIT URLs#sha256, as solve writes) instead of solving' },
     { name: 'output', short: 'o', arg: 'FILE', help: 'the docker-archive tar to write' },
     { name: 'push', arg: 'REF', help: 'push the image built to this registry reference (with or without -o)' },
-    ...solveOptions.slice(4, 6),
+    { ...solveOptions[4], arg: 'P[,P…]', help: 'the platform(s) of BASE to build for (default linux/amd64); several give an image index' }, solveOptions[5],
     { name: 'layering', arg: 'layered|single', help: 'layered: a layer per package within the layer cap (default); single: one layer' },
     { name: 'max-layers', arg: 'N', help: "at most N layers in the image, the base's included" },
     { name: 'entrypoint', arg: 'E', help: "the image's entrypoint: a JSON array or words" },
@@ -91,7 +100,7 @@ const build: Command = {
     if (maxLayers !== undefined && !(Number.isInteger(maxLayers) && maxLayers > 0)) throw new UsageError(`--max-layers wants a whole number above 0, not "${str(v['max-layers'])}"`, build);
     const r = await buildToArchive({
       base: str(v.base)!, tag, specs: list(v.package), channels: list(v.channel), output, push, file: str(v.file), lock: str(v.lock),
-      platform: onePlatform(build, str(v.platform)), prefix: str(v.prefix), layering: layering as 'layered' | 'single' | undefined, maxLayers,
+      platform: platforms(build, str(v.platform), !!str(v.lock)), prefix: str(v.prefix), layering: layering as 'layered' | 'single' | undefined, maxLayers,
       creds: str(v.creds), insecure: v.insecure === true, cache: str(v.cache), log: (s) => io.err.write(`  ${s}\n`), progress: io.err,
       image: imageSettings(str(v.entrypoint), str(v.cmd), list(v.label)), layerCache: v['no-layer-cache'] !== true,
     });

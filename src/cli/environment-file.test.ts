@@ -51,7 +51,7 @@ describe.skipIf(!haveFixtures)('build --file and --lock', () => {
     expect(r.code).toBe(0);
     // dummy-c, dummy-g and dummy-g's dependency dummy-b
     expect(r.out).toMatch(/: 3 packages in 4 layers/);
-    expect(r.err).toContain('warning: environment.yml: pip packages are not installed yet: requests==2.31');
+    expect(r.err).toContain('warning: pip packages are not installed: the environment has no python: requests==2.31');
     expect(r.err).toContain('warning: environment.yml line 12: unknown key "platforms" is ignored');
     const c = await config();
     expect(c.Labels?.['org.conda.environment.specs']).toBe('dummy-c dummy-g');

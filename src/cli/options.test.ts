@@ -53,12 +53,16 @@ describe('docker-envs command line', () => {
     expect([none.code, none.out, none.err.startsWith('Usage: docker-envs <command>')]).toEqual([2, '', true]);
   });
 
-  it('--platform with several platforms on build and solve: exit 2, multi-platform builds are not supported yet', async () => {
-    for (const c of ['build', 'solve']) {
-      const r = await cli(c, '-b', 'missing.tar', ...(c === 'build' ? ['-i', 'x/y:1', '-o', 'never.tar'] : []), '-p', 'zlib', '--platform', 'linux/amd64,linux/arm64');
-      expect(r.code).toBe(2);
-      expect(r.err.split('\n')[0]).toBe('docker-envs: --platform linux/amd64,linux/arm64: multi-platform builds are not supported yet; give one platform (e.g. linux/amd64)');
-    }
+  it('--platform with several platforms: solve exits 2 (a lock is one platform\'s); build with --lock too', async () => {
+    const solve = await cli('solve', '-b', 'missing.tar', '-p', 'zlib', '--platform', 'linux/amd64,linux/arm64');
+    expect(solve.code).toBe(2);
+    expect(solve.err.split('\n')[0]).toBe('docker-envs: --platform linux/amd64,linux/arm64: a lock is for one platform; give one (e.g. linux/amd64)');
+    const lock = await cli('build', '-b', 'missing.tar', '-i', 'x/y:1', '-o', 'never.tar', '--lock', 'l.txt', '--platform', 'linux/amd64,linux/arm64');
+    expect(lock.code).toBe(2);
+    expect(lock.err.split('\n')[0]).toBe('docker-envs: --platform linux/amd64,linux/arm64: a lock is for one platform; give one (e.g. linux/amd64)');
+    const twice = await cli('build', '-b', 'missing.tar', '-i', 'x/y:1', '-o', 'never.tar', '-p', 'zlib', '--platform', 'linux/amd64,linux/amd64');
+    expect(twice.code).toBe(2);
+    expect(twice.err.split('\n')[0]).toBe('docker-envs: --platform linux/amd64,linux/amd64: platform linux/amd64 is named twice');
   });
 
   it('a failure of the command (not of its command line) exits 1 with the error line, no usage', async () => {

@@ -2,8 +2,8 @@ import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { CoreError } from '../core/errors';
 import { isPrefetchable, type Image } from '../core/image';
 import { openRegistryImage } from '../core/image/open';
-import { formatPlatform } from '../core/oci';
-import { pushImage, RegistryClient, type PushResult } from '../core/registry';
+import { formatPlatform, type Platform } from '../core/oci';
+import { pushImage, pushIndex, RegistryClient, type PushResult } from '../core/registry';
 import { imageOptions, openImageArg, parseCreds } from './open-image';
 import { transferProgress, type ProgressSink } from './transfer-progress';
 
@@ -44,13 +44,13 @@ export async function pushFromArchive(input: string, ref: string, opts: { creds?
   return pushTo(opened.image, ref, opts);
 }
 
-/** Pushes an image (opened or just built) to REF with the CLI's --creds and --insecure. */
-export async function pushTo(image: Image, ref: string, opts: { creds?: string; insecure?: boolean; progress?: ProgressSink }): Promise<PushResult> {
+/** Pushes an image (opened or just built), or one per platform as an image index, to REF with the CLI's --creds and --insecure. */
+export async function pushTo(image: Image | Array<{ image: Image; platform: Platform }>, ref: string, opts: { creds?: string; insecure?: boolean; progress?: ProgressSink }): Promise<PushResult> {
   const creds = opts.creds ? parseCreds(opts.creds) : undefined;
   const client = new RegistryClient({ credentials: () => creds, insecure: opts.insecure ? () => true : undefined });
   const { onProgress, end } = transferProgress(opts.progress, { doing: 'uploading', done: 'uploaded' });
   try {
-    return await pushImage(client, image, ref, { onProgress });
+    return Array.isArray(image) ? await pushIndex(client, image, ref, { onProgress }) : await pushImage(client, image, ref, { onProgress });
   } finally {
     end();
   }

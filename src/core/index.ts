@@ -23,6 +23,7 @@ export { classifyImageString, type ImageInput, type OpenedImage, type OpenImageO
 // conda environments
 export { buildDockerEnvironment, type BuildDockerEnvironmentOptions, type DockerEnvironment } from './api/environment';
 export { buildEnvironment, solveForBase, type BuildRequest, type BuildResult, type SolvedForBase } from './pipeline/build';
+export { buildEnvironments, parsePlatformList, type MultiPlatformBuildRequest, type PlatformBase, type PlatformBuild } from './pipeline/multi-platform';
 export { readExplicitLock, writeExplicitLock } from './conda/explicit-lock';
 
 // the image model, for images made or changed by hand
@@ -40,7 +41,7 @@ export {
 export { MediaTypes, formatPlatform, type Compression, type ConfigFile, type ContainerConfig, type Descriptor, type History, type Index, type Manifest, type MediaType, type Platform } from './oci';
 
 // archives
-export { readImageArchive, writeDockerArchive, writeDockerArchiveTo, type ArchiveImage, type ArchiveWriteItem, type ImageArchive, type WriteArchiveOptions } from './archive';
+export { readImageArchive, writeDockerArchive, writeDockerArchiveTo, type ArchiveImage, type ArchiveItem, type ArchiveWriteItem, type MultiPlatformWriteItem, type ImageArchive, type WriteArchiveOptions } from './archive';
 
 // comparing images
 export { compareImages, type CompareOptions, type ImageComparison, type ImageToCompare } from './inspect/compare';

@@ -14,8 +14,13 @@ const json = (v: unknown) => enc.encode(JSON.stringify(v));
 
 /** A one-layer image of `platform` as the project writes it (manifest.json + OCI layout), tagged `tag`. */
 export async function writtenArchive(platform: Platform, tag = 'example/app:1'): Promise<Blob> {
+  return new Response(writeDockerArchive([{ image: platformImage(platform), tags: [tag] }])).blob();
+}
+
+/** An image of one layer holding `hello` (the architecture's name), for `platform`. */
+export function platformImage(platform: Platform) {
   const layer = layerFromBlob(new Blob([tarBytes([{ name: 'hello', type: 'file', body: enc.encode(platform.architecture) }]) as BlobPart]), { mediaType: MediaTypes.ociLayer });
-  return new Response(writeDockerArchive([{ image: appendLayers(emptyImage({ platform }), [{ layer }]), tags: [tag] }])).blob();
+  return appendLayers(emptyImage({ platform }), [{ layer }]);
 }
 
 /** The members of a tar as name → bytes (files only). */

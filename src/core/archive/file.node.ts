@@ -5,7 +5,7 @@
  */
 import { rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
-import { writeDockerArchiveToSeekable, type ArchiveWriteItem, type SeekableSink, type WriteArchiveOptions } from './write';
+import { writeDockerArchiveToSeekable, type ArchiveItem, type SeekableSink, type WriteArchiveOptions } from './write';
 
 /** A SeekableSink over a file handle, appending in writes of about 1 MiB. */
 async function fileSink(path: string): Promise<SeekableSink> {
@@ -82,7 +82,7 @@ function removeOnExit(path: string): void {
  * leaves no partial archive and keeps an existing file at `path` as it was; so does a process that exits
  * while writing (the CLI exits so on SIGINT and SIGTERM).
  */
-export async function writeDockerArchiveToFile(items: ArchiveWriteItem[], path: string, opts: Omit<WriteArchiveOptions, 'onPatch'> = {}): Promise<number> {
+export async function writeDockerArchiveToFile(items: ArchiveItem[], path: string, opts: Omit<WriteArchiveOptions, 'onPatch'> = {}): Promise<number> {
   const partial = `${path}.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.partial`;
   removeOnExit(partial);
   try {

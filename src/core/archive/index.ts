@@ -4,5 +4,5 @@ export { isLayoutFolder, isWalkableFolder } from './types';
 export { readImageArchive, spillToMemory } from './read';
 export { cleanMemberPath } from './members';
 export { platformMatches } from './oci';
-export { fileSystemWritableSink, writeDockerArchive, writeDockerArchiveTo, writeDockerArchiveToSeekable, type ArchiveWriteItem, type SeekableSink, type WriteArchiveOptions } from './write';
+export { fileSystemWritableSink, writeDockerArchive, writeDockerArchiveTo, writeDockerArchiveToSeekable, type ArchiveItem, type ArchiveWriteItem, type MultiPlatformWriteItem, type SeekableSink, type WriteArchiveOptions } from './write';
 export { normalizeTag, type NormalizedTag } from './tags';

@@ -11,7 +11,7 @@ import { indexTar } from '../tar';
 import type { TarEntry } from '../tar/types';
 import { dockerDialect, explainMissingManifest, parseDockerManifest, readDockerImages, type OciManifestsByConfig } from './docker';
 import { FolderMembers, readBytes, readJson, TarMembers, WalkedFolderMembers, type Members } from './members';
-import { absentPlatforms, keepPlatform, readIndexJson, readOciImages, readVerifiedBlob } from './oci';
+import { absentPlatforms, keepPlatform, platformMatches, readIndexJson, readOciImages, readVerifiedBlob } from './oci';
 import { isLayoutFolder, isWalkableFolder, type LayoutFolder, type ImageArchive, type ReadArchiveOptions, type WalkableFolder } from './types';
 
 /** Collects a stream into an in-memory Blob (the default `spill`; use spillToTempFile in Node). */
@@ -124,7 +124,14 @@ export async function readImageArchive(input: Blob | LayoutFolder | WalkableFold
       stored = await storedManifests(m, members, index, warnings);
       if (opts.platform) absent = await absentPlatforms(m, index);
     }
-    const images = keepPlatform(await readDockerImages(m, entries, warnings, stored), opts.platform, absent);
+    const docker = await readDockerImages(m, entries, warnings, stored);
+    if (dialect === 'docker-oci' && opts.platform && !docker.some((i) => platformMatches(opts.platform!, i.platform))) {
+      // manifest.json lists one platform of a multi-platform image (what Docker before 25 loads); the others
+      // are in index.json, read as an OCI layout's
+      const fromIndex = await readOciImages(m, (await readIndexJson(m)).manifests, opts.platform, []).catch(() => []);
+      if (fromIndex.length) return { dialect, outerCompression: outer, images: fromIndex, members, readMember, warnings };
+    }
+    const images = keepPlatform(docker, opts.platform, absent);
     return { dialect, outerCompression: outer, images, members, readMember, warnings };
   }
   if (hasLayout) {

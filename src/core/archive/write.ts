@@ -15,7 +15,7 @@ import { sha256, verifyingStream, type Digest } from '../digest';
 import { CoreError } from '../errors';
 import { isSelfHashed } from '../image/capabilities';
 import type { Image, Layer } from '../image/types';
-import { MediaTypes, type Descriptor, type Index, type Manifest } from '../oci';
+import { MediaTypes, type Descriptor, type Index, type Manifest, type Platform } from '../oci';
 import { coalesce } from '../stream';
 import { writeTar, type TarWriteEntry } from '../tar';
 import { normalizeTag, type NormalizedTag } from './tags';
@@ -25,6 +25,18 @@ export interface ArchiveWriteItem {
   image: Image;
   tags: string[];
 }
+
+/**
+ * One image built for several platforms, with the tags to give it: index.json names an OCI index listing
+ * each platform's manifest; manifest.json (read by Docker before 25) lists the first platform's image.
+ */
+export interface MultiPlatformWriteItem {
+  platforms: Array<{ image: Image; platform: Platform }>;
+  tags: string[];
+}
+
+/** What an archive holds: images, and multi-platform images. */
+export type ArchiveItem = ArchiveWriteItem | MultiPlatformWriteItem;
 
 /** Options of writeDockerArchive. */
 export interface WriteArchiveOptions {
@@ -38,6 +50,8 @@ export interface WriteArchiveOptions {
    * placeholder once the stream has ended. The patched file equals the archive written without it.
    */
   onPatch?: (offset: number, header: Uint8Array) => void;
+  /** each item's digest as index.json lists it (its manifest's, or its index's for a multi-platform item) */
+  onItem?: (item: number, digest: Digest) => void;
 }
 
 const enc = new TextEncoder();
@@ -56,94 +70,140 @@ function abortable(signal: AbortSignal | undefined): TransformStream<Uint8Array,
 
 interface Planned { configDigest: Digest; manifest: Descriptor; layers: Digest[]; tags: NormalizedTag[] }
 
+/** What is shared between the images of one archive: names already written, and layer sizes. */
+interface Written { names: Set<string>; sizes: Map<string, number> }
+
+/** The blobs of one image (layers bottom first, config, manifest), each once per archive; returns its plan. */
+async function* imageEntries(image: Image, i: number, tags: NormalizedTag[], done: Written, opts: WriteArchiveOptions): AsyncGenerator<TarWriteEntry, Planned> {
+  const mtime = opts.mtime ?? 0;
+  const file = (name: string, body: Uint8Array): TarWriteEntry => ({ name, type: 'file', mode: 0o644, mtime, body });
+  opts.signal?.throwIfAborted();
+  // layers first, the config after them: a config that lists every diff_id may wait for layers still being
+  // built (an environment's layer jobs), and the archive's bytes are the same in either order of asking
+  const layers = await image.layers();
+  const layerDescs: Descriptor[] = [];
+  for (const layer of layers) {
+    const diffId = await layer.diffId();
+    const name = blobName(diffId);
+    let size = done.sizes.get(name);
+    // a layer built here knows its size once its digest is known: no header to write over
+    if (size === undefined && opts.onPatch && !isSelfHashed(layer)) {
+      let counted = 0;
+      const count = new TransformStream<Uint8Array, Uint8Array>({ transform(c, ctl) { counted += c.byteLength; ctl.enqueue(c); } });
+      yield { name, type: 'file', mode: 0o644, mtime, deferSize: true, body: () => layerBody(layer, diffId, undefined, opts.signal).pipeThrough(count) };
+      size = counted; // the body has been written when the generator resumes
+    } else if (size === undefined) {
+      const known = await layer.uncompressedSize();
+      size = known;
+      yield { name, type: 'file', mode: 0o644, mtime, size, body: () => layerBody(layer, diffId, known, opts.signal) };
+    }
+    done.sizes.set(name, size);
+    done.names.add(name);
+    layerDescs.push({ mediaType: MediaTypes.ociLayer, digest: diffId, size });
+  }
+  const [config, rawConfig] = await Promise.all([image.config(), image.rawConfig()]);
+  const ids = config.rootfs?.diff_ids ?? [];
+  if (ids.length !== layers.length) {
+    throw new CoreError('invalid-image', `image ${i}: its config has ${ids.length} diff_ids but it has ${layers.length} layers`);
+  }
+  for (const [j, d] of layerDescs.entries()) {
+    if (d.digest !== ids[j]) throw new CoreError('invalid-image', `image ${i} layer ${j}: diff_id ${d.digest} differs from the config's ${ids[j]}`);
+  }
+  const configDigest = await sha256(rawConfig);
+  if (!done.names.has(blobName(configDigest))) {
+    done.names.add(blobName(configDigest));
+    yield file(blobName(configDigest), rawConfig);
+  }
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: MediaTypes.ociManifest,
+    config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: rawConfig.byteLength },
+    layers: layerDescs,
+  };
+  const rawManifest = await sameManifest(image, manifest) ?? json(manifest);
+  const manifestDigest = await sha256(rawManifest);
+  if (!done.names.has(blobName(manifestDigest))) {
+    done.names.add(blobName(manifestDigest));
+    yield file(blobName(manifestDigest), rawManifest);
+  }
+  return {
+    configDigest, layers: layerDescs.map((d) => d.digest), tags,
+    manifest: { mediaType: MediaTypes.ociManifest, digest: manifestDigest, size: rawManifest.byteLength },
+  };
+}
+
+const isMulti = (it: ArchiveItem): it is MultiPlatformWriteItem => 'platforms' in it;
+
 /** The tar entries, produced lazily: a layer's size is asked for just before its header is written. */
-async function* entries(items: ArchiveWriteItem[], opts: WriteArchiveOptions): AsyncGenerator<TarWriteEntry> {
+async function* entries(items: ArchiveItem[], opts: WriteArchiveOptions): AsyncGenerator<TarWriteEntry> {
   const mtime = opts.mtime ?? 0;
   const file = (name: string, body: Uint8Array): TarWriteEntry => ({ name, type: 'file', mode: 0o644, mtime, body });
   const tagsPer = items.map((it) => it.tags.map(normalizeTag)); // fail on a bad tag before writing anything
-  const written = new Set<string>();
-  /** layer blobs already written, and their sizes */
-  const sizes = new Map<string, number>();
-  const planned: Planned[] = [];
+  for (const it of items) {
+    if (isMulti(it) && it.platforms.length === 0) throw new CoreError('invalid-argument', 'a multi-platform image needs at least one platform');
+  }
+  const done: Written = { names: new Set(), sizes: new Map() };
+  /** per item: what index.json lists (a manifest, or the item's own index) and the image manifest.json names */
+  const planned: Array<{ top: Descriptor; first: Planned }> = [];
   yield { name: 'blobs/', type: 'directory', mode: 0o755, mtime };
   yield { name: 'blobs/sha256/', type: 'directory', mode: 0o755, mtime };
+  let n = 0;
   for (const [i, it] of items.entries()) {
-    opts.signal?.throwIfAborted();
-    // layers first, the config after them: a config that lists every diff_id may wait for layers still being
-    // built (an environment's layer jobs), and the archive's bytes are the same in either order of asking
-    const layers = await it.image.layers();
-    const layerDescs: Descriptor[] = [];
-    for (const layer of layers) {
-      const diffId = await layer.diffId();
-      const name = blobName(diffId);
-      let size = sizes.get(name);
-      // a layer built here knows its size once its digest is known: no header to write over
-      if (size === undefined && opts.onPatch && !isSelfHashed(layer)) {
-        let counted = 0;
-        const count = new TransformStream<Uint8Array, Uint8Array>({ transform(c, ctl) { counted += c.byteLength; ctl.enqueue(c); } });
-        yield { name, type: 'file', mode: 0o644, mtime, deferSize: true, body: () => layerBody(layer, diffId, undefined, opts.signal).pipeThrough(count) };
-        size = counted; // the body has been written when the generator resumes
-      } else if (size === undefined) {
-        const known = await layer.uncompressedSize();
-        size = known;
-        yield { name, type: 'file', mode: 0o644, mtime, size, body: () => layerBody(layer, diffId, known, opts.signal) };
-      }
-      sizes.set(name, size);
-      written.add(name);
-      layerDescs.push({ mediaType: MediaTypes.ociLayer, digest: diffId, size });
+    if (!isMulti(it)) {
+      const p = yield* imageEntries(it.image, n++, tagsPer[i], done, opts);
+      planned.push({ top: p.manifest, first: p });
+      opts.onItem?.(i, p.manifest.digest);
+      continue;
     }
-    const [config, rawConfig] = await Promise.all([it.image.config(), it.image.rawConfig()]);
-    const ids = config.rootfs?.diff_ids ?? [];
-    if (ids.length !== layers.length) {
-      throw new CoreError('invalid-image', `image ${i}: its config has ${ids.length} diff_ids but it has ${layers.length} layers`);
+    // every platform's image, then an index over them (the blob the item's tags name in index.json)
+    const platforms: Planned[] = [];
+    for (const { image } of it.platforms) platforms.push(yield* imageEntries(image, n++, tagsPer[i], done, opts));
+    const rawIndex = platformIndexBytes(platforms.map((p, j) => ({ manifest: p.manifest, platform: it.platforms[j].platform })));
+    const indexDigest = await sha256(rawIndex);
+    if (!done.names.has(blobName(indexDigest))) {
+      done.names.add(blobName(indexDigest));
+      yield file(blobName(indexDigest), rawIndex);
     }
-    for (const [j, d] of layerDescs.entries()) {
-      if (d.digest !== ids[j]) throw new CoreError('invalid-image', `image ${i} layer ${j}: diff_id ${d.digest} differs from the config's ${ids[j]}`);
-    }
-    const configDigest = await sha256(rawConfig);
-    if (!written.has(blobName(configDigest))) {
-      written.add(blobName(configDigest));
-      yield file(blobName(configDigest), rawConfig);
-    }
-    const manifest: Manifest = {
-      schemaVersion: 2,
-      mediaType: MediaTypes.ociManifest,
-      config: { mediaType: MediaTypes.ociConfig, digest: configDigest, size: rawConfig.byteLength },
-      layers: layerDescs,
-    };
-    const rawManifest = await sameManifest(it.image, manifest) ?? json(manifest);
-    const manifestDigest = await sha256(rawManifest);
-    if (!written.has(blobName(manifestDigest))) {
-      written.add(blobName(manifestDigest));
-      yield file(blobName(manifestDigest), rawManifest);
-    }
-    planned.push({
-      configDigest, layers: layerDescs.map((d) => d.digest), tags: tagsPer[i],
-      manifest: { mediaType: MediaTypes.ociManifest, digest: manifestDigest, size: rawManifest.byteLength },
-    });
+    planned.push({ top: { mediaType: MediaTypes.ociIndex, digest: indexDigest, size: rawIndex.byteLength }, first: platforms[0] });
+    opts.onItem?.(i, indexDigest);
   }
   const index: Index = {
     schemaVersion: 2,
     mediaType: MediaTypes.ociIndex,
-    manifests: planned.flatMap((p) => (p.tags.length === 0 ? [p.manifest] : p.tags.map((t) => ({
-      ...p.manifest,
+    manifests: planned.flatMap(({ top, first }) => (first.tags.length === 0 ? [top] : first.tags.map((t) => ({
+      ...top,
       annotations: { 'io.containerd.image.name': t.full, 'org.opencontainers.image.ref.name': t.tag },
     })))),
   };
   yield file('index.json', json(index));
-  yield file('manifest.json', json(planned.map((p) => ({
+  // Docker before 25 reads only manifest.json, which has no platforms: a multi-platform item shows its first
+  yield file('manifest.json', json(planned.map(({ first: p }) => ({
     Config: blobName(p.configDigest),
     RepoTags: p.tags.length ? p.tags.map((t) => t.familiar) : null,
     Layers: p.layers.map(blobName),
   }))));
   yield file('oci-layout', json({ imageLayoutVersion: '1.0.0' }));
   const repos: Record<string, Record<string, string>> = {};
-  for (const p of planned) {
+  for (const { first: p } of planned) {
     const top = p.layers[p.layers.length - 1];
     if (!top) continue;
     for (const t of p.tags) (repos[t.familiarName] ??= {})[t.tag] = top.slice(7);
   }
   yield file('repositories', json(repos));
+}
+
+/**
+ * The bytes of the OCI index a multi-platform item's tags name in an archive: each platform's manifest
+ * descriptor with its platform (os, architecture, variant when there is one), in the order given.
+ */
+function platformIndexBytes(manifests: Array<{ manifest: Descriptor; platform: Platform }>): Uint8Array {
+  const index: Index = {
+    schemaVersion: 2, mediaType: MediaTypes.ociIndex,
+    manifests: manifests.map(({ manifest: m, platform: p }) => ({
+      mediaType: m.mediaType, digest: m.digest, size: m.size, platform: { architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) },
+    })),
+  };
+  return json(index);
 }
 
 /**
@@ -177,13 +237,13 @@ function layerBody(layer: Layer, diffId: Digest, size: number | undefined, signa
  * header: a layer whose uncompressedSize() is not known yet is streamed once to learn it.
  * Nothing is buffered beyond one chunk and the small JSON documents.
  */
-export function writeDockerArchive(items: ArchiveWriteItem[], opts: WriteArchiveOptions = {}): ReadableStream<Uint8Array> {
+export function writeDockerArchive(items: ArchiveItem[], opts: WriteArchiveOptions = {}): ReadableStream<Uint8Array> {
   if (items.length === 0) throw new CoreError('invalid-argument', 'writeDockerArchive needs at least one image');
   return writeTar(entries(items, opts), { onPatch: opts.onPatch }).pipeThrough(abortable(opts.signal));
 }
 
 /** Writes the archive into a sink (a file, an OPFS writable, a response body); resolves when it is closed. */
-export async function writeDockerArchiveTo(items: ArchiveWriteItem[], sink: WritableStream<Uint8Array>, opts: WriteArchiveOptions = {}): Promise<void> {
+export async function writeDockerArchiveTo(items: ArchiveItem[], sink: WritableStream<Uint8Array>, opts: WriteArchiveOptions = {}): Promise<void> {
   await writeDockerArchive(items, opts).pipeTo(sink, { signal: opts.signal });
 }
 
@@ -203,7 +263,7 @@ export interface SeekableSink {
  * writeDockerArchive. On failure the sink is aborted (a FileSystemWritableFileStream then leaves the
  * file as it was). Resolves to the archive's size in bytes.
  */
-export async function writeDockerArchiveToSeekable(items: ArchiveWriteItem[], sink: SeekableSink, opts: Omit<WriteArchiveOptions, 'onPatch'> = {}): Promise<number> {
+export async function writeDockerArchiveToSeekable(items: ArchiveItem[], sink: SeekableSink, opts: Omit<WriteArchiveOptions, 'onPatch'> = {}): Promise<number> {
   const patches: [number, Uint8Array][] = [];
   let n = 0;
   try {

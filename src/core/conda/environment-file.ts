@@ -13,7 +13,7 @@ export interface EnvironmentFile {
   channels: string[];
   /** conda match specs (`python=3.11`, `conda-forge::numpy>=2`) */
   dependencies: string[];
-  /** the `- pip:` list: PyPI requirements, kept but not installed yet */
+  /** the `- pip:` list: requirements and index options, as a requirements file holds them */
   pip: string[];
   /** environment variables the environment sets (the image's Env) */
   variables: Record<string, string>;
@@ -77,7 +77,6 @@ export function readEnvironmentYaml(text: string): EnvironmentFile {
     } else if (key === 'prefix') out.warnings.push(`environment.yml line ${line}: "prefix:" is ignored (the image's prefix is --prefix)`);
     else if (!KNOWN.has(key)) out.warnings.push(`environment.yml line ${line}: unknown key "${key}" is ignored`);
   }
-  if (out.pip.length) out.warnings.push(`environment.yml: pip packages are not installed yet: ${out.pip.join(', ')}`);
   return out;
 }
 

@@ -13,6 +13,8 @@ export interface ZipMember {
   size: number;
   /** offset of the member's local header */
   localOffset: number;
+  /** the Unix mode in the external attributes (made by Unix zip tools), 0 when the zip does not say */
+  unixMode: number;
 }
 
 const bad = (why: string) => new CoreError('archive-invalid', `not a valid .conda (zip) file: ${why}`);
@@ -74,6 +76,7 @@ export async function readZipDirectory(blob: Blob | ZipSource): Promise<ZipMembe
     const extraLen = dir.getUint16(p + 30, true);
     const commentLen = dir.getUint16(p + 32, true);
     let localOffset = dir.getUint32(p + 42, true);
+    const unixMode = dir.getUint8(p + 5) === 3 ? dir.getUint32(p + 38, true) >>> 16 : 0;
     if (p + 46 + nameLen + extraLen + commentLen > dir.byteLength) throw bad('a central directory entry runs past the directory');
     const name = dec.decode(new Uint8Array(dir.buffer, dir.byteOffset + p + 46, nameLen));
     // ZIP64 extended information: the 64-bit values, in this order, for the fields that are 0xffffffff
@@ -97,7 +100,7 @@ export async function readZipDirectory(blob: Blob | ZipSource): Promise<ZipMembe
       }
       e += 4 + len;
     }
-    members.push({ name, method, compressedSize, size, localOffset });
+    members.push({ name, method, compressedSize, size, localOffset, unixMode });
     p = end + commentLen;
   }
   return members;

@@ -9,11 +9,13 @@ import { md5Hex } from '../digest';
 import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
+import { formatVersion } from '../pip/version';
 import { layersFromJobs, oneAtATime, runLayerJob, type LayerJob, type LayerRunner } from './layer-job';
 import { cachingLayerRunner, type LayerCache } from './layer-cache';
 import { condaMetaVisitor, readCondaMeta, solve, type CondaMeta, type SolvedRecord, type VirtualPackage } from '../solver';
 import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
-import { condaSubdir, glibcVisitor, virtualPackagesFor } from './virtual';
+import { pipStep, type PipSection } from './pip-layer';
+import { condaSubdir, detectGlibc, glibcVisitor, virtualPackagesFor } from './virtual';
 
 /** A build request. */
 export interface BuildRequest {
@@ -30,6 +32,10 @@ export interface BuildRequest {
   variables?: Record<string, string>;
   /** the image's entrypoint, command and extra labels (the base's are kept where not given) */
   image?: { entrypoint?: string[]; cmd?: string[]; labels?: Record<string, string> };
+  /** environment.yml's `pip:` list: installed as pip does, in one layer after the conda layers */
+  pip?: PipSection;
+  /** the fetch the pip indexes and wheels are read through (default: `fetch`) */
+  pipFetch?: typeof fetch;
   /** a solved lock to install instead of solving (share links, --lock) */
   lock?: SolvedRecord[];
   store: BlobStore;
@@ -57,6 +63,8 @@ export interface BuildResult {
   /** warnings of the install (link scripts not run, .pyc left out, clobbered paths); settles once every layer is built */
   warnings: Promise<string[]>;
   layers: string[][];
+  /** the pip packages installed (`name==version`), in the layer after the conda layers; [] without a pip section */
+  pip: string[];
   /** per planned layer: taken from the layer cache or built; settles once every layer is done */
   layerSources: Promise<('cached' | 'built')[]>;
 }
@@ -131,6 +139,17 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     ? Promise.resolve({ records: solvedForBase.installed, ...(solvedForBase.history !== undefined ? { history: solvedForBase.history } : {}) })
     : readCondaMeta(req.base, prefix));
   const pythonVersion = await environmentPython(ordered, async () => (await readBaseMeta()).records);
+  const pipWarnings: string[] = [];
+  const pip = req.pip?.requirements.length ? await (async () => {
+    const python = ordered.find((r) => r.name === 'python') ?? (await readBaseMeta()).records.find((r) => r.name === 'python');
+    if (!python) { pipWarnings.push(`pip packages are not installed: the environment has no python: ${req.pip!.requirements.join(', ')}`); return undefined; }
+    const glibc = solvedForBase ? solvedForBase.virtualPackages.find((v) => v.name === '__glibc')?.version : await detectGlibc(req.base);
+    req.onProgress?.('solve', `pip: ${req.pip!.requirements.join(' ')} for python ${python.version}${glibc ? `, glibc ${glibc}` : ''}`);
+    return pipStep(req.pip!, {
+      prefix, epoch, python: python.version, architecture: cfg.architecture, fetch: req.pipFetch ?? req.fetch ?? fetch,
+      warn: (w) => pipWarnings.push(`pip: ${w}`), ...(glibc ? { glibc } : {}),
+    });
+  })() : undefined;
   // conda-meta records md5 and size as repodata states them; an explicit lock carries one hash only, so what it
   // lacks is taken from the verified archive itself: a lock installs the same records as the solve it came from
   const md5s = new Map(await Promise.all(ordered.filter((r) => !r.md5).map(async (r) => [r.fn, await md5Hex(blobs.get(r.fn)!)] as const)));
@@ -188,12 +207,13 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}`, ...(previous !== undefined ? { previous } : {}) });
     const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
     const meta = withParents([history, text('environment.yml', writeEnvironmentYaml({ channels: req.channels, dependencies: req.specs, ...(req.variables ? { variables: req.variables } : {}) })), text('conda-meta/explicit.txt', writeExplicitLock(ordered, subdir)), ...entrypoint], epoch);
-    return { envConfig, meta, warnings: [...(solvedForBase?.warnings ?? []), ...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs), ...cacheWarnings] };
+    return { envConfig, meta, warnings: [...(solvedForBase?.warnings ?? []), ...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs), ...cacheWarnings, ...pipWarnings] };
   });
   finishing.catch(() => {});
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
   const appended = appendLayers(req.base, [
     ...plan.map((g, i) => ({ layer: built.layers[i], history: { created_by: `docker-envs: conda install ${g.map((p) => `${p.name}=${p.version}=${p.build}`).join(' ')}`, created } })),
+    ...(pip ? [{ layer: layerFromTarEntries(async () => pip.entries), history: { created_by: `docker-envs: pip install ${pip.pins.map((p) => `${p.key}==${formatVersion(p.version)}`).join(' ')}`, created } }] : []),
     { layer: layerFromTarEntries(async () => (await finishing).meta), history: { created_by: 'docker-envs: conda-meta/history, environment.yml, explicit lock', created } },
   ]);
   // the config is asked for last by the archive writer (after the layers), so writing overlaps the jobs
@@ -206,5 +226,5 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   warnings.catch(() => {});
   const layerSources = built.results.then(() => jobs.map((j) => sources.get(j) ?? 'built'));
   layerSources.catch(() => {});
-  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)), layerSources };
+  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)), pip: pip?.pins.map((p) => `${p.key}==${formatVersion(p.version)}`) ?? [], layerSources };
 }

@@ -1,0 +1,96 @@
+/**
+ * pip packages in a built image, in the real dockerd: an environment.yml with the real Python (made from
+ * Debian's python3, e2e/conda-builder/python.ts) and a `pip:` section naming a wheel on a loopback PEP 691
+ * index (wheels written by Python's zipfile: a console entry point, a `#!python` script and a dependency).
+ * In the container the package imports from the prefix, its scripts run with the prefix's python, and
+ * Debian's pip (its python3-pip-whl wheel on PYTHONPATH) lists both with INSTALLER docker-envs and finds
+ * their requirements met (`pip check`).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main';
+import { haveFixtures } from '../../src/test-support/fixtures';
+import { MAKE_WHEEL } from '../../src/test-support/wheels';
+import { writePythonChannel } from '../conda-builder/python-channel';
+import { writeDebianBaseArchive } from '../harness/debian';
+import { dockerEnv, haveDocker } from '../harness/env';
+
+const TAG = 'docker-envs.test/pip-install:1';
+const SP = '/opt/conda/lib/python3.11/site-packages';
+const pipWheel = (() => { try { return readdirSync('/usr/share/python-wheels').find((f) => f.startsWith('pip-')); } catch { return undefined; } })();
+const docker = (...args: string[]) => execFileSync('docker', args, { env: dockerEnv(), encoding: 'utf8' });
+const inImage = (script: string, ...opts: string[]) => docker('run', '--rm', '--network', 'none', ...opts, TAG, 'sh', '-c', script);
+
+describe.skipIf(!haveDocker || !haveFixtures || !pipWheel)('pip packages from an index, installed into the image', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'pip-install-'));
+  let server: Server;
+  let out = '';
+  let err = '';
+  let code = -1;
+  beforeAll(async () => {
+    const wheels = join(tmp, 'wheels');
+    execFileSync('mkdir', ['-p', wheels]);
+    const make = (name: string, version: string, ...deps: string[]) => execFileSync('/usr/bin/python3', ['-c', MAKE_WHEEL, wheels, name, version, 'ok', ...deps], { encoding: 'utf8' }).trim();
+    const files = [make('greetlib', '1.0'), make('greetlib', '0.9'), make('greeter', '2.0', 'greetlib>=1')];
+    server = createServer((req, res) => {
+      const proj = /^\/simple\/([^/]+)\/$/.exec(req.url ?? '');
+      const file = /^\/files\/([\w.-]+)$/.exec(req.url ?? '');
+      if (proj) {
+        const mine = files.filter((f) => basename(f).startsWith(`${proj[1]}-`));
+        if (!mine.length) return res.writeHead(404).end();
+        return res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' }).end(JSON.stringify({
+          meta: { 'api-version': '1.1' }, name: proj[1],
+          files: mine.map((f) => ({ filename: basename(f), url: `../../files/${basename(f)}`, hashes: { sha256: createHash('sha256').update(readFileSync(f)).digest('hex') } })),
+        }));
+      }
+      if (file) return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(readFileSync(join(wheels, file[1]!)));
+      res.writeHead(404).end();
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const port = (server.address() as { port: number }).port;
+    const channel = await writePythonChannel(join(tmp, 'channel'));
+    const base = join(tmp, 'debian.tar');
+    await writeDebianBaseArchive(base);
+    const env = join(tmp, 'environment.yml');
+    writeFileSync(env, `channels: ["${channel.dir}"]\ndependencies:\n  - python\n  - pip:\n    - --index-url http://127.0.0.1:${port}/simple/\n    - greeter==2.0\n`);
+    code = await main(['build', '-b', base, '-i', TAG, '--file', env, '-o', join(tmp, 'env.tar'), '--cache', join(tmp, 'cache')],
+      { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
+    if (code === 0) docker('load', '-i', join(tmp, 'env.tar'));
+  }, 600_000);
+  afterAll(() => {
+    server?.close();
+    spawnSync('docker', ['rmi', '-f', TAG], { env: dockerEnv() });
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('the build resolves greeter and its dependency into one layer after the conda layers', () => {
+    expect(err).not.toMatch(/error/);
+    expect(code).toBe(0);
+    const layers = /: 1 packages in (\d+) layers/.exec(out);
+    expect(layers).not.toBeNull();
+    const created = docker('history', '--no-trunc', '--format', '{{.CreatedBy}}', TAG).trim().split('\n');
+    // the layers the build reports are the ones it added: conda, pip, meta
+    expect(created.filter((c) => c.startsWith('docker-envs: '))).toHaveLength(Number(layers![1]));
+    // newest first: the meta layer, then the pip layer
+    expect(created[1]).toBe('docker-envs: pip install greeter==2.0 greetlib==1.0');
+  });
+
+  it('the packages import from the prefix and their scripts run with the prefix\'s python', () => {
+    const o = inImage('python -c "import greeter, greetlib; print(greeter.__file__); print(greetlib.VERSION)"; head -1 /opt/conda/bin/greeter-cli; greeter-cli; greeter-raw; cat /opt/conda/share/greeter/note.txt');
+    expect(o.split('\n')).toEqual([`${SP}/greeter/__init__.py`, '1.0', '#!/opt/conda/bin/python', 'greeter 2.0 on /opt/conda/bin/python', 'raw 2.0', 'data file', '']);
+  });
+
+  it('Debian\'s pip lists them with INSTALLER docker-envs, and pip check passes', () => {
+    const pip = ['-v', '/usr/share/python-wheels:/wheels:ro', '-e', `PYTHONPATH=/wheels/${pipWheel}`];
+    const listed = JSON.parse(inImage('python -m pip list -v --format json --disable-pip-version-check', ...pip)) as Array<{ name: string; version: string; location: string; installer: string }>;
+    // pip's own wheel on PYTHONPATH is listed too (from /wheels): only the prefix's packages count
+    expect(listed.filter((p) => p.location === SP).map((p) => [p.name, p.version, p.location, p.installer]).sort()).toEqual([['greeter', '2.0', SP, 'docker-envs'], ['greetlib', '1.0', SP, 'docker-envs']]);
+    expect(inImage('python -m pip check --disable-pip-version-check', ...pip).trim()).toBe('No broken requirements found.');
+    expect(inImage(`ls ${SP}/greeter-2.0.dist-info ${SP}/greetlib-1.0.dist-info`).split('\n').filter((l) => l === 'REQUESTED')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * The pip step of a build: the environment.yml `pip:` list resolved against its indexes for the environment's
+ * python and the base's glibc, each wheel downloaded and checked against the index's sha256, and installed as
+ * pip does into one layer after the conda layers.
+ */
+import { withParents } from '../conda/install';
+import { digestHex, digestStream } from '../digest';
+import { CoreError } from '../errors';
+import type { IndexFetch } from '../pip/index-client';
+import { indexSource } from '../pip/index-source';
+import { parseRequirement } from '../pip/requirement';
+import { resolvePip, type Pin } from '../pip/resolver';
+import { cpythonTags } from '../pip/tags';
+import { formatVersion } from '../pip/version';
+import { installWheel } from '../pip/wheel-install';
+import type { TarWriteEntry } from '../tar';
+
+/** The `pip:` list read as pip reads a requirements file: requirements and index options. */
+export interface PipSection {
+  readonly requirements: readonly string[];
+  /** `--index-url` (default PyPI) first, then each `--extra-index-url` */
+  readonly indexUrls: readonly string[];
+}
+
+/** The public index pip uses by default. */
+export const DEFAULT_INDEX_URL = 'https://pypi.org/simple/';
+
+/** Splits the `pip:` items into requirements and index URLs; editable installs, paths and URLs are errors naming the item. */
+export function readPipSection(items: readonly string[]): PipSection {
+  let index = DEFAULT_INDEX_URL;
+  const extra: string[] = [];
+  const requirements: string[] = [];
+  for (const raw of items) {
+    const item = raw.trim();
+    const opt = /^(--index-url|-i|--extra-index-url)(?:\s*=\s*|\s+)(\S+)$/.exec(item);
+    if (opt) { if (opt[1] === '--extra-index-url') extra.push(opt[2]!); else index = opt[2]!; continue; }
+    if (/^(-e|--editable)\b/.test(item) || item.startsWith('-')) throw new CoreError('requirement-invalid', `pip item "${item}": only requirements, --index-url and --extra-index-url are supported`);
+    if (/^[./~]/.test(item) || /^\w+(\+\w+)?:\/\//.test(item) || / @ /.test(item)) {
+      throw new CoreError('requirement-invalid', `pip item "${item}": paths, URLs and VCS sources are not installed (wheels from an index only)`);
+    }
+    requirements.push(item);
+  }
+  return { requirements, indexUrls: [index, ...extra] };
+}
+
+/** What the pip step needs of the environment. */
+export interface PipStepOptions {
+  readonly prefix: string;
+  readonly epoch: number;
+  /** the full version of the environment's python (3.11.2) */
+  readonly python: string;
+  /** the base's glibc X.Y, undefined without glibc (pure wheels only) */
+  readonly glibc?: string;
+  /** the image's architecture as the OCI config names it (amd64, arm64…) */
+  readonly architecture: string;
+  readonly fetch: IndexFetch;
+  readonly warn?: (message: string) => void;
+}
+
+const MACHINE: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', '386': 'i686', ppc64le: 'ppc64le', s390x: 's390x', arm: 'armv7l' };
+
+/** Resolves and installs the pip section: the pins, and the layer's tar entries (file bodies stream from the wheels). */
+export async function pipStep(section: PipSection, o: PipStepOptions): Promise<{ pins: Pin[]; entries: TarWriteEntry[] }> {
+  const xy = o.python.split('.').slice(0, 2).join('.');
+  const machine = MACHINE[o.architecture];
+  if (!machine) throw new CoreError('invalid-argument', `pip packages cannot be installed for the architecture ${o.architecture}`);
+  const markers = {
+    python_version: xy, python_full_version: o.python, os_name: 'posix', sys_platform: 'linux', platform_system: 'Linux',
+    platform_machine: machine, platform_python_implementation: 'CPython', implementation_name: 'cpython',
+    implementation_version: o.python, platform_release: '', platform_version: '',
+  };
+  const tags = cpythonTags({ python: xy, arch: machine, ...(o.glibc ? { glibc: o.glibc.split('.').slice(0, 2).join('.') } : {}) });
+  const source = indexSource(o.fetch, section.indexUrls, o.warn);
+  const pins = await resolvePip(section.requirements.map((r) => parseRequirement(r)), { markers, python: o.python, tags }, source, o.warn ? { warn: o.warn } : {});
+  const entries: TarWriteEntry[] = [];
+  for (const pin of pins) {
+    const wheel = await downloadWheel(o.fetch, pin);
+    const installed = await installWheel(wheel, pin.file.filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: pin.requested });
+    entries.push(...installed.entries);
+  }
+  return { pins, entries: withParents(entries, o.epoch) };
+}
+
+/** The wheel's bytes, checked against the sha256 the index gives (a wheel without one is refused). */
+async function downloadWheel(doFetch: IndexFetch, pin: Pin): Promise<Blob> {
+  const want = pin.file.hashes.sha256;
+  const what = `${pin.key} ${formatVersion(pin.version)} (${pin.file.url})`;
+  if (!want) throw new CoreError('index-error', `${what}: the index gives no sha256 for the wheel, so it cannot be verified`);
+  const res = await doFetch(pin.file.url);
+  if (!res.ok) throw new CoreError('index-error', `${what}: the index answered ${res.status} ${res.statusText}`);
+  const blob = await res.blob();
+  const got = digestHex((await digestStream(blob.stream())).digest);
+  if (got !== want) throw new CoreError('digest-mismatch', `${what}: sha256 ${got}, the index says ${want}`);
+  return blob;
+}
