@@ -31,7 +31,17 @@ export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
       try {
         const w = await tmp.createWritable();
         await stream.pipeThrough(verifyingStream(d, size)).pipeThrough(coalesce()).pipeTo(w);
-        await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(digestHex(d));
+        // moving onto a name another tab stored meanwhile would replace that file, and every File already
+        // read from it would then fail ("could not be read"): check and move under one lock per digest
+        const settle = async (): Promise<File | undefined> => {
+          const stored = await file(d);
+          if (stored) { await dir.removeEntry(tmpName).catch(() => {}); return stored; }
+          await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(digestHex(d));
+          return undefined;
+        };
+        const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+        const stored = locks ? await locks.request(`docker-envs-blob-${digestHex(d)}`, settle) : await settle();
+        if (stored) return stored;
       } catch (e) {
         await dir.removeEntry(tmpName).catch(() => {});
         // another tab or worker stored the same digest meanwhile (the move found the name taken): same bytes
