@@ -107,7 +107,7 @@ test.describe('share links', () => {
     const url = await page.getByTestId('share-url').inputValue();
     expect(url.startsWith(`${app.url.replace(/\/?$/, '/')}#share=1.`)).toBe(true);
     const link = decodeShareLink(new URL(url).hash);
-    expect(link.lock?.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['hello-script', 'hello-elf']));
+    expect(link.locks?.[0].packages.map((p) => p.name)).toEqual(expect.arrayContaining(['hello-script', 'hello-elf']));
     expect(link.base.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     shared = { url, ...built };
     const axe = await new AxeBuilder({ page }).include('[data-testid="share"]').analyze();
@@ -117,7 +117,7 @@ test.describe('share links', () => {
     const second = await freshPage(browser);
     await second.page.goto(url);
     const p2 = second.page;
-    await expect(p2.getByTestId('share-opened')).toContainText(`shared lock of ${link.lock!.packages.length} packages`);
+    await expect(p2.getByTestId('share-opened')).toContainText(`shared lock of ${link.locks![0].packages.length} packages`);
     await expect(p2.getByTestId('base-ref')).toHaveValue(`${regHost}/test/busybox:1@${link.base.digest}`);
     expect(await p2.getByTestId('channel-input').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).toEqual([channelUrl]);
     expect(await p2.getByTestId('spec-input').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))).toEqual(['hello-script', 'hello-elf']);
@@ -139,14 +139,15 @@ test.describe('share links', () => {
     test.setTimeout(120_000);
     test.skip(!shared, 'needs the link of the previous test');
     const link = decodeShareLink(new URL(shared.url).hash);
-    const altered = { ...link, lock: { ...link.lock!, sha256: `${link.lock!.sha256[0] === '0' ? '1' : '0'}${link.lock!.sha256.slice(1)}` } };
+    const [lock] = link.locks!;
+    const altered = { ...link, locks: [{ ...lock, sha256: `${lock.sha256[0] === '0' ? '1' : '0'}${lock.sha256.slice(1)}` }] };
     const { page, packages, close } = await freshPage(browser);
     await page.goto(`${app.url.replace(/\/?$/, '/')}#${encodeShareLink(altered)}`);
     await expect(page.getByTestId('share-opened')).toBeVisible();
     await page.getByTestId('build-button').click();
     await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'error', { timeout: 90_000 });
     const message = await page.getByTestId('build-error').textContent();
-    expect(message).toContain(`not the shared link's ${altered.lock.sha256}`);
+    expect(message).toContain(`not the shared link's ${altered.locks[0].sha256}`);
     expect(message).toContain('Nothing was built');
     expect(packages).toEqual([]);
     await expect(page.getByTestId('build-download')).toHaveCount(0);

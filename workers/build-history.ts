@@ -13,7 +13,7 @@ export function historyForm(input: EnvironmentInput, baseDigest: string): Record
   // the base pinned by the digest it had, so Save again reads the same base after its tag moved
   const base = 'file' in input.base ? { file: input.base.file.name } : { ref: input.base.ref, platform: input.base.platform, digest: baseDigest };
   // the solved lock is kept beside the form (a shared link's lock is one of those)
-  const { lock: _lock, shared: _shared, ...rest } = input;
+  const { lock: _lock, shared: _shared, platformLocks: _locks, ...rest } = input;
   return { ...rest, base, channels: input.channels.map((c) => ({ url: c.url, ...(c.folder ? { folder: c.folder.name } : {}) })) };
 }
 
@@ -26,7 +26,7 @@ export async function recordBuild(input: EnvironmentInput, output: BuildOutput, 
   if (!parts) return undefined;
   const archiveSha256 = (await digestStream(archive.stream())).digest;
   const entry: HistoryEntry = {
-    date: Date.now(), form: historyForm(input, built.baseDigest), lock: built.lock, tag: output.tag, epoch: output.epoch, manifestDigest: built.manifestDigest,
+    date: Date.now(), form: historyForm(input, built.baseDigest), lock: built.lock, ...(built.platforms ? { platformLocks: built.platforms.map((p) => p.lock) } : {}), tag: output.tag, epoch: output.epoch, manifestDigest: built.manifestDigest,
     archiveSha256, size: built.size, packages: built.packages, layers: built.layers, cachedLayers: built.cachedLayers,
   };
   const id = await parts.catalog.addHistory(entry);

@@ -1,16 +1,20 @@
 /**
- * A build in the build worker: the CLI's pipeline (buildEnvironment) on a base from the proxy or a tarball,
+ * A build in the build worker: the CLI's pipeline (buildEnvironment, or buildEnvironments for several platforms:
+ * an OCI index of them in the archive) on a base from the proxy or a tarball,
  * with channels through the proxy or from picked folders, the layers built by the layer workers, and the
  * docker-archive streamed into the picked file (or an OPFS file offered for download). Progress goes to the
  * page throttled: the phase, new log lines, bytes per package and layers built.
  */
 import { fileSystemWritableSink, writeDockerArchiveToSeekable } from '../src/core/archive';
 import { memoryBlobStore, overflowBlobStore } from '../src/core/cache';
-import { buildEnvironment } from '../src/core/pipeline/build';
+import { buildEnvironment, type BuildRequest, type BuildResult } from '../src/core/pipeline/build';
+import { basePinDigest, buildEnvironments, type PlatformBuild } from '../src/core/pipeline/multi-platform';
+import type { Image } from '../src/core/image';
+import { formatPlatform } from '../src/core/oci';
 import { readExplicitLock, writeExplicitLock } from '../src/core/conda/explicit-lock';
 import { condaSubdir } from '../src/core/pipeline/virtual';
 import type { FetchProgress } from '../src/core/conda/fetch';
-import { channelFetches, lockTextOf, openBase, storeFor, workerLayerCache, type EnvironmentInput } from './environment-input';
+import { channelFetches, lockTextOf, openBases, storeFor, workerLayerCache, type EnvironmentInput } from './environment-input';
 import { recordBuild } from './build-history';
 import { browserLayerRunner } from './browser-layer-pool';
 
@@ -54,8 +58,10 @@ export interface BuiltImage {
   lock: string;
   /** conda's name of the image's platform (linux-64…) */
   subdir: string;
-  /** the base image's manifest digest */
+  /** the digest a rebuild pins the base to: its manifest's (several platforms: its index's) */
   baseDigest: string;
+  /** a multi-platform build: each platform's image (then manifestDigest is the archive's index digest, the counts are summed, and lock and subdir are the first platform's) */
+  platforms?: BuiltPlatform[];
   /** the tar itself when no file was picked (an OPFS file for the page to offer as a download) */
   file?: File;
   /** where the cache is on: the build's history entry and the archive's sha256 */
@@ -80,7 +86,19 @@ async function exportFile(): Promise<FileSystemFileHandle> {
   return dir.getFileHandle(`build-${crypto.randomUUID()}.tar`, { create: true });
 }
 
-/** Runs one build; see the module comment. */
+/** One platform's image of a multi-platform build. */
+export interface BuiltPlatform {
+  /** os/architecture[/variant] */
+  platform: string;
+  /** conda's name of its platform (linux-64…) */
+  subdir: string;
+  manifestDigest: string;
+  packages: number;
+  /** the explicit lock installed for it (canonical text) */
+  lock: string;
+}
+
+/** Runs one build; see the module comment. Several platforms (`input.base.platform` lists them) give an OCI index. */
 export async function buildInWorker(proxyBase: string, input: EnvironmentInput, output: BuildOutput, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
   let phase: BuildProgress['phase'] = 'base';
   let log: string[] = [];
@@ -96,10 +114,10 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   };
   const stage = (p: BuildProgress['phase'], line: string) => { phase = p; log.push(`${p}: ${line}`); send(true); };
   stage('base', 'file' in input.base ? `reading ${input.base.file.name}` : `pulling ${input.base.ref} (${input.base.platform})`);
-  const base = await openBase(proxyBase, input.base);
+  const bases = await openBases(proxyBase, input.base);
   const fetches = channelFetches(proxyBase, input.channels);
-  if (input.shared) stage('base', `rebuilding the shared lock's ${input.shared.packages.length} packages from the channels' repodata`);
-  const lock = await lockTextOf(input, fetches.repodata);
+  if (input.shared) stage('base', `rebuilding the shared lock's ${input.shared.map((l) => l.packages.length).join(' + ')} packages from the channels' repodata`);
+  const locks = await Promise.all(bases.map((_, i) => lockTextOf(input, fetches.repodata, i)));
   const layerCache = await workerLayerCache();
   const cacheWarnings: string[] = [];
   // a full quota mid-build: the packages still to come are kept in memory, and the build finishes uncached
@@ -107,10 +125,10 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
     cacheWarnings.push('package cache: the storage quota is exceeded; the rest of this build is not cached');
     log.push(`fetch: warning: ${cacheWarnings[0]}`);
   });
-  const result = await buildEnvironment({
-    base, specs: input.specs, channels: input.channels.map((c) => c.url), store, fetch: fetches.net, repodataFetch: fetches.repodata,
+  const common: Omit<BuildRequest, 'base'> = {
+    specs: input.specs, channels: input.channels.map((c) => c.url), store, fetch: fetches.net, repodataFetch: fetches.repodata,
     epoch: output.epoch, layerRunner: browserLayerRunner(), ...(layerCache ? { layerCache } : {}),
-    ...(lock ? { lock: readExplicitLock(lock) } : {}), ...(input.prefix ? { prefix: input.prefix } : {}),
+    ...(input.prefix ? { prefix: input.prefix } : {}),
     ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}),
     ...(input.variables && Object.keys(input.variables).length ? { variables: input.variables } : {}), ...(input.image ? { image: input.image } : {}),
     onProgress: (s, detail) => {
@@ -120,23 +138,40 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
       stage(s, detail);
     },
     onFetchProgress: (p: FetchProgress) => { packages.set(p.fn, { ...p }); send(); },
-  });
-  layers.total = result.layers.length;
-  stage('write', `${output.tag} (while the layers are built)`);
+  };
+  const lockOf = (i: number) => (locks[i] ? { lock: readExplicitLock(locks[i]) } : {});
+  const builds: PlatformBuild[] = bases.length > 1
+    ? await buildEnvironments({ ...common, bases: bases.map((b, i) => ({ platform: b.platform!, base: b.image, ...lockOf(i) })) })
+    : [await singleBuild(bases[0].image, await buildEnvironment({ ...common, base: bases[0].image, ...lockOf(0) }))];
+  layers.total = builds.reduce((n, b) => n + b.result.layers.length, 0);
+  const multi = builds.length > 1;
+  stage('write', `${output.tag}${multi ? `: ${builds.map((b) => formatPlatform(b.platform)).join(', ')}` : ''} (while the layers are built)`);
   let target = output.handle;
   target ??= await exportFile();
-  await writeDockerArchiveToSeekable([{ image: result.image, tags: [output.tag] }], fileSystemWritableSink(await target.createWritable()), { mtime: output.epoch });
-  const warnings = [...cacheWarnings, ...await result.warnings];
+  let written: string | undefined;
+  const item = multi ? { platforms: builds.map((b) => ({ image: b.result.image, platform: b.platform })), tags: [output.tag] } : { image: builds[0].result.image, tags: [output.tag] };
+  await writeDockerArchiveToSeekable([item], fileSystemWritableSink(await target.createWritable()), { mtime: output.epoch, onItem: (_, d) => { written = d; } });
+  const warnings = [...cacheWarnings, ...(await Promise.all(builds.map(async (b) => (await b.result.warnings).map((w) => (multi ? `${formatPlatform(b.platform)}: ${w}` : w))))).flat()];
   const file = await target.getFile();
-  const cfg = await base.config();
-  const subdir = condaSubdir(cfg.os, cfg.architecture);
   layers.done = layers.total;
   stage('write', `${file.size} bytes written`);
+  const per: BuiltPlatform[] = await Promise.all(builds.map(async (b) => ({
+    platform: formatPlatform(b.platform), subdir: b.subdir, manifestDigest: await b.result.image.digest(), packages: b.result.solved.length,
+    lock: writeExplicitLock(b.result.solved, b.subdir),
+  })));
+  const cached = (await Promise.all(builds.map(async (b) => (await b.result.layerSources).filter((s) => s === 'cached').length))).reduce((a, n) => a + n, 0);
   const built: BuiltImage = {
-    manifestDigest: await result.image.digest(), tag: output.tag, size: file.size, packages: result.solved.length,
-    layers: result.layers.length + 1, cachedLayers: (await result.layerSources).filter((s) => s === 'cached').length, warnings,
-    lock: writeExplicitLock(result.solved, subdir), subdir, baseDigest: await base.digest(), ...(output.handle ? {} : { file }),
+    manifestDigest: multi ? written! : per[0].manifestDigest, tag: output.tag, size: file.size, packages: per.reduce((n, p) => n + p.packages, 0),
+    layers: builds.reduce((n, b) => n + b.result.layers.length + 1, 0), cachedLayers: cached, warnings,
+    lock: per[0].lock, subdir: per[0].subdir, baseDigest: basePinDigest(bases), ...(multi ? { platforms: per } : {}), ...(output.handle ? {} : { file }),
   };
   const history = output.record === false ? undefined : await recordBuild(input, output, built, file);
   return { ...built, ...(history ? { history } : {}) };
+}
+
+/** A one-platform build as a PlatformBuild (its platform from the base's config). */
+async function singleBuild(base: Image, result: BuildResult): Promise<PlatformBuild> {
+  const cfg = await base.config();
+  const platform = { os: cfg.os, architecture: cfg.architecture, ...(cfg.variant ? { variant: cfg.variant } : {}) };
+  return { platform, subdir: condaSubdir(cfg.os, cfg.architecture), result };
 }

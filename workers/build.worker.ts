@@ -82,9 +82,12 @@ const api = {
   async saveAgain(proxyBase: string, id: number, handle: FileSystemFileHandle | undefined, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
     return withCacheShared(() => saveAgain(proxyBase, id, handle, onProgress));
   },
-  /** Pushes the image of a built archive to `ref` through the proxy, skipping blobs the registry has. */
-  async push(proxyBase: string, archive: File, ref: string, creds: Credentials | undefined, onProgress?: (p: PushProgress) => void): Promise<PushedImage> {
-    return pushArchive(proxyBase, archive, ref, creds, onProgress);
+  /**
+   * Pushes the image of a built archive to `ref` through the proxy, skipping blobs the registry has; with
+   * `platforms` (a multi-platform build's), each platform's image and an image index of them.
+   */
+  async push(proxyBase: string, archive: File, ref: string, creds: Credentials | undefined, onProgress?: (p: PushProgress) => void, platforms?: string[]): Promise<PushedImage> {
+    return pushArchive(proxyBase, archive, ref, creds, onProgress, platforms);
   },
 };
 expose(api);

@@ -29,8 +29,10 @@ export interface HistoryEntry {
   date: number;
   /** the form's fields (the base as a reference, or the name of the tarball that was picked) */
   form: Record<string, unknown>;
-  /** the solved environment as an explicit lock (what a rebuild installs) */
+  /** the solved environment as an explicit lock (what a rebuild installs; the first platform's of several) */
   lock: string;
+  /** a multi-platform build (the form's platform lists them): each platform's explicit lock, in order */
+  platformLocks?: string[];
   tag: string;
   epoch: number;
   manifestDigest: string;

@@ -14,12 +14,17 @@ import { rebuildVerifiedLock, type SharedLock } from '../src/core/conda/lock-sha
 import { cachingFetch } from '../src/core/conda/repodata-cache';
 import { opfsRepodataStore } from '../src/core/conda/repodata-store.opfs';
 import type { Image } from '../src/core/image';
+import type { Platform } from '../src/core/oci';
+import { parsePlatformList } from '../src/core/pipeline/multi-platform';
 import { openImage } from '../src/core/image/open';
 import { proxiedFetch } from '../src/core/net/proxied-fetch';
 import type { Credentials } from '../src/core/registry';
 import { proxiedRegistryClient } from './registry-client';
 
-/** The base image: a reference (pulled through the proxy) or a tarball. */
+/**
+ * The base image: a reference (pulled through the proxy) for its platform (`os/arch[/variant]`; several,
+ * comma-separated as the CLI's --platform takes them, for a multi-platform build), or a tarball.
+ */
 export type BaseInput = { ref: string; platform: string; creds?: Credentials } | { file: File };
 
 /** A channel: a name or URL (through the proxy), or a local folder known by its `file:///name/` URL. */
@@ -34,10 +39,15 @@ export interface EnvironmentInput {
   strategy?: 'layered' | 'single';
   maxLayers?: number;
   variables?: Record<string, string>;
-  /** an explicit lock's text: installed as is instead of solving */
+  /** an explicit lock's text: installed as is instead of solving (one platform) */
   lock?: string;
-  /** a share link's lock: rebuilt from the channels' repodata and checked against its sha256 (see lockTextOf) */
-  shared?: SharedLock;
+  /** explicit locks' texts, one per platform of the base in its order (Save again of a multi-platform build) */
+  platformLocks?: string[];
+  /**
+   * a share link's locks, one per platform of the base in its order: rebuilt from the channels' repodata and
+   * checked against their sha256 (see lockTextOf)
+   */
+  shared?: SharedLock[];
   /** the image's entrypoint, command and extra labels */
   image?: { entrypoint?: string[]; cmd?: string[]; labels?: Record<string, string> };
 }
@@ -77,12 +87,27 @@ export function parsePlatform(p: string) {
   return variant ? { os, architecture, variant } : { os, architecture };
 }
 
-/** Opens the base image: the tarball's image, or the reference pulled for its platform (one resolver: openImage). */
-export async function openBase(proxyBase: string, base: BaseInput, signal?: AbortSignal): Promise<Image> {
+/** The platforms a base names: several for a multi-platform build, one otherwise (none for a tarball, which has its own). */
+export const basePlatforms = (base: BaseInput): Platform[] => ('file' in base ? [] : parsePlatformList(base.platform));
+
+/** A base opened for one platform: the image, its manifest digest and the index's it was chosen from (if any). */
+export interface OpenedBase { image: Image; platform?: Platform; manifestDigest: string; indexDigest?: string }
+
+/** Opens the base once per platform it names (each its manifest for that platform), or the tarball's image (one resolver: openImage). */
+export async function openBases(proxyBase: string, base: BaseInput, signal?: AbortSignal): Promise<OpenedBase[]> {
   const common = { store: await storeFor('base-blob'), ...(signal ? { signal } : {}) };
-  if ('file' in base) return (await openImage(base.file, common)).image;
-  return (await openImage(base.ref, { ...common, client: proxiedRegistryClient(proxyBase, base.creds), platform: parsePlatform(base.platform) })).image;
+  if ('file' in base) {
+    const { image } = await openImage(base.file, common);
+    return [{ image, manifestDigest: await image.digest() }];
+  }
+  const client = proxiedRegistryClient(proxyBase, base.creds);
+  return Promise.all(basePlatforms(base).map(async (platform) => {
+    const opened = await openImage(base.ref, { ...common, client, platform });
+    const index = opened.pulled?.indexDigest;
+    return { image: opened.image, platform, manifestDigest: await opened.image.digest(), ...(index ? { indexDigest: index } : {}) };
+  }));
 }
+
 
 // repodata kept between solves and builds: in memory while the worker lives, in OPFS across sessions
 const repodataFetches = new Map<string, typeof fetch>();
@@ -110,11 +135,14 @@ export function channelFetches(proxyBase: string, channels: ChannelInput[]): { n
 }
 
 /**
- * The explicit lock an input installs: the pasted one, or a share link's rebuilt from the channels' repodata
- * and verified against the link's sha256 (a mismatch is a CoreError 'lock-mismatch'); none when it solves.
+ * The explicit lock an input installs for its platform number `i`: the pasted one, Save again's, or a share
+ * link's rebuilt from the channels' repodata and verified against the link's sha256 (a mismatch is a
+ * CoreError 'lock-mismatch'); none when it solves.
  */
-export async function lockTextOf(input: EnvironmentInput, repodata: typeof fetch): Promise<string | undefined> {
+export async function lockTextOf(input: EnvironmentInput, repodata: typeof fetch, i = 0): Promise<string | undefined> {
   if (input.lock) return input.lock;
-  if (input.shared) return rebuildVerifiedLock(input.shared.packages, input.shared.subdir, input.shared.sha256, { fetch: repodata });
+  if (input.platformLocks) return input.platformLocks[i];
+  const shared = input.shared?.[i];
+  if (shared) return rebuildVerifiedLock(shared.packages, shared.subdir, shared.sha256, { fetch: repodata });
   return undefined;
 }

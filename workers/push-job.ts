@@ -6,7 +6,8 @@
  */
 import { CoreError } from '../src/core/errors';
 import { openImage } from '../src/core/image/open';
-import { pushImage, type Credentials, type PushResult } from '../src/core/registry';
+import { pushImage, pushIndex, type Credentials, type PushResult } from '../src/core/registry';
+import { parsePlatform } from './environment-input';
 import { proxiedRegistryClient } from './registry-client';
 
 /** A snapshot of a running push: bytes sent so far (compressed blobs as uploaded) and blobs uploaded. */
@@ -30,22 +31,33 @@ export interface PushedImage {
 
 const THROTTLE_MS = 150;
 
-/** Pushes the image of `archive` (a docker-archive holding one image) to `ref`; credentials stay in this call. */
-export async function pushArchive(proxyBase: string, archive: File, ref: string, creds: Credentials | undefined, onProgress?: (p: PushProgress) => void): Promise<PushedImage> {
-  const opened = await openImage(archive);
-  const count = opened.archive?.images.length ?? 1;
+/**
+ * Pushes the image of `archive` (a docker-archive holding one image) to `ref`, or with `platforms` (a
+ * multi-platform build's archive) each platform's image and an image index of them; credentials stay in this call.
+ */
+export async function pushArchive(proxyBase: string, archive: File, ref: string, creds: Credentials | undefined, onProgress?: (p: PushProgress) => void, platforms?: string[]): Promise<PushedImage> {
+  const images = platforms && platforms.length > 1
+    ? await Promise.all(platforms.map(async (p) => {
+      const platform = parsePlatform(p);
+      return { image: (await openImage(archive, { platform })).image, platform };
+    }))
+    : undefined;
+  const opened = images ? undefined : await openImage(archive);
+  const count = opened?.archive?.images.length ?? 1;
   if (count !== 1) throw new CoreError('invalid-argument', `${archive.name} holds ${count} images; a push takes one`);
   const done = new Map<string, number>();
   let last = 0;
-  const result = await pushImage(proxiedRegistryClient(proxyBase, creds), opened.image, ref, {
-    onProgress: (digest, bytes, total) => {
+  const client = proxiedRegistryClient(proxyBase, creds);
+  const opts = {
+    onProgress: (digest: string, bytes: number, total: number) => {
       done.set(digest, bytes);
       const now = Date.now();
       if (!onProgress || (now - last < THROTTLE_MS && bytes < total)) return;
       last = now;
       onProgress({ sent: [...done.values()].reduce((a, b) => a + b, 0), current: { digest, bytes, total } });
     },
-  });
+  };
+  const result = images ? await pushIndex(client, images, ref, opts) : await pushImage(client, opened!.image, ref, opts);
   const uploadedBytes = result.blobs.filter((b) => b.how === 'uploaded').reduce((a, b) => a + b.size, 0);
   return { ref, digest: result.digest, uploadedBytes, blobs: result.blobs };
 }

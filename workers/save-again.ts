@@ -1,7 +1,7 @@
 /**
  * Save again: a build from the history written once more, from the cache. The history keeps the form and the
- * solved lock, so the environment is installed from that lock on the base pinned by its digest: every package
- * and layer comes from the cache (nothing is downloaded or built while they are there), and the archive is
+ * solved lock (one per platform of a multi-platform build), so the environment is installed from that lock on
+ * the base pinned by its digest: every package and layer comes from the cache (nothing is downloaded or built while they are there), and the archive is
  * the same bytes, which is checked against the sha256 recorded.
  */
 import { digestStream } from '../src/core/digest';
@@ -26,7 +26,8 @@ export async function saveAgain(proxyBase: string, id: number, handle: FileSyste
   const folder = form.channels.find((c) => c.folder);
   if (folder) throw new CoreError('invalid-argument', `this build read the local channel folder ${folder.folder}: pick it again in the form and build`);
   const pinned = form.base.ref.includes('@') ? form.base.ref : `${form.base.ref}@${form.base.digest}`;
-  const input: EnvironmentInput = { ...form, base: { ref: pinned, platform: form.base.platform }, channels: form.channels.map((c) => ({ url: c.url })), lock: h.lock };
+  const locks = h.platformLocks ? { platformLocks: h.platformLocks } : { lock: h.lock };
+  const input: EnvironmentInput = { ...form, base: { ref: pinned, platform: form.base.platform }, channels: form.channels.map((c) => ({ url: c.url })), ...locks };
   const built = await buildInWorker(proxyBase, input, { tag: h.tag, epoch: h.epoch, record: false, ...(handle ? { handle } : {}) }, onProgress);
   const archive = built.file ?? await handle!.getFile();
   const archiveSha256 = (await digestStream(archive.stream())).digest;

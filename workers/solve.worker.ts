@@ -11,7 +11,7 @@ import { orderForLink, planLayers } from '../src/core/plan';
 import type { SolvedRecord } from '../src/core/solver';
 import { channelSubdirs, resolveChannel } from '../src/core/conda/channel';
 import { loadRepodata, packageNames } from '../src/core/conda/repodata';
-import { blobStore, channelFetches, lockTextOf, openBase, type ChannelInput, type EnvironmentInput } from './environment-input';
+import { blobStore, channelFetches, lockTextOf, openBases, type ChannelInput, type EnvironmentInput } from './environment-input';
 import { storageNeed, type StorageNeed } from '../src/core/cache/storage-fit';
 import { registerErrorTransfer } from './error-transfer';
 
@@ -40,6 +40,8 @@ export interface SolvePreview {
   lock: string;
   /** the base image's manifest digest */
   baseDigest: string;
+  /** the digest of the index the base's manifest was chosen from (a multi-platform link pins the base to it) */
+  baseIndexDigest?: string;
   /** the bytes the build needs in the browser's storage (the page compares them with its estimate) */
   storageNeed: StorageNeed;
 }
@@ -74,7 +76,8 @@ const api = {
   },
   /** Solves the input for its base and plans the layers; a pasted lock is planned without solving. */
   async preview(proxyBase: string, input: EnvironmentInput): Promise<SolvePreview> {
-    const base = await openBase(proxyBase, input.base);
+    const [opened] = await openBases(proxyBase, input.base);
+    const base = opened.image;
     const fetches = channelFetches(proxyBase, input.channels);
     const cfg = await base.config();
     const warnings: string[] = [];
@@ -107,7 +110,7 @@ const api = {
       packages: solved.map((r) => ({ name: r.name, version: r.version, build: r.build, channel: r.channel, fn: r.fn, ...(r.size !== undefined ? { size: r.size } : {}) })),
       downloadSize, storageNeed: need,
       layers: plan.map((g) => ({ packages: g.map((r) => r.name), size: g.reduce((n, r) => n + sizeOf(r), 0) })),
-      lock: writeExplicitLock(solved, subdir), baseDigest: await base.digest(),
+      lock: writeExplicitLock(solved, subdir), baseDigest: opened.manifestDigest, ...(opened.indexDigest ? { baseIndexDigest: opened.indexDigest } : {}),
     };
   },
 };

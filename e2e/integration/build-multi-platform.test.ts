@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { writeChannel, type PackageDef } from '../conda-builder/package';
+import { writeMultiPlatformChannel } from '../conda-builder/multi-platform';
 import { dockerEnv, haveDocker, registries, registryImages } from '../harness/env';
 
 const TAG = 'docker-envs.test/multi-platform:1';
@@ -34,16 +34,6 @@ const docker = (...args: string[]) => execFileSync('docker', args, { env: docker
 /** One member of a tar, by name (the tar CLI reads the archive). */
 const member = (tar: string, name: string) => execFileSync('tar', ['-xOf', tar, name], { encoding: 'utf8' });
 
-/** The same package name in both arch subdirs, each file naming its subdir; and a noarch script. */
-const marker = (subdir: 'linux-64' | 'linux-aarch64'): PackageDef => ({
-  name: 'arch-marker', version: '1.0', build: 'h0_0', subdir, files: [{ path: 'share/arch-marker', content: `${subdir}\n` }],
-});
-const HELLO: PackageDef = {
-  name: 'hello-sh', version: '1.0', build: '0', subdir: 'noarch', noarch: 'generic', files: [
-    { path: 'bin/hello-sh', mode: 0o755, content: '#!/bin/sh\necho "hello from noarch"\n' },
-  ],
-};
-
 interface Built { digest: string; platforms: Array<{ platform: string; subdir: string; digest: string; id: string; packages: number }>; pushed?: string }
 
 describe.skipIf(!haveDocker || !registries || !registryImages.busyboxIndex)('a two-platform build from a multi-platform base', () => {
@@ -54,7 +44,7 @@ describe.skipIf(!haveDocker || !registries || !registryImages.busyboxIndex)('a t
   let host: string;
   let pushRef: string;
   beforeAll(async () => {
-    await writeChannel(channel, [marker('linux-64'), marker('linux-aarch64'), HELLO]);
+    await writeMultiPlatformChannel(channel);
     host = registries!.open.host;
     pushRef = `${host}/multi-platform/env:1`;
     const r = await cli('build', '-b', `${host}/${registryImages.busyboxIndex.ref}`, '-i', TAG, '-p', 'arch-marker', '-p', 'hello-sh', '-c', channel,

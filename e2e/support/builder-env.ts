@@ -4,6 +4,8 @@
  * allowed to reach them (and any `allowHttp` hosts more). With `faulty`, the registry and the channel are
  * reached through fault upstreams (e2e/harness/fault-upstream.ts) that can cut bodies mid-way and count what
  * they saw; the references and the channel URL then name the fault upstreams, for the browser and the CLI alike.
+ * With `multiPlatform`, the registry also holds `test/busybox:multi`, an OCI index of linux/amd64 and
+ * linux/arm64 busybox (the arm64 binary from Debian's busybox-static:arm64); `channel` serves another folder.
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,11 +18,14 @@ import { expect, type Page } from '@playwright/test';
 import { createProxyApp, defaultProxyConfig } from '../../proxy';
 import { startServer } from '../../src/serve';
 import { writeDockerArchiveTo } from '../../src/core/archive';
-import { appendLayers, emptyImage, layerFromBlob } from '../../src/core/image';
+import { appendLayers, emptyImage, layerFromBlob, type Image } from '../../src/core/image';
+import { RegistryClient } from '../../src/core/registry/client';
+import { pushIndex } from '../../src/core/registry/push';
 import { MediaTypes } from '../../src/core/oci';
 import { serveFolder, type FolderServer } from '../../src/test-support/serve-folder';
 import { buildTestChannel } from '../conda-builder/build';
 import { busyboxRootfs } from '../harness/busybox';
+import { busyboxArm64Rootfs } from '../harness/busybox-arm64';
 import { startFaultUpstream, type FaultUpstream } from '../harness/fault-upstream';
 import { freePort } from '../harness/registry';
 
@@ -31,12 +36,14 @@ export interface BuilderEnv {
   regHost: string;
   /** `${regHost}/test/busybox:1` */
   baseRef: string;
+  /** with `multiPlatform`: `${regHost}/test/busybox:multi`, an OCI index of linux/amd64 and linux/arm64 */
+  multiRef?: string;
   /** the channel's URL, with a trailing slash (the fault upstream's when faulty) */
   channelUrl: string;
   app: { url: string; close(): Promise<void> };
   faults?: { registry: FaultUpstream; channel: FaultUpstream };
-  /** sha256 (`sha256:…`) of the file the CLI's `build` writes for these inputs; `args` after the base and channel */
-  cliBuild(args: string[], env?: Record<string, string>): Promise<string>;
+  /** sha256 (`sha256:…`) of the file the CLI's `build` writes for these inputs; `args` after the base (baseRef unless given) and channel */
+  cliBuild(args: string[], env?: Record<string, string>, base?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -44,7 +51,7 @@ export interface BuilderEnv {
 export const sha256 = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** Starts the registry, the channel, the fault upstreams (when `faulty`) and the app with its proxy. */
-export async function startBuilderEnv(opts: { faulty?: boolean; allowHttp?: string[] } = {}): Promise<BuilderEnv> {
+export async function startBuilderEnv(opts: { faulty?: boolean; allowHttp?: string[]; multiPlatform?: boolean; channel?: string } = {}): Promise<BuilderEnv> {
   const tmp = mkdtempSync(join(tmpdir(), 'builder-env-'));
   const stops: Array<() => Promise<void> | void> = [() => rmSync(tmp, { recursive: true, force: true })];
   const close = async () => { for (const s of stops.splice(0).reverse()) await s(); };
@@ -59,7 +66,8 @@ export async function startBuilderEnv(opts: { faulty?: boolean; allowHttp?: stri
     const src = join(tmp, 'src.tar');
     await writeDockerArchiveTo([{ image, tags: ['x/busybox:1'] }], Writable.toWeb(createWriteStream(src)) as WritableStream<Uint8Array>);
     execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `docker-archive:${src}`, `docker://${direct}/test/busybox:1`]);
-    const channel = await serveFolder(await buildTestChannel());
+    if (opts.multiPlatform) await pushMultiPlatformBusybox(`${direct}/test/busybox:multi`, image);
+    const channel = await serveFolder(opts.channel ?? await buildTestChannel());
     stops.push(() => channel.close());
     let faults: BuilderEnv['faults'];
     if (opts.faulty) {
@@ -74,17 +82,26 @@ export async function startBuilderEnv(opts: { faulty?: boolean; allowHttp?: stri
     const baseRef = `${regHost}/test/busybox:1`;
     const channelUrl = `http://${channelHost}/`;
     let n = 0;
-    const cliBuild = async (args: string[], env: Record<string, string> = {}) => {
+    const cliBuild = async (args: string[], env: Record<string, string> = {}, base = baseRef) => {
       const out = join(tmp, `cli-${n++}.tar`);
       // async: the channel server and the fault upstreams answer from this process
-      await promisify(execFile)('node', ['bin/docker-envs.js', 'build', '-b', baseRef, '-c', channelUrl, ...args, '-o', out, '--cache', join(tmp, 'cache')], { env: { ...process.env, ...env } });
+      await promisify(execFile)('node', ['bin/docker-envs.js', 'build', '-b', base, '-c', channelUrl, ...args, '-o', out, '--cache', join(tmp, 'cache')], { env: { ...process.env, ...env } });
       return sha256(readFileSync(out));
     };
-    return { tmp, regHost, baseRef, channelUrl, app, ...(faults ? { faults } : {}), cliBuild, close };
+    return { tmp, regHost, baseRef, ...(opts.multiPlatform ? { multiRef: `${regHost}/test/busybox:multi` } : {}), channelUrl, app, ...(faults ? { faults } : {}), cliBuild, close };
   } catch (err) {
     await close();
     throw err;
   }
+}
+
+/** Pushes an OCI index of `amd64` (the busybox image) and an arm64 busybox image of the same shape to `ref`. */
+async function pushMultiPlatformBusybox(ref: string, amd64: Image): Promise<void> {
+  const { path } = await busyboxArm64Rootfs();
+  const arm64 = appendLayers(emptyImage({ platform: { os: 'linux', architecture: 'arm64' } }), [
+    { layer: layerFromBlob(await openAsBlob(path), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } },
+  ]);
+  await pushIndex(new RegistryClient(), [{ image: amd64, platform: { os: 'linux', architecture: 'amd64' } }, { image: arm64, platform: { os: 'linux', architecture: 'arm64' } }], ref);
 }
 
 function hostOf(s: FolderServer): string { return s.base.replace('http://', '').replace(/\/$/, ''); }

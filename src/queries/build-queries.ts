@@ -7,7 +7,7 @@ import { queryOptions, useMutation } from '@tanstack/react-query';
 import { proxy } from 'comlink';
 import { useRef, useState } from 'react';
 import { buildBridge, proxyBase, solveBridge, type BuildProgress, type BuiltImage, type EnvironmentInput, type SolvePreview as WorkerPreview } from '../bridge/registry-bridge';
-import type { BuildDraft } from '../state/build-draft';
+import { draftPlatforms, type BuildDraft } from '../state/build-draft';
 import { requestPersistentStorage, storageEstimate } from '../bridge/cache-bridge';
 import { storageFit, type StorageFit } from '../core/cache/storage-fit';
 import { parseCommand, parseLabels } from '../core/pipeline/config';
@@ -16,8 +16,8 @@ import { draftSpecs, lines, parseVariables } from '../state/draft-check';
 
 export type { BuildProgress };
 
-/** The worker's preview, with its storage need compared with the browser's estimate. */
-export type SolvePreview = WorkerPreview & { storage: StorageFit };
+/** The worker's preview of one platform, with its storage need compared with the browser's estimate. */
+export type SolvePreview = WorkerPreview & { storage: StorageFit; platform: string };
 
 /** The draft's channels as the workers take them. */
 function channelInputs(d: Pick<BuildDraft, 'channels'>): EnvironmentInput['channels'] {
@@ -48,16 +48,26 @@ export function environmentInput(d: BuildDraft): EnvironmentInput {
 /** A key naming the inputs of a draft (a picked file by name, size and time; a folder by its name). */
 export function draftKey(d: BuildDraft): string {
   const base = d.base.kind === 'file' ? `file:${d.base.file.name}:${d.base.file.size}:${d.base.file.lastModified}` : `${d.base.ref.trim()} ${d.platform} ${d.creds?.username ?? ''}`;
-  return JSON.stringify([base, d.channels.map((c) => c.value.trim()), draftSpecs(d), d.prefix, d.strategy, d.maxLayers, d.lock.trim(), d.shared?.sha256 ?? '']);
+  return JSON.stringify([base, d.channels.map((c) => c.value.trim()), draftSpecs(d), d.prefix, d.strategy, d.maxLayers, d.lock.trim(), (d.shared ?? []).map((l) => l.sha256)]);
 }
 
-/** The solve preview of a draft (`enabled` once the user asks for it and the draft is valid). */
+/**
+ * The solve preview of a draft, one per platform in order (`enabled` once the user asks for it and the draft
+ * is valid). Each platform is solved on its own manifest of the base, with its own share-link lock.
+ */
 export function previewQuery(d: BuildDraft, enabled: boolean) {
   return queryOptions({
     queryKey: ['preview', draftKey(d)],
-    queryFn: async ({ signal }): Promise<SolvePreview> => {
-      const preview = await solveBridge.run((api) => api.preview(proxyBase(), environmentInput(d)), signal);
-      return { ...preview, storage: storageFit(preview.storageNeed, await storageEstimate()) };
+    queryFn: async ({ signal }): Promise<SolvePreview[]> => {
+      const input = environmentInput(d);
+      const platforms = d.base.kind === 'ref' ? draftPlatforms(d) : [d.platform];
+      const out: SolvePreview[] = [];
+      for (const [i, platform] of platforms.entries()) {
+        const one: EnvironmentInput = { ...input, ...('ref' in input.base ? { base: { ...input.base, platform } } : {}), ...(input.shared ? { shared: [input.shared[i]] } : {}) };
+        const preview = await solveBridge.run((api) => api.preview(proxyBase(), one), signal);
+        out.push({ ...preview, platform, storage: storageFit(preview.storageNeed, await storageEstimate()) });
+      }
+      return out;
     },
     enabled,
     retry: false,
@@ -70,7 +80,7 @@ export function previewQuery(d: BuildDraft, enabled: boolean) {
  * Keyed by channels, subdir and name; `enabled` once the channels are valid.
  */
 export function packageIndexQuery(d: BuildDraft, name: string | undefined, enabled: boolean) {
-  const [os, arch] = d.platform.split('/');
+  const [os, arch] = draftPlatforms(d)[0].split('/');
   const subdir = condaSubdir(os, arch);
   const channels = channelInputs(d);
   return queryOptions({

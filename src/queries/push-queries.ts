@@ -10,8 +10,11 @@ import type { Credentials } from '../core/registry';
 
 export type { PushedImage, PushProgress };
 
-/** What a push is asked for: the built archive, the target reference and the credentials for it. */
-export interface PushInput { archive: File; ref: string; creds?: Credentials }
+/**
+ * What a push is asked for: the built archive, the target reference and the credentials for it; `platforms`
+ * for a multi-platform build's archive (an image index is pushed).
+ */
+export interface PushInput { archive: File; ref: string; creds?: Credentials; platforms?: string[] }
 
 /** The push mutation with its last progress snapshot and `cancel()`. */
 export function usePush() {
@@ -20,12 +23,12 @@ export function usePush() {
   const mutation = useMutation({
     mutationKey: ['push'],
     retry: false,
-    mutationFn: async ({ archive, ref, creds }: PushInput): Promise<PushedImage> => {
+    mutationFn: async ({ archive, ref, creds, platforms }: PushInput): Promise<PushedImage> => {
       const ac = new AbortController();
       controller.current = ac;
       setProgress(undefined);
       const onProgress = (p: PushProgress) => { if (!ac.signal.aborted) setProgress(p); };
-      return buildBridge.run((api) => api.push(proxyBase(), archive, ref, creds, proxy(onProgress)), ac.signal);
+      return buildBridge.run((api) => api.push(proxyBase(), archive, ref, creds, proxy(onProgress), platforms), ac.signal);
     },
   });
   return { ...mutation, progress, cancel: () => controller.current?.abort() };

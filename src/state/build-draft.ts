@@ -21,7 +21,10 @@ export interface DraftSpec { id: number; value: string }
 /** The form's fields. */
 export interface BuildDraft {
   base: DraftBase;
-  /** os/architecture[/variant] of a referenced base */
+  /**
+   * os/architecture[/variant] of a referenced base; several, comma-separated (as the CLI's --platform), for a
+   * multi-platform build: the first is the image Docker before 25 loads from the archive
+   */
   platform: string;
   creds?: Credentials;
   /** in priority order */
@@ -44,9 +47,12 @@ export interface BuildDraft {
   epoch: string;
   /** a pasted explicit lock: installed as is instead of solving the specs ('' for none) */
   lock: string;
-  /** the lock of a share link: rebuilt from the channels' repodata and verified before anything is built */
-  shared?: SharedLock;
+  /** the locks of a share link, one per platform: rebuilt from the channels' repodata and verified before anything is built */
+  shared?: SharedLock[];
 }
+
+/** The platforms a draft builds for, in order (several for a multi-platform build). */
+export const draftPlatforms = (d: Pick<BuildDraft, 'platform'>): string[] => d.platform.split(',').map((p) => p.trim()).filter(Boolean);
 
 /** The store: the draft and its setters. */
 export interface BuildDraftState extends BuildDraft {

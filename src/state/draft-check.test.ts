@@ -30,6 +30,15 @@ describe('checkDraft', () => {
     expect(checkDraft({ ...locked, lock: '@EXPLICIT\nnot a url\n' }).lock).toMatch(/lock line 2/);
   });
 
+  it('a multi-platform draft: platforms well-formed, a registry base, no pasted lock', () => {
+    expect(checkDraft(draft({ platform: 'linux/amd64,linux/arm64' }))).toEqual({});
+    expect(checkDraft(draft({ platform: 'linux/amd64,linux' })).platform).toMatch(/platform "linux" must look like linux\/amd64/);
+    expect(checkDraft(draft({ platform: 'linux/amd64,linux/amd64' })).platform).toMatch(/named twice/);
+    expect(checkDraft(draft({ platform: 'linux/amd64,linux/arm64', base: { kind: 'file', file: new File([], 'base.tar') } })).platform).toMatch(/registry reference/);
+    const lock = '@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/noarch/tzdata-2024a-h0c530f3_0.conda#' + 'a'.repeat(64) + '\n';
+    expect(checkDraft(draft({ platform: 'linux/amd64,linux/arm64', lock })).platform).toMatch(/pasted lock holds one platform/);
+  });
+
   it('a tarball base needs no reference', () => {
     expect(checkDraft(draft({ base: { kind: 'file', file: new File([], 'b.tar') } }))).toEqual({});
   });

@@ -7,7 +7,8 @@ import { resolveChannel } from '../core/conda/channel';
 import { readExplicitLock } from '../core/conda/explicit-lock';
 import { parseReference } from '../core/registry/reference';
 import { parseSpec } from '../core/solver/spec';
-import type { BuildDraft } from './build-draft';
+import { parsePlatformList } from '../core/pipeline/multi-platform';
+import { draftPlatforms, type BuildDraft } from './build-draft';
 
 /** Errors by field: `base`, `tag`, `prefix`, `epoch`, `maxLayers`, `variables`, `entrypoint`, `cmd`, `labels`, `lock`, `specs`, `channel:<id>`, `spec:<id>`. */
 export type DraftErrors = Record<string, string>;
@@ -51,6 +52,10 @@ export function checkDraft(d: BuildDraft): DraftErrors {
   put('entrypoint', messageOf(() => parseCommand(d.entrypoint)));
   put('cmd', messageOf(() => parseCommand(d.cmd)));
   put('labels', messageOf(() => parseLabels(lines(d.labels))));
+  const platforms = draftPlatforms(d);
+  put('platform', messageOf(() => parsePlatformList(d.platform)));
+  if (platforms.length > 1 && d.base.kind === 'file') put('platform', 'a multi-platform build takes its base from a registry reference (one manifest per platform): type one, or build one platform');
+  else if (platforms.length > 1 && d.lock.trim()) put('platform', 'a pasted lock holds one platform\'s packages: build one platform with it, or remove it');
   if (d.channels.length === 0) put('channels', 'add at least one channel');
   for (const c of d.channels) put(`channel:${c.id}`, messageOf(() => resolveChannel(c.value)));
   const specs = d.specs.filter((s) => s.value.trim());

@@ -25,7 +25,7 @@ async function linkOf(n: number): Promise<ShareLink> {
     tag: 'ghcr.io/example-org/r-env:2024.06', epoch: '1717200000', lock: '',
   };
   const shared = { subdir: 'linux-64', sha256: await explicitLockDigest(lock, 'linux-64'), packages: lockedPackagesOf(lock) };
-  return shareLinkOfDraft(draft, { lock: shared, baseDigest: BASE_DIGEST }, 1);
+  return shareLinkOfDraft(draft, { locks: [shared], baseDigest: BASE_DIGEST }, 1);
 }
 
 describe.skipIf(!haveFixtures)('share links', () => {
@@ -37,7 +37,7 @@ describe.skipIf(!haveFixtures)('share links', () => {
     expect(fragment).toMatch(/^share=1\.[A-Za-z0-9_-]+$/);
     expect(isShareFragment(`#${fragment}`)).toBe(true);
     expect(decodeShareLink(`#${fragment}`)).toEqual(link);
-    expect(link.lock!.packages).toHaveLength(100);
+    expect(link.locks![0].packages).toHaveLength(100);
     console.info(`share link of 100 packages: ${url.length} characters of URL`);
   });
 
@@ -47,7 +47,19 @@ describe.skipIf(!haveFixtures)('share links', () => {
     expect(patch.base).toEqual({ kind: 'ref', ref: `ghcr.io/example-org/base-images/ubuntu:24.04@${BASE_DIGEST}` });
     expect(channels).toEqual(['r', 'conda-forge']);
     expect(specs).toEqual(['r-base=3.5', 'r-essentials', 'r-tidyverse>=1.2', 'r-shiny', 'r-rmarkdown']);
-    expect(patch).toMatchObject({ platform: 'linux/amd64', maxLayers: '100', epoch: '1717200000', cmd: '["-e", "sessionInfo()"]', lock: '', shared: link.lock });
+    expect(patch).toMatchObject({ platform: 'linux/amd64', maxLayers: '100', epoch: '1717200000', cmd: '["-e", "sessionInfo()"]', lock: '', shared: link.locks });
+  });
+
+  it('carry a multi-platform form: its platforms and one lock per platform, in order', async () => {
+    const one = await linkOf(5);
+    const arm = { ...one.locks![0], subdir: 'linux-aarch64', sha256: 'ef'.repeat(32) };
+    const link: ShareLink = { ...one, platform: 'linux/amd64,linux/arm64', locks: [one.locks![0], arm] };
+    const read = decodeShareLink(encodeShareLink(link));
+    expect(read).toEqual(link);
+    expect(draftOfShareLink(read).patch).toMatchObject({ platform: 'linux/amd64,linux/arm64', shared: [one.locks![0], arm] });
+    // a lock too few for the platforms named is refused, not half-read
+    expect(() => decodeShareLink(encodeShareLink({ ...link, platform: 'linux/amd64,linux/arm64,linux/s390x' })))
+      .toThrow(expect.objectContaining({ code: 'share-link-invalid', message: expect.stringMatching(/locks do not match its platforms/) }));
   });
 
   it('refuse a picked tarball base', () => {
@@ -77,5 +89,17 @@ describe.skipIf(!haveFixtures)('share links', () => {
       expect((err as Error).message).toMatch(message);
       expect((err as Error).message).toContain('the form was left as it was');
     }
+  });
+});
+
+// written by the code before multi-platform forms: one lock as the wire's `k`
+const OLD_FRAGMENT = 'share=1.pVDLbgIxDPwV5DNs2KrlkG_oH6AenMS7GzUvJQEtQvx7nV2qliNCvtjjiWcyVxhA9ltQICHTaEvNl45m9MlRF_MoFBaSPTDDMKVM-PZxkKheKz6nQR5hqjUVKYSOweCDrEcbBHxtoSw8ci7uis421QY6tuLwQpkMn0oO6xCzb6ANp1mgN4f3tsg02JlhEVNdRRj1OH-2t3wZeDxjtqgc3UcKnECKNtR11r79mxuHitydVHFcw2ADgsJ5CYhS1BPDe-6_QV7h9Gtot7hpO21eqyeCY9vHP3kGEuv_D3LTd_vNWhputx8';
+
+describe('share links made before multi-platform forms', () => {
+  it('read as before, and a one-platform link is written with the same bytes', () => {
+    const link = decodeShareLink(OLD_FRAGMENT);
+    expect(link.platform).toBe('linux/amd64');
+    expect(link.locks).toEqual([{ subdir: 'linux-64', sha256: 'cd'.repeat(32), packages: [{ name: 'hello-script', version: '1.0', build: '0', channel: 'https://conda.example.org/main/', subdir: 'linux-64', format: 'conda' }] }]);
+    expect(encodeShareLink(link)).toBe(OLD_FRAGMENT);
   });
 });

@@ -3,7 +3,9 @@
  * server), as `#share=<version>.<base64url of deflate-raw of JSON>`. The lock travels without URLs and
  * hashes (name, version, build, channel, subdir, format per package) plus the sha256 of the full explicit
  * lock: a build from the link takes the hashes from the channels' repodata and refuses a lock that hashes
- * differently. The format version sits outside the compressed part so a later one may change everything.
+ * differently. A multi-platform form (`platform` lists several, comma-separated) carries one lock per
+ * platform, in its order; a one-platform link is written as before, so links made earlier read the same.
+ * The format version sits outside the compressed part so a later one may change everything.
  * Pure: no store, no DOM.
  */
 import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
@@ -25,7 +27,8 @@ export interface ShareLink extends Pick<BuildDraft, (typeof STRING_FIELDS)[numbe
   base: { ref: string; digest?: string };
   channels: string[];
   specs: string[];
-  lock?: SharedLock;
+  /** the solved locks, one per platform of `platform` in its order */
+  locks?: SharedLock[];
 }
 
 const STRING_FIELDS = ['platform', 'prefix', 'maxLayers', 'variables', 'entrypoint', 'cmd', 'labels', 'tag', 'epoch'] as const;
@@ -72,6 +75,12 @@ function unpackLock(w: unknown): SharedLock {
   return { subdir: o.u, sha256: o.h, packages };
 }
 
+/** The locks of a multi-platform link: one per platform it names. */
+function unpackLocks(w: unknown, platform: string): SharedLock[] {
+  if (!Array.isArray(w) || w.length !== platform.split(',').length) throw invalid('its locks do not match its platforms');
+  return w.map(unpackLock);
+}
+
 const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
 
 /** The fragment (without `#`) of a share link. */
@@ -79,7 +88,8 @@ export function encodeShareLink(link: ShareLink): string {
   const wire = {
     f: link.layerFormat, b: link.base.ref, ...(link.base.digest ? { bd: link.base.digest } : {}), c: link.channels, s: link.specs, l: link.strategy,
     ...Object.fromEntries(STRING_FIELDS.map((k) => [k, link[k]])),
-    ...(link.lock ? { k: packLock(link.lock) } : {}),
+    // one lock as `k` (the wire of links made before multi-platform forms), several as `ks`
+    ...(link.locks?.length === 1 ? { k: packLock(link.locks[0]) } : link.locks?.length ? { ks: link.locks.map(packLock) } : {}),
   };
   return `${SHARE_FRAGMENT_KEY}${SHARE_LINK_VERSION}.${toBase64Url(deflateSync(strToU8(JSON.stringify(wire)), { level: 9 }))}`;
 }
@@ -105,6 +115,7 @@ export function decodeShareLink(fragment: string): ShareLink {
     throw invalid('its data is truncated or corrupt', e);
   }
   if (!wire || typeof wire !== 'object') throw invalid('its data is not an object');
+  if (wire.k !== undefined && wire.ks !== undefined) throw invalid('it has both one lock and several');
   if (typeof wire.f !== 'number' || typeof wire.b !== 'string' || (wire.bd !== undefined && typeof wire.bd !== 'string')
     || !isStrings(wire.c) || !isStrings(wire.s) || (wire.l !== 'layered' && wire.l !== 'single')) throw invalid('a field is missing or of the wrong type');
   for (const k of STRING_FIELDS) if (typeof wire[k] !== 'string') throw invalid(`its field ${k} is missing`);
@@ -113,27 +124,29 @@ export function decodeShareLink(fragment: string): ShareLink {
     layerFormat: wire.f, base: { ref: wire.b, ...(wire.bd ? { digest: wire.bd as string } : {}) }, channels: wire.c, specs: wire.s, strategy: wire.l,
     platform: str('platform'), prefix: str('prefix'), maxLayers: str('maxLayers'), variables: str('variables'), entrypoint: str('entrypoint'),
     cmd: str('cmd'), labels: str('labels'), tag: str('tag'), epoch: str('epoch'),
-    ...(wire.k !== undefined ? { lock: unpackLock(wire.k) } : {}),
+    ...(wire.k !== undefined ? { locks: [unpackLock(wire.k)] } : {}),
+    ...(wire.ks !== undefined ? { locks: unpackLocks(wire.ks, str('platform')) } : {}),
   };
 }
 
 /**
- * The share link of a draft whose base is a reference, with the lock it solved to (an explicit lock's text,
- * its canonical sha256) and the base's manifest digest. A picked tarball base cannot travel in a link.
+ * The share link of a draft whose base is a reference, with the locks it solved to (one per platform) and the
+ * digest the base is pinned to. A picked tarball base cannot travel in a link.
  */
-export function shareLinkOfDraft(d: BuildDraft, solved: { lock?: SharedLock; baseDigest?: string }, layerFormat: number): ShareLink {
+export function shareLinkOfDraft(d: BuildDraft, solved: { locks?: SharedLock[]; baseDigest?: string }, layerFormat: number): ShareLink {
   if (d.base.kind !== 'ref') throw new CoreError('invalid-argument', 'a picked tarball base cannot travel in a share link: use a registry reference as the base');
   return {
     layerFormat, base: { ref: d.base.ref.trim(), ...(solved.baseDigest ? { digest: solved.baseDigest } : {}) }, platform: d.platform,
     channels: d.channels.map((c) => c.value.trim()), specs: draftSpecs(d), prefix: d.prefix, strategy: d.strategy, maxLayers: d.maxLayers,
     variables: d.variables, entrypoint: d.entrypoint, cmd: d.cmd, labels: d.labels, tag: d.tag, epoch: d.epoch,
-    ...(solved.lock ? { lock: solved.lock } : {}),
+    ...(solved.locks?.length ? { locks: solved.locks } : {}),
   };
 }
 
 /**
  * The draft fields a share link restores (channels and specs as values, for `replaceLists`). The base is
- * pinned to the manifest digest the link names, so the build starts from the same bytes.
+ * pinned to the digest the link names (a manifest's; an index's for several platforms), so the build starts
+ * from the same bytes.
  */
 export function draftOfShareLink(link: ShareLink): { patch: Partial<BuildDraft>; channels: string[]; specs: string[] } {
   const pinned = link.base.digest && !link.base.ref.includes('@') ? `${link.base.ref}@${link.base.digest}` : link.base.ref;
@@ -141,7 +154,7 @@ export function draftOfShareLink(link: ShareLink): { patch: Partial<BuildDraft>;
     patch: {
       base: { kind: 'ref', ref: pinned }, platform: link.platform, prefix: link.prefix, strategy: link.strategy, maxLayers: link.maxLayers,
       variables: link.variables, entrypoint: link.entrypoint, cmd: link.cmd, labels: link.labels, tag: link.tag, epoch: link.epoch,
-      lock: '', shared: link.lock,
+      lock: '', shared: link.locks,
     },
     channels: link.channels, specs: link.specs,
   };

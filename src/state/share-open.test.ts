@@ -12,7 +12,7 @@ const LINK: ShareLink = {
   layerFormat: LAYER_FORMAT_VERSION, base: { ref: 'registry.example.org/base:1', digest: `sha256:${'ab'.repeat(32)}` }, platform: 'linux/arm64',
   channels: ['https://conda.example.org/main/'], specs: ['hello-script', 'hello-elf'], prefix: '/env', strategy: 'single', maxLayers: '',
   variables: 'A=1', entrypoint: '', cmd: '["hello-prefix"]', labels: 'x=y', tag: 'shared/env:1', epoch: '42',
-  lock: { subdir: 'linux-aarch64', sha256: 'cd'.repeat(32), packages: [{ name: 'hello-script', version: '1.0', build: '0', channel: 'https://conda.example.org/main/', subdir: 'linux-aarch64', format: 'conda' }] },
+  locks: [{ subdir: 'linux-aarch64', sha256: 'cd'.repeat(32), packages: [{ name: 'hello-script', version: '1.0', build: '0', channel: 'https://conda.example.org/main/', subdir: 'linux-aarch64', format: 'conda' }] }],
 };
 
 const fields = () => {
@@ -31,7 +31,7 @@ describe('opening a share link', () => {
     openShareFragment(`#${encodeShareLink(LINK)}`);
     expect(fields()).toEqual({
       base: { kind: 'ref', ref: `registry.example.org/base:1@sha256:${'ab'.repeat(32)}` }, platform: 'linux/arm64', prefix: '/env', strategy: 'single',
-      tag: 'shared/env:1', epoch: '42', cmd: '["hello-prefix"]', variables: 'A=1', labels: 'x=y', shared: LINK.lock, lock: '',
+      tag: 'shared/env:1', epoch: '42', cmd: '["hello-prefix"]', variables: 'A=1', labels: 'x=y', shared: LINK.locks, lock: '',
       channels: ['https://conda.example.org/main/'], specs: ['hello-script', 'hello-elf'],
     });
     expect(useShareNotice.getState()).toEqual({ opened: true });
@@ -55,7 +55,7 @@ describe('opening a share link', () => {
     openShareFragment(`#${encodeShareLink(LINK)}`);
     const draft = useBuildDraft.getState();
     draft.set({ tag: 'other/env:2', epoch: '7' });
-    expect(useBuildDraft.getState().shared).toEqual(LINK.lock);
+    expect(useBuildDraft.getState().shared).toEqual(LINK.locks);
     draft.setSpec(useBuildDraft.getState().specs[0].id, 'hello-script>=2');
     expect(useBuildDraft.getState().shared).toBeUndefined();
     openShareFragment(`#${encodeShareLink(LINK)}`);

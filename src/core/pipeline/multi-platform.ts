@@ -6,6 +6,7 @@
 import { CoreError } from '../errors';
 import type { Image } from '../image';
 import { formatPlatform, type Platform } from '../oci';
+import type { SolvedRecord } from '../solver';
 import { buildEnvironment, type BuildRequest, type BuildResult } from './build';
 import { condaSubdir } from './virtual';
 
@@ -13,9 +14,11 @@ import { condaSubdir } from './virtual';
 export interface PlatformBase {
   platform: Platform;
   base: Image;
+  /** this platform's solved lock to install instead of solving (a lock is one subdir's: a share link's, Save again) */
+  lock?: SolvedRecord[];
 }
 
-/** A multi-platform build request: a BuildRequest with one base per platform (and no lock: a lock is one subdir's). */
+/** A multi-platform build request: a BuildRequest with one base (and optionally one lock) per platform. */
 export type MultiPlatformBuildRequest = Omit<BuildRequest, 'base' | 'lock'> & { bases: PlatformBase[] };
 
 /** One platform's build. */
@@ -44,6 +47,16 @@ export function parsePlatformList(s: string): Platform[] {
 }
 
 /**
+ * The digest a rebuild pins a base's reference to, given each platform's manifest digest and the index it was
+ * chosen from: the manifest's for one platform; for several, the index's, so that every platform resolves
+ * again to the same manifest.
+ */
+export function basePinDigest(bases: Array<{ manifestDigest: string; indexDigest?: string }>): string {
+  if (bases.length === 0) throw new CoreError('invalid-argument', 'no base to pin');
+  return (bases.length > 1 ? bases[0].indexDigest : undefined) ?? bases[0].manifestDigest;
+}
+
+/**
  * The platform of a base image, checked against the one asked for: a base that is not for that platform (a
  * single-platform image given for another) would give an image whose packages do not run on it.
  */
@@ -66,10 +79,10 @@ export async function buildEnvironments(req: MultiPlatformBuildRequest): Promise
   if (req.bases.length === 0) throw new CoreError('invalid-argument', 'a multi-platform build needs at least one platform');
   const { bases, ...common } = req;
   const out: PlatformBuild[] = [];
-  for (const { platform, base } of bases) {
+  for (const { platform, base, lock } of bases) {
     const checked = await checkedPlatform(platform, base);
     common.onProgress?.('solve', `platform ${formatPlatform(checked)}`);
-    const result = await buildEnvironment({ ...common, base });
+    const result = await buildEnvironment({ ...common, base, ...(lock ? { lock } : {}) });
     out.push({ platform: checked, subdir: condaSubdir(checked.os, checked.architecture), result });
   }
   return out;

@@ -1,13 +1,13 @@
 /**
- * The base image of a build: a reference with tag autocomplete, a platform, optional credentials, or a
- * picked (or dropped) tarball instead; and "Save this image", which pulls the reference through the CORS
+ * The base image of a build: a reference with tag autocomplete, a platform (and the other platforms a
+ * multi-platform build adds), optional credentials, or a picked (or dropped) tarball instead; and "Save this image", which pulls the reference through the CORS
  * proxy in a worker and writes a docker-archive tar. The fields live in the build draft.
  */
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { formatBytes } from '../../core/inspect/format';
 import { isCancelled, tagsQuery, useSaveImage } from '../../queries/registry-queries';
-import { useBuildDraft } from '../../state/build-draft';
+import { draftPlatforms, useBuildDraft } from '../../state/build-draft';
 import { CredentialsDialog, type Creds } from './CredentialsDialog';
 
 /** The platforms offered for a referenced image. */
@@ -33,11 +33,14 @@ export function useSettled<T>(value: T, ms: number): T {
 }
 
 /** The base-image form. */
-export function BaseImage({ error }: { error?: string }) {
-  const { base, platform, creds, set } = useBuildDraft();
+export function BaseImage({ error, platformError }: { error?: string; platformError?: string }) {
+  const { base, platform: platforms, creds, set } = useBuildDraft();
+  const [platform, ...extra] = draftPlatforms({ platform: platforms });
   const ref = base.kind === 'ref' ? base.ref : '';
   const setRef = (r: string) => set({ base: { kind: 'ref', ref: r } });
-  const setPlatform = (p: string) => set({ platform: p });
+  // the first platform is the one chosen above; the others follow in the list's order
+  const setPlatforms = (first: string, others: string[]) => set({ platform: [first, ...PLATFORMS.filter((p) => p !== first && others.includes(p))].join(',') });
+  const toggleExtra = (p: string, on: boolean) => setPlatforms(platform, on ? [...extra, p] : extra.filter((q) => q !== p));
   const setCreds = (c: Creds | undefined) => set({ creds: c });
   const [askCreds, setAskCreds] = useState(false);
   // looked up once typing pauses: each lookup replaced while in flight terminates the registry worker
@@ -84,15 +87,25 @@ export function BaseImage({ error }: { error?: string }) {
         </datalist>
         <label>
           Platform
-          <select data-testid="base-platform" value={platform} onChange={(e) => setPlatform(e.target.value)}>
+          <select data-testid="base-platform" value={platform} onChange={(e) => setPlatforms(e.target.value, extra)}>
             {PLATFORMS.map((p) => <option key={p}>{p}</option>)}
           </select>
         </label>
+        <fieldset className="platform-extra" data-testid="base-platforms" aria-describedby={platformError ? 'platform-error' : undefined}>
+          <legend>Also build for</legend>
+          {PLATFORMS.filter((p) => p !== platform).map((p) => (
+            <label key={p} className="check">
+              <input type="checkbox" data-testid={`platform-${p}`} checked={extra.includes(p)} onChange={(e) => toggleExtra(p, e.target.checked)} />
+              {p}
+            </label>
+          ))}
+        </fieldset>
         <button type="button" onClick={() => setAskCreds(true)}>{creds ? `Signed in as ${creds.username}` : 'Credentials…'}</button>
         <button type="submit" data-testid="save-image" disabled={saving.isPending || base.kind === 'file'}>Save this image</button>
         {saving.isPending && <button type="button" data-testid="save-cancel" onClick={saving.cancel}>Cancel</button>}
       </form>
       {error && <p className="field-error" id="base-error" data-testid="base-error">{error}</p>}
+      {platformError && <p className="field-error" id="platform-error" data-testid="platform-error">{platformError}</p>}
       {base.kind === 'file' && <p className="muted">Base: the tarball <code>{base.file.name}</code> ({formatBytes(base.file.size)}). Type a reference to use one instead.</p>}
       {tags.isError && <p className="muted">Tags unavailable: {(tags.error as Error).message}</p>}
       <div role="status" aria-live="polite" data-testid="pull-status" data-state={state}>

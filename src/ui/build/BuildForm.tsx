@@ -8,6 +8,7 @@ import { useMemo, useState } from 'react';
 import { resolveChannel } from '../../core/conda/channel';
 import { proxiedUrl } from '../../core/net/proxied-fetch';
 import { draftKey, previewQuery, useBuild } from '../../queries/build-queries';
+import { basePinDigest } from '../../core/pipeline/multi-platform';
 import { useBuildDraft, type BuildDraft } from '../../state/build-draft';
 import { checkDraft, type DraftErrors } from '../../state/draft-check';
 import { useInspectorStore } from '../../state/inspector-store';
@@ -46,9 +47,10 @@ export function BuildForm({ openInspector }: { openInspector: () => void }) {
   const [asked, setAsked] = useState<string>();
   const preview = useQuery(previewQuery(draft, valid && asked === key));
   const build = useBuild();
-  // a link is made of what was last solved: the build's draft and lock, else the preview's
-  const solvedBy = build.data && build.variables ? { draft: build.variables.draft, ...build.data } : preview.data && asked === key ? { draft, ...preview.data } : undefined;
-  const shareSource: ShareSource | undefined = solvedBy && { draft: solvedBy.draft, lock: solvedBy.lock, subdir: solvedBy.subdir, baseDigest: solvedBy.baseDigest };
+  // a link is made of what was last solved: the build's draft and locks, else the preview's
+  const shareSource: ShareSource | undefined = build.data && build.variables
+    ? { draft: build.variables.draft, locks: build.data.platforms ?? [build.data], baseDigest: build.data.baseDigest }
+    : preview.data && asked === key ? { draft, locks: preview.data, baseDigest: basePinDigest(preview.data.map((p) => ({ manifestDigest: p.baseDigest, indexDigest: p.baseIndexDigest }))) } : undefined;
   const shown = { ...errors, ...(asked === key ? channelFetchErrors(draft, preview.error) : {}) };
 
   async function start() {
@@ -75,7 +77,7 @@ export function BuildForm({ openInspector }: { openInspector: () => void }) {
 
   return (
     <div className="build-view">
-      <BaseImage error={errors.base} />
+      <BaseImage error={errors.base} platformError={errors.platform} />
       <section className="card build-form" aria-labelledby="environment-title">
         <h2 id="environment-title">Environment</h2>
         <ChannelList errors={shown} />

@@ -63,15 +63,20 @@ export function BuildRun({ build, onOpen }: { build: BuildView; onOpen: () => vo
         {state === 'error' && <pre className="error" data-testid="build-error">{error!.message}</pre>}
         {data && (
           <p>
-            Built <code>{data.tag}</code>: {data.packages} packages in {data.layers} new layers (<span data-testid="build-cached-layers">{data.cachedLayers}</span> from the cache), {formatBytes(data.size)}, manifest <code data-testid="build-digest">{data.manifestDigest}</code>.{' '}
+            Built <code>{data.tag}</code>{data.platforms ? ` for ${data.platforms.length} platforms` : ''}: {data.packages} packages in {data.layers} new layers (<span data-testid="build-cached-layers">{data.cachedLayers}</span> from the cache), {formatBytes(data.size)}, {data.platforms ? 'index' : 'manifest'} <code data-testid="build-digest">{data.manifestDigest}</code>.{' '}
             {data.url && <a href={data.url} download={`${data.tag.split('/').pop()!.replace(':', '-')}.tar`} data-testid="build-download">Download the tar</a>}{' '}
             <button type="button" data-testid="open-inspector" onClick={onOpen}>Open in the inspector</button>
           </p>
         )}
+        {data?.platforms && (
+          <ul className="plain small" data-testid="build-platforms">
+            {data.platforms.map((p) => <li key={p.platform} data-platform={p.platform}>{p.platform} ({p.subdir}): {p.packages} packages, manifest <code>{p.manifestDigest}</code></li>)}
+          </ul>
+        )}
       </div>
       {isPending && <button type="button" data-testid="build-cancel" onClick={build.cancel}>Cancel</button>}
       {isPending && <Downloads status={status} />}
-      {data && <PushPanel archive={async () => data.file ?? await build.variables?.handle?.getFile()} />}
+      {data && <PushPanel archive={async () => data.file ?? await build.variables?.handle?.getFile()} {...(data.platforms ? { platforms: data.platforms.map((p) => p.platform) } : {})} />}
       {data && data.warnings.length > 0 && <ul className="warnings" data-testid="build-warnings">{data.warnings.map((w) => <li key={w}>{w}</li>)}</ul>}
       <details open={isPending}>
         <summary>Log ({status.log.length} lines)</summary>

@@ -13,8 +13,8 @@ import { CredentialsDialog, type Creds } from './CredentialsDialog';
 
 const messageOf = (f: () => unknown): string | undefined => { try { f(); return undefined; } catch (e) { return (e as Error).message; } };
 
-/** The push form under a finished build; `archive` reads the tar the build wrote. */
-export function PushPanel({ archive }: { archive: () => Promise<File | undefined> }) {
+/** The push form under a finished build; `archive` reads the tar the build wrote, `platforms` lists a multi-platform build's. */
+export function PushPanel({ archive, platforms }: { archive: () => Promise<File | undefined>; platforms?: string[] }) {
   const push = usePush();
   const [ref, setRef] = useState('');
   const [creds, setCreds] = useState<Creds | undefined>(undefined);
@@ -25,7 +25,7 @@ export function PushPanel({ archive }: { archive: () => Promise<File | undefined
   async function start() {
     const file = await archive();
     if (!file) return;
-    push.mutate({ archive: file, ref: ref.trim(), ...(creds ? { creds } : {}) });
+    push.mutate({ archive: file, ref: ref.trim(), ...(creds ? { creds } : {}), ...(platforms ? { platforms } : {}) });
   }
 
   const { data, progress } = push;

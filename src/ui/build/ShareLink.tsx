@@ -11,13 +11,16 @@ import { useBuildDraft, type BuildDraft } from '../../state/build-draft';
 import { encodeShareLink, shareLinkOfDraft } from '../../state/share-link';
 import { openShareFragment, useShareNotice } from '../../state/share-open';
 
-/** A solved form a link can be made of: the draft as it was solved, its explicit lock, subdir and base digest. */
-export interface ShareSource { draft: BuildDraft; lock: string; subdir: string; baseDigest: string }
+/**
+ * A solved form a link can be made of: the draft as it was solved, its explicit locks with their subdirs (one
+ * per platform, in order) and the digest its base is pinned to.
+ */
+export interface ShareSource { draft: BuildDraft; locks: Array<{ lock: string; subdir: string }>; baseDigest: string }
 
 /** The link of a solved form: the page's address with the share fragment. */
 async function shareUrl(s: ShareSource): Promise<string> {
-  const lock = { subdir: s.subdir, sha256: await explicitLockDigest(s.lock, s.subdir), packages: lockedPackagesOf(s.lock) };
-  const fragment = encodeShareLink(shareLinkOfDraft(s.draft, { lock, baseDigest: s.baseDigest }, LAYER_FORMAT_VERSION));
+  const locks = await Promise.all(s.locks.map(async ({ lock, subdir }) => ({ subdir, sha256: await explicitLockDigest(lock, subdir), packages: lockedPackagesOf(lock) })));
+  const fragment = encodeShareLink(shareLinkOfDraft(s.draft, { locks, baseDigest: s.baseDigest }, LAYER_FORMAT_VERSION));
   return `${location.origin}${location.pathname}#${fragment}`;
 }
 
@@ -54,7 +57,8 @@ export function ShareLink({ source }: { source?: ShareSource }) {
       {notice.warning && <p className="warnings" role="alert" data-testid="share-warning">{notice.warning}</p>}
       {shared && (
         <p data-testid="share-opened">
-          The form holds a shared lock of {shared.packages.length} packages (sha256 <code>{shared.sha256.slice(0, 12)}…</code>): building takes each
+          The form holds {shared.length === 1 ? 'a shared lock' : `${shared.length} shared locks (one per platform)`} of {shared.map((l) => l.packages.length).join(' + ')} packages
+          (sha256 {shared.map((l) => <code key={l.sha256}>{l.sha256.slice(0, 12)}…</code>)}): building takes each
           package&apos;s hash from the channels&apos; repodata and refuses a lock that differs. Changing the base, platform, channels,
           packages or prefix drops it.{' '}
           <button type="button" onClick={clearShared}>Solve the specs instead</button>

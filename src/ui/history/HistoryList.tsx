@@ -1,5 +1,5 @@
 /**
- * The build history: recent builds (tag, packages, layers, digests, date); Save again writes one from the
+ * The build history: recent builds (tag, its platforms when several, packages, layers, digests, date); Save again writes one from the
  * cache without building (its lock, its base by digest; nothing is downloaded or built while the cache holds
  * it); Open in the inspector saves it again into the browser's storage and opens it there.
  */
@@ -9,6 +9,9 @@ import { historyQuery, useSaveAgain } from '../../queries/cache-queries';
 import { useInspectorStore } from '../../state/inspector-store';
 
 type Picker = (o: object) => Promise<FileSystemFileHandle>;
+
+/** The platforms of a multi-platform build, as its form recorded them. */
+const platformsOf = (form: Record<string, unknown>): string => String((form.base as { platform?: unknown } | undefined)?.platform ?? '').replace(/,/g, ', ');
 
 /** The history list; `openInspector` switches the page to the inspector. */
 export function HistoryList({ openInspector }: { openInspector: () => void }) {
@@ -48,7 +51,8 @@ export function HistoryList({ openInspector }: { openInspector: () => void }) {
             {rows.map((h) => (
               <tr key={h.id} data-testid="history-row">
                 <td>{new Date(h.date).toLocaleString()}</td>
-                <td className="mono">{h.tag} <span className="muted">{formatBytes(h.size)}</span></td>
+                <td className="mono">{h.tag} <span className="muted">{formatBytes(h.size)}</span>
+                  {h.platformLocks && <span className="muted" data-testid="history-platforms"> {platformsOf(h.form)}</span>}</td>
                 <td className="num">{h.packages}</td>
                 <td className="num">{h.layers} ({h.cachedLayers})</td>
                 <td className="mono" title={h.manifestDigest}>{h.manifestDigest.slice(0, 19)}</td>
