@@ -21,7 +21,7 @@ export { condaFileFilter, type CondaFileFilterOptions } from './api/conda-filter
 export { classifyImageString, type ImageInput, type OpenedImage, type OpenImageOptions } from './image/open';
 
 // conda environments
-export { buildDockerEnvironment, type BuildDockerEnvironmentOptions, type DockerEnvironment } from './api/environment';
+export { buildDockerEnvironment, type BuildDockerEnvironmentOptions, type DockerEnvironment, type PlatformEnvironment } from './api/environment';
 export { buildEnvironment, solveForBase, type BuildRequest, type BuildResult, type SolvedForBase } from './pipeline/build';
 export { buildEnvironments, parsePlatformList, type MultiPlatformBuildRequest, type PlatformBase, type PlatformBuild } from './pipeline/multi-platform';
 export { readExplicitLock, writeExplicitLock } from './conda/explicit-lock';

@@ -81,4 +81,13 @@ describe('buildDockerEnvironment', () => {
     await expect(buildDockerEnvironment({ baseImage: emptyImage(), outputImage: 'x:1', packages: ['python'], channels: ['http://127.0.0.1:9/'], platform: { os: 'linux', architecture: 'arm64' } }))
       .rejects.toMatchObject({ code: 'platform-not-found', message: expect.stringContaining('linux/amd64, not the linux/arm64') });
   });
+
+  it('refuses several platforms over one Image, and platform with platforms, before any solve', async () => {
+    const amd64 = { os: 'linux', architecture: 'amd64' };
+    const arm64 = { os: 'linux', architecture: 'arm64' };
+    await expect(buildDockerEnvironment({ baseImage: emptyImage(), outputImage: 'x:1', packages: ['python'], channels: ['http://127.0.0.1:9/'], platforms: [amd64, arm64] }))
+      .rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('holds each platform') });
+    await expect(buildDockerEnvironment({ baseImage: emptyImage(), outputImage: 'x:1', packages: ['python'], channels: ['http://127.0.0.1:9/'], platform: amd64, platforms: [amd64, arm64] }))
+      .rejects.toMatchObject({ code: 'invalid-argument', message: expect.stringContaining('not both') });
+  });
 });

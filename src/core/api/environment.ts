@@ -2,6 +2,8 @@
  * buildDockerEnvironment: the seed's one-call build (base image + conda packages → a named image, optionally
  * written as an archive), over the pipeline. A base whose prefix already holds packages (a miniconda image)
  * keeps them: the solve adds only what is missing, and conda-meta/history gets the new revision appended.
+ * With several `platforms`, each is built on the base's manifest for it (buildEnvironments), and the archive
+ * holds an OCI index of them, as `docker-envs build --platform a,b` writes it.
  */
 import type { BlobStore } from '../cache';
 import { memoryBlobStore } from '../cache';
@@ -9,7 +11,8 @@ import { CoreError } from '../errors';
 import type { Image } from '../image';
 import type { ImageInput } from '../image/open';
 import type { Platform } from '../oci';
-import { buildEnvironment, type BuildRequest, type BuildResult } from '../pipeline';
+import { writeDockerArchiveTo, type ArchiveItem } from '../archive';
+import { buildEnvironment, buildEnvironments, type BuildRequest, type BuildResult } from '../pipeline';
 import { ContainerImage } from './container-image';
 import { openImage, type ImageMaker, type PullImageOptions } from './open';
 
@@ -25,6 +28,12 @@ export interface BuildDockerEnvironmentOptions {
   channels?: string[];
   /** the base's platform to take from a multi-platform reference; its conda subdir follows (linux-64, linux-aarch64) */
   platform?: Platform;
+  /**
+   * several platforms (instead of `platform`): each built on the base's manifest for it (the base must hold each:
+   * a reference to an index, or a multi-platform archive or layout), solved for its conda subdir; the archive
+   * holds an OCI index of them, and manifest.json the first (what Docker before 25 loads)
+   */
+  platforms?: Platform[];
   /** the conda prefix; default /opt/conda */
   prefix?: string;
   /** SOURCE_DATE_EPOCH: mtimes of new files and the image's `created`; default 0 */
@@ -46,9 +55,24 @@ export interface BuildDockerEnvironmentOptions {
   signal?: AbortSignal;
 }
 
-/** What buildDockerEnvironment made: the image (named outputImage), the packages added and the layers' contents. */
+/** One platform's image of a multi-platform build. */
+export interface PlatformEnvironment<T extends ContainerImage = ContainerImage> {
+  platform: Platform;
+  /** the conda subdir it was solved for (linux-64, linux-aarch64) */
+  subdir: string;
+  image: T;
+  solved: BuildResult['solved'];
+  layers: string[][];
+  warnings: Promise<string[]>;
+}
+
+/**
+ * What buildDockerEnvironment made: the image (named outputImage), the packages added and the layers' contents;
+ * for several platforms, each platform's in `platforms`, and the fields above are the first platform's.
+ */
 export interface DockerEnvironment<T extends ContainerImage = ContainerImage> {
   image: T;
+  platforms?: PlatformEnvironment<T>[];
   /** the packages installed by this build (the base's are not repeated), in link order */
   solved: BuildResult['solved'];
   /** package names of each new layer, bottom first (a last layer holds conda-meta/history and environment.yml) */
@@ -57,35 +81,58 @@ export interface DockerEnvironment<T extends ContainerImage = ContainerImage> {
   warnings: Promise<string[]>;
 }
 
-/** The base as an Image: opened when it is not one already. */
-async function resolveBase(base: ImageInput | Image, opts: BuildDockerEnvironmentOptions, open: typeof openImage): Promise<Image> {
+/** The base as an Image for `platform`: opened when it is not one already. */
+async function resolveBase(base: ImageInput | Image, opts: BuildDockerEnvironmentOptions, open: typeof openImage, platform = opts.platform): Promise<Image> {
   const isImage = typeof base === 'object' && base !== null && typeof (base as Partial<Image>).layers === 'function' && typeof (base as Partial<Image>).config === 'function';
   if (isImage) {
+    if (opts.platforms && opts.platforms.length > 1) {
+      throw new CoreError('invalid-argument', 'a multi-platform build needs a base that holds each platform (a reference, a multi-platform archive or layout folder), not one Image');
+    }
     const cfg = await (base as Image).config();
-    const p = opts.platform;
+    const p = platform;
     if (p && (cfg.os !== p.os || cfg.architecture !== p.architecture)) {
       throw new CoreError('platform-not-found', `the base image is ${cfg.os}/${cfg.architecture}, not the ${p.os}/${p.architecture} asked for`);
     }
     return base as Image;
   }
-  return (await open(base as ImageInput, { ...opts.pull, ...(opts.platform ? { platform: opts.platform } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })).image;
+  return (await open(base as ImageInput, { ...opts.pull, ...(platform ? { platform } : {}), ...(opts.signal ? { signal: opts.signal } : {}) })).image;
+}
+
+/** What an archive of the environment holds: its image, or for several platforms an index of them, tagged `name`. */
+export function environmentArchiveItem(env: DockerEnvironment, name: string): ArchiveItem {
+  const tags = [name];
+  return env.platforms ? { platforms: env.platforms.map((p) => ({ image: p.image, platform: p.platform })), tags } : { image: env.image, tags };
 }
 
 /** The build over given openers and image maker (the Node entry passes its own: paths, the cache folder, NodeImage). */
 export async function buildDockerEnvironmentWith<T extends ContainerImage>(
   opts: BuildDockerEnvironmentOptions, env: { open: typeof openImage; make: ImageMaker<T>; defaults?: Partial<BuildRequest> },
 ): Promise<DockerEnvironment<T>> {
-  const base = await resolveBase(opts.baseImage, opts, env.open);
-  const result = await buildEnvironment({
+  if (opts.platform && opts.platforms) throw new CoreError('invalid-argument', 'give platform or platforms, not both');
+  const request: Omit<BuildRequest, 'base'> = {
     ...env.defaults, ...opts.build,
-    base, specs: opts.packages, channels: opts.channels?.length ? opts.channels : ['conda-forge'],
+    specs: opts.packages, channels: opts.channels?.length ? opts.channels : ['conda-forge'],
     store: opts.store ?? env.defaults?.store ?? memoryBlobStore(), epoch: opts.epoch ?? 0,
     ...(opts.prefix ? { prefix: opts.prefix } : {}), ...(opts.fetch ? { fetch: opts.fetch, repodataFetch: opts.fetch } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
-  });
-  const image = env.make(result.image, opts.outputImage);
-  if (opts.output) await image.writeTo(opts.output, { mtime: opts.epoch ?? 0, ...(opts.signal ? { signal: opts.signal } : {}) });
-  return { image, solved: result.solved, layers: result.layers, warnings: result.warnings };
+  };
+  let out: DockerEnvironment<T>;
+  if (opts.platforms && opts.platforms.length > 1) {
+    if (opts.build?.lock) throw new CoreError('invalid-argument', 'a lock holds one platform\'s packages: give one platform with it');
+    const bases = [];
+    for (const platform of opts.platforms) bases.push({ platform, base: await resolveBase(opts.baseImage, opts, env.open, platform) });
+    const platforms = (await buildEnvironments({ ...request, bases })).map((b): PlatformEnvironment<T> => ({
+      platform: b.platform, subdir: b.subdir, image: env.make(b.result.image, opts.outputImage), solved: b.result.solved, layers: b.result.layers, warnings: b.result.warnings,
+    }));
+    const [{ image, solved, layers, warnings }] = platforms;
+    out = { image, solved, layers, warnings, platforms };
+  } else {
+    const base = await resolveBase(opts.baseImage, opts, env.open, opts.platform ?? opts.platforms?.[0]);
+    const result = await buildEnvironment({ ...request, base });
+    out = { image: env.make(result.image, opts.outputImage), solved: result.solved, layers: result.layers, warnings: result.warnings };
+  }
+  if (opts.output) await writeDockerArchiveTo([environmentArchiveItem(out, opts.outputImage)], opts.output, { mtime: opts.epoch ?? 0, ...(opts.signal ? { signal: opts.signal } : {}) });
+  return out;
 }
 
 /**

@@ -17,7 +17,7 @@ import type { FolderSource, Image } from '../image';
 import { openImage as resolveImage, openRegistryImage, type ImageInput, type OpenImageOptions } from '../image/open';
 import type { ImageReference } from '../registry';
 import { ContainerImage, type AddFolderOptions, type WriteImageOptions } from './container-image';
-import { buildDockerEnvironmentWith, type BuildDockerEnvironmentOptions, type DockerEnvironment } from './environment';
+import { buildDockerEnvironmentWith, environmentArchiveItem, type BuildDockerEnvironmentOptions, type DockerEnvironment } from './environment';
 import { asContainerImage, type OpenedContainerImage, type PullImageOptions } from './open';
 
 /** SOURCE_DATE_EPOCH as whole seconds (0 when unset); CoreError 'invalid-argument' for anything else. */
@@ -83,6 +83,6 @@ export async function buildDockerEnvironment(opts: BuildDockerEnvironmentOptions
       fetch: net, repodataFetch: cachingFetch(net, { store: folderRepodataStore(join(cache, 'repodata')) }),
     },
   });
-  if (opts.outputFilename) await env.image.writeFile(opts.outputFilename, { mtime: epoch, ...(opts.signal ? { signal: opts.signal } : {}) });
+  if (opts.outputFilename) await writeDockerArchiveToFile([environmentArchiveItem(env, opts.outputImage)], opts.outputFilename, { mtime: epoch, ...(opts.signal ? { signal: opts.signal } : {}) });
   return env;
 }
