@@ -10,31 +10,20 @@
  * focus ring, from the view switch through a push (skopeo reads the digest shown) to a file of the built image
  * downloaded from the inspector's tree.
  */
-import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
-import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { createProxyApp, defaultProxyConfig } from '../proxy';
-import { startServer } from '../src/serve';
-import { writeDockerArchiveTo } from '../src/core/archive';
-import { appendLayers, emptyImage, layerFromBlob } from '../src/core/image';
-import { MediaTypes } from '../src/core/oci';
-import { serveFolder, type FolderServer } from '../src/test-support/serve-folder';
 import { buildTestChannel } from './conda-builder/build';
-import { busyboxRootfs } from './harness/busybox';
 import { dockerEnv, haveDocker } from './harness/env';
 import { freePort } from './harness/registry';
+import { sha256, startBuilderEnv, type BuilderEnv } from './support/builder-env';
 import { opfsFile, savePickerTo } from './support/opfs-file';
 
 const TAG = 'docker-envs.test/form:1';
 const EPOCH = '1700000000';
 const CMD = '["hello-prefix"]';
 const LABEL = 'org.example.built-by=form';
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** Where the focus is: whether it matches `selector` (and `text`, when given), and whether it can be seen. */
 function focusAt({ selector, text }: { selector: string; text?: string }) {
@@ -79,46 +68,26 @@ async function tabTo(page: Page, testId: string, text?: string) {
   }
 }
 
-/** The bytes of an OPFS file of the page, through base64 (far faster over the protocol than a number array). */
 test.describe('the builder form', () => {
   test.describe.configure({ mode: 'serial' });
   test.skip(!existsSync('/usr/bin/docker-registry'), 'docker-registry (Debian) is not installed');
+  let env: BuilderEnv;
   let tmp: string;
-  let reg: ChildProcess;
   let regHost: string;
-  let channelServer: FolderServer;
   let channelUrl: string;
-  let app: { url: string; close(): Promise<void> };
+  let app: BuilderEnv['app'];
   let cliSha: string;
 
   test.beforeAll(async () => {
     test.setTimeout(180_000);
-    tmp = mkdtempSync(join(tmpdir(), 'builder-spec-'));
-    regHost = `127.0.0.1:${await freePort()}`;
-    writeFileSync(join(tmp, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${tmp}/data\nhttp:\n  addr: ${regHost}\n`);
-    reg = spawn('docker-registry', ['serve', join(tmp, 'config.yml')], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !(await fetch(`http://${regHost}/v2/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
-    const { path: rootfs } = await busyboxRootfs();
-    const image = appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } }]);
-    const src = join(tmp, 'src.tar');
-    await writeDockerArchiveTo([{ image, tags: ['x/busybox:1'] }], Writable.toWeb(createWriteStream(src)) as WritableStream<Uint8Array>);
-    execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `docker-archive:${src}`, `docker://${regHost}/test/busybox:1`]);
-    channelServer = await serveFolder(await buildTestChannel());
-    channelUrl = channelServer.base.replace(/\/?$/, '/');
-    const proxy = createProxyApp({ ...defaultProxyConfig(), allowHttp: [regHost, channelServer.base.replace('http://', '').replace(/\/$/, '')] });
-    app = await startServer({ staticRoot: resolve('.cache/e2e-dist'), port: 0, routes: { '/proxy': proxy } });
-    // the CLI's build of the same inputs; async: the channel server runs in this process
-    const cliOut = join(tmp, 'cli.tar');
-    await promisify(execFile)('node', ['bin/docker-envs.js', 'build', '-b', `${regHost}/test/busybox:1`, '-i', TAG, '-p', 'hello-script', '-p', 'hello-elf', '-c', channelUrl,
-      '--cmd', CMD, '--label', LABEL, '-o', cliOut, '--cache', join(tmp, 'cache')], { env: { ...process.env, SOURCE_DATE_EPOCH: EPOCH } });
-    cliSha = sha256(readFileSync(cliOut));
+    env = await startBuilderEnv();
+    ({ tmp, regHost, channelUrl, app } = env);
+    // the CLI's build of the same inputs
+    cliSha = await env.cliBuild(['-i', TAG, '-p', 'hello-script', '-p', 'hello-elf', '--cmd', CMD, '--label', LABEL], { SOURCE_DATE_EPOCH: EPOCH });
   });
   test.afterAll(async () => {
-    await app?.close();
-    await channelServer?.close();
-    reg?.kill();
     if (haveDocker) spawnSync('docker', ['rmi', '-f', TAG], { env: dockerEnv() });
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await env?.close();
   });
 
   /** Opens the Build view and fills the form with the keyboard: base, channel, two packages, tag, epoch. */

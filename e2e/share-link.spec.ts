@@ -6,63 +6,32 @@
  * whose lock digest was altered is refused before any package is downloaded; a truncated link leaves the form
  * as it was.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { Writable } from 'node:stream';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { createProxyApp, defaultProxyConfig } from '../proxy';
-import { startServer } from '../src/serve';
-import { writeDockerArchiveTo } from '../src/core/archive';
-import { appendLayers, emptyImage, layerFromBlob } from '../src/core/image';
-import { MediaTypes } from '../src/core/oci';
 import { decodeShareLink, encodeShareLink } from '../src/state/share-link';
-import { serveFolder, type FolderServer } from '../src/test-support/serve-folder';
-import { buildTestChannel } from './conda-builder/build';
-import { busyboxRootfs } from './harness/busybox';
-import { freePort } from './harness/registry';
+import { sha256, startBuilderEnv, type BuilderEnv } from './support/builder-env';
 
 const TAG = 'docker-envs.test/shared:1';
 const EPOCH = '1700000000';
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 test.describe('share links', () => {
   test.describe.configure({ mode: 'serial' });
   test.skip(!existsSync('/usr/bin/docker-registry'), 'docker-registry (Debian) is not installed');
+  let env: BuilderEnv;
   let tmp: string;
-  let reg: ChildProcess;
   let regHost: string;
-  let channelServer: FolderServer;
   let channelUrl: string;
-  let app: { url: string; close(): Promise<void> };
+  let app: BuilderEnv['app'];
   let shared: { url: string; digest: string; sha: string };
 
   test.beforeAll(async () => {
     test.setTimeout(180_000);
-    tmp = mkdtempSync(join(tmpdir(), 'share-spec-'));
-    regHost = `127.0.0.1:${await freePort()}`;
-    writeFileSync(join(tmp, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${tmp}/data\nhttp:\n  addr: ${regHost}\n`);
-    reg = spawn('docker-registry', ['serve', join(tmp, 'config.yml')], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && !(await fetch(`http://${regHost}/v2/`).then((r) => r.ok, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
-    const { path: rootfs } = await busyboxRootfs();
-    const image = appendLayers(emptyImage(), [{ layer: layerFromBlob(await openAsBlob(rootfs), { mediaType: MediaTypes.ociLayer }), history: { created_by: 'busybox' } }]);
-    const src = join(tmp, 'src.tar');
-    await writeDockerArchiveTo([{ image, tags: ['x/busybox:1'] }], Writable.toWeb(createWriteStream(src)) as WritableStream<Uint8Array>);
-    execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `docker-archive:${src}`, `docker://${regHost}/test/busybox:1`]);
-    channelServer = await serveFolder(await buildTestChannel());
-    channelUrl = channelServer.base.replace(/\/?$/, '/');
-    const proxy = createProxyApp({ ...defaultProxyConfig(), allowHttp: [regHost, channelServer.base.replace('http://', '').replace(/\/$/, '')] });
-    app = await startServer({ staticRoot: resolve('.cache/e2e-dist'), port: 0, routes: { '/proxy': proxy } });
+    env = await startBuilderEnv();
+    ({ tmp, regHost, channelUrl, app } = env);
   });
-  test.afterAll(async () => {
-    await app?.close();
-    await channelServer?.close();
-    reg?.kill();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+  test.afterAll(async () => { await env?.close(); });
 
   /** A page in a context of its own (fresh storage), saving builds through the download path; package downloads counted. */
   async function freshPage(browser: Browser): Promise<{ page: Page; packages: string[]; close(): Promise<void> }> {
