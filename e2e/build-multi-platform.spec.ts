@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { decodeShareLink } from '../src/state/share-link';
 import { writeMultiPlatformChannel } from './conda-builder/multi-platform';
@@ -76,6 +77,8 @@ test.describe('a multi-platform build in the form', () => {
     await expect(blocks.nth(0).getByTestId('preview-summary')).toContainText('2 packages for linux-64');
     await expect(blocks.nth(1).getByTestId('preview-summary')).toContainText('2 packages for linux-aarch64');
     await expect(blocks.nth(1).getByTestId('preview-packages')).toContainText('arch-marker');
+    const axe = await new AxeBuilder({ page }).include('section[aria-labelledby="base-image-title"]').include('[data-testid="preview"]').analyze();
+    expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
 
     await build(page);
     const archive = await opfsFile(page, 'multi.tar');
