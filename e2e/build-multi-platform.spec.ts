@@ -17,7 +17,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { decodeShareLink } from '../src/state/share-link';
 import { writeMultiPlatformChannel } from './conda-builder/multi-platform';
 import { dockerEnv, haveDocker } from './harness/env';
-import { sha256, startBuilderEnv, type BuilderEnv } from './support/builder-env';
+import { fillBuildForm, pressBuild, sha256, startBuilderEnv, type BuilderEnv } from './support/builder-env';
 import { opfsFile, savePickerTo } from './support/opfs-file';
 
 const TAG = 'docker-envs.test/multi-form:1';
@@ -46,25 +46,7 @@ test.describe('a multi-platform build in the form', () => {
   });
 
   /** Fills the form: the multi-platform base with arm64 added, the channel, both packages, tag and epoch. */
-  async function fillForm(page: Page): Promise<void> {
-    await page.goto(env.app.url);
-    await page.getByRole('button', { name: 'Build' }).click();
-    await page.getByTestId('base-ref').fill(env.multiRef!);
-    await page.getByTestId('platform-linux/arm64').check();
-    await page.getByTestId('channel-input').fill(env.channelUrl);
-    await page.getByTestId('spec-input').fill('arch-marker');
-    await page.getByTestId('spec-input').press('Enter');
-    await page.getByTestId('spec-input').nth(1).fill('hello-sh');
-    await page.getByTestId('cfg-tag').fill(TAG);
-    await page.getByTestId('cfg-epoch').fill(EPOCH);
-  }
-
-  /** Presses Build and waits for it; throws with the build's error if it failed. */
-  async function build(page: Page): Promise<void> {
-    await page.getByTestId('build-button').click();
-    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', /^(done|error)$/, { timeout: 180_000 });
-    if (await page.getByTestId('build-error').count()) throw new Error(`the build failed: ${await page.getByTestId('build-error').textContent()}`);
-  }
+  const fillForm = (page: Page) => fillBuildForm(page, env, { base: env.multiRef!, alsoFor: ['linux/arm64'], specs: ['arch-marker', 'hello-sh'], tag: TAG, epoch: EPOCH });
 
   test('preview per platform; the archive equals the CLI\'s, loads in dockerd and runs; push sends an index; Save again', async ({ page }) => {
     test.setTimeout(420_000);
@@ -80,7 +62,7 @@ test.describe('a multi-platform build in the form', () => {
     const axe = await new AxeBuilder({ page }).include('section[aria-labelledby="base-image-title"]').include('[data-testid="preview"]').analyze();
     expect(axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id)).toEqual([]);
 
-    await build(page);
+    await pressBuild(page);
     const archive = await opfsFile(page, 'multi.tar');
     expect(sha256(archive)).toBe(cliSha);
     await expect(page.getByTestId('build-platforms').locator('li')).toHaveCount(2);
@@ -134,7 +116,7 @@ test.describe('a multi-platform build in the form', () => {
       await expect(page.getByTestId('share-opened')).toContainText('2 shared locks (one per platform)');
       await expect(page.getByTestId('base-ref')).toHaveValue(`${env.multiRef!}@${link.base.digest!}`);
       await expect(page.getByTestId('platform-linux/arm64')).toBeChecked();
-      await build(page);
+      await pressBuild(page);
       await expect(page.getByTestId('build-log')).toContainText("rebuilding the shared lock's");
       expect(sha256(await opfsFile(page, 'shared.tar'))).toBe(cliSha);
     } finally {

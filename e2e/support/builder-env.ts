@@ -106,21 +106,36 @@ async function pushMultiPlatformBusybox(ref: string, amd64: Image): Promise<void
 
 function hostOf(s: FolderServer): string { return s.base.replace('http://', '').replace(/\/$/, ''); }
 
+/** What fillBuildForm types: the base (the env's baseRef unless given), platforms to add to the first, packages, tag and epoch. */
+export interface BuildFormInput { base?: string; alsoFor?: string[]; specs?: string[]; tag: string; epoch: string }
+
+/** Opens the app's Build view and fills the form: the base, the env's channel, the packages (hello-script and hello-elf unless given), tag and epoch. */
+export async function fillBuildForm(page: Page, env: BuilderEnv, input: BuildFormInput): Promise<void> {
+  await page.goto(env.app.url);
+  await page.getByRole('button', { name: 'Build' }).click();
+  await page.getByTestId('base-ref').fill(input.base ?? env.baseRef);
+  for (const p of input.alsoFor ?? []) await page.getByTestId(`platform-${p}`).check();
+  await page.getByTestId('channel-input').fill(env.channelUrl);
+  for (const [i, spec] of (input.specs ?? ['hello-script', 'hello-elf']).entries()) {
+    if (i > 0) await page.getByTestId('spec-input').nth(i - 1).press('Enter');
+    await page.getByTestId('spec-input').nth(i).fill(spec);
+  }
+  await page.getByTestId('cfg-tag').fill(input.tag);
+  await page.getByTestId('cfg-epoch').fill(input.epoch);
+}
+
+/** Presses Build and waits for it to end; throws with the build's error if it failed. */
+export async function pressBuild(page: Page): Promise<void> {
+  await page.getByTestId('build-button').click();
+  await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', /^(done|error)$/, { timeout: 180_000 });
+  if (await page.getByTestId('build-error').count()) throw new Error(`the build failed: ${await page.getByTestId('build-error').textContent()}`);
+}
+
 /**
  * Opens the app's Build view, fills the form (the env's base and channel, hello-script and hello-elf, `tag`
  * and `epoch`), presses Build and waits for it to end; throws with the build's error if it failed.
  */
 export async function buildInApp(page: Page, env: BuilderEnv, tag: string, epoch: string): Promise<void> {
-  await page.goto(env.app.url);
-  await page.getByRole('button', { name: 'Build' }).click();
-  await page.getByTestId('base-ref').fill(env.baseRef);
-  await page.getByTestId('channel-input').fill(env.channelUrl);
-  await page.getByTestId('spec-input').fill('hello-script');
-  await page.getByTestId('spec-input').press('Enter');
-  await page.getByTestId('spec-input').nth(1).fill('hello-elf');
-  await page.getByTestId('cfg-tag').fill(tag);
-  await page.getByTestId('cfg-epoch').fill(epoch);
-  await page.getByTestId('build-button').click();
-  await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', /^(done|error)$/, { timeout: 150_000 });
-  if (await page.getByTestId('build-error').count()) throw new Error(`the build failed: ${await page.getByTestId('build-error').textContent()}`);
+  await fillBuildForm(page, env, { tag, epoch });
+  await pressBuild(page);
 }
