@@ -142,7 +142,8 @@ async function startPeers(env: NodeJS.ProcessEnv): Promise<{ ok: boolean; lines:
       lines.push(`registries failed to start: ${err instanceof Error ? err.message : String(err)}`);
       total.failed += 1;
     });
-    daemon = await startDockerd();
+    // lint, types and unit keep both cores busy meanwhile: a healthy daemon can take minutes to answer then
+    daemon = await startDockerd({ timeoutMs: 300_000 });
     await regs;
     if (interrupted) throw new Error('interrupted');
     lines.push(`dockerd (${daemon.storageDriver}) ready in ${Math.round(daemon.startMs)} ms at ${daemon.host}`);
