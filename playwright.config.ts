@@ -18,7 +18,7 @@ export default defineConfig({
   fullyParallel: true,
   forbidOnly: ci,
   retries: 0,
-  workers: ci ? 1 : 2,
+  workers: 2,
   reporter: [['list']],
   use: {
     baseURL,

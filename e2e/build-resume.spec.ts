@@ -63,9 +63,11 @@ test.describe('a build whose downloads are cut mid-body', () => {
     const { faults } = env;
     await clearFaults(faults!.registry.host);
     await clearFaults(faults!.channel.host);
-    // the first request for each package and for the layer blob is cut after half its body
-    faults!.channel.setFaults(PACKAGES.map((p) => ({ path: `/${p}`, method: 'GET', kind: 'reset' as const })));
-    faults!.registry.setFaults([{ path: `/blobs/${layerDigest}`, method: 'GET', kind: 'reset' }]);
+    // the first request for each package and for the layer blob stalls after half its body, then is cut (the
+    // stall lets the half reach the worker's reader even when it is busy, so the resume has bytes to go on from)
+    const holdMs = 1500;
+    faults!.channel.setFaults(PACKAGES.map((p) => ({ path: `/${p}`, method: 'GET', kind: 'reset' as const, holdMs })));
+    faults!.registry.setFaults([{ path: `/blobs/${layerDigest}`, method: 'GET', kind: 'reset', holdMs }]);
     await page.addInitScript(() => {
       (window as unknown as { showSaveFilePicker?: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
         async () => (await navigator.storage.getDirectory()).getFileHandle('resumed.tar', { create: true });

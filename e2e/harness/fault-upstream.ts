@@ -28,6 +28,13 @@ export interface Fault {
   times?: number;
   /** `reset` only fires on requests without a Range header (default true) */
   onlyUnranged?: boolean;
+  /**
+   * for `reset`: how long the connection stays open and silent after the half body was flushed, before it is
+   * destroyed (default 0). A reset arriving right behind the data can discard it unread on the way (a TCP reset
+   * drops the receiver's unread bytes; an erroring fetch body stream drops its queued chunks), so a client that
+   * was busy at that moment sees a cut at byte 0; holding the line models a stall and lets the bytes arrive.
+   */
+  holdMs?: number;
 }
 
 /** What the upstream saw. */
@@ -93,7 +100,7 @@ export function startFaultUpstream(opts: { upstream: string }): Promise<FaultUps
         if (fault?.kind === 'reset' && sent + c.length >= total / 2) {
           const part = c.subarray(0, Math.max(0, Math.floor(total / 2) - sent));
           add(stats.bytesOut, path, part.length);
-          res.write(part, () => res.socket?.destroy());
+          res.write(part, () => setTimeout(() => res.socket?.destroy(), fault.holdMs ?? 0));
           ur.destroy();
           return;
         }

@@ -1,8 +1,9 @@
 /**
  * `npm test`: the single entry point. Stages, each timed:
- *   deps → lint (eslint .) → types (tsc --noEmit) → unit (Vitest, src/ and proxy/) → busybox rootfs →
- *   dockerd + registries (registry.ts) → integration (Vitest, e2e/integration and e2e/harness, DOCKER_HOST set) → e2e (Playwright) →
- *   stop dockerd (also on SIGINT/SIGTERM).
+ *   deps → lint (eslint .) and types (tsc --noEmit) side by side → unit (Vitest, src/ and proxy/) → peers
+ *   (busybox rootfs, dockerd + registries: started in the background before lint, since nothing before the
+ *   integration stage needs them and they mostly wait on I/O) → integration (Vitest, e2e/integration and
+ *   e2e/harness, DOCKER_HOST set) → e2e (Playwright) → stop dockerd (also on SIGINT/SIGTERM).
  * Ends with one line `N passed, N failed[, N skipped]`: tests counted from the Vitest and Playwright JSON
  * reports; a stage that fails without a test report (lint, types, a runner crash) counts as one failure.
  * Outside CI a missing peer skips the stages that need it; under CI=true it is a failure.
@@ -22,10 +23,11 @@ const total: Tally = { passed: 0, failed: 0, skipped: 0 };
 const stageLines: string[] = [];
 const reports = join(cacheDir, 'reports');
 const bin = (name: string) => join(repoRoot, 'node_modules/.bin', name);
-let current: ChildProcess | undefined;
+const running = new Set<ChildProcess>();
 let daemon: Dockerd | undefined;
 let registries: Registries | undefined;
 let registriesStarting: Promise<void> | undefined;
+let peersStarting: Promise<unknown> | undefined;
 let interrupted = false;
 
 function banner(name: string): number {
@@ -44,19 +46,22 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   if (interrupted) return Promise.resolve(130);
   return new Promise((done) => {
     const child = spawn(cmd, args, { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...env } });
-    current = child;
-    child.on('error', (err) => { console.error(`cannot start ${cmd}: ${err.message}`); done(127); });
-    child.on('exit', (code, signal) => { current = undefined; done(code ?? (signal ? 128 : 1)); });
+    running.add(child);
+    child.on('error', (err) => { running.delete(child); console.error(`cannot start ${cmd}: ${err.message}`); done(127); });
+    child.on('exit', (code, signal) => { running.delete(child); done(code ?? (signal ? 128 : 1)); });
   });
 }
 
-/** A stage whose only result is its exit code (lint, types). */
-async function plainStage(name: string, cmd: string, args: string[]): Promise<void> {
-  if (interrupted) return notRun(name);
-  const start = banner(name);
-  const code = await run(cmd, args);
-  if (code !== 0) total.failed += 1;
-  finish(name, start, code === 0 ? 'ok' : `FAILED (exit ${code})`);
+/** Stages whose only result is their exit code (lint, types), run side by side; each is timed on its own. */
+async function plainStages(stages: Array<{ name: string; cmd: string; args: string[] }>): Promise<void> {
+  if (interrupted) return stages.forEach((st) => notRun(st.name));
+  banner(stages.map((st) => st.name).join(' + '));
+  await Promise.all(stages.map(async (st) => {
+    const start = performance.now();
+    const code = await run(st.cmd, st.args);
+    if (code !== 0) total.failed += 1;
+    finish(st.name, start, code === 0 ? 'ok' : `FAILED (exit ${code})`);
+  }));
 }
 
 /** Counts a Vitest JSON report; a file that failed to load counts as one failure. */
@@ -112,12 +117,42 @@ function freePort(): Promise<number> {
 }
 
 async function stopDaemon(): Promise<void> {
+  await peersStarting; // a dockerd still starting is stopped once up, not left behind
   const d = daemon;
   daemon = undefined;
   await registriesStarting;
   const r = registries;
   registries = undefined;
   await Promise.all([d?.stop(), r?.stop()]);
+}
+
+/**
+ * Starts the peers in the background: the busybox rootfs, the registries (seeded from cache, or built once)
+ * and dockerd; fills `env` with what the integration and e2e stages need. Resolves with its log lines, held
+ * so they do not interleave with the stages running meanwhile. A registry failure is one failure: the tests
+ * that need them skip, the others still run.
+ */
+async function startPeers(env: NodeJS.ProcessEnv): Promise<{ ok: boolean; lines: string[]; ms: number }> {
+  const start = performance.now();
+  const lines: string[] = [];
+  try {
+    const rootfs = await busyboxRootfs();
+    lines.push(`busybox rootfs ${rootfs.cached ? 'cached' : 'built'} in ${Math.round(rootfs.ms)} ms: sha256:${rootfs.sha256}`);
+    const regs = registriesStarting = startRegistries({ log: (l) => lines.push(`[registry] ${l}`) }).then((r) => { registries = r; }, (err: unknown) => {
+      lines.push(`registries failed to start: ${err instanceof Error ? err.message : String(err)}`);
+      total.failed += 1;
+    });
+    // lint, types and unit keep both cores busy meanwhile: a healthy daemon can take minutes to answer then
+    daemon = await startDockerd({ timeoutMs: 300_000 });
+    await regs;
+    if (interrupted) throw new Error('interrupted');
+    lines.push(`dockerd (${daemon.storageDriver}) ready in ${Math.round(daemon.startMs)} ms at ${daemon.host}`);
+    Object.assign(env, { DOCKER_HOST: daemon.host, DOCKER_ENVS_BUSYBOX_ROOTFS: rootfs.path, DOCKER_ENVS_BUSYBOX_SHA256: rootfs.sha256 }, registries?.env);
+    return { ok: true, lines, ms: performance.now() - start };
+  } catch (err) {
+    lines.push(err instanceof Error ? err.message : String(err));
+    return { ok: false, lines, ms: performance.now() - start };
+  }
 }
 
 async function main(): Promise<void> {
@@ -137,37 +172,25 @@ async function main(): Promise<void> {
   }
   finish('deps', start, deps.ok ? `ok${deps.installed.length ? ` (installed ${deps.installed.join(' ')})` : ''}` : isCI ? 'FAILED' : 'missing peers, their stages will be skipped');
 
-  await plainStage('lint', bin('eslint'), ['.']);
-  await plainStage('types', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']);
+  const env: NodeJS.ProcessEnv = {};
+  const peers = peersOk ? startPeers(env) : undefined;
+  peersStarting = peers;
+  await plainStages([
+    { name: 'lint', cmd: bin('eslint'), args: ['.'] },
+    { name: 'types', cmd: bin('tsc'), args: ['--noEmit', '-p', 'tsconfig.json'] },
+  ]);
   const vitest = (project: string, report: string) => ['run', '--config', `e2e/harness/vitest.${project}.config.ts`,
     '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`];
   const unitReport = join(reports, 'unit.json');
   await testStage('unit', bin('vitest'), vitest('unit', unitReport), unitReport, countVitest);
 
-  const env: NodeJS.ProcessEnv = {};
-  if (peersOk && !interrupted) {
-    start = banner('peers');
-    try {
-      const rootfs = await busyboxRootfs();
-      console.log(`busybox rootfs ${rootfs.cached ? 'cached' : 'built'} in ${Math.round(rootfs.ms)} ms: sha256:${rootfs.sha256}`);
-      // the registries (seeded from cache, or built once) start while dockerd starts
-      // (a registry failure is one failure; the tests that need them skip, the others still run)
-      const regs = registriesStarting = startRegistries({ log: (l) => console.log(`[registry] ${l}`) }).then((r) => { registries = r; }, (err: unknown) => {
-        console.error(`registries failed to start: ${err instanceof Error ? err.message : String(err)}`);
-        total.failed += 1;
-      });
-      daemon = await startDockerd();
-      await regs;
-      if (interrupted) throw new Error('interrupted');
-      console.log(`dockerd (${daemon.storageDriver}) ready in ${Math.round(daemon.startMs)} ms at ${daemon.host}`);
-      Object.assign(env, { DOCKER_HOST: daemon.host, DOCKER_ENVS_BUSYBOX_ROOTFS: rootfs.path, DOCKER_ENVS_BUSYBOX_SHA256: rootfs.sha256 }, registries?.env);
-      finish('peers', start, 'ok');
-    } catch (err) {
-      console.error(err instanceof Error ? err.message : err);
-      total.failed += 1;
-      peersOk = false;
-      finish('peers', start, 'FAILED');
-    }
+  if (peers) {
+    banner('peers');
+    const p = await peers;
+    if (p.lines.length) console.log(p.lines.join('\n'));
+    if (!p.ok) { total.failed += 1; peersOk = false; }
+    stageLines.push(`[peers] ${p.ok ? 'ok' : 'FAILED'} in ${(p.ms / 1000).toFixed(1)} s (in the background since lint)`);
+    console.log(stageLines[stageLines.length - 1]);
   }
   // Under CI a missing peer was already counted as a failure above, so its stages are not run.
   const why = !deps.ok ? `missing ${deps.missing.join(' ')}` : !isRoot ? 'not root' : 'the peers could not start (see above)';
@@ -208,11 +231,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     // Ctrl-C already reached the stage's runner (same process group) and runners shut down their own
     // servers and browsers on SIGINT; a SIGTERM sent to the harness alone is passed on as SIGINT. A runner
     // still alive 10 s later is terminated.
-    const child = current;
-    if (child?.pid && signal === 'SIGTERM') { try { process.kill(child.pid, 'SIGINT'); } catch { /* gone */ } }
+    const children = [...running];
+    for (const child of children) {
+      if (child.pid && signal === 'SIGTERM') { try { process.kill(child.pid, 'SIGINT'); } catch { /* gone */ } }
+    }
     setTimeout(() => {
-      if (child?.pid && child.exitCode === null && child.signalCode === null) {
-        try { process.kill(child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      for (const child of children) {
+        if (child.pid && child.exitCode === null && child.signalCode === null) {
+          try { process.kill(child.pid, 'SIGTERM'); } catch { /* already gone */ }
+        }
       }
     }, 10_000).unref();
   });
