@@ -1,7 +1,8 @@
 /**
  * `docker-envs build --platform linux/amd64,linux/arm64` on the harness's multi-platform busybox (an OCI index):
  * each platform is solved with its own conda subdir (a marker file and a real static program, hello-asm, that
- * differ between linux-64 and linux-aarch64, and a noarch script), the archive loads in dockerd and its amd64
+ * differ between linux-64 and linux-aarch64, and a noarch script), `inspect --platform` picks each platform's
+ * image from the archive, the archive loads in dockerd and its amd64
  * image runs, the pushed image index lists both platforms (skopeo), and dockerd pulls each platform's image with
  * that platform's packages. dockerd has no emulator, so the arm64 image is read with `docker create` +
  * `docker cp`: its hello-asm is the channel's aarch64 ELF (e_machine 183) and runs under Debian's qemu-aarch64,
@@ -67,6 +68,17 @@ describe.skipIf(!haveDocker || !registries || !registryImages.busyboxIndex)('a t
     expect(built.platforms[0].id).not.toBe(built.platforms[1].id);
     const manifestJson = JSON.parse(member(out, 'manifest.json')) as Array<{ Config: string; RepoTags: string[] }>;
     expect(manifestJson.map((m) => [m.Config, m.RepoTags])).toEqual([[`blobs/sha256/${built.platforms[0].id.slice(7)}`, [TAG]]]);
+  });
+
+  it('inspect --platform picks each platform\'s image from the archive (linux/amd64 without it)', async () => {
+    const ids = async (...extra: string[]) => {
+      const r = await cli('inspect', out, '--json', ...extra);
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.out) as { images: Array<{ configDigest: string }> }).images.map((i) => i.configDigest);
+    };
+    expect(await ids('--platform', 'linux/arm64')).toEqual([built.platforms[1].id]);
+    expect(await ids('--platform', 'linux/amd64')).toEqual([built.platforms[0].id]);
+    expect(await ids()).toEqual([built.platforms[0].id]);
   });
 
   it('docker load reads it and the amd64 image runs with the linux-64 packages and the noarch one', () => {
