@@ -2,9 +2,8 @@
  * `docker-envs build --platform linux/amd64,linux/arm64` on the harness's multi-platform busybox (an OCI index):
  * each platform is solved with its own conda subdir (a marker file and a real static program, hello-asm, that
  * differ between linux-64 and linux-aarch64, and a noarch script), `inspect --platform` picks each platform's
- * image from the archive, the archive loads in dockerd and its amd64
- * image runs, the pushed image index lists both platforms (skopeo), and dockerd pulls each platform's image with
- * that platform's packages. dockerd has no emulator, so the arm64 image is read with `docker create` +
+ * image from the archive, the archive loads in dockerd and its amd64 image runs, the pushed image index lists
+ * both platforms (skopeo), and dockerd pulls each platform's image with that platform's packages. dockerd has no emulator, so the arm64 image is read with `docker create` +
  * `docker cp`: its hello-asm is the channel's aarch64 ELF (e_machine 183) and runs under Debian's qemu-aarch64,
  * called by name. Two builds give the same bytes.
  */
