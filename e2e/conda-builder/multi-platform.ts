@@ -23,20 +23,18 @@ export const helloAsmOutput = (subdir: ArchSubdir): string => `hello-asm: ${subd
 /** Where `hello-asm` puts its program, relative to the prefix. */
 export const HELLO_ASM_PATH = 'bin/hello-asm';
 
-/** hello-asm's source for each subdir (writes its line to stdout, exits 0) and the binutils that build it. */
+/** A program whose instructions `body` write `msg` (`len` bytes) to stdout and exit; `subdir` names its line. */
+const asmProgram = (subdir: ArchSubdir, body: string[]): string => ['\t.global _start', '\t.text', '_start:', ...body.map((l) => `\t${l}`),
+  `msg:\t.ascii "${helloAsmOutput(subdir).trimEnd()}\\n"`, '\t.equ len, . - msg', ''].join('\n');
+
+/** hello-asm's source for each subdir (the write and exit syscalls) and the binutils that build it. */
 const HELLO_ASM: Record<ArchSubdir, { toolPrefix: string; source: string }> = {
-  'linux-64': { toolPrefix: '', source: [
-    '\t.global _start', '\t.text', '_start:',
-    '\tmov $1, %eax', '\tmov $1, %edi', '\tlea msg(%rip), %rsi', '\tmov $len, %edx', '\tsyscall',
-    '\tmov $60, %eax', '\txor %edi, %edi', '\tsyscall',
-    `msg:\t.ascii "${helloAsmOutput('linux-64').trimEnd()}\\n"`, '\t.equ len, . - msg', '',
-  ].join('\n') },
-  'linux-aarch64': { toolPrefix: 'aarch64-linux-gnu-', source: [
-    '\t.global _start', '\t.text', '_start:',
-    '\tmov x0, #1', '\tadr x1, msg', '\tmov x2, #len', '\tmov x8, #64', '\tsvc #0',
-    '\tmov x0, #0', '\tmov x8, #93', '\tsvc #0',
-    `msg:\t.ascii "${helloAsmOutput('linux-aarch64').trimEnd()}\\n"`, '\t.equ len, . - msg', '',
-  ].join('\n') },
+  'linux-64': { toolPrefix: '', source: asmProgram('linux-64', [
+    'mov $1, %eax', 'mov $1, %edi', 'lea msg(%rip), %rsi', 'mov $len, %edx', 'syscall', 'mov $60, %eax', 'xor %edi, %edi', 'syscall',
+  ]) },
+  'linux-aarch64': { toolPrefix: 'aarch64-linux-gnu-', source: asmProgram('linux-aarch64', [
+    'mov x0, #1', 'adr x1, msg', 'mov x2, #len', 'mov x8, #64', 'svc #0', 'mov x0, #0', 'mov x8, #93', 'svc #0',
+  ]) },
 };
 
 /** The `hello-asm` package of one arch subdir around its assembled program. */
