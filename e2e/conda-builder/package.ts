@@ -132,3 +132,29 @@ export function compileStatic(workDir: string, name: string, source: string, fla
   execFileSync('gcc', ['-static', ...flags, '-o', out, src]);
   return new Uint8Array(readFileSync(out));
 }
+
+/**
+ * Assembles one assembly file and links it into a static program with no libc, as `<prefix>as` and
+ * `<prefix>ld -s --build-id=none` (prefix '' for the host's binutils, `aarch64-linux-gnu-` for Debian's
+ * cross binutils) in `workDir`; returns the ELF's bytes.
+ */
+export function assembleStatic(workDir: string, name: string, source: string, toolPrefix = ''): Uint8Array {
+  const src = join(workDir, `${name}.s`);
+  const obj = join(workDir, `${name}.o`);
+  const out = join(workDir, name);
+  mkdirSync(workDir, { recursive: true });
+  writeFileSync(src, source);
+  const run = (tool: string, args: string[]) => {
+    try {
+      execFileSync(tool, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new Error(`${tool} is not installed (apt-get install ${toolPrefix ? `binutils-${toolPrefix.slice(0, -1)}` : 'binutils'})`, { cause: e });
+      }
+      throw e;
+    }
+  };
+  run(`${toolPrefix}as`, ['-o', obj, src]);
+  run(`${toolPrefix}ld`, ['-s', '--build-id=none', '-o', out, obj]);
+  return new Uint8Array(readFileSync(out));
+}

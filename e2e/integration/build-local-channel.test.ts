@@ -11,27 +11,16 @@ import { join, relative } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main';
 import { writeDockerArchiveTo } from '../../src/core/archive';
 import { appendLayers, emptyImage, layerFromBlob } from '../../src/core/image';
 import { MediaTypes } from '../../src/core/oci';
+import { runCliWithEnv } from '../../src/test-support/cli';
 import { fixture, haveFixtures } from '../../src/test-support/fixtures';
 import { busyboxRootfsTar, dockerEnv, haveDocker } from '../harness/env';
 
 const TAG = 'docker-envs.test/local-channel:1';
 
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const saved = process.env.SOURCE_DATE_EPOCH;
-  process.env.SOURCE_DATE_EPOCH = '1700000000';
-  try {
-    const code = await main(args, { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
-    return { code, out, err };
-  } finally {
-    if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH; else process.env.SOURCE_DATE_EPOCH = saved;
-  }
-}
+const cli = (...args: string[]) => runCliWithEnv({ SOURCE_DATE_EPOCH: '1700000000' }, ...args);
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 
 describe.skipIf(!haveDocker || !busyboxRootfsTar || !haveFixtures)('docker-envs build from a local channel folder', () => {

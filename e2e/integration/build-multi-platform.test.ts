@@ -1,34 +1,25 @@
 /**
  * `docker-envs build --platform linux/amd64,linux/arm64` on the harness's multi-platform busybox (an OCI index):
- * each platform is solved with its own conda subdir (a package that differs between linux-64 and linux-aarch64,
- * and a noarch one), the archive loads in dockerd and its amd64 image runs, the pushed image index lists both
- * platforms (skopeo), and dockerd pulls each platform's image with that platform's packages (the arm64 one is
- * read with `docker create` + `docker cp`, not run: there is no emulator here). Two builds give the same bytes.
+ * each platform is solved with its own conda subdir (a marker file and a real static program, hello-asm, that
+ * differ between linux-64 and linux-aarch64, and a noarch script), `inspect --platform` picks each platform's
+ * image from the archive, the archive loads in dockerd and its amd64 image runs, the pushed image index lists
+ * both platforms (skopeo), and dockerd pulls each platform's image with that platform's packages. dockerd has no emulator, so the arm64 image is read with `docker create` +
+ * `docker cp`: its hello-asm is the channel's aarch64 ELF (e_machine 183) and runs under Debian's qemu-aarch64,
+ * called by name. Two builds give the same bytes.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main';
-import { writeMultiPlatformChannel } from '../conda-builder/multi-platform';
+import { runCliWithEnv } from '../../src/test-support/cli';
+import { HELLO_ASM_PATH, helloAsmOutput, writeMultiPlatformChannel } from '../conda-builder/multi-platform';
 import { dockerEnv, haveDocker, registries, registryImages } from '../harness/env';
 
 const TAG = 'docker-envs.test/multi-platform:1';
 
-async function cli(...args: string[]) {
-  let out = '';
-  let err = '';
-  const saved = process.env.SOURCE_DATE_EPOCH;
-  process.env.SOURCE_DATE_EPOCH = '1700000000';
-  try {
-    const code = await main(args, { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
-    return { code, out, err };
-  } finally {
-    if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH; else process.env.SOURCE_DATE_EPOCH = saved;
-  }
-}
+const cli = (...args: string[]) => runCliWithEnv({ SOURCE_DATE_EPOCH: '1700000000' }, ...args);
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const docker = (...args: string[]) => execFileSync('docker', args, { env: dockerEnv(), encoding: 'utf8' });
 /** One member of a tar, by name (the tar CLI reads the archive). */
@@ -43,11 +34,12 @@ describe.skipIf(!haveDocker || !registries || !registryImages.busyboxIndex)('a t
   let built: Built;
   let host: string;
   let pushRef: string;
+  let programs: Awaited<ReturnType<typeof writeMultiPlatformChannel>>['helloAsm'];
   beforeAll(async () => {
-    await writeMultiPlatformChannel(channel);
+    programs = (await writeMultiPlatformChannel(channel)).helloAsm;
     host = registries!.open.host;
     pushRef = `${host}/multi-platform/env:1`;
-    const r = await cli('build', '-b', `${host}/${registryImages.busyboxIndex.ref}`, '-i', TAG, '-p', 'arch-marker', '-p', 'hello-sh', '-c', channel,
+    const r = await cli('build', '-b', `${host}/${registryImages.busyboxIndex.ref}`, '-i', TAG, '-p', 'arch-marker', '-p', 'hello-asm', '-p', 'hello-sh', '-c', channel,
       '--platform', 'linux/amd64,linux/arm64', '-o', out, '--push', pushRef, '--cache', join(tmp, 'cache'), '--json');
     expect(r.err).not.toMatch(/error/);
     expect(r.code).toBe(0);
@@ -59,7 +51,7 @@ describe.skipIf(!haveDocker || !registries || !registryImages.busyboxIndex)('a t
   });
 
   it('solves each platform with its subdir; the archive holds an index of both and manifest.json the first, tagged', () => {
-    expect(built.platforms.map((p) => [p.platform, p.subdir, p.packages])).toEqual([['linux/amd64', 'linux-64', 2], ['linux/arm64', 'linux-aarch64', 2]]);
+    expect(built.platforms.map((p) => [p.platform, p.subdir, p.packages])).toEqual([['linux/amd64', 'linux-64', 3], ['linux/arm64', 'linux-aarch64', 3]]);
     const top = JSON.parse(member(out, 'index.json')) as { manifests: Array<{ mediaType: string; digest: string; annotations: Record<string, string> }> };
     expect(top.manifests).toEqual([expect.objectContaining({
       mediaType: 'application/vnd.oci.image.index.v1+json', digest: built.digest,
@@ -77,11 +69,22 @@ describe.skipIf(!haveDocker || !registries || !registryImages.busyboxIndex)('a t
     expect(manifestJson.map((m) => [m.Config, m.RepoTags])).toEqual([[`blobs/sha256/${built.platforms[0].id.slice(7)}`, [TAG]]]);
   });
 
-  it('docker load reads it and the amd64 image runs with the linux-64 package and the noarch one', () => {
+  it('inspect --platform picks each platform\'s image from the archive (linux/amd64 without it)', async () => {
+    const ids = async (...extra: string[]) => {
+      const r = await cli('inspect', out, '--json', ...extra);
+      expect(r.code).toBe(0);
+      return (JSON.parse(r.out) as { images: Array<{ configDigest: string }> }).images.map((i) => i.configDigest);
+    };
+    expect(await ids('--platform', 'linux/arm64')).toEqual([built.platforms[1].id]);
+    expect(await ids('--platform', 'linux/amd64')).toEqual([built.platforms[0].id]);
+    expect(await ids()).toEqual([built.platforms[0].id]);
+  });
+
+  it('docker load reads it and the amd64 image runs with the linux-64 packages and the noarch one', () => {
     docker('load', '-i', out);
     expect(docker('image', 'inspect', '-f', '{{.Id}} {{.Architecture}}', TAG).trim()).toBe(`${built.platforms[0].id} amd64`);
-    expect(docker('run', '--rm', '--network', 'none', TAG, '/bin/sh', '-c', 'cat /opt/conda/share/arch-marker; /opt/conda/bin/hello-sh'))
-      .toBe('linux-64\nhello from noarch\n');
+    expect(docker('run', '--rm', '--network', 'none', TAG, '/bin/sh', '-c', `cat /opt/conda/share/arch-marker; /opt/conda/${HELLO_ASM_PATH}; /opt/conda/bin/hello-sh`))
+      .toBe(`linux-64\n${helloAsmOutput('linux-64')}hello from noarch\n`);
   }, 120_000);
 
   it('the pushed image index lists both platforms (skopeo), and docker pulls each with its own packages', () => {
@@ -96,16 +99,25 @@ describe.skipIf(!haveDocker || !registries || !registryImages.busyboxIndex)('a t
     docker('pull', '-q', '--platform', 'linux/arm64', pushRef);
     expect(docker('image', 'inspect', '-f', '{{.Id}} {{.Architecture}}', pushRef).trim()).toBe(`${built.platforms[1].id} arm64`);
     const ctr = docker('create', '--platform', 'linux/arm64', pushRef).trim();
+    const fromImage = (path: string) => execFileSync('tar', ['-xO'], { input: execFileSync('docker', ['cp', `${ctr}:${path}`, '-'], { env: dockerEnv() }) });
     try {
-      const tar = execFileSync('docker', ['cp', `${ctr}:/opt/conda/share/arch-marker`, '-'], { env: dockerEnv() });
-      expect(execFileSync('tar', ['-xO'], { input: tar, encoding: 'utf8' })).toBe('linux-aarch64\n');
+      expect(fromImage('/opt/conda/share/arch-marker').toString()).toBe('linux-aarch64\n');
+      // the arm64 image's program: the channel's linux-aarch64 build, an aarch64 ELF that runs under qemu-aarch64
+      const elf = fromImage(`/opt/conda/${HELLO_ASM_PATH}`);
+      expect(Buffer.compare(elf, programs['linux-aarch64'])).toBe(0);
+      expect([elf.subarray(0, 4).toString('latin1'), elf[4], elf[5], elf.readUInt16LE(18)]).toEqual(['\x7fELF', 2, 1, 183]);
+      const local = join(tmp, 'hello-asm-arm64');
+      writeFileSync(local, elf);
+      chmodSync(local, 0o755);
+      expect(execFileSync('qemu-aarch64', [local], { encoding: 'utf8' })).toBe(helloAsmOutput('linux-aarch64'));
     } finally {
       docker('rm', '-f', ctr);
     }
     // amd64: pulled and run
     docker('pull', '-q', '--platform', 'linux/amd64', pushRef);
     expect(docker('image', 'inspect', '-f', '{{.Id}} {{.Architecture}}', pushRef).trim()).toBe(`${built.platforms[0].id} amd64`);
-    expect(docker('run', '--rm', '--network', 'none', '--platform', 'linux/amd64', pushRef, 'cat', '/opt/conda/share/arch-marker')).toBe('linux-64\n');
+    expect(docker('run', '--rm', '--network', 'none', '--platform', 'linux/amd64', pushRef, '/bin/sh', '-c', `cat /opt/conda/share/arch-marker; /opt/conda/${HELLO_ASM_PATH}`))
+      .toBe(`linux-64\n${helloAsmOutput('linux-64')}`);
   }, 120_000);
 
   it('a base that lacks one of the platforms: exit 1 naming it, no archive', async () => {
@@ -119,7 +131,7 @@ describe.skipIf(!haveDocker || !registries || !registryImages.busyboxIndex)('a t
 
   it('a second build (a fresh cache) writes the same archive bytes', async () => {
     const again = join(tmp, 'again.tar');
-    const r = await cli('build', '-b', `${host}/${registryImages.busyboxIndex.ref}`, '-i', TAG, '-p', 'arch-marker', '-p', 'hello-sh', '-c', channel,
+    const r = await cli('build', '-b', `${host}/${registryImages.busyboxIndex.ref}`, '-i', TAG, '-p', 'arch-marker', '-p', 'hello-asm', '-p', 'hello-sh', '-c', channel,
       '--platform', 'linux/amd64,linux/arm64', '-o', again, '--cache', join(tmp, 'cache2'));
     expect(r.code).toBe(0);
     expect(sha(again)).toBe(sha(out));

@@ -1,11 +1,12 @@
 /**
- * The seed's three library examples, in TypeScript through the Node library entry, against a real registry on
- * loopback and a local channel; every output is loaded into the real dockerd and run:
+ * The seed's four examples: three through the Node library entry, in TypeScript, and the CLI; against a real
+ * registry on loopback and a local channel; every output is loaded into the real dockerd and run:
  * 1. pull an image (a stand-in for continuumio/miniconda3: busybox with a conda prefix at /opt/conda, built by
  *    the library itself and pushed to the registry);
  * 2. surgery: pull it, remove its top layer, rename it, add a folder through condaFileFilter and in-memory files,
  *    append FOO=BAR to its Env, write it to a file;
- * 3. buildDockerEnvironment on that base, from a channel folder: its packages stay, only what is missing is added.
+ * 3. buildDockerEnvironment on that base, from a channel folder: its packages stay, only what is missing is added;
+ * 4. the CLI's `build -b BASE -i example-image:123456 -p … -o demo.tar` with the same inputs: example 3's bytes.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -17,6 +18,7 @@ import {
   appendLayers, buildDockerEnvironment, condaFileFilter, emptyImage, layerFromBlob, MediaTypes, pullImage,
   pushImage, RegistryClient, validate,
 } from '../../src/core/index.node';
+import { runCli } from '../../src/test-support/cli';
 import { serveFolder, type FolderServer } from '../../src/test-support/serve-folder';
 import { buildTestChannel } from '../conda-builder/build';
 import { busyboxRootfsTar, dockerEnv, haveDocker, registries } from '../harness/env';
@@ -124,5 +126,17 @@ describe.skipIf(!haveDocker || !busyboxRootfsTar || (!registries && !registryIns
     // conda-meta/history: the base's revision (python), then this build's
     const history = run(TAGS.built, 'grep -E "^(==>|\\+)" /opt/conda/conda-meta/history');
     expect(history).toMatch(/^==> .* <==\n\+[^\n]*::python-3\.12\.0-stand_in_0\n==> .* <==\n(\+[^\n]*::hello-(py|script)-[^\n]*\n){2}$/);
+  }, 300_000);
+
+  it('4. the CLI: build -b BASE -i example-image:123456 -p … -o demo.tar writes the bytes example 3 wrote, and they run', async () => {
+    const out = join(tmp, 'demo-cli.tar');
+    const r = await runCli('build', '-b', base, '-i', TAGS.built, '-p', 'hello-script', '-p', 'hello-py', '-p', 'python', '-c', channelDir, '-o', out, '--cache', join(tmp, 'cli-cache'));
+    expect(r.err).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    expect(sha256sum(out)).toBe(sha256sum(join(tmp, 'demo.tar')));
+    spawnSync('docker', ['rmi', '-f', TAGS.built], { env: dockerEnv() });
+    docker('load', '-i', out);
+    expect(run(TAGS.built, 'ls /opt/conda/conda-meta; hello-prefix; hello-py')).toBe(
+      'explicit.txt\nhello-py-1.0-py_0.json\nhello-script-1.0-0.json\nhistory\npython-3.12.0-stand_in_0.json\ninstalled at /opt/conda\npython stand-in ran /opt/conda/bin/hello-py\n');
   }, 300_000);
 });

@@ -1,9 +1,9 @@
 /**
  * What build's, solve's and diff's options do, seen in what the command writes: --json, --prefix,
- * --max-layers, --platform (one platform; the base's or an error), --file, --entrypoint/--cmd/--label; a fixture
- * channel on loopback.
+ * --max-layers, --platform (one platform; the base's or an error), --file, --entrypoint/--cmd/--label, solve's
+ * --cache; a fixture channel on loopback.
  */
-import { mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openAsBlob, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +89,28 @@ describe.skipIf(!haveFixtures)('build, solve and diff options', () => {
     const arm = await cli('solve', '-b', withB, '--file', file, '--platform', 'linux/arm64', '--cache', cache);
     expect(arm.code).toBe(1);
     expect(arm.err).toContain('linux/arm64');
+  });
+
+  it('solve --cache DIR: the repodata is kept in DIR, not the default folder, and answers once the channel is gone', { timeout: 60_000 }, async () => {
+    const own = await dummyChannelAndBase(join(tmp, 'own-base.tar'));
+    const saved = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = join(tmp, 'xdg');
+    try {
+      const kept = join(tmp, 'solve-cache');
+      const args = ['solve', '-b', base, '-p', 'dummy-c', '-c', own.channel];
+      const first = await cli(...args, '--cache', kept);
+      expect([first.code, lockNames(first.out)]).toEqual([0, ['dummy-c']]);
+      expect(readdirSync(join(kept, 'repodata')).length).toBeGreaterThan(0);
+      expect(existsSync(join(tmp, 'xdg'))).toBe(false);
+      await own.server.close();
+      const offline = await cli(...args, '--cache', kept);
+      expect([offline.code, offline.out]).toEqual([0, first.out]);
+      const fresh = await cli(...args, '--cache', join(tmp, 'solve-cache-fresh'));
+      expect(fresh.code).toBe(1);
+    } finally {
+      await own.server.close().catch(() => undefined);
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME; else process.env.XDG_CACHE_HOME = saved;
+    }
   });
 
   it('diff --platform: the platform of each side, or an error when a side has not it', async () => {

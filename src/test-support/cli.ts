@@ -13,6 +13,19 @@ export async function runCli(...args: string[]): Promise<{ code: number; out: st
   return { code, out, err };
 }
 
+/** {@link runCli} with `env` set in `process.env` for the run (SOURCE_DATE_EPOCH…), the earlier values restored after. */
+export async function runCliWithEnv(env: Record<string, string>, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  try {
+    return await runCli(...args);
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+  }
+}
+
 /**
  * pixi's dummy conda channel (dummy-a … dummy-g, linux-64) served on loopback, and an empty linux/amd64 base
  * image written to `base` as a docker-archive tagged x/base:1: a build of a few packages in seconds.
