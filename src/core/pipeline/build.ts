@@ -15,6 +15,8 @@ import { cachingLayerRunner, type LayerCache } from './layer-cache';
 import { condaMetaVisitor, readCondaMeta, solve, type CondaMeta, type SolvedRecord, type VirtualPackage } from '../solver';
 import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
 import { pipStep, type PipSection } from './pip-layer';
+import { readPackagePaths } from '../conda/package';
+import { distributionIndex, distributionsInPaths, type InstalledDistribution } from '../pip/installed';
 import { condaSubdir, detectGlibc, glibcVisitor, virtualPackagesFor } from './virtual';
 
 /** A build request. */
@@ -83,6 +85,8 @@ export interface SolvedForBase {
   installed: SolvedRecord[];
   /** the base prefix's conda-meta/history, which the build appends its revision to */
   history?: string;
+  /** the Python distributions the base's conda packages put in site-packages */
+  installedDistributions?: InstalledDistribution[];
   /** repodata records the solve left out (unreadable), each named by channel, subdir and file */
   warnings: string[];
 }
@@ -106,7 +110,7 @@ export async function solveForBase(req: SolveForBaseRequest): Promise<SolvedForB
     specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, onWarning: (w) => warnings.push(w), ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}),
   });
   const history = meta.history();
-  return { solved: orderForLink(solved), subdir, virtualPackages, installed, warnings, ...(history !== undefined ? { history } : {}) };
+  return { solved: orderForLink(solved), subdir, virtualPackages, installed, installedDistributions: meta.distributions(), warnings, ...(history !== undefined ? { history } : {}) };
 }
 
 /**
@@ -136,7 +140,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   // what the base's prefix holds: known from the solve's walk, else (a lock) read once, when first needed
   let baseMeta: Promise<CondaMeta> | undefined;
   const readBaseMeta = (): Promise<CondaMeta> => (baseMeta ??= solvedForBase
-    ? Promise.resolve({ records: solvedForBase.installed, ...(solvedForBase.history !== undefined ? { history: solvedForBase.history } : {}) })
+    ? Promise.resolve({ records: solvedForBase.installed, distributions: solvedForBase.installedDistributions ?? [], ...(solvedForBase.history !== undefined ? { history: solvedForBase.history } : {}) })
     : readCondaMeta(req.base, prefix));
   const pythonVersion = await environmentPython(ordered, async () => (await readBaseMeta()).records);
   const pipWarnings: string[] = [];
@@ -145,7 +149,11 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     if (!python) { pipWarnings.push(`pip packages are not installed: the environment has no python: ${req.pip!.requirements.join(', ')}`); return undefined; }
     const glibc = solvedForBase ? solvedForBase.virtualPackages.find((v) => v.name === '__glibc')?.version : await detectGlibc(req.base);
     req.onProgress?.('solve', `pip: ${req.pip!.requirements.join(' ')} for python ${python.version}${glibc ? `, glibc ${glibc}` : ''}`);
+    // what conda installs (the base's packages, then the new ones) pip takes as installed
+    const adding = await Promise.all(ordered.map(async (r) => distributionsInPaths((await readPackagePaths(blobs.get(r.fn)!, r.fn)).map((p) => p.path), r.fn)));
+    const installed = distributionIndex((await readBaseMeta()).distributions ?? [], ...adding);
     return pipStep(req.pip!, {
+      installed,
       prefix, epoch, python: python.version, architecture: cfg.architecture, fetch: req.pipFetch ?? req.fetch ?? fetch,
       warn: (w) => pipWarnings.push(`pip: ${w}`), ...(glibc ? { glibc } : {}),
     });

@@ -8,6 +8,7 @@ import { digestHex, digestStream } from '../digest';
 import { CoreError } from '../errors';
 import type { IndexFetch } from '../pip/index-client';
 import { indexSource } from '../pip/index-source';
+import type { InstalledDistribution } from '../pip/installed';
 import { parseRequirement } from '../pip/requirement';
 import { resolvePip, type Pin } from '../pip/resolver';
 import { cpythonTags } from '../pip/tags';
@@ -54,6 +55,8 @@ export interface PipStepOptions {
   /** the image's architecture as the OCI config names it (amd64, arm64…) */
   readonly architecture: string;
   readonly fetch: IndexFetch;
+  /** distributions conda installs, by key: not installed again; a requirement they fail is an error naming both */
+  readonly installed?: ReadonlyMap<string, InstalledDistribution>;
   readonly warn?: (message: string) => void;
 }
 
@@ -71,7 +74,7 @@ export async function pipStep(section: PipSection, o: PipStepOptions): Promise<{
   };
   const tags = cpythonTags({ python: xy, arch: machine, ...(o.glibc ? { glibc: o.glibc.split('.').slice(0, 2).join('.') } : {}) });
   const source = indexSource(o.fetch, section.indexUrls, o.warn);
-  const pins = await resolvePip(section.requirements.map((r) => parseRequirement(r)), { markers, python: o.python, tags }, source, o.warn ? { warn: o.warn } : {});
+  const pins = await resolvePip(section.requirements.map((r) => parseRequirement(r)), { markers, python: o.python, tags }, source, { ...(o.warn ? { warn: o.warn } : {}), ...(o.installed ? { installed: o.installed } : {}) });
   const entries: TarWriteEntry[] = [];
   for (const pin of pins) {
     const wheel = await downloadWheel(o.fetch, pin);

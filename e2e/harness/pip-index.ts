@@ -1,0 +1,53 @@
+/**
+ * A PEP 691 (JSON simple API) package index on loopback serving wheels from a folder: each project page lists
+ * its wheels with their sha256; `/files/<name>` serves a wheel and counts the download. `tamper` makes the
+ * server send other bytes for a file than the page's sha256 announces (a corrupted or replaced upload).
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+
+/** A running index. */
+export interface PipIndex {
+  /** the index URL (`http://127.0.0.1:PORT/simple/`) */
+  readonly url: string;
+  /** downloads of each wheel file by name */
+  readonly downloads: Map<string, number>;
+  /** serve `filename` with these bytes instead (its page still announces the real file's sha256) */
+  tamper(filename: string, bytes: Uint8Array | undefined): void;
+  close(): Promise<void>;
+}
+
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+
+/** Serves every `.whl` in `folder` (read at each request, so wheels written later are listed too). */
+export async function servePipIndex(folder: string): Promise<PipIndex> {
+  const downloads = new Map<string, number>();
+  const tampered = new Map<string, Uint8Array>();
+  const server = createServer((req, res) => {
+    const proj = /^\/simple\/([^/]+)\/$/.exec(req.url ?? '');
+    const file = /^\/files\/([\w.+-]+\.whl)$/.exec(req.url ?? '');
+    const wheels = readdirSync(folder).filter((f) => f.endsWith('.whl'));
+    if (proj) {
+      const mine = wheels.filter((f) => f.split('-')[0]!.toLowerCase().replace(/[-_.]+/g, '-') === proj[1]);
+      if (!mine.length) return res.writeHead(404).end();
+      return res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' }).end(JSON.stringify({
+        meta: { 'api-version': '1.1' }, name: proj[1],
+        files: mine.map((f) => ({ filename: f, url: `../../files/${f}`, hashes: { sha256: sha256(readFileSync(join(folder, f))) } })),
+      }));
+    }
+    if (file && wheels.includes(file[1]!)) {
+      downloads.set(file[1]!, (downloads.get(file[1]!) ?? 0) + 1);
+      return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tampered.get(file[1]!) ?? readFileSync(join(folder, file[1]!)));
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}/simple/`, downloads,
+    tamper(filename, bytes) { if (bytes) tampered.set(filename, bytes); else tampered.delete(filename); },
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The pip step of a build through the pipeline (no dockerd): a conda channel folder with a stand-in python
+ * 3.11 and a noarch package that puts greetlib's dist-info in site-packages, a loopback PEP 691 index serving
+ * wheels written by Python's zipfile (test-support/wheels.ts). What conda installs is not installed again by
+ * pip, and a pip pin that conda's version fails is an error naming both.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryBlobStore, type BlobStore } from '../../src/core/cache';
+import { folderChannel } from '../../src/core/conda/channel-folder.node';
+import { localChannelFetch } from '../../src/core/conda/local-channel';
+import { emptyImage, scanLayers, type Image } from '../../src/core/image';
+import { buildEnvironment, readPipSection } from '../../src/core/pipeline';
+import { MAKE_WHEEL } from '../../src/test-support/wheels';
+import { PYTHON_STAND_IN, writeChannel } from '../conda-builder/package';
+import { servePipIndex, type PipIndex } from '../harness/pip-index';
+
+const PY = '/usr/bin/python3';
+const havePython = spawnSync(PY, ['-c', 'import zipfile']).status === 0;
+const SP = 'opt/conda/lib/python3.11/site-packages';
+
+/** The files each layer adds, by layer index. */
+async function layerFiles(image: Image): Promise<string[][]> {
+  const out: string[][] = [];
+  for (const layer of await image.layers()) {
+    const files: string[] = [];
+    await scanLayers({ layers: async () => [layer] } as unknown as Image, [{ visit: (e) => { if (e.type === 'file') files.push(e.name); } }]);
+    out.push(files);
+  }
+  return out;
+}
+
+describe.skipIf(!havePython)('the pip step of a build', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'pip-build-'));
+  const wheels = join(tmp, 'wheels');
+  let index: PipIndex;
+  let channel: ReturnType<typeof folderChannel>;
+  const make = (name: string, version: string, ...deps: string[]) => execFileSync(PY, ['-c', MAKE_WHEEL, wheels, name, version, 'ok', ...deps], { encoding: 'utf8' }).trim();
+
+  beforeAll(async () => {
+    mkdirSync(wheels);
+    make('greetlib', '1.0');
+    make('greetlib', '0.9');
+    make('greeter', '2.0', 'greetlib>=1');
+    make('greeter', '1.0', 'greetlib');
+    index = await servePipIndex(wheels);
+    await writeChannel(join(tmp, 'channel'), [
+      { ...PYTHON_STAND_IN, version: '3.11.4' },
+      {
+        name: 'greetlib-conda', version: '1.0', build: 'py_0', subdir: 'noarch', noarch: 'python', depends: ['python'], files: [
+          { path: 'site-packages/greetlib/__init__.py', content: "VERSION = '1.0 from conda'\n" },
+          { path: 'site-packages/greetlib-1.0.dist-info/METADATA', content: 'Metadata-Version: 2.1\nName: greetlib\nVersion: 1.0\n' },
+          { path: 'site-packages/greetlib-1.0.dist-info/INSTALLER', content: 'conda\n' },
+        ],
+      },
+    ]);
+    channel = folderChannel(join(tmp, 'channel'));
+  }, 120_000);
+  afterAll(async () => {
+    await index?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const build = (specs: string[], pip: string[], o: { store?: BlobStore } = {}) => {
+    const fetch = localChannelFetch([channel], globalThis.fetch);
+    return buildEnvironment({
+      base: emptyImage(), specs, channels: [channel.url], fetch, repodataFetch: fetch, store: o.store ?? memoryBlobStore(), epoch: 1_700_000_000,
+      pip: readPipSection([`--index-url ${index.url}`, ...pip]),
+    });
+  };
+
+  it('a distribution conda installs is not installed again by pip', async () => {
+    const r = await build(['python', 'greetlib-conda'], ['greeter']);
+    expect(r.pip).toEqual(['greeter==2.0']);
+    const layers = await layerFiles(r.image);
+    const pipLayer = layers.at(-2)!;
+    expect(pipLayer.filter((f) => f.includes('.dist-info/METADATA'))).toEqual([`${SP}/greeter-2.0.dist-info/METADATA`]);
+    expect(layers.flat().filter((f) => f.startsWith(`${SP}/greetlib/`))).toEqual([`${SP}/greetlib/__init__.py`]);
+    expect(index.downloads.get('greetlib-1.0-py3-none-any.whl')).toBeUndefined();
+  });
+
+  it('a pip pin the conda-installed version fails is an error naming both', async () => {
+    await expect(build(['python', 'greetlib-conda'], ['greetlib==0.9'])).rejects.toMatchObject({
+      code: 'solve-failed', message: 'pip requirement greetlib==0.9 conflicts with greetlib 1.0 installed by the conda package greetlib-conda-1.0-py_0.conda',
+    });
+  });
+
+  it('without the conda package, pip installs greetlib itself', async () => {
+    const r = await build(['python'], ['greeter']);
+    expect(r.pip).toEqual(['greeter==2.0', 'greetlib==1.0']);
+  });
+});
