@@ -1,6 +1,7 @@
 /**
  * A PEP 691 (JSON simple API) package index on loopback serving wheels from a folder: each project page lists
- * its wheels with their sha256; `/files/<name>` serves a wheel and counts the download. `tamper` makes the
+ * its wheels with their sha256; `/files/<name>` serves a wheel (and byte ranges of it, as PyPI's file host does)
+ * and counts each whole download. `tamper` makes the
  * server send other bytes for a file than the page's sha256 announces (a corrupted or replaced upload).
  */
 import { createHash } from 'node:crypto';
@@ -38,8 +39,16 @@ export async function servePipIndex(folder: string): Promise<PipIndex> {
       }));
     }
     if (file && wheels.includes(file[1]!)) {
+      const body = tampered.get(file[1]!) ?? readFileSync(join(folder, file[1]!));
+      // ranged reads (a wheel's METADATA read through its zip directory) are answered 206 and not counted
+      const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+      if (range) {
+        const start = range[1] ? Number(range[1]) : Math.max(0, body.byteLength - Number(range[2]));
+        const end = range[1] && range[2] ? Math.min(Number(range[2]), body.byteLength - 1) : body.byteLength - 1;
+        return res.writeHead(206, { 'content-type': 'application/octet-stream', 'content-range': `bytes ${start}-${end}/${body.byteLength}` }).end(body.subarray(start, end + 1));
+      }
       downloads.set(file[1]!, (downloads.get(file[1]!) ?? 0) + 1);
-      return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(tampered.get(file[1]!) ?? readFileSync(join(folder, file[1]!)));
+      return res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
     }
     res.writeHead(404).end();
   });

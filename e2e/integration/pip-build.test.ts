@@ -2,10 +2,11 @@
  * The pip step of a build through the pipeline (no dockerd): a conda channel folder with a stand-in python
  * 3.11 and a noarch package that puts greetlib's dist-info in site-packages, a loopback PEP 691 index serving
  * wheels written by Python's zipfile (test-support/wheels.ts). What conda installs is not installed again by
- * pip, and a pip pin that conda's version fails is an error naming both.
+ * pip, and a pip pin that conda's version fails is an error naming both. Hash-checking mode as pip has it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +39,7 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
   const wheels = join(tmp, 'wheels');
   let index: PipIndex;
   let channel: ReturnType<typeof folderChannel>;
+  const sha = (file: string) => createHash('sha256').update(readFileSync(join(wheels, file))).digest('hex');
   const make = (name: string, version: string, ...deps: string[]) => execFileSync(PY, ['-c', MAKE_WHEEL, wheels, name, version, 'ok', ...deps], { encoding: 'utf8' }).trim();
 
   beforeAll(async () => {
@@ -91,5 +93,35 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
   it('without the conda package, pip installs greetlib itself', async () => {
     const r = await build(['python'], ['greeter']);
     expect(r.pip).toEqual(['greeter==2.0', 'greetlib==1.0']);
+  });
+
+  describe('hash-checking mode', () => {
+    it('installs what every listed hash allows', async () => {
+      const r = await build(['python'], [
+        `greeter==2.0 --hash=sha256:${'0'.repeat(64)} --hash=sha256:${sha('greeter-2.0-py3-none-any.whl')}`,
+        `greetlib==1.0 --hash=sha256:${sha('greetlib-1.0-py3-none-any.whl')}`,
+      ]);
+      expect(r.pip).toEqual(['greeter==2.0', 'greetlib==1.0']);
+    });
+
+    it('a wheel whose sha256 is not listed is an error naming the file, and is not downloaded', async () => {
+      const before = index.downloads.get('greetlib-1.0-py3-none-any.whl') ?? 0;
+      const store = memoryBlobStore();
+      await expect(build(['python'], [`greetlib==1.0 --hash=sha256:${sha('greetlib-0.9-py3-none-any.whl')}`], { store })).rejects.toMatchObject({
+        code: 'digest-mismatch', message: expect.stringMatching(/^greetlib-1\.0-py3-none-any\.whl: its sha256 [0-9a-f]{64} is not among the --hash values given for greetlib/),
+      });
+      expect(index.downloads.get('greetlib-1.0-py3-none-any.whl') ?? 0).toBe(before);
+      // the conda packages were fetched before the pip step, no wheel
+      for (const f of ['greeter-2.0-py3-none-any.whl', 'greetlib-1.0-py3-none-any.whl']) expect(await store.has(`sha256:${sha(f)}`)).toBe(false);
+    });
+
+    it('a dependency without a hash, or a requirement without one, is an error naming it', async () => {
+      await expect(build(['python'], [`greeter==2.0 --hash=sha256:${sha('greeter-2.0-py3-none-any.whl')}`])).rejects.toMatchObject({
+        code: 'requirement-invalid', message: 'hash-checking mode: every distribution needs a --hash, and these have none: greetlib==1.0 (a dependency)',
+      });
+      await expect(build(['python'], [`greeter==2.0 --hash=sha256:${sha('greeter-2.0-py3-none-any.whl')}`, 'greetlib==1.0'])).rejects.toMatchObject({
+        code: 'requirement-invalid', message: 'hash-checking mode (a requirement has --hash): every requirement needs one, and these have none: greetlib==1.0',
+      });
+    });
   });
 });

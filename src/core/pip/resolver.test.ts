@@ -102,3 +102,18 @@ describe('resolvePip with what conda installs', () => {
     expect(warnings).toEqual(['C 1.0 comes from the conda package c-1.0-py_0.conda: the dependencies of its extras socks are not added by pip']);
   });
 });
+
+describe('resolvePip in hash-checking mode', () => {
+  it('takes the file whose sha256 is allowed, where one is (pip\'s filter of unallowed hashes)', async () => {
+    const s = source([{ name: 'a', version: '1.0' }, { name: 'a', version: '1.0', tag: 'cp311-cp311-manylinux_2_17_x86_64' }]);
+    const hashed: ResolverSource = {
+      files: async (key) => (await s.files(key)).map((f) => ({ ...f, hashes: { sha256: f.filename.includes('cp311') ? 'b'.repeat(64) : 'a'.repeat(64) } })),
+      metadata: (f) => s.metadata(f),
+    };
+    const pick = async (allowed: string) => (await resolvePip([parseRequirement('a==1.0')], target, hashed, { allowedHashes: { a: [allowed] } }))[0]!.file.filename;
+    expect(await pick('a'.repeat(64))).toBe('a-1.0-py3-none-any.whl');
+    expect(await pick('b'.repeat(64))).toBe('a-1.0-cp311-cp311-manylinux_2_17_x86_64.whl');
+    // none allowed: the best file, which the download then refuses
+    expect(await pick('c'.repeat(64))).toBe('a-1.0-cp311-cp311-manylinux_2_17_x86_64.whl');
+  });
+});

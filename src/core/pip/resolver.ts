@@ -47,10 +47,12 @@ const tagKey = (t: WheelTag) => `${t.python}-${t.abi}-${t.platform}`;
 /** Resolves top-level requirements to one wheel per project; throws a CoreError 'solve-failed' naming the conflict. */
 export async function resolvePip(
   requirements: readonly Requirement[], target: PipTarget, source: ResolverSource,
-  { maxSteps = 20_000, warn = () => {}, installed = new Map() }: {
+  { maxSteps = 20_000, warn = () => {}, installed = new Map(), allowedHashes = {} }: {
     maxSteps?: number; warn?: (message: string) => void;
     /** distributions conda already installs, by key: never pinned, and a requirement they fail is a conflict */
     installed?: ReadonlyMap<string, InstalledDistribution>;
+    /** hash-checking mode: the sha256 digests each project allows; a version's files with another are left out where one matches (pip's rule) */
+    allowedHashes?: Readonly<Record<string, readonly string[]>>;
   } = {},
 ): Promise<Pin[]> {
   const tagRank = new Map(target.tags.map((t, i) => [tagKey(t), i]));
@@ -68,7 +70,13 @@ export async function resolvePip(
   const candidates = (key: string): Promise<Candidate[]> => {
     let c = candidateCache.get(key);
     if (!c) {
-      c = source.files(key).then((files) => {
+      c = source.files(key).then((all) => {
+        // hash-checking mode: of a version's files, those with an allowed sha256 where it has any
+        const allowed = allowedHashes[key];
+        const ok = (f: IndexFile) => allowed !== undefined && f.hashes.sha256 !== undefined && allowed.includes(f.hashes.sha256);
+        const versionOf = (f: IndexFile) => f.filename.split('-')[1];
+        const matched = new Set(all.filter(ok).map(versionOf));
+        const files = all.filter((f) => ok(f) || !matched.has(versionOf(f)));
         const best = new Map<string, { c: Candidate; rank: number }>();
         for (const file of files) {
           const w = parseWheelName(file.filename);

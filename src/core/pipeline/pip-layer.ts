@@ -9,7 +9,7 @@ import { CoreError } from '../errors';
 import type { IndexFetch } from '../pip/index-client';
 import { indexSource } from '../pip/index-source';
 import type { InstalledDistribution } from '../pip/installed';
-import { parseRequirement } from '../pip/requirement';
+import { parseRequirement, type Requirement } from '../pip/requirement';
 import { resolvePip, type Pin } from '../pip/resolver';
 import { cpythonTags } from '../pip/tags';
 import { formatVersion } from '../pip/version';
@@ -18,9 +18,15 @@ import type { TarWriteEntry } from '../tar';
 
 /** The `pip:` list read as pip reads a requirements file: requirements and index options. */
 export interface PipSection {
+  /** the requirements, without their `--hash` options */
   readonly requirements: readonly string[];
   /** `--index-url` (default PyPI) first, then each `--extra-index-url` */
   readonly indexUrls: readonly string[];
+  /**
+   * hash-checking mode (pip's, on as soon as one requirement has `--hash`): the sha256 digests (hex) each
+   * requirement allows, by normalised project name; absent when no requirement has a hash
+   */
+  readonly hashes?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The public index pip uses by default. */
@@ -31,17 +37,30 @@ export function readPipSection(items: readonly string[]): PipSection {
   let index = DEFAULT_INDEX_URL;
   const extra: string[] = [];
   const requirements: string[] = [];
+  const hashes: Record<string, string[]> = {};
   for (const raw of items) {
-    const item = raw.trim();
+    let item = raw.trim();
+    // `--hash=sha256:<hex>` options after a requirement (pip's hash-checking mode)
+    const given: string[] = [];
+    item = item.replace(/\s+--hash(?:\s*=\s*|\s+)(\S+)/g, (_, h: string) => {
+      const m = /^sha256:([0-9a-fA-F]{64})$/.exec(h);
+      if (!m) throw new CoreError('requirement-invalid', `pip item "${raw.trim()}": --hash=${h} is not sha256:<64 hex digits> (the only hash checked)`);
+      given.push(m[1]!.toLowerCase());
+      return '';
+    }).trim();
     const opt = /^(--index-url|-i|--extra-index-url)(?:\s*=\s*|\s+)(\S+)$/.exec(item);
     if (opt) { if (opt[1] === '--extra-index-url') extra.push(opt[2]!); else index = opt[2]!; continue; }
     if (/^(-e|--editable)\b/.test(item) || item.startsWith('-')) throw new CoreError('requirement-invalid', `pip item "${item}": only requirements, --index-url and --extra-index-url are supported`);
     if (/^[./~]/.test(item) || /^\w+(\+\w+)?:\/\//.test(item) || / @ /.test(item)) {
       throw new CoreError('requirement-invalid', `pip item "${item}": paths, URLs and VCS sources are not installed (wheels from an index only)`);
     }
+    if (given.length) {
+      const key = parseRequirement(item).key;
+      hashes[key] = [...new Set([...(hashes[key] ?? []), ...given])];
+    }
     requirements.push(item);
   }
-  return { requirements, indexUrls: [index, ...extra] };
+  return { requirements, indexUrls: [index, ...extra], ...(Object.keys(hashes).length ? { hashes } : {}) };
 }
 
 /** What the pip step needs of the environment. */
@@ -74,20 +93,46 @@ export async function pipStep(section: PipSection, o: PipStepOptions): Promise<{
   };
   const tags = cpythonTags({ python: xy, arch: machine, ...(o.glibc ? { glibc: o.glibc.split('.').slice(0, 2).join('.') } : {}) });
   const source = indexSource(o.fetch, section.indexUrls, o.warn);
-  const pins = await resolvePip(section.requirements.map((r) => parseRequirement(r)), { markers, python: o.python, tags }, source, { ...(o.warn ? { warn: o.warn } : {}), ...(o.installed ? { installed: o.installed } : {}) });
+  const requirements = section.requirements.map((r) => parseRequirement(r));
+  if (section.hashes) checkHashedRequirements(requirements, section.hashes);
+  const pins = await resolvePip(requirements, { markers, python: o.python, tags }, source, {
+    ...(o.warn ? { warn: o.warn } : {}), ...(o.installed ? { installed: o.installed } : {}), ...(section.hashes ? { allowedHashes: section.hashes } : {}),
+  });
+  if (section.hashes) {
+    const unlisted = pins.filter((p) => !section.hashes![p.key]).map((p) => `${p.key}==${formatVersion(p.version)}${p.requested ? '' : ' (a dependency)'}`);
+    if (unlisted.length) throw new CoreError('requirement-invalid', `hash-checking mode: every distribution needs a --hash, and these have none: ${unlisted.join(', ')}`);
+  }
   const entries: TarWriteEntry[] = [];
   for (const pin of pins) {
-    const wheel = await downloadWheel(o.fetch, pin);
+    const wheel = await downloadWheel(o.fetch, pin, section.hashes?.[pin.key]);
     const installed = await installWheel(wheel, pin.file.filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: pin.requested });
     entries.push(...installed.entries);
   }
   return { pins, entries: withParents(entries, o.epoch) };
 }
 
-/** The wheel's bytes, checked against the sha256 the index gives (a wheel without one is refused). */
-async function downloadWheel(doFetch: IndexFetch, pin: Pin): Promise<Blob> {
-  const want = pin.file.hashes.sha256;
+/**
+ * pip's rules for hash-checking mode, before anything is resolved: every requirement has a hash and is pinned
+ * with `==` (or `===`) to one version.
+ */
+export function checkHashedRequirements(requirements: readonly Requirement[], hashes: Readonly<Record<string, readonly string[]>>): void {
+  const without = requirements.filter((r) => !hashes[r.key]).map((r) => r.text);
+  if (without.length) throw new CoreError('requirement-invalid', `hash-checking mode (a requirement has --hash): every requirement needs one, and these have none: ${without.join(', ')}`);
+  const loose = requirements.filter((r) => !(r.specifier.length === 1 && (r.specifier[0]!.op === '===' || (r.specifier[0]!.op === '==' && !r.specifier[0]!.wildcard)))).map((r) => r.text);
+  if (loose.length) throw new CoreError('requirement-invalid', `hash-checking mode: every requirement must be pinned with ==, and these are not: ${loose.join(', ')}`);
+}
+
+/**
+ * The wheel's bytes, checked against the sha256 the index gives (a wheel without one is refused unless one
+ * hash-checking digest names it), and in hash-checking mode against the digests the requirement allows.
+ */
+async function downloadWheel(doFetch: IndexFetch, pin: Pin, allowed?: readonly string[]): Promise<Blob> {
   const what = `${pin.key} ${formatVersion(pin.version)} (${pin.file.url})`;
+  const fromIndex = pin.file.hashes.sha256;
+  if (allowed && fromIndex && !allowed.includes(fromIndex)) {
+    throw new CoreError('digest-mismatch', `${pin.file.filename}: its sha256 ${fromIndex} is not among the --hash values given for ${pin.key} (${allowed.map((h) => `sha256:${h}`).join(', ')})`);
+  }
+  const want = fromIndex ?? (allowed?.length === 1 ? allowed[0] : undefined);
   if (!want) throw new CoreError('index-error', `${what}: the index gives no sha256 for the wheel, so it cannot be verified`);
   const res = await doFetch(pin.file.url);
   if (!res.ok) throw new CoreError('index-error', `${what}: the index answered ${res.status} ${res.statusText}`);
