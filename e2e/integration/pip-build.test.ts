@@ -2,15 +2,18 @@
  * The pip step of a build through the pipeline (no dockerd): a conda channel folder with a stand-in python
  * 3.11 and a noarch package that puts greetlib's dist-info in site-packages, a loopback PEP 691 index serving
  * wheels written by Python's zipfile (test-support/wheels.ts). What conda installs is not installed again by
- * pip, and a pip pin that conda's version fails is an error naming both. Hash-checking mode as pip has it.
+ * pip, and a pip pin that conda's version fails is an error naming both. Hash-checking mode as pip has it;
+ * local wheels beside the environment.yml.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryBlobStore, type BlobStore } from '../../src/core/cache';
+import { openRegularFileBlob } from '../../src/core/cache/file-blob.node';
 import { folderChannel } from '../../src/core/conda/channel-folder.node';
 import { localChannelFetch } from '../../src/core/conda/local-channel';
 import { emptyImage, scanLayers, type Image } from '../../src/core/image';
@@ -44,6 +47,8 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
 
   beforeAll(async () => {
     mkdirSync(wheels);
+    mkdirSync(join(tmp, 'local'));
+    execFileSync(PY, ['-c', MAKE_WHEEL, join(tmp, 'local'), 'greetlib', '1.5', 'ok']);
     make('greetlib', '1.0');
     make('greetlib', '0.9');
     make('greeter', '2.0', 'greetlib>=1');
@@ -70,7 +75,7 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
     const fetch = localChannelFetch([channel], globalThis.fetch);
     return buildEnvironment({
       base: emptyImage(), specs, channels: [channel.url], fetch, repodataFetch: fetch, store: o.store ?? memoryBlobStore(), epoch: 1_700_000_000,
-      pip: readPipSection([`--index-url ${index.url}`, ...pip]),
+      pip: readPipSection([`--index-url ${index.url}`, ...pip], { base: pathToFileURL(`${tmp}/`).href }), pipOpenLocal: (url) => openRegularFileBlob(fileURLToPath(url)),
     });
   };
 
@@ -121,6 +126,30 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
       });
       await expect(build(['python'], [`greeter==2.0 --hash=sha256:${sha('greeter-2.0-py3-none-any.whl')}`, 'greetlib==1.0'])).rejects.toMatchObject({
         code: 'requirement-invalid', message: 'hash-checking mode (a requirement has --hash): every requirement needs one, and these have none: greetlib==1.0',
+      });
+    });
+  });
+
+  describe('local wheels', () => {
+    it('a local wheel installs (relative to the environment.yml) and stands for its project', async () => {
+      const r = await build(['python'], ['greeter', './local/greetlib-1.5-py3-none-any.whl']);
+      expect(r.pip).toEqual(['greeter==2.0', 'greetlib==1.5']);
+      const files = (await layerFiles(r.image)).at(-2)!;
+      expect(files).toContain(`${SP}/greetlib-1.5.dist-info/REQUESTED`);
+    });
+
+    it('in hash-checking mode a local wheel needs its hash too', async () => {
+      const local = createHash('sha256').update(readFileSync(join(tmp, 'local', 'greetlib-1.5-py3-none-any.whl'))).digest('hex');
+      const greeter = `greeter==2.0 --hash=sha256:${sha('greeter-2.0-py3-none-any.whl')}`;
+      expect((await build(['python'], [greeter, `./local/greetlib-1.5-py3-none-any.whl --hash=sha256:${local}`])).pip).toEqual(['greeter==2.0', 'greetlib==1.5']);
+      await expect(build(['python'], [greeter, `./local/greetlib-1.5-py3-none-any.whl --hash=sha256:${'0'.repeat(64)}`])).rejects.toMatchObject({
+        code: 'digest-mismatch', message: expect.stringContaining('greetlib-1.5-py3-none-any.whl: its sha256 '),
+      });
+    });
+
+    it('a local wheel that is not there is an error naming it', async () => {
+      await expect(build(['python'], ['./local/absent-1.0-py3-none-any.whl'])).rejects.toMatchObject({
+        code: 'invalid-argument', message: `local wheel ${pathToFileURL(join(tmp, 'local', 'absent-1.0-py3-none-any.whl')).href}: no such file`,
       });
     });
   });

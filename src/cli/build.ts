@@ -1,5 +1,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { openRegularFileBlob } from '../core/cache/file-blob.node.js';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { formatPlatform } from '../core/oci';
 import { spillToTempFile } from '../core/archive/spill.node.js';
@@ -163,7 +165,9 @@ export async function buildToArchive(o: BuildCliOptions): Promise<BuildCliResult
   const common: Omit<BuildRequest, 'base'> = {
     specs, channels, store, epoch, fetch: net, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
-    ...(o.image ? { image: o.image } : {}), ...(pip.length ? { pip: readPipSection(pip) } : {}),
+    ...(o.image ? { image: o.image } : {}),
+    // local wheels are read relative to the environment.yml's folder
+    ...(pip.length ? { pip: readPipSection(pip, { base: pathToFileURL(`${dirname(resolve(o.file!))}/`).href }), pipOpenLocal: (url: string) => openRegularFileBlob(fileURLToPath(url)) } : {}),
     layerSpill: spillToTempFile,
     // the layers are built in worker threads, one per core, while this thread writes the archive
     layerRunner,

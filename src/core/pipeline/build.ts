@@ -38,6 +38,8 @@ export interface BuildRequest {
   pip?: PipSection;
   /** the fetch the pip indexes and wheels are read through (default: `fetch`) */
   pipFetch?: typeof fetch;
+  /** reads a local wheel the pip section names (by its absolute URL; file:// in the CLI) */
+  pipOpenLocal?: (url: string) => Promise<Blob>;
   /** a solved lock to install instead of solving (share links, --lock) */
   lock?: SolvedRecord[];
   store: BlobStore;
@@ -144,16 +146,17 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     : readCondaMeta(req.base, prefix));
   const pythonVersion = await environmentPython(ordered, async () => (await readBaseMeta()).records);
   const pipWarnings: string[] = [];
-  const pip = req.pip?.requirements.length ? await (async () => {
+  const pipItems = req.pip ? [...req.pip.requirements, ...(req.pip.wheels ?? []).map((u) => u.split('/').pop()!)] : [];
+  const pip = pipItems.length ? await (async () => {
     const python = ordered.find((r) => r.name === 'python') ?? (await readBaseMeta()).records.find((r) => r.name === 'python');
-    if (!python) { pipWarnings.push(`pip packages are not installed: the environment has no python: ${req.pip!.requirements.join(', ')}`); return undefined; }
+    if (!python) { pipWarnings.push(`pip packages are not installed: the environment has no python: ${pipItems.join(', ')}`); return undefined; }
     const glibc = solvedForBase ? solvedForBase.virtualPackages.find((v) => v.name === '__glibc')?.version : await detectGlibc(req.base);
-    req.onProgress?.('solve', `pip: ${req.pip!.requirements.join(' ')} for python ${python.version}${glibc ? `, glibc ${glibc}` : ''}`);
+    req.onProgress?.('solve', `pip: ${pipItems.join(' ')} for python ${python.version}${glibc ? `, glibc ${glibc}` : ''}`);
     // what conda installs (the base's packages, then the new ones) pip takes as installed
     const adding = await Promise.all(ordered.map(async (r) => distributionsInPaths((await readPackagePaths(blobs.get(r.fn)!, r.fn)).map((p) => p.path), r.fn)));
     const installed = distributionIndex((await readBaseMeta()).distributions ?? [], ...adding);
     return pipStep(req.pip!, {
-      installed,
+      installed, ...(req.pipOpenLocal ? { openLocal: req.pipOpenLocal } : {}),
       prefix, epoch, python: python.version, architecture: cfg.architecture, fetch: req.pipFetch ?? req.fetch ?? fetch,
       warn: (w) => pipWarnings.push(`pip: ${w}`), ...(glibc ? { glibc } : {}),
     });

@@ -12,10 +12,25 @@ describe('readPipSection', () => {
       .toEqual(['https://a.test/simple', 'https://b.test/simple', 'https://c.test/simple']);
   });
 
-  it('editable installs, paths, URLs and other options are errors naming the item', () => {
-    for (const item of ['-e .', '--editable ./src', './local-dir', '/abs/x.whl', 'git+https://example.test/x.git', 'pkg @ https://example.test/pkg.whl', '--pre']) {
-      expect(() => readPipSection([item])).toThrow(expect.objectContaining({ code: 'requirement-invalid', message: expect.stringContaining(`"${item}"`) }));
+  it('editable installs, directories, sdists, URLs and VCS sources are errors naming the item', () => {
+    const cases: [string, string][] = [
+      ['-e .', 'editable installs'], ['--editable ./src', 'editable installs'], ['./local-dir', 'directories'], ['/abs/project', 'directories'],
+      ['dist/pkg-1.0.tar.gz', 'sdists are not built'], ['./pkg-1.0.zip', 'sdists are not built'],
+      ['git+https://example.test/x.git', 'VCS sources'], ['pkg @ https://example.test/pkg.whl', 'URLs are not installed'],
+      ['https://example.test/pkg-1.0-py3-none-any.whl', 'URLs are not installed'], ['--pre', 'only requirements'], ['./notawheel.whl', 'not a wheel file name'],
+    ];
+    for (const [item, why] of cases) {
+      expect(() => readPipSection([item], { base: 'file:///env/' })).toThrow(expect.objectContaining({ code: 'requirement-invalid', message: expect.stringMatching(new RegExp(`^pip item "${item.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}": .*${why}`)) }));
     }
+  });
+
+  it('a path ending in .whl is a local wheel, relative to the environment.yml\'s folder', () => {
+    const s = readPipSection(['./dist/a-1.0-py3-none-any.whl', 'wheels/b-2.0-py3-none-any.whl', '/abs/c-3.0-py3-none-any.whl', `../d-1.0-py3-none-any.whl --hash=sha256:${'e'.repeat(64)}`, 'x'], { base: 'file:///work/env/' });
+    expect(s).toEqual({
+      requirements: ['x'], indexUrls: [DEFAULT_INDEX_URL], hashes: { d: ['e'.repeat(64)] },
+      wheels: ['file:///work/env/dist/a-1.0-py3-none-any.whl', 'file:///work/env/wheels/b-2.0-py3-none-any.whl', 'file:///abs/c-3.0-py3-none-any.whl', 'file:///work/d-1.0-py3-none-any.whl'],
+    });
+    expect(() => readPipSection(['./a-1.0-py3-none-any.whl'])).toThrow(expect.objectContaining({ message: expect.stringContaining('relative to the environment.yml') }));
   });
 });
 

@@ -6,13 +6,14 @@
 import { withParents } from '../conda/install';
 import { digestHex, digestStream } from '../digest';
 import { CoreError } from '../errors';
-import type { IndexFetch } from '../pip/index-client';
+import { readWheelMetadata, type IndexFetch, type IndexFile } from '../pip/index-client';
 import { indexSource } from '../pip/index-source';
 import type { InstalledDistribution } from '../pip/installed';
 import { parseRequirement, type Requirement } from '../pip/requirement';
-import { resolvePip, type Pin } from '../pip/resolver';
+import { resolvePip, type Pin, type ResolverSource } from '../pip/resolver';
 import { cpythonTags } from '../pip/tags';
-import { formatVersion } from '../pip/version';
+import { formatVersion, type Version } from '../pip/version';
+import { parseWheelName } from '../pip/wheel';
 import { installWheel } from '../pip/wheel-install';
 import type { TarWriteEntry } from '../tar';
 
@@ -27,32 +28,55 @@ export interface PipSection {
    * requirement allows, by normalised project name; absent when no requirement has a hash
    */
   readonly hashes?: Readonly<Record<string, readonly string[]>>;
+  /** local wheel files named in the list, as absolute URLs (file:// in the CLI), in the order given */
+  readonly wheels?: readonly string[];
 }
 
 /** The public index pip uses by default. */
 export const DEFAULT_INDEX_URL = 'https://pypi.org/simple/';
 
-/** Splits the `pip:` items into requirements and index URLs; editable installs, paths and URLs are errors naming the item. */
-export function readPipSection(items: readonly string[]): PipSection {
+/** Where the section's relative paths start: the URL of the environment.yml's folder, ending in `/`. */
+export interface PipSectionOptions { readonly base?: string }
+
+const SDIST = /\.(tar\.gz|tgz|tar\.bz2|tar\.xz|tar|zip)$/i;
+
+/**
+ * Splits the `pip:` items into requirements, local wheels and index URLs. A path ending in `.whl` is a local
+ * wheel, relative to `base`; directories, sdists, URLs, VCS sources and editable installs are errors naming
+ * the item.
+ */
+export function readPipSection(items: readonly string[], opts: PipSectionOptions = {}): PipSection {
   let index = DEFAULT_INDEX_URL;
   const extra: string[] = [];
   const requirements: string[] = [];
+  const wheels: string[] = [];
   const hashes: Record<string, string[]> = {};
   for (const raw of items) {
     let item = raw.trim();
+    const refuse = (why: string): never => { throw new CoreError('requirement-invalid', `pip item "${raw.trim()}": ${why}`); };
     // `--hash=sha256:<hex>` options after a requirement (pip's hash-checking mode)
     const given: string[] = [];
     item = item.replace(/\s+--hash(?:\s*=\s*|\s+)(\S+)/g, (_, h: string) => {
       const m = /^sha256:([0-9a-fA-F]{64})$/.exec(h);
-      if (!m) throw new CoreError('requirement-invalid', `pip item "${raw.trim()}": --hash=${h} is not sha256:<64 hex digits> (the only hash checked)`);
-      given.push(m[1]!.toLowerCase());
+      if (!m) refuse(`--hash=${h} is not sha256:<64 hex digits> (the only hash checked)`);
+      given.push(m![1]!.toLowerCase());
       return '';
     }).trim();
     const opt = /^(--index-url|-i|--extra-index-url)(?:\s*=\s*|\s+)(\S+)$/.exec(item);
     if (opt) { if (opt[1] === '--extra-index-url') extra.push(opt[2]!); else index = opt[2]!; continue; }
-    if (/^(-e|--editable)\b/.test(item) || item.startsWith('-')) throw new CoreError('requirement-invalid', `pip item "${item}": only requirements, --index-url and --extra-index-url are supported`);
-    if (/^[./~]/.test(item) || /^\w+(\+\w+)?:\/\//.test(item) || / @ /.test(item)) {
-      throw new CoreError('requirement-invalid', `pip item "${item}": paths, URLs and VCS sources are not installed (wheels from an index only)`);
+    if (/^(-e|--editable)\b/.test(item)) refuse('editable installs (-e) are not supported: name a wheel on an index, or a local .whl file');
+    if (item.startsWith('-')) refuse('only requirements, local .whl files, --index-url, --extra-index-url and --hash are supported');
+    if (/^(git|hg|svn|bzr)\+/.test(item)) refuse('VCS sources are not installed (wheels only: nothing is built)');
+    if (/^\w+:\/\//.test(item) || / @ /.test(item)) refuse('URLs are not installed: name a version on an index, or a local .whl file');
+    if (/^[./~]/.test(item) || item.includes('/') || /\.whl$/i.test(item) || SDIST.test(item)) {
+      if (SDIST.test(item)) refuse('sdists are not built (wheels only)');
+      if (!/\.whl$/i.test(item)) refuse('directories (a project to build) are not installed (wheels only)');
+      const name = parseWheelName(item.split('/').pop()!);
+      if (!name) refuse('is not a wheel file name ({name}-{version}-{python}-{abi}-{platform}.whl)');
+      if (!opts.base) refuse('a local wheel is read relative to the environment.yml, and there is none here');
+      wheels.push(new URL(item, opts.base).href);
+      if (given.length) hashes[name!.name] = [...new Set([...(hashes[name!.name] ?? []), ...given])];
+      continue;
     }
     if (given.length) {
       const key = parseRequirement(item).key;
@@ -60,7 +84,7 @@ export function readPipSection(items: readonly string[]): PipSection {
     }
     requirements.push(item);
   }
-  return { requirements, indexUrls: [index, ...extra], ...(Object.keys(hashes).length ? { hashes } : {}) };
+  return { requirements, indexUrls: [index, ...extra], ...(Object.keys(hashes).length ? { hashes } : {}), ...(wheels.length ? { wheels } : {}) };
 }
 
 /** What the pip step needs of the environment. */
@@ -74,6 +98,8 @@ export interface PipStepOptions {
   /** the image's architecture as the OCI config names it (amd64, arm64…) */
   readonly architecture: string;
   readonly fetch: IndexFetch;
+  /** reads a local wheel named in the section (its absolute URL); without it local wheels are an error */
+  readonly openLocal?: (url: string) => Promise<Blob>;
   /** distributions conda installs, by key: not installed again; a requirement they fail is an error naming both */
   readonly installed?: ReadonlyMap<string, InstalledDistribution>;
   readonly warn?: (message: string) => void;
@@ -92,8 +118,17 @@ export async function pipStep(section: PipSection, o: PipStepOptions): Promise<{
     implementation_version: o.python, platform_release: '', platform_version: '',
   };
   const tags = cpythonTags({ python: xy, arch: machine, ...(o.glibc ? { glibc: o.glibc.split('.').slice(0, 2).join('.') } : {}) });
-  const source = indexSource(o.fetch, section.indexUrls, o.warn);
-  const requirements = section.requirements.map((r) => parseRequirement(r));
+  const index = indexSource(o.fetch, section.indexUrls, o.warn);
+  const local = await localWheels(section.wheels ?? [], o.openLocal);
+  // a project given as a local wheel is that wheel alone; the index is asked for the others
+  const source: ResolverSource = {
+    files: (key) => { const l = local.get(key); return l ? Promise.resolve([l.file]) : index.files(key); },
+    metadata: (file) => { const l = local.get(canonicalWheelKey(file.filename)); return l?.file.url === file.url ? readWheelMetadata(l.blob, file.filename) : index.metadata(file); },
+  };
+  const requirements = [
+    ...section.requirements.map((r) => parseRequirement(r)),
+    ...[...local.values()].map((l) => ({ ...parseRequirement(`${l.key}==${formatVersion(l.version)}`), text: l.file.filename })),
+  ];
   if (section.hashes) checkHashedRequirements(requirements, section.hashes);
   const pins = await resolvePip(requirements, { markers, python: o.python, tags }, source, {
     ...(o.warn ? { warn: o.warn } : {}), ...(o.installed ? { installed: o.installed } : {}), ...(section.hashes ? { allowedHashes: section.hashes } : {}),
@@ -104,11 +139,35 @@ export async function pipStep(section: PipSection, o: PipStepOptions): Promise<{
   }
   const entries: TarWriteEntry[] = [];
   for (const pin of pins) {
-    const wheel = await downloadWheel(o.fetch, pin, section.hashes?.[pin.key]);
+    const wheel = await downloadWheel(o.fetch, pin, section.hashes?.[pin.key], local.get(pin.key)?.blob);
     const installed = await installWheel(wheel, pin.file.filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: pin.requested });
     entries.push(...installed.entries);
   }
   return { pins, entries: withParents(entries, o.epoch) };
+}
+
+interface LocalWheel { readonly key: string; readonly version: Version; readonly file: IndexFile; readonly blob: Blob }
+
+const canonicalWheelKey = (filename: string) => parseWheelName(filename)?.name ?? '';
+
+/** The local wheels, read once each (their sha256 stands where an index would give one), by project. */
+async function localWheels(urls: readonly string[], open: ((url: string) => Promise<Blob>) | undefined): Promise<Map<string, LocalWheel>> {
+  const out = new Map<string, LocalWheel>();
+  for (const url of urls) {
+    const filename = decodeURIComponent(new URL(url).pathname.split('/').pop()!);
+    const w = parseWheelName(filename);
+    if (!w) throw new CoreError('requirement-invalid', `${url} is not a wheel file name`);
+    if (!open) throw new CoreError('invalid-argument', `${filename}: local wheels cannot be read here (no local files)`);
+    const prev = out.get(w.name);
+    if (prev) throw new CoreError('requirement-invalid', `${filename} and ${prev.file.filename} are both local wheels of ${w.name}: give one`);
+    const blob = await Promise.resolve().then(() => open(url)).catch((e: unknown) => {
+      if (e instanceof CoreError) throw e;
+      throw new CoreError('invalid-argument', `local wheel ${url}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { cause: e });
+    });
+    const sha256 = digestHex((await digestStream(blob.stream())).digest);
+    out.set(w.name, { key: w.name, version: w.version, blob, file: { filename, url, hashes: { sha256 }, yanked: false, metadata: false } });
+  }
+  return out;
 }
 
 /**
@@ -126,12 +185,14 @@ export function checkHashedRequirements(requirements: readonly Requirement[], ha
  * The wheel's bytes, checked against the sha256 the index gives (a wheel without one is refused unless one
  * hash-checking digest names it), and in hash-checking mode against the digests the requirement allows.
  */
-async function downloadWheel(doFetch: IndexFetch, pin: Pin, allowed?: readonly string[]): Promise<Blob> {
+async function downloadWheel(doFetch: IndexFetch, pin: Pin, allowed?: readonly string[], localBlob?: Blob): Promise<Blob> {
   const what = `${pin.key} ${formatVersion(pin.version)} (${pin.file.url})`;
   const fromIndex = pin.file.hashes.sha256;
   if (allowed && fromIndex && !allowed.includes(fromIndex)) {
     throw new CoreError('digest-mismatch', `${pin.file.filename}: its sha256 ${fromIndex} is not among the --hash values given for ${pin.key} (${allowed.map((h) => `sha256:${h}`).join(', ')})`);
   }
+  // a local wheel's sha256 is its own, taken when it was read
+  if (localBlob) return localBlob;
   const want = fromIndex ?? (allowed?.length === 1 ? allowed[0] : undefined);
   if (!want) throw new CoreError('index-error', `${what}: the index gives no sha256 for the wheel, so it cannot be verified`);
   const res = await doFetch(pin.file.url);
