@@ -3,7 +3,8 @@
  * 3.11 and a noarch package that puts greetlib's dist-info in site-packages, a loopback PEP 691 index serving
  * wheels written by Python's zipfile (test-support/wheels.ts). What conda installs is not installed again by
  * pip, and a pip pin that conda's version fails is an error naming both. Hash-checking mode as pip has it;
- * local wheels beside the environment.yml.
+ * local wheels beside the environment.yml; wheels kept in the blob store, so a rebuild downloads none, and a
+ * tampered wheel fails and leaves nothing there.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -151,6 +152,36 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
       await expect(build(['python'], ['./local/absent-1.0-py3-none-any.whl'])).rejects.toMatchObject({
         code: 'invalid-argument', message: `local wheel ${pathToFileURL(join(tmp, 'local', 'absent-1.0-py3-none-any.whl')).href}: no such file`,
       });
+    });
+  });
+
+  describe('the wheel cache', () => {
+    it('a rebuild with the same store downloads no wheel and gives the same image', async () => {
+      const store = memoryBlobStore();
+      const first = await build(['python'], ['greeter'], { store });
+      const digest = await first.image.digest();
+      expect(await store.has(`sha256:${sha('greeter-2.0-py3-none-any.whl')}`)).toBe(true);
+      const before = new Map(index.downloads);
+      const again = await build(['python'], ['greeter'], { store });
+      expect(await again.image.digest()).toBe(digest);
+      expect(index.downloads).toEqual(before);
+    });
+
+    it('a tampered wheel fails naming it, and nothing is cached', async () => {
+      const file = 'greetlib-0.9-py3-none-any.whl';
+      const store = memoryBlobStore();
+      const bytes = new Uint8Array(readFileSync(join(wheels, file)));
+      bytes[40] ^= 0xff;
+      index.tamper(file, bytes);
+      try {
+        await expect(build(['python'], ['greetlib==0.9'], { store })).rejects.toMatchObject({
+          code: 'digest-mismatch', message: expect.stringContaining(`${file} (${new URL(`../files/${file}`, index.url).href}): `),
+        });
+      } finally {
+        index.tamper(file, undefined);
+      }
+      expect(await store.has(`sha256:${sha(file)}`)).toBe(false);
+      expect(store.size).toBe(1); // python, the one conda package, fetched before the pip step
     });
   });
 });

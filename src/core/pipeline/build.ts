@@ -156,7 +156,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     const adding = await Promise.all(ordered.map(async (r) => distributionsInPaths((await readPackagePaths(blobs.get(r.fn)!, r.fn)).map((p) => p.path), r.fn)));
     const installed = distributionIndex((await readBaseMeta()).distributions ?? [], ...adding);
     return pipStep(req.pip!, {
-      installed, ...(req.pipOpenLocal ? { openLocal: req.pipOpenLocal } : {}),
+      installed, store: req.store, ...(req.pipOpenLocal ? { openLocal: req.pipOpenLocal } : {}),
       prefix, epoch, python: python.version, architecture: cfg.architecture, fetch: req.pipFetch ?? req.fetch ?? fetch,
       warn: (w) => pipWarnings.push(`pip: ${w}`), ...(glibc ? { glibc } : {}),
     });

@@ -1,8 +1,10 @@
 /**
  * The pip step of a build: the environment.yml `pip:` list resolved against its indexes for the environment's
- * python and the base's glibc, each wheel downloaded and checked against the index's sha256, and installed as
- * pip does into one layer after the conda layers.
+ * python and the base's glibc, each wheel streamed into the blob store checked against the index's sha256 (a
+ * rebuild takes it from there), and installed as pip does into one layer after the conda layers.
  */
+import type { BlobStore } from '../cache';
+import { fetchPackages } from '../conda/fetch';
 import { withParents } from '../conda/install';
 import { digestHex, digestStream } from '../digest';
 import { CoreError } from '../errors';
@@ -98,6 +100,8 @@ export interface PipStepOptions {
   /** the image's architecture as the OCI config names it (amd64, arm64…) */
   readonly architecture: string;
   readonly fetch: IndexFetch;
+  /** where wheels are kept by sha256 between builds (the conda packages' store) */
+  readonly store: BlobStore;
   /** reads a local wheel named in the section (its absolute URL); without it local wheels are an error */
   readonly openLocal?: (url: string) => Promise<Blob>;
   /** distributions conda installs, by key: not installed again; a requirement they fail is an error naming both */
@@ -139,7 +143,7 @@ export async function pipStep(section: PipSection, o: PipStepOptions): Promise<{
   }
   const entries: TarWriteEntry[] = [];
   for (const pin of pins) {
-    const wheel = await downloadWheel(o.fetch, pin, section.hashes?.[pin.key], local.get(pin.key)?.blob);
+    const wheel = await downloadWheel(o.fetch, o.store, pin, section.hashes?.[pin.key], local.get(pin.key)?.blob);
     const installed = await installWheel(wheel, pin.file.filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: pin.requested });
     entries.push(...installed.entries);
   }
@@ -185,7 +189,7 @@ export function checkHashedRequirements(requirements: readonly Requirement[], ha
  * The wheel's bytes, checked against the sha256 the index gives (a wheel without one is refused unless one
  * hash-checking digest names it), and in hash-checking mode against the digests the requirement allows.
  */
-async function downloadWheel(doFetch: IndexFetch, pin: Pin, allowed?: readonly string[], localBlob?: Blob): Promise<Blob> {
+async function downloadWheel(doFetch: IndexFetch, store: BlobStore, pin: Pin, allowed?: readonly string[], localBlob?: Blob): Promise<Blob> {
   const what = `${pin.key} ${formatVersion(pin.version)} (${pin.file.url})`;
   const fromIndex = pin.file.hashes.sha256;
   if (allowed && fromIndex && !allowed.includes(fromIndex)) {
@@ -195,10 +199,8 @@ async function downloadWheel(doFetch: IndexFetch, pin: Pin, allowed?: readonly s
   if (localBlob) return localBlob;
   const want = fromIndex ?? (allowed?.length === 1 ? allowed[0] : undefined);
   if (!want) throw new CoreError('index-error', `${what}: the index gives no sha256 for the wheel, so it cannot be verified`);
-  const res = await doFetch(pin.file.url);
-  if (!res.ok) throw new CoreError('index-error', `${what}: the index answered ${res.status} ${res.statusText}`);
-  const blob = await res.blob();
-  const got = digestHex((await digestStream(blob.stream())).digest);
-  if (got !== want) throw new CoreError('digest-mismatch', `${what}: sha256 ${got}, the index says ${want}`);
-  return blob;
+  // into the blob store, verified while it streams (a wheel that does not match leaves nothing there);
+  // a wheel stored before is hashed again and taken from there
+  const blobs = await fetchPackages([{ fn: pin.file.filename, url: pin.file.url, sha256: want }], { store, fetch: doFetch as typeof fetch });
+  return blobs.get(pin.file.filename)!;
 }
