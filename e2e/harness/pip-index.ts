@@ -15,6 +15,8 @@ export interface PipIndex {
   readonly url: string;
   /** downloads of each wheel file by name */
   readonly downloads: Map<string, number>;
+  /** project pages served (what a resolution asks) */
+  readonly pages: () => number;
   /** serve `filename` with these bytes instead (its page still announces the real file's sha256) */
   tamper(filename: string, bytes: Uint8Array | undefined): void;
   close(): Promise<void>;
@@ -26,11 +28,13 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 export async function servePipIndex(folder: string): Promise<PipIndex> {
   const downloads = new Map<string, number>();
   const tampered = new Map<string, Uint8Array>();
+  let pages = 0;
   const server = createServer((req, res) => {
     const proj = /^\/simple\/([^/]+)\/$/.exec(req.url ?? '');
     const file = /^\/files\/([\w.+-]+\.whl)$/.exec(req.url ?? '');
     const wheels = readdirSync(folder).filter((f) => f.endsWith('.whl'));
     if (proj) {
+      pages++;
       const mine = wheels.filter((f) => f.split('-')[0]!.toLowerCase().replace(/[-_.]+/g, '-') === proj[1]);
       if (!mine.length) return res.writeHead(404).end();
       return res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' }).end(JSON.stringify({
@@ -55,7 +59,7 @@ export async function servePipIndex(folder: string): Promise<PipIndex> {
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const port = (server.address() as { port: number }).port;
   return {
-    url: `http://127.0.0.1:${port}/simple/`, downloads,
+    url: `http://127.0.0.1:${port}/simple/`, downloads, pages: () => pages,
     tamper(filename, bytes) { if (bytes) tampered.set(filename, bytes); else tampered.delete(filename); },
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };

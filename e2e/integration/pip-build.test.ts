@@ -4,7 +4,7 @@
  * wheels written by Python's zipfile (test-support/wheels.ts). What conda installs is not installed again by
  * pip, and a pip pin that conda's version fails is an error naming both. Hash-checking mode as pip has it;
  * local wheels beside the environment.yml; wheels kept in the blob store, so a rebuild downloads none, and a
- * tampered wheel fails and leaves nothing there.
+ * tampered wheel fails and leaves nothing there; the lock carries the pip packages and rebuilds the same image.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryBlobStore, type BlobStore } from '../../src/core/cache';
 import { openRegularFileBlob } from '../../src/core/cache/file-blob.node';
 import { folderChannel } from '../../src/core/conda/channel-folder.node';
+import { readExplicitLock, readLockedWheels, writeExplicitLock } from '../../src/core/conda/explicit-lock';
 import { localChannelFetch } from '../../src/core/conda/local-channel';
 import { emptyImage, scanLayers, type Image } from '../../src/core/image';
 import { buildEnvironment, readPipSection } from '../../src/core/pipeline';
@@ -72,11 +73,12 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  const build = (specs: string[], pip: string[], o: { store?: BlobStore } = {}) => {
+  const build = (specs: string[], pip: string[], o: { store?: BlobStore; lock?: string } = {}) => {
     const fetch = localChannelFetch([channel], globalThis.fetch);
     return buildEnvironment({
       base: emptyImage(), specs, channels: [channel.url], fetch, repodataFetch: fetch, store: o.store ?? memoryBlobStore(), epoch: 1_700_000_000,
       pip: readPipSection([`--index-url ${index.url}`, ...pip], { base: pathToFileURL(`${tmp}/`).href }), pipOpenLocal: (url) => openRegularFileBlob(fileURLToPath(url)),
+      ...(o.lock ? { lock: readExplicitLock(o.lock), pipLock: readLockedWheels(o.lock) } : {}),
     });
   };
 
@@ -182,6 +184,32 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
       }
       expect(await store.has(`sha256:${sha(file)}`)).toBe(false);
       expect(store.size).toBe(1); // python, the one conda package, fetched before the pip step
+    });
+  });
+
+  describe('the lock', () => {
+    it('carries the pip packages (the image\'s embedded lock too), and a build from it gives the same image without asking the index', async () => {
+      const r = await build(['python'], ['greeter', './local/greetlib-1.5-py3-none-any.whl']);
+      expect(r.pipWheels).toEqual([
+        { name: 'greeter', version: '2.0', url: new URL('../files/greeter-2.0-py3-none-any.whl', index.url).href, sha256: sha('greeter-2.0-py3-none-any.whl') },
+        { name: 'greetlib', version: '1.5', url: pathToFileURL(join(tmp, 'local', 'greetlib-1.5-py3-none-any.whl')).href, sha256: createHash('sha256').update(readFileSync(join(tmp, 'local', 'greetlib-1.5-py3-none-any.whl'))).digest('hex') },
+      ]);
+      const lock = writeExplicitLock(r.solved, 'linux-64', r.pipWheels);
+      let embedded = '';
+      await scanLayers(r.image, [{ visit: async (e, body) => { if (e.name === 'opt/conda/conda-meta/explicit.txt') embedded = await new Response(body).text(); } }]);
+      expect(embedded).toBe(lock);
+      // nothing is resolved: no project page is asked for, the lock's URLs give the wheels
+      const pages = index.pages();
+      const fromLock = await build(['python'], ['greeter', './local/greetlib-1.5-py3-none-any.whl'], { lock, store: memoryBlobStore() });
+      expect(await fromLock.image.digest()).toBe(await r.image.digest());
+      expect(index.pages()).toBe(pages);
+      expect(fromLock.pipWheels).toEqual(r.pipWheels);
+    });
+
+    it('a lock whose wheel was replaced fails naming it', async () => {
+      const r = await build(['python'], ['greetlib==0.9']);
+      const lock = writeExplicitLock(r.solved, 'linux-64', r.pipWheels.map((w) => ({ ...w, sha256: '0'.repeat(64) })));
+      await expect(build(['python'], ['greetlib==0.9'], { lock })).rejects.toMatchObject({ code: 'digest-mismatch', message: expect.stringContaining('greetlib-0.9-py3-none-any.whl (') });
     });
   });
 });

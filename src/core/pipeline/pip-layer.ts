@@ -1,7 +1,8 @@
 /**
  * The pip step of a build: the environment.yml `pip:` list resolved against its indexes for the environment's
- * python and the base's glibc, each wheel streamed into the blob store checked against the index's sha256 (a
- * rebuild takes it from there), and installed as pip does into one layer after the conda layers.
+ * python and the base's glibc (or the wheels of a lock taken as they are), each wheel streamed into the blob
+ * store checked against its sha256 (a rebuild takes it from there), and installed as pip does into one layer
+ * after the conda layers.
  */
 import type { BlobStore } from '../cache';
 import { fetchPackages } from '../conda/fetch';
@@ -18,6 +19,7 @@ import { formatVersion, type Version } from '../pip/version';
 import { parseWheelName } from '../pip/wheel';
 import { installWheel } from '../pip/wheel-install';
 import type { TarWriteEntry } from '../tar';
+import type { LockedWheel } from '../conda/explicit-lock';
 
 /** The `pip:` list read as pip reads a requirements file: requirements and index options. */
 export interface PipSection {
@@ -111,8 +113,11 @@ export interface PipStepOptions {
 
 const MACHINE: Record<string, string> = { amd64: 'x86_64', arm64: 'aarch64', '386': 'i686', ppc64le: 'ppc64le', s390x: 's390x', arm: 'armv7l' };
 
-/** Resolves and installs the pip section: the pins, and the layer's tar entries (file bodies stream from the wheels). */
-export async function pipStep(section: PipSection, o: PipStepOptions): Promise<{ pins: Pin[]; entries: TarWriteEntry[] }> {
+/**
+ * Resolves the pip section for the environment (what conda installs left out, pip's hash-checking rules
+ * applied): one wheel per project, sorted by name, with the sha256 it must have.
+ */
+export async function resolvePipSection(section: PipSection, o: Omit<PipStepOptions, 'prefix' | 'epoch' | 'store'>): Promise<LockedWheel[]> {
   const xy = o.python.split('.').slice(0, 2).join('.');
   const machine = MACHINE[o.architecture];
   if (!machine) throw new CoreError('invalid-argument', `pip packages cannot be installed for the architecture ${o.architecture}`);
@@ -141,13 +146,49 @@ export async function pipStep(section: PipSection, o: PipStepOptions): Promise<{
     const unlisted = pins.filter((p) => !section.hashes![p.key]).map((p) => `${p.key}==${formatVersion(p.version)}${p.requested ? '' : ' (a dependency)'}`);
     if (unlisted.length) throw new CoreError('requirement-invalid', `hash-checking mode: every distribution needs a --hash, and these have none: ${unlisted.join(', ')}`);
   }
+  return pins.map((pin) => ({ name: pin.key, version: formatVersion(pin.version), url: pin.file.url, sha256: wheelDigest(pin, section.hashes?.[pin.key]) }));
+}
+
+/** The top-level projects of a section (pip writes REQUESTED for those): its requirements and local wheels. */
+export function requestedProjects(section: PipSection | undefined): Set<string> {
+  if (!section) return new Set();
+  return new Set([
+    ...section.requirements.map((r) => parseRequirement(r).key),
+    ...(section.wheels ?? []).map((u) => canonicalWheelKey(decodeURIComponent(new URL(u).pathname.split('/').pop()!))),
+  ]);
+}
+
+/**
+ * Fetches (through the blob store; a local wheel through `openLocal`) and installs each wheel, checked against
+ * its sha256: the pip layer's entries, file bodies streaming from the wheels.
+ */
+export async function installLockedWheels(wheels: readonly LockedWheel[], section: PipSection | undefined, o: Pick<PipStepOptions, 'prefix' | 'epoch' | 'python' | 'fetch' | 'store' | 'openLocal'>): Promise<TarWriteEntry[]> {
+  const xy = o.python.split('.').slice(0, 2).join('.');
+  const requested = requestedProjects(section);
   const entries: TarWriteEntry[] = [];
-  for (const pin of pins) {
-    const wheel = await downloadWheel(o.fetch, o.store, pin, section.hashes?.[pin.key], local.get(pin.key)?.blob);
-    const installed = await installWheel(wheel, pin.file.filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: pin.requested });
+  for (const w of wheels) {
+    const filename = decodeURIComponent(new URL(w.url).pathname.split('/').pop()!);
+    const blob = w.url.startsWith('file:') ? await openLocalWheel(w, filename, o.openLocal) : (await fetchPackages([{ fn: filename, url: w.url, sha256: w.sha256 }], { store: o.store, fetch: o.fetch as typeof fetch })).get(filename)!;
+    const installed = await installWheel(blob, filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: requested.has(w.name) });
     entries.push(...installed.entries);
   }
-  return { pins, entries: withParents(entries, o.epoch) };
+  return withParents(entries, o.epoch);
+}
+
+/** A local wheel, read again and checked against the sha256 it was resolved (or locked) with. */
+async function openLocalWheel(w: LockedWheel, filename: string, open: ((url: string) => Promise<Blob>) | undefined): Promise<Blob> {
+  const blob = await readLocal(w.url, filename, open);
+  const got = digestHex((await digestStream(blob.stream())).digest);
+  if (got !== w.sha256) throw new CoreError('digest-mismatch', `local wheel ${w.url}: sha256 ${got}, expected ${w.sha256} (it changed since it was resolved)`);
+  return blob;
+}
+
+async function readLocal(url: string, filename: string, open: ((url: string) => Promise<Blob>) | undefined): Promise<Blob> {
+  if (!open) throw new CoreError('invalid-argument', `${filename}: local wheels cannot be read here (no local files)`);
+  return Promise.resolve().then(() => open(url)).catch((e: unknown) => {
+    if (e instanceof CoreError) throw e;
+    throw new CoreError('invalid-argument', `local wheel ${url}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { cause: e });
+  });
 }
 
 interface LocalWheel { readonly key: string; readonly version: Version; readonly file: IndexFile; readonly blob: Blob }
@@ -161,13 +202,9 @@ async function localWheels(urls: readonly string[], open: ((url: string) => Prom
     const filename = decodeURIComponent(new URL(url).pathname.split('/').pop()!);
     const w = parseWheelName(filename);
     if (!w) throw new CoreError('requirement-invalid', `${url} is not a wheel file name`);
-    if (!open) throw new CoreError('invalid-argument', `${filename}: local wheels cannot be read here (no local files)`);
     const prev = out.get(w.name);
     if (prev) throw new CoreError('requirement-invalid', `${filename} and ${prev.file.filename} are both local wheels of ${w.name}: give one`);
-    const blob = await Promise.resolve().then(() => open(url)).catch((e: unknown) => {
-      if (e instanceof CoreError) throw e;
-      throw new CoreError('invalid-argument', `local wheel ${url}: ${(e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { cause: e });
-    });
+    const blob = await readLocal(url, filename, open);
     const sha256 = digestHex((await digestStream(blob.stream())).digest);
     out.set(w.name, { key: w.name, version: w.version, blob, file: { filename, url, hashes: { sha256 }, yanked: false, metadata: false } });
   }
@@ -186,21 +223,15 @@ export function checkHashedRequirements(requirements: readonly Requirement[], ha
 }
 
 /**
- * The wheel's bytes, checked against the sha256 the index gives (a wheel without one is refused unless one
- * hash-checking digest names it), and in hash-checking mode against the digests the requirement allows.
+ * The sha256 a resolved wheel must have: the index's (a wheel without one is refused unless one hash-checking
+ * digest names it), which in hash-checking mode must be among the digests the requirement allows.
  */
-async function downloadWheel(doFetch: IndexFetch, store: BlobStore, pin: Pin, allowed?: readonly string[], localBlob?: Blob): Promise<Blob> {
-  const what = `${pin.key} ${formatVersion(pin.version)} (${pin.file.url})`;
+function wheelDigest(pin: Pin, allowed?: readonly string[]): string {
   const fromIndex = pin.file.hashes.sha256;
   if (allowed && fromIndex && !allowed.includes(fromIndex)) {
     throw new CoreError('digest-mismatch', `${pin.file.filename}: its sha256 ${fromIndex} is not among the --hash values given for ${pin.key} (${allowed.map((h) => `sha256:${h}`).join(', ')})`);
   }
-  // a local wheel's sha256 is its own, taken when it was read
-  if (localBlob) return localBlob;
   const want = fromIndex ?? (allowed?.length === 1 ? allowed[0] : undefined);
-  if (!want) throw new CoreError('index-error', `${what}: the index gives no sha256 for the wheel, so it cannot be verified`);
-  // into the blob store, verified while it streams (a wheel that does not match leaves nothing there);
-  // a wheel stored before is hashed again and taken from there
-  const blobs = await fetchPackages([{ fn: pin.file.filename, url: pin.file.url, sha256: want }], { store, fetch: doFetch as typeof fetch });
-  return blobs.get(pin.file.filename)!;
+  if (!want) throw new CoreError('index-error', `${pin.key} ${formatVersion(pin.version)} (${pin.file.url}): the index gives no sha256 for the wheel, so it cannot be verified`);
+  return want;
 }
