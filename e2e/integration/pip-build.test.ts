@@ -8,7 +8,8 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,6 +22,8 @@ import { localChannelFetch } from '../../src/core/conda/local-channel';
 import { emptyImage, scanLayers, type Image } from '../../src/core/image';
 import { buildEnvironment, readPipSection } from '../../src/core/pipeline';
 import { MAKE_WHEEL } from '../../src/test-support/wheels';
+import { main } from '../../src/cli/main';
+import { writeDockerArchiveTo } from '../../src/core/archive';
 import { PYTHON_STAND_IN, writeChannel } from '../conda-builder/package';
 import { servePipIndex, type PipIndex } from '../harness/pip-index';
 
@@ -212,4 +215,44 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
       await expect(build(['python'], ['greetlib==0.9'], { lock })).rejects.toMatchObject({ code: 'digest-mismatch', message: expect.stringContaining('greetlib-0.9-py3-none-any.whl (') });
     });
   });
+
+  describe('the CLI', () => {
+    async function cli(...args: string[]) {
+      let out = '';
+      let err = '';
+      const saved = process.env.SOURCE_DATE_EPOCH;
+      process.env.SOURCE_DATE_EPOCH = '1700000000';
+      try {
+        const code = await main(args, { write: (x: string) => { out += x; } }, { write: (x: string) => { err += x; } });
+        return { code, out, err };
+      } finally {
+        if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH; else process.env.SOURCE_DATE_EPOCH = saved;
+      }
+    }
+
+    it('solve --file writes the pip packages into the lock, and build --lock gives the image build --file gives', async () => {
+      const base = join(tmp, 'base.tar');
+      await writeDockerArchiveTo([{ image: emptyImage(), tags: ['x/base:1'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+      const env = join(tmp, 'environment.yml');
+      writeFileSync(env, `channels: ["${channel.url}"]\ndependencies:\n  - python\n  - pip:\n    - --index-url ${index.url}\n    - greeter\n    - ./local/greetlib-1.5-py3-none-any.whl\n`);
+      const solved = await cli('solve', '-b', base, '--file', env, '--cache', join(tmp, 'cli-cache'));
+      expect(solved.err).not.toMatch(/error/);
+      expect(solved.code).toBe(0);
+      expect(solved.out.split('\n').filter((l) => l.startsWith('# pip '))).toEqual([
+        `# pip greeter @ ${new URL('../files/greeter-2.0-py3-none-any.whl', index.url).href}#sha256=${sha('greeter-2.0-py3-none-any.whl')}`,
+        `# pip greetlib @ ${pathToFileURL(join(tmp, 'local', 'greetlib-1.5-py3-none-any.whl')).href}#sha256=${createHash('sha256').update(readFileSync(join(tmp, 'local', 'greetlib-1.5-py3-none-any.whl'))).digest('hex')}`,
+      ]);
+      expect(solved.err).toContain('1 packages and 2 pip packages for linux-64');
+      writeFileSync(join(tmp, 'lock.txt'), solved.out);
+      const fromFile = await cli('build', '-b', base, '-i', 'x/pip:1', '--file', env, '-o', join(tmp, 'a.tar'), '--cache', join(tmp, 'cli-cache'), '--json');
+      expect(fromFile.code).toBe(0);
+      const fromLock = await cli('build', '-b', base, '-i', 'x/pip:1', '--file', env, '--lock', join(tmp, 'lock.txt'), '-o', join(tmp, 'b.tar'), '--cache', join(tmp, 'cli-cache-2'), '--json');
+      expect(fromLock.err).not.toMatch(/error/);
+      expect(fromLock.code).toBe(0);
+      expect((JSON.parse(fromLock.out) as { digest: string }).digest).toBe((JSON.parse(fromFile.out) as { digest: string }).digest);
+      expect(sha256File(join(tmp, 'b.tar'))).toBe(sha256File(join(tmp, 'a.tar')));
+    }, 120_000);
+  });
 });
+
+const sha256File = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
