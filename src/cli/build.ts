@@ -1,15 +1,18 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { openRegularFileBlob } from '../core/cache/file-blob.node.js';
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
 import { formatPlatform } from '../core/oci';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
 import { startLayerThread } from './layer-threads.node.js';
-import { buildEnvironment, buildEnvironments, parsePlatformList, readPipSection, solveForBase, type BuildRequest, type PlatformBuild } from '../core/pipeline';
+import { buildEnvironment, buildEnvironments, parsePlatformList, readPipSection, resolveEnvironmentPip, solveForBase, type BuildRequest, type PlatformBuild, type SolvedForBase } from '../core/pipeline';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { folderRecordStore } from '../core/cache/record-store.node.js';
 import { layerCache } from '../core/pipeline/layer-cache';
-import { readEnvironmentYaml, readExplicitLock, writeExplicitLock } from '../core/conda';
+import { readEnvironmentYaml, readExplicitLock, readLockedWheels, writeExplicitLock, type LockedWheel } from '../core/conda';
+import { fetchPackages } from '../core/conda/fetch';
 import { cachingFetch } from '../core/conda/repodata-cache';
 import { localChannelsFetch, localChannelUrl } from '../core/conda/channel-folder.node.js';
 import { folderRepodataStore } from '../core/conda/repodata-store.node.js';
@@ -108,21 +111,50 @@ export type SolveCliOptions = Pick<BuildCliOptions, 'base' | 'specs' | 'channels
  * `docker-envs solve`: the packages the specs resolve to for the base image (its platform, glibc and any conda
  * prefix it holds), as an explicit lock that `build --lock` installs.
  */
-export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; packages: number; subdir: string; virtual: string[]; warnings: string[] }> {
+export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; packages: number; pip: string[]; subdir: string; virtual: string[]; warnings: string[] }> {
   const cache = o.cache ?? defaultCacheDir();
   mkdirSync(cache, { recursive: true });
   const log = o.log ?? (() => {});
   const base = await loadBase({ ...o, cache }, log);
-  const { specs, channels, warnings } = requested(o);
+  const { specs, channels, warnings, pip } = requested(o);
   for (const w of warnings) log(`warning: ${w}`);
   if (specs.length === 0) throw new CoreError('invalid-argument', 'nothing to solve: give -p SPEC or --file environment.yml');
+  const net = localChannelsFetch(channels);
   const r = await solveForBase({
     base, specs, channels, ...(o.prefix ? { prefix: o.prefix } : {}),
-    repodataFetch: cachingFetch(localChannelsFetch(channels), { store: folderRepodataStore(join(cache, 'repodata')) }),
+    repodataFetch: cachingFetch(net, { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),
   });
-  return { lock: writeExplicitLock(r.solved, r.subdir), packages: r.solved.length, subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`), warnings: r.warnings };
+  const solveWarnings = [...r.warnings];
+  const wheels = pip.length ? await solvePipForLock(o, base, r, pip, net, cache, log, solveWarnings) : [];
+  return {
+    lock: writeExplicitLock(r.solved, r.subdir, wheels), packages: r.solved.length, pip: wheels.map((w) => `${w.name}==${w.version}`),
+    subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`), warnings: solveWarnings,
+  };
 }
+
+/**
+ * The pip section resolved for `solve`: the conda packages are fetched into the cache (as build would) to learn
+ * which Python distributions they install, then the section is resolved as build resolves it.
+ */
+async function solvePipForLock(o: SolveCliOptions, base: Image, r: SolvedForBase, items: string[], net: typeof fetch, cache: string, log: (s: string) => void, warnings: string[]): Promise<LockedWheel[]> {
+  const python = r.solved.find((p) => p.name === 'python') ?? r.installed.find((p) => p.name === 'python');
+  if (!python) { warnings.push(`pip packages are not locked: the environment has no python: ${items.join(', ')}`); return []; }
+  log(`fetch: ${r.solved.length} packages (to find what they install for pip)`);
+  const blobs = await fetchPackages(r.solved.map((p) => {
+    if (!p.sha256) throw new CoreError('invalid-argument', `${p.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
+    return { fn: p.fn, url: p.url, sha256: p.sha256, ...(p.size !== undefined ? { size: p.size } : {}) };
+  }), { store: folderBlobStore(join(cache, 'blobs')), fetch: net });
+  return resolveEnvironmentPip({
+    pip: readPipSection(items, { base: pathToFileURL(`${dirname(resolve(o.file!))}/`).href }), python: python.version, adding: r.solved, blobs,
+    base: { records: r.installed, ...(r.installedDistributions ? { distributions: r.installedDistributions } : {}) },
+    architecture: (await base.config()).architecture, glibc: r.virtualPackages.find((v) => v.name === '__glibc')?.version,
+    fetch: globalThis.fetch, openLocal: openLocalWheel, warn: (w) => warnings.push(`pip: ${w}`), onProgress: (stage, detail) => log(`${stage}: ${detail}`),
+  });
+}
+
+/** Reads a local wheel (a file:// URL) as a regular file. */
+const openLocalWheel = (url: string) => openRegularFileBlob(fileURLToPath(url));
 
 /** What `docker-envs build` reports (`platforms`: each platform's image, for a multi-platform build). */
 export interface BuildCliResult {
@@ -156,14 +188,20 @@ export async function buildToArchive(o: BuildCliOptions): Promise<BuildCliResult
     : undefined;
   const base = bases ? undefined : await loadBase({ ...o, cache }, log);
   const { specs, channels, variables, warnings, pip } = requested(o);
-  const lock = o.lock ? readExplicitLock(readFileSync(o.lock, 'utf8')) : undefined;
+  const lockText = o.lock ? readFileSync(o.lock, 'utf8') : undefined;
+  const lock = lockText !== undefined ? readExplicitLock(lockText) : undefined;
+  // the lock's pip packages (conda-lock's `# pip name @ url#sha256=…` lines) are installed as they are
+  const pipLock = lockText !== undefined ? readLockedWheels(lockText) : [];
   if (!lock && specs.length === 0) throw new CoreError('invalid-argument', 'nothing to install: give -p SPEC, --file environment.yml or --lock');
   const epoch = sourceDateEpoch();
   const net = localChannelsFetch(channels, lock);
   const common: Omit<BuildRequest, 'base'> = {
     specs, channels, store, epoch, fetch: net, ...(lock ? { lock } : {}), ...(Object.keys(variables).length ? { variables } : {}),
     ...(o.prefix ? { prefix: o.prefix } : {}), ...(o.layering ? { strategy: o.layering } : {}), ...(o.maxLayers ? { maxLayers: o.maxLayers } : {}),
-    ...(o.image ? { image: o.image } : {}), ...(pip.length ? { pip: readPipSection(pip) } : {}),
+    ...(o.image ? { image: o.image } : {}),
+    // local wheels are read relative to the environment.yml's folder
+    ...(pip.length ? { pip: readPipSection(pip, { base: pathToFileURL(`${dirname(resolve(o.file!))}/`).href }) } : {}),
+    ...(pipLock.length ? { pipLock } : {}), pipOpenLocal: openLocalWheel,
     layerSpill: spillToTempFile,
     // the layers are built in worker threads, one per core, while this thread writes the archive
     layerRunner,

@@ -121,7 +121,7 @@ function imageSettings(entrypointArg: string | undefined, cmdArg: string | undef
 
 const solve: Command = {
   name: 'solve', synopsis: '-b BASE (-p SPEC... | --file F) [-o FILE] [options]',
-  about: 'Solve the packages for BASE (its platform, glibc and any conda prefix in it) and write what BASE lacks\nas an explicit lock (@EXPLICIT URLs#sha256; stdout without -o), which build --lock installs.',
+  about: 'Solve the packages for BASE (its platform, glibc and any conda prefix in it) and write what BASE lacks\nas an explicit lock (@EXPLICIT URLs#sha256, then --file\'s pip packages as `# pip name @ wheel-URL#sha256=…`\nlines, as conda-lock writes them; stdout without -o), which build --lock installs.',
   positionals: { min: 0, max: 0, what: 'no positional arguments' },
   options: [...solveOptions.slice(0, 4), { name: 'output', short: 'o', arg: 'FILE', help: 'where to write the lock (default stdout)' }, ...solveOptions.slice(4), json],
   async run(v, _, io) {
@@ -135,7 +135,7 @@ const solve: Command = {
     if (output) writeFileSync(output, r.lock);
     if (v.json) writeJson(io, { ...r, ...(output ? { output } : {}) });
     else if (!output) io.out.write(r.lock);
-    io.err.write(`${r.packages} packages for ${r.subdir} (${r.virtual.join(', ')})${output ? ` → ${output}` : ''}\n`);
+    io.err.write(`${r.packages} packages${r.pip.length ? ` and ${r.pip.length} pip packages` : ''} for ${r.subdir} (${r.virtual.join(', ')})${output ? ` → ${output}` : ''}\n`);
     return 0;
   },
 };

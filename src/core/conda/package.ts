@@ -222,3 +222,34 @@ async function memberBytes(blob: Blob, m: ZipMember): Promise<Uint8Array> {
   if (m.method === 0) return new Uint8Array(await (await zipMemberRaw(blob, m)).arrayBuffer());
   return new Uint8Array(await new Response(await zipMemberStream(blob, m)).arrayBuffer());
 }
+
+/**
+ * The paths a package installs, read from its info/ files alone (paths.json, or the old info/files): for a
+ * `.conda` only the info member is decoded; a `.tar.bz2` is decoded up to the first member outside info/
+ * (conda writes info/ first), or to its end when info/ comes later.
+ */
+export async function readPackagePaths(blob: Blob, fn: string): Promise<PathEntry[]> {
+  if (fn.endsWith('.conda')) {
+    const infoM = (await readZipDirectory(blob)).find((m) => /^info-.*\.tar\.zst$/.test(m.name));
+    if (!infoM) throw new CoreError('archive-invalid', `${fn}: no info-*.tar.zst member`);
+    return readPaths(await readInfoTar(decompressStream(await zipMemberStream(blob, infoM), 'zstd', { what: `${fn} info` }).pipeThrough(capped(256 * 1024 * 1024, `${fn} info`)), fn), fn);
+  }
+  if (!fn.endsWith('.tar.bz2')) throw new CoreError('archive-unsupported', `${fn}: a conda package ends in .conda or .tar.bz2`);
+  const info = new Map<string, Uint8Array>();
+  const stop = new AbortController();
+  try {
+    for await (const { entry, body } of readTar(bunzip2Readable(blob.stream(), { what: fn, maxBytes: Math.max(64 * 1024 * 1024, blob.size * 100) }), { signal: stop.signal })) {
+      const { path } = normalizeEntryPath(entry.name);
+      if (path === 'info' || path === '') continue;
+      if (!path.startsWith('info/')) {
+        if (info.has('paths.json') || info.has('files')) break;
+        continue;
+      }
+      const name = path.slice('info/'.length);
+      if (entry.type === 'file' && BOUND_FILES.includes(name) && entry.size <= MAX_INFO_FILE) info.set(name, await readAll(body));
+    }
+  } finally {
+    stop.abort();
+  }
+  return readPaths(info, fn);
+}

@@ -139,13 +139,19 @@ export async function fetchWheelMetadata(doFetch: IndexFetch, file: IndexFile): 
     }
     return parseCoreMetadata(new TextDecoder().decode(bytes), `${file.filename}.metadata`);
   }
-  const src = await httpZipSource(doFetch, file.url);
+  return readWheelMetadata(await httpZipSource(doFetch, file.url), file.filename);
+}
+
+/** A wheel's core metadata from its `{name}-{version}.dist-info/METADATA` member (the wheel, or ranged reads of it). */
+export async function readWheelMetadata(src: ZipSource | Blob, filename: string): Promise<CoreMetadata> {
+  const wheel = parseWheelName(filename);
+  if (!wheel) throw fail(`${filename} is not a wheel`);
   const members = await readZipDirectory(src);
   const wanted = members.find((m) => /^[^/]+\.dist-info\/METADATA$/.test(m.name) && canonicalizeName(m.name.split('-')[0]!) === wheel.name);
-  if (!wanted) throw fail(`${file.filename} has no {name}-{version}.dist-info/METADATA member`);
-  if (wanted.size > 4 << 20) throw fail(`${file.filename}: its METADATA is ${wanted.size} bytes`);
+  if (!wanted) throw fail(`${filename} has no {name}-{version}.dist-info/METADATA member`);
+  if (wanted.size > 4 << 20) throw fail(`${filename}: its METADATA is ${wanted.size} bytes`);
   const text = await new Response(await zipMemberStream(src, wanted)).text();
-  return parseCoreMetadata(text, `${file.filename}: METADATA`);
+  return parseCoreMetadata(text, `${filename}: METADATA`);
 }
 
 /**

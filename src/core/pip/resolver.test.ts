@@ -80,3 +80,40 @@ describe('resolvePip', () => {
     await expect(solve(['a'], [])).rejects.toMatchObject({ code: 'solve-failed', message: expect.stringContaining('a: no wheel on the index fits this environment') });
   });
 });
+
+describe('resolvePip with what conda installs', () => {
+  const installed = new Map([['c', { key: 'c', name: 'C', version: '1.0', owner: 'c-1.0-py_0.conda' }]]);
+  const dists = [{ name: 'a', version: '2.0', deps: ['c>=2'] }, { name: 'a', version: '1.0', deps: ['c>=1'] }, { name: 'c', version: '1.0' }, { name: 'c', version: '2.0' }];
+  const run = (reqs: string[], warn?: (m: string) => void) => resolvePip(reqs.map(parseRequirement), target, source(dists), { installed, ...(warn ? { warn } : {}) });
+
+  it('does not pin a distribution conda installs, and backtracks around it', async () => {
+    expect((await run(['a'])).map((p) => `${p.key}==${formatVersion(p.version)}`)).toEqual(['a==1.0']);
+    expect(await run(['c>=1'])).toEqual([]);
+  });
+
+  it('a top-level pin conda\'s version fails is an error naming both', async () => {
+    await expect(run(['c==2.0'])).rejects.toMatchObject({ code: 'solve-failed', message: 'pip requirement c==2.0 conflicts with C 1.0 installed by the conda package c-1.0-py_0.conda' });
+    await expect(run(['a==2.0'])).rejects.toMatchObject({ code: 'solve-failed', message: 'pip requirements cannot be satisfied: pip requirement c>=2 (required by a 2.0) conflicts with C 1.0 installed by the conda package c-1.0-py_0.conda' });
+  });
+
+  it('warns that extras of a conda-installed distribution are not followed', async () => {
+    const warnings: string[] = [];
+    await run(['c[socks]'], (m) => warnings.push(m));
+    expect(warnings).toEqual(['C 1.0 comes from the conda package c-1.0-py_0.conda: the dependencies of its extras socks are not added by pip']);
+  });
+});
+
+describe('resolvePip in hash-checking mode', () => {
+  it('takes the file whose sha256 is allowed, where one is (pip\'s filter of unallowed hashes)', async () => {
+    const s = source([{ name: 'a', version: '1.0' }, { name: 'a', version: '1.0', tag: 'cp311-cp311-manylinux_2_17_x86_64' }]);
+    const hashed: ResolverSource = {
+      files: async (key) => (await s.files(key)).map((f) => ({ ...f, hashes: { sha256: f.filename.includes('cp311') ? 'b'.repeat(64) : 'a'.repeat(64) } })),
+      metadata: (f) => s.metadata(f),
+    };
+    const pick = async (allowed: string) => (await resolvePip([parseRequirement('a==1.0')], target, hashed, { allowedHashes: { a: [allowed] } }))[0]!.file.filename;
+    expect(await pick('a'.repeat(64))).toBe('a-1.0-py3-none-any.whl');
+    expect(await pick('b'.repeat(64))).toBe('a-1.0-cp311-cp311-manylinux_2_17_x86_64.whl');
+    // none allowed: the best file, which the download then refuses
+    expect(await pick('c'.repeat(64))).toBe('a-1.0-cp311-cp311-manylinux_2_17_x86_64.whl');
+  });
+});

@@ -6,9 +6,10 @@
 import { CoreError } from '../errors';
 import type { IndexFile } from './index-client';
 import { evaluateMarker, type MarkerEnvironment } from './marker';
+import type { InstalledDistribution } from './installed';
 import { parseRequirement, type Requirement } from './requirement';
 import { allowsPrereleases, parseSpecifierSet, specifierSetContains } from './specifier';
-import { compareVersions, formatVersion, isPrerelease, parseVersion, type Version } from './version';
+import { compareVersions, formatVersion, isPrerelease, parseVersion, tryParseVersion, type Version } from './version';
 import { parseWheelName, type CoreMetadata, type WheelTag } from './wheel';
 
 /** What the resolver asks of the indexes (merged). */
@@ -46,7 +47,13 @@ const tagKey = (t: WheelTag) => `${t.python}-${t.abi}-${t.platform}`;
 /** Resolves top-level requirements to one wheel per project; throws a CoreError 'solve-failed' naming the conflict. */
 export async function resolvePip(
   requirements: readonly Requirement[], target: PipTarget, source: ResolverSource,
-  { maxSteps = 20_000, warn = () => {} }: { maxSteps?: number; warn?: (message: string) => void } = {},
+  { maxSteps = 20_000, warn = () => {}, installed = new Map(), allowedHashes = {} }: {
+    maxSteps?: number; warn?: (message: string) => void;
+    /** distributions conda already installs, by key: never pinned, and a requirement they fail is a conflict */
+    installed?: ReadonlyMap<string, InstalledDistribution>;
+    /** hash-checking mode: the sha256 digests each project allows; a version's files with another are left out where one matches (pip's rule) */
+    allowedHashes?: Readonly<Record<string, readonly string[]>>;
+  } = {},
 ): Promise<Pin[]> {
   const tagRank = new Map(target.tags.map((t, i) => [tagKey(t), i]));
   const python = parseVersion(target.python);
@@ -63,7 +70,13 @@ export async function resolvePip(
   const candidates = (key: string): Promise<Candidate[]> => {
     let c = candidateCache.get(key);
     if (!c) {
-      c = source.files(key).then((files) => {
+      c = source.files(key).then((all) => {
+        // hash-checking mode: of a version's files, those with an allowed sha256 where it has any
+        const allowed = allowedHashes[key];
+        const ok = (f: IndexFile) => allowed !== undefined && f.hashes.sha256 !== undefined && allowed.includes(f.hashes.sha256);
+        const versionOf = (f: IndexFile) => f.filename.split('-')[1];
+        const matched = new Set(all.filter(ok).map(versionOf));
+        const files = all.filter((f) => ok(f) || !matched.has(versionOf(f)));
         const best = new Map<string, { c: Candidate; rank: number }>();
         for (const file of files) {
           const w = parseWheelName(file.filename);
@@ -97,6 +110,8 @@ export async function resolvePip(
     return !all.some((o) => !isPrerelease(o.version) && o.file.yanked === false && edges.every((e) => specifierSetContains(e.req.specifier, o.version)));
   };
 
+  const warned = new Set<string>();
+  const warnOnce = (m: string) => { if (!warned.has(m)) { warned.add(m); warn(m); } };
   const describe = (e: Edge) => `${e.req.text}${e.parent ? ` (required by ${e.parent})` : ''}`;
 
   async function step(state: State, queue: readonly Edge[]): Promise<State | undefined> {
@@ -105,6 +120,19 @@ export async function resolvePip(
     if (!edge) return state;
     const { req } = edge;
     const seen = new Map(state.seen).set(req.key, [...(state.seen.get(req.key) ?? []), edge]);
+    const have = installed.get(req.key);
+    if (have) {
+      const v = tryParseVersion(have.version);
+      if (v && !specifierSetContains(req.specifier, v)) {
+        const clash = `pip requirement ${describe(edge)} conflicts with ${have.name} ${have.version} installed by the conda package ${have.owner}`;
+        // a top-level requirement has no other way out
+        if (!edge.parent) throw new CoreError('solve-failed', clash);
+        conflict = clash;
+        return undefined;
+      }
+      if (req.extras.length) warnOnce(`${have.name} ${have.version} comes from the conda package ${have.owner}: the dependencies of its extras ${req.extras.join(', ')} are not added by pip`);
+      return step({ pins: state.pins, seen }, rest);
+    }
     const pinned = state.pins.get(req.key);
     if (pinned) {
       if (!specifierSetContains(req.specifier, pinned.version)) {

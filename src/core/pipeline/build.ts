@@ -9,12 +9,16 @@ import { md5Hex } from '../digest';
 import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
-import { formatVersion } from '../pip/version';
 import { layersFromJobs, oneAtATime, runLayerJob, type LayerJob, type LayerRunner } from './layer-job';
 import { cachingLayerRunner, type LayerCache } from './layer-cache';
 import { condaMetaVisitor, readCondaMeta, solve, type CondaMeta, type SolvedRecord, type VirtualPackage } from '../solver';
 import { activationScriptsIn, ENTRYPOINT_REL, environmentConfig, findShell } from './config';
-import { pipStep, type PipSection } from './pip-layer';
+import { installLockedWheels, resolvePipSection, type PipSection } from './pip-layer';
+import type { LockedWheel } from '../conda/explicit-lock';
+import type { IndexFetch } from '../pip/index-client';
+import { formatVersion, parseVersion } from '../pip/version';
+import { readPackagePaths } from '../conda/package';
+import { distributionIndex, distributionsInPaths, type InstalledDistribution } from '../pip/installed';
 import { condaSubdir, detectGlibc, glibcVisitor, virtualPackagesFor } from './virtual';
 
 /** A build request. */
@@ -36,6 +40,10 @@ export interface BuildRequest {
   pip?: PipSection;
   /** the fetch the pip indexes and wheels are read through (default: `fetch`) */
   pipFetch?: typeof fetch;
+  /** reads a local wheel the pip section names (by its absolute URL; file:// in the CLI) */
+  pipOpenLocal?: (url: string) => Promise<Blob>;
+  /** the pip packages of a lock (`build --lock`): installed as they are, instead of resolving the pip section */
+  pipLock?: LockedWheel[];
   /** a solved lock to install instead of solving (share links, --lock) */
   lock?: SolvedRecord[];
   store: BlobStore;
@@ -65,6 +73,8 @@ export interface BuildResult {
   layers: string[][];
   /** the pip packages installed (`name==version`), in the layer after the conda layers; [] without a pip section */
   pip: string[];
+  /** those pip packages as a lock carries them (name, version, wheel URL, sha256) */
+  pipWheels: LockedWheel[];
   /** per planned layer: taken from the layer cache or built; settles once every layer is done */
   layerSources: Promise<('cached' | 'built')[]>;
 }
@@ -83,6 +93,8 @@ export interface SolvedForBase {
   installed: SolvedRecord[];
   /** the base prefix's conda-meta/history, which the build appends its revision to */
   history?: string;
+  /** the Python distributions the base's conda packages put in site-packages */
+  installedDistributions?: InstalledDistribution[];
   /** repodata records the solve left out (unreadable), each named by channel, subdir and file */
   warnings: string[];
 }
@@ -106,7 +118,7 @@ export async function solveForBase(req: SolveForBaseRequest): Promise<SolvedForB
     specs: req.specs, channels: req.channels, subdir, virtualPackages, installed, onWarning: (w) => warnings.push(w), ...(req.repodataFetch ? { fetch: req.repodataFetch } : {}),
   });
   const history = meta.history();
-  return { solved: orderForLink(solved), subdir, virtualPackages, installed, warnings, ...(history !== undefined ? { history } : {}) };
+  return { solved: orderForLink(solved), subdir, virtualPackages, installed, installedDistributions: meta.distributions(), warnings, ...(history !== undefined ? { history } : {}) };
 }
 
 /**
@@ -116,6 +128,40 @@ export async function solveForBase(req: SolveForBaseRequest): Promise<SolvedForB
 export async function environmentPython(adding: SolvedRecord[], installed: () => SolvedRecord[] | Promise<SolvedRecord[]>): Promise<string | undefined> {
   const python = adding.find((r) => r.name === 'python') ?? (await installed()).find((r) => r.name === 'python');
   return python?.version.split('.').slice(0, 2).join('.');
+}
+
+/** The pip section's items as the progress and warnings name them. */
+const pipItemsOf = (pip: PipSection | undefined): string[] => (pip ? [...pip.requirements, ...(pip.wheels ?? []).map((u) => u.split('/').pop()!)] : []);
+
+/** What resolving the pip section of a solved environment needs. */
+export interface EnvironmentPipRequest {
+  pip: PipSection;
+  /** the full version of the environment's python */
+  python: string;
+  /** the conda packages the build adds, with their (verified) archives by file name */
+  adding: readonly SolvedRecord[];
+  blobs: ReadonlyMap<string, Blob>;
+  /** what the base's prefix holds */
+  base: CondaMeta;
+  architecture: string;
+  glibc?: string | undefined;
+  fetch: IndexFetch;
+  openLocal?: (url: string) => Promise<Blob>;
+  warn?: (message: string) => void;
+  onProgress?: BuildRequest['onProgress'];
+}
+
+/**
+ * Resolves the pip section for an environment: what conda installs (the base's packages, then the new ones,
+ * found through the dist-info directories in their paths) is left to conda, and a pin it fails is an error.
+ */
+export async function resolveEnvironmentPip(r: EnvironmentPipRequest): Promise<LockedWheel[]> {
+  r.onProgress?.('solve', `pip: ${pipItemsOf(r.pip).join(' ')} for python ${r.python}${r.glibc ? `, glibc ${r.glibc}` : ''}`);
+  const adding = await Promise.all(r.adding.map(async (p) => distributionsInPaths((await readPackagePaths(r.blobs.get(p.fn)!, p.fn)).map((x) => x.path), p.fn)));
+  return resolvePipSection(r.pip, {
+    python: r.python, architecture: r.architecture, fetch: r.fetch, installed: distributionIndex(r.base.distributions ?? [], ...adding),
+    ...(r.glibc ? { glibc: r.glibc } : {}), ...(r.openLocal ? { openLocal: r.openLocal } : {}), ...(r.warn ? { warn: r.warn } : {}),
+  });
 }
 
 /** Builds the environment image on top of `req.base`. */
@@ -136,19 +182,23 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   // what the base's prefix holds: known from the solve's walk, else (a lock) read once, when first needed
   let baseMeta: Promise<CondaMeta> | undefined;
   const readBaseMeta = (): Promise<CondaMeta> => (baseMeta ??= solvedForBase
-    ? Promise.resolve({ records: solvedForBase.installed, ...(solvedForBase.history !== undefined ? { history: solvedForBase.history } : {}) })
+    ? Promise.resolve({ records: solvedForBase.installed, distributions: solvedForBase.installedDistributions ?? [], ...(solvedForBase.history !== undefined ? { history: solvedForBase.history } : {}) })
     : readCondaMeta(req.base, prefix));
   const pythonVersion = await environmentPython(ordered, async () => (await readBaseMeta()).records);
   const pipWarnings: string[] = [];
-  const pip = req.pip?.requirements.length ? await (async () => {
+  const pipLock = req.pipLock?.length ? req.pipLock : undefined;
+  const pipItems = pipItemsOf(req.pip);
+  const pip = pipItems.length || pipLock ? await (async () => {
     const python = ordered.find((r) => r.name === 'python') ?? (await readBaseMeta()).records.find((r) => r.name === 'python');
-    if (!python) { pipWarnings.push(`pip packages are not installed: the environment has no python: ${req.pip!.requirements.join(', ')}`); return undefined; }
-    const glibc = solvedForBase ? solvedForBase.virtualPackages.find((v) => v.name === '__glibc')?.version : await detectGlibc(req.base);
-    req.onProgress?.('solve', `pip: ${req.pip!.requirements.join(' ')} for python ${python.version}${glibc ? `, glibc ${glibc}` : ''}`);
-    return pipStep(req.pip!, {
-      prefix, epoch, python: python.version, architecture: cfg.architecture, fetch: req.pipFetch ?? req.fetch ?? fetch,
-      warn: (w) => pipWarnings.push(`pip: ${w}`), ...(glibc ? { glibc } : {}),
+    if (!python) { pipWarnings.push(`pip packages are not installed: the environment has no python: ${pipLock ? pipLock.map((w) => `${w.name}==${w.version}`).join(', ') : pipItems.join(', ')}`); return undefined; }
+    const pipFetch = req.pipFetch ?? req.fetch ?? fetch;
+    const wheels = pipLock ? pipLock.map((w) => ({ ...w, version: formatVersion(parseVersion(w.version)) })) : await resolveEnvironmentPip({
+      pip: req.pip!, python: python.version, adding: ordered, blobs, base: await readBaseMeta(), architecture: cfg.architecture,
+      glibc: solvedForBase ? solvedForBase.virtualPackages.find((v) => v.name === '__glibc')?.version : await detectGlibc(req.base),
+      fetch: pipFetch, ...(req.pipOpenLocal ? { openLocal: req.pipOpenLocal } : {}), warn: (w) => pipWarnings.push(`pip: ${w}`), ...(req.onProgress ? { onProgress: req.onProgress } : {}),
     });
+    const entries = await installLockedWheels(wheels, req.pip, { prefix, epoch, python: python.version, fetch: pipFetch, store: req.store, ...(req.pipOpenLocal ? { openLocal: req.pipOpenLocal } : {}) });
+    return { wheels, entries };
   })() : undefined;
   // conda-meta records md5 and size as repodata states them; an explicit lock carries one hash only, so what it
   // lacks is taken from the verified archive itself: a lock installs the same records as the solve it came from
@@ -206,14 +256,14 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     const previous = (await readBaseMeta()).history;
     const history = historyEntry(linked, { prefix, epoch, command: `docker-envs build ${req.specs.join(' ')}`, ...(previous !== undefined ? { previous } : {}) });
     const entrypoint = envConfig.entrypoint ? [{ ...text(ENTRYPOINT_REL, envConfig.entrypoint.body), mode: 0o755 }] : [];
-    const meta = withParents([history, text('environment.yml', writeEnvironmentYaml({ channels: req.channels, dependencies: req.specs, ...(req.variables ? { variables: req.variables } : {}) })), text('conda-meta/explicit.txt', writeExplicitLock(ordered, subdir)), ...entrypoint], epoch);
+    const meta = withParents([history, text('environment.yml', writeEnvironmentYaml({ channels: req.channels, dependencies: req.specs, ...(req.variables ? { variables: req.variables } : {}) })), text('conda-meta/explicit.txt', writeExplicitLock(ordered, subdir, pip?.wheels)), ...entrypoint], epoch);
     return { envConfig, meta, warnings: [...(solvedForBase?.warnings ?? []), ...pkgs.flatMap((p) => p.warnings), ...clobberWarnings(pkgs), ...cacheWarnings, ...pipWarnings] };
   });
   finishing.catch(() => {});
   const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
   const appended = appendLayers(req.base, [
     ...plan.map((g, i) => ({ layer: built.layers[i], history: { created_by: `docker-envs: conda install ${g.map((p) => `${p.name}=${p.version}=${p.build}`).join(' ')}`, created } })),
-    ...(pip ? [{ layer: layerFromTarEntries(async () => pip.entries), history: { created_by: `docker-envs: pip install ${pip.pins.map((p) => `${p.key}==${formatVersion(p.version)}`).join(' ')}`, created } }] : []),
+    ...(pip ? [{ layer: layerFromTarEntries(async () => pip.entries), history: { created_by: `docker-envs: pip install ${pip.wheels.map((w) => `${w.name}==${w.version}`).join(' ')}`, created } }] : []),
     { layer: layerFromTarEntries(async () => (await finishing).meta), history: { created_by: 'docker-envs: conda-meta/history, environment.yml, explicit lock', created } },
   ]);
   // the config is asked for last by the archive writer (after the layers), so writing overlaps the jobs
@@ -226,5 +276,5 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   warnings.catch(() => {});
   const layerSources = built.results.then(() => jobs.map((j) => sources.get(j) ?? 'built'));
   layerSources.catch(() => {});
-  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)), pip: pip?.pins.map((p) => `${p.key}==${formatVersion(p.version)}`) ?? [], layerSources };
+  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)), pip: pip?.wheels.map((w) => `${w.name}==${w.version}`) ?? [], pipWheels: pip?.wheels ?? [], layerSources };
 }

@@ -25,6 +25,17 @@ describe('readInstalledPackages', () => {
     expect(await readInstalledPackages(add(img, { 'opt/.wh..wh..opq': '' }))).toEqual([]);
   });
 
+  it('readCondaMeta: the Python distributions the records\' files put in site-packages (a whiteout removes them too)', async () => {
+    const withFiles = (name: string, files: string[]) => JSON.stringify({ ...JSON.parse(rec(name)) as object, files });
+    let img = add(emptyImage(), {
+      'opt/conda/conda-meta/requests-1.0-h0_0.json': withFiles('requests', ['lib/python3.11/site-packages/requests-2.32.3.dist-info/METADATA', 'lib/python3.11/site-packages/requests/__init__.py']),
+      'opt/conda/conda-meta/zlib-1.0-h0_0.json': rec('zlib'),
+    });
+    expect((await readCondaMeta(img)).distributions).toEqual([{ key: 'requests', name: 'requests', version: '2.32.3', owner: 'requests-1.0-h0_0.conda' }]);
+    img = add(img, { 'opt/conda/conda-meta/.wh.requests-1.0-h0_0.json': '' });
+    expect((await readCondaMeta(img)).distributions).toBeUndefined();
+  });
+
   it('readCondaMeta: the history the merged filesystem shows (a later layer replaces it, a whiteout removes it)', async () => {
     let img = add(emptyImage(), { 'opt/conda/conda-meta/history': '==> 2024-01-01 00:00:00 <==\n+a\n' });
     expect((await readCondaMeta(img)).history).toBe('==> 2024-01-01 00:00:00 <==\n+a\n');

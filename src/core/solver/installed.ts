@@ -4,6 +4,7 @@
  * order; later layers replace records and whiteouts remove them, as the merged filesystem would.
  */
 import type { PackageRecord } from '../conda/types';
+import { distributionsInPaths, type InstalledDistribution } from '../pip/installed';
 import { CoreError } from '../errors';
 import { scanLayers, type Image, type LayerEntryVisitor } from '../image';
 
@@ -31,14 +32,17 @@ export function recordFromCondaMeta(json: unknown, where: string): PackageRecord
  * A layer visitor that collects the conda-meta records of `prefix`, and its `conda-meta/history` (the revisions a
  * build appends to), as the merged filesystem holds them.
  */
-export function condaMetaVisitor(prefix = '/opt/conda'): LayerEntryVisitor & { records(): PackageRecord[]; history(): string | undefined } {
+export function condaMetaVisitor(prefix = '/opt/conda'): LayerEntryVisitor & { records(): PackageRecord[]; history(): string | undefined; distributions(): InstalledDistribution[] } {
   const dir = `${prefix.replace(/^\/+|\/+$/g, '')}/conda-meta/`;
   const found = new Map<string, PackageRecord>();
+  // the Python distributions each record's `files` put in site-packages (what pip sees as installed)
+  const dists = new Map<string, InstalledDistribution[]>();
   let history: string | undefined;
-  const clear = () => { found.clear(); history = undefined; };
+  const clear = () => { found.clear(); dists.clear(); history = undefined; };
   return {
     records: () => [...found.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
     history: () => history,
+    distributions: () => [...dists.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).flatMap(([, d]) => d),
     async visit(entry, body) {
       const path = entry.name.replace(/^\.?\/+/, '');
       if (!path.startsWith(dir) && `${path.replace(/\/+$/, '')}/` !== dir) {
@@ -50,13 +54,16 @@ export function condaMetaVisitor(prefix = '/opt/conda'): LayerEntryVisitor & { r
       const rest = path.slice(dir.length);
       if (rest === '.wh..wh..opq') clear();
       else if (rest === '.wh.history') history = undefined;
-      else if (rest.startsWith('.wh.')) found.delete(rest.slice(4));
+      else if (rest.startsWith('.wh.')) { found.delete(rest.slice(4)); dists.delete(rest.slice(4)); }
       else if (rest === 'history') history = entry.type === 'file' && entry.size <= MAX_RECORD ? await new Response(body).text() : undefined;
       else if (entry.type === 'file' && /^[^/]+\.json$/.test(rest) && entry.size <= MAX_RECORD) {
         const text = await new Response(body).text();
         let json: unknown;
         try { json = JSON.parse(text); } catch (e) { throw new CoreError('invalid-image', `/${path} is not JSON`, { cause: e }); }
-        found.set(rest, recordFromCondaMeta(json, `/${path}`));
+        const record = recordFromCondaMeta(json, `/${path}`);
+        found.set(rest, record);
+        const files = (json as { files?: unknown }).files;
+        dists.set(rest, Array.isArray(files) ? distributionsInPaths(files.filter((f): f is string => typeof f === 'string'), record.fn) : []);
       }
       // any other body is skipped by the walk
     },
@@ -66,6 +73,8 @@ export function condaMetaVisitor(prefix = '/opt/conda'): LayerEntryVisitor & { r
 /** What `prefix` of an image holds in conda-meta: its package records (sorted by name) and its history, if any. */
 export interface CondaMeta {
   records: PackageRecord[];
+  /** the Python distributions those records' files put in site-packages */
+  distributions?: InstalledDistribution[];
   history?: string;
 }
 
@@ -74,7 +83,8 @@ export async function readCondaMeta(image: Image, prefix = '/opt/conda'): Promis
   const v = condaMetaVisitor(prefix);
   await scanLayers(image, [v]);
   const history = v.history();
-  return { records: v.records(), ...(history !== undefined ? { history } : {}) };
+  const distributions = v.distributions();
+  return { records: v.records(), ...(distributions.length ? { distributions } : {}), ...(history !== undefined ? { history } : {}) };
 }
 
 /** The packages installed in `prefix` of the base image (empty when it holds none), sorted by name. */

@@ -1,0 +1,258 @@
+/**
+ * The pip step of a build through the pipeline (no dockerd): a conda channel folder with a stand-in python
+ * 3.11 and a noarch package that puts greetlib's dist-info in site-packages, a loopback PEP 691 index serving
+ * wheels written by Python's zipfile (test-support/wheels.ts). What conda installs is not installed again by
+ * pip, and a pip pin that conda's version fails is an error naming both. Hash-checking mode as pip has it;
+ * local wheels beside the environment.yml; wheels kept in the blob store, so a rebuild downloads none, and a
+ * tampered wheel fails and leaves nothing there; the lock carries the pip packages and rebuilds the same image.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryBlobStore, type BlobStore } from '../../src/core/cache';
+import { openRegularFileBlob } from '../../src/core/cache/file-blob.node';
+import { folderChannel } from '../../src/core/conda/channel-folder.node';
+import { readExplicitLock, readLockedWheels, writeExplicitLock } from '../../src/core/conda/explicit-lock';
+import { localChannelFetch } from '../../src/core/conda/local-channel';
+import { emptyImage, scanLayers, type Image } from '../../src/core/image';
+import { buildEnvironment, readPipSection } from '../../src/core/pipeline';
+import { MAKE_WHEEL } from '../../src/test-support/wheels';
+import { main } from '../../src/cli/main';
+import { writeDockerArchiveTo } from '../../src/core/archive';
+import { PYTHON_STAND_IN, writeChannel } from '../conda-builder/package';
+import { servePipIndex, type PipIndex } from '../harness/pip-index';
+
+const PY = '/usr/bin/python3';
+const havePython = spawnSync(PY, ['-c', 'import zipfile']).status === 0;
+const SP = 'opt/conda/lib/python3.11/site-packages';
+
+/** The files each layer adds, by layer index. */
+async function layerFiles(image: Image): Promise<string[][]> {
+  const out: string[][] = [];
+  for (const layer of await image.layers()) {
+    const files: string[] = [];
+    await scanLayers({ layers: async () => [layer] } as unknown as Image, [{ visit: (e) => { if (e.type === 'file') files.push(e.name); } }]);
+    out.push(files);
+  }
+  return out;
+}
+
+describe.skipIf(!havePython)('the pip step of a build', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'pip-build-'));
+  const wheels = join(tmp, 'wheels');
+  let index: PipIndex;
+  let channel: ReturnType<typeof folderChannel>;
+  const sha = (file: string) => createHash('sha256').update(readFileSync(join(wheels, file))).digest('hex');
+  const make = (name: string, version: string, ...deps: string[]) => execFileSync(PY, ['-c', MAKE_WHEEL, wheels, name, version, 'ok', ...deps], { encoding: 'utf8' }).trim();
+
+  beforeAll(async () => {
+    mkdirSync(wheels);
+    mkdirSync(join(tmp, 'local'));
+    execFileSync(PY, ['-c', MAKE_WHEEL, join(tmp, 'local'), 'greetlib', '1.5', 'ok']);
+    make('greetlib', '1.0');
+    make('greetlib', '0.9');
+    make('greeter', '2.0', 'greetlib>=1');
+    make('greeter', '1.0', 'greetlib');
+    index = await servePipIndex(wheels);
+    await writeChannel(join(tmp, 'channel'), [
+      { ...PYTHON_STAND_IN, version: '3.11.4' },
+      {
+        name: 'greetlib-conda', version: '1.0', build: 'py_0', subdir: 'noarch', noarch: 'python', depends: ['python'], files: [
+          { path: 'site-packages/greetlib/__init__.py', content: "VERSION = '1.0 from conda'\n" },
+          { path: 'site-packages/greetlib-1.0.dist-info/METADATA', content: 'Metadata-Version: 2.1\nName: greetlib\nVersion: 1.0\n' },
+          { path: 'site-packages/greetlib-1.0.dist-info/INSTALLER', content: 'conda\n' },
+        ],
+      },
+    ]);
+    channel = folderChannel(join(tmp, 'channel'));
+  }, 120_000);
+  afterAll(async () => {
+    await index?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const build = (specs: string[], pip: string[], o: { store?: BlobStore; lock?: string } = {}) => {
+    const fetch = localChannelFetch([channel], globalThis.fetch);
+    return buildEnvironment({
+      base: emptyImage(), specs, channels: [channel.url], fetch, repodataFetch: fetch, store: o.store ?? memoryBlobStore(), epoch: 1_700_000_000,
+      pip: readPipSection([`--index-url ${index.url}`, ...pip], { base: pathToFileURL(`${tmp}/`).href }), pipOpenLocal: (url) => openRegularFileBlob(fileURLToPath(url)),
+      ...(o.lock ? { lock: readExplicitLock(o.lock), pipLock: readLockedWheels(o.lock) } : {}),
+    });
+  };
+
+  it('a distribution conda installs is not installed again by pip', async () => {
+    const r = await build(['python', 'greetlib-conda'], ['greeter']);
+    expect(r.pip).toEqual(['greeter==2.0']);
+    const layers = await layerFiles(r.image);
+    const pipLayer = layers.at(-2)!;
+    expect(pipLayer.filter((f) => f.includes('.dist-info/METADATA'))).toEqual([`${SP}/greeter-2.0.dist-info/METADATA`]);
+    expect(layers.flat().filter((f) => f.startsWith(`${SP}/greetlib/`))).toEqual([`${SP}/greetlib/__init__.py`]);
+    expect(index.downloads.get('greetlib-1.0-py3-none-any.whl')).toBeUndefined();
+  });
+
+  it('a pip pin the conda-installed version fails is an error naming both', async () => {
+    await expect(build(['python', 'greetlib-conda'], ['greetlib==0.9'])).rejects.toMatchObject({
+      code: 'solve-failed', message: 'pip requirement greetlib==0.9 conflicts with greetlib 1.0 installed by the conda package greetlib-conda-1.0-py_0.conda',
+    });
+  });
+
+  it('without the conda package, pip installs greetlib itself', async () => {
+    const r = await build(['python'], ['greeter']);
+    expect(r.pip).toEqual(['greeter==2.0', 'greetlib==1.0']);
+  });
+
+  describe('hash-checking mode', () => {
+    it('installs what every listed hash allows', async () => {
+      const r = await build(['python'], [
+        `greeter==2.0 --hash=sha256:${'0'.repeat(64)} --hash=sha256:${sha('greeter-2.0-py3-none-any.whl')}`,
+        `greetlib==1.0 --hash=sha256:${sha('greetlib-1.0-py3-none-any.whl')}`,
+      ]);
+      expect(r.pip).toEqual(['greeter==2.0', 'greetlib==1.0']);
+    });
+
+    it('a wheel whose sha256 is not listed is an error naming the file, and is not downloaded', async () => {
+      const before = index.downloads.get('greetlib-1.0-py3-none-any.whl') ?? 0;
+      const store = memoryBlobStore();
+      await expect(build(['python'], [`greetlib==1.0 --hash=sha256:${sha('greetlib-0.9-py3-none-any.whl')}`], { store })).rejects.toMatchObject({
+        code: 'digest-mismatch', message: expect.stringMatching(/^greetlib-1\.0-py3-none-any\.whl: its sha256 [0-9a-f]{64} is not among the --hash values given for greetlib/),
+      });
+      expect(index.downloads.get('greetlib-1.0-py3-none-any.whl') ?? 0).toBe(before);
+      // the conda packages were fetched before the pip step, no wheel
+      for (const f of ['greeter-2.0-py3-none-any.whl', 'greetlib-1.0-py3-none-any.whl']) expect(await store.has(`sha256:${sha(f)}`)).toBe(false);
+    });
+
+    it('a dependency without a hash, or a requirement without one, is an error naming it', async () => {
+      await expect(build(['python'], [`greeter==2.0 --hash=sha256:${sha('greeter-2.0-py3-none-any.whl')}`])).rejects.toMatchObject({
+        code: 'requirement-invalid', message: 'hash-checking mode: every distribution needs a --hash, and these have none: greetlib==1.0 (a dependency)',
+      });
+      await expect(build(['python'], [`greeter==2.0 --hash=sha256:${sha('greeter-2.0-py3-none-any.whl')}`, 'greetlib==1.0'])).rejects.toMatchObject({
+        code: 'requirement-invalid', message: 'hash-checking mode (a requirement has --hash): every requirement needs one, and these have none: greetlib==1.0',
+      });
+    });
+  });
+
+  describe('local wheels', () => {
+    it('a local wheel installs (relative to the environment.yml) and stands for its project', async () => {
+      const r = await build(['python'], ['greeter', './local/greetlib-1.5-py3-none-any.whl']);
+      expect(r.pip).toEqual(['greeter==2.0', 'greetlib==1.5']);
+      const files = (await layerFiles(r.image)).at(-2)!;
+      expect(files).toContain(`${SP}/greetlib-1.5.dist-info/REQUESTED`);
+    });
+
+    it('in hash-checking mode a local wheel needs its hash too', async () => {
+      const local = createHash('sha256').update(readFileSync(join(tmp, 'local', 'greetlib-1.5-py3-none-any.whl'))).digest('hex');
+      const greeter = `greeter==2.0 --hash=sha256:${sha('greeter-2.0-py3-none-any.whl')}`;
+      expect((await build(['python'], [greeter, `./local/greetlib-1.5-py3-none-any.whl --hash=sha256:${local}`])).pip).toEqual(['greeter==2.0', 'greetlib==1.5']);
+      await expect(build(['python'], [greeter, `./local/greetlib-1.5-py3-none-any.whl --hash=sha256:${'0'.repeat(64)}`])).rejects.toMatchObject({
+        code: 'digest-mismatch', message: expect.stringContaining('greetlib-1.5-py3-none-any.whl: its sha256 '),
+      });
+    });
+
+    it('a local wheel that is not there is an error naming it', async () => {
+      await expect(build(['python'], ['./local/absent-1.0-py3-none-any.whl'])).rejects.toMatchObject({
+        code: 'invalid-argument', message: `local wheel ${pathToFileURL(join(tmp, 'local', 'absent-1.0-py3-none-any.whl')).href}: no such file`,
+      });
+    });
+  });
+
+  describe('the wheel cache', () => {
+    it('a rebuild with the same store downloads no wheel and gives the same image', async () => {
+      const store = memoryBlobStore();
+      const first = await build(['python'], ['greeter'], { store });
+      const digest = await first.image.digest();
+      expect(await store.has(`sha256:${sha('greeter-2.0-py3-none-any.whl')}`)).toBe(true);
+      const before = new Map(index.downloads);
+      const again = await build(['python'], ['greeter'], { store });
+      expect(await again.image.digest()).toBe(digest);
+      expect(index.downloads).toEqual(before);
+    });
+
+    it('a tampered wheel fails naming it, and nothing is cached', async () => {
+      const file = 'greetlib-0.9-py3-none-any.whl';
+      const store = memoryBlobStore();
+      const bytes = new Uint8Array(readFileSync(join(wheels, file)));
+      bytes[40] ^= 0xff;
+      index.tamper(file, bytes);
+      try {
+        await expect(build(['python'], ['greetlib==0.9'], { store })).rejects.toMatchObject({
+          code: 'digest-mismatch', message: expect.stringContaining(`${file} (${new URL(`../files/${file}`, index.url).href}): `),
+        });
+      } finally {
+        index.tamper(file, undefined);
+      }
+      expect(await store.has(`sha256:${sha(file)}`)).toBe(false);
+      expect(store.size).toBe(1); // python, the one conda package, fetched before the pip step
+    });
+  });
+
+  describe('the lock', () => {
+    it('carries the pip packages (the image\'s embedded lock too), and a build from it gives the same image without asking the index', async () => {
+      const r = await build(['python'], ['greeter', './local/greetlib-1.5-py3-none-any.whl']);
+      expect(r.pipWheels).toEqual([
+        { name: 'greeter', version: '2.0', url: new URL('../files/greeter-2.0-py3-none-any.whl', index.url).href, sha256: sha('greeter-2.0-py3-none-any.whl') },
+        { name: 'greetlib', version: '1.5', url: pathToFileURL(join(tmp, 'local', 'greetlib-1.5-py3-none-any.whl')).href, sha256: createHash('sha256').update(readFileSync(join(tmp, 'local', 'greetlib-1.5-py3-none-any.whl'))).digest('hex') },
+      ]);
+      const lock = writeExplicitLock(r.solved, 'linux-64', r.pipWheels);
+      let embedded = '';
+      await scanLayers(r.image, [{ visit: async (e, body) => { if (e.name === 'opt/conda/conda-meta/explicit.txt') embedded = await new Response(body).text(); } }]);
+      expect(embedded).toBe(lock);
+      // nothing is resolved: no project page is asked for, the lock's URLs give the wheels
+      const pages = index.pages();
+      const fromLock = await build(['python'], ['greeter', './local/greetlib-1.5-py3-none-any.whl'], { lock, store: memoryBlobStore() });
+      expect(await fromLock.image.digest()).toBe(await r.image.digest());
+      expect(index.pages()).toBe(pages);
+      expect(fromLock.pipWheels).toEqual(r.pipWheels);
+    });
+
+    it('a lock whose wheel was replaced fails naming it', async () => {
+      const r = await build(['python'], ['greetlib==0.9']);
+      const lock = writeExplicitLock(r.solved, 'linux-64', r.pipWheels.map((w) => ({ ...w, sha256: '0'.repeat(64) })));
+      await expect(build(['python'], ['greetlib==0.9'], { lock })).rejects.toMatchObject({ code: 'digest-mismatch', message: expect.stringContaining('greetlib-0.9-py3-none-any.whl (') });
+    });
+  });
+
+  describe('the CLI', () => {
+    async function cli(...args: string[]) {
+      let out = '';
+      let err = '';
+      const saved = process.env.SOURCE_DATE_EPOCH;
+      process.env.SOURCE_DATE_EPOCH = '1700000000';
+      try {
+        const code = await main(args, { write: (x: string) => { out += x; } }, { write: (x: string) => { err += x; } });
+        return { code, out, err };
+      } finally {
+        if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH; else process.env.SOURCE_DATE_EPOCH = saved;
+      }
+    }
+
+    it('solve --file writes the pip packages into the lock, and build --lock gives the image build --file gives', async () => {
+      const base = join(tmp, 'base.tar');
+      await writeDockerArchiveTo([{ image: emptyImage(), tags: ['x/base:1'] }], Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+      const env = join(tmp, 'environment.yml');
+      writeFileSync(env, `channels: ["${channel.url}"]\ndependencies:\n  - python\n  - pip:\n    - --index-url ${index.url}\n    - greeter\n    - ./local/greetlib-1.5-py3-none-any.whl\n`);
+      const solved = await cli('solve', '-b', base, '--file', env, '--cache', join(tmp, 'cli-cache'));
+      expect(solved.err).not.toMatch(/error/);
+      expect(solved.code).toBe(0);
+      expect(solved.out.split('\n').filter((l) => l.startsWith('# pip '))).toEqual([
+        `# pip greeter @ ${new URL('../files/greeter-2.0-py3-none-any.whl', index.url).href}#sha256=${sha('greeter-2.0-py3-none-any.whl')}`,
+        `# pip greetlib @ ${pathToFileURL(join(tmp, 'local', 'greetlib-1.5-py3-none-any.whl')).href}#sha256=${createHash('sha256').update(readFileSync(join(tmp, 'local', 'greetlib-1.5-py3-none-any.whl'))).digest('hex')}`,
+      ]);
+      expect(solved.err).toContain('1 packages and 2 pip packages for linux-64');
+      writeFileSync(join(tmp, 'lock.txt'), solved.out);
+      const fromFile = await cli('build', '-b', base, '-i', 'x/pip:1', '--file', env, '-o', join(tmp, 'a.tar'), '--cache', join(tmp, 'cli-cache'), '--json');
+      expect(fromFile.code).toBe(0);
+      const fromLock = await cli('build', '-b', base, '-i', 'x/pip:1', '--file', env, '--lock', join(tmp, 'lock.txt'), '-o', join(tmp, 'b.tar'), '--cache', join(tmp, 'cli-cache-2'), '--json');
+      expect(fromLock.err).not.toMatch(/error/);
+      expect(fromLock.code).toBe(0);
+      expect((JSON.parse(fromLock.out) as { digest: string }).digest).toBe((JSON.parse(fromFile.out) as { digest: string }).digest);
+      expect(sha256File(join(tmp, 'b.tar'))).toBe(sha256File(join(tmp, 'a.tar')));
+    }, 120_000);
+  });
+});
+
+const sha256File = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
