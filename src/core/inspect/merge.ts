@@ -1,6 +1,6 @@
 import { compareNames } from '../tar';
 import type { TarEntryType } from '../tar';
-import { LayerIndex, resolveLinkTarget, type LayerFile, type LayerListing } from './listing';
+import { LayerIndex, resolveLinkTarget, type EntryDanger, type LayerFile, type LayerListing } from './listing';
 
 /** An entry of the merged filesystem, with the index of the layer (bottom = 0) it comes from. */
 export interface MergedFile extends LayerFile {
@@ -56,7 +56,7 @@ export class MergedIndex {
     const e = this.entryOf[i];
     return e < 0 ? this.implicitPaths.get(i)! : this.layers[this.layerOf[i]].paths[e];
   }
-  /** True for a regular file (or contiguous file) as merged, with its size; detached links count as the file they became. */
+  /** the type as merged (a detached link: its old target's) */
   type(i: number): TarEntryType {
     const e = this.entryOf[i];
     if (e < 0) return 'directory';
@@ -76,8 +76,14 @@ export class MergedIndex {
     const re = this.relinked.get(i);
     if (re !== undefined) return re;
     const d = this.detached.get(i);
-    if (d) return this.layers[d[0]].isDirectory(d[1]) || this.layers[d[0]].type(d[1]) === 'hardlink' ? undefined : this.layers[d[0]].linknames.get(d[1]);
+    if (d) return this.layers[d[0]].type(d[1]) === 'hardlink' ? undefined : this.layers[d[0]].linknames.get(d[1]);
     return this.layers[this.layerOf[i]].linknames.get(e);
+  }
+
+  /** the danger flag as merged (only 'link-escapes' stays in a merge) */
+  danger(i: number): EntryDanger | undefined {
+    const e = this.entryOf[i];
+    return e < 0 || this.detached.has(i) ? undefined : this.layers[this.layerOf[i]].danger(e);
   }
 
   /** Merged entry `i` as a MergedFile. */
