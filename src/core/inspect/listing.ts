@@ -288,12 +288,16 @@ export async function indexLayer(layer: Layer, opts?: { signal?: AbortSignal; me
   const x = new LayerIndex();
   const out: { warnings: TarWarning[]; uncompressedBytes?: number } = { warnings: x.warnings };
   const symlinks = new Set<string>();
-  for await (const entry of layerEntries(layer, out, opts?.measure ?? false, opts?.signal)) {
+  const blob = uncompressedBlobOf(layer);
+  // a Blob layer's walk is iterated directly: one async generator step per entry, not one per wrapper
+  const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal }) : layerEntries(layer, out, opts?.measure ?? false, opts?.signal);
+  for await (const entry of entries) {
     const f = toLayerFile(entry);
     if (!f.danger && symlinks.size && underSymlink(f.path, symlinks)) f.danger = 'through-symlink';
     if (f.type === 'symlink') symlinks.add(f.path);
     x.push(f);
   }
+  if (blob && opts?.measure) out.uncompressedBytes = blob.size;
   if (out.uncompressedBytes !== undefined) x.uncompressedBytes = out.uncompressedBytes;
   return x.trim();
 }
