@@ -32,39 +32,16 @@ const MAX_SPAN = 16 * 1024 * 1024;
 
 /** Pulls bytes of one Blob stream into a caller's buffer. */
 interface Puller {
-  /**
-   * Puts up to `buf.length - at` bytes in `buf` at `at`; returns how many (0 at the end of the stream) and
-   * the buffer that holds them now (a BYOB read hands the same memory back in a new view).
-   */
-  pull(buf: Uint8Array, at: number): Promise<{ got: number; buf: Uint8Array }>;
+  /** Copies up to `buf.length - at` bytes to `buf` at `at`; returns how many (0 at the end of the stream). */
+  pull(buf: Uint8Array, at: number): Promise<number>;
   cancel(): void;
 }
 
 /**
- * The stream read straight into our buffer (BYOB): no chunk is allocated per read, so a walk that reads
- * through hundreds of megabytes of small entries leaves no garbage buffers behind for the collector
- * (with a default reader, each chunk was a new ArrayBuffer, and the renderer's memory rose by tens of
- * megabytes before they were collected).
+ * The stream's chunks copied into our buffer. A default reader, not BYOB: in Chromium, three walks at
+ * once over slices of one File stalled now and then (a read never settled) with BYOB reads of the Blob
+ * stream and with slice().arrayBuffer() reads, never with the default reader in the same runs.
  */
-function byobPuller(stream: ReadableStream<Uint8Array>): Puller | undefined {
-  let reader: ReadableStreamBYOBReader;
-  try {
-    reader = stream.getReader({ mode: 'byob' });
-  } catch {
-    return undefined; // not a byte stream here
-  }
-  return {
-    async pull(buf, at) {
-      const size = buf.length; // the read detaches buf
-      const r = await reader.read(new Uint8Array(buf.buffer, buf.byteOffset + at, size - at));
-      const back = r.value ? new Uint8Array(r.value.buffer, r.value.byteOffset - at, size) : buf;
-      return { got: r.done ? 0 : r.value!.byteLength, buf: back };
-    },
-    cancel: () => { reader.cancel().catch(() => {}); },
-  };
-}
-
-/** The stream's chunks copied into our buffer: for a stream that is not a byte stream (no BYOB reader). */
 function chunkPuller(stream: ReadableStream<Uint8Array>): Puller {
   const reader = stream.getReader();
   let rest: Uint8Array = new Uint8Array(0);
@@ -72,30 +49,29 @@ function chunkPuller(stream: ReadableStream<Uint8Array>): Puller {
     async pull(buf, at) {
       while (rest.length === 0) {
         const r = await reader.read();
-        if (r.done) return { got: 0, buf };
+        if (r.done) return 0;
         rest = r.value;
       }
       const got = Math.min(rest.length, buf.length - at);
       buf.set(rest.subarray(0, got), at);
       rest = rest.subarray(got);
-      return { got, buf };
+      return got;
     },
     cancel: () => { reader.cancel().catch(() => {}); },
   };
 }
 
 /**
- * Forward access over a Blob through its stream: bytes land in one reused 1 MiB buffer (read into it,
- * or copied there), so a walk over dense small entries costs a few stream reads and no allocation per
- * header. A skip that lands within READ_THROUGH of the buffered bytes reads through; a longer one ends
- * the stream and opens another at the target (a big entry body is never read). Bytes returned by `read`
- * stay valid until the
+ * Forward access over a Blob through its stream: bytes are copied into one reused 1 MiB buffer, so a
+ * walk over dense small entries costs a few stream reads and no allocation per header. A skip that
+ * lands within READ_THROUGH of the buffered bytes reads through; a longer one ends the stream and opens
+ * another at the target (a big entry body is never read). Bytes returned by `read` stay valid until the
  * next `read`. Reads longer than half the buffer (large extension headers) get a stream of their own.
  */
 class BlobSource implements TarSource {
   position = 0;
   /** never larger than the Blob: a small archive or layer does not pay for a 1 MiB buffer per walk */
-  private buf: Uint8Array;
+  private readonly buf: Uint8Array;
   /** archive offset of buf[0]; buf[0, len) holds valid bytes */
   private start = 0;
   private len = 0;
@@ -135,8 +111,7 @@ class BlobSource implements TarSource {
         this.len -= keep - this.start;
         this.start = keep;
       }
-      const { got, buf } = await this.puller!.pull(this.buf, this.len);
-      this.buf = buf;
+      const got = await this.puller!.pull(this.buf, this.len);
       if (got > 0) this.len += got;
       else if (this.streamEnd < this.blob.size && this.start + this.len === this.streamEnd) {
         this.puller = this.stream(this.streamEnd, Math.min(this.span * 2, MAX_SPAN)); // the next span, no jump
@@ -166,8 +141,7 @@ class BlobSource implements TarSource {
   private stream(at: number, span: number): Puller {
     this.span = span;
     this.streamEnd = Math.min(at + span, this.blob.size);
-    const stream = this.blob.slice(at, this.streamEnd).stream();
-    return byobPuller(stream) ?? chunkPuller(stream);
+    return chunkPuller(this.blob.slice(at, this.streamEnd).stream());
   }
 
   /** Stops reading (the walk ended or failed). */
