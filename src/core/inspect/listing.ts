@@ -133,14 +133,8 @@ function countedSource(src: ReadableStream<Uint8Array>, signal?: AbortSignal) {
   };
 }
 
-/** The entries of a layer's uncompressed tar: header-only through Blob.slice when the layer holds it as a Blob, else streamed. */
-async function* layerEntries(layer: Layer, out: { warnings: TarWarning[]; uncompressedBytes?: number }, measure: boolean, signal?: AbortSignal): AsyncGenerator<TarEntry> {
-  const blob = uncompressedBlobOf(layer);
-  if (blob) {
-    yield* walkBlobTar(blob, (w) => out.warnings.push(w), { signal });
-    if (measure) out.uncompressedBytes = blob.size;
-    return;
-  }
+/** The entries of a streamed layer's uncompressed tar (a layer without its tar as a Blob). */
+async function* streamedEntries(layer: Layer, out: { warnings: TarWarning[]; uncompressedBytes?: number }, measure: boolean, signal?: AbortSignal): AsyncGenerator<TarEntry> {
   const src = measure ? countedSource(layer.uncompressed(), signal) : undefined;
   try {
     for await (const { entry } of readTar(src?.stream ?? layer.uncompressed(), { onWarning: (w) => out.warnings.push(w), signal })) yield entry;
@@ -290,7 +284,7 @@ export async function indexLayer(layer: Layer, opts?: { signal?: AbortSignal; me
   const symlinks = new Set<string>();
   const blob = uncompressedBlobOf(layer);
   // a Blob layer's walk is iterated directly: one async generator step per entry, not one per wrapper
-  const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal }) : layerEntries(layer, out, opts?.measure ?? false, opts?.signal);
+  const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal }) : streamedEntries(layer, out, opts?.measure ?? false, opts?.signal);
   for await (const entry of entries) {
     const f = toLayerFile(entry);
     if (!f.danger && symlinks.size && underSymlink(f.path, symlinks)) f.danger = 'through-symlink';
