@@ -16,6 +16,10 @@ export interface BenchArchiveSpec {
 
 /** The full-size archive of the inspector row (issue 3): ~1 GB, ~50k entries. */
 export const FULL_SPEC: BenchArchiveSpec = { name: 'full', seed: 3, layers: 8, entries: 50_000, bytes: 1_000_000_000 };
+/** The inspector's linearity row: the same ~1 GB in four times the entries (~200k). */
+export const LINEAR_SPEC: BenchArchiveSpec = { name: 'full-200k', seed: 3, layers: 8, entries: 200_000, bytes: 1_000_000_000 };
+/** `--quick`'s linearity archive: the quick archive's bytes in four times its entries. */
+export const QUICK_SPEC_LINEAR: BenchArchiveSpec = { name: 'quick-20k', seed: 3, layers: 4, entries: 20_000, bytes: 50_000_000 };
 /** The CI-sized archive of `--quick`: ~50 MB, ~5k entries. */
 export const QUICK_SPEC: BenchArchiveSpec = { name: 'quick', seed: 3, layers: 4, entries: 5_000, bytes: 50_000_000 };
 

@@ -6,7 +6,7 @@
  * average to fall under 1.0. Exit 0 when every row ran (a MISS is reported, not a failure); 1 when a row
  * or its peer did not run. `--quick` uses the CI-sized archive (~50 MB) instead of the full one (~1 GB).
  */
-import { FULL_SPEC, QUICK_SPEC } from './plan.js';
+import { FULL_SPEC, LINEAR_SPEC, QUICK_SPEC, QUICK_SPEC_LINEAR } from './plan.js';
 import { inspectorRows } from './rows/inspector.js';
 import { proxyRows } from './rows/proxy.js';
 import { pullRows } from './rows/pull.js';
@@ -20,7 +20,7 @@ import { exitCodeOf, formatTable, runRows, type BenchRow } from './table.js';
 /** Every row of the bench, in print order. Later issues append theirs here. */
 export function allRows(quick: boolean): BenchRow[] {
   const log = (s: string) => console.error(s);
-  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log }), ...sharingRows({ quick, log }), ...assemblyRows({ quick, log }), ...cacheRows({ quick, log })];
+  return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, linearSpec: quick ? QUICK_SPEC_LINEAR : LINEAR_SPEC, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log }), ...sharingRows({ quick, log }), ...assemblyRows({ quick, log }), ...cacheRows({ quick, log })];
 }
 
 const args = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { uncompressedBlobOf } from '../image/capabilities';
 import type { Layer } from '../image/types';
-import { indexTar, readTar, normalizeEntryPath, resolveRootedPath } from '../tar';
+import { readTar, normalizeEntryPath, resolveRootedPath, walkBlobTar } from '../tar';
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
 
 /** Why an entry is dangerous to follow or extract (the inspector flags these; nothing follows them). */
@@ -133,16 +133,8 @@ function countedSource(src: ReadableStream<Uint8Array>, signal?: AbortSignal) {
   };
 }
 
-/** The entries of a layer's uncompressed tar: header-only through Blob.slice when the layer holds it as a Blob, else streamed. */
-async function* layerEntries(layer: Layer, out: { warnings: TarWarning[]; uncompressedBytes?: number }, measure: boolean, signal?: AbortSignal): AsyncGenerator<TarEntry> {
-  const blob = uncompressedBlobOf(layer);
-  if (blob) {
-    const idx = await indexTar(blob, { signal });
-    out.warnings.push(...idx.warnings);
-    yield* idx.entries;
-    if (measure) out.uncompressedBytes = blob.size;
-    return;
-  }
+/** The entries of a streamed layer's uncompressed tar (a layer without its tar as a Blob). */
+async function* streamedEntries(layer: Layer, out: { warnings: TarWarning[]; uncompressedBytes?: number }, measure: boolean, signal?: AbortSignal): AsyncGenerator<TarEntry> {
   const src = measure ? countedSource(layer.uncompressed(), signal) : undefined;
   try {
     for await (const { entry } of readTar(src?.stream ?? layer.uncompressed(), { onWarning: (w) => out.warnings.push(w), signal })) yield entry;
@@ -152,23 +144,159 @@ async function* layerEntries(layer: Layer, out: { warnings: TarWarning[]; uncomp
   }
 }
 
+const TYPES: readonly TarEntryType[] = ['file', 'hardlink', 'symlink', 'char', 'block', 'directory', 'fifo', 'contiguous', 'sparse', 'other'];
+const TYPE_CODE = new Map(TYPES.map((t, i) => [t, i]));
+const DANGERS: ReadonlyArray<EntryDanger | undefined> = [undefined, 'absolute-path', 'parent-traversal', 'empty-name', 'link-escapes', 'through-symlink', 'path-too-long'];
+const DANGER_CODE = new Map(DANGERS.map((d, i) => [d, i]));
+/** Type code of directories in `LayerIndex.types`. */
+export const DIRECTORY_CODE = TYPE_CODE.get('directory')!;
+const WHITEOUT_FILE = 1 << 3;
+const WHITEOUT_OPAQUE = 2 << 3;
+
+/** A typed array grown by doubling while a layer is read, trimmed once it is done. */
+function grown<T extends Float64Array | Uint32Array | Uint8Array>(a: T, need: number, make: (n: number) => T): T {
+  if (need <= a.length) return a;
+  const b = make(Math.max(need, a.length * 2, 64));
+  b.set(a);
+  return b;
+}
+
 /**
- * Lists a layer's entries (bodies are never read or held). An uncompressed layer that can give its
- * bytes as a Blob (`uncompressedBlob`) is indexed by its headers only; others are streamed once.
+ * Every entry of one layer in columns: a string per entry (its normalised path) and typed arrays for the
+ * rest; the few entries with a raw name other than their path, a link name or a whiteout target keep
+ * those in maps. `file(i)` gives the entry as a LayerFile, built when asked for.
+ */
+export class LayerIndex {
+  count = 0;
+  paths: string[] = [];
+  /** index into the entry types (`typeOf`) */
+  types = new Uint8Array(0);
+  /** danger code (bits 0–2), whiteout (bits 3–4: 1 file, 2 opaque) */
+  flags = new Uint8Array(0);
+  sizes = new Float64Array(0);
+  modes = new Uint32Array(0);
+  uids = new Float64Array(0);
+  gids = new Float64Array(0);
+  mtimes = new Float64Array(0);
+  /** raw names that differ from the path */
+  rawNames = new Map<number, string>();
+  linknames = new Map<number, string>();
+  whiteoutTargets = new Map<number, string>();
+  warnings: TarWarning[] = [];
+  /** sum of regular file sizes in bytes (whiteout markers left out) */
+  fileBytes = 0;
+  uncompressedBytes?: number;
+
+  /** Appends one entry. */
+  push(f: LayerFile): void {
+    const i = this.count++;
+    if (i >= this.types.length) {
+      const n = i + 1;
+      this.types = grown(this.types, n, (k) => new Uint8Array(k));
+      this.flags = grown(this.flags, n, (k) => new Uint8Array(k));
+      this.sizes = grown(this.sizes, n, (k) => new Float64Array(k));
+      this.modes = grown(this.modes, n, (k) => new Uint32Array(k));
+      this.uids = grown(this.uids, n, (k) => new Float64Array(k));
+      this.gids = grown(this.gids, n, (k) => new Float64Array(k));
+      this.mtimes = grown(this.mtimes, n, (k) => new Float64Array(k));
+    }
+    this.paths.push(f.path);
+    this.types[i] = TYPE_CODE.get(f.type) ?? TYPE_CODE.get('other')!;
+    this.flags[i] = DANGER_CODE.get(f.danger)! | (f.whiteout === 'file' ? WHITEOUT_FILE : f.whiteout === 'opaque' ? WHITEOUT_OPAQUE : 0);
+    this.sizes[i] = f.size;
+    this.modes[i] = f.mode;
+    this.uids[i] = f.uid;
+    this.gids[i] = f.gid;
+    this.mtimes[i] = f.mtime;
+    if (f.rawName !== f.path) this.rawNames.set(i, f.rawName);
+    if (f.linkname !== undefined) this.linknames.set(i, f.linkname);
+    if (f.whiteoutTarget !== undefined) this.whiteoutTargets.set(i, f.whiteoutTarget);
+    if (!f.whiteout) this.fileBytes += f.size;
+  }
+
+  /** Drops the spare room the arrays grew by. */
+  trim(): this {
+    const n = this.count;
+    this.types = this.types.slice(0, n);
+    this.flags = this.flags.slice(0, n);
+    this.sizes = this.sizes.slice(0, n);
+    this.modes = this.modes.slice(0, n);
+    this.uids = this.uids.slice(0, n);
+    this.gids = this.gids.slice(0, n);
+    this.mtimes = this.mtimes.slice(0, n);
+    return this;
+  }
+
+  /** An index over listed files (as `listLayer` gives them). */
+  static of(listing: LayerListing): LayerIndex {
+    const x = new LayerIndex();
+    for (const f of listing.files) x.push(f);
+    x.fileBytes = listing.fileBytes;
+    x.warnings = listing.warnings;
+    if (listing.uncompressedBytes !== undefined) x.uncompressedBytes = listing.uncompressedBytes;
+    return x.trim();
+  }
+
+  type(i: number): TarEntryType { return TYPES[this.types[i]]; }
+  isDirectory(i: number): boolean { return this.types[i] === DIRECTORY_CODE; }
+  danger(i: number): EntryDanger | undefined { return DANGERS[this.flags[i] & 7]; }
+  whiteout(i: number): LayerFile['whiteout'] {
+    const w = this.flags[i] & (WHITEOUT_FILE | WHITEOUT_OPAQUE);
+    return w === WHITEOUT_FILE ? 'file' : w === WHITEOUT_OPAQUE ? 'opaque' : undefined;
+  }
+  rawName(i: number): string { return this.rawNames.get(i) ?? this.paths[i]; }
+
+  /** Entry `i` as a LayerFile (the object `toLayerFile` made for it). */
+  file(i: number): LayerFile {
+    const f: LayerFile = {
+      path: this.paths[i], rawName: this.rawName(i), type: this.type(i), size: this.sizes[i],
+      mode: this.modes[i], uid: this.uids[i], gid: this.gids[i], mtime: this.mtimes[i],
+    };
+    const link = this.linknames.get(i);
+    if (link !== undefined) f.linkname = link;
+    const danger = this.danger(i);
+    if (danger) f.danger = danger;
+    const wh = this.whiteout(i);
+    if (wh) {
+      f.whiteout = wh;
+      f.whiteoutTarget = this.whiteoutTargets.get(i);
+    }
+    return f;
+  }
+
+  /** The listing with one LayerFile per entry. */
+  toListing(): LayerListing {
+    const files: LayerFile[] = [];
+    for (let i = 0; i < this.count; i++) files.push(this.file(i));
+    return { files, warnings: this.warnings, fileBytes: this.fileBytes, ...(this.uncompressedBytes !== undefined ? { uncompressedBytes: this.uncompressedBytes } : {}) };
+  }
+}
+
+/**
+ * Indexes a layer's entries in columns (bodies are never read or held). An uncompressed layer that can
+ * give its bytes as a Blob (`uncompressedBlob`) is indexed by its headers only; others are streamed once.
  * With `measure`, a streamed layer is read to its end in that same pass and `uncompressedBytes` set,
  * so a summary need not decode the layer a second time to learn its size.
  */
-export async function listLayer(layer: Layer, opts?: { signal?: AbortSignal; measure?: boolean }): Promise<LayerListing> {
-  const files: LayerFile[] = [];
-  const out: { warnings: TarWarning[]; uncompressedBytes?: number } = { warnings: [] };
-  let fileBytes = 0;
+export async function indexLayer(layer: Layer, opts?: { signal?: AbortSignal; measure?: boolean }): Promise<LayerIndex> {
+  const x = new LayerIndex();
+  const out: { warnings: TarWarning[]; uncompressedBytes?: number } = { warnings: x.warnings };
   const symlinks = new Set<string>();
-  for await (const entry of layerEntries(layer, out, opts?.measure ?? false, opts?.signal)) {
+  const blob = uncompressedBlobOf(layer);
+  // a Blob layer's walk is iterated directly: one async generator step per entry, not one per wrapper
+  const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal }) : streamedEntries(layer, out, opts?.measure ?? false, opts?.signal);
+  for await (const entry of entries) {
     const f = toLayerFile(entry);
     if (!f.danger && symlinks.size && underSymlink(f.path, symlinks)) f.danger = 'through-symlink';
     if (f.type === 'symlink') symlinks.add(f.path);
-    if (!f.whiteout) fileBytes += f.size;
-    files.push(f);
+    x.push(f);
   }
-  return { files, warnings: out.warnings, fileBytes, ...(out.uncompressedBytes !== undefined ? { uncompressedBytes: out.uncompressedBytes } : {}) };
+  if (blob && opts?.measure) out.uncompressedBytes = blob.size;
+  if (out.uncompressedBytes !== undefined) x.uncompressedBytes = out.uncompressedBytes;
+  return x.trim();
+}
+
+/** Lists a layer's entries as objects, one per entry (see `indexLayer`, which the inspector's session keeps instead). */
+export async function listLayer(layer: Layer, opts?: { signal?: AbortSignal; measure?: boolean }): Promise<LayerListing> {
+  return (await indexLayer(layer, opts)).toListing();
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LayerFile, LayerListing } from './listing';
-import { mergeLayers, compareBytes } from './merge';
+import { mergeLayers, mergeIndexes, compareBytes } from './merge';
+import { LayerIndex } from './listing';
 import { resolveLinkTarget } from './listing';
 
 function f(path: string, extra: Partial<LayerFile> = {}): LayerFile {
@@ -126,6 +127,24 @@ describe('mergeLayers', () => {
       // each ancestor's path rebuilt by joining its components holds ~10^8 characters in all
       expect(retained).toBeLessThan(32 * 2 ** 20);
     });
+  });
+
+  it('the merged index answers path, type, size, link and danger as the MergedFile it builds', () => {
+    const link = (p: string, target: string) => f(p, { type: 'hardlink', size: 0, linkname: target });
+    const layers = [
+      L(dir('d'), f('d/bar', { size: 4 }), link('h1', 'd/bar'), link('h2', 'd/bar'), f('s', { type: 'symlink', size: 0, linkname: '../x', danger: 'link-escapes' }), f('a/b/c', { size: 2 }), f('../evil', { danger: 'parent-traversal' })),
+      L(f('d/.wh.bar'), f('a', { type: 'directory', size: 0, mode: 0o700 }), f('e/.wh..wh..opq'), f('big', { size: 99 })),
+    ];
+    const m = mergeIndexes(layers.map((l) => LayerIndex.of(l)));
+    const view = mergeLayers(layers);
+    expect(m.count).toBe(view.files.length);
+    for (let i = 0; i < m.count; i++) {
+      const file = m.file(i);
+      expect(file).toEqual(view.files[i]);
+      expect([m.path(i), m.type(i), m.size(i), m.linkname(i), m.danger(i), m.layerOf[i]]).toEqual([file.path, file.type, file.size, file.linkname, file.danger, file.layer]);
+    }
+    expect(view.files.map((x) => `${x.path}:${x.type}:${x.linkname ?? ''}`)).toEqual(['a:directory:', 'a/b:directory:', 'a/b/c:file:', 'big:file:', 'd:directory:', 'h1:file:', 'h2:hardlink:h1', 's:symlink:../x']);
+    expect(view.skipped.map((x) => x.file.path)).toEqual(['../evil']);
   });
 
   it('orders children bytewise', () => {

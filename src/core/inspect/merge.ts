@@ -1,5 +1,6 @@
 import { compareNames } from '../tar';
-import { resolveLinkTarget, type LayerFile, type LayerListing } from './listing';
+import type { TarEntryType } from '../tar';
+import { LayerIndex, resolveLinkTarget, type EntryDanger, type LayerFile, type LayerListing } from './listing';
 
 /** An entry of the merged filesystem, with the index of the layer (bottom = 0) it comes from. */
 export interface MergedFile extends LayerFile {
@@ -24,52 +25,107 @@ export interface MergedView {
   skipped: Array<{ layer: number; file: LayerFile }>;
 }
 
-interface Node {
-  file?: MergedFile;
-  /** created with the first child: most nodes are files and never get one */
-  children?: Map<string, Node>;
+/**
+ * The merged filesystem in columns, over the layers' indexes: per entry the layer and the entry index in
+ * it (-1 for an implicit directory); the few implicit directories keep their path, the few detached links
+ * their target. `file(i)` gives entry `i` as a MergedFile, built when asked for.
+ */
+export class MergedIndex {
+  constructor(
+    readonly layers: readonly LayerIndex[],
+    /** merged entries, depth first, each directory's children in bytewise order */
+    readonly count: number,
+    readonly layerOf: Uint16Array,
+    readonly entryOf: Int32Array,
+    /** implicit directories: merged index → path */
+    readonly implicitPaths: Map<number, string>,
+    /** a hardlink shown as the inode it shared: merged index → [layer, entry] of its old target */
+    readonly detached: Map<number, [number, number]>,
+    /** a hardlink to such an inode shown as a link to the first one: merged index → that link's path */
+    readonly relinked: Map<number, string>,
+    readonly wastedBytesByLayer: number[],
+    readonly totalBytes: number,
+    /** dangerous entries left out, as [layer, entry] */
+    readonly skipped: Array<[number, number]>,
+  ) {}
+
+  get wastedBytes(): number { return this.wastedBytesByLayer.reduce((a, b) => a + b, 0); }
+  get efficiency(): number { return this.totalBytes === 0 ? 1 : 1 - this.wastedBytes / this.totalBytes; }
+
+  path(i: number): string {
+    const e = this.entryOf[i];
+    return e < 0 ? this.implicitPaths.get(i)! : this.layers[this.layerOf[i]].paths[e];
+  }
+  /** the type as merged (a detached link: its old target's) */
+  type(i: number): TarEntryType {
+    const e = this.entryOf[i];
+    if (e < 0) return 'directory';
+    const d = this.detached.get(i);
+    return d ? this.layers[d[0]].type(d[1]) : this.layers[this.layerOf[i]].type(e);
+  }
+  size(i: number): number {
+    const e = this.entryOf[i];
+    if (e < 0) return 0;
+    const d = this.detached.get(i);
+    return d ? this.layers[d[0]].sizes[d[1]] : this.layers[this.layerOf[i]].sizes[e];
+  }
+  /** the link name as merged (undefined when none) */
+  linkname(i: number): string | undefined {
+    const e = this.entryOf[i];
+    if (e < 0) return undefined;
+    const re = this.relinked.get(i);
+    if (re !== undefined) return re;
+    const d = this.detached.get(i);
+    if (d) return this.layers[d[0]].type(d[1]) === 'hardlink' ? undefined : this.layers[d[0]].linknames.get(d[1]);
+    return this.layers[this.layerOf[i]].linknames.get(e);
+  }
+
+  /** the danger flag as merged (only 'link-escapes' stays in a merge) */
+  danger(i: number): EntryDanger | undefined {
+    const e = this.entryOf[i];
+    return e < 0 || this.detached.has(i) ? undefined : this.layers[this.layerOf[i]].danger(e);
+  }
+
+  /** Merged entry `i` as a MergedFile. */
+  file(i: number): MergedFile {
+    const layer = this.layerOf[i];
+    const e = this.entryOf[i];
+    if (e < 0) {
+      const path = this.implicitPaths.get(i)!;
+      return { path, rawName: path, type: 'directory', size: 0, mode: 0o755, uid: 0, gid: 0, mtime: 0, layer, implicit: true };
+    }
+    const li = this.layers[layer];
+    const d = this.detached.get(i);
+    if (d) {
+      const t = this.layers[d[0]];
+      const m: MergedFile = { path: li.paths[e], rawName: li.rawName(e), type: t.type(d[1]), size: t.sizes[d[1]], mode: t.modes[d[1]], uid: li.uids[e], gid: li.gids[e], mtime: li.mtimes[e], layer };
+      const tl = t.linknames.get(d[1]);
+      if (tl !== undefined && t.type(d[1]) !== 'hardlink') m.linkname = tl;
+      return m;
+    }
+    const f = li.file(e);
+    const m: MergedFile = { path: f.path, rawName: f.rawName, type: f.type, size: f.size, mode: f.mode, uid: f.uid, gid: f.gid, mtime: f.mtime, layer };
+    if (f.linkname !== undefined) m.linkname = f.linkname;
+    if (f.whiteout !== undefined) m.whiteout = f.whiteout;
+    if (f.whiteoutTarget !== undefined) m.whiteoutTarget = f.whiteoutTarget;
+    if (f.danger !== undefined) m.danger = f.danger;
+    const re = this.relinked.get(i);
+    return re === undefined ? m : { ...m, linkname: re };
+  }
+
+  /** The view with one MergedFile per entry. */
+  toView(): MergedView {
+    const files: MergedFile[] = [];
+    for (let i = 0; i < this.count; i++) files.push(this.file(i));
+    return {
+      files, wastedBytesByLayer: this.wastedBytesByLayer, wastedBytes: this.wastedBytes, totalBytes: this.totalBytes,
+      skipped: this.skipped.map(([layer, e]) => ({ layer, file: this.layers[layer].file(e) })), efficiency: this.efficiency,
+    };
+  }
 }
 
 /** A hardlink as written: the node its target path named then, and that path. */
-interface Link { target: Node; targetPath: string }
-
-const newNode = (file?: MergedFile): Node => ({ file });
-
-/** The merged copy of a layer's entry, built field by field: one object shape for every entry. */
-function mergedFile(f: LayerFile, layer: number): MergedFile {
-  const m: MergedFile = { path: f.path, rawName: f.rawName, type: f.type, size: f.size, mode: f.mode, uid: f.uid, gid: f.gid, mtime: f.mtime, layer };
-  if (f.linkname !== undefined) m.linkname = f.linkname;
-  if (f.whiteout !== undefined) m.whiteout = f.whiteout;
-  if (f.whiteoutTarget !== undefined) m.whiteoutTarget = f.whiteoutTarget;
-  if (f.danger !== undefined) m.danger = f.danger;
-  return m;
-}
-
-/**
- * A hardlink whose target no longer stands at its path: what Docker shows there, the inode the link
- * shared when it was written (the target's type, size, mode and content). Owner and mtime come from the
- * link's header, which Docker applies to that inode when it extracts the link. Its content is read
- * through the link in the link's own layer.
- */
-function detachedLink(link: MergedFile, target: MergedFile): MergedFile {
-  const m: MergedFile = { path: link.path, rawName: link.rawName, type: target.type, size: target.size, mode: target.mode, uid: link.uid, gid: link.gid, mtime: link.mtime, layer: link.layer };
-  if (target.linkname !== undefined && target.type !== 'hardlink') m.linkname = target.linkname;
-  return m;
-}
-
-function isDir(n: Node): boolean {
-  return !n.file || n.file.type === 'directory';
-}
-
-/** Adds the bytes of `n` and everything beneath it to the layers they came from (no recursion: paths may be deep). */
-function addWaste(n: Node, wasted: number[]): void {
-  const stack = [n];
-  while (stack.length) {
-    const x = stack.pop()!;
-    if (x.file && x.file.size) wasted[x.file.layer] += x.file.size;
-    if (x.children) for (const c of x.children.values()) stack.push(c);
-  }
-}
+interface Link { target: number; targetPath: string }
 
 /**
  * Applies layers bottom to top with OCI whiteout semantics (image-spec layer.md): in each layer, whiteouts
@@ -78,21 +134,47 @@ function addWaste(n: Node, wasted: number[]): void {
  * A hardlink resolves against the filesystem as it stood when the link was written: when its target is
  * later rewritten, removed or hidden, the link stands as the file it shared (as Docker's overlay shows it).
  * Time and memory are linear in the total length of the paths (ancestors are slices of their child's path).
+ * Nodes of the tree are numbers: the entry each stands for ([layer, entry], entry -1 for an implicit
+ * directory and the root) and its children by name.
  */
-export function mergeLayers(listings: LayerListing[]): MergedView {
-  const root = newNode();
-  const wasted = listings.map(() => 0);
-  const skipped: MergedView['skipped'] = [];
-  const links = new Map<Node, Link>(); // by link node
+export function mergeIndexes(layers: readonly LayerIndex[]): MergedIndex {
+  const nodeLayer: number[] = [0];
+  const nodeEntry: number[] = [-1];
+  const children: Array<Map<string, number> | undefined> = [undefined];
+  const implicitPath = new Map<number, string>(); // node → path
+  const wasted = layers.map(() => 0);
+  const skipped: Array<[number, number]> = [];
+  const links = new Map<number, Link>(); // by link node
   let totalBytes = 0;
+  const ROOT = 0;
 
+  const newNode = (layer: number, entry: number): number => {
+    nodeLayer.push(layer);
+    nodeEntry.push(entry);
+    children.push(undefined);
+    return nodeLayer.length - 1;
+  };
+  const isDir = (n: number): boolean => nodeEntry[n] < 0 || layers[nodeLayer[n]].isDirectory(nodeEntry[n]);
+  const sizeOf = (n: number): number => (nodeEntry[n] < 0 ? 0 : layers[nodeLayer[n]].sizes[nodeEntry[n]]);
+  const childMap = (n: number): Map<string, number> => (children[n] ??= new Map());
+  /** Adds the bytes of `n` and everything beneath it to the layers they came from (no recursion: paths may be deep). */
+  const addWaste = (n: number): void => {
+    const stack = [n];
+    while (stack.length) {
+      const x = stack.pop()!;
+      const size = sizeOf(x);
+      if (size) wasted[nodeLayer[x]] += size;
+      const c = children[x];
+      if (c) for (const y of c.values()) stack.push(y);
+    }
+  };
   /** The node at `path`, walking only through directories; undefined when absent. */
-  const nodeAt = (path: string): Node | undefined => {
-    let cur = root;
+  const nodeAt = (path: string): number | undefined => {
+    let cur = ROOT;
     for (let start = 0; ;) {
       const slash = path.indexOf('/', start);
-      const next = cur.children?.get(slash < 0 ? path.slice(start) : path.slice(start, slash));
-      if (!next || slash < 0) return next;
+      const next = children[cur]?.get(slash < 0 ? path.slice(start) : path.slice(start, slash));
+      if (next === undefined || slash < 0) return next;
       if (!isDir(next)) return undefined;
       cur = next;
       start = slash + 1;
@@ -101,109 +183,125 @@ export function mergeLayers(listings: LayerListing[]): MergedView {
   /** Removes the node at `path` (a `.wh.` marker), wasting what it held. */
   const remove = (path: string): void => {
     const slash = path.lastIndexOf('/');
-    const parent = slash < 0 ? root : nodeAt(path.slice(0, slash));
-    if (!parent || !isDir(parent)) return;
+    const parent = slash < 0 ? ROOT : nodeAt(path.slice(0, slash));
+    if (parent === undefined || !isDir(parent)) return;
     const name = path.slice(slash + 1);
-    const victim = parent.children?.get(name);
-    if (!victim) return;
-    addWaste(victim, wasted);
-    parent.children!.delete(name);
+    const victim = children[parent]?.get(name);
+    if (victim === undefined) return;
+    addWaste(victim);
+    children[parent]!.delete(name);
   };
 
-  listings.forEach((listing, layer) => {
-    for (const f of listing.files) {
-      if (f.danger || !f.whiteout) continue;
-      if (f.whiteout === 'opaque') {
-        const node = f.whiteoutTarget === '' ? root : nodeAt(f.whiteoutTarget!);
-        if (node && isDir(node) && node.children) {
-          for (const c of node.children.values()) addWaste(c, wasted);
-          node.children = undefined;
+  layers.forEach((li, layer) => {
+    for (let e = 0; e < li.count; e++) {
+      const wh = li.whiteout(e);
+      if (!wh || li.danger(e)) continue;
+      const target = li.whiteoutTargets.get(e)!;
+      if (wh === 'opaque') {
+        const node = target === '' ? ROOT : nodeAt(target);
+        if (node !== undefined && isDir(node) && children[node]) {
+          for (const c of children[node]!.values()) addWaste(c);
+          children[node] = undefined;
         }
       } else {
-        remove(f.whiteoutTarget!);
+        remove(target);
       }
     }
-    for (const f of listing.files) {
-      if (f.whiteout) continue;
-      if (f.danger && f.danger !== 'link-escapes') { skipped.push({ layer, file: f }); continue; }
-      if (f.path === '') continue; // the root directory itself ('./')
-      totalBytes += f.size;
-      const path = f.path;
-      let cur = root;
+    for (let e = 0; e < li.count; e++) {
+      if (li.whiteout(e)) continue;
+      const danger = li.danger(e);
+      if (danger && danger !== 'link-escapes') { skipped.push([layer, e]); continue; }
+      const path = li.paths[e];
+      if (path === '') continue; // the root directory itself ('./')
+      totalBytes += li.sizes[e];
+      let cur = ROOT;
       let start = 0;
       for (let slash = path.indexOf('/'); slash >= 0; start = slash + 1, slash = path.indexOf('/', start)) {
         const part = path.slice(start, slash);
-        let next = cur.children?.get(part);
-        if (!next || !isDir(next)) {
-          if (next) addWaste(next, wasted);
-          const dirPath = path.slice(0, slash);
-          next = newNode({ path: dirPath, rawName: dirPath, type: 'directory', size: 0, mode: 0o755, uid: 0, gid: 0, mtime: 0, layer, implicit: true });
-          (cur.children ??= new Map()).set(part, next);
+        let next = children[cur]?.get(part);
+        if (next === undefined || !isDir(next)) {
+          if (next !== undefined) addWaste(next);
+          next = newNode(layer, -1);
+          implicitPath.set(next, path.slice(0, slash));
+          childMap(cur).set(part, next);
         }
         cur = next;
       }
       const name = path.slice(start);
-      const existing = cur.children?.get(name);
-      const file = mergedFile(f, layer);
-      if (existing && f.type === 'directory' && isDir(existing)) {
-        existing.file = file; // a directory over a directory: contents merge, metadata from the upper one
+      const existing = children[cur]?.get(name);
+      const dir = li.isDirectory(e);
+      if (existing !== undefined && dir && isDir(existing)) {
+        // a directory over a directory: contents merge, metadata from the upper one
+        nodeLayer[existing] = layer;
+        nodeEntry[existing] = e;
+        implicitPath.delete(existing);
         continue;
       }
-      if (existing) addWaste(existing, wasted);
-      const node = newNode(file);
-      if (f.type === 'hardlink' && f.linkname !== undefined && !f.danger) {
-        const targetPath = resolveLinkTarget(path, f.linkname, true);
+      if (existing !== undefined) addWaste(existing);
+      const node = newNode(layer, e);
+      const linkname = li.linknames.get(e);
+      if (li.type(e) === 'hardlink' && linkname !== undefined && !danger) {
+        const targetPath = resolveLinkTarget(path, linkname, true);
         let target = targetPath === undefined ? undefined : nodeAt(targetPath);
         // a link to a link shares the first one's inode
-        const via = target && links.get(target);
+        const via = target === undefined ? undefined : links.get(target);
         if (via) target = via.target;
-        if (target?.file && target.file.type !== 'directory') links.set(node, { target, targetPath: via ? via.targetPath : targetPath! });
+        if (target !== undefined && nodeEntry[target] >= 0 && !isDir(target)) links.set(node, { target, targetPath: via ? via.targetPath : targetPath! });
       }
-      (cur.children ??= new Map()).set(name, node);
+      childMap(cur).set(name, node);
     }
   });
 
   // A link whose target node no longer stands at the target's path shows the inode it shared. Several
   // links to one such inode: the first in listing order is the file, the others link to it (as docker export).
-  const detached = new Map<Node, Node>(); // link node → the target node it shared
+  const detachedNodes = new Map<number, number>(); // link node → the target node it shared
   for (const [node, l] of links) {
-    if (nodeAt(l.targetPath) !== l.target) detached.set(node, l.target);
+    if (nodeAt(l.targetPath) !== l.target) detachedNodes.set(node, l.target);
   }
-  const firstOf = new Map<Node, string>(); // target node → path of the first detached link shown for it
+  const firstOf = new Map<number, string>(); // target node → path of the first detached link shown for it
 
-  const files: MergedFile[] = [];
+  const outLayer: number[] = [];
+  const outEntry: number[] = [];
+  const implicitPaths = new Map<number, string>();
+  const detached = new Map<number, [number, number]>();
+  const relinked = new Map<number, string>();
   // depth first without recursion: a stack of each open directory's children, in bytewise order
-  const stack: Array<{ nodes: Node[]; i: number }> = [];
-  const open = (n: Node): void => {
-    if (!n.children) return;
-    const names = [...n.children.keys()].sort(compareBytes);
-    stack.push({ nodes: names.map((k) => n.children!.get(k)!), i: 0 });
+  const stack: Array<{ nodes: number[]; i: number }> = [];
+  const open = (n: number): void => {
+    const c = children[n];
+    if (!c) return;
+    const names = [...c.keys()].sort(compareBytes);
+    stack.push({ nodes: names.map((k) => c.get(k)!), i: 0 });
   };
-  open(root);
+  open(ROOT);
   while (stack.length) {
     const top = stack[stack.length - 1];
     if (top.i === top.nodes.length) { stack.pop(); continue; }
     const c = top.nodes[top.i++];
-    const target = detached.get(c);
-    if (target) {
+    const out = outLayer.length;
+    outLayer.push(nodeLayer[c]);
+    outEntry.push(nodeEntry[c]);
+    if (nodeEntry[c] < 0) implicitPaths.set(out, implicitPath.get(c)!);
+    const target = detachedNodes.get(c);
+    if (target !== undefined) {
       const first = firstOf.get(target);
       if (first === undefined) {
-        c.file = detachedLink(c.file!, target.file!);
-        firstOf.set(target, c.file.path);
+        detached.set(out, [nodeLayer[target], nodeEntry[target]]);
+        firstOf.set(target, layers[nodeLayer[c]].paths[nodeEntry[c]]);
         // the bytes counted as wasted when the target went are still there, under the link
-        wasted[target.file!.layer] -= target.file!.size;
+        wasted[nodeLayer[target]] -= sizeOf(target);
       } else {
-        c.file = { ...c.file!, linkname: first };
+        relinked.set(out, first);
       }
     }
-    files.push(c.file!);
     open(c);
   }
-  const wastedBytes = wasted.reduce((a, b) => a + b, 0);
-  return {
-    files, wastedBytesByLayer: wasted, wastedBytes, totalBytes, skipped,
-    efficiency: totalBytes === 0 ? 1 : 1 - wastedBytes / totalBytes,
-  };
+  return new MergedIndex(layers, outLayer.length, Uint16Array.from(outLayer), Int32Array.from(outEntry), implicitPaths, detached, relinked, wasted, totalBytes, skipped);
+}
+
+/** mergeIndexes over listings of objects, giving objects (one MergedFile per entry). */
+export function mergeLayers(listings: LayerListing[]): MergedView {
+  return mergeIndexes(listings.map((l) => LayerIndex.of(l))).toView();
 }
 
 /** Bytewise (UTF-8) comparison, the order GNU tar --sort=name and Go use. */

@@ -11,9 +11,9 @@ import type { Layer } from '../image/types';
 import { formatPlatform, type ConfigFile, type History } from '../oci';
 import { inLanes } from '../stream';
 import { isCondaMetaPath, readCondaRecords, readLayerFiles, type CondaRecord } from './extract';
-import { listLayer, type LayerListing } from './listing';
-import { mergeLayers, type MergedView } from './merge';
-import { buildTreeView, pageTreeRows, type TreeView, type TreePage } from './tree';
+import { indexLayer, type LayerIndex } from './listing';
+import { mergeIndexes, type MergedIndex } from './merge';
+import { buildTree, pageTreeRows, type RowSource, type TreeView, type TreePage } from './tree';
 
 /** A layer as known right after opening (nothing of its body read). Sizes in bytes. */
 export interface LayerOverview {
@@ -100,10 +100,29 @@ const LIST_LANES = 3;
 
 const META = /^(?:\.\/)?(manifest\.json|repositories|index\.json|oci-layout|VERSION|[0-9a-f]{64}\/json|[0-9a-f]{64}\.json)$/;
 
+/** What the layer table shows of one indexed layer. */
+function layerStats(li: LayerIndex, wastedBytes: number): LayerStats {
+  let whiteouts = 0, dangerous = 0, condaRecords = 0;
+  for (let i = 0; i < li.count; i++) {
+    const wh = li.whiteout(i), danger = li.danger(i);
+    if (wh) whiteouts++;
+    if (danger) dangerous++;
+    if (!wh && !danger && isCondaMetaPath(li.paths[i])) condaRecords++;
+  }
+  return { entries: li.count, fileBytes: li.fileBytes, whiteouts, dangerous, wastedBytes, condaRecords };
+}
+
+const layerSource = (li: LayerIndex): RowSource => ({
+  count: li.count, path: (i) => li.paths[i], linkname: (i) => li.linknames.get(i), danger: (i) => li.danger(i), file: (i) => li.file(i),
+});
+const mergedSource = (m: MergedIndex): RowSource => ({
+  count: m.count, path: (i) => m.path(i), linkname: (i) => m.linkname(i), danger: (i) => m.danger(i), file: (i) => m.file(i),
+});
+
 /** One opened archive and what has been learned about it. */
 export class InspectSession {
-  private listings = new Map<string, Promise<LayerListing>>();
-  private merged = new Map<number, MergedView>();
+  private listings = new Map<string, Promise<LayerIndex>>();
+  private merged = new Map<number, MergedIndex>();
   private trees = new Map<string, TreeView>();
 
   private constructor(readonly archive: ImageArchive, readonly overview: ArchiveOverview, private readonly layers: Layer[][]) {}
@@ -143,13 +162,13 @@ export class InspectSession {
     return ls;
   }
 
-  private listing(img: number, layer: number, signal?: AbortSignal): Promise<LayerListing> {
+  private listing(img: number, layer: number, signal?: AbortSignal): Promise<LayerIndex> {
     const l = this.image(img)[layer];
     if (!l) throw new CoreError('invalid-argument', `image ${img} has no layer ${layer}`);
     const key = this.overview.images[img].layers[layer].digest;
     let p = this.listings.get(key);
     if (!p) {
-      p = listLayer(l, { signal });
+      p = indexLayer(l, { signal });
       p.catch(() => this.listings.delete(key));
       this.listings.set(key, p);
     }
@@ -161,28 +180,27 @@ export class InspectSession {
     const ls = this.image(img);
     const t0 = performance.now();
     // a few layers at once: Blob reads overlap (one read costs ~0.6 ms of latency in Chromium)
-    const listings: LayerListing[] = await inLanes(ls, LIST_LANES, async (_, i) => {
+    const listings: LayerIndex[] = await inLanes(ls, LIST_LANES, async (_, i) => {
       const l = await this.listing(img, i, opts.signal);
       opts.onLayer?.(i);
       return l;
     });
     const t1 = performance.now();
-    const merged = mergeLayers(listings);
+    const merged = mergeIndexes(listings);
     const t2 = performance.now();
     this.merged.set(img, merged);
     const warnings = listings.flatMap((li, i) => li.warnings.map((w) => `layer ${i}: ${w.message}`));
-    const largest = merged.files.filter((f) => f.type === 'file' || f.type === 'contiguous')
-      .sort((a, b) => b.size - a.size).slice(0, 50).map((f) => ({ path: f.path, size: f.size, layer: f.layer }));
+    const files: number[] = [];
+    for (let i = 0; i < merged.count; i++) {
+      const t = merged.type(i);
+      if (t === 'file' || t === 'contiguous') files.push(i);
+    }
+    const largest = files.sort((a, b) => merged.size(b) - merged.size(a)).slice(0, 50)
+      .map((i) => ({ path: merged.path(i), size: merged.size(i), layer: merged.layerOf[i] }));
     return {
-      layers: listings.map((li, i) => ({
-        entries: li.files.length, fileBytes: li.fileBytes,
-        whiteouts: li.files.filter((f) => f.whiteout).length,
-        dangerous: li.files.filter((f) => f.danger).length,
-        wastedBytes: merged.wastedBytesByLayer[i],
-        condaRecords: li.files.filter((f) => !f.whiteout && !f.danger && isCondaMetaPath(f.path)).length,
-      })),
+      layers: listings.map((li, i) => layerStats(li, merged.wastedBytesByLayer[i])),
       totalBytes: merged.totalBytes, wastedBytes: merged.wastedBytes, efficiency: merged.efficiency,
-      mergedEntries: merged.files.length, skipped: merged.skipped.length, largest, warnings,
+      mergedEntries: merged.count, skipped: merged.skipped.length, largest, warnings,
       timings: { listMs: Math.round(t1 - t0), mergeMs: Math.round(t2 - t1), totalMs: Math.round(performance.now() - t0) },
     };
   }
@@ -193,9 +211,9 @@ export class InspectSession {
     if (!t) {
       if (source === 'merged') {
         if (!this.merged.has(img)) await this.indexImage(img);
-        t = buildTreeView(this.merged.get(img)!.files, true);
+        t = buildTree(mergedSource(this.merged.get(img)!), true);
       } else {
-        t = buildTreeView((await this.listing(img, source)).files, false);
+        t = buildTree(layerSource(await this.listing(img, source)), false);
       }
       this.trees.set(key, t);
     }
@@ -210,7 +228,7 @@ export class InspectSession {
   /** Conda packages recorded in one layer's `conda-meta/*.json`. */
   async condaPackages(img: number, layer: number): Promise<{ records: CondaRecord[]; broken: string[] }> {
     const li = await this.listing(img, layer);
-    const paths = li.files.filter((f) => !f.whiteout && !f.danger && isCondaMetaPath(f.path)).map((f) => f.path);
+    const paths = li.paths.filter((p, i) => !li.whiteout(i) && !li.danger(i) && isCondaMetaPath(p));
     if (paths.length === 0) return { records: [], broken: [] };
     return readCondaRecords(this.image(img)[layer], paths);
   }

@@ -30,9 +30,63 @@ export interface TreeRow {
   hasChildren: boolean;
 }
 
-/** The sorted rows of one source, built once per session. */
-export interface TreeView {
-  rows: TreeRow[];
+/** Entries a tree is built over, by index: a listing's files, a layer's index or the merged index. */
+export interface RowSource {
+  readonly count: number;
+  path(i: number): string;
+  /** the link name shown (none: undefined or '') */
+  linkname(i: number): string | undefined;
+  danger(i: number): EntryDanger | undefined;
+  /** the entry as an object, for a row on screen */
+  file(i: number): LayerFile | MergedFile;
+}
+
+/** The order of one source's rows, built once per session; rows are made only for the pages asked for. */
+export class TreeView {
+  constructor(
+    readonly source: RowSource,
+    /** source index of each row, in row order */
+    readonly order: Int32Array,
+    /** 1 where rows follow beneath the row */
+    readonly parents: Uint8Array,
+  ) {}
+
+  get length(): number { return this.order.length; }
+  path(k: number): string { return this.source.path(this.order[k]); }
+
+  /** Row `k` as the UI shows it. */
+  row(k: number): TreeRow {
+    const f = this.source.file(this.order[k]);
+    const slash = f.path.lastIndexOf('/');
+    const r: TreeRow = {
+      path: f.path,
+      name: f.whiteout === 'file' ? f.whiteoutTarget!.slice(f.whiteoutTarget!.lastIndexOf('/') + 1) : f.path.slice(slash + 1) || f.rawName,
+      depth: f.danger ? 0 : depthOf(f.path),
+      type: f.type, size: f.size, mode: f.mode, uid: f.uid, gid: f.gid, hasChildren: this.parents[k] === 1,
+    };
+    if (f.linkname) r.linkname = f.linkname;
+    if (f.whiteout) { r.whiteout = f.whiteout; r.whiteoutTarget = f.whiteoutTarget; }
+    if (f.danger) { r.danger = f.danger; r.name = f.danger === 'path-too-long' ? shortened(f.rawName) : f.rawName; }
+    if ('layer' in f) r.layer = f.layer;
+    return r;
+  }
+
+  /** Every row (for small trees and tests; the UI asks for pages). */
+  get rows(): TreeRow[] {
+    return Array.from({ length: this.length }, (_, k) => this.row(k));
+  }
+}
+
+/** Components below the top: the number of '/' in a path. */
+function depthOf(path: string): number {
+  let n = 0;
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) n++;
+  return n;
+}
+
+/** A RowSource over entries held as objects. */
+export function filesSource(files: ReadonlyArray<LayerFile | MergedFile>): RowSource {
+  return { count: files.length, path: (i) => files[i].path, linkname: (i) => files[i].linkname, danger: (i) => files[i].danger, file: (i) => files[i] };
 }
 
 /** A page of visible rows. */
@@ -53,45 +107,56 @@ function shortened(name: string): string {
 
 /** Builds the tree of a listing (sorted depth-first) or of merged files (already depth-first). */
 export function buildTreeView(files: Array<LayerFile | MergedFile>, alreadySorted: boolean): TreeView {
-  const list = files.filter((f) => f.path !== '' || f.danger);
-  const sorted = alreadySorted ? list : list.map((f) => ({ f, k: key(f.path) })).sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : 0)).map((x) => x.f);
-  const rows = sorted.map((f): TreeRow => {
-    const slash = f.path.lastIndexOf('/');
-    const r: TreeRow = {
-      path: f.path,
-      name: f.whiteout === 'file' ? f.whiteoutTarget!.slice(f.whiteoutTarget!.lastIndexOf('/') + 1) : f.path.slice(slash + 1) || f.rawName,
-      depth: f.danger ? 0 : f.path.split('/').length - 1,
-      type: f.type, size: f.size, mode: f.mode, uid: f.uid, gid: f.gid, hasChildren: false,
-    };
-    if (f.linkname) r.linkname = f.linkname;
-    if (f.whiteout) { r.whiteout = f.whiteout; r.whiteoutTarget = f.whiteoutTarget; }
-    if (f.danger) { r.danger = f.danger; r.name = f.danger === 'path-too-long' ? shortened(f.rawName) : f.rawName; }
-    if ('layer' in f) r.layer = f.layer;
-    return r;
-  });
-  for (let i = 0; i + 1 < rows.length; i++) rows[i].hasChildren = rows[i + 1].path.startsWith(rows[i].path + '/');
-  return { rows };
+  return buildTree(filesSource(files), alreadySorted);
+}
+
+/** Builds the tree of any row source: entries with an empty path (the root) left out unless dangerous. */
+export function buildTree(source: RowSource, alreadySorted: boolean): TreeView {
+  const kept: number[] = [];
+  for (let i = 0; i < source.count; i++) if (source.path(i) !== '' || source.danger(i)) kept.push(i);
+  if (!alreadySorted) {
+    const keys = new Map<number, string>();
+    for (const i of kept) keys.set(i, key(source.path(i)));
+    kept.sort((a, b) => {
+      const x = keys.get(a)!, y = keys.get(b)!;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+  }
+  const order = Int32Array.from(kept);
+  const parents = new Uint8Array(order.length);
+  for (let k = 0; k + 1 < order.length; k++) {
+    const p = source.path(order[k]), next = source.path(order[k + 1]);
+    if (next.length > p.length && next.charCodeAt(p.length) === 0x2f && next.startsWith(p)) parents[k] = 1;
+  }
+  return new TreeView(source, order, parents);
 }
 
 /** The visible rows `offset..offset+count`: descendants of `collapsed` hidden; with `filter`, matching paths only (flat). */
 export function pageTreeRows(view: TreeView, q: { offset: number; count: number; collapsed?: string[]; filter?: string }): TreePage {
-  let visible: TreeRow[];
+  let visible: number[] | undefined; // row numbers; undefined: every row
   if (q.filter) {
     const needle = q.filter.toLowerCase();
-    visible = view.rows.filter((r) => r.path.toLowerCase().includes(needle) || (r.linkname ?? '').toLowerCase().includes(needle));
+    visible = [];
+    for (let k = 0; k < view.length; k++) {
+      const i = view.order[k];
+      if (view.source.path(i).toLowerCase().includes(needle) || (view.source.linkname(i) ?? '').toLowerCase().includes(needle)) visible.push(k);
+    }
   } else if (q.collapsed && q.collapsed.length) {
     const collapsed = new Set(q.collapsed);
     visible = [];
     let hide: string | undefined;
-    for (const r of view.rows) {
-      if (hide !== undefined && r.path.startsWith(hide)) continue;
+    for (let k = 0; k < view.length; k++) {
+      const path = view.path(k);
+      if (hide !== undefined && path.startsWith(hide)) continue;
       hide = undefined;
-      visible.push(r);
-      if (r.hasChildren && collapsed.has(r.path)) hide = r.path + '/';
+      visible.push(k);
+      if (view.parents[k] === 1 && collapsed.has(path)) hide = path + '/';
     }
-  } else {
-    visible = view.rows;
   }
-  const offset = Math.max(0, Math.min(q.offset, visible.length));
-  return { total: visible.length, offset, rows: visible.slice(offset, offset + Math.max(0, q.count)) };
+  const total = visible ? visible.length : view.length;
+  const offset = Math.max(0, Math.min(q.offset, total));
+  const end = Math.min(total, offset + Math.max(0, q.count));
+  const rows: TreeRow[] = [];
+  for (let n = offset; n < end; n++) rows.push(view.row(visible ? visible[n] : n));
+  return { total, offset, rows };
 }

@@ -152,6 +152,19 @@ class BlobSource implements TarSource {
 }
 
 /**
+ * The entries of a tar held in a Blob, one at a time (nothing kept): header blocks only, as `indexTar`
+ * reads them. Returns the tar's size as `indexTar` gives it; errors and warnings as `indexTar`.
+ */
+export async function* walkBlobTar(blob: Blob, warn: (w: TarWarning) => void, opts?: { signal?: AbortSignal }): AsyncGenerator<TarEntry, number, void> {
+  const src = new BlobSource(blob);
+  try {
+    return yield* walkTar(src, warn, opts?.signal);
+  } finally {
+    src.close();
+  }
+}
+
+/**
  * Indexes a tar held in a Blob (uncompressed). Entries carry `headerOffset`/`dataOffset` into the Blob;
  * see `entryBlob`. Throws TarError 'tar-truncated' / 'tar-corrupt' (see `walkTar` for the GNU-tar-like
  * rules); warnings (missing end marker, non-UTF-8 names, ...) are collected in `warnings`.
@@ -159,16 +172,11 @@ class BlobSource implements TarSource {
 export async function indexTar(blob: Blob, opts?: { signal?: AbortSignal }): Promise<TarIndex> {
   const warnings: TarWarning[] = [];
   const entries: TarEntry[] = [];
-  const src = new BlobSource(blob);
-  const walk = walkTar(src, (w) => warnings.push(w), opts?.signal);
-  try {
-    for (;;) {
-      const r = await walk.next();
-      if (r.done) return { entries, warnings, size: r.value };
-      entries.push(r.value);
-    }
-  } finally {
-    src.close();
+  const walk = walkBlobTar(blob, (w) => warnings.push(w), opts);
+  for (;;) {
+    const r = await walk.next();
+    if (r.done) return { entries, warnings, size: r.value };
+    entries.push(r.value);
   }
 }
 
