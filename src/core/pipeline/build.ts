@@ -65,7 +65,7 @@ export interface BuildResult {
   layers: string[][];
   /** the pip packages installed (`name==version`), in the layer after the conda layers; [] without a pip section */
   pip: string[];
-  /** per planned layer: taken from the layer cache or built; settles once every layer is done */
+  /** per planned layer: taken from the layer cache or built; settles once every layer is done and has been read (the image written) */
   layerSources: Promise<('cached' | 'built')[]>;
 }
 
@@ -173,6 +173,8 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const cacheWarnings: string[] = [];
   const run = req.layerCache ? cachingLayerRunner(building, req.layerCache, {
     onLayer: (job, source) => { if (!sources.has(job)) sources.set(job, source); },
+    // a cached tar found damaged: the job's next outcome counts
+    onDropped: (job) => { sources.delete(job); },
     onWarning: (w) => { cacheWarnings.push(w); req.onProgress?.('layers', `warning: ${w}`); },
   }) : building;
   let finished = 0;
@@ -224,7 +226,8 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   // a failed build rejects here too, and a caller that stopped at the failed write never asks for warnings
   const warnings = finishing.then((f) => f.warnings);
   warnings.catch(() => {});
-  const layerSources = built.results.then(() => jobs.map((j) => sources.get(j) ?? 'built'));
+  // a cached layer counts as cached once its bytes were read and found good (they are hashed as they are written)
+  const layerSources = Promise.all([built.results, built.checked]).then(() => jobs.map((j) => sources.get(j) ?? 'built'));
   layerSources.catch(() => {});
   return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)), pip: pip?.pins.map((p) => `${p.key}==${formatVersion(p.version)}`) ?? [], layerSources };
 }
