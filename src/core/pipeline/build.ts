@@ -5,7 +5,6 @@
 import type { BlobStore } from '../cache';
 import { clobberWarnings, fetchPackages, type FetchProgress, historyEntry, writeEnvironmentYaml, writeExplicitLock, type PackageOrigin } from '../conda';
 import { withParents } from '../conda/install';
-import { md5Hex } from '../digest';
 import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
@@ -129,10 +128,14 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   // locks conda (`conda list --explicit`) and this project write: its records carry no depends to sort by
   const ordered = req.lock ?? solvedForBase!.solved;
   req.onProgress?.('fetch', `${ordered.length} packages`);
+  // conda-meta records md5 and size as repodata states them; an explicit lock carries one hash only, so what it
+  // lacks is taken from the verified archive itself (its md5 in the read that verifies it): a lock installs
+  // the same records as the solve it came from
+  const md5s = new Map<string, string>();
   const blobs = await fetchPackages(ordered.map((r) => {
     if (!r.sha256) throw new CoreError('invalid-argument', `${r.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
     return { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) };
-  }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { req.onFetchProgress?.(p); if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
+  }), { store: req.store, fetch: req.fetch, signal: req.signal, md5: { of: new Set(ordered.filter((r) => !r.md5).map((r) => r.fn)), onMd5: (fn, hex) => md5s.set(fn, hex) }, onProgress: (p) => { req.onFetchProgress?.(p); if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
   // what the base's prefix holds: known from the solve's walk, else (a lock) read once, when first needed
   let baseMeta: Promise<CondaMeta> | undefined;
   const readBaseMeta = (): Promise<CondaMeta> => (baseMeta ??= solvedForBase
@@ -150,9 +153,6 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
       warn: (w) => pipWarnings.push(`pip: ${w}`), ...(glibc ? { glibc } : {}),
     });
   })() : undefined;
-  // conda-meta records md5 and size as repodata states them; an explicit lock carries one hash only, so what it
-  // lacks is taken from the verified archive itself: a lock installs the same records as the solve it came from
-  const md5s = new Map(await Promise.all(ordered.filter((r) => !r.md5).map(async (r) => [r.fn, await md5Hex(blobs.get(r.fn)!)] as const)));
   const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {
     url: r.url, channel: r.channel.replace(/\/$/, ''), md5: r.md5 ?? md5s.get(r.fn)!, ...(r.sha256 ? { sha256: r.sha256 } : {}), size: r.size ?? blobs.get(r.fn)!.size,
     requested_spec: req.specs.find((s) => s.replace(/^.*::/, '').split(/[\s=<>!~[]/)[0].toLowerCase() === r.name) ?? '',
