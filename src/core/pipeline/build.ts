@@ -64,7 +64,7 @@ export interface BuildResult {
   layers: string[][];
   /** the pip packages installed (`name==version`), in the layer after the conda layers; [] without a pip section */
   pip: string[];
-  /** per planned layer: taken from the layer cache or built; settles once every layer is done and has been read (the image written) */
+  /** per planned layer: taken from the layer cache or built; settles once every layer is done. Read it once the image is written: a cached layer found damaged as it was written counts as built */
   layerSources: Promise<('cached' | 'built')[]>;
 }
 
@@ -226,8 +226,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   // a failed build rejects here too, and a caller that stopped at the failed write never asks for warnings
   const warnings = finishing.then((f) => f.warnings);
   warnings.catch(() => {});
-  // a cached layer counts as cached once its bytes were read and found good (they are hashed as they are written)
-  const layerSources = Promise.all([built.results, built.checked]).then(() => jobs.map((j) => sources.get(j) ?? 'built'));
-  layerSources.catch(() => {});
-  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)), pip: pip?.pins.map((p) => `${p.key}==${formatVersion(p.version)}`) ?? [], layerSources };
+  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)), pip: pip?.pins.map((p) => `${p.key}==${formatVersion(p.version)}`) ?? [],
+    // asked for once the image is written: a cached layer is hashed as it is written, and one found damaged then counts as built
+    get layerSources() { return built.results.then(() => jobs.map((j) => sources.get(j) ?? 'built')); } };
 }

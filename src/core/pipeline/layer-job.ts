@@ -215,9 +215,9 @@ function tarStream(tar: Uint8Array | Blob): ReadableStream<Uint8Array> {
  * checked against the digest). Results waiting to be written hold at most `budget` bytes; the rest are
  * spilled. A tar a cache gave unhashed (`unverified`) is hashed before `uncompressed()` gives it out, or as
  * `uncompressedThenChecked()` streams it; bytes that do not match are dropped from the cache and the job is
- * run again. `checked` settles once every layer's bytes are known good: cached ones once they have been read.
+ * run again.
  */
-export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLayersOptions = {}): { layers: Layer[]; results: Promise<Omit<LayerJobResult, 'tar' | 'unverified'>[]>; checked: Promise<void> } {
+export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLayersOptions = {}): { layers: Layer[]; results: Promise<Omit<LayerJobResult, 'tar' | 'unverified'>[]> } {
   const budget = opts.budget ?? 512 * MiB;
   let heldBytes = 0;
   const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
@@ -225,13 +225,11 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
   const held: (Uint8Array | Blob | undefined)[] = [];
   /** the cache's hooks for a held tar not hashed yet */
   const unchecked: (LayerJobResult['unverified'] | undefined)[] = [];
-  /** per job: settles once its bytes are known good (built here, or a cached tar hashed as it was read) */
-  const goods = jobs.map(() => { let ok!: () => void; const p = new Promise<void>((a) => { ok = a; }); return { p, ok }; });
-  const good = (i: number) => { unchecked[i] = undefined; goods[i].ok(); };
+  /** a cached tar found good: no more hashing */
+  const good = (i: number) => { unchecked[i] = undefined; };
   const started = jobs.map((job, i) => {
     const r = run(job, opts.signal).then(async ({ tar, unverified, ...res }) => {
       unchecked[i] = unverified;
-      if (!unverified) goods[i].ok();
       if (tar instanceof Uint8Array && heldBytes + res.size > budget) {
         held[i] = await spill(new ReadableStream({ start(c) { c.enqueue(tar); c.close(); } }));
       } else {
@@ -336,5 +334,5 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
     };
     return layer;
   });
-  return { layers, results: Promise.all(started), checked: Promise.all(goods.map((g) => g.p)).then(() => {}) };
+  return { layers, results: Promise.all(started) };
 }
