@@ -1,7 +1,8 @@
 /**
  * The browser cache end to end, on the offline sample (its channel on the app's own origin, so every package
  * read is a request the test sees): after a reload the same build downloads no package and builds no layer
- * and writes the same archive; a package whose bytes were changed in OPFS is downloaded again; cache writes
+ * and writes the same archive; a package whose bytes were changed in OPFS is downloaded again; a cached layer
+ * whose bytes were changed is built again and written over them, giving the same archive; cache writes
  * failing with QuotaExceededError leave a warning and a saved, identical archive; two tabs building at once
  * both finish with the same correct archive.
  */
@@ -86,6 +87,37 @@ test.describe('the browser cache', () => {
     await expect(page.getByTestId('cache-entries').locator('tbody tr').first()).toBeVisible();
     await expect(page.getByTestId('history-row')).toHaveCount(3);
     await expect(page.getByTestId('history-sha256').first()).toHaveText(first.slice(7, 19));
+  });
+
+  test('a cached layer whose bytes were changed in OPFS is found by its digest as it is written: built again and written over, the same archive', async ({ page }) => {
+    test.setTimeout(300_000);
+    await pickInto(page, 'out.tar');
+    await page.goto('/');
+    const first = await buildSample(page, 'out.tar');
+    const [built] = await layerCounts(page);
+    expect(built).toBeGreaterThan(1);
+    const changed = await page.evaluate(async () => {
+      const db = await new Promise<IDBDatabase>((ok, fail) => { const r = indexedDB.open('docker-envs-cache'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+      const entries = await new Promise<{ kind: string; digest?: string; size: number }[]>((ok) => { const r = db.transaction('entries').objectStore('entries').getAll(); r.onsuccess = () => ok(r.result); });
+      const layer = entries.filter((e) => e.kind === 'layer').sort((x, y) => y.size - x.size)[0];
+      const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('blobs')).getDirectoryHandle('sha256');
+      const fh = await dir.getFileHandle(layer.digest!.slice('sha256:'.length));
+      const bytes = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+      bytes[bytes.length >> 1] ^= 0xff;
+      const w = await fh.createWritable();
+      await w.write(bytes);
+      await w.close();
+      return layer.digest;
+    });
+    expect(changed).toMatch(/^sha256:/);
+    await page.reload();
+    expect(await buildSample(page, 'out.tar')).toBe(first);
+    // the damaged layer was built again; every other one came from the cache
+    await expect(page.getByTestId('build-cached-layers')).toHaveText(String(built - 1));
+    // and stored again: the next build takes every layer from the cache
+    await page.reload();
+    expect(await buildSample(page, 'out.tar')).toBe(first);
+    await expect(page.getByTestId('build-cached-layers')).toHaveText(String(built));
   });
 
   test('cache writes failing with QuotaExceededError: a warning, and the build still saves the same archive', async ({ page }) => {

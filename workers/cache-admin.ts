@@ -43,11 +43,15 @@ export function catalogedBlobStore(store: BlobStore, catalog: CacheCatalog, kind
 /** A LayerCache that catalogues its layers (key, tar digest, size) and their use. */
 export function catalogedLayerCache(cache: LayerCache, catalog: CacheCatalog): LayerCache {
   return {
-    async get(key) {
-      const hit = await cache.get(key);
+    async get(key, opts) {
+      const hit = await cache.get(key, opts);
       if (hit) await catalog.record('layer', key, hit.size, hit.digest).catch(() => {});
       else await catalog.forget('layer', key).catch(() => {});
       return hit;
+    },
+    async forget(key) {
+      await cache.forget(key);
+      await catalog.forget('layer', key).catch(() => {});
     },
     async put(key, layer) {
       await cache.put(key, layer);

@@ -13,7 +13,7 @@
  */
 import { sha256, verifyingStream, type Digest } from '../digest';
 import { CoreError } from '../errors';
-import { isSelfHashed } from '../image/capabilities';
+import { isCheckedAfterRead, isSelfHashed } from '../image/capabilities';
 import type { Image, Layer } from '../image/types';
 import { MediaTypes, type Descriptor, type Index, type Manifest, type Platform } from '../oci';
 import { coalesce } from '../stream';
@@ -50,6 +50,13 @@ export interface WriteArchiveOptions {
    * placeholder once the stream has ended. The patched file equals the archive written without it.
    */
   onPatch?: (offset: number, header: Uint8Array) => void;
+  /**
+   * For a sink that can seek: a layer some of whose bytes come from a cache unhashed (see
+   * CheckedAfterReadLayer) streams them once, hashing them on the way; each such layer's body offset is handed
+   * here with a promise of undefined (its bytes were right) or of the right bytes, to be written over them.
+   * Without it, such bytes are hashed before they are written.
+   */
+  onRepair?: (offset: number, fix: Promise<ReadableStream<Uint8Array> | undefined>) => void;
   /** each item's digest as index.json lists it (its manifest's, or its index's for a multi-platform item) */
   onItem?: (item: number, digest: Digest) => void;
 }
@@ -70,8 +77,8 @@ function abortable(signal: AbortSignal | undefined): TransformStream<Uint8Array,
 
 interface Planned { configDigest: Digest; manifest: Descriptor; layers: Digest[]; tags: NormalizedTag[] }
 
-/** What is shared between the images of one archive: names already written, and layer sizes. */
-interface Written { names: Set<string>; sizes: Map<string, number> }
+/** What is shared between the images of one archive: names already written, layer sizes, and where the last body written began. */
+interface Written { names: Set<string>; sizes: Map<string, number>; body: { offset: number } }
 
 /** The blobs of one image (layers bottom first, config, manifest), each once per archive; returns its plan. */
 async function* imageEntries(image: Image, i: number, tags: NormalizedTag[], done: Written, opts: WriteArchiveOptions): AsyncGenerator<TarWriteEntry, Planned> {
@@ -92,6 +99,18 @@ async function* imageEntries(image: Image, i: number, tags: NormalizedTag[], don
       const count = new TransformStream<Uint8Array, Uint8Array>({ transform(c, ctl) { counted += c.byteLength; ctl.enqueue(c); } });
       yield { name, type: 'file', mode: 0o644, mtime, deferSize: true, body: () => layerBody(layer, diffId, undefined, opts.signal).pipeThrough(count) };
       size = counted; // the body has been written when the generator resumes
+    } else if (size === undefined && opts.onRepair && isCheckedAfterRead(layer)) {
+      const known = await layer.uncompressedSize();
+      size = known;
+      let settled: Promise<ReadableStream<Uint8Array> | undefined> | undefined;
+      yield { name, type: 'file', mode: 0o644, mtime, size, body: () => {
+        const read = layer.uncompressedThenChecked();
+        settled = read.settled;
+        return read.stream.pipeThrough(abortable(opts.signal));
+      } };
+      // the body has been written when the generator resumes: done.body is where it began
+      if (!settled) throw new CoreError('internal', `layer ${name} was not read`);
+      opts.onRepair(done.body.offset, settled);
     } else if (size === undefined) {
       const known = await layer.uncompressedSize();
       size = known;
@@ -135,14 +154,14 @@ async function* imageEntries(image: Image, i: number, tags: NormalizedTag[], don
 const isMulti = (it: ArchiveItem): it is MultiPlatformWriteItem => 'platforms' in it;
 
 /** The tar entries, produced lazily: a layer's size is asked for just before its header is written. */
-async function* entries(items: ArchiveItem[], opts: WriteArchiveOptions): AsyncGenerator<TarWriteEntry> {
+async function* entries(items: ArchiveItem[], opts: WriteArchiveOptions, body: { offset: number }): AsyncGenerator<TarWriteEntry> {
   const mtime = opts.mtime ?? 0;
   const file = (name: string, body: Uint8Array): TarWriteEntry => ({ name, type: 'file', mode: 0o644, mtime, body });
   const tagsPer = items.map((it) => it.tags.map(normalizeTag)); // fail on a bad tag before writing anything
   for (const it of items) {
     if (isMulti(it) && it.platforms.length === 0) throw new CoreError('invalid-argument', 'a multi-platform image needs at least one platform');
   }
-  const done: Written = { names: new Set(), sizes: new Map() };
+  const done: Written = { names: new Set(), sizes: new Map(), body };
   /** per item: what index.json lists (a manifest, or the item's own index) and the image manifest.json names */
   const planned: Array<{ top: Descriptor; first: Planned }> = [];
   yield { name: 'blobs/', type: 'directory', mode: 0o755, mtime };
@@ -239,7 +258,8 @@ function layerBody(layer: Layer, diffId: Digest, size: number | undefined, signa
  */
 export function writeDockerArchive(items: ArchiveItem[], opts: WriteArchiveOptions = {}): ReadableStream<Uint8Array> {
   if (items.length === 0) throw new CoreError('invalid-argument', 'writeDockerArchive needs at least one image');
-  return writeTar(entries(items, opts), { onPatch: opts.onPatch }).pipeThrough(abortable(opts.signal));
+  const body = { offset: 0 };
+  return writeTar(entries(items, opts, body), { onPatch: opts.onPatch, onBody: (o) => { body.offset = o; } }).pipeThrough(abortable(opts.signal));
 }
 
 /** Writes the archive into a sink (a file, an OPFS writable, a response body); resolves when it is closed. */
@@ -263,16 +283,25 @@ export interface SeekableSink {
  * writeDockerArchive. On failure the sink is aborted (a FileSystemWritableFileStream then leaves the
  * file as it was). Resolves to the archive's size in bytes.
  */
-export async function writeDockerArchiveToSeekable(items: ArchiveItem[], sink: SeekableSink, opts: Omit<WriteArchiveOptions, 'onPatch'> = {}): Promise<number> {
+export async function writeDockerArchiveToSeekable(items: ArchiveItem[], sink: SeekableSink, opts: Omit<WriteArchiveOptions, 'onPatch' | 'onRepair'> = {}): Promise<number> {
   const patches: [number, Uint8Array][] = [];
+  const repairs: [number, Promise<ReadableStream<Uint8Array> | undefined>][] = [];
   let n = 0;
   try {
-    const reader = writeDockerArchive(items, { ...opts, onPatch: (o, h) => { patches.push([o, h]); } }).getReader();
+    const reader = writeDockerArchive(items, { ...opts, onPatch: (o, h) => { patches.push([o, h]); }, onRepair: (o, fix) => { fix.catch(() => {}); repairs.push([o, fix]); } }).getReader();
     for (let r = await reader.read(); !r.done; r = await reader.read()) {
       await sink.write(r.value);
       n += r.value.byteLength;
     }
     for (const [o, h] of patches) await sink.writeAt(o, h);
+    // cached bytes that did not hash to their layer's digest: the right ones (same length) over them
+    for (const [o, fix] of repairs) {
+      const right = await fix;
+      if (!right) continue;
+      let at = o;
+      const r = right.getReader();
+      for (let c = await r.read(); !c.done; c = await r.read()) { await sink.writeAt(at, c.value); at += c.value.byteLength; }
+    }
   } catch (e) {
     await sink.abort(e).catch(() => {});
     throw e;

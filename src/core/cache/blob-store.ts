@@ -21,12 +21,13 @@ export interface BlobStore {
 
 /**
  * The stored blob after hashing it again: bytes changed on disk since they were stored (a corrupt or tampered
- * cache) are removed and reported as absent, so the caller fetches or builds them again. One read of the blob.
+ * cache) are removed and reported as absent, so the caller fetches or builds them again. One read of the blob;
+ * `onChunk` sees each chunk of it as it is hashed (to take another hash in the same read).
  */
-export async function getVerified(store: BlobStore, digest: Digest): Promise<Blob | undefined> {
+export async function getVerified(store: BlobStore, digest: Digest, onChunk?: (chunk: Uint8Array) => void): Promise<Blob | undefined> {
   const blob = await store.get(digest);
   if (!blob) return undefined;
-  const actual = await digestStream(blob.stream()).then((r) => r.digest, () => undefined);
+  const actual = await digestStream(blob.stream(), onChunk).then((r) => r.digest, () => undefined);
   if (actual === digest) return blob;
   await store.delete(digest);
   return undefined;

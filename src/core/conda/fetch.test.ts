@@ -1,4 +1,5 @@
 /** fetchPackages against a real HTTP server on loopback serving a real fixture channel. */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,18 @@ describe.skipIf(!haveFixtures)('fetchPackages', () => {
     const again = await fetchPackages(pkgs, { store, fetch: () => { throw new Error('must not download'); } });
     expect(again.size).toBe(pkgs.length);
     expect(server.log.length).toBe(before);
+  });
+
+  it('gives the md5 of the packages asked for, downloaded or read from the store, as conda computes it over the file', async () => {
+    const store = memoryBlobStore();
+    const pkgs = records();
+    const want = new Set([pkgs[0].fn]);
+    const expected = createHash('md5').update(readFileSync(fixture(`${CHANNEL}/linux-64/${pkgs[0].fn}`))).digest('hex');
+    for (const fetch of [undefined, () => { throw new Error('must not download'); }]) {
+      const seen = new Map<string, string>();
+      await fetchPackages(pkgs, { store, ...(fetch ? { fetch } : {}), md5: { of: want, onMd5: (fn, hex) => seen.set(fn, hex) } });
+      expect([...seen]).toEqual([[pkgs[0].fn, expected]]);
+    }
   });
 
   it('a stored package whose bytes changed on disk is downloaded again', async () => {

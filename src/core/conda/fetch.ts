@@ -4,7 +4,7 @@
  * The URL fetched may differ from the record's URL (a proxy); the record keeps the upstream URL.
  */
 import { getVerified, type BlobStore } from '../cache';
-import { parseDigest, type Digest } from '../digest';
+import { createMd5, md5Hex, parseDigest, type Digest } from '../digest';
 import { CoreError } from '../errors';
 import { resumableBody } from '../net/resumable';
 import { inLanes } from '../stream';
@@ -39,6 +39,11 @@ export interface FetchPackagesOptions {
   concurrency?: number;
   signal?: AbortSignal;
   onProgress?: (p: FetchProgress) => void;
+  /**
+   * receives the md5 of each package named here (file names), taken in the same read that verifies or
+   * stores it: conda-meta records md5, which an explicit lock does not carry
+   */
+  md5?: { of: Set<string>; onMd5(fn: string, hex: string): void };
 }
 
 /** Downloads (or finds in the store) every package; returns their verified Blobs by file name. */
@@ -52,10 +57,13 @@ export async function fetchPackages(pkgs: PackageToFetch[], opts: FetchPackagesO
     } catch (e) {
       throw new CoreError('invalid-argument', `${p.fn}: repodata has no valid sha256 ("${p.sha256}"), so it cannot be verified`, { cause: e });
     }
+    const md5 = opts.md5?.of.has(p.fn) ? await createMd5() : undefined;
     // hashed again: bytes changed on disk since they were stored are dropped and downloaded again
-    const have = await getVerified(opts.store, digest);
+    const have = await getVerified(opts.store, digest, md5 && ((c) => md5.update(c)));
+    const cachedMd5 = md5?.hex(); // (its hasher goes back for reuse either way)
     if (have) {
       out.set(p.fn, have);
+      if (cachedMd5 !== undefined) opts.md5!.onMd5(p.fn, cachedMd5);
       opts.onProgress?.({ fn: p.fn, bytes: have.size, total: have.size, cached: true, done: true });
       return;
     }
@@ -70,7 +78,10 @@ export async function fetchPackages(pkgs: PackageToFetch[], opts: FetchPackagesO
       },
     }));
     try {
-      out.set(p.fn, await opts.store.put(digest, counted, p.size));
+      const stored = await opts.store.put(digest, counted, p.size);
+      out.set(p.fn, stored);
+      // the md5 of the verified bytes as stored (another tab may have stored them meanwhile)
+      if (md5) opts.md5!.onMd5(p.fn, await md5Hex(stored));
     } catch (e) {
       if (e instanceof CoreError && !e.message.startsWith(`${p.fn}: `)) {
         throw new CoreError(e.code, `${p.fn} (${p.url}): ${e.message}`, { cause: e });

@@ -102,14 +102,15 @@ export async function sha256(data: Uint8Array | string): Promise<Digest> {
   return h.digest();
 }
 
-/** Reads a stream to its end and returns its sha256 and length in bytes. */
-export async function digestStream(stream: ReadableStream<Uint8Array>): Promise<{ digest: Digest; size: number }> {
+/** Reads a stream to its end and returns its sha256 and length in bytes; `onChunk` sees each chunk as it is hashed. */
+export async function digestStream(stream: ReadableStream<Uint8Array>, onChunk?: (chunk: Uint8Array) => void): Promise<{ digest: Digest; size: number }> {
   const h = await createSha256();
   const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     h.update(value);
+    onChunk?.(value);
   }
   return { digest: h.digest(), size: h.size };
 }

@@ -7,13 +7,24 @@ import { createMD5, type IHasher } from 'hash-wasm';
 /** Instances reused on this thread: each `createMD5()` is a new WebAssembly instance (see digest.ts). */
 const idle: IHasher[] = [];
 
-/** Lowercase hex md5 of the blob's bytes, read as a stream. */
-export async function md5Hex(blob: Blob): Promise<string> {
+/** An incremental md5: `update` bytes, then `hex()` once. */
+export async function createMd5(): Promise<{ update(chunk: Uint8Array): void; hex(): string }> {
   const h = idle.pop() ?? await createMD5();
   h.init();
+  return {
+    update(chunk) { h.update(chunk); },
+    hex() {
+      const hex = h.digest('hex');
+      if (idle.length < 4) idle.push(h);
+      return hex;
+    },
+  };
+}
+
+/** Lowercase hex md5 of the blob's bytes, read as a stream. */
+export async function md5Hex(blob: Blob): Promise<string> {
+  const h = await createMd5();
   const reader = blob.stream().getReader();
   for (let r = await reader.read(); !r.done; r = await reader.read()) h.update(r.value);
-  const hex = h.digest('hex');
-  if (idle.length < 4) idle.push(h);
-  return hex;
+  return h.hex();
 }

@@ -35,6 +35,22 @@ export function isSelfHashed(layer: Layer): layer is SelfHashedLayer {
   return (layer as Partial<SelfHashedLayer>).selfHashed === true;
 }
 
+/**
+ * A self-hashed layer some of whose bytes may come from a cache that has not hashed them yet (a layer taken
+ * from the layer cache): `uncompressed()` hashes such bytes before giving them out, while
+ * `uncompressedThenChecked()` gives them out in the same pass that hashes them, for a writer that can write
+ * over what it wrote (a file): once the stream has ended, `settled` resolves to undefined when the bytes
+ * were right, or to a stream of the right bytes (the layer built again: same length) to be written over them.
+ */
+export interface CheckedAfterReadLayer extends SelfHashedLayer {
+  uncompressedThenChecked(): { stream: ReadableStream<Uint8Array>; settled: Promise<ReadableStream<Uint8Array> | undefined> };
+}
+
+/** Whether `layer` can give out cached bytes and check them as they stream. */
+export function isCheckedAfterRead(layer: Layer): layer is CheckedAfterReadLayer {
+  return typeof (layer as Partial<CheckedAfterReadLayer>).uncompressedThenChecked === 'function';
+}
+
 /** A layer whose blob can be downloaded ahead of being read (a pulled layer). */
 export interface PrefetchableLayer extends Layer {
   /** downloads the compressed blob into the store (verified) if it is not there yet */

@@ -5,7 +5,6 @@
 import type { BlobStore } from '../cache';
 import { clobberWarnings, fetchPackages, type FetchProgress, historyEntry, writeEnvironmentYaml, writeExplicitLock, type PackageOrigin } from '../conda';
 import { withParents } from '../conda/install';
-import { md5Hex } from '../digest';
 import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
@@ -75,7 +74,7 @@ export interface BuildResult {
   pip: string[];
   /** those pip packages as a lock carries them (name, version, wheel URL, sha256) */
   pipWheels: LockedWheel[];
-  /** per planned layer: taken from the layer cache or built; settles once every layer is done */
+  /** per planned layer: taken from the layer cache or built; settles once every layer is done. Read it once the image is written: a cached layer found damaged as it was written counts as built */
   layerSources: Promise<('cached' | 'built')[]>;
 }
 
@@ -175,10 +174,14 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   // locks conda (`conda list --explicit`) and this project write: its records carry no depends to sort by
   const ordered = req.lock ?? solvedForBase!.solved;
   req.onProgress?.('fetch', `${ordered.length} packages`);
+  // conda-meta records md5 and size as repodata states them; an explicit lock carries one hash only, so what it
+  // lacks is taken from the verified archive itself (its md5 in the read that verifies it): a lock installs
+  // the same records as the solve it came from
+  const md5s = new Map<string, string>();
   const blobs = await fetchPackages(ordered.map((r) => {
     if (!r.sha256) throw new CoreError('invalid-argument', `${r.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
     return { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) };
-  }), { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { req.onFetchProgress?.(p); if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
+  }), { store: req.store, fetch: req.fetch, signal: req.signal, md5: { of: new Set(ordered.filter((r) => !r.md5).map((r) => r.fn)), onMd5: (fn, hex) => md5s.set(fn, hex) }, onProgress: (p) => { req.onFetchProgress?.(p); if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
   // what the base's prefix holds: known from the solve's walk, else (a lock) read once, when first needed
   let baseMeta: Promise<CondaMeta> | undefined;
   const readBaseMeta = (): Promise<CondaMeta> => (baseMeta ??= solvedForBase
@@ -200,9 +203,6 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     const entries = await installLockedWheels(wheels, req.pip, { prefix, epoch, python: python.version, fetch: pipFetch, store: req.store, ...(req.pipOpenLocal ? { openLocal: req.pipOpenLocal } : {}) });
     return { wheels, entries };
   })() : undefined;
-  // conda-meta records md5 and size as repodata states them; an explicit lock carries one hash only, so what it
-  // lacks is taken from the verified archive itself: a lock installs the same records as the solve it came from
-  const md5s = new Map(await Promise.all(ordered.filter((r) => !r.md5).map(async (r) => [r.fn, await md5Hex(blobs.get(r.fn)!)] as const)));
   const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {
     url: r.url, channel: r.channel.replace(/\/$/, ''), md5: r.md5 ?? md5s.get(r.fn)!, ...(r.sha256 ? { sha256: r.sha256 } : {}), size: r.size ?? blobs.get(r.fn)!.size,
     requested_spec: req.specs.find((s) => s.replace(/^.*::/, '').split(/[\s=<>!~[]/)[0].toLowerCase() === r.name) ?? '',
@@ -223,6 +223,8 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const cacheWarnings: string[] = [];
   const run = req.layerCache ? cachingLayerRunner(building, req.layerCache, {
     onLayer: (job, source) => { if (!sources.has(job)) sources.set(job, source); },
+    // a cached tar found damaged: the job's next outcome counts
+    onDropped: (job) => { sources.delete(job); },
     onWarning: (w) => { cacheWarnings.push(w); req.onProgress?.('layers', `warning: ${w}`); },
   }) : building;
   let finished = 0;
@@ -274,7 +276,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   // a failed build rejects here too, and a caller that stopped at the failed write never asks for warnings
   const warnings = finishing.then((f) => f.warnings);
   warnings.catch(() => {});
-  const layerSources = built.results.then(() => jobs.map((j) => sources.get(j) ?? 'built'));
-  layerSources.catch(() => {});
-  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)), pip: pip?.wheels.map((w) => `${w.name}==${w.version}`) ?? [], pipWheels: pip?.wheels ?? [], layerSources };
+  return { image, solved: ordered, warnings, layers: plan.map((g) => g.map((p) => p.name)), pip: pip?.wheels.map((w) => `${w.name}==${w.version}`) ?? [], pipWheels: pip?.wheels ?? [],
+    // asked for once the image is written: a cached layer is hashed as it is written, and one found damaged then counts as built
+    get layerSources() { return built.results.then(() => jobs.map((j) => sources.get(j) ?? 'built')); } };
 }

@@ -15,6 +15,7 @@ import { folderChannel } from '../conda/channel-folder.node';
 import { localChannelFetch } from '../conda/local-channel';
 import { digestStream, digestHex, type Digest } from '../digest';
 import { writeDockerArchive } from '../archive';
+import { writeDockerArchiveToFile } from '../archive/file.node';
 import { emptyImage, validate } from '../image';
 import { fixture, haveFixtures } from '../../test-support/fixtures';
 import { buildEnvironment } from './build';
@@ -26,7 +27,7 @@ const dir = mkdtempSync(join(tmpdir(), 'layer-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** a build of `specs` from the dummy channel; `built` counts the layer jobs actually run */
-async function build(specs: string[], cache?: LayerCache, opts: { runner?: LayerRunner; signal?: AbortSignal; store?: BlobStore } = {}) {
+async function build(specs: string[], cache?: LayerCache, opts: { runner?: LayerRunner; signal?: AbortSignal; store?: BlobStore; toFile?: string } = {}) {
   const channel = folderChannel(fixture('pixi/tests/data/channels/channels/dummy_channel_1'));
   const fetch = localChannelFetch([channel], () => Promise.reject(new Error('nothing leaves the folder')));
   const counter = { built: 0 };
@@ -36,7 +37,11 @@ async function build(specs: string[], cache?: LayerCache, opts: { runner?: Layer
     base: emptyImage(), specs, channels: [channel.url], fetch, repodataFetch: fetch, epoch: 1_700_000_000,
     store: opts.store ?? memoryBlobStore(), layerRunner, ...(cache ? { layerCache: cache } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
   });
-  const archive = await digestStream(writeDockerArchive([{ image: r.image, tags: ['env:1'] }], { mtime: 1_700_000_000 }));
+  // a stream (cached layers hashed before they are written), or a file (hashed as they are written, and written over when wrong)
+  const items = [{ image: r.image, tags: ['env:1'] }];
+  const archive = opts.toFile
+    ? await writeDockerArchiveToFile(items, opts.toFile, { mtime: 1_700_000_000 }).then(() => digestStream(new Blob([readFileSync(opts.toFile!)]).stream()))
+    : await digestStream(writeDockerArchive(items, { mtime: 1_700_000_000 }));
   await validate(r.image);
   return { archive: archive.digest, digest: await r.image.digest(), sources: await r.layerSources, warnings: await r.warnings, built: counter.built };
 }
@@ -84,12 +89,32 @@ describe.skipIf(!haveFixtures)('layer cache', () => {
     expect(await getVerified(folderBlobStore(join(root, 'blobs')), digest)).toBeDefined();
   });
 
+  it('written into a file, a cached layer is hashed as it is written: bytes changed on disk are written over with the layer built again', { timeout: 60_000 }, async () => {
+    const { cache, records, root } = folderCache('corrupt-file');
+    const first = await build(['dummy-a', 'dummy-b'], cache);
+    const keys = await records.keys();
+    const { digest } = JSON.parse((await records.read(keys[1]))!) as { digest: Digest };
+    const path = join(root, 'blobs', 'sha256', digestHex(digest));
+    const bytes = readFileSync(path);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(path, bytes);
+    const intact = await build(['dummy-a', 'dummy-b'], cache, { toFile: join(root, 'intact.tar') });
+    // the damaged layer was written, found wrong at its end, built again and written over: same archive
+    expect(intact.built).toBe(1);
+    expect(intact.archive).toBe(first.archive);
+    expect(await getVerified(folderBlobStore(join(root, 'blobs')), digest)).toBeDefined();
+    // every layer from the cache again, hashed as it is written
+    const again = await build(['dummy-a', 'dummy-b'], cache, { toFile: join(root, 'again.tar') });
+    expect(again.built).toBe(0);
+    expect(again.archive).toBe(first.archive);
+  });
+
   it('a build cancelled mid-way leaves only entries whose bytes are whole and verified', { timeout: 60_000 }, async () => {
     const { cache: inner, records, blobs, root } = folderCache('cancel');
     // a layer finished before the cancel may still be being stored when the build rejects: wait for those
     // writes to settle, then nothing partial may remain
     const writes: Promise<void>[] = [];
-    const cache: LayerCache = { get: (k) => inner.get(k), put: (k, l) => { const w = inner.put(k, l); writes.push(w.catch(() => {})); return w; } };
+    const cache: LayerCache = { get: (k, o) => inner.get(k, o), forget: (k) => inner.forget(k), put: (k, l) => { const w = inner.put(k, l); writes.push(w.catch(() => {})); return w; } };
     const stop = new AbortController();
     let n = 0;
     // the second job is cancelled while it runs; the first finished and is stored

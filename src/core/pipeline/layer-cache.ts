@@ -2,7 +2,8 @@
  * Built layers kept between builds. A layer is keyed by everything that decides its bytes (its packages'
  * sha256s and conda-meta origins in layer order, the prefix, python X.Y, the epoch and LAYER_FORMAT_VERSION),
  * its tar is stored in a BlobStore under its digest and a record (digest, size, the linked packages' summaries)
- * under the key. A hit is hashed again before use: bytes changed on disk are dropped and the layer is built
+ * under the key. A hit is hashed again before use (by the layer's reader, in the pass that writes it where the
+ * writer can write over it: see layersFromJobs): bytes changed on disk are dropped and the layer is built
  * again. The record is written only after its blob is stored whole, so a build cancelled or failed mid-way
  * leaves no entry pointing at missing or partial bytes.
  */
@@ -22,8 +23,14 @@ export interface CachedLayer {
 
 /** Built layers by key (see layerCacheKey). */
 export interface LayerCache {
-  /** the layer, verified against its digest; a damaged or missing one is forgotten and reported absent */
-  get(key: string): Promise<CachedLayer | undefined>;
+  /**
+   * the layer, verified against its digest; a damaged or missing one is forgotten and reported absent. With
+   * `verify: false` the tar is not hashed here (its size is checked): its reader must hash it and `forget`
+   * the entry when the bytes do not match.
+   */
+  get(key: string, opts?: { verify?: boolean }): Promise<CachedLayer | undefined>;
+  /** drops the entry and its tar (bytes found damaged) */
+  forget(key: string): Promise<void>;
   /** stores a built layer (its tar first, then the record pointing at it) */
   put(key: string, layer: LayerJobResult): Promise<void>;
 }
@@ -58,15 +65,21 @@ function parseRecord(text: string): LayerRecord | undefined {
 /** A LayerCache over a blob store (the tars) and a record store (key → digest, size, packages). */
 export function layerCache(blobs: BlobStore, records: RecordStore): LayerCache {
   return {
-    async get(key) {
+    async get(key, opts = {}) {
       const text = await records.read(key);
       const record = text === undefined ? undefined : parseRecord(text);
-      const tar = record && await getVerified(blobs, record.digest);
+      const tar = record && (opts.verify === false ? await blobs.get(record.digest) : await getVerified(blobs, record.digest));
       if (!record || !tar || tar.size !== record.size) {
         if (text !== undefined) await records.remove(key);
         return undefined;
       }
       return { digest: record.digest, size: record.size, tar, packages: record.packages };
+    },
+    async forget(key) {
+      const text = await records.read(key);
+      const record = text === undefined ? undefined : parseRecord(text);
+      await records.remove(key);
+      if (record) await blobs.delete(record.digest);
     },
     async put(key, layer) {
       const { tar } = layer;
@@ -82,12 +95,14 @@ export function layerCache(blobs: BlobStore, records: RecordStore): LayerCache {
 export interface CachingRunnerHooks {
   /** each job's outcome: taken from the cache or built */
   onLayer?: (job: LayerJob, source: 'cached' | 'built') => void;
+  /** a job's cached tar was found damaged by its reader and dropped: the job runs again */
+  onDropped?: (job: LayerJob) => void;
   /** a layer could not be stored (the storage is full…): the build goes on, caching nothing more */
   onWarning?: (message: string) => void;
 }
 
 /**
- * A runner that takes each job's layer from `cache` when it holds it (verified), and otherwise runs the job
+ * A runner that takes each job's layer from `cache` when it holds it, and otherwise runs the job
  * and stores what it built. Storing is best effort: the first failure (a full quota…) is one warning and the
  * rest of the build runs uncached. A job whose build was cancelled stores nothing.
  */
@@ -95,10 +110,11 @@ export function cachingLayerRunner(run: LayerRunner, cache: LayerCache, hooks: C
   let storing = true;
   return async (job, signal) => {
     const key = await layerCacheKey(job);
-    const hit = key === undefined ? undefined : await cache.get(key).catch(() => undefined);
+    // not hashed here: the layer's reader hashes the tar (as it writes it, where it can), see layersFromJobs
+    const hit = key === undefined ? undefined : await cache.get(key, { verify: false }).catch(() => undefined);
     if (hit) {
       hooks.onLayer?.(job, 'cached');
-      return { digest: hit.digest, size: hit.size, tar: hit.tar, packages: hit.packages };
+      return { digest: hit.digest, size: hit.size, tar: hit.tar, packages: hit.packages, unverified: { drop: async () => { hooks.onDropped?.(job); await cache.forget(key!).catch(() => {}); } } };
     }
     const built = await run(job, signal);
     hooks.onLayer?.(job, 'built');

@@ -9,11 +9,11 @@
  * take the streaming path (payload and layer spilled, as the pipeline always did), so memory stays bounded.
  */
 import { CoreError } from '../errors';
-import { hashingStream, sha256, type Digest } from '../digest';
+import { createSha256, digestStream, hashingStream, sha256, type Digest, type Sha256 } from '../digest';
 import { installPackage, openCondaPackage, PayloadBodies, withParents, type InstalledPackage, type PackageOrigin } from '../conda';
 import { MediaTypes } from '../oci';
 import { tarBytes, writeTar, type TarWriteEntry } from '../tar';
-import type { Layer, SelfHashedLayer } from '../image';
+import type { CheckedAfterReadLayer, Layer } from '../image';
 
 /** A package of a layer job. */
 export interface LayerJobPackage {
@@ -43,6 +43,11 @@ export interface LayerJobResult {
   /** the tar: in memory, or stored (a temporary file in Node) when the job took the streaming path */
   tar: Uint8Array | Blob;
   packages: InstalledSummary[];
+  /**
+   * Set when `tar` comes from a cache that has not hashed it yet: its reader hashes it, and on a mismatch
+   * calls `drop()` (the cache forgets the entry) and runs the job again.
+   */
+  unverified?: { drop(): Promise<void> };
 }
 
 /**
@@ -184,20 +189,47 @@ export interface JobLayersOptions {
   spill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
 }
 
+/** The bytes as a stream in chunks of at most 4 MiB (a Blob streams in its own chunks). */
+function tarStream(tar: Uint8Array | Blob): ReadableStream<Uint8Array> {
+  if (tar instanceof Blob) return tar.stream();
+  let bytes: Uint8Array | undefined = tar;
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (!bytes || at >= bytes.byteLength) {
+        bytes = undefined; // written: nothing holds it any more
+        c.close();
+        return;
+      }
+      const n = Math.min(4 * MiB, bytes.byteLength - at);
+      c.enqueue(bytes.subarray(at, at + n));
+      at += n;
+    },
+    cancel() { bytes = undefined; },
+  }, { highWaterMark: 0 });
+}
+
 /**
  * Starts every job now (the runner queues them: its workers take them in order) and returns a Layer per
  * job. A layer's tar is given out once, then released; reading it again runs its job again (same bytes,
  * checked against the digest). Results waiting to be written hold at most `budget` bytes; the rest are
- * spilled.
+ * spilled. A tar a cache gave unhashed (`unverified`) is hashed before `uncompressed()` gives it out, or as
+ * `uncompressedThenChecked()` streams it; bytes that do not match are dropped from the cache and the job is
+ * run again.
  */
-export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLayersOptions = {}): { layers: Layer[]; results: Promise<Omit<LayerJobResult, 'tar'>[]> } {
+export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLayersOptions = {}): { layers: Layer[]; results: Promise<Omit<LayerJobResult, 'tar' | 'unverified'>[]> } {
   const budget = opts.budget ?? 512 * MiB;
   let heldBytes = 0;
   const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
   /** each layer's tar until it is given out: only here, so once written nothing keeps it alive */
   const held: (Uint8Array | Blob | undefined)[] = [];
+  /** the cache's hooks for a held tar not hashed yet */
+  const unchecked: (LayerJobResult['unverified'] | undefined)[] = [];
+  /** a cached tar found good: no more hashing */
+  const good = (i: number) => { unchecked[i] = undefined; };
   const started = jobs.map((job, i) => {
-    const r = run(job, opts.signal).then(async ({ tar, ...res }) => {
+    const r = run(job, opts.signal).then(async ({ tar, unverified, ...res }) => {
+      unchecked[i] = unverified;
       if (tar instanceof Uint8Array && heldBytes + res.size > budget) {
         held[i] = await spill(new ReadableStream({ start(c) { c.enqueue(tar); c.close(); } }));
       } else {
@@ -209,56 +241,96 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
     r.catch(() => {});
     return r;
   });
-  const layers = jobs.map((job, i): Layer => {
+  /** job i run again (its cached bytes were dropped, or its tar was released), hashed if a cache gave it */
+  const again = async (i: number, expected: Omit<LayerJobResult, 'tar' | 'unverified'>): Promise<Uint8Array | Blob> => {
+    let r = await run(jobs[i]);
+    // a cached tar is hashed here; wrong bytes are dropped, so the next run builds the layer
+    for (let tries = 0; r.unverified && (await digestStream(tarStream(r.tar))).digest !== r.digest; tries++) {
+      await r.unverified.drop();
+      if (tries > 0) throw new CoreError('digest-mismatch', `layer ${i} of the environment: the cache gave bytes that do not match ${r.digest} twice`);
+      r = await run(jobs[i]);
+    }
+    if (r.digest !== expected.digest || r.size !== expected.size) {
+      throw new CoreError('digest-mismatch', `layer ${i} of the environment came out different when built again (${r.digest}, not ${expected.digest})`);
+    }
+    return r.tar;
+  };
+  /** the tar to give out, and whether its bytes still need hashing (`lazy`: the reader hashes them as they stream) */
+  const body = async (i: number, given: boolean, lazy: boolean): Promise<{ tar: Uint8Array | Blob; check?: LayerJobResult['unverified'] }> => {
+    const res = await started[i];
+    const tar = held[i];
+    if (given && !(tar instanceof Blob)) return { tar: await again(i, res) };
+    if (tar instanceof Uint8Array) { held[i] = undefined; heldBytes -= tar.byteLength; }
+    const check = unchecked[i];
+    if (!check) return { tar: tar! };
+    if (lazy) return { tar: tar!, check };
+    if ((await digestStream(tarStream(tar!))).digest === res.digest) {
+      good(i);
+      return { tar: tar! };
+    }
+    await check.drop();
+    held[i] = undefined;
+    const rebuilt = await again(i, res);
+    good(i);
+    return { tar: rebuilt };
+  };
+  const layers = jobs.map((_job, i): Layer => {
     let given = false;
-    const info = started[i];
-    const body = async (): Promise<Uint8Array | Blob> => {
-      const res = await info;
-      const tar = held[i];
-      if (!given || tar instanceof Blob) {
-        given = true;
-        if (tar instanceof Uint8Array) { held[i] = undefined; heldBytes -= tar.byteLength; }
-        return tar!;
-      }
-      // given out before and released: build it again (deterministic), and check it is the same layer
-      const again = await run(job);
-      if (again.digest !== res.digest) throw new CoreError('digest-mismatch', `layer ${i} of the environment came out different when built again (${again.digest}, not ${res.digest})`);
-      return again.tar;
-    };
-    const stream = (): ReadableStream<Uint8Array> => {
+    /** a stream that opens the tar on its first pull; `opened` receives what body() gave */
+    const stream = (lazy: boolean, opened?: (b: Awaited<ReturnType<typeof body>>) => void): ReadableStream<Uint8Array> => {
       let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-      let bytes: Uint8Array | undefined;
-      let at = 0;
       return new ReadableStream<Uint8Array>({
         async pull(c) {
-          if (!reader && !bytes) {
-            const t = await body();
-            if (t instanceof Uint8Array) bytes = t;
-            else reader = t.stream().getReader();
+          if (!reader) {
+            const b = await body(i, given, lazy);
+            given = true;
+            opened?.(b);
+            reader = tarStream(b.tar).getReader();
           }
-          if (bytes) {
-            if (at >= bytes.byteLength) {
-              bytes = undefined; // written: nothing holds it any more
-              c.close();
-              return;
-            }
-            const n = Math.min(4 * MiB, bytes.byteLength - at);
-            c.enqueue(bytes.subarray(at, at + n));
-            at += n;
-            return;
-          }
-          const r = await reader!.read();
+          const r = await reader.read();
           if (r.done) c.close(); else c.enqueue(r.value);
         },
-        cancel(reason) { bytes = undefined; return reader?.cancel(reason); },
+        cancel(reason) { return reader?.cancel(reason); },
       }, { highWaterMark: 0 });
     };
-    const digest = async () => (await info).digest;
-    const size = async () => (await info).size;
-    const layer: SelfHashedLayer = {
+    const uncompressedThenChecked = () => {
+      let ok!: (v: ReadableStream<Uint8Array> | undefined) => void;
+      let fail!: (e: unknown) => void;
+      const settled = new Promise<ReadableStream<Uint8Array> | undefined>((a, b) => { ok = a; fail = b; });
+      settled.catch(() => {});
+      let check: LayerJobResult['unverified'];
+      // only bytes a cache gave are hashed (a built layer's were hashed as it was made)
+      let hasher: Sha256 | undefined;
+      const hashed = new TransformStream<Uint8Array, Uint8Array>({
+        async transform(chunk, c) {
+          if (check) (hasher ??= await createSha256()).update(chunk);
+          c.enqueue(chunk);
+        },
+        async flush() {
+          try {
+            const res = await started[i];
+            if (!check || (hasher ??= await createSha256()).digest() === res.digest) { good(i); ok(undefined); return; }
+            // the cached bytes were wrong: forget them, build the layer again, and give its bytes to write over
+            await check.drop();
+            held[i] = undefined;
+            const tar = await again(i, res);
+            good(i);
+            ok(tarStream(tar));
+          } catch (e) {
+            fail(e);
+            throw e;
+          }
+        },
+      });
+      const out = stream(true, (b) => { check = b.check; }).pipeThrough(hashed);
+      return { stream: out, settled };
+    };
+    const digest = async () => (await started[i]).digest;
+    const size = async () => (await started[i]).size;
+    const layer: CheckedAfterReadLayer = {
       mediaType: MediaTypes.ociLayer, compression: 'none', selfHashed: true,
       digest, diffId: digest, size, uncompressedSize: size,
-      compressed: stream, uncompressed: stream,
+      compressed: () => stream(false), uncompressed: () => stream(false), uncompressedThenChecked,
     };
     return layer;
   });

@@ -237,6 +237,8 @@ async function* bodyChunks(e: TarWriteEntry, size: number | undefined): AsyncGen
 export interface WriteTarOptions {
   /** receives the real headers of `deferSize` entries and their byte offsets in the output (required for them) */
   onPatch?: (offset: number, header: Uint8Array) => void;
+  /** the byte offset of each entry's body in the output, once the body has been written */
+  onBody?: (offset: number) => void;
 }
 
 async function* tarChunks(entries: Iterable<TarWriteEntry> | AsyncIterable<TarWriteEntry>, opts: WriteTarOptions): AsyncGenerator<Uint8Array> {
@@ -246,6 +248,7 @@ async function* tarChunks(entries: Iterable<TarWriteEntry> | AsyncIterable<TarWr
     const { headers, size } = encodeHeaders(e);
     yield headers;
     const n = yield* bodyChunks(e, e.deferSize ? undefined : size);
+    opts.onBody?.(offset + headers.length);
     if (e.deferSize) {
       const real = encodeHeaders({ ...e, deferSize: false, size: n });
       if (real.headers.length !== headers.length) throw new CoreError('invalid-argument', `tar entry '${e.name}': its real header differs in length from the one written`);
