@@ -5,7 +5,8 @@
  */
 import type { Digest } from '../digest';
 import { CoreError, deserializeError, serializeError, type SerializedError } from '../errors';
-import { oneAtATime, runLayerJob, type InstalledSummary, type LayerJob, type LayerJobResult, type LayerRunner } from './layer-job';
+import { isStorageFull } from '../cache';
+import { oneAtATime, runLayerJob, type InstalledSummary, type LayerJob, type LayerJobOptions, type LayerJobResult, type LayerRunner } from './layer-job';
 
 /** What the pool needs of a Worker (a Web Worker as it is; Node's worker threads through an adapter). */
 export interface PoolWorker {
@@ -134,14 +135,26 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
   };
 }
 
-/** The worker side: answers layer jobs posted by workerLayerRunner (call once in the worker's module). */
-export function serveLayerJobs(scope: { addEventListener(type: 'message', l: (e: MessageEvent) => void): void; postMessage(m: unknown, transfer: Transferable[]): void }): void {
+/**
+ * The worker side: answers layer jobs posted by workerLayerRunner (call once in the worker's module). With a
+ * `tarSink` (see LayerJobOptions) each layer's tar is stored as it is made and answered as a Blob; once the
+ * sink finds the storage full, that job and the rest are made in memory instead.
+ */
+export function serveLayerJobs(scope: { addEventListener(type: 'message', l: (e: MessageEvent) => void): void; postMessage(m: unknown, transfer: Transferable[]): void }, options: LayerJobOptions | Promise<LayerJobOptions> = {}): void {
+  let opts: LayerJobOptions = {};
+  const ready = Promise.resolve(options).then((o) => { opts = o; });
   scope.addEventListener('message', async (e: MessageEvent<{ id: number; job: LayerJob }>) => {
     const { id, job } = e.data;
     let reply: LayerReply;
     const transfer: Transferable[] = [];
     try {
-      const r = await runLayerJob(job);
+      await ready;
+      const r = await runLayerJob(job, opts).catch((err: unknown) => {
+        if (!opts.tarSink || !isStorageFull(err)) throw err;
+        opts = { ...opts };
+        delete opts.tarSink;
+        return runLayerJob(job, opts);
+      });
       let tar = r.tar;
       if (tar instanceof Uint8Array) {
         if (tar.byteOffset !== 0 || tar.byteLength !== tar.buffer.byteLength) tar = tar.slice();
