@@ -10,6 +10,7 @@ import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
 import { formatVersion } from '../pip/version';
+import { inLanes } from '../stream';
 import { layersFromJobs, oneAtATime, runLayerJob, type LayerJob, type LayerRunner } from './layer-job';
 import { cachingLayerRunner, type LayerCache } from './layer-cache';
 import { condaMetaVisitor, readCondaMeta, solve, type CondaMeta, type SolvedRecord, type VirtualPackage } from '../solver';
@@ -152,7 +153,8 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   })() : undefined;
   // conda-meta records md5 and size as repodata states them; an explicit lock carries one hash only, so what it
   // lacks is taken from the verified archive itself: a lock installs the same records as the solve it came from
-  const md5s = new Map(await Promise.all(ordered.filter((r) => !r.md5).map(async (r) => [r.fn, await md5Hex(blobs.get(r.fn)!)] as const)));
+  // (a few at a time: each hasher running at once is a WebAssembly instance of its own)
+  const md5s = new Map(await inLanes(ordered.filter((r) => !r.md5), 4, async (r) => [r.fn, await md5Hex(blobs.get(r.fn)!)] as const));
   const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {
     url: r.url, channel: r.channel.replace(/\/$/, ''), md5: r.md5 ?? md5s.get(r.fn)!, ...(r.sha256 ? { sha256: r.sha256 } : {}), size: r.size ?? blobs.get(r.fn)!.size,
     requested_spec: req.specs.find((s) => s.replace(/^.*::/, '').split(/[\s=<>!~[]/)[0].toLowerCase() === r.name) ?? '',
