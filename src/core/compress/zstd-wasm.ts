@@ -243,103 +243,32 @@ export interface ZstdDecodeAllOptions {
  */
 export function zstdDecodeAll(input: Uint8Array, opts: ZstdDecodeAllOptions): Uint8Array {
   if (!loaded) throw new Error('zstd WebAssembly is not loaded (await loadZstdWasm() first)');
-  const out = new DecodeAllOutput(input, opts);
+  const declared = declaredZstdSize(input);
+  const tooLarge = opts.tooLarge ?? (() => new CoreError('archive-invalid',
+    `${opts.what} expands past ${opts.maxBytes} bytes, more than its metadata declares: refusing it (a corrupt or malicious package)`));
+  if (declared !== undefined && declared > opts.maxBytes) throw tooLarge();
+  const alloc = opts.alloc ?? ((size: number) => new Uint8Array(size));
+  let out = alloc(Math.min(opts.maxBytes, declared ?? opts.sizeHint ?? Math.max(64 * 1024, input.byteLength * 4)));
+  let n = 0;
   const d = new ZstdWasmDecoder();
   try {
-    d.push(input, out.emit);
+    d.push(input, (v) => {
+      if (n + v.byteLength > out.byteLength) {
+        if (n + v.byteLength > opts.maxBytes) throw tooLarge();
+        const grown = alloc(Math.min(opts.maxBytes, Math.max(out.byteLength * 2, n + v.byteLength)));
+        grown.set(out.subarray(0, n));
+        out = grown;
+      }
+      out.set(v, n);
+      n += v.byteLength;
+    });
     d.end();
   } catch (e) {
     d.free();
-    throw out.failure(e);
+    if (e instanceof CoreError) throw e;
+    throw new CoreError('compression-corrupt', `${opts.what} is not valid zstd data (${e instanceof Error ? e.message : String(e)})`, { cause: e });
   }
-  return out.result();
-}
-
-/**
- * zstdDecodeAll over a stream (a package member read from its file): the compressed bytes are decoded as
- * they come, never held whole. Same output, same checks.
- */
-export async function zstdDecodeAllFrom(input: ReadableStream<Uint8Array>, opts: ZstdDecodeAllOptions): Promise<Uint8Array> {
-  if (!loaded) throw new Error('zstd WebAssembly is not loaded (await loadZstdWasm() first)');
-  const reader = input.getReader();
-  // the first frame's header (at most 18 bytes) tells the output's size
-  const head: Uint8Array[] = [];
-  let headBytes = 0;
-  let done = false;
-  try {
-    while (headBytes < 18) {
-      const r = await reader.read();
-      if (r.done) { done = true; break; }
-      head.push(r.value);
-      headBytes += r.value.byteLength;
-    }
-  } catch (e) {
-    throw new CoreError('compression-corrupt', `${opts.what} could not be read (${e instanceof Error ? e.message : String(e)})`, { cause: e });
-  }
-  const first = concatBytes(head, headBytes);
-  let out: DecodeAllOutput;
-  try {
-    out = new DecodeAllOutput(first, opts);
-  } catch (e) {
-    await reader.cancel(e).catch(() => {});
-    throw e;
-  }
-  const d = new ZstdWasmDecoder();
-  try {
-    d.push(first, out.emit);
-    while (!done) {
-      const r = await reader.read();
-      if (r.done) break;
-      d.push(r.value, out.emit);
-    }
-    d.end();
-  } catch (e) {
-    d.free();
-    await reader.cancel(e).catch(() => {});
-    throw out.failure(e);
-  }
-  return out.result();
-}
-
-/** The output of zstdDecodeAll: one buffer, sized from the first frame's header, grown as needed up to `maxBytes`. */
-class DecodeAllOutput {
-  private out: Uint8Array;
-  private n = 0;
-  private readonly alloc: (size: number) => Uint8Array;
-  private readonly tooLarge: () => Error;
-  private readonly maxBytes: number;
-  private readonly what: string;
-
-  constructor(first: Uint8Array, opts: ZstdDecodeAllOptions) {
-    const declared = declaredZstdSize(first);
-    this.maxBytes = opts.maxBytes;
-    this.what = opts.what;
-    this.tooLarge = opts.tooLarge ?? (() => new CoreError('archive-invalid',
-      `${opts.what} expands past ${opts.maxBytes} bytes, more than its metadata declares: refusing it (a corrupt or malicious package)`));
-    if (declared !== undefined && declared > opts.maxBytes) throw this.tooLarge();
-    this.alloc = opts.alloc ?? ((size: number) => new Uint8Array(size));
-    this.out = this.alloc(Math.min(opts.maxBytes, declared ?? opts.sizeHint ?? Math.max(64 * 1024, first.byteLength * 4)));
-  }
-
-  readonly emit = (v: Uint8Array): void => {
-    if (this.n + v.byteLength > this.out.byteLength) {
-      if (this.n + v.byteLength > this.maxBytes) throw this.tooLarge();
-      const grown = this.alloc(Math.min(this.maxBytes, Math.max(this.out.byteLength * 2, this.n + v.byteLength)));
-      grown.set(this.out.subarray(0, this.n));
-      this.out = grown;
-    }
-    this.out.set(v, this.n);
-    this.n += v.byteLength;
-  };
-
-  failure(e: unknown): CoreError {
-    if (e instanceof CoreError) return e;
-    return new CoreError('compression-corrupt', `${this.what} is not valid zstd data (${e instanceof Error ? e.message : String(e)})`, { cause: e });
-  }
-
-  result(): Uint8Array {
-    return this.n === this.out.byteLength ? this.out : this.out.subarray(0, this.n);
-  }
+  return n === out.byteLength ? out : out.subarray(0, n);
 }
 
 /**

@@ -10,12 +10,12 @@ import { decompressStream } from '../compress';
 import { bunzip2Readable } from '../compress/bzip2';
 import { digestStream } from '../digest';
 import { CoreError, DigestMismatchError } from '../errors';
-import { loadZstdWasm, zstdDecodeAllFrom } from '../compress/zstd-wasm';
+import { loadZstdWasm, zstdDecodeAll } from '../compress/zstd-wasm';
 import { capBytes } from '../stream';
 import { entryBlob, indexTar, indexTarBytes, normalizeEntryPath, readTar, type TarEntry } from '../tar';
 import { checkIndexJson, checkLinkJson } from './guards';
 import { parseInfoJson, readPaths, type IndexJson, type LinkJson, type PathEntry } from './metadata';
-import { readZipDirectory, zipMemberStream } from './zip';
+import { readZipDirectory, zipMemberRaw, zipMemberStream, type ZipMember } from './zip';
 
 /** A package opened for installing. */
 export interface CondaPackage {
@@ -171,7 +171,7 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
     const bound = Math.min(payloadBound(paths), cap);
     const inMemory = pkgM && opts.inMemory && bound <= opts.inMemory.maxPayload && await loadZstdWasm().then(() => true, () => false);
     payload = inMemory
-      ? await zstdDecodeAllFrom(await zipMemberStream(blob, pkgM), { maxBytes: bound, sizeHint: bound, what: fn, tooLarge: () => tooLarge(bound, fn), ...(opts.inMemory!.buffer ? { alloc: opts.inMemory!.buffer } : {}) })
+      ? zstdDecodeAll(await memberBytes(blob, pkgM), { maxBytes: bound, sizeHint: bound, what: fn, tooLarge: () => tooLarge(bound, fn), ...(opts.inMemory!.buffer ? { alloc: opts.inMemory!.buffer } : {}) })
       : pkgM
       ? await spill(decompressStream(await zipMemberStream(blob, pkgM), 'zstd', { what: `${fn} payload` }).pipeThrough(capped(bound, fn)))
       : new Blob([new Uint8Array(1024)]);
@@ -215,4 +215,10 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
 export function payloadFile(pkg: CondaPackage, entry: TarEntry): Blob {
   if (pkg.payload instanceof Uint8Array) return new Blob([pkg.payload.subarray(entry.dataOffset, entry.dataOffset + entry.size) as Uint8Array<ArrayBuffer>]);
   return entryBlob(pkg.payload, entry);
+}
+
+/** A zip member's uncompressed bytes, in memory. */
+async function memberBytes(blob: Blob, m: ZipMember): Promise<Uint8Array> {
+  if (m.method === 0) return new Uint8Array(await (await zipMemberRaw(blob, m)).arrayBuffer());
+  return new Uint8Array(await new Response(await zipMemberStream(blob, m)).arrayBuffer());
 }
