@@ -414,6 +414,29 @@ export interface CorpusOptions {
   /** where to keep it (default `.cache/harness/conda-builder`) */
   dir?: string;
   log?: (s: string) => void;
+  /**
+   * A copy of the corpus (1, 2, …; 0 is the corpus itself): the same plan with packages, paths and bytes of
+   * its own (see copyPlan), so the corpus and its copies install side by side into one environment (the ~1 GB
+   * environment of the memory bench is the corpus and two copies).
+   */
+  copy?: number;
+}
+
+/**
+ * The plan of copy `k`: every package renamed `<name>-x<k>` (depends and entry points follow), every path moved
+ * one folder down after its first part (`lib/libz.so` → `lib/x<k>/libz.so`; symlinks keep their targets, which
+ * sit in the same folder), so no file of a copy lands on another copy's.
+ */
+export function copyPlan(plan: CorpusPackageSpec[], k: number): CorpusPackageSpec[] {
+  if (k === 0) return plan;
+  const names = new Set(plan.map((p) => p.name));
+  const rename = (n: string) => (names.has(n) ? `${n}-x${k}` : n);
+  const move = (path: string) => { const i = path.indexOf('/'); return i < 0 ? `x${k}/${path}` : `${path.slice(0, i)}/x${k}${path.slice(i)}`; };
+  return plan.map((p) => ({
+    ...p, name: rename(p.name), depends: p.depends.map((d) => d.replace(/^\S+/, rename)),
+    ...(p.entryPoints ? { entryPoints: p.entryPoints.map((e) => e.replace(/^(\S+) =/, `$1-x${k} =`)) } : {}),
+    files: p.files.map((f) => ({ ...f, path: move(f.path) })),
+  }));
 }
 
 /** Corpora being written by this process, by folder: a second caller waits for the first writer. */
@@ -421,7 +444,7 @@ const writing = new Map<string, Promise<number>>();
 
 /** Builds (or reuses) the corpus. */
 export async function buildCorpus(opts: CorpusOptions = {}): Promise<Corpus> {
-  const variant = opts.quick ? 'quick' : 'full';
+  const variant = `${opts.quick ? 'quick' : 'full'}${opts.copy ? `-copy${opts.copy}` : ''}`;
   const key = sha(readFileSync(new URL(import.meta.url))).slice(0, 12);
   const parent = opts.dir ?? join(cacheDir, 'conda-builder');
   const root = join(parent, `corpus-${variant}-${key}`);
@@ -458,12 +481,12 @@ async function writeCorpusFolder(parent: string, root: string, variant: string, 
   const t0 = performance.now();
   mkdirSync(parent, { recursive: true });
   // corpora written by earlier versions of this file go (temp folders of live writers are left alone)
-  for (const old of readdirSync(parent).filter((n) => n.startsWith(`corpus-${variant}-`) && join(parent, n) !== root)) {
+  for (const old of readdirSync(parent).filter((n) => new RegExp(`^corpus-${variant}-[0-9a-f]{12}$`).test(n) && join(parent, n) !== root)) {
     rmSync(join(parent, old), { recursive: true, force: true });
   }
   const tmp = join(parent, `.corpus-${variant}-${key}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const packages = await writeCorpus(join(tmp, 'channel'), corpusPlan(opts.quick ? 0.03 : 1), opts.log);
+    const packages = await writeCorpus(join(tmp, 'channel'), copyPlan(corpusPlan(opts.quick ? 0.03 : 1), opts.copy ?? 0), opts.log, opts.copy ?? 0);
     writeFileSync(join(tmp, 'corpus.json'), JSON.stringify({ packages }));
     // another process may have finished first: its corpus is the same bytes, keep it
     if (!existsSync(join(root, 'corpus.json'))) {
@@ -479,13 +502,13 @@ async function writeCorpusFolder(parent: string, root: string, variant: string, 
 }
 
 /** Writes every package of the plan and the repodata into `channel`; two packages are compressed at once. */
-async function writeCorpus(channel: string, plan: CorpusPackageSpec[], log?: (s: string) => void): Promise<CorpusPackage[]> {
+async function writeCorpus(channel: string, plan: CorpusPackageSpec[], log?: (s: string) => void, copy = 0): Promise<CorpusPackage[]> {
   for (const sub of ['linux-64', 'noarch']) mkdirSync(join(channel, sub), { recursive: true });
   const out: CorpusPackage[] = new Array(plan.length);
   let next = 0;
   const one = async (idx: number) => {
     const p = plan[idx];
-    const r = prng(1000 + idx);
+    const r = prng(1000 + idx + 100_000 * copy);
     const build = `h${sha(enc.encode(p.name)).slice(0, 7)}_0`;
     const dist = `${p.name}-${p.version}-${build}`;
     const files = p.files.map((f) => ({ ...f, body: f.content ? contentBytes(f.content, r) : undefined }));

@@ -182,6 +182,44 @@ describe('oneAtATime', () => {
   });
 });
 
+describe('workerLayerRunner with maxBytes', () => {
+  it('keeps the package bytes of the jobs running at once under the bound (a bigger job runs alone), in start order', async () => {
+    // workers that answer each job after a while, so that the pool's scheduling is what is seen
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const create = (): PoolWorker => {
+      const listeners: ((e: MessageEvent) => void)[] = [];
+      return {
+        postMessage(m) {
+          const { id, job } = m as { id: number; job: LayerJob };
+          const bytes = job.packages.reduce((n, p) => n + p.blob.size, 0);
+          running += bytes;
+          most = Math.max(most, running);
+          started.push(job.epoch);
+          setTimeout(() => {
+            running -= bytes;
+            for (const l of listeners) l({ data: { id, digest: 'sha256:0', size: 0, packages: [], tar: new Uint8Array(0) } } as MessageEvent);
+          }, 5);
+        },
+        addEventListener(type, l) { if (type === 'message') listeners.push(l as (e: MessageEvent) => void); },
+        terminate() {},
+      };
+    };
+    const sized = (epoch: number, n: number): LayerJob => ({ prefix: '/opt/conda', epoch, packages: [{ fn: `p${epoch}.conda`, blob: new Blob([new Uint8Array(n)]) }] });
+    const sizes = [40, 30, 50, 10, 10, 10, 120, 20];
+    const run = workerLayerRunner({ create, size: 4, maxBytes: 100 });
+    await Promise.all(sizes.map((n, i) => run(sized(i, n))));
+    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(most).toBe(120); // the 120-byte job alone; never more than 100 bytes otherwise
+    // without the bound, four at a time
+    running = most = 0;
+    const free = workerLayerRunner({ create, size: 4 });
+    await Promise.all(sizes.map((n, i) => free(sized(i, n))));
+    expect(most).toBeGreaterThan(120);
+  });
+});
+
 describe('hostile .conda packages, in memory and streaming', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'layer-job-hostile-'));
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -14,11 +14,79 @@ async function dirPath(root: Dir, ...names: string[]): Promise<Dir> {
   return d;
 }
 
+const stored = (dir: Dir, d: Digest): Promise<File | undefined> => dir.getFileHandle(digestHex(d)).then((h) => h.getFile(), () => undefined);
+
+/**
+ * Moves a verified temporary file to its digest name, or drops it when another tab or worker stored the same
+ * digest meanwhile; resolves with the stored file. Moving onto a name another tab stored meanwhile would replace
+ * that file, and every File already read from it would then fail ("could not be read"): check and move under
+ * one lock per digest.
+ */
+async function settle(dir: Dir, tmp: FileSystemFileHandle, d: Digest): Promise<File> {
+  const move = async (): Promise<void> => {
+    if (await stored(dir, d)) { await dir.removeEntry(tmp.name).catch(() => {}); return; }
+    await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(digestHex(d));
+  };
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (locks) await locks.request(`docker-envs-blob-${digestHex(d)}`, move); else await move();
+  return (await stored(dir, d))!;
+}
+
+/** A failed write: its temporary file removed; the stored file when another writer stored the same digest meanwhile (same bytes), else `e` again. */
+async function failed(dir: Dir, tmpName: string, d: Digest | undefined, e: unknown): Promise<File> {
+  await dir.removeEntry(tmpName).catch(() => {});
+  const other = d && await stored(dir, d);
+  if (other && !(e instanceof Error && e.name === 'QuotaExceededError')) return other;
+  throw e;
+}
+
+interface SyncHandle { write(b: Uint8Array, o: { at: number }): number; truncate(n: number): void; flush(): void; close(): void }
+
+/**
+ * Stores a stream whose digest is known only once it has ended (a layer's tar, hashed as it is made): it is
+ * written to a temporary name in the store's folder as it comes, through a sync access handle where the thread
+ * has them (a dedicated worker), then moved to the digest `hashed` gives (the hash of exactly the bytes that
+ * went through). Nothing of it is held in memory but the chunk being written.
+ */
+export async function opfsPutHashed(stream: ReadableStream<Uint8Array>, hashed: Promise<{ digest: Digest; size: number }>, root?: Dir): Promise<File> {
+  const dir = await dirPath(root ?? await navigator.storage.getDirectory(), 'blobs', 'sha256');
+  const tmpName = `layer.tmp-${crypto.randomUUID()}`;
+  const tmp = await dir.getFileHandle(tmpName, { create: true });
+  let d: Digest | undefined;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  try {
+    const open = (tmp as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> }).createSyncAccessHandle;
+    if (open) {
+      const h = await open.call(tmp);
+      try {
+        let at = 0;
+        reader = stream.getReader();
+        for (let r = await reader.read(); !r.done; r = await reader.read()) {
+          for (let off = 0; off < r.value.byteLength;) off += h.write(off ? r.value.subarray(off) : r.value, { at: at + off });
+          at += r.value.byteLength;
+        }
+        h.flush();
+      } finally {
+        h.close();
+      }
+    } else {
+      await stream.pipeThrough(coalesce()).pipeTo(await tmp.createWritable());
+    }
+    const { digest, size } = await hashed;
+    d = digest;
+    const file = await tmp.getFile();
+    if (file.size !== size) throw new Error(`the stored file holds ${file.size} bytes of ${size}`);
+    return await settle(dir, tmp, digest);
+  } catch (e) {
+    await (reader ? reader.cancel(e) : stream.cancel(e)).catch(() => {});
+    return failed(dir, tmpName, d, e);
+  }
+}
 
 /** A BlobStore over OPFS (a Worker or a page in a secure context). */
 export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
   const dir = await dirPath(root ?? await navigator.storage.getDirectory(), 'blobs', 'sha256');
-  const file = async (d: Digest) => dir.getFileHandle(digestHex(d)).then((h) => h.getFile(), () => undefined);
+  const file = (d: Digest) => stored(dir, d);
   return {
     async has(d) { return (await file(d)) !== undefined; },
     get: file,
@@ -31,25 +99,10 @@ export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
       try {
         const w = await tmp.createWritable();
         await stream.pipeThrough(verifyingStream(d, size)).pipeThrough(coalesce()).pipeTo(w);
-        // moving onto a name another tab stored meanwhile would replace that file, and every File already
-        // read from it would then fail ("could not be read"): check and move under one lock per digest
-        const settle = async (): Promise<File | undefined> => {
-          const stored = await file(d);
-          if (stored) { await dir.removeEntry(tmpName).catch(() => {}); return stored; }
-          await (tmp as FileSystemFileHandle & { move(name: string): Promise<void> }).move(digestHex(d));
-          return undefined;
-        };
-        const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
-        const stored = locks ? await locks.request(`docker-envs-blob-${digestHex(d)}`, settle) : await settle();
-        if (stored) return stored;
+        return await settle(dir, tmp, d);
       } catch (e) {
-        await dir.removeEntry(tmpName).catch(() => {});
-        // another tab or worker stored the same digest meanwhile (the move found the name taken): same bytes
-        const stored = await file(d);
-        if (stored && !(e instanceof Error && e.name === 'QuotaExceededError')) return stored;
-        throw e;
+        return failed(dir, tmpName, d, e);
       }
-      return (await file(d))!;
     },
     async delete(d) { await dir.removeEntry(digestHex(d)).catch(() => {}); },
   };

@@ -62,6 +62,12 @@ export interface LayerJobOptions {
   spill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
   /** payload bytes decoded into memory per job (default MAX_IN_MEMORY) */
   maxInMemory?: number;
+  /**
+   * Stores the layer's tar as it is made, so it is never held whole (a browser's layer worker writes it into
+   * OPFS): given the tar's stream and the digest and size of exactly those bytes (settled once the stream
+   * ended), resolves with the stored tar. Without it a layer whose bodies are all in memory is made in one buffer.
+   */
+  tarSink?: (tar: ReadableStream<Uint8Array>, hashed: Promise<{ digest: Digest; size: number }>) => Promise<Blob>;
 }
 
 const MiB = 1024 * 1024;
@@ -139,13 +145,14 @@ async function build(job: LayerJob, opts: LayerJobOptions, room: number, bodies:
   }
   // one package: installPackage already added its parents and sorted them
   const all = job.packages.length === 1 ? entries : withParents(entries, job.epoch);
-  if (all.every((e) => e.body === undefined || e.body instanceof Uint8Array)) {
+  if (!opts.tarSink && all.every((e) => e.body === undefined || e.body instanceof Uint8Array)) {
     const tar = tarBytes(all);
     return { digest: await sha256(tar), size: tar.byteLength, tar, packages };
   }
   const hashing = hashingStream();
   const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
-  const tar = await spill(writeTar(all).pipeThrough(hashing.stream));
+  const stream = writeTar(all).pipeThrough(hashing.stream);
+  const tar = opts.tarSink ? await opts.tarSink(stream, hashing.result) : await spill(stream);
   const { digest, size } = await hashing.result;
   return { digest, size, tar, packages };
 }

@@ -5,7 +5,8 @@
  */
 import type { Digest } from '../digest';
 import { CoreError, deserializeError, serializeError, type SerializedError } from '../errors';
-import { oneAtATime, runLayerJob, type InstalledSummary, type LayerJob, type LayerJobResult, type LayerRunner } from './layer-job';
+import { isStorageFull } from '../cache';
+import { oneAtATime, runLayerJob, type InstalledSummary, type LayerJob, type LayerJobOptions, type LayerJobResult, type LayerRunner } from './layer-job';
 
 /** What the pool needs of a Worker (a Web Worker as it is; Node's worker threads through an adapter). */
 export interface PoolWorker {
@@ -36,9 +37,15 @@ export interface WorkerPoolOptions<M = unknown, R extends { id: number } = Layer
   fallback?: LayerRunner;
   /** start every worker now (they load while the caller does other work) */
   warm?: boolean;
+  /**
+   * Package bytes (the jobs' .conda/.tar.bz2 sizes) of the jobs running at once: a job that would go past it
+   * waits for running ones to end (one over it runs alone), so memory follows the bytes being decoded rather
+   * than the number of workers. Default: no bound but the pool's size.
+   */
+  maxBytes?: number;
 }
 
-interface Pending { id: number; job: LayerJob; message: unknown; ok: (r: LayerJobResult) => void; fail: (e: unknown) => void }
+interface Pending { id: number; job: LayerJob; message: unknown; ok: (r: LayerJobResult) => void; fail: (e: unknown) => void; bytes: number }
 interface Slot { worker: PoolWorker; busy?: Pending; answered?: boolean }
 
 /**
@@ -52,6 +59,8 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
   const slots: Slot[] = [];
   const queue: Pending[] = [];
   let nextId = 0;
+  let runningBytes = 0;
+  const ended = (p: Pending | undefined) => { if (p) runningBytes -= p.bytes; };
   let here: LayerRunner | undefined;
   const decode = opts.decode ?? ((m) => {
     const r = m as unknown as Exclude<LayerReply, { error: unknown }>;
@@ -61,6 +70,7 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
     here ??= opts.fallback ?? oneAtATime((job) => runLayerJob(job));
     for (const s of slots.splice(0)) {
       s.worker.terminate();
+      ended(s.busy);
       if (s.busy) queue.unshift(s.busy);
     }
     for (const p of queue.splice(0)) here(p.job).then(p.ok, p.fail);
@@ -78,6 +88,7 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
       const p = s.busy;
       s.busy = undefined;
       s.answered = true;
+      ended(p);
       if (p) {
         if ('error' in m) p.fail(deserializeError(m.error));
         else Promise.resolve().then(() => decode(m as Exclude<R, { error: unknown }>)).then(p.ok, p.fail);
@@ -90,6 +101,7 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
       if (!s.answered) return onThisThread();
       slots.splice(slots.indexOf(s), 1);
       worker.terminate();
+      ended(s.busy);
       const cause = (e as ErrorEvent).error as unknown;
       s.busy?.fail(new CoreError('worker-failed', `a layer worker failed: ${(e as ErrorEvent).message || 'it stopped'}`, cause === undefined ? undefined : { cause: deserializeError(serializeError(cause)) }));
       s.busy = undefined;
@@ -108,7 +120,9 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
         if (!slot) return onThisThread();
       }
       if (!slot) break;
+      if (opts.maxBytes !== undefined && slots.some((x) => x.busy) && runningBytes + queue[0].bytes > opts.maxBytes) break;
       const p = queue.shift()!;
+      runningBytes += p.bytes;
       slot.busy = p;
       slot.worker.ref?.();
       slot.worker.postMessage({ id: p.id, job: p.message });
@@ -123,7 +137,7 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
     const message = opts.encode ? await opts.encode(job) : job;
     signal?.throwIfAborted();
     return new Promise<LayerJobResult>((ok, fail) => {
-      const p: Pending = { id: nextId++, job, message, ok, fail };
+      const p: Pending = { id: nextId++, job, message, ok, fail, bytes: job.packages.reduce((n, x) => n + x.blob.size, 0) };
       queue.push(p);
       signal?.addEventListener('abort', () => {
         const i = queue.indexOf(p);
@@ -134,14 +148,26 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
   };
 }
 
-/** The worker side: answers layer jobs posted by workerLayerRunner (call once in the worker's module). */
-export function serveLayerJobs(scope: { addEventListener(type: 'message', l: (e: MessageEvent) => void): void; postMessage(m: unknown, transfer: Transferable[]): void }): void {
+/**
+ * The worker side: answers layer jobs posted by workerLayerRunner (call once in the worker's module). With a
+ * `tarSink` (see LayerJobOptions) each layer's tar is stored as it is made and answered as a Blob; once the
+ * sink finds the storage full, that job and the rest are made in memory instead.
+ */
+export function serveLayerJobs(scope: { addEventListener(type: 'message', l: (e: MessageEvent) => void): void; postMessage(m: unknown, transfer: Transferable[]): void }, options: LayerJobOptions | Promise<LayerJobOptions> = {}): void {
+  let opts: LayerJobOptions = {};
+  const ready = Promise.resolve(options).then((o) => { opts = o; });
   scope.addEventListener('message', async (e: MessageEvent<{ id: number; job: LayerJob }>) => {
     const { id, job } = e.data;
     let reply: LayerReply;
     const transfer: Transferable[] = [];
     try {
-      const r = await runLayerJob(job);
+      await ready;
+      const r = await runLayerJob(job, opts).catch((err: unknown) => {
+        if (!opts.tarSink || !isStorageFull(err)) throw err;
+        opts = { ...opts };
+        delete opts.tarSink;
+        return runLayerJob(job, opts);
+      });
       let tar = r.tar;
       if (tar instanceof Uint8Array) {
         if (tar.byteOffset !== 0 || tar.byteLength !== tar.buffer.byteLength) tar = tar.slice();
