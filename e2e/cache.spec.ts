@@ -45,6 +45,28 @@ async function layerCounts(page: Page): Promise<[number, number]> {
   return [lines.length - cached, cached];
 }
 
+/**
+ * Flips one byte in the middle of a cached blob in OPFS, found through the IndexedDB catalog: the first
+ * package, or the largest layer. Returns its digest.
+ */
+async function corruptCached(page: Page, kind: 'package' | 'layer'): Promise<string | undefined> {
+  return page.evaluate(async (kind) => {
+    const db = await new Promise<IDBDatabase>((ok, fail) => { const r = indexedDB.open('docker-envs-cache'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const entries = await new Promise<{ kind: string; key: string; digest?: string; size: number }[]>((ok) => { const r = db.transaction('entries').objectStore('entries').getAll(); r.onsuccess = () => ok(r.result); });
+    const digest = kind === 'package'
+      ? entries.find((e) => e.kind === 'package')!.key
+      : entries.filter((e) => e.kind === 'layer').sort((x, y) => y.size - x.size)[0].digest!;
+    const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('blobs')).getDirectoryHandle('sha256');
+    const fh = await dir.getFileHandle(digest.slice('sha256:'.length));
+    const bytes = new Uint8Array(await (await fh.getFile()).arrayBuffer());
+    bytes[bytes.length >> 1] ^= 0xff;
+    const w = await fh.createWritable();
+    await w.write(bytes);
+    await w.close();
+    return digest;
+  }, kind);
+}
+
 test.describe('the browser cache', () => {
   test('after a reload the same build downloads no package, builds no layer, writes the same archive; a corrupted package is downloaded again', async ({ page }) => {
     test.setTimeout(300_000);
@@ -64,19 +86,7 @@ test.describe('the browser cache', () => {
     await expect(page.getByTestId('build-cached-layers')).toHaveText(String(built));
 
     // one cached package's bytes changed on disk: found by its digest, downloaded again, same archive
-    const changed = await page.evaluate(async () => {
-      const db = await new Promise<IDBDatabase>((ok, fail) => { const r = indexedDB.open('docker-envs-cache'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
-      const entries = await new Promise<{ kind: string; key: string }[]>((ok) => { const r = db.transaction('entries').objectStore('entries').getAll(); r.onsuccess = () => ok(r.result); });
-      const pkg = entries.find((e) => e.kind === 'package')!;
-      const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('blobs')).getDirectoryHandle('sha256');
-      const fh = await dir.getFileHandle(pkg.key.slice('sha256:'.length));
-      const bytes = new Uint8Array(await (await fh.getFile()).arrayBuffer());
-      bytes[bytes.length >> 1] ^= 0xff;
-      const w = await fh.createWritable();
-      await w.write(bytes);
-      await w.close();
-      return pkg.key;
-    });
+    const changed = await corruptCached(page, 'package');
     expect(changed).toMatch(/^sha256:/);
     await page.reload();
     expect(await buildSample(page, 'out.tar')).toBe(first);
@@ -96,19 +106,7 @@ test.describe('the browser cache', () => {
     const first = await buildSample(page, 'out.tar');
     const [built] = await layerCounts(page);
     expect(built).toBeGreaterThan(1);
-    const changed = await page.evaluate(async () => {
-      const db = await new Promise<IDBDatabase>((ok, fail) => { const r = indexedDB.open('docker-envs-cache'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
-      const entries = await new Promise<{ kind: string; digest?: string; size: number }[]>((ok) => { const r = db.transaction('entries').objectStore('entries').getAll(); r.onsuccess = () => ok(r.result); });
-      const layer = entries.filter((e) => e.kind === 'layer').sort((x, y) => y.size - x.size)[0];
-      const dir = await (await (await navigator.storage.getDirectory()).getDirectoryHandle('blobs')).getDirectoryHandle('sha256');
-      const fh = await dir.getFileHandle(layer.digest!.slice('sha256:'.length));
-      const bytes = new Uint8Array(await (await fh.getFile()).arrayBuffer());
-      bytes[bytes.length >> 1] ^= 0xff;
-      const w = await fh.createWritable();
-      await w.write(bytes);
-      await w.close();
-      return layer.digest;
-    });
+    const changed = await corruptCached(page, 'layer');
     expect(changed).toMatch(/^sha256:/);
     await page.reload();
     expect(await buildSample(page, 'out.tar')).toBe(first);
