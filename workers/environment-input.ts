@@ -35,6 +35,8 @@ export interface EnvironmentInput {
   base: BaseInput;
   channels: ChannelInput[];
   specs: string[];
+  /** environment.yml's `pip:` list (requirements and index options; no local wheels: there are no local files) */
+  pip?: string[];
   prefix?: string;
   strategy?: 'layered' | 'single';
   maxLayers?: number;

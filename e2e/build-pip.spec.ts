@@ -1,0 +1,97 @@
+/**
+ * pip packages built in the browser: an environment.yml with conda packages (a stand-in python from a channel
+ * served on loopback) and a `pip:` section naming a loopback PEP 691 index of wheels written by Python's
+ * zipfile (e2e/harness/pip-index.ts), imported into the app's Build view and built by its workers, the index
+ * and the wheels read through the app's proxy: the same archive bytes as the CLI's `build --file` of that
+ * file.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { MAKE_WHEEL } from '../src/test-support/wheels';
+import { PYTHON_STAND_IN, writeChannel } from './conda-builder/package';
+import { servePipIndex, type PipIndex } from './harness/pip-index';
+import { sha256, startBuilderEnv, type BuilderEnv } from './support/builder-env';
+
+const PY = '/usr/bin/python3';
+const TAG = 'docker-envs.test/pip:1';
+const EPOCH = '1700000000';
+
+test.describe('pip packages in a browser build', () => {
+  test.describe.configure({ mode: 'serial' });
+  test.skip(!existsSync('/usr/bin/docker-registry'), 'docker-registry (Debian) is not installed');
+  test.skip(spawnSync(PY, ['-c', 'import zipfile']).status !== 0, `${PY} is not installed`);
+  let tmp: string;
+  let index: PipIndex;
+  let env: BuilderEnv;
+  let yml: string;
+  let cliSha: string;
+
+  test.beforeAll(async () => {
+    test.setTimeout(240_000);
+    tmp = mkdtempSync(join(tmpdir(), 'build-pip-'));
+    const wheels = join(tmp, 'wheels');
+    mkdirSync(wheels);
+    const make = (name: string, version: string, ...deps: string[]) => execFileSync(PY, ['-c', MAKE_WHEEL, wheels, name, version, 'ok', ...deps]);
+    make('greetlib', '0.9');
+    make('greetlib', '1.0');
+    make('greeter', '1.0', 'greetlib');
+    make('greeter', '2.0', 'greetlib>=1');
+    index = await servePipIndex(wheels);
+    await writeChannel(join(tmp, 'channel'), [{ ...PYTHON_STAND_IN, version: '3.11.4' }]);
+    env = await startBuilderEnv({ channel: join(tmp, 'channel'), allowHttp: [new URL(index.url).host] });
+    yml = join(tmp, 'environment.yml');
+    writeFileSync(yml, `channels:\n  - ${env.channelUrl}\ndependencies:\n  - python\n  - pip:\n    - --index-url ${index.url}\n    - greeter\n`);
+    cliSha = await env.cliBuild(['-i', TAG, '--file', yml], { SOURCE_DATE_EPOCH: EPOCH });
+  });
+  test.afterAll(async () => {
+    await env?.close();
+    await index?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** A page in a context of its own (fresh storage), saving builds through the download path. */
+  async function freshPage(browser: Browser): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
+    const context = await browser.newContext();
+    await context.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    return { page, errors, close: () => context.close() };
+  }
+
+  /** Presses Build, waits for it and returns the sha256 of the downloaded archive. */
+  async function buildAndSave(page: Page, name: string): Promise<string> {
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', /^(done|error)$/, { timeout: 180_000 });
+    await expect(page.getByTestId('build-error')).toHaveCount(0);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('build-download').click()]);
+    const out = join(tmp, name);
+    await download.saveAs(out);
+    return sha256(readFileSync(out));
+  }
+
+  test('an imported environment.yml with a pip section builds the CLI\'s bytes in Chromium', async ({ browser }) => {
+    test.setTimeout(300_000);
+    const { page, errors, close } = await freshPage(browser);
+    await page.goto(env.app.url);
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('env-import').setInputFiles(yml);
+    await expect(page.getByTestId('env-note')).toContainText('Imported environment.yml');
+    await expect(page.getByTestId('cfg-pip')).toHaveValue(`--index-url ${index.url}\ngreeter`);
+    await page.getByTestId('base-ref').fill(env.baseRef);
+    await page.getByTestId('cfg-tag').fill(TAG);
+    await page.getByTestId('cfg-epoch').fill(EPOCH);
+    const pagesBefore = index.pages();
+    const downloadsBefore = index.downloads.get('greeter-2.0-py3-none-any.whl') ?? 0;
+    expect(await buildAndSave(page, 'browser.tar')).toBe(cliSha);
+    // the browser asked the index itself (through the proxy) and downloaded the wheels it resolved
+    expect(index.pages()).toBeGreaterThan(pagesBefore);
+    expect(index.downloads.get('greeter-2.0-py3-none-any.whl')).toBe(downloadsBefore + 1);
+    await expect(page.getByTestId('build-log')).toContainText('pip: greeter for python 3.11.4');
+    expect(errors).toEqual([]);
+    await close();
+  });
+});
