@@ -168,8 +168,10 @@ export async function installLockedWheels(wheels: readonly LockedWheel[], sectio
   const entries: TarWriteEntry[] = [];
   for (const w of wheels) {
     const filename = decodeURIComponent(new URL(w.url).pathname.split('/').pop()!);
-    const blob = w.url.startsWith('file:') ? await openLocalWheel(w, filename, o.openLocal) : (await fetchPackages([{ fn: filename, url: w.url, sha256: w.sha256 }], { store: o.store, fetch: o.fetch as typeof fetch })).get(filename)!;
-    const installed = await installWheel(blob, filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: requested.has(w.name) });
+    const local = w.url.startsWith('file:');
+    const blob = local ? await openLocalWheel(w, filename, o.openLocal) : (await fetchPackages([{ fn: filename, url: w.url, sha256: w.sha256 }], { store: o.store, fetch: o.fetch as typeof fetch })).get(filename)!;
+    // a wheel named by path (not found on an index) gets direct_url.json, as pip gives it
+    const installed = await installWheel(blob, filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: requested.has(w.name), ...(local ? { directUrl: { url: w.url, sha256: w.sha256 } } : {}) });
     entries.push(...installed.entries);
   }
   return withParents(entries, o.epoch);
