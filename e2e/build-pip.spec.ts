@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
+import { decodeShareLink } from '../src/state/share-link';
 import { MAKE_WHEEL } from '../src/test-support/wheels';
 import { PYTHON_STAND_IN, writeChannel } from './conda-builder/package';
 import { servePipIndex, type PipIndex } from './harness/pip-index';
@@ -28,6 +29,7 @@ test.describe('pip packages in a browser build', () => {
   let env: BuilderEnv;
   let yml: string;
   let cliSha: string;
+  let shareUrl = '';
 
   test.beforeAll(async () => {
     test.setTimeout(240_000);
@@ -85,12 +87,43 @@ test.describe('pip packages in a browser build', () => {
     await page.getByTestId('cfg-tag').fill(TAG);
     await page.getByTestId('cfg-epoch').fill(EPOCH);
     const pagesBefore = index.pages();
+    // the preview resolves the pip list too
+    await page.getByTestId('preview-button').click();
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    await expect(page.getByTestId('preview-error')).toHaveCount(0);
+    expect(await page.getByTestId('preview-pip').locator('tbody tr').allInnerTexts()).toEqual(['greeter\t2.0\tgreeter-2.0-py3-none-any.whl', 'greetlib\t1.0\tgreetlib-1.0-py3-none-any.whl']);
+    await expect(page.getByTestId('preview-summary')).toContainText('and 2 pip packages');
+    // the browser asked the index itself (through the proxy)
+    expect(index.pages()).toBeGreaterThan(pagesBefore);
     const downloadsBefore = index.downloads.get('greeter-2.0-py3-none-any.whl') ?? 0;
     expect(await buildAndSave(page, 'browser.tar')).toBe(cliSha);
-    // the browser asked the index itself (through the proxy) and downloaded the wheels it resolved
-    expect(index.pages()).toBeGreaterThan(pagesBefore);
+    // and downloaded the wheels it resolved
     expect(index.downloads.get('greeter-2.0-py3-none-any.whl')).toBe(downloadsBefore + 1);
     await expect(page.getByTestId('build-log')).toContainText('pip: greeter for python 3.11.4');
+    expect(errors).toEqual([]);
+
+    await page.getByTestId('share-copy').click();
+    shareUrl = await page.getByTestId('share-url').inputValue();
+    await close();
+  });
+
+  test('the share link carries the pip packages and rebuilds the same bytes in a fresh context', async ({ browser }) => {
+    test.setTimeout(300_000);
+    test.skip(!shareUrl, 'needs the link of the previous test');
+    const [lock] = decodeShareLink(new URL(shareUrl).hash).locks!;
+    const files = (name: string) => `${index.url.replace(/simple\/$/, 'files/')}${name}`;
+    expect(lock.wheels?.map((w) => [w.name, w.version, w.url])).toEqual([
+      ['greeter', '2.0', files('greeter-2.0-py3-none-any.whl')], ['greetlib', '1.0', files('greetlib-1.0-py3-none-any.whl')],
+    ]);
+    expect(lock.wheels?.every((w) => /^[0-9a-f]{64}$/.test(w.sha256))).toBe(true);
+    const { page, errors, close } = await freshPage(browser);
+    await page.goto(shareUrl);
+    await expect(page.getByTestId('share-opened')).toContainText('and 2 pip packages');
+    await expect(page.getByTestId('cfg-pip')).toHaveValue(`--index-url ${index.url}\ngreeter`);
+    const pagesBefore = index.pages();
+    expect(await buildAndSave(page, 'shared.tar')).toBe(cliSha);
+    // the wheels came from the link's lock: the index was not asked to resolve anything
+    expect(index.pages()).toBe(pagesBefore);
     expect(errors).toEqual([]);
     await close();
   });

@@ -145,6 +145,6 @@ export async function lockTextOf(input: EnvironmentInput, repodata: typeof fetch
   if (input.lock) return input.lock;
   if (input.platformLocks) return input.platformLocks[i];
   const shared = input.shared?.[i];
-  if (shared) return rebuildVerifiedLock(shared.packages, shared.subdir, shared.sha256, { fetch: repodata });
+  if (shared) return rebuildVerifiedLock(shared.packages, shared.subdir, shared.sha256, { fetch: repodata, ...(shared.wheels ? { wheels: shared.wheels } : {}) });
   return undefined;
 }
