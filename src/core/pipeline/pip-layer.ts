@@ -77,7 +77,7 @@ export function readPipSection(items: readonly string[], opts: PipSectionOptions
       if (!/\.whl$/i.test(item)) refuse('directories (a project to build) are not installed (wheels only)');
       const name = parseWheelName(item.split('/').pop()!);
       if (!name) refuse('is not a wheel file name ({name}-{version}-{python}-{abi}-{platform}.whl)');
-      if (!opts.base) refuse('a local wheel is read relative to the environment.yml, and there is none here');
+      if (!opts.base) refuse('a local wheel is read relative to the environment.yml\'s folder, and there is none here (a build in the browser reads no local files)');
       wheels.push(new URL(item, opts.base).href);
       if (given.length) hashes[name!.name] = [...new Set([...(hashes[name!.name] ?? []), ...given])];
       continue;

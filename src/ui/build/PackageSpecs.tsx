@@ -60,7 +60,9 @@ export function PackageSpecs({ errors }: { errors: DraftErrors }) {
       <button type="button" ref={addButton} data-testid="add-spec" onClick={add}>Add a package</button>
       <div className="field">
         <label htmlFor="cfg-pip">pip packages (environment.yml's <code>pip:</code> list, one a line: requirements, <code>--index-url</code>, <code>--extra-index-url</code>, <code>--hash</code>), installed from wheels after the conda packages</label>
-        <textarea id="cfg-pip" data-testid="cfg-pip" rows={2} value={draft.pip} spellCheck={false} onChange={(e) => draft.set({ pip: e.target.value })} placeholder="requests==2.32.3" />
+        <textarea id="cfg-pip" data-testid="cfg-pip" rows={2} value={draft.pip} spellCheck={false} onChange={(e) => draft.set({ pip: e.target.value })} placeholder="requests==2.32.3"
+          aria-invalid={errors.pip ? true : undefined} aria-describedby={errors.pip ? 'cfg-pip-error' : undefined} />
+        {errors.pip && <p className="field-error" id="cfg-pip-error" data-testid="pip-error">{errors.pip}</p>}
       </div>
     </fieldset>
   );
