@@ -16,6 +16,7 @@ import { loadRepodata, packageNames } from '../src/core/conda/repodata';
 import { blobStore, channelFetches, lockTextOf, openBases, storeFor, type ChannelInput, type EnvironmentInput } from './environment-input';
 import { storageNeed, type StorageNeed } from '../src/core/cache/storage-fit';
 import { registerErrorTransfer } from './error-transfer';
+import { withCacheShared } from './cache-admin';
 
 registerErrorTransfer();
 
@@ -103,7 +104,9 @@ const api = {
       basePackages = r.installed.map((p) => `${p.name}=${p.version}=${p.build}`);
       warnings.push(...r.warnings);
       if (input.pip?.length) {
-        pip = await resolveSolvedPip(r, readPipSection(input.pip), { store: await storeFor('package'), fetch: fetches.net, architecture: cfg.architecture, warn: (w) => warnings.push(w) });
+        // the packages go into the cache as a build's do: eviction and Clear wait meanwhile
+        const section = readPipSection(input.pip);
+        pip = await withCacheShared(async () => resolveSolvedPip(r, section, { store: await storeFor('package'), fetch: fetches.net, architecture: cfg.architecture, warn: (w) => warnings.push(w) }));
       }
     }
     if (cfg.os === 'linux' && !virtual.some((v) => v.startsWith('__glibc '))) warnings.push('the base image has no glibc: packages built against glibc will not run in it');

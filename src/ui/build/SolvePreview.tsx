@@ -1,6 +1,6 @@
 /**
  * The solve preview, before any package is downloaded: the packages (name, version, build, channel, size),
- * the pip packages (name, version, wheel),
+ * the pip packages (name, version, wheel; resolving them fetches the conda packages first, as `solve` does),
  * the download size, the layer plan as bars (packages per layer and their sizes, after the base's layers),
  * warnings, and the solver's explanation when the specs cannot be satisfied. A multi-platform form shows
  * each platform's solve, in order.
