@@ -104,6 +104,20 @@ test.describe('pip packages in a browser build', () => {
 
     await page.getByTestId('share-copy').click();
     shareUrl = await page.getByTestId('share-url').inputValue();
+
+    // Save again from the history: the recorded lock's pip lines install the same wheels, from the cache
+    const pages = index.pages();
+    const downloads = index.downloads.get('greeter-2.0-py3-none-any.whl');
+    await page.getByRole('button', { name: 'Cache & history' }).click();
+    await page.getByRole('button', { name: `Save ${TAG} again` }).click();
+    await expect(page.getByTestId('save-again-done')).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByTestId('save-again-error')).toHaveCount(0);
+    const [again] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-again-done').getByRole('link', { name: 'Download the tar' }).click()]);
+    await again.saveAs(join(tmp, 'again.tar'));
+    expect(sha256(readFileSync(join(tmp, 'again.tar')))).toBe(cliSha);
+    expect(index.pages()).toBe(pages);
+    expect(index.downloads.get('greeter-2.0-py3-none-any.whl')).toBe(downloads);
+    expect(errors).toEqual([]);
     await close();
   });
 
