@@ -2,8 +2,11 @@
  * pip packages built in the browser: an environment.yml with conda packages (a stand-in python from a channel
  * served on loopback) and a `pip:` section naming a loopback PEP 691 index of wheels written by Python's
  * zipfile (e2e/harness/pip-index.ts), imported into the app's Build view and built by its workers, the index
- * and the wheels read through the app's proxy: the same archive bytes as the CLI's `build --file` of that
- * file.
+ * and the wheels read through the app's proxy: the preview lists the pip packages, and the build gives the
+ * same archive bytes as the CLI's `build --file` of that file, as does Save again from the history (the
+ * wheels from the cache, the index not asked). Its share link carries the pip packages (covered by the lock's
+ * sha256) and rebuilds the same bytes in a fresh context, taking the wheels from the link's lock without
+ * resolving again.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
