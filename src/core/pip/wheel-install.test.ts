@@ -1,8 +1,8 @@
 /**
  * The wheel installer against Debian's pip (its python3-pip-whl wheel, run by Debian's python3 in a venv with
  * `--no-compile --no-deps`) as the oracle: the same installed files, the same RECORD rows and hashes for the
- * wheel's own files, the same `#!python` rewriting, the same direct_url.json for a wheel named by URL; plus a tampered wheel and a `../` member, which fail with
- * errors naming the member.
+ * wheel's own files, the same `#!python` rewriting, the same direct_url.json for a wheel named by URL; plus a
+ * tampered wheel and a `../` member, which fail with errors naming the member.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -1,6 +1,7 @@
 /**
- * environment.yml in and out of the draft (channels, dependencies, the pip list, variables; the core's one reader and
- * writer, as the CLI's `--file`), and a pasted explicit lock, which a build installs as is instead of solving.
+ * environment.yml in and out of the draft (channels, dependencies, the pip list, variables; the core's one
+ * reader and writer, as the CLI's `--file`), and a pasted explicit lock, which a build installs as is instead
+ * of solving.
  */
 import { useState } from 'react';
 import { readEnvironmentYaml, writeEnvironmentYaml } from '../../core/conda/environment-file';
