@@ -1,7 +1,7 @@
 /**
  * Proxy configuration: which upstreams it forwards to and the limits it enforces.
  * Defaults allow the major public registries, their token services and blob storage, and the public conda
- * channels. Extend with `--allow host[:port]` (https; port 443 unless one is named), `--allow-http host:port`
+ * channels and PyPI. Extend with `--allow host[:port]` (https; port 443 unless one is named), `--allow-http host:port`
  * (plain http to exactly that host and port, which alone may be on a loopback/private address: the way to
  * reach a registry on this machine), or DOCKER_ENVS_PROXY_ALLOW / DOCKER_ENVS_PROXY_ALLOW_HTTP
  * (comma-separated). Browsers may call it only from the origins of `--allow-origin` /
@@ -37,7 +37,7 @@ export interface ProxyConfig {
 }
 
 /**
- * Public registries, their token services and the public conda channels, allowed by default. Blob storage
+ * Public registries, their token services, the public conda channels and PyPI, allowed by default. Blob storage
  * that registries redirect to needs no entry: redirects are followed server-side to any host that passes
  * the address check.
  */
@@ -46,6 +46,8 @@ export const DEFAULT_ALLOW = [
   'ghcr.io', 'quay.io', 'gcr.io', '*.gcr.io', '*.pkg.dev', 'public.ecr.aws', 'mcr.microsoft.com',
   'registry.gitlab.com', 'gitlab.com', 'nvcr.io', 'registry.k8s.io',
   'conda.anaconda.org', 'repo.anaconda.com', 'prefix.dev', 'repo.prefix.dev',
+  // the public Python package index (pip sections): its simple API and the host of its files
+  'pypi.org', 'files.pythonhosted.org',
 ];
 
 /** The default configuration. */

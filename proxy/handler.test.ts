@@ -193,6 +193,26 @@ describe('CORS proxy', () => {
     }
   });
 
+  it('lets PyPI through by default (its simple API and its file host, https only), and nothing merely named like it', async () => {
+    const resolved: string[] = [];
+    // the allowlist passed once the name is resolved; the answer (a private address) stops it before any connection
+    const plain = createProxyHandler(defaultProxyConfig(), createNodeTransport({
+      privateAllowed: () => false, resolve: async (name) => { resolved.push(name); return ['10.0.0.1']; },
+      createConnection: () => { throw new Error('must not connect'); },
+    }));
+    for (const path of ['pypi.org/simple/requests/', 'files.pythonhosted.org/packages/aa/bb/requests-2.32.3-py3-none-any.whl']) {
+      const r = await plain(new Request(`${ORIGIN}/proxy/${path}`));
+      expect((await r.json()).error.code, path).toBe('PROXY_FORBIDDEN_ADDRESS');
+    }
+    expect(resolved).toEqual(['pypi.org', 'files.pythonhosted.org']);
+    for (const host of ['pypi.org:80', 'pypi.org.evil.example', 'evil-pypi.org', 'test.pypi.org', 'pythonhosted.org']) {
+      const r = await plain(new Request(`${ORIGIN}/proxy/${host}/simple/`));
+      expect(r.status, host).toBe(403);
+      expect((await r.json()).error.code, host).toBe('PROXY_NOT_ALLOWED');
+    }
+    expect(resolved).toHaveLength(2);
+  });
+
   it.each([
     '127.0.0.1', '[::1]', '[::ffff:7f00:1]', '0.0.0.0', '10.0.0.1', '172.16.0.1', '192.168.0.1', '100.64.0.1',
     '[fc00::1]', '[fe80::1]', '169.254.169.254', '2130706433', '0177.0.0.1', '0x7f.1', '0251.0376.0251.0376',

@@ -11,7 +11,8 @@ import { buildEnvironment, type BuildRequest, type BuildResult } from '../src/co
 import { basePinDigest, buildEnvironments, type PlatformBuild } from '../src/core/pipeline/multi-platform';
 import type { Image } from '../src/core/image';
 import { formatPlatform } from '../src/core/oci';
-import { readExplicitLock, writeExplicitLock } from '../src/core/conda/explicit-lock';
+import { readExplicitLock, readLockedWheels, writeExplicitLock } from '../src/core/conda/explicit-lock';
+import { readPipSection } from '../src/core/pipeline/pip-layer';
 import { condaSubdir } from '../src/core/pipeline/virtual';
 import type { FetchProgress } from '../src/core/conda/fetch';
 import { channelFetches, lockTextOf, openBases, storeFor, workerLayerCache, type EnvironmentInput } from './environment-input';
@@ -127,6 +128,8 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   });
   const common: Omit<BuildRequest, 'base'> = {
     specs: input.specs, channels: input.channels.map((c) => c.url), store, fetch: fetches.net, repodataFetch: fetches.repodata,
+    // the pip indexes and wheels are read through the proxy, as the packages are (fetches.net)
+    ...(input.pip?.length ? { pip: readPipSection(input.pip) } : {}),
     epoch: output.epoch, layerRunner: browserLayerRunner(), ...(layerCache ? { layerCache } : {}),
     ...(input.prefix ? { prefix: input.prefix } : {}),
     ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}),
@@ -139,7 +142,8 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
     },
     onFetchProgress: (p: FetchProgress) => { packages.set(p.fn, { ...p }); send(); },
   };
-  const lockOf = (i: number) => (locks[i] ? { lock: readExplicitLock(locks[i]) } : {});
+  // a lock's pip packages (its `# pip` lines) are installed as they are, as the CLI's build --lock does
+  const lockOf = (i: number) => (locks[i] ? { lock: readExplicitLock(locks[i]), pipLock: readLockedWheels(locks[i]) } : {});
   const builds: PlatformBuild[] = bases.length > 1
     ? await buildEnvironments({ ...common, bases: bases.map((b, i) => ({ platform: b.platform!, base: b.image, ...lockOf(i) })) })
     : [await singleBuild(bases[0].image, await buildEnvironment({ ...common, base: bases[0].image, ...lockOf(0) }))];
@@ -157,12 +161,13 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   stage('write', `${file.size} bytes written`);
   const per: BuiltPlatform[] = await Promise.all(builds.map(async (b) => ({
     platform: formatPlatform(b.platform), subdir: b.subdir, manifestDigest: await b.result.image.digest(), packages: b.result.solved.length,
-    lock: writeExplicitLock(b.result.solved, b.subdir),
+    lock: writeExplicitLock(b.result.solved, b.subdir, b.result.pipWheels),
   })));
   const cached = (await Promise.all(builds.map(async (b) => (await b.result.layerSources).filter((s) => s === 'cached').length))).reduce((a, n) => a + n, 0);
   const built: BuiltImage = {
     manifestDigest: multi ? written! : per[0].manifestDigest, tag: output.tag, size: file.size, packages: per.reduce((n, p) => n + p.packages, 0),
-    layers: builds.reduce((n, b) => n + b.result.layers.length + 1, 0), cachedLayers: cached, warnings,
+    // the conda layers, the pip layer (when pip packages were installed) and the metadata layer
+    layers: builds.reduce((n, b) => n + b.result.layers.length + (b.result.pipWheels.length ? 2 : 1), 0), cachedLayers: cached, warnings,
     lock: per[0].lock, subdir: per[0].subdir, baseDigest: basePinDigest(bases), ...(multi ? { platforms: per } : {}), ...(output.handle ? {} : { file }),
   };
   const history = output.record === false ? undefined : await recordBuild(input, output, built, file);

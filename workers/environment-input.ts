@@ -35,6 +35,8 @@ export interface EnvironmentInput {
   base: BaseInput;
   channels: ChannelInput[];
   specs: string[];
+  /** environment.yml's `pip:` list (requirements and index options; no local wheels: there are no local files) */
+  pip?: string[];
   prefix?: string;
   strategy?: 'layered' | 'single';
   maxLayers?: number;
@@ -143,6 +145,6 @@ export async function lockTextOf(input: EnvironmentInput, repodata: typeof fetch
   if (input.lock) return input.lock;
   if (input.platformLocks) return input.platformLocks[i];
   const shared = input.shared?.[i];
-  if (shared) return rebuildVerifiedLock(shared.packages, shared.subdir, shared.sha256, { fetch: repodata });
+  if (shared) return rebuildVerifiedLock(shared.packages, shared.subdir, shared.sha256, { fetch: repodata, ...(shared.wheels ? { wheels: shared.wheels } : {}) });
   return undefined;
 }

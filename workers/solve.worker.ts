@@ -1,19 +1,22 @@
 /**
  * The solve worker: the Build view's preview before any package is downloaded (solve with rattler's wasm,
- * plan the layers). The page cancels a preview freely (which terminates this worker), so it never shares a
+ * plan the layers). A pip list is resolved too, which needs the conda packages (what Python distributions
+ * they install): they are fetched into the package cache, where the build then finds them. The page cancels a preview freely (which terminates this worker), so it never shares a
  * worker with a build.
  */
 import { expose } from 'comlink';
-import { solveForBase } from '../src/core/pipeline/build';
+import { resolveSolvedPip, solveForBase } from '../src/core/pipeline/build';
+import { readPipSection } from '../src/core/pipeline/pip-layer';
 import { condaSubdir, virtualPackagesFor } from '../src/core/pipeline/virtual';
-import { readExplicitLock, writeExplicitLock } from '../src/core/conda/explicit-lock';
+import { readExplicitLock, readLockedWheels, writeExplicitLock, type LockedWheel } from '../src/core/conda/explicit-lock';
 import { orderForLink, planLayers } from '../src/core/plan';
 import type { SolvedRecord } from '../src/core/solver';
 import { channelSubdirs, resolveChannel } from '../src/core/conda/channel';
 import { loadRepodata, packageNames } from '../src/core/conda/repodata';
-import { blobStore, channelFetches, lockTextOf, openBases, type ChannelInput, type EnvironmentInput } from './environment-input';
+import { blobStore, channelFetches, lockTextOf, openBases, storeFor, type ChannelInput, type EnvironmentInput } from './environment-input';
 import { storageNeed, type StorageNeed } from '../src/core/cache/storage-fit';
 import { registerErrorTransfer } from './error-transfer';
+import { withCacheShared } from './cache-admin';
 
 registerErrorTransfer();
 
@@ -33,7 +36,9 @@ export interface SolvePreview {
   baseLayers: number;
   /** packages the base's prefix already holds (kept as they are) */
   basePackages: string[];
-  /** the new layers, bottom first: their packages' names and download bytes (the conda-meta layer follows) */
+  /** the pip packages (a lock's, or the pip list resolved), installed in a layer after the conda layers */
+  pip: LockedWheel[];
+  /** the new layers, bottom first: their packages' names and download bytes (the pip and conda-meta layers follow) */
   layers: Array<{ packages: string[]; size: number }>;
   warnings: string[];
   /** the solve as an explicit lock (a build of it gives the same image) */
@@ -85,9 +90,11 @@ const api = {
     let subdir: string;
     let virtual: string[];
     let basePackages: string[] = [];
+    let pip: LockedWheel[] = [];
     const lock = await lockTextOf(input, fetches.repodata);
     if (lock) {
       solved = orderForLink(readExplicitLock(lock));
+      pip = readLockedWheels(lock);
       subdir = condaSubdir(cfg.os, cfg.architecture);
       virtual = (await virtualPackagesFor(base)).map((v) => `${v.name} ${v.version}`);
     } else {
@@ -96,6 +103,11 @@ const api = {
       virtual = r.virtualPackages.map((v) => `${v.name} ${v.version}`);
       basePackages = r.installed.map((p) => `${p.name}=${p.version}=${p.build}`);
       warnings.push(...r.warnings);
+      if (input.pip?.length) {
+        // the packages go into the cache as a build's do: eviction and Clear wait meanwhile
+        const section = readPipSection(input.pip);
+        pip = await withCacheShared(async () => resolveSolvedPip(r, section, { store: await storeFor('package'), fetch: fetches.net, architecture: cfg.architecture, warn: (w) => warnings.push(w) }));
+      }
     }
     if (cfg.os === 'linux' && !virtual.some((v) => v.startsWith('__glibc '))) warnings.push('the base image has no glibc: packages built against glibc will not run in it');
     const prefix = (input.prefix ?? '/opt/conda').replace(/\/+$/, '');
@@ -110,7 +122,7 @@ const api = {
       packages: solved.map((r) => ({ name: r.name, version: r.version, build: r.build, channel: r.channel, fn: r.fn, ...(r.size !== undefined ? { size: r.size } : {}) })),
       downloadSize, storageNeed: need,
       layers: plan.map((g) => ({ packages: g.map((r) => r.name), size: g.reduce((n, r) => n + sizeOf(r), 0) })),
-      lock: writeExplicitLock(solved, subdir), baseDigest: opened.manifestDigest, ...(opened.indexDigest ? { baseIndexDigest: opened.indexDigest } : {}),
+      pip, lock: writeExplicitLock(solved, subdir, pip), baseDigest: opened.manifestDigest, ...(opened.indexDigest ? { baseIndexDigest: opened.indexDigest } : {}),
     };
   },
 };

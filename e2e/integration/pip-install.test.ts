@@ -4,7 +4,8 @@
  * index (wheels written by Python's zipfile: a console entry point, a `#!python` script and a dependency).
  * In the container the package imports from the prefix, its scripts run with the prefix's python, and
  * Debian's pip (its python3-pip-whl wheel on PYTHONPATH) lists both with INSTALLER docker-envs and finds
- * their requirements met (`pip check`).
+ * their requirements met (`pip check`). A local wheel beside the environment.yml is installed with the
+ * direct_url.json (PEP 610) pip reads back: `pip freeze` names it by its file URL.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,6 +13,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { haveFixtures } from '../../src/test-support/fixtures';
@@ -32,11 +34,14 @@ describe.skipIf(!haveDocker || !haveFixtures || !pipWheel)('pip packages from an
   let out = '';
   let err = '';
   let code = -1;
+  let localWheel = '';
   beforeAll(async () => {
     const wheels = join(tmp, 'wheels');
     execFileSync('mkdir', ['-p', wheels]);
     const make = (name: string, version: string, ...deps: string[]) => execFileSync('/usr/bin/python3', ['-c', MAKE_WHEEL, wheels, name, version, 'ok', ...deps], { encoding: 'utf8' }).trim();
     const files = [make('greetlib', '1.0'), make('greetlib', '0.9'), make('greeter', '2.0', 'greetlib>=1')];
+    execFileSync('mkdir', ['-p', join(tmp, 'local')]);
+    localWheel = execFileSync('/usr/bin/python3', ['-c', MAKE_WHEEL, join(tmp, 'local'), 'localtool', '1.0', 'ok'], { encoding: 'utf8' }).trim();
     server = createServer((req, res) => {
       const proj = /^\/simple\/([^/]+)\/$/.exec(req.url ?? '');
       const file = /^\/files\/([\w.-]+)$/.exec(req.url ?? '');
@@ -57,7 +62,7 @@ describe.skipIf(!haveDocker || !haveFixtures || !pipWheel)('pip packages from an
     const base = join(tmp, 'debian.tar');
     await writeDebianBaseArchive(base);
     const env = join(tmp, 'environment.yml');
-    writeFileSync(env, `channels: ["${channel.dir}"]\ndependencies:\n  - python\n  - pip:\n    - --index-url http://127.0.0.1:${port}/simple/\n    - greeter==2.0\n`);
+    writeFileSync(env, `channels: ["${channel.dir}"]\ndependencies:\n  - python\n  - pip:\n    - --index-url http://127.0.0.1:${port}/simple/\n    - greeter==2.0\n    - ./local/localtool-1.0-py3-none-any.whl\n`);
     code = await main(['build', '-b', base, '-i', TAG, '--file', env, '-o', join(tmp, 'env.tar'), '--cache', join(tmp, 'cache')],
       { write: (s: string) => { out += s; } }, { write: (s: string) => { err += s; } });
     if (code === 0) docker('load', '-i', join(tmp, 'env.tar'));
@@ -77,7 +82,7 @@ describe.skipIf(!haveDocker || !haveFixtures || !pipWheel)('pip packages from an
     // the layers the build reports are the ones it added: conda, pip, meta
     expect(created.filter((c) => c.startsWith('docker-envs: '))).toHaveLength(Number(layers![1]));
     // newest first: the meta layer, then the pip layer
-    expect(created[1]).toBe('docker-envs: pip install greeter==2.0 greetlib==1.0');
+    expect(created[1]).toBe('docker-envs: pip install greeter==2.0 greetlib==1.0 localtool==1.0');
   });
 
   it('the packages import from the prefix and their scripts run with the prefix\'s python', () => {
@@ -89,8 +94,13 @@ describe.skipIf(!haveDocker || !haveFixtures || !pipWheel)('pip packages from an
     const pip = ['-v', '/usr/share/python-wheels:/wheels:ro', '-e', `PYTHONPATH=/wheels/${pipWheel}`];
     const listed = JSON.parse(inImage('python -m pip list -v --format json --disable-pip-version-check', ...pip)) as Array<{ name: string; version: string; location: string; installer: string }>;
     // pip's own wheel on PYTHONPATH is listed too (from /wheels): only the prefix's packages count
-    expect(listed.filter((p) => p.location === SP).map((p) => [p.name, p.version, p.location, p.installer]).sort()).toEqual([['greeter', '2.0', SP, 'docker-envs'], ['greetlib', '1.0', SP, 'docker-envs']]);
+    expect(listed.filter((p) => p.location === SP).map((p) => [p.name, p.version, p.location, p.installer]).sort()).toEqual([['greeter', '2.0', SP, 'docker-envs'], ['greetlib', '1.0', SP, 'docker-envs'], ['localtool', '1.0', SP, 'docker-envs']]);
     expect(inImage('python -m pip check --disable-pip-version-check', ...pip).trim()).toBe('No broken requirements found.');
     expect(inImage(`ls ${SP}/greeter-2.0.dist-info ${SP}/greetlib-1.0.dist-info`).split('\n').filter((l) => l === 'REQUESTED')).toHaveLength(1);
+    // pip reads the local wheel's direct_url.json: it is frozen as a URL requirement, the index's by version
+    const local = { url: pathToFileURL(localWheel).href, sha256: createHash('sha256').update(readFileSync(localWheel)).digest('hex') };
+    const frozen = inImage('python -m pip freeze --disable-pip-version-check', ...pip).trim().split('\n').filter((l) => /^(greeter|greetlib|localtool)\b/.test(l));
+    expect(frozen).toEqual(['greeter==2.0', 'greetlib==1.0', `localtool @ ${local.url}#sha256=${local.sha256}`]);
+    expect(JSON.parse(inImage(`cat ${SP}/localtool-1.0.dist-info/direct_url.json`))).toEqual({ url: local.url, archive_info: { hash: `sha256=${local.sha256}`, hashes: { sha256: local.sha256 } } });
   });
 });

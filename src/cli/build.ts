@@ -7,12 +7,11 @@ import { formatPlatform } from '../core/oci';
 import { spillToTempFile } from '../core/archive/spill.node.js';
 import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
 import { startLayerThread } from './layer-threads.node.js';
-import { buildEnvironment, buildEnvironments, parsePlatformList, readPipSection, resolveEnvironmentPip, solveForBase, type BuildRequest, type PlatformBuild, type SolvedForBase } from '../core/pipeline';
+import { buildEnvironment, buildEnvironments, parsePlatformList, readPipSection, resolveSolvedPip, solveForBase, type BuildRequest, type PlatformBuild } from '../core/pipeline';
 import { folderBlobStore } from '../core/cache/blob-store.node.js';
 import { folderRecordStore } from '../core/cache/record-store.node.js';
 import { layerCache } from '../core/pipeline/layer-cache';
-import { readEnvironmentYaml, readExplicitLock, readLockedWheels, writeExplicitLock, type LockedWheel } from '../core/conda';
-import { fetchPackages } from '../core/conda/fetch';
+import { readEnvironmentYaml, readExplicitLock, readLockedWheels, writeExplicitLock } from '../core/conda';
 import { cachingFetch } from '../core/conda/repodata-cache';
 import { localChannelsFetch, localChannelUrl } from '../core/conda/channel-folder.node.js';
 import { folderRepodataStore } from '../core/conda/repodata-store.node.js';
@@ -126,31 +125,15 @@ export async function solveToLock(o: SolveCliOptions): Promise<{ lock: string; p
     onProgress: (stage, detail) => log(`${stage}: ${detail}`),
   });
   const solveWarnings = [...r.warnings];
-  const wheels = pip.length ? await solvePipForLock(o, base, r, pip, net, cache, log, solveWarnings) : [];
+  // the conda packages are fetched into the cache (as build would) to learn which Python distributions they install
+  const wheels = pip.length ? await resolveSolvedPip(r, readPipSection(pip, { base: pathToFileURL(`${dirname(resolve(o.file!))}/`).href }), {
+    store: folderBlobStore(join(cache, 'blobs')), fetch: net, architecture: (await base.config()).architecture, openLocal: openLocalWheel,
+    warn: (w) => solveWarnings.push(w), onProgress: (stage, detail) => log(`${stage}: ${detail}`),
+  }) : [];
   return {
     lock: writeExplicitLock(r.solved, r.subdir, wheels), packages: r.solved.length, pip: wheels.map((w) => `${w.name}==${w.version}`),
     subdir: r.subdir, virtual: r.virtualPackages.map((v) => `${v.name}=${v.version}`), warnings: solveWarnings,
   };
-}
-
-/**
- * The pip section resolved for `solve`: the conda packages are fetched into the cache (as build would) to learn
- * which Python distributions they install, then the section is resolved as build resolves it.
- */
-async function solvePipForLock(o: SolveCliOptions, base: Image, r: SolvedForBase, items: string[], net: typeof fetch, cache: string, log: (s: string) => void, warnings: string[]): Promise<LockedWheel[]> {
-  const python = r.solved.find((p) => p.name === 'python') ?? r.installed.find((p) => p.name === 'python');
-  if (!python) { warnings.push(`pip packages are not locked: the environment has no python: ${items.join(', ')}`); return []; }
-  log(`fetch: ${r.solved.length} packages (to find what they install for pip)`);
-  const blobs = await fetchPackages(r.solved.map((p) => {
-    if (!p.sha256) throw new CoreError('invalid-argument', `${p.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
-    return { fn: p.fn, url: p.url, sha256: p.sha256, ...(p.size !== undefined ? { size: p.size } : {}) };
-  }), { store: folderBlobStore(join(cache, 'blobs')), fetch: net });
-  return resolveEnvironmentPip({
-    pip: readPipSection(items, { base: pathToFileURL(`${dirname(resolve(o.file!))}/`).href }), python: python.version, adding: r.solved, blobs,
-    base: { records: r.installed, ...(r.installedDistributions ? { distributions: r.installedDistributions } : {}) },
-    architecture: (await base.config()).architecture, glibc: r.virtualPackages.find((v) => v.name === '__glibc')?.version,
-    fetch: globalThis.fetch, openLocal: openLocalWheel, warn: (w) => warnings.push(`pip: ${w}`), onProgress: (stage, detail) => log(`${stage}: ${detail}`),
-  });
 }
 
 /** Reads a local wheel (a file:// URL) as a regular file. */

@@ -36,6 +36,7 @@ export function environmentInput(d: BuildDraft): EnvironmentInput {
     base: d.base.kind === 'file' ? { file: d.base.file } : { ref: d.base.ref.trim(), platform: d.platform, ...(d.creds ? { creds: d.creds } : {}) },
     channels: channelInputs(d),
     specs: draftSpecs(d),
+    ...(lines(d.pip).length ? { pip: lines(d.pip) } : {}),
     prefix: d.prefix.trim(),
     strategy: d.strategy,
     ...(maxLayers ? { maxLayers } : {}),
@@ -48,7 +49,7 @@ export function environmentInput(d: BuildDraft): EnvironmentInput {
 /** A key naming the inputs of a draft (a picked file by name, size and time; a folder by its name). */
 export function draftKey(d: BuildDraft): string {
   const base = d.base.kind === 'file' ? `file:${d.base.file.name}:${d.base.file.size}:${d.base.file.lastModified}` : `${d.base.ref.trim()} ${d.platform} ${d.creds?.username ?? ''}`;
-  return JSON.stringify([base, d.channels.map((c) => c.value.trim()), draftSpecs(d), d.prefix, d.strategy, d.maxLayers, d.lock.trim(), (d.shared ?? []).map((l) => l.sha256)]);
+  return JSON.stringify([base, d.channels.map((c) => c.value.trim()), draftSpecs(d), lines(d.pip), d.prefix, d.strategy, d.maxLayers, d.lock.trim(), (d.shared ?? []).map((l) => l.sha256)]);
 }
 
 /**

@@ -30,6 +30,11 @@ export interface BuildDraft {
   /** in priority order */
   channels: DraftChannel[];
   specs: DraftSpec[];
+  /**
+   * environment.yml's `pip:` list, one item a line (requirements, `--index-url`, `--extra-index-url`,
+   * `--hash`), installed after the conda packages ('' for none)
+   */
+  pip: string;
   prefix: string;
   strategy: 'layered' | 'single';
   /** the layer cap of the whole image, base included ('' for Docker's default) */
@@ -80,6 +85,7 @@ export function initialDraft(): BuildDraft {
     platform: 'linux/amd64',
     channels: [{ id: nextId(), kind: 'url', value: 'conda-forge' }],
     specs: [{ id: nextId(), value: '' }],
+    pip: '',
     prefix: '/opt/conda',
     strategy: 'layered',
     maxLayers: '',
@@ -94,7 +100,7 @@ export function initialDraft(): BuildDraft {
 }
 
 // the fields a solve depends on: changing one drops a share link's lock, which was solved from the old ones
-const SOLVE_INPUTS: Array<keyof BuildDraft> = ['base', 'platform', 'channels', 'specs', 'prefix', 'lock'];
+const SOLVE_INPUTS: Array<keyof BuildDraft> = ['base', 'platform', 'channels', 'specs', 'pip', 'prefix', 'lock'];
 const unshare = (patch: Partial<BuildDraft>): Partial<BuildDraft> =>
   ('shared' in patch || !SOLVE_INPUTS.some((k) => k in patch) ? patch : { ...patch, shared: undefined });
 

@@ -30,6 +30,13 @@ describe('checkDraft', () => {
     expect(checkDraft({ ...locked, lock: '@EXPLICIT\nnot a url\n' }).lock).toMatch(/lock line 2/);
   });
 
+  it('reads the pip list as the build does: requirements and index options pass, what a browser build cannot install is flagged', () => {
+    expect(checkDraft(draft({ pip: '--index-url https://pypi.org/simple/\n\nrequests==2.32.3 --hash=sha256:' + 'a'.repeat(64) + '\n' }))).toEqual({});
+    expect(checkDraft(draft({ pip: 'requests\n./wheels/x-1.0-py3-none-any.whl' })).pip).toMatch(/^pip item "\.\/wheels\/x-1\.0-py3-none-any\.whl": .*the browser reads no local files/);
+    expect(checkDraft(draft({ pip: '-e ./src' })).pip).toMatch(/editable installs \(-e\) are not supported/);
+    expect(checkDraft(draft({ pip: 'requests --hash=md5:00' })).pip).toMatch(/is not sha256:<64 hex digits>/);
+  });
+
   it('a multi-platform draft: platforms well-formed, a registry base, no pasted lock', () => {
     expect(checkDraft(draft({ platform: 'linux/amd64,linux/arm64' }))).toEqual({});
     expect(checkDraft(draft({ platform: 'linux/amd64,linux' })).platform).toMatch(/platform "linux" must look like linux\/amd64/);

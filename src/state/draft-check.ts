@@ -8,9 +8,10 @@ import { readExplicitLock } from '../core/conda/explicit-lock';
 import { parseReference } from '../core/registry/reference';
 import { parseSpec } from '../core/solver/spec';
 import { parsePlatformList } from '../core/pipeline/multi-platform';
+import { readPipSection } from '../core/pipeline/pip-layer';
 import { draftPlatforms, type BuildDraft } from './build-draft';
 
-/** Errors by field: `base`, `tag`, `prefix`, `epoch`, `maxLayers`, `variables`, `entrypoint`, `cmd`, `labels`, `lock`, `specs`, `channel:<id>`, `spec:<id>`. */
+/** Errors by field: `base`, `tag`, `prefix`, `epoch`, `maxLayers`, `variables`, `entrypoint`, `cmd`, `labels`, `lock`, `specs`, `pip`, `channel:<id>`, `spec:<id>`. */
 export type DraftErrors = Record<string, string>;
 
 const messageOf = (f: () => unknown): string | undefined => {
@@ -67,6 +68,8 @@ export function checkDraft(d: BuildDraft): DraftErrors {
     put('specs', 'add at least one package (or paste a lock)');
   }
   for (const s of specs) put(`spec:${s.id}`, messageOf(() => parseSpec(s.value)));
+  // read as the build worker reads it: no folder for local wheels (the browser reads no local files)
+  put('pip', messageOf(() => readPipSection(lines(d.pip))));
   return errors;
 }
 

@@ -4,7 +4,8 @@
  * CoreError ('share-link-invalid') and leave nothing half-read.
  */
 import { describe, expect, it } from 'vitest';
-import { explicitLockDigest, lockedPackagesOf } from '../core/conda/lock-share';
+import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
+import { explicitLockDigest, lockedPackagesOf, lockedWheelsOf } from '../core/conda/lock-share';
 import { CoreError } from '../core/errors';
 import { haveFixtures } from '../test-support/fixtures';
 import { rChannelLock } from '../test-support/r-channel-lock';
@@ -60,6 +61,54 @@ describe.skipIf(!haveFixtures)('share links', () => {
     // a lock too few for the platforms named is refused, not half-read
     expect(() => decodeShareLink(encodeShareLink({ ...link, platform: 'linux/amd64,linux/arm64,linux/s390x' })))
       .toThrow(expect.objectContaining({ code: 'share-link-invalid', message: expect.stringMatching(/locks do not match its platforms/) }));
+  });
+
+  it('carry the lock\'s pip packages (name, version, wheel URL, sha256) and the form\'s pip list', async () => {
+    const base = await linkOf(5);
+    const url = (name: string, v: string) => `https://files.pythonhosted.org/packages/ab/cd/${name}-${v}-py3-none-any.whl`;
+    const pipLock = `${rChannelLock(5).lock}# pip greeter @ ${url('greeter', '2.0')}#sha256=${'1'.repeat(64)}\n# pip greetlib @ ${url('greetlib', '1.0')}#sha256=${'2'.repeat(64)}\n`;
+    const wheels = lockedWheelsOf(pipLock);
+    const lock = { subdir: 'linux-64', sha256: await explicitLockDigest(pipLock, 'linux-64'), packages: lockedPackagesOf(pipLock), wheels };
+    const draft = { ...initialDraft(), base: { kind: 'ref' as const, ref: 'ghcr.io/example-org/py:1' }, specs: [{ id: 1, value: 'python' }], pip: '--index-url https://pypi.org/simple/\n\n  greeter  \n' };
+    const link = shareLinkOfDraft(draft, { locks: [lock], baseDigest: BASE_DIGEST }, 1);
+    expect(link.pip).toBe('--index-url https://pypi.org/simple/\ngreeter');
+    const read = decodeShareLink(encodeShareLink(link));
+    expect(read).toEqual(link);
+    expect(read.locks![0].wheels).toEqual([
+      { name: 'greeter', version: '2.0', url: url('greeter', '2.0'), sha256: '1'.repeat(64) },
+      { name: 'greetlib', version: '1.0', url: url('greetlib', '1.0'), sha256: '2'.repeat(64) },
+    ]);
+    expect(draftOfShareLink(read).patch).toMatchObject({ pip: '--index-url https://pypi.org/simple/\ngreeter', shared: [lock] });
+    // a link without pip packages has no pip field on the wire, and reads with none
+    expect(decodeShareLink(encodeShareLink(base)).locks![0]).not.toHaveProperty('wheels');
+    expect(draftOfShareLink(decodeShareLink(encodeShareLink(base))).patch.pip).toBe('');
+  });
+
+  it('refuse a tampered pip package: malformed on the wire, or altered so the lock no longer hashes as shared', async () => {
+    const url = 'https://files.pythonhosted.org/packages/ab/cd/greeter-2.0-py3-none-any.whl';
+    const pipLock = `${rChannelLock(3).lock}# pip greeter @ ${url}#sha256=${'1'.repeat(64)}\n`;
+    const lock = { subdir: 'linux-64', sha256: await explicitLockDigest(pipLock, 'linux-64'), packages: lockedPackagesOf(pipLock), wheels: lockedWheelsOf(pipLock) };
+    const link = { ...(await linkOf(3)), locks: [lock] };
+    const wire = (w: string) => {
+      // the packed lock as encodeShareLink writes it, with its pip line replaced
+      const json = JSON.parse(strFromU8(inflateSync(Uint8Array.from(atob(encodeShareLink(link).slice('share=1.'.length).replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0))))) as { k: { w: string } };
+      expect(json.k.w).toBe(`greeter ${url} ${'1'.repeat(64)}`);
+      json.k.w = w;
+      const bytes = deflateSync(strToU8(JSON.stringify(json)));
+      return `share=1.${btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+    };
+    for (const [w, why] of [
+      [`greeter ${url} ${'1'.repeat(63)}`, /pip package 1 of its lock is malformed/],
+      [`greetlib ${url} ${'1'.repeat(64)}`, /pip package 1 of its lock is malformed .*greetlib/],
+      [`greeter ${url}`, /pip package 1 of its lock is malformed/],
+      ['', /pip packages are malformed/],
+    ] as const) {
+      expect(() => decodeShareLink(wire(w)), w).toThrow(expect.objectContaining({ code: 'share-link-invalid', message: expect.stringMatching(why) }));
+    }
+    // well-formed but altered (another wheel's bytes): it reads, and its lock no longer has the digest it travelled with
+    const altered = decodeShareLink(wire(`greeter ${url} ${'4'.repeat(64)}`)).locks![0];
+    const text = `${rChannelLock(3).lock}# pip greeter @ ${url}#sha256=${altered.wheels![0]!.sha256}\n`;
+    expect(await explicitLockDigest(text, 'linux-64')).not.toBe(altered.sha256);
   });
 
   it('refuse a picked tarball base', () => {

@@ -5,14 +5,17 @@
  * lock: a build from the link takes the hashes from the channels' repodata and refuses a lock that hashes
  * differently. A multi-platform form (`platform` lists several, comma-separated) carries one lock per
  * platform, in its order; a one-platform link is written as before, so links made earlier read the same.
+ * A lock's pip packages travel whole (name, wheel URL and sha256; the version is the wheel's), covered by the
+ * same sha256, so an altered one is refused like an altered conda package; the form's pip list travels too.
  * The format version sits outside the compressed part so a later one may change everything.
  * Pure: no store, no DOM.
  */
 import { deflateSync, inflateSync, strFromU8, strToU8 } from 'fflate';
 import { CoreError } from '../core/errors';
 import type { LockedPackage, SharedLock } from '../core/conda/lock-share';
+import { readLockedWheels, type LockedWheel } from '../core/conda/explicit-lock';
 import type { BuildDraft } from './build-draft';
-import { draftSpecs } from './draft-check';
+import { draftSpecs, lines } from './draft-check';
 
 /** The version of the fragment's format this code writes and reads. */
 export const SHARE_LINK_VERSION = 1;
@@ -27,6 +30,8 @@ export interface ShareLink extends Pick<BuildDraft, (typeof STRING_FIELDS)[numbe
   base: { ref: string; digest?: string };
   channels: string[];
   specs: string[];
+  /** the form's pip list (lines); absent or '' for none */
+  pip?: string;
   /** the solved locks, one per platform of `platform` in its order */
   locks?: SharedLock[];
 }
@@ -50,13 +55,30 @@ const invalid = (why: string, cause?: unknown) =>
 
 /**
  * The lock in its wire form: channels and subdirs as tables, each package one line
- * `name version build channelIndex subdirIndex format` (names, versions and builds hold no spaces).
+ * `name version build channelIndex subdirIndex format` (names, versions and builds hold no spaces); its pip
+ * packages, when it has some, one a line `name url sha256` (URLs hold no spaces).
  */
 function packLock(lock: SharedLock) {
   const channels = [...new Set(lock.packages.map((p) => p.channel))];
   const subdirs = [...new Set(lock.packages.map((p) => p.subdir))];
   const lines = lock.packages.map((p) => [p.name, p.version, p.build, channels.indexOf(p.channel), subdirs.indexOf(p.subdir), p.format === 'conda' ? 'c' : 'b'].join(' '));
-  return { u: lock.subdir, h: lock.sha256, c: channels, d: subdirs, p: lines.join('\n') };
+  const wheels = lock.wheels?.map((w) => [w.name, w.url, w.sha256].join(' '));
+  return { u: lock.subdir, h: lock.sha256, c: channels, d: subdirs, p: lines.join('\n'), ...(wheels?.length ? { w: wheels.join('\n') } : {}) };
+}
+
+/** The pip lines of a packed lock, read as the lock's own `# pip` lines are (the wheel's name and version checked against its URL). */
+function unpackWheels(w: unknown): LockedWheel[] | undefined {
+  if (w === undefined) return undefined;
+  if (typeof w !== 'string' || !w) throw invalid('its pip packages are malformed');
+  return w.split('\n').map((line, i) => {
+    const [name, url, sha256, extra] = line.split(' ');
+    if (!name || !url || !sha256 || extra !== undefined) throw invalid(`pip package ${i + 1} of its lock is malformed`);
+    try {
+      return readLockedWheels(`# pip ${name} @ ${url}#sha256=${sha256}`)[0]!;
+    } catch (e) {
+      throw invalid(`pip package ${i + 1} of its lock is malformed (${(e as Error).message})`, e);
+    }
+  });
 }
 
 function unpackLock(w: unknown): SharedLock {
@@ -72,7 +94,8 @@ function unpackLock(w: unknown): SharedLock {
     if (!name || !version || !build || channel === undefined || subdir === undefined || (f !== 'c' && f !== 'b') || extra !== undefined) throw invalid(`package ${i + 1} of its lock is malformed`);
     return { name, version, build, channel, subdir, format: f === 'c' ? 'conda' : 'tar.bz2' };
   }) : [];
-  return { subdir: o.u, sha256: o.h, packages };
+  const wheels = unpackWheels(o.w);
+  return { subdir: o.u, sha256: o.h, packages, ...(wheels ? { wheels } : {}) };
 }
 
 /** The locks of a multi-platform link: one per platform it names. */
@@ -88,6 +111,8 @@ export function encodeShareLink(link: ShareLink): string {
   const wire = {
     f: link.layerFormat, b: link.base.ref, ...(link.base.digest ? { bd: link.base.digest } : {}), c: link.channels, s: link.specs, l: link.strategy,
     ...Object.fromEntries(STRING_FIELDS.map((k) => [k, link[k]])),
+    // the pip list only when there is one: links without it read as before
+    ...(link.pip ? { pi: link.pip } : {}),
     // one lock as `k` (the wire of links made before multi-platform forms), several as `ks`
     ...(link.locks?.length === 1 ? { k: packLock(link.locks[0]) } : link.locks?.length ? { ks: link.locks.map(packLock) } : {}),
   };
@@ -117,11 +142,11 @@ export function decodeShareLink(fragment: string): ShareLink {
   if (!wire || typeof wire !== 'object') throw invalid('its data is not an object');
   if (wire.k !== undefined && wire.ks !== undefined) throw invalid('it has both one lock and several');
   if (typeof wire.f !== 'number' || typeof wire.b !== 'string' || (wire.bd !== undefined && typeof wire.bd !== 'string')
-    || !isStrings(wire.c) || !isStrings(wire.s) || (wire.l !== 'layered' && wire.l !== 'single')) throw invalid('a field is missing or of the wrong type');
+    || !isStrings(wire.c) || !isStrings(wire.s) || (wire.l !== 'layered' && wire.l !== 'single') || (wire.pi !== undefined && typeof wire.pi !== 'string')) throw invalid('a field is missing or of the wrong type');
   for (const k of STRING_FIELDS) if (typeof wire[k] !== 'string') throw invalid(`its field ${k} is missing`);
   const str = (k: (typeof STRING_FIELDS)[number]) => wire[k] as string;
   return {
-    layerFormat: wire.f, base: { ref: wire.b, ...(wire.bd ? { digest: wire.bd as string } : {}) }, channels: wire.c, specs: wire.s, strategy: wire.l,
+    layerFormat: wire.f, base: { ref: wire.b, ...(wire.bd ? { digest: wire.bd as string } : {}) }, channels: wire.c, specs: wire.s, pip: (wire.pi as string | undefined) ?? '', strategy: wire.l,
     platform: str('platform'), prefix: str('prefix'), maxLayers: str('maxLayers'), variables: str('variables'), entrypoint: str('entrypoint'),
     cmd: str('cmd'), labels: str('labels'), tag: str('tag'), epoch: str('epoch'),
     ...(wire.k !== undefined ? { locks: [unpackLock(wire.k)] } : {}),
@@ -137,7 +162,7 @@ export function shareLinkOfDraft(d: BuildDraft, solved: { locks?: SharedLock[]; 
   if (d.base.kind !== 'ref') throw new CoreError('invalid-argument', 'a picked tarball base cannot travel in a share link: use a registry reference as the base');
   return {
     layerFormat, base: { ref: d.base.ref.trim(), ...(solved.baseDigest ? { digest: solved.baseDigest } : {}) }, platform: d.platform,
-    channels: d.channels.map((c) => c.value.trim()), specs: draftSpecs(d), prefix: d.prefix, strategy: d.strategy, maxLayers: d.maxLayers,
+    channels: d.channels.map((c) => c.value.trim()), specs: draftSpecs(d), pip: lines(d.pip).join('\n'), prefix: d.prefix, strategy: d.strategy, maxLayers: d.maxLayers,
     variables: d.variables, entrypoint: d.entrypoint, cmd: d.cmd, labels: d.labels, tag: d.tag, epoch: d.epoch,
     ...(solved.locks?.length ? { locks: solved.locks } : {}),
   };
@@ -152,7 +177,7 @@ export function draftOfShareLink(link: ShareLink): { patch: Partial<BuildDraft>;
   const pinned = link.base.digest && !link.base.ref.includes('@') ? `${link.base.ref}@${link.base.digest}` : link.base.ref;
   return {
     patch: {
-      base: { kind: 'ref', ref: pinned }, platform: link.platform, prefix: link.prefix, strategy: link.strategy, maxLayers: link.maxLayers,
+      base: { kind: 'ref', ref: pinned }, platform: link.platform, pip: link.pip ?? '', prefix: link.prefix, strategy: link.strategy, maxLayers: link.maxLayers,
       variables: link.variables, entrypoint: link.entrypoint, cmd: link.cmd, labels: link.labels, tag: link.tag, epoch: link.epoch,
       lock: '', shared: link.locks,
     },

@@ -61,7 +61,9 @@ export async function findProjectPage(doFetch: IndexFetch, indexUrl: string, pro
   if (res.status === 404) return undefined;
   if (!res.ok) throw fail(`${url}: the index answered ${res.status} ${res.statusText}`);
   const type = (res.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const base = res.url || url;
+  // relative file URLs resolve against the page's upstream URL: a redirect the fetch followed itself names the
+  // page's new place; a proxy's (which follows redirects server-side) would name the proxy, not the index
+  const base = res.redirected && res.url ? res.url : url;
   const text = await res.text();
   if (type === 'application/vnd.pypi.simple.v1+json') return { name: project, url, format: 'json', files: parseJsonPage(text, base) };
   if (type === 'text/html' || type === 'application/vnd.pypi.simple.v1+html') return { name: project, url, format: 'html', files: parseHtmlPage(text, base) };

@@ -1,17 +1,19 @@
 /**
  * The wheel installer against Debian's pip (its python3-pip-whl wheel, run by Debian's python3 in a venv with
  * `--no-compile --no-deps`) as the oracle: the same installed files, the same RECORD rows and hashes for the
- * wheel's own files, the same `#!python` rewriting; plus a tampered wheel and a `../` member, which fail with
- * errors naming the member.
+ * wheel's own files, the same `#!python` rewriting, the same direct_url.json for a wheel named by URL; plus a
+ * tampered wheel and a `../` member, which fail with errors naming the member.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { openAsBlob } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRecord } from './record';
-import { installWheel } from './wheel-install';
+import { directUrlJson, installWheel } from './wheel-install';
 import { MAKE_WHEEL } from '../../test-support/wheels';
 
 const PY = '/usr/bin/python3';
@@ -63,6 +65,36 @@ describe.skipIf(!haveOracle)('installing a wheel as pip does', () => {
     // the launcher runs with the venv's python and imports the package from the venv
     const run = spawnSync(join(venv, 'bin/python'), ['-c', (await body('bin/hellowheel-cli')).split('\n').slice(1).join('\n')], { encoding: 'utf8' });
     expect(run.stdout).toBe(`hellowheel 1.0 on ${join(venv, 'bin/python')}\n`);
+  });
+
+  it('a wheel named by URL gets the direct_url.json pip writes for it (PEP 610), listed in RECORD as pip lists it', async () => {
+    const named = make('namedwheel');
+    const hex = createHash('sha256').update(readFileSync(named)).digest('hex');
+    const url = pathToFileURL(named).href;
+    const venv2 = join(tmp, 'venv2');
+    expect(spawnSync(PY, ['-m', 'venv', '--without-pip', venv2]).status).toBe(0);
+    // pip records the URL and, when the URL names its sha256, the hash
+    const r = spawnSync(join(venv2, 'bin/python'), [join(WHEELS, pipWheel!, 'pip'), 'install', '-q', '--no-compile', '--no-deps', '--no-index', `${url}#sha256=${hex}`], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const sp = 'lib/python3.11/site-packages';
+    const di = 'namedwheel-1.0.dist-info';
+    const pipSp = join(venv2, sp);
+    const got = await installWheel(await openAsBlob(named), 'namedwheel-1.0-py3-none-any.whl', { prefix: venv2, pythonVersion: '3.11', requested: true, directUrl: { url, sha256: hex } });
+    const entry = got.entries.find((e) => e.name === `${venv2.slice(1)}/${sp}/${di}/direct_url.json`)!;
+    expect(new TextDecoder().decode(entry.body as Uint8Array)).toBe(readFileSync(join(pipSp, di, 'direct_url.json'), 'utf8'));
+    expect(got.files).toContain(`${sp}/${di}/direct_url.json`);
+    const ours = parseRecord(new TextDecoder().decode(got.entries.find((e) => e.name.endsWith('/RECORD'))!.body as Uint8Array), 'ours');
+    const pips = parseRecord(readFileSync(join(pipSp, di, 'RECORD'), 'utf8'), 'pip');
+    expect(ours.find((x) => x.path === `${di}/direct_url.json`)).toEqual(pips.find((x) => x.path === `${di}/direct_url.json`));
+    // a wheel from an index has none
+    const plain = await installWheel(await openAsBlob(named), 'namedwheel-1.0-py3-none-any.whl', { pythonVersion: '3.11' });
+    expect(plain.files.filter((f) => f.endsWith('direct_url.json'))).toEqual([]);
+  });
+
+  it('direct_url.json is JSON as Python writes it: keys sorted, non-ASCII escaped', () => {
+    const text = directUrlJson('file:///w/caf%C3%A9/x-1.0-py3-none-any.whl?q="a"\u00e9', 'ab'.repeat(32));
+    expect(text).toBe(`{"archive_info": {"hash": "sha256=${'ab'.repeat(32)}", "hashes": {"sha256": "${'ab'.repeat(32)}"}}, "url": "file:///w/caf%C3%A9/x-1.0-py3-none-any.whl?q=\\"a\\"\\u00e9"}`);
+    expect(JSON.parse(text)).toEqual({ archive_info: { hash: `sha256=${'ab'.repeat(32)}`, hashes: { sha256: 'ab'.repeat(32) } }, url: 'file:///w/caf%C3%A9/x-1.0-py3-none-any.whl?q="a"\u00e9' });
   });
 
   it('a member whose bytes differ from RECORD is an error naming it', async () => {

@@ -2,8 +2,8 @@
  * Installing a wheel into a conda prefix as pip does (PEP 427 / 376): every member checked against the
  * wheel's RECORD before anything is emitted, purelib/platlib into lib/pythonX.Y/site-packages, the `.data/`
  * schemes into bin/, include/ and the prefix, `#!python` scripts and console/GUI entry points with the
- * prefix's python in the shebang, and the dist-info completed with INSTALLER, REQUESTED and a RECORD of the
- * installed paths and hashes. The result is tar entries for a layer; file bodies stream from the wheel.
+ * prefix's python in the shebang, and the dist-info completed with INSTALLER, REQUESTED, direct_url.json (a
+ * wheel named by URL or path) and a RECORD of the installed paths and hashes. The result is tar entries for a layer; file bodies stream from the wheel.
  */
 import { entryPointScript } from '../conda/install';
 import { fixLongShebang } from '../conda/relocate';
@@ -24,6 +24,11 @@ export interface WheelInstallOptions {
   readonly epoch?: number;
   /** a top-level requirement: pip writes REQUESTED for those */
   readonly requested?: boolean;
+  /**
+   * where the wheel came from when it was named by URL or path rather than found on an index (a local wheel):
+   * pip records that in the dist-info's direct_url.json (PEP 610)
+   */
+  readonly directUrl?: { readonly url: string; readonly sha256: string };
 }
 
 /** A wheel installed into the prefix: its tar entries (names without a leading '/') and prefix-relative files. */
@@ -138,10 +143,20 @@ export async function installWheel(wheel: Blob, filename: string, opts: WheelIns
   }
   await putBytes(`${sp}/${distInfo}/INSTALLER`, 0o644, enc.encode('docker-envs\n'));
   if (opts.requested) await putBytes(`${sp}/${distInfo}/REQUESTED`, 0o644, new Uint8Array());
+  if (opts.directUrl) await putBytes(`${sp}/${distInfo}/direct_url.json`, 0o644, enc.encode(directUrlJson(opts.directUrl.url, opts.directUrl.sha256)));
   const out = enc.encode(formatRecord([...rows, { path: `${distInfo}/RECORD`, hash: '', size: '' }]));
   entries.push({ name: `${root}/${sp}/${distInfo}/RECORD`, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: epoch, body: out, size: out.byteLength });
   files.push(`${sp}/${distInfo}/RECORD`);
   return { name: meta.name, version: meta.version, entries, files };
+}
+
+/**
+ * direct_url.json (PEP 610) of an archive, as pip writes it for a wheel URL whose sha256 it knows: Python's
+ * `json.dumps(..., sort_keys=True)` (keys sorted, `", "` and `": "` between items, ASCII only).
+ */
+export function directUrlJson(url: string, sha256Hex: string): string {
+  const str = (s: string) => JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `{"archive_info": {"hash": ${str(`sha256=${sha256Hex}`)}, "hashes": {"sha256": ${str(sha256Hex)}}}, "url": ${str(url)}}`;
 }
 
 /** `#!python` / `#!pythonw` (the wheel's placeholder) becomes the prefix's python, as pip rewrites it. */

@@ -163,6 +163,40 @@ export async function resolveEnvironmentPip(r: EnvironmentPipRequest): Promise<L
   });
 }
 
+/** What resolving the pip section of a solve for its lock needs beyond the solve. */
+export interface SolvedPipOptions {
+  /** where the conda packages are fetched into (the build's store: the build then takes them from there) */
+  store: BlobStore;
+  /** the fetch packages, indexes and wheels are read through */
+  fetch: typeof fetch;
+  /** the base image's architecture (amd64, arm64…) */
+  architecture: string;
+  openLocal?: (url: string) => Promise<Blob>;
+  warn?: (message: string) => void;
+  onProgress?: BuildRequest['onProgress'];
+}
+
+/**
+ * The pip section of a solved environment, resolved for its lock (`solve`, the Build view's preview): the
+ * conda packages are fetched into the store (as build would) to learn which Python distributions they
+ * install, then the section is resolved as build resolves it. Without a python, a warning and none.
+ */
+export async function resolveSolvedPip(r: SolvedForBase, pip: PipSection, o: SolvedPipOptions): Promise<LockedWheel[]> {
+  const python = r.solved.find((p) => p.name === 'python') ?? r.installed.find((p) => p.name === 'python');
+  if (!python) { o.warn?.(`pip packages are not locked: the environment has no python: ${pipItemsOf(pip).join(', ')}`); return []; }
+  o.onProgress?.('fetch', `${r.solved.length} packages (to find what they install for pip)`);
+  const blobs = await fetchPackages(r.solved.map((p) => {
+    if (!p.sha256) throw new CoreError('invalid-argument', `${p.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
+    return { fn: p.fn, url: p.url, sha256: p.sha256, ...(p.size !== undefined ? { size: p.size } : {}) };
+  }), { store: o.store, fetch: o.fetch });
+  return resolveEnvironmentPip({
+    pip, python: python.version, adding: r.solved, blobs,
+    base: { records: r.installed, ...(r.installedDistributions ? { distributions: r.installedDistributions } : {}) },
+    architecture: o.architecture, glibc: r.virtualPackages.find((v) => v.name === '__glibc')?.version, fetch: o.fetch,
+    ...(o.openLocal ? { openLocal: o.openLocal } : {}), ...(o.warn ? { warn: (w: string) => o.warn!(`pip: ${w}`) } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
+}
+
 /** Builds the environment image on top of `req.base`. */
 export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> {
   const prefix = (req.prefix ?? '/opt/conda').replace(/\/+$/, '');

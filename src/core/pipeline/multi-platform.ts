@@ -7,6 +7,7 @@ import { CoreError } from '../errors';
 import type { Image } from '../image';
 import { formatPlatform, type Platform } from '../oci';
 import type { SolvedRecord } from '../solver';
+import type { LockedWheel } from '../conda/explicit-lock';
 import { buildEnvironment, type BuildRequest, type BuildResult } from './build';
 import { condaSubdir } from './virtual';
 
@@ -16,10 +17,12 @@ export interface PlatformBase {
   base: Image;
   /** this platform's solved lock to install instead of solving (a lock is one subdir's: a share link's, Save again) */
   lock?: SolvedRecord[];
+  /** that lock's pip packages (its `# pip` lines), installed as they are */
+  pipLock?: LockedWheel[];
 }
 
 /** A multi-platform build request: a BuildRequest with one base (and optionally one lock) per platform. */
-export type MultiPlatformBuildRequest = Omit<BuildRequest, 'base' | 'lock'> & { bases: PlatformBase[] };
+export type MultiPlatformBuildRequest = Omit<BuildRequest, 'base' | 'lock' | 'pipLock'> & { bases: PlatformBase[] };
 
 /** One platform's build. */
 export interface PlatformBuild {
@@ -79,10 +82,10 @@ export async function buildEnvironments(req: MultiPlatformBuildRequest): Promise
   if (req.bases.length === 0) throw new CoreError('invalid-argument', 'a multi-platform build needs at least one platform');
   const { bases, ...common } = req;
   const out: PlatformBuild[] = [];
-  for (const { platform, base, lock } of bases) {
+  for (const { platform, base, lock, pipLock } of bases) {
     const checked = await checkedPlatform(platform, base);
     common.onProgress?.('solve', `platform ${formatPlatform(checked)}`);
-    const result = await buildEnvironment({ ...common, base, ...(lock ? { lock } : {}) });
+    const result = await buildEnvironment({ ...common, base, ...(lock ? { lock } : {}), ...(pipLock?.length ? { pipLock } : {}) });
     out.push({ platform: checked, subdir: condaSubdir(checked.os, checked.architecture), result });
   }
   return out;

@@ -77,7 +77,7 @@ export function readPipSection(items: readonly string[], opts: PipSectionOptions
       if (!/\.whl$/i.test(item)) refuse('directories (a project to build) are not installed (wheels only)');
       const name = parseWheelName(item.split('/').pop()!);
       if (!name) refuse('is not a wheel file name ({name}-{version}-{python}-{abi}-{platform}.whl)');
-      if (!opts.base) refuse('a local wheel is read relative to the environment.yml, and there is none here');
+      if (!opts.base) refuse('a local wheel is read relative to the environment.yml\'s folder, and there is none here (a build in the browser reads no local files)');
       wheels.push(new URL(item, opts.base).href);
       if (given.length) hashes[name!.name] = [...new Set([...(hashes[name!.name] ?? []), ...given])];
       continue;
@@ -168,8 +168,10 @@ export async function installLockedWheels(wheels: readonly LockedWheel[], sectio
   const entries: TarWriteEntry[] = [];
   for (const w of wheels) {
     const filename = decodeURIComponent(new URL(w.url).pathname.split('/').pop()!);
-    const blob = w.url.startsWith('file:') ? await openLocalWheel(w, filename, o.openLocal) : (await fetchPackages([{ fn: filename, url: w.url, sha256: w.sha256 }], { store: o.store, fetch: o.fetch as typeof fetch })).get(filename)!;
-    const installed = await installWheel(blob, filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: requested.has(w.name) });
+    const local = w.url.startsWith('file:');
+    const blob = local ? await openLocalWheel(w, filename, o.openLocal) : (await fetchPackages([{ fn: filename, url: w.url, sha256: w.sha256 }], { store: o.store, fetch: o.fetch as typeof fetch })).get(filename)!;
+    // a wheel named by path (not found on an index) gets direct_url.json, as pip gives it
+    const installed = await installWheel(blob, filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: requested.has(w.name), ...(local ? { directUrl: { url: w.url, sha256: w.sha256 } } : {}) });
     entries.push(...installed.entries);
   }
   return withParents(entries, o.epoch);

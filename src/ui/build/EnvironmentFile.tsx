@@ -1,11 +1,12 @@
 /**
- * environment.yml in and out of the draft (channels, dependencies, variables; the core's one reader and
- * writer, as the CLI's `--file`), and a pasted explicit lock, which a build installs as is instead of solving.
+ * environment.yml in and out of the draft (channels, dependencies, the pip list, variables; the core's one
+ * reader and writer, as the CLI's `--file`), and a pasted explicit lock, which a build installs as is instead
+ * of solving.
  */
 import { useState } from 'react';
 import { readEnvironmentYaml, writeEnvironmentYaml } from '../../core/conda/environment-file';
 import { useBuildDraft } from '../../state/build-draft';
-import { draftSpecs, parseVariables, type DraftErrors } from '../../state/draft-check';
+import { draftSpecs, lines, parseVariables, type DraftErrors } from '../../state/draft-check';
 
 /** `KEY=VALUE` lines of a variables record. */
 const variableLines = (v: Record<string, string>) => Object.entries(v).map(([k, x]) => `${k}=${x}`).join('\n');
@@ -19,7 +20,7 @@ export function EnvironmentFile({ errors }: { errors: DraftErrors }) {
     try {
       const env = readEnvironmentYaml(await file.text());
       d.replaceLists(env.channels.length ? env.channels : ['conda-forge'], env.dependencies);
-      d.set({ variables: variableLines(env.variables) });
+      d.set({ variables: variableLines(env.variables), pip: env.pip.join('\n') });
       setNote({ error: false, text: `Imported ${file.name}${env.warnings.length ? `: ${env.warnings.join('; ')}` : ''}` });
     } catch (e) {
       setNote({ error: true, text: (e as Error).message });
@@ -29,7 +30,7 @@ export function EnvironmentFile({ errors }: { errors: DraftErrors }) {
   function exportFile() {
     let variables: Record<string, string> = {};
     try { variables = parseVariables(d.variables); } catch { /* flagged on its field; exported without */ }
-    const text = writeEnvironmentYaml({ channels: d.channels.map((c) => c.value.trim()), dependencies: draftSpecs(d), variables });
+    const text = writeEnvironmentYaml({ channels: d.channels.map((c) => c.value.trim()), dependencies: draftSpecs(d), pip: lines(d.pip), variables });
     const a = document.createElement('a');
     a.href = URL.createObjectURL(new Blob([text], { type: 'application/x-yaml' }));
     a.download = 'environment.yml';

@@ -2,7 +2,7 @@
  * The package specs of a build, one per row (`numpy`, `numpy>=2`, `conda-forge::python=3.12`), each checked
  * by the core's spec parser as it is typed; the channels' package names (and the typed package's versions)
  * are offered for autocomplete, read on the solve worker.
- * Enter in a row adds the next one, so a list can be typed without the mouse.
+ * Enter in a row adds the next one, so a list can be typed without the mouse. Below them, the pip list.
  */
 import { useQuery } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
@@ -58,6 +58,12 @@ export function PackageSpecs({ errors }: { errors: DraftErrors }) {
       <datalist id="spec-names">{options.map((n) => <option key={n} value={n} />)}</datalist>
       {errors.specs && <p className="field-error">{errors.specs}</p>}
       <button type="button" ref={addButton} data-testid="add-spec" onClick={add}>Add a package</button>
+      <div className="field">
+        <label htmlFor="cfg-pip">pip packages (environment.yml's <code>pip:</code> list, one a line: requirements, <code>--index-url</code>, <code>--extra-index-url</code>, <code>--hash</code>), installed from wheels after the conda packages</label>
+        <textarea id="cfg-pip" data-testid="cfg-pip" rows={2} value={draft.pip} spellCheck={false} onChange={(e) => draft.set({ pip: e.target.value })} placeholder="requests==2.32.3"
+          aria-invalid={errors.pip ? true : undefined} aria-describedby={errors.pip ? 'cfg-pip-error' : undefined} />
+        {errors.pip && <p className="field-error" id="cfg-pip-error" data-testid="pip-error">{errors.pip}</p>}
+      </div>
     </fieldset>
   );
 }

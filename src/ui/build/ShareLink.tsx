@@ -5,7 +5,7 @@
  * opened from the page's fragment when the view mounts and whenever the fragment changes.
  */
 import { useEffect, useState } from 'react';
-import { explicitLockDigest, lockedPackagesOf } from '../../core/conda/lock-share';
+import { explicitLockDigest, lockedPackagesOf, lockedWheelsOf } from '../../core/conda/lock-share';
 import { LAYER_FORMAT_VERSION } from '../../core/pipeline/layer-format';
 import { useBuildDraft, type BuildDraft } from '../../state/build-draft';
 import { encodeShareLink, shareLinkOfDraft } from '../../state/share-link';
@@ -19,7 +19,10 @@ export interface ShareSource { draft: BuildDraft; locks: Array<{ lock: string; s
 
 /** The link of a solved form: the page's address with the share fragment. */
 async function shareUrl(s: ShareSource): Promise<string> {
-  const locks = await Promise.all(s.locks.map(async ({ lock, subdir }) => ({ subdir, sha256: await explicitLockDigest(lock, subdir), packages: lockedPackagesOf(lock) })));
+  const locks = await Promise.all(s.locks.map(async ({ lock, subdir }) => {
+    const wheels = lockedWheelsOf(lock);
+    return { subdir, sha256: await explicitLockDigest(lock, subdir), packages: lockedPackagesOf(lock), ...(wheels.length ? { wheels } : {}) };
+  }));
   const fragment = encodeShareLink(shareLinkOfDraft(s.draft, { locks, baseDigest: s.baseDigest }, LAYER_FORMAT_VERSION));
   return `${location.origin}${location.pathname}#${fragment}`;
 }
@@ -57,7 +60,7 @@ export function ShareLink({ source }: { source?: ShareSource }) {
       {notice.warning && <p className="warnings" role="alert" data-testid="share-warning">{notice.warning}</p>}
       {shared && (
         <p data-testid="share-opened">
-          The form holds {shared.length === 1 ? 'a shared lock' : `${shared.length} shared locks (one per platform)`} of {shared.map((l) => l.packages.length).join(' + ')} packages
+          The form holds {shared.length === 1 ? 'a shared lock' : `${shared.length} shared locks (one per platform)`} of {shared.map((l) => l.packages.length).join(' + ')} packages{shared.some((l) => l.wheels?.length) ? ` and ${shared.map((l) => l.wheels?.length ?? 0).join(' + ')} pip packages` : ''}
           (sha256 {shared.map((l) => <code key={l.sha256}>{l.sha256.slice(0, 12)}…</code>)}): building takes each
           package&apos;s hash from the channels&apos; repodata and refuses a lock that differs. Changing the base, platform, channels,
           packages or prefix drops it.{' '}

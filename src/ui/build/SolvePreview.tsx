@@ -1,5 +1,6 @@
 /**
  * The solve preview, before any package is downloaded: the packages (name, version, build, channel, size),
+ * the pip packages (name, version, wheel; resolving them fetches the conda packages first, as `solve` does),
  * the download size, the layer plan as bars (packages per layer and their sizes, after the base's layers),
  * warnings, and the solver's explanation when the specs cannot be satisfied. A multi-platform form shows
  * each platform's solve, in order.
@@ -39,7 +40,7 @@ function PlatformPreview({ data, onCopyLock }: { data: Preview; onCopyLock?: (lo
   return (
     <>
       <p data-testid="preview-summary">
-        {data.packages.length} packages for {data.subdir}, <strong>{formatBytes(data.downloadSize)}</strong> to download; {data.layers.length} new layers (+1 for conda-meta) on the base's {data.baseLayers}.
+        {data.packages.length} packages for {data.subdir}, <strong>{formatBytes(data.downloadSize)}</strong> to download{data.pip.length > 0 && `, and ${data.pip.length} pip packages`}; {data.layers.length} new layers (+1 {data.pip.length > 0 && 'for pip, +1 '}for conda-meta) on the base's {data.baseLayers}.
         {data.virtualPackages.length > 0 && <span className="muted"> Base provides {data.virtualPackages.join(', ')}.</span>}
       </p>
       <StorageLine storage={data.storage} />
@@ -53,6 +54,19 @@ function PlatformPreview({ data, onCopyLock }: { data: Preview; onCopyLock?: (lo
           ))}
         </tbody>
       </table>
+      {data.pip.length > 0 && (
+        <>
+          <h3>pip packages</h3>
+          <table className="table" data-testid="preview-pip">
+            <thead><tr><th>Package</th><th>Version</th><th>Wheel</th></tr></thead>
+            <tbody>
+              {data.pip.map((w) => (
+                <tr key={w.name}><td>{w.name}</td><td>{w.version}</td><td className="mono small">{decodeURIComponent(w.url.split('/').pop()!)}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
       <h3>Layer plan</h3>
       <ol className="plain layer-plan" data-testid="layer-plan" aria-label="New layers, bottom first">
         <li className="muted">{data.baseLayers} base layers</li>
@@ -62,6 +76,7 @@ function PlatformPreview({ data, onCopyLock }: { data: Preview; onCopyLock?: (lo
             <span className="small">{formatBytes(l.size)}: {l.packages.join(', ')}</span>
           </li>
         ))}
+        {data.pip.length > 0 && <li className="muted">pip: {data.pip.map((w) => `${w.name} ${w.version}`).join(', ')}</li>}
         <li className="muted">conda-meta, environment.yml, explicit lock</li>
       </ol>
       {onCopyLock && <button type="button" onClick={() => onCopyLock(data.lock)}>Use this solve as the lock</button>}

@@ -1,0 +1,147 @@
+/**
+ * pip packages built in the browser: an environment.yml with conda packages (a stand-in python from a channel
+ * served on loopback) and a `pip:` section naming a loopback PEP 691 index of wheels written by Python's
+ * zipfile (e2e/harness/pip-index.ts), imported into the app's Build view and built by its workers, the index
+ * and the wheels read through the app's proxy: the preview lists the pip packages, and the build gives the
+ * same archive bytes as the CLI's `build --file` of that file, as does Save again from the history (the
+ * wheels from the cache, the index not asked). Its share link carries the pip packages (covered by the lock's
+ * sha256) and rebuilds the same bytes in a fresh context, taking the wheels from the link's lock without
+ * resolving again.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { decodeShareLink } from '../src/state/share-link';
+import { MAKE_WHEEL } from '../src/test-support/wheels';
+import { PYTHON_STAND_IN, writeChannel } from './conda-builder/package';
+import { servePipIndex, type PipIndex } from './harness/pip-index';
+import { sha256, startBuilderEnv, type BuilderEnv } from './support/builder-env';
+
+const PY = '/usr/bin/python3';
+const TAG = 'docker-envs.test/pip:1';
+const EPOCH = '1700000000';
+
+test.describe('pip packages in a browser build', () => {
+  test.describe.configure({ mode: 'serial' });
+  test.skip(!existsSync('/usr/bin/docker-registry'), 'docker-registry (Debian) is not installed');
+  test.skip(spawnSync(PY, ['-c', 'import zipfile']).status !== 0, `${PY} is not installed`);
+  let tmp: string;
+  let index: PipIndex;
+  let env: BuilderEnv;
+  let yml: string;
+  let cliSha: string;
+  let shareUrl = '';
+
+  test.beforeAll(async () => {
+    test.setTimeout(240_000);
+    tmp = mkdtempSync(join(tmpdir(), 'build-pip-'));
+    const wheels = join(tmp, 'wheels');
+    mkdirSync(wheels);
+    const make = (name: string, version: string, ...deps: string[]) => execFileSync(PY, ['-c', MAKE_WHEEL, wheels, name, version, 'ok', ...deps]);
+    make('greetlib', '0.9');
+    make('greetlib', '1.0');
+    make('greeter', '1.0', 'greetlib');
+    make('greeter', '2.0', 'greetlib>=1');
+    index = await servePipIndex(wheels);
+    await writeChannel(join(tmp, 'channel'), [{ ...PYTHON_STAND_IN, version: '3.11.4' }]);
+    env = await startBuilderEnv({ channel: join(tmp, 'channel'), allowHttp: [new URL(index.url).host] });
+    yml = join(tmp, 'environment.yml');
+    writeFileSync(yml, `channels:\n  - ${env.channelUrl}\ndependencies:\n  - python\n  - pip:\n    - --index-url ${index.url}\n    - greeter\n`);
+    cliSha = await env.cliBuild(['-i', TAG, '--file', yml], { SOURCE_DATE_EPOCH: EPOCH });
+  });
+  test.afterAll(async () => {
+    await env?.close();
+    await index?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** A page in a context of its own (fresh storage), saving builds through the download path. */
+  async function freshPage(browser: Browser): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
+    const context = await browser.newContext();
+    await context.addInitScript(() => { delete (window as unknown as { showSaveFilePicker?: unknown }).showSaveFilePicker; });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    return { page, errors, close: () => context.close() };
+  }
+
+  /** Presses Build, waits for it and returns the sha256 of the downloaded archive. */
+  async function buildAndSave(page: Page, name: string): Promise<string> {
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', /^(done|error)$/, { timeout: 180_000 });
+    await expect(page.getByTestId('build-error')).toHaveCount(0);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('build-download').click()]);
+    const out = join(tmp, name);
+    await download.saveAs(out);
+    return sha256(readFileSync(out));
+  }
+
+  test('an imported environment.yml with a pip section builds the CLI\'s bytes in Chromium', async ({ browser }) => {
+    test.setTimeout(300_000);
+    const { page, errors, close } = await freshPage(browser);
+    await page.goto(env.app.url);
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('env-import').setInputFiles(yml);
+    await expect(page.getByTestId('env-note')).toContainText('Imported environment.yml');
+    await expect(page.getByTestId('cfg-pip')).toHaveValue(`--index-url ${index.url}\ngreeter`);
+    await page.getByTestId('base-ref').fill(env.baseRef);
+    await page.getByTestId('cfg-tag').fill(TAG);
+    await page.getByTestId('cfg-epoch').fill(EPOCH);
+    const pagesBefore = index.pages();
+    // the preview resolves the pip list too
+    await page.getByTestId('preview-button').click();
+    await expect(page.getByTestId('preview')).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    await expect(page.getByTestId('preview-error')).toHaveCount(0);
+    expect(await page.getByTestId('preview-pip').locator('tbody tr').allInnerTexts()).toEqual(['greeter\t2.0\tgreeter-2.0-py3-none-any.whl', 'greetlib\t1.0\tgreetlib-1.0-py3-none-any.whl']);
+    await expect(page.getByTestId('preview-summary')).toContainText('and 2 pip packages');
+    // the browser asked the index itself (through the proxy)
+    expect(index.pages()).toBeGreaterThan(pagesBefore);
+    const downloadsBefore = index.downloads.get('greeter-2.0-py3-none-any.whl') ?? 0;
+    expect(await buildAndSave(page, 'browser.tar')).toBe(cliSha);
+    // and downloaded the wheels it resolved
+    expect(index.downloads.get('greeter-2.0-py3-none-any.whl')).toBe(downloadsBefore + 1);
+    await expect(page.getByTestId('build-log')).toContainText('pip: greeter for python 3.11.4');
+    expect(errors).toEqual([]);
+
+    await page.getByTestId('share-copy').click();
+    shareUrl = await page.getByTestId('share-url').inputValue();
+
+    // Save again from the history: the recorded lock's pip lines install the same wheels, from the cache
+    const pages = index.pages();
+    const downloads = index.downloads.get('greeter-2.0-py3-none-any.whl');
+    await page.getByRole('button', { name: 'Cache & history' }).click();
+    await page.getByRole('button', { name: `Save ${TAG} again` }).click();
+    await expect(page.getByTestId('save-again-done')).toBeVisible({ timeout: 120_000 });
+    await expect(page.getByTestId('save-again-error')).toHaveCount(0);
+    const [again] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-again-done').getByRole('link', { name: 'Download the tar' }).click()]);
+    await again.saveAs(join(tmp, 'again.tar'));
+    expect(sha256(readFileSync(join(tmp, 'again.tar')))).toBe(cliSha);
+    expect(index.pages()).toBe(pages);
+    expect(index.downloads.get('greeter-2.0-py3-none-any.whl')).toBe(downloads);
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  test('the share link carries the pip packages and rebuilds the same bytes in a fresh context', async ({ browser }) => {
+    test.setTimeout(300_000);
+    test.skip(!shareUrl, 'needs the link of the previous test');
+    const [lock] = decodeShareLink(new URL(shareUrl).hash).locks!;
+    const files = (name: string) => `${index.url.replace(/simple\/$/, 'files/')}${name}`;
+    expect(lock.wheels?.map((w) => [w.name, w.version, w.url])).toEqual([
+      ['greeter', '2.0', files('greeter-2.0-py3-none-any.whl')], ['greetlib', '1.0', files('greetlib-1.0-py3-none-any.whl')],
+    ]);
+    expect(lock.wheels?.every((w) => /^[0-9a-f]{64}$/.test(w.sha256))).toBe(true);
+    const { page, errors, close } = await freshPage(browser);
+    await page.goto(shareUrl);
+    await expect(page.getByTestId('share-opened')).toContainText('and 2 pip packages');
+    await expect(page.getByTestId('cfg-pip')).toHaveValue(`--index-url ${index.url}\ngreeter`);
+    const pagesBefore = index.pages();
+    expect(await buildAndSave(page, 'shared.tar')).toBe(cliSha);
+    // the wheels came from the link's lock: the index was not asked to resolve anything
+    expect(index.pages()).toBe(pagesBefore);
+    expect(errors).toEqual([]);
+    await close();
+  });
+});
