@@ -100,6 +100,31 @@ const LIST_LANES = 3;
 
 const META = /^(?:\.\/)?(manifest\.json|repositories|index\.json|oci-layout|VERSION|[0-9a-f]{64}\/json|[0-9a-f]{64}\.json)$/;
 
+/** Files listed in the largest-files table. */
+const LARGEST = 50;
+
+/**
+ * The `n` largest regular files of a merge, largest first, ties in merged order (what a stable sort of
+ * every file by size gives), kept in one pass: a file goes in only when it beats the smallest kept.
+ */
+export function largestFiles(merged: MergedIndex, n: number): number[] {
+  const kept: number[] = [];
+  const sizes: number[] = [];
+  for (let i = 0; i < merged.count; i++) {
+    const size = merged.size(i);
+    if (kept.length === n && size <= sizes[n - 1]) continue;
+    const t = merged.type(i);
+    if (t !== 'file' && t !== 'contiguous') continue;
+    let at = kept.length;
+    while (at > 0 && sizes[at - 1] < size) at--;
+    if (at === n) continue;
+    kept.splice(at, 0, i);
+    sizes.splice(at, 0, size);
+    if (kept.length > n) { kept.pop(); sizes.pop(); }
+  }
+  return kept;
+}
+
 /** What the layer table shows of one indexed layer. */
 function layerStats(li: LayerIndex, wastedBytes: number): LayerStats {
   let whiteouts = 0, dangerous = 0, condaRecords = 0;
@@ -190,13 +215,7 @@ export class InspectSession {
     const t2 = performance.now();
     this.merged.set(img, merged);
     const warnings = listings.flatMap((li, i) => li.warnings.map((w) => `layer ${i}: ${w.message}`));
-    const files: number[] = [];
-    for (let i = 0; i < merged.count; i++) {
-      const t = merged.type(i);
-      if (t === 'file' || t === 'contiguous') files.push(i);
-    }
-    const largest = files.sort((a, b) => merged.size(b) - merged.size(a)).slice(0, 50)
-      .map((i) => ({ path: merged.path(i), size: merged.size(i), layer: merged.layerOf[i] }));
+    const largest = largestFiles(merged, LARGEST).map((i) => ({ path: merged.path(i), size: merged.size(i), layer: merged.layerOf[i] }));
     return {
       layers: listings.map((li, i) => layerStats(li, merged.wastedBytesByLayer[i])),
       totalBytes: merged.totalBytes, wastedBytes: merged.wastedBytes, efficiency: merged.efficiency,
