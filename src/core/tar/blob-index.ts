@@ -36,6 +36,13 @@ const MAX_SPAN = 16 * 1024 * 1024;
  */
 export const STALL_MS = 5000;
 
+/**
+ * Full-size buffers of finished walks, taken by the next ones: a session that walks many layers (a few
+ * at a time) reuses a few buffers instead of leaving one per walk for the collector.
+ */
+const spareBuffers: Uint8Array[] = [];
+const SPARE_BUFFERS = 4;
+
 /** Pulls bytes of one Blob stream into a caller's buffer. */
 interface Puller {
   /**
@@ -115,7 +122,7 @@ class BlobSource implements TarSource {
   private byob = true;
 
   constructor(private readonly blob: Blob, private readonly stallMs = STALL_MS) {
-    this.buf = new Uint8Array(Math.min(BUFFER, blob.size));
+    this.buf = blob.size >= BUFFER ? spareBuffers.pop() ?? new Uint8Array(BUFFER) : new Uint8Array(blob.size);
   }
 
   /** The bytes at the position when they are buffered already (no await needed). */
@@ -203,10 +210,12 @@ class BlobSource implements TarSource {
     return (this.byob ? byobPuller(stream) : undefined) ?? chunkPuller(stream);
   }
 
-  /** Stops reading (the walk ended or failed). */
+  /** Stops reading (the walk ended or failed); a full-size buffer not lent to a pending read is kept for the next walk. */
   close(): void {
     this.puller?.cancel();
     this.puller = undefined;
+    if (this.buf.byteLength === BUFFER && this.buf.buffer.byteLength === BUFFER && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(this.buf);
+    this.buf = new Uint8Array(0);
   }
 }
 
