@@ -128,8 +128,8 @@ export class PathTable {
   /** The path of a node, its components joined by '/'. */
   path(node: number): string {
     if (node === ROOT_NODE) return '';
-    const parts: string[] = [];
-    for (let n = node; n !== ROOT_NODE; n = this.parents[n]) parts.push(this.strings[this.names[n]]);
-    return parts.length === 1 ? parts[0] : parts.reverse().join('/');
+    let path = this.strings[this.names[node]];
+    for (let n = this.parents[node]; n !== ROOT_NODE; n = this.parents[n]) path = `${this.strings[this.names[n]]}/${path}`;
+    return path;
   }
 }
