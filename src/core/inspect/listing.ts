@@ -2,6 +2,7 @@ import { uncompressedBlobOf } from '../image/capabilities';
 import type { Layer } from '../image/types';
 import { readTar, normalizeEntryPath, resolveRootedPath, walkBlobTar } from '../tar';
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
+import { PathTable } from './path-table';
 
 /** Why an entry is dangerous to follow or extract (the inspector flags these; nothing follows them). */
 export type EntryDanger = 'absolute-path' | 'parent-traversal' | 'empty-name' | 'link-escapes' | 'through-symlink' | 'path-too-long';
@@ -154,44 +155,55 @@ const WHITEOUT_FILE = 1 << 3;
 const WHITEOUT_OPAQUE = 2 << 3;
 
 /** A typed array grown by doubling while a layer is read, trimmed once it is done. */
-function grown<T extends Float64Array | Uint32Array | Uint8Array>(a: T, need: number, make: (n: number) => T): T {
+function grown<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: T, need: number, make: (n: number) => T): T {
   if (need <= a.length) return a;
   const b = make(Math.max(need, a.length * 2, 64));
   b.set(a);
   return b;
 }
 
+/** Flag bit: the raw name is the path and a trailing '/' (as directories are stored). */
+const RAW_SLASH = 1 << 5;
+
 /**
- * Every entry of one layer in columns: a string per entry (its normalised path) and typed arrays for the
- * rest; the few entries with a raw name other than their path, a link name or a whiteout target keep
- * those in maps. `file(i)` gives the entry as a LayerFile, built when asked for.
+ * Every entry of one layer in columns: its path as a node of a PathTable (shared by the layers of one
+ * archive: each distinct component is one string there), its link target as a string number of that
+ * table, typed arrays for the rest; the few entries with a raw name other than their path (or their path
+ * and '/'), or a whiteout target, keep those in maps. `file(i)` gives the entry as a LayerFile, built
+ * when asked for.
  */
 export class LayerIndex {
   count = 0;
-  paths: string[] = [];
+  /** path node of each entry in `table` */
+  nodes = new Int32Array(0);
+  /** string number of each entry's link target in `table`, -1 for none */
+  links = new Int32Array(0);
   /** index into the entry types (`typeOf`) */
   types = new Uint8Array(0);
-  /** danger code (bits 0–2), whiteout (bits 3–4: 1 file, 2 opaque) */
+  /** danger code (bits 0–2), whiteout (bits 3–4: 1 file, 2 opaque), raw name = path + '/' (bit 5) */
   flags = new Uint8Array(0);
   sizes = new Float64Array(0);
   modes = new Uint32Array(0);
   uids = new Float64Array(0);
   gids = new Float64Array(0);
   mtimes = new Float64Array(0);
-  /** raw names that differ from the path */
+  /** raw names that differ from the path (and from the path and '/') */
   rawNames = new Map<number, string>();
-  linknames = new Map<number, string>();
   whiteoutTargets = new Map<number, string>();
   warnings: TarWarning[] = [];
   /** sum of regular file sizes in bytes (whiteout markers left out) */
   fileBytes = 0;
   uncompressedBytes?: number;
 
+  constructor(readonly table: PathTable = new PathTable()) {}
+
   /** Appends one entry. */
   push(f: LayerFile): void {
     const i = this.count++;
     if (i >= this.types.length) {
       const n = i + 1;
+      this.nodes = grown(this.nodes, n, (k) => new Int32Array(k));
+      this.links = grown(this.links, n, (k) => new Int32Array(k));
       this.types = grown(this.types, n, (k) => new Uint8Array(k));
       this.flags = grown(this.flags, n, (k) => new Uint8Array(k));
       this.sizes = grown(this.sizes, n, (k) => new Float64Array(k));
@@ -200,16 +212,17 @@ export class LayerIndex {
       this.gids = grown(this.gids, n, (k) => new Float64Array(k));
       this.mtimes = grown(this.mtimes, n, (k) => new Float64Array(k));
     }
-    this.paths.push(f.path);
+    this.nodes[i] = this.table.add(f.path);
+    this.links[i] = f.linkname === undefined ? -1 : this.table.intern(f.linkname);
     this.types[i] = TYPE_CODE.get(f.type) ?? TYPE_CODE.get('other')!;
-    this.flags[i] = DANGER_CODE.get(f.danger)! | (f.whiteout === 'file' ? WHITEOUT_FILE : f.whiteout === 'opaque' ? WHITEOUT_OPAQUE : 0);
+    const rawSlash = f.rawName !== f.path && f.rawName.length === f.path.length + 1 && f.rawName.endsWith('/') && f.rawName.startsWith(f.path);
+    this.flags[i] = DANGER_CODE.get(f.danger)! | (f.whiteout === 'file' ? WHITEOUT_FILE : f.whiteout === 'opaque' ? WHITEOUT_OPAQUE : 0) | (rawSlash ? RAW_SLASH : 0);
     this.sizes[i] = f.size;
     this.modes[i] = f.mode;
     this.uids[i] = f.uid;
     this.gids[i] = f.gid;
     this.mtimes[i] = f.mtime;
-    if (f.rawName !== f.path) this.rawNames.set(i, f.rawName);
-    if (f.linkname !== undefined) this.linknames.set(i, f.linkname);
+    if (f.rawName !== f.path && !rawSlash) this.rawNames.set(i, f.rawName);
     if (f.whiteoutTarget !== undefined) this.whiteoutTargets.set(i, f.whiteoutTarget);
     if (!f.whiteout) this.fileBytes += f.size;
   }
@@ -217,6 +230,8 @@ export class LayerIndex {
   /** Drops the spare room the arrays grew by. */
   trim(): this {
     const n = this.count;
+    this.nodes = this.nodes.slice(0, n);
+    this.links = this.links.slice(0, n);
     this.types = this.types.slice(0, n);
     this.flags = this.flags.slice(0, n);
     this.sizes = this.sizes.slice(0, n);
@@ -227,9 +242,9 @@ export class LayerIndex {
     return this;
   }
 
-  /** An index over listed files (as `listLayer` gives them). */
-  static of(listing: LayerListing): LayerIndex {
-    const x = new LayerIndex();
+  /** An index over listed files (as `listLayer` gives them), its paths in `table`. */
+  static of(listing: LayerListing, table?: PathTable): LayerIndex {
+    const x = new LayerIndex(table);
     for (const f of listing.files) x.push(f);
     x.fileBytes = listing.fileBytes;
     x.warnings = listing.warnings;
@@ -237,6 +252,18 @@ export class LayerIndex {
     return x.trim();
   }
 
+  /** This index with its paths in `table` (itself when they are there already). */
+  inTable(table: PathTable): LayerIndex {
+    return table === this.table ? this : LayerIndex.of(this.toListing(), table);
+  }
+
+  /** The entry's normalised path. */
+  path(i: number): string { return this.table.path(this.nodes[i]); }
+  /** The entry's link target (undefined when it has none). */
+  linkname(i: number): string | undefined {
+    const l = this.links[i];
+    return l < 0 ? undefined : this.table.string(l);
+  }
   type(i: number): TarEntryType { return TYPES[this.types[i]]; }
   isDirectory(i: number): boolean { return this.types[i] === DIRECTORY_CODE; }
   danger(i: number): EntryDanger | undefined { return DANGERS[this.flags[i] & 7]; }
@@ -244,15 +271,18 @@ export class LayerIndex {
     const w = this.flags[i] & (WHITEOUT_FILE | WHITEOUT_OPAQUE);
     return w === WHITEOUT_FILE ? 'file' : w === WHITEOUT_OPAQUE ? 'opaque' : undefined;
   }
-  rawName(i: number): string { return this.rawNames.get(i) ?? this.paths[i]; }
+  rawName(i: number): string {
+    return this.rawNames.get(i) ?? (this.flags[i] & RAW_SLASH ? this.path(i) + '/' : this.path(i));
+  }
 
   /** Entry `i` as a LayerFile (the object `toLayerFile` made for it). */
   file(i: number): LayerFile {
+    const path = this.path(i);
     const f: LayerFile = {
-      path: this.paths[i], rawName: this.rawName(i), type: this.type(i), size: this.sizes[i],
+      path, rawName: this.rawNames.get(i) ?? (this.flags[i] & RAW_SLASH ? path + '/' : path), type: this.type(i), size: this.sizes[i],
       mode: this.modes[i], uid: this.uids[i], gid: this.gids[i], mtime: this.mtimes[i],
     };
-    const link = this.linknames.get(i);
+    const link = this.linkname(i);
     if (link !== undefined) f.linkname = link;
     const danger = this.danger(i);
     if (danger) f.danger = danger;
@@ -278,8 +308,8 @@ export class LayerIndex {
  * With `measure`, a streamed layer is read to its end in that same pass and `uncompressedBytes` set,
  * so a summary need not decode the layer a second time to learn its size.
  */
-export async function indexLayer(layer: Layer, opts?: { signal?: AbortSignal; measure?: boolean }): Promise<LayerIndex> {
-  const x = new LayerIndex();
+export async function indexLayer(layer: Layer, opts?: { signal?: AbortSignal; measure?: boolean; table?: PathTable }): Promise<LayerIndex> {
+  const x = new LayerIndex(opts?.table);
   const out: { warnings: TarWarning[]; uncompressedBytes?: number } = { warnings: x.warnings };
   const symlinks = new Set<string>();
   const blob = uncompressedBlobOf(layer);

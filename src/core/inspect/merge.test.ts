@@ -3,6 +3,7 @@ import type { LayerFile, LayerListing } from './listing';
 import { mergeLayers, mergeIndexes, compareBytes } from './merge';
 import { LayerIndex } from './listing';
 import { resolveLinkTarget } from './listing';
+import { largestFiles } from './session';
 
 function f(path: string, extra: Partial<LayerFile> = {}): LayerFile {
   const base = path.split('/').pop()!;
@@ -159,5 +160,22 @@ describe('resolveLinkTarget', () => {
     expect(resolveLinkTarget('usr/x', '../../etc/passwd', false)).toBeUndefined();
     expect(resolveLinkTarget('bin/sh', '/bin/busybox', false)).toBe('bin/busybox');
     expect(resolveLinkTarget('a/b', 'c/d', true)).toBe('c/d');
+  });
+});
+
+describe('largestFiles', () => {
+  it('gives what a stable sort of every regular file by size gives: largest first, ties in merged order', () => {
+    const sizes = [5, 9, 1, 9, 3, 7, 9, 0, 2, 7, 4, 8];
+    const files = sizes.map((size, i) => f(`d/f${String(i).padStart(2, '0')}`, { size }));
+    const m = mergeIndexes([
+      LayerIndex.of(L(dir('d'), ...files.slice(0, 6), f('d/link', { type: 'symlink', size: 0, linkname: 'f00' }))),
+      LayerIndex.of(L(...files.slice(6), dir('d/sub'), f('d/f01', { size: 6 }))),
+    ]);
+    const regular = Array.from({ length: m.count }, (_, i) => i).filter((i) => m.type(i) === 'file');
+    for (const n of [0, 1, 3, 4, 8, regular.length, regular.length + 5]) {
+      const sorted = [...regular].sort((a, b) => m.size(b) - m.size(a)).slice(0, n);
+      expect(largestFiles(m, n)).toEqual(sorted);
+    }
+    expect(largestFiles(m, 3).map((i) => `${m.path(i)}:${m.size(i)}`)).toEqual(['d/f03:9', 'd/f06:9', 'd/f11:8']);
   });
 });

@@ -1,6 +1,7 @@
 import { compareNames } from '../tar';
 import type { TarEntryType } from '../tar';
 import { LayerIndex, resolveLinkTarget, type EntryDanger, type LayerFile, type LayerListing } from './listing';
+import { PathTable, ROOT_NODE } from './path-table';
 
 /** An entry of the merged filesystem, with the index of the layer (bottom = 0) it comes from. */
 export interface MergedFile extends LayerFile {
@@ -54,7 +55,7 @@ export class MergedIndex {
 
   path(i: number): string {
     const e = this.entryOf[i];
-    return e < 0 ? this.implicitPaths.get(i)! : this.layers[this.layerOf[i]].paths[e];
+    return e < 0 ? this.implicitPaths.get(i)! : this.layers[this.layerOf[i]].path(e);
   }
   /** the type as merged (a detached link: its old target's) */
   type(i: number): TarEntryType {
@@ -76,8 +77,8 @@ export class MergedIndex {
     const re = this.relinked.get(i);
     if (re !== undefined) return re;
     const d = this.detached.get(i);
-    if (d) return this.layers[d[0]].type(d[1]) === 'hardlink' ? undefined : this.layers[d[0]].linknames.get(d[1]);
-    return this.layers[this.layerOf[i]].linknames.get(e);
+    if (d) return this.layers[d[0]].type(d[1]) === 'hardlink' ? undefined : this.layers[d[0]].linkname(d[1]);
+    return this.layers[this.layerOf[i]].linkname(e);
   }
 
   /** the danger flag as merged (only 'link-escapes' stays in a merge) */
@@ -98,8 +99,8 @@ export class MergedIndex {
     const d = this.detached.get(i);
     if (d) {
       const t = this.layers[d[0]];
-      const m: MergedFile = { path: li.paths[e], rawName: li.rawName(e), type: t.type(d[1]), size: t.sizes[d[1]], mode: t.modes[d[1]], uid: li.uids[e], gid: li.gids[e], mtime: li.mtimes[e], layer };
-      const tl = t.linknames.get(d[1]);
+      const m: MergedFile = { path: li.path(e), rawName: li.rawName(e), type: t.type(d[1]), size: t.sizes[d[1]], mode: t.modes[d[1]], uid: li.uids[e], gid: li.gids[e], mtime: li.mtimes[e], layer };
+      const tl = t.linkname(d[1]);
       if (tl !== undefined && t.type(d[1]) !== 'hardlink') m.linkname = tl;
       return m;
     }
@@ -133,14 +134,18 @@ interface Link { target: number; targetPath: string }
  * children), then the layer's entries are added; a non-directory replaces whatever was at its path.
  * A hardlink resolves against the filesystem as it stood when the link was written: when its target is
  * later rewritten, removed or hidden, the link stands as the file it shared (as Docker's overlay shows it).
- * Time and memory are linear in the total length of the paths (ancestors are slices of their child's path).
- * Nodes of the tree are numbers: the entry each stands for ([layer, entry], entry -1 for an implicit
+ * Paths are walked as nodes of the layers' PathTable (no string is sliced per entry); time and memory are
+ * linear in the number of path components. Nodes of the merged tree are numbers: the entry each stands for ([layer, entry], entry -1 for an implicit
  * directory and the root) and its children by name.
  */
-export function mergeIndexes(layers: readonly LayerIndex[]): MergedIndex {
+export function mergeIndexes(input: readonly LayerIndex[]): MergedIndex {
+  // the layers' paths in one table (the session's layers share one already)
+  const table = input[0]?.table ?? new PathTable();
+  const layers = input.map((li) => li.inTable(table));
   const nodeLayer: number[] = [0];
   const nodeEntry: number[] = [-1];
-  const children: Array<Map<string, number> | undefined> = [undefined];
+  // children by the table's number of their name
+  const children: Array<Map<number, number> | undefined> = [undefined];
   const implicitPath = new Map<number, string>(); // node → path
   const wasted = layers.map(() => 0);
   const skipped: Array<[number, number]> = [];
@@ -156,7 +161,21 @@ export function mergeIndexes(layers: readonly LayerIndex[]): MergedIndex {
   };
   const isDir = (n: number): boolean => nodeEntry[n] < 0 || layers[nodeLayer[n]].isDirectory(nodeEntry[n]);
   const sizeOf = (n: number): number => (nodeEntry[n] < 0 ? 0 : layers[nodeLayer[n]].sizes[nodeEntry[n]]);
-  const childMap = (n: number): Map<string, number> => (children[n] ??= new Map());
+  const childMap = (n: number): Map<number, number> => (children[n] ??= new Map());
+  /** The child of `n` named `name` (a string), undefined when absent. */
+  const childNamed = (n: number, name: string): number | undefined => {
+    const id = table.find(name);
+    return id === undefined ? undefined : children[n]?.get(id);
+  };
+  // the table nodes of one path, top component first (reused)
+  const chain: number[] = [];
+  const chainOf = (tnode: number): number => {
+    let d = 0;
+    for (let t = tnode; t !== ROOT_NODE; t = table.parent(t)) chain[d++] = t;
+    chain.length = d;
+    chain.reverse();
+    return d;
+  };
   /** Adds the bytes of `n` and everything beneath it to the layers they came from (no recursion: paths may be deep). */
   const addWaste = (n: number): void => {
     const stack = [n];
@@ -173,7 +192,7 @@ export function mergeIndexes(layers: readonly LayerIndex[]): MergedIndex {
     let cur = ROOT;
     for (let start = 0; ;) {
       const slash = path.indexOf('/', start);
-      const next = children[cur]?.get(slash < 0 ? path.slice(start) : path.slice(start, slash));
+      const next = childNamed(cur, slash < 0 ? path.slice(start) : path.slice(start, slash));
       if (next === undefined || slash < 0) return next;
       if (!isDir(next)) return undefined;
       cur = next;
@@ -185,11 +204,11 @@ export function mergeIndexes(layers: readonly LayerIndex[]): MergedIndex {
     const slash = path.lastIndexOf('/');
     const parent = slash < 0 ? ROOT : nodeAt(path.slice(0, slash));
     if (parent === undefined || !isDir(parent)) return;
-    const name = path.slice(slash + 1);
-    const victim = children[parent]?.get(name);
+    const name = table.find(path.slice(slash + 1));
+    const victim = name === undefined ? undefined : children[parent]?.get(name);
     if (victim === undefined) return;
     addWaste(victim);
-    children[parent]!.delete(name);
+    children[parent]!.delete(name!);
   };
 
   layers.forEach((li, layer) => {
@@ -211,23 +230,28 @@ export function mergeIndexes(layers: readonly LayerIndex[]): MergedIndex {
       if (li.whiteout(e)) continue;
       const danger = li.danger(e);
       if (danger && danger !== 'link-escapes') { skipped.push([layer, e]); continue; }
-      const path = li.paths[e];
-      if (path === '') continue; // the root directory itself ('./')
+      const tnode = li.nodes[e];
+      if (tnode === ROOT_NODE) continue; // the root directory itself ('./')
       totalBytes += li.sizes[e];
       let cur = ROOT;
-      let start = 0;
-      for (let slash = path.indexOf('/'); slash >= 0; start = slash + 1, slash = path.indexOf('/', start)) {
-        const part = path.slice(start, slash);
+      const depth = chainOf(tnode);
+      // an implicit directory's path is a slice of the entry's path (built once, when one is needed)
+      let path: string | undefined;
+      let end = -1;
+      for (let k = 0; k < depth - 1; k++) {
+        const part = table.name(chain[k]);
+        end += 1 + table.string(part).length;
         let next = children[cur]?.get(part);
         if (next === undefined || !isDir(next)) {
           if (next !== undefined) addWaste(next);
           next = newNode(layer, -1);
-          implicitPath.set(next, path.slice(0, slash));
+          path ??= li.path(e);
+          implicitPath.set(next, path.slice(0, end));
           childMap(cur).set(part, next);
         }
         cur = next;
       }
-      const name = path.slice(start);
+      const name = table.name(tnode);
       const existing = children[cur]?.get(name);
       const dir = li.isDirectory(e);
       if (existing !== undefined && dir && isDir(existing)) {
@@ -239,9 +263,9 @@ export function mergeIndexes(layers: readonly LayerIndex[]): MergedIndex {
       }
       if (existing !== undefined) addWaste(existing);
       const node = newNode(layer, e);
-      const linkname = li.linknames.get(e);
+      const linkname = li.linkname(e);
       if (li.type(e) === 'hardlink' && linkname !== undefined && !danger) {
-        const targetPath = resolveLinkTarget(path, linkname, true);
+        const targetPath = resolveLinkTarget(path ?? li.path(e), linkname, true);
         let target = targetPath === undefined ? undefined : nodeAt(targetPath);
         // a link to a link shares the first one's inode
         const via = target === undefined ? undefined : links.get(target);
@@ -270,7 +294,7 @@ export function mergeIndexes(layers: readonly LayerIndex[]): MergedIndex {
   const open = (n: number): void => {
     const c = children[n];
     if (!c) return;
-    const names = [...c.keys()].sort(compareBytes);
+    const names = [...c.keys()].sort((a, b) => compareBytes(table.string(a), table.string(b)));
     stack.push({ nodes: names.map((k) => c.get(k)!), i: 0 });
   };
   open(ROOT);
@@ -287,7 +311,7 @@ export function mergeIndexes(layers: readonly LayerIndex[]): MergedIndex {
       const first = firstOf.get(target);
       if (first === undefined) {
         detached.set(out, [nodeLayer[target], nodeEntry[target]]);
-        firstOf.set(target, layers[nodeLayer[c]].paths[nodeEntry[c]]);
+        firstOf.set(target, layers[nodeLayer[c]].path(nodeEntry[c]));
         // the bytes counted as wasted when the target went are still there, under the link
         wasted[nodeLayer[target]] -= sizeOf(target);
       } else {
@@ -301,7 +325,8 @@ export function mergeIndexes(layers: readonly LayerIndex[]): MergedIndex {
 
 /** mergeIndexes over listings of objects, giving objects (one MergedFile per entry). */
 export function mergeLayers(listings: LayerListing[]): MergedView {
-  return mergeIndexes(listings.map((l) => LayerIndex.of(l))).toView();
+  const table = new PathTable();
+  return mergeIndexes(listings.map((l) => LayerIndex.of(l, table))).toView();
 }
 
 /** Bytewise (UTF-8) comparison, the order GNU tar --sort=name and Go use. */

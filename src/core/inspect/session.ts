@@ -12,6 +12,7 @@ import { formatPlatform, type ConfigFile, type History } from '../oci';
 import { inLanes } from '../stream';
 import { isCondaMetaPath, readCondaRecords, readLayerFiles, type CondaRecord } from './extract';
 import { indexLayer, type LayerIndex } from './listing';
+import { PathTable } from './path-table';
 import { mergeIndexes, type MergedIndex } from './merge';
 import { buildTree, pageTreeRows, type RowSource, type TreeView, type TreePage } from './tree';
 
@@ -100,6 +101,31 @@ const LIST_LANES = 3;
 
 const META = /^(?:\.\/)?(manifest\.json|repositories|index\.json|oci-layout|VERSION|[0-9a-f]{64}\/json|[0-9a-f]{64}\.json)$/;
 
+/** Files listed in the largest-files table. */
+const LARGEST = 50;
+
+/**
+ * The `n` largest regular files of a merge, largest first, ties in merged order (what a stable sort of
+ * every file by size gives), kept in one pass: a file goes in only when it beats the smallest kept.
+ */
+export function largestFiles(merged: MergedIndex, n: number): number[] {
+  const kept: number[] = [];
+  const sizes: number[] = [];
+  for (let i = 0; i < merged.count; i++) {
+    const size = merged.size(i);
+    if (kept.length === n && size <= sizes[n - 1]) continue;
+    const t = merged.type(i);
+    if (t !== 'file' && t !== 'contiguous') continue;
+    let at = kept.length;
+    while (at > 0 && sizes[at - 1] < size) at--;
+    if (at === n) continue;
+    kept.splice(at, 0, i);
+    sizes.splice(at, 0, size);
+    if (kept.length > n) { kept.pop(); sizes.pop(); }
+  }
+  return kept;
+}
+
 /** What the layer table shows of one indexed layer. */
 function layerStats(li: LayerIndex, wastedBytes: number): LayerStats {
   let whiteouts = 0, dangerous = 0, condaRecords = 0;
@@ -107,13 +133,13 @@ function layerStats(li: LayerIndex, wastedBytes: number): LayerStats {
     const wh = li.whiteout(i), danger = li.danger(i);
     if (wh) whiteouts++;
     if (danger) dangerous++;
-    if (!wh && !danger && isCondaMetaPath(li.paths[i])) condaRecords++;
+    if (!wh && !danger && isCondaMetaPath(li.path(i))) condaRecords++;
   }
   return { entries: li.count, fileBytes: li.fileBytes, whiteouts, dangerous, wastedBytes, condaRecords };
 }
 
 const layerSource = (li: LayerIndex): RowSource => ({
-  count: li.count, path: (i) => li.paths[i], linkname: (i) => li.linknames.get(i), danger: (i) => li.danger(i), file: (i) => li.file(i),
+  count: li.count, path: (i) => li.path(i), linkname: (i) => li.linkname(i), danger: (i) => li.danger(i), file: (i) => li.file(i),
 });
 const mergedSource = (m: MergedIndex): RowSource => ({
   count: m.count, path: (i) => m.path(i), linkname: (i) => m.linkname(i), danger: (i) => m.danger(i), file: (i) => m.file(i),
@@ -124,6 +150,8 @@ export class InspectSession {
   private listings = new Map<string, Promise<LayerIndex>>();
   private merged = new Map<number, MergedIndex>();
   private trees = new Map<string, TreeView>();
+  /** the paths and link targets of every layer indexed in this session */
+  private readonly table = new PathTable();
 
   private constructor(readonly archive: ImageArchive, readonly overview: ArchiveOverview, private readonly layers: Layer[][]) {}
 
@@ -168,7 +196,7 @@ export class InspectSession {
     const key = this.overview.images[img].layers[layer].digest;
     let p = this.listings.get(key);
     if (!p) {
-      p = indexLayer(l, { signal });
+      p = indexLayer(l, { signal, table: this.table });
       p.catch(() => this.listings.delete(key));
       this.listings.set(key, p);
     }
@@ -190,13 +218,7 @@ export class InspectSession {
     const t2 = performance.now();
     this.merged.set(img, merged);
     const warnings = listings.flatMap((li, i) => li.warnings.map((w) => `layer ${i}: ${w.message}`));
-    const files: number[] = [];
-    for (let i = 0; i < merged.count; i++) {
-      const t = merged.type(i);
-      if (t === 'file' || t === 'contiguous') files.push(i);
-    }
-    const largest = files.sort((a, b) => merged.size(b) - merged.size(a)).slice(0, 50)
-      .map((i) => ({ path: merged.path(i), size: merged.size(i), layer: merged.layerOf[i] }));
+    const largest = largestFiles(merged, LARGEST).map((i) => ({ path: merged.path(i), size: merged.size(i), layer: merged.layerOf[i] }));
     return {
       layers: listings.map((li, i) => layerStats(li, merged.wastedBytesByLayer[i])),
       totalBytes: merged.totalBytes, wastedBytes: merged.wastedBytes, efficiency: merged.efficiency,
@@ -228,7 +250,12 @@ export class InspectSession {
   /** Conda packages recorded in one layer's `conda-meta/*.json`. */
   async condaPackages(img: number, layer: number): Promise<{ records: CondaRecord[]; broken: string[] }> {
     const li = await this.listing(img, layer);
-    const paths = li.paths.filter((p, i) => !li.whiteout(i) && !li.danger(i) && isCondaMetaPath(p));
+    const paths: string[] = [];
+    for (let i = 0; i < li.count; i++) {
+      if (li.whiteout(i) || li.danger(i)) continue;
+      const p = li.path(i);
+      if (isCondaMetaPath(p)) paths.push(p);
+    }
     if (paths.length === 0) return { records: [], broken: [] };
     return readCondaRecords(this.image(img)[layer], paths);
   }

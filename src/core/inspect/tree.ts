@@ -124,9 +124,12 @@ export function buildTree(source: RowSource, alreadySorted: boolean): TreeView {
   }
   const order = Int32Array.from(kept);
   const parents = new Uint8Array(order.length);
+  // each path built once (a source may join it from its components on every call)
+  let p = order.length ? source.path(order[0]) : '';
   for (let k = 0; k + 1 < order.length; k++) {
-    const p = source.path(order[k]), next = source.path(order[k + 1]);
+    const next = source.path(order[k + 1]);
     if (next.length > p.length && next.charCodeAt(p.length) === 0x2f && next.startsWith(p)) parents[k] = 1;
+    p = next;
   }
   return new TreeView(source, order, parents);
 }

@@ -5,7 +5,7 @@
  * in-memory walk, whatever the stream's chunk sizes.
  */
 import { describe, expect, it } from 'vitest';
-import { indexTar, indexTarBytes, writeTar, type TarWriteEntry } from './index';
+import { indexTar, indexTarBytes, walkBlobTar, writeTar, type TarEntry, type TarWarning, type TarWriteEntry } from './index';
 
 const bytesOf = async (s: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(s).arrayBuffer());
 
@@ -72,4 +72,64 @@ describe('indexTar over a Blob', () => {
     expect(want).toMatchObject({ code: 'tar-truncated' });
     expect(got).toEqual(want);
   });
+
+  it('goes on from the same offset with a default reader when a BYOB read never settles', async () => {
+    const bytes = await bytesOf(writeTar(layout()));
+    const expected = await indexTarBytes(bytes);
+    const blob = new StallingBlob(bytes, 3);
+    const entries: TarEntry[] = [];
+    const warnings: TarWarning[] = [];
+    const walk = walkBlobTar(blob, (w) => warnings.push(w), { stallMs: 50 });
+    for (let r = await walk.next(); ; r = await walk.next()) {
+      if (r.done) { expect(r.value).toBe(expected.size); break; }
+      entries.push(r.value);
+    }
+    expect({ entries, warnings }).toEqual({ entries: expected.entries, warnings: expected.warnings });
+    // the stalled stream was read by BYOB, and every stream opened after it by a default reader
+    expect(blob.byobReaders).toBeGreaterThanOrEqual(1);
+    expect(blob.stalled).toBe(1);
+    expect(blob.readersAfterStall.length).toBeGreaterThan(0);
+    expect(blob.readersAfterStall.every((m) => m === 'default')).toBe(true);
+  });
 });
+
+/** A Blob of byte streams (BYOB readers allowed) whose `stallAt`-th BYOB read never settles. */
+class StallingBlob extends Blob {
+  byobReaders = 0;
+  stalled = 0;
+  readersAfterStall: string[] = [];
+  private byobReads = 0;
+  constructor(private readonly data: Uint8Array<ArrayBuffer>, private readonly stallAt: number, private readonly root: StallingBlob | undefined = undefined) { super([data]); }
+  override slice(start = 0, end = this.data.length): Blob {
+    return new StallingBlob(this.data.subarray(start, end), this.stallAt, this.root ?? this);
+  }
+  override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    const root = this.root ?? this;
+    const bytes = this.data;
+    let at = 0;
+    const stream = new ReadableStream({
+      type: 'bytes',
+      pull(c) {
+        const req = c.byobRequest;
+        if (req?.view) {
+          if (++root.byobReads === root.stallAt) { root.stalled++; return new Promise<void>(() => {}); }
+          if (at >= bytes.length) { c.close(); req.respond(0); return; }
+          const n = Math.min(req.view.byteLength, bytes.length - at, 100_000);
+          new Uint8Array(req.view.buffer, req.view.byteOffset, n).set(bytes.subarray(at, at + n));
+          at += n;
+          req.respond(n);
+        } else if (at >= bytes.length) c.close();
+        else c.enqueue(bytes.slice(at, (at += 100_000)));
+      },
+    });
+    const getReader = stream.getReader.bind(stream) as (o?: { mode?: 'byob' }) => ReadableStreamDefaultReader | ReadableStreamBYOBReader;
+    Object.assign(stream, {
+      getReader: (o?: { mode?: 'byob' }) => {
+        if (root.stalled) root.readersAfterStall.push(o?.mode ?? 'default');
+        else if (o?.mode === 'byob') root.byobReaders++;
+        return getReader(o);
+      },
+    });
+    return stream as ReadableStream<Uint8Array<ArrayBuffer>>;
+  }
+}

@@ -30,18 +30,56 @@ const READ_THROUGH = 256 * 1024;
 const MIN_SPAN = 1024 * 1024;
 const MAX_SPAN = 16 * 1024 * 1024;
 
+/**
+ * A BYOB read of a Blob stream that has not settled after this long is taken for stalled: the stream is
+ * cancelled and the walk goes on from the same offset with a default reader (see `BlobSource.pull`).
+ */
+export const STALL_MS = 5000;
+
+/**
+ * Full-size buffers of finished walks, taken by the next ones: a session that walks many layers (a few
+ * at a time) reuses a few buffers instead of leaving one per walk for the collector.
+ */
+const spareBuffers: Uint8Array[] = [];
+const SPARE_BUFFERS = 4;
+
 /** Pulls bytes of one Blob stream into a caller's buffer. */
 interface Puller {
-  /** Copies up to `buf.length - at` bytes to `buf` at `at`; returns how many (0 at the end of the stream). */
-  pull(buf: Uint8Array, at: number): Promise<number>;
+  /**
+   * Puts up to `buf.length - at` bytes in `buf` at `at`; returns how many (0 at the end of the stream) and
+   * the buffer that holds them now (a BYOB read hands the same memory back in a new view).
+   */
+  pull(buf: Uint8Array, at: number): Promise<{ got: number; buf: Uint8Array }>;
   cancel(): void;
+  /** true when a pull lends `buf` to the stream (BYOB): it is detached until the pull settles */
+  byob: boolean;
 }
 
 /**
- * The stream's chunks copied into our buffer. A default reader, not BYOB: in Chromium, three walks at
- * once over slices of one File stalled now and then (a read never settled) with BYOB reads of the Blob
- * stream and with slice().arrayBuffer() reads, never with the default reader in the same runs.
+ * The stream read straight into our buffer (BYOB): no chunk is allocated per read. With a default
+ * reader each chunk is a new ArrayBuffer, and a walk that reads through hundreds of megabytes of small
+ * entries raises the renderer's memory by about as much as it reads before the collector frees them.
  */
+function byobPuller(stream: ReadableStream<Uint8Array>): Puller | undefined {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = stream.getReader({ mode: 'byob' });
+  } catch {
+    return undefined; // not a byte stream here
+  }
+  return {
+    async pull(buf, at) {
+      const size = buf.length; // the read detaches buf
+      const r = await reader.read(new Uint8Array(buf.buffer, buf.byteOffset + at, size - at));
+      const back = r.value ? new Uint8Array(r.value.buffer, r.value.byteOffset - at, size) : buf;
+      return { got: r.done ? 0 : r.value!.byteLength, buf: back };
+    },
+    cancel: () => { reader.cancel().catch(() => {}); },
+    byob: true,
+  };
+}
+
+/** The stream's chunks copied into our buffer: for a stream that is not a byte stream (no BYOB reader). */
 function chunkPuller(stream: ReadableStream<Uint8Array>): Puller {
   const reader = stream.getReader();
   let rest: Uint8Array = new Uint8Array(0);
@@ -49,21 +87,22 @@ function chunkPuller(stream: ReadableStream<Uint8Array>): Puller {
     async pull(buf, at) {
       while (rest.length === 0) {
         const r = await reader.read();
-        if (r.done) return 0;
+        if (r.done) return { got: 0, buf };
         rest = r.value;
       }
       const got = Math.min(rest.length, buf.length - at);
       buf.set(rest.subarray(0, got), at);
       rest = rest.subarray(got);
-      return got;
+      return { got, buf };
     },
     cancel: () => { reader.cancel().catch(() => {}); },
+    byob: false,
   };
 }
 
 /**
- * Forward access over a Blob through its stream: bytes are copied into one reused 1 MiB buffer, so a
- * walk over dense small entries costs a few stream reads and no allocation per header. A skip that
+ * Forward access over a Blob through its stream: bytes are read (BYOB) or copied into one reused 1 MiB
+ * buffer, so a walk over dense small entries costs a few stream reads and no allocation per header. A skip that
  * lands within READ_THROUGH of the buffered bytes reads through; a longer one ends the stream and opens
  * another at the target (a big entry body is never read). Bytes returned by `read` stay valid until the
  * next `read`. Reads longer than half the buffer (large extension headers) get a stream of their own.
@@ -71,7 +110,7 @@ function chunkPuller(stream: ReadableStream<Uint8Array>): Puller {
 class BlobSource implements TarSource {
   position = 0;
   /** never larger than the Blob: a small archive or layer does not pay for a 1 MiB buffer per walk */
-  private readonly buf: Uint8Array;
+  private buf: Uint8Array;
   /** archive offset of buf[0]; buf[0, len) holds valid bytes */
   private start = 0;
   private len = 0;
@@ -79,9 +118,11 @@ class BlobSource implements TarSource {
   /** archive offset where the current stream ends */
   private streamEnd = 0;
   private span = MIN_SPAN;
+  /** false once a BYOB read stalled: this walk's later streams are read with a default reader */
+  private byob = true;
 
-  constructor(private readonly blob: Blob) {
-    this.buf = new Uint8Array(Math.min(BUFFER, blob.size));
+  constructor(private readonly blob: Blob, private readonly stallMs = STALL_MS) {
+    this.buf = blob.size >= BUFFER ? spareBuffers.pop() ?? new Uint8Array(BUFFER) : new Uint8Array(blob.size);
   }
 
   /** The bytes at the position when they are buffered already (no await needed). */
@@ -111,7 +152,7 @@ class BlobSource implements TarSource {
         this.len -= keep - this.start;
         this.start = keep;
       }
-      const got = await this.puller!.pull(this.buf, this.len);
+      const got = await this.pull();
       if (got > 0) this.len += got;
       else if (this.streamEnd < this.blob.size && this.start + this.len === this.streamEnd) {
         this.puller = this.stream(this.streamEnd, Math.min(this.span * 2, MAX_SPAN)); // the next span, no jump
@@ -130,6 +171,30 @@ class BlobSource implements TarSource {
     return done;
   }
 
+  /**
+   * Pulls behind the buffered bytes; returns how many came (0: the stream ended). A BYOB read that does
+   * not settle within `stallMs` (seen in Chromium, rarely, with several walks over one File) is given
+   * up: it holds our buffer, so the walk takes a fresh one, reopens at the buffer's start with a default
+   * reader and pulls from there.
+   */
+  private async pull(): Promise<number> {
+    const puller = this.puller!;
+    const size = this.buf.length;
+    if (!puller.byob) return (await puller.pull(this.buf, this.len)).got;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stalled = new Promise<undefined>((ok) => { timer = setTimeout(() => ok(undefined), this.stallMs); });
+    const r = await Promise.race([puller.pull(this.buf, this.len), stalled]);
+    clearTimeout(timer);
+    if (r) {
+      this.buf = r.buf;
+      return r.got;
+    }
+    this.byob = false;
+    this.buf = new Uint8Array(size);
+    this.open(this.start, MIN_SPAN);
+    return this.pull();
+  }
+
   /** Ends the current stream and starts one of `span` bytes at `at`, with an empty buffer. */
   private open(at: number, span: number): void {
     this.puller?.cancel();
@@ -141,13 +206,16 @@ class BlobSource implements TarSource {
   private stream(at: number, span: number): Puller {
     this.span = span;
     this.streamEnd = Math.min(at + span, this.blob.size);
-    return chunkPuller(this.blob.slice(at, this.streamEnd).stream());
+    const stream = this.blob.slice(at, this.streamEnd).stream();
+    return (this.byob ? byobPuller(stream) : undefined) ?? chunkPuller(stream);
   }
 
-  /** Stops reading (the walk ended or failed). */
+  /** Stops reading (the walk ended or failed); a full-size buffer not lent to a pending read is kept for the next walk. */
   close(): void {
     this.puller?.cancel();
     this.puller = undefined;
+    if (this.buf.byteLength === BUFFER && this.buf.buffer.byteLength === BUFFER && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(this.buf);
+    this.buf = new Uint8Array(0);
   }
 }
 
@@ -155,8 +223,8 @@ class BlobSource implements TarSource {
  * The entries of a tar held in a Blob, one at a time (nothing kept): header blocks only, as `indexTar`
  * reads them. Returns the tar's size as `indexTar` gives it; errors and warnings as `indexTar`.
  */
-export async function* walkBlobTar(blob: Blob, warn: (w: TarWarning) => void, opts?: { signal?: AbortSignal }): AsyncGenerator<TarEntry, number, void> {
-  const src = new BlobSource(blob);
+export async function* walkBlobTar(blob: Blob, warn: (w: TarWarning) => void, opts?: { signal?: AbortSignal; stallMs?: number }): AsyncGenerator<TarEntry, number, void> {
+  const src = new BlobSource(blob, opts?.stallMs);
   try {
     return yield* walkTar(src, warn, opts?.signal);
   } finally {

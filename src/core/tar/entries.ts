@@ -44,6 +44,28 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 const utf8 = new TextDecoder();
 const latin1 = new TextDecoder('latin1');
 
+/** Names up to this many bytes are copied into a shared slab (longer ones get a buffer of their own). */
+const SLAB_NAME = 4096;
+const SLAB = 64 * 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+/**
+ * A copy of a name's bytes that outlives the source's buffer: short names are carved out of a shared
+ * 64 KiB slab, so a walk over many entries allocates one ArrayBuffer per slab, not one per entry.
+ */
+function keptName(bytes: Uint8Array): Uint8Array {
+  if (bytes.length > SLAB_NAME) return bytes.slice();
+  if (slabUsed + bytes.length > slab.length) {
+    slab = new Uint8Array(SLAB);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + bytes.length);
+  out.set(bytes);
+  slabUsed += bytes.length;
+  return out;
+}
+
 function decodeName(bytes: Uint8Array): { text: string; valid: boolean } {
   // ASCII names (nearly all) without a TextDecoder call, which costs more than a short name
   if (bytes.length <= 1024) {
@@ -206,7 +228,7 @@ async function resolveEntry(
   }
   const entry: TarEntry = {
     name: decoded.text,
-    nameBytes: nameBytes.slice(),
+    nameBytes: keptName(nameBytes),
     type,
     typeflag: h.typeflag,
     mode: h.mode,
