@@ -1,13 +1,56 @@
 /** Node's zlib as the core's gzip decoder: large output chunks, decoded on the thread pool. */
-import { Duplex } from 'node:stream';
-import { createGunzip, type ZlibOptions } from 'node:zlib';
+import { createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
 import { useGunzipEngine } from './decompress';
 
+/** Output chunk size: zlib fills buffers of this size, handed on as slices. */
+const CHUNK = 1 << 20;
+/** Output that may wait to be read: the thread pool keeps inflating while the main thread hashes and writes. */
+const AHEAD = 4 << 20;
+
 /**
- * Makes every core gzip decode in this process use zlib with 1 MiB output chunks (multi-member gzip
- * included). Up to 4 MiB of output may wait to be read, so the thread pool keeps inflating while the
- * main thread hashes and writes what came before.
+ * zlib's gunzip as a web stream pair. Its output chunks are handed on as zlib made them, not copied (the
+ * generic `Duplex.toWeb` copies every chunk, which for a layer is a second allocation of every uncompressed
+ * byte and keeps the collector busy). The slices zlib hands out are never written again (it takes a fresh
+ * buffer once one is full), so a reader may keep them; it must not transfer one (its buffer holds its
+ * neighbours). Backpressure both ways: zlib pauses once AHEAD bytes wait to be read, and a write resolves once
+ * zlib has taken the chunk.
+ */
+export function nodeGunzipStream(): ReadableWritablePair<Uint8Array, Uint8Array> {
+  const gz: Gunzip = createGunzip({ chunkSize: CHUNK, readableHighWaterMark: AHEAD } as ZlibOptions);
+  let failure: unknown;
+  const failed = new Promise<never>((_, fail) => gz.once('error', (e) => { failure = e; fail(e); }));
+  failed.catch(() => {});
+  const readable = new ReadableStream<Uint8Array>({
+    start(c) {
+      gz.on('data', (d: Buffer) => {
+        c.enqueue(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+        if ((c.desiredSize ?? 0) <= 0) gz.pause();
+      });
+      gz.once('end', () => c.close());
+      failed.catch((e: unknown) => { try { c.error(e); } catch { /* already closed or cancelled */ } });
+      gz.pause();
+    },
+    pull() { gz.resume(); },
+    cancel(reason) { gz.destroy(reason instanceof Error ? reason : undefined); },
+  }, { highWaterMark: AHEAD, size: (c) => c.byteLength });
+  const writable = new WritableStream<Uint8Array>({
+    write(chunk) {
+      if (failure !== undefined) return Promise.reject(failure);
+      return Promise.race([failed, new Promise<void>((ok) => { gz.write(chunk, () => ok()); })]);
+    },
+    close() {
+      if (failure !== undefined) return Promise.reject(failure);
+      return Promise.race([failed, new Promise<void>((ok) => { gz.end(() => ok()); })]);
+    },
+    abort(reason) { gz.destroy(reason instanceof Error ? reason : undefined); },
+  });
+  return { readable, writable };
+}
+
+/**
+ * Makes every core gzip decode in this process use zlib (nodeGunzipStream: 1 MiB output chunks, multi-member
+ * gzip included, up to 4 MiB decoded ahead of the reader).
  */
 export function useNodeGunzip(): void {
-  useGunzipEngine(() => Duplex.toWeb(createGunzip({ chunkSize: 1 << 20, readableHighWaterMark: 4 << 20 } as ZlibOptions)) as unknown as TransformStream<Uint8Array, Uint8Array>);
+  useGunzipEngine(() => nodeGunzipStream() as TransformStream<Uint8Array, Uint8Array>);
 }
