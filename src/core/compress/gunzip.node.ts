@@ -8,7 +8,7 @@ const CHUNK = 1 << 20;
 const AHEAD = 4 << 20;
 
 /**
- * zlib's gunzip as a web stream pair. Its output chunks are handed on as zlib made them, not copied (the
+ * zlib's gunzip as a web stream pair. Its output is handed on as zlib wrote it, not copied (the
  * generic `Duplex.toWeb` copies every chunk, which for a layer is a second allocation of every uncompressed
  * byte and keeps the collector busy). The slices zlib hands out are never written again (it takes a fresh
  * buffer once one is full), so a reader may keep them; it must not transfer one (its buffer holds its
@@ -22,11 +22,23 @@ export function nodeGunzipStream(): ReadableWritablePair<Uint8Array, Uint8Array>
   failed.catch(() => {});
   const readable = new ReadableStream<Uint8Array>({
     start(c) {
+      // zlib hands out a slice per input chunk, one after another in the same buffer until it is full: they go
+      // on as one view of each buffer (no copy; a reader gets chunks of CHUNK bytes, not many small pieces)
+      let pending: Uint8Array | undefined;
       gz.on('data', (d: Buffer) => {
-        c.enqueue(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+        if (pending && pending.buffer === d.buffer && pending.byteOffset + pending.byteLength === d.byteOffset) {
+          pending = new Uint8Array(d.buffer, pending.byteOffset, pending.byteLength + d.byteLength);
+        } else {
+          if (pending) c.enqueue(pending);
+          pending = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+        }
+        if (pending.byteOffset + pending.byteLength >= d.buffer.byteLength) { c.enqueue(pending); pending = undefined; }
         if ((c.desiredSize ?? 0) <= 0) gz.pause();
       });
-      gz.once('end', () => c.close());
+      gz.once('end', () => {
+        if (pending) c.enqueue(pending);
+        c.close();
+      });
       failed.catch((e: unknown) => { try { c.error(e); } catch { /* already closed or cancelled */ } });
       gz.pause();
     },
