@@ -21,7 +21,7 @@ function newest(path) {
 
 // pure-JS packages of many files, bundled in: imported from node_modules, Node resolves, reads and (for CommonJS)
 // scans every file of theirs for its exports at each start, most of a command's start-up; a bundle only parses them
-const INLINE = new Set(['yaml', '@msgpack/msgpack']);
+const INLINE = new Set(['yaml', '@msgpack/msgpack', 'hash-wasm']);
 
 /** Every other package stays external (imported from node_modules as it is: wasm files, native code, workers). */
 const externalPackages = {
@@ -40,7 +40,7 @@ async function bundle(entry, out) {
   const tmp = `${out}.${process.pid}.tmp`;
   await build({
     entryPoints: [join(root, entry)], outfile: tmp, bundle: true, platform: 'node', format: 'esm',
-    target: 'node20', logLevel: 'error', plugins: [externalPackages],
+    target: 'node20', logLevel: 'error', plugins: [externalPackages], mainFields: ['module', 'main'],
     // the CommonJS packages bundled in require Node's built-in modules
     banner: { js: "import { createRequire as __bundledRequire } from 'node:module'; const require = __bundledRequire(import.meta.url);" },
   });
