@@ -19,7 +19,7 @@ function newest(path) {
   return m;
 }
 
-// pure-JS packages of many files, bundled in: imported from node_modules, Node resolves, reads and (for CommonJS)
+// pure-JS packages (wasm inline at most), bundled in: imported from node_modules, Node resolves, reads and (for CommonJS)
 // scans every file of theirs for its exports at each start, most of a command's start-up; a bundle only parses them
 const INLINE = new Set(['yaml', '@msgpack/msgpack', 'hash-wasm']);
 

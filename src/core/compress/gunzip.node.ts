@@ -6,17 +6,19 @@ import { useGunzipEngine } from './decompress';
 const CHUNK = 1 << 20;
 /** Output that may wait to be read: the thread pool keeps inflating while the main thread hashes and writes. */
 const AHEAD = 4 << 20;
+/** Input zlib may hold before a write waits. */
+const BEHIND = 1 << 20;
 
 /**
  * zlib's gunzip as a web stream pair. Its output is handed on as zlib wrote it, not copied (the
  * generic `Duplex.toWeb` copies every chunk, which for a layer is a second allocation of every uncompressed
  * byte and keeps the collector busy). The slices zlib hands out are never written again (it takes a fresh
  * buffer once one is full), so a reader may keep them; it must not transfer one (its buffer holds its
- * neighbours). Backpressure both ways: zlib pauses once AHEAD bytes wait to be read, and a write resolves once
- * zlib has taken the chunk.
+ * neighbours). Backpressure both ways: zlib pauses once AHEAD bytes wait to be read, and a write waits once
+ * BEHIND bytes of input wait to be inflated.
  */
 export function nodeGunzipStream(): ReadableWritablePair<Uint8Array, Uint8Array> {
-  const gz: Gunzip = createGunzip({ chunkSize: CHUNK, readableHighWaterMark: AHEAD } as ZlibOptions);
+  const gz: Gunzip = createGunzip({ chunkSize: CHUNK, readableHighWaterMark: AHEAD, writableHighWaterMark: BEHIND } as ZlibOptions);
   let failure: unknown;
   const failed = new Promise<never>((_, fail) => gz.once('error', (e) => { failure = e; fail(e); }));
   failed.catch(() => {});
@@ -48,7 +50,10 @@ export function nodeGunzipStream(): ReadableWritablePair<Uint8Array, Uint8Array>
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
       if (failure !== undefined) return Promise.reject(failure);
-      return Promise.race([failed, new Promise<void>((ok) => { gz.write(chunk, () => ok()); })]);
+      // zlib queues up to BEHIND bytes of input and inflates them one after another on the thread pool: a write
+      // waits only once that much is queued, so zlib is not idle while this thread hashes and writes
+      if (gz.write(chunk)) return undefined;
+      return Promise.race([failed, new Promise<void>((ok) => { gz.once('drain', ok); })]);
     },
     close() {
       if (failure !== undefined) return Promise.reject(failure);
