@@ -19,13 +19,30 @@ function newest(path) {
   return m;
 }
 
+// pure-JS packages (wasm inline at most), bundled in: imported from node_modules, Node resolves, reads and (for CommonJS)
+// scans every file of theirs for its exports at each start, most of a command's start-up; a bundle only parses them
+const INLINE = new Set(['yaml', '@msgpack/msgpack', 'hash-wasm']);
+
+/** Every other package stays external (imported from node_modules as it is: wasm files, native code, workers). */
+const externalPackages = {
+  name: 'external-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[^./]/ }, (a) => {
+      const name = a.path.startsWith('@') ? a.path.split('/').slice(0, 2).join('/') : a.path.split('/')[0];
+      return INLINE.has(name) ? undefined : { path: a.path, external: true };
+    });
+  },
+};
+
 async function bundle(entry, out) {
   const { build } = await import('esbuild');
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   await build({
     entryPoints: [join(root, entry)], outfile: tmp, bundle: true, platform: 'node', format: 'esm',
-    target: 'node20', packages: 'external', logLevel: 'error'
+    target: 'node20', logLevel: 'error', plugins: [externalPackages], mainFields: ['module', 'main'],
+    // the CommonJS packages bundled in require Node's built-in modules
+    banner: { js: "import { createRequire as __bundledRequire } from 'node:module'; const require = __bundledRequire(import.meta.url);" },
   });
   renameSync(tmp, out); // atomic: a concurrent run sees the old bundle or the new one
 }

@@ -1,7 +1,8 @@
 /**
  * The solver in a Chromium worker against the same solve in Node (issue 5: target ≤ 1.2×):
  * `python=3.6 numpy scipy pandas` on conda's index4.json (5643 records, wrapped as linux-64 and noarch
- * repodata), served on loopback to both; rattler's wasm in both. Best of ten runs after a warm-up.
+ * repodata), served on loopback to both; rattler's wasm in both. Each engine solves in blocks that alternate
+ * with the other's (a burst of load elsewhere falls on both), the first block a warm-up; the best of the rest.
  * The measure is the solve as a build runs it: repodata through the project's repodata cache (the CLI's and
  * the build worker's cachingFetch), so the warm-up fetches it and each timed run is served the same bytes from
  * memory, parses them in the wasm and solves. The same solve with the repodata fetched over loopback on every
@@ -19,9 +20,10 @@ import { openBenchBrowser } from '../browser.js';
 import type { BenchRow } from '../table.js';
 
 const SPECS = ['python=3.6', 'numpy', 'scipy', 'pandas'];
-// the first is a warm-up (wasm compile, first fetch); ten more because neither engine is at its steady speed after
-// a few: the wasm tiers up over the first solves (Node after ~3, Chromium's worker after ~5 on two busy cores)
-const RUNS = 11;
+// solves per block; the first block of each engine is its warm-up (wasm compile, the first fetch, and the wasm's
+// tier-up over the first solves: Node's after ~3, a Chromium worker's after ~5), the next BLOCKS timed
+const BLOCK = 6;
+const BLOCKS = 2;
 
 /** index4.json split by subdir into repodata.json documents, served by a Hono app under /index4. */
 function index4App(): Hono {
@@ -34,9 +36,11 @@ function index4App(): Hono {
   return app;
 }
 
-const best = (times: number[]) => Math.min(...times.slice(1));
-const median = (times: number[]) => { const s = times.slice(1).sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-const list = (times: number[]) => times.map((t) => t.toFixed(0)).join('/');
+const timed = (times: number[]) => times.slice(BLOCK);
+const best = (times: number[]) => Math.min(...timed(times));
+const median = (times: number[]) => { const s = timed(times).sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+// warm-up | timed blocks
+const list = (times: number[]) => Array.from({ length: BLOCKS + 1 }, (_, b) => times.slice(b * BLOCK, (b + 1) * BLOCK).map((t) => t.toFixed(0)).join('/')).join(' | ');
 
 /** The e2e build (the app and e2e/pages), into `.cache/bench/e2e-dist`. */
 function buildE2eDist(): string {
@@ -46,7 +50,7 @@ function buildE2eDist(): string {
   return dist;
 }
 
-/** The solve row: each run opens a fresh Chromium and solves in both engines, best of ten after a warm-up in each. */
+/** The solve row: each run opens a fresh Chromium and solves in both engines, alternating blocks, best of the timed ones. */
 export function solveRows(opts: { log: (s: string) => void }): BenchRow[] {
   let dist: string | undefined;
   return [{
@@ -64,15 +68,20 @@ export function solveRows(opts: { log: (s: string) => void }): BenchRow[] {
         const channel = `${b.url}index4`;
         const page = await b.context.newPage();
         await page.goto(`${b.url}e2e/pages/build.html`);
-        const inNode = (mode: RepodataMode) => timedSolves(SPECS, channel, 'linux-64', RUNS, mode);
+        const inNode = (mode: RepodataMode) => timedSolves(SPECS, channel, 'linux-64', BLOCK, mode);
         const inWorker = (mode: RepodataMode) => page.evaluate(([s, c, n, m]) => (window as unknown as { __api: { timedSolves(s: string[], c: string, sub: string, n: number, m: string): Promise<{ times: number[]; packages: number }> } })
-          .__api.timedSolves(s as string[], c as string, 'linux-64', n as number, m as string), [SPECS, channel, RUNS, mode] as const);
-        const runs: Record<RepodataMode, { node: { times: number[]; packages: number }; web: { times: number[]; packages: number } }> = {} as never;
+          .__api.timedSolves(s as string[], c as string, 'linux-64', n as number, m as string), [SPECS, channel, BLOCK, mode] as const);
+        type Solves = { times: number[]; packages: number };
+        const runs: Record<RepodataMode, { node: Solves; web: Solves }> = {} as never;
+        const add = (into: Solves, block: Solves) => { into.times.push(...block.times); into.packages = block.packages; };
         for (const mode of ['cached', 'network'] as const) {
-          opts.log(`[solve] in Node (repodata ${mode})`);
-          const node = await inNode(mode);
-          opts.log(`[solve] in a Chromium worker (repodata ${mode})`);
-          const web = await inWorker(mode);
+          const node: Solves = { times: [], packages: 0 };
+          const web: Solves = { times: [], packages: 0 };
+          opts.log(`[solve] ${BLOCKS + 1} blocks of ${BLOCK} in Node and in a Chromium worker, alternating (repodata ${mode})`);
+          for (let b = 0; b <= BLOCKS; b++) {
+            add(node, await inNode(mode));
+            add(web, await inWorker(mode));
+          }
           if (web.packages !== node.packages) throw new Error(`the browser solved ${web.packages} packages, Node ${node.packages}`);
           runs[mode] = { node, web };
         }
@@ -80,7 +89,7 @@ export function solveRows(opts: { log: (s: string) => void }): BenchRow[] {
         const net = runs.network;
         return {
           ours: best(web.times), peer: best(node.times),
-          notes: `${node.packages} packages; each run: best of ${RUNS - 1} after a warm-up that fetches the repodata into the project's repodata cache; every solve parses it and solves `
+          notes: `${node.packages} packages; each run: ${BLOCKS + 1} blocks of ${BLOCK} solves per engine, Node's and Chromium's alternating, the first a warm-up that fetches the repodata into the project's repodata cache; best of the ${BLOCKS * BLOCK} after it; every solve parses the repodata and solves `
             + `(Chromium ${list(web.times)} ms, median ${median(web.times).toFixed(0)}; Node ${list(node.times)} ms, median ${median(node.times).toFixed(0)}). `
             + `Repodata fetched over loopback on every solve instead: Chromium ${best(net.web.times).toFixed(0)} ms vs Node ${best(net.node.times).toFixed(0)} ms, ${(best(net.web.times) / best(net.node.times)).toFixed(2)}× `
             + `(Chromium ${list(net.web.times)} ms, Node ${list(net.node.times)} ms)`,

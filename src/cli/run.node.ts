@@ -1,4 +1,5 @@
 /** Entry of the `docker-envs` command (bundled by bin/bundled.js): Node's native engines, then the CLI. */
+import { setFlagsFromString } from 'node:v8';
 import { useNodeGunzip } from '../core/compress/gunzip.node.js';
 import { useNodeSha256 } from '../core/digest/sha256.node.js';
 import { describeFailure, main } from './main';
@@ -7,6 +8,12 @@ import { describeFailure, main } from './main';
 // everywhere; the build's layers are made in worker threads, see core/pipeline/layer-thread-pool.node.ts)
 useNodeSha256();
 useNodeGunzip();
+
+// the collector's room: a command streams hundreds of MB of buffers through a small live heap (about 10 MB for a
+// pull), and V8's default growth from so small a heap starts a full mark-compact every few MB promoted (a dozen
+// during one layer). The old generation may now grow to 5× what was live at the last collection before the next
+// (still bounded by Node's heap limit), which leaves a pull with one. Read by V8 at each collection.
+setFlagsFromString('--heap-growing-percent=400');
 
 // Ctrl-C or a kill: leave through process.exit, so the 'exit' handlers remove what is half written (the
 // archive's .partial file, the layers' temporary folder); 128 + the signal's number, as shells report it

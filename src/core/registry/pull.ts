@@ -6,7 +6,7 @@ import type { BlobStore } from '../cache';
 import { getVerified, memoryBlobStore } from '../cache';
 import { type Digest } from '../digest';
 import { decompressStream } from '../compress';
-import { CoreError } from '../errors';
+import { CoreError, DigestMismatchError } from '../errors';
 import { imageFrom, isPrefetchable, layerFromBlob, once, type Image, type Layer, type PrefetchableLayer } from '../image';
 import { compressionOfMediaType, type ConfigFile, type Descriptor, type Manifest, type Platform } from '../oci';
 import { fetchBlob } from './blobs';
@@ -99,8 +99,15 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
   const d = src.descriptor;
   const compression = compressionOfMediaType(d.mediaType);
   if (!compression) throw new CoreError('invalid-image', `layer ${d.digest} has media type ${d.mediaType}, which is not a layer type this tool can read`);
+  // every download goes into store.put, which checks the digest (and the tee below ends a reader's stream only
+  // once the put has settled): hashing it in fetchBlob as well would be a second pass over the same bytes
   const download = () => fetchBlob(client, src.registry, src.repository, d.digest, {
-    size: d.size, signal: opts.signal, onProgress: (b) => opts.onProgress?.(d.digest, b, d.size),
+    size: d.size, signal: opts.signal, onProgress: (b) => opts.onProgress?.(d.digest, b, d.size), verify: false,
+  });
+  const what = `blob ${d.digest} of ${src.registry}/${src.repository}`;
+  /** the download into the store, whose check names the blob and where it came from when the bytes are wrong */
+  const putDownload = (s: ReadableStream<Uint8Array>) => store.put(d.digest, s, d.size).catch((e: unknown) => {
+    throw e instanceof DigestMismatchError ? new DigestMismatchError(e.expected, e.actual, what, { cause: e }) : e;
   });
   let stored: Promise<Blob> | undefined;
   /** remembers `p` as the local copy; a failed one is forgotten, so a later read fetches again */
@@ -111,7 +118,7 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
   };
   /** the verified local copy, fetched if needed */
   // a stored blob is hashed again before use: bytes changed on disk are dropped and downloaded again
-  const local = (): Promise<Blob> => stored ?? remember((async () => (await getVerified(store, d.digest)) ?? store.put(d.digest, download(), d.size))());
+  const local = (): Promise<Blob> => stored ?? remember((async () => (await getVerified(store, d.digest)) ?? putDownload(download()))());
   /** the compressed bytes: the local copy, or the first time, the download as it is being stored */
   const compressedSource = async (): Promise<ReadableStream<Uint8Array>> => {
     if (!stored) {
@@ -119,7 +126,7 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
       if (!stored) {
         if (have) remember(Promise.resolve(have));
         else {
-          const t = teeInto(download(), (s) => store.put(d.digest, s, d.size));
+          const t = teeInto(download(), putDownload);
           remember(t.done);
           return t.stream;
         }
