@@ -3,7 +3,8 @@
  *   deps → lint (eslint .) and types (tsc --noEmit) side by side → unit (Vitest, src/ and proxy/) → peers
  *   (busybox rootfs, dockerd + registries: started in the background before lint, since nothing before the
  *   integration stage needs them and they mostly wait on I/O) → integration (Vitest, e2e/integration and
- *   e2e/harness, DOCKER_HOST set) → e2e (Playwright) → stop dockerd (also on SIGINT/SIGTERM).
+ *   e2e/harness, DOCKER_HOST set; the e2e build is made beside it) → e2e (Playwright) → stop dockerd (also on
+ *   SIGINT/SIGTERM).
  * Ends with one line `N passed, N failed[, N skipped]`: tests counted from the Vitest and Playwright JSON
  * reports; a stage that fails without a test report (lint, types, a runner crash) counts as one failure.
  * Outside CI a missing peer skips the stages that need it; under CI=true it is a failure.
@@ -49,6 +50,20 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
     running.add(child);
     child.on('error', (err) => { running.delete(child); console.error(`cannot start ${cmd}: ${err.message}`); done(127); });
     child.on('exit', (code, signal) => { running.delete(child); done(code ?? (signal ? 128 : 1)); });
+  });
+}
+
+/** Runs a command from the repo root with its output held (for a job running beside a stage); resolves with its exit code and output. */
+function runHeld(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
+  if (interrupted) return Promise.resolve({ code: 130, output: '' });
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.add(child);
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => { output += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { output += b.toString(); });
+    child.on('error', (err) => { running.delete(child); done({ code: 127, output: `cannot start ${cmd}: ${err.message}` }); });
+    child.on('close', (code, signal) => { running.delete(child); done({ code: code ?? (signal ? 128 : 1), output }); });
   });
 }
 
@@ -192,6 +207,12 @@ async function main(): Promise<void> {
     stageLines.push(`[peers] ${p.ok ? 'ok' : 'FAILED'} in ${(p.ms / 1000).toFixed(1)} s (in the background since lint)`);
     console.log(stageLines[stageLines.length - 1]);
   }
+  // The e2e build (vite.e2e.config.ts) is made beside the integration stage, which runs one file at a time;
+  // Playwright's web server then only serves it. If it fails, Playwright builds it again and shows the error.
+  const e2eBuildStart = performance.now();
+  const e2eBuild = deps.ok && !interrupted
+    ? runHeld(bin('vite'), ['build', '--config', 'vite.e2e.config.ts', '--logLevel', 'warn']).then((r) => ({ ...r, ms: performance.now() - e2eBuildStart }))
+    : undefined;
   // Under CI a missing peer was already counted as a failure above, so its stages are not run.
   const why = !deps.ok ? `missing ${deps.missing.join(' ')}` : !isRoot ? 'not root' : 'the peers could not start (see above)';
   if (peersOk) {
@@ -203,8 +224,14 @@ async function main(): Promise<void> {
   // Playwright needs Chromium (a Debian package) but not root or the daemon.
   if (deps.ok) {
     const pw = join(reports, 'playwright.json');
+    const built = await e2eBuild;
+    if (built) {
+      if (built.output.trim()) console.log(`\n${built.output.trimEnd()}`);
+      stageLines.push(`[e2e build] ${built.code === 0 ? 'ok' : `FAILED (exit ${built.code}), Playwright's web server builds it again`} in ${(built.ms / 1000).toFixed(1)} s (beside integration)`);
+      console.log(stageLines[stageLines.length - 1]);
+    }
     if (!interrupted) await testStage('e2e', bin('playwright'), ['test', '--reporter=list,json'], pw, countPlaywright,
-      { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: pw, E2E_PORT: process.env.E2E_PORT ?? String(await freePort()) });
+      { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: pw, E2E_PORT: process.env.E2E_PORT ?? String(await freePort()), ...(built?.code === 0 ? { E2E_DIST_BUILT: '1' } : {}) });
   } else if (!isCI) {
     skipStage('e2e', why);
   }
