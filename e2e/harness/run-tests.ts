@@ -240,7 +240,7 @@ async function main(): Promise<void> {
     stageLines.push(`[peers] ${p.ok ? 'ok' : 'FAILED'} in ${(p.ms / 1000).toFixed(1)} s (in the background since lint)`);
     console.log(stageLines[stageLines.length - 1]);
   }
-  // The e2e build (vite.e2e.config.ts) is made beside the integration stage, which runs one file at a time;
+  // The e2e build (vite.e2e.config.ts) is made beside the integration stage, whose lanes often wait on dockerd;
   // Playwright's web server then only serves it. If it fails, Playwright builds it again and shows the error.
   const e2eBuildStart = performance.now();
   const e2eBuild = deps.ok && !interrupted
