@@ -2,13 +2,15 @@
  * Playwright: Debian's Chromium (`/usr/bin/chromium`; `npx playwright install` cannot download here) against
  * the e2e build (`vite.e2e.config.ts`: the app plus `e2e/pages/*.html`) served by `src/serve.ts` on loopback.
  * Specs are `e2e/*.spec.ts`. Host names other than loopback do not resolve inside the browser, so a spec
- * cannot reach the network by accident.
+ * cannot reach the network by accident. `npm test` makes the e2e build while the integration stage runs and
+ * says so with E2E_DIST_BUILT=1; the web server then only serves it.
  */
 import { defineConfig, devices } from '@playwright/test';
 
 const port = Number(process.env.E2E_PORT ?? 4319);
 const baseURL = `http://127.0.0.1:${port}`;
 const ci = process.env.CI === 'true';
+const build = process.env.E2E_DIST_BUILT === '1' ? '' : 'npx vite build --config vite.e2e.config.ts --logLevel warn && ';
 
 export default defineConfig({
   testDir: 'e2e',
@@ -44,7 +46,7 @@ export default defineConfig({
     },
   ],
   webServer: {
-    command: 'npx vite build --config vite.e2e.config.ts --logLevel warn && node --import tsx src/serve.ts',
+    command: `${build}node --import tsx src/serve.ts`,
     env: { DIST_DIR: '.cache/e2e-dist', PORT: String(port), HOST: '127.0.0.1' },
     url: `${baseURL}/`,
     reuseExistingServer: false,

@@ -242,26 +242,33 @@ test.describe('base image pull in the browser from the harness registries', () =
   });
 });
 
-test.describe('every harness image from every registry mode, pulled in the browser through the proxy', () => {
-  test.skip(!registries || !tokenServerHost || !haveDocker, 'the registry harness and dockerd are not running (npm test starts them)');
-  let app: { url: string; close(): Promise<void> };
-  let tmp: string;
-  const loaded: string[] = [];
-  test.beforeAll(async () => {
-    tmp = mkdtempSync(join(tmpdir(), 'pull-modes-'));
+/**
+ * The registry-mode pulls are the longest tests here: with no beforeAll/afterAll in their describe, Playwright
+ * schedules each on its own (a describe with such hooks gets its tests handed out in fixed batches). Their app
+ * and proxy come from a worker-scoped fixture, their folder and loaded images from a per-test one.
+ */
+const modesTest = test.extend<{ pulled: { tmp: string; loaded: string[] } }, { modesApp: { url: string; close(): Promise<void> } }>({
+  modesApp: [async ({}, use) => { // eslint-disable-line no-empty-pattern -- Playwright reads a fixture's dependencies from this pattern
     // the proxy may reach exactly the harness's registries and its token service
     const proxy = createProxyApp({ ...defaultProxyConfig(), allowHttp: [registries!.open.host, registries!.basic.host, registries!.token.host, tokenServerHost!] });
-    app = await startServer({ staticRoot: resolve('.cache/e2e-dist'), port: 0, routes: { '/proxy': proxy } });
-  });
-  test.afterAll(async () => {
-    await app?.close();
-    for (const t of loaded) spawnSync('docker', ['rmi', '-f', t], { env: dockerEnv() });
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
-  });
+    const app = await startServer({ staticRoot: resolve('.cache/e2e-dist'), port: 0, routes: { '/proxy': proxy } });
+    await use(app);
+    await app.close();
+  }, { scope: 'worker' }],
+  pulled: async ({}, use) => { // eslint-disable-line no-empty-pattern -- as above
+    const pulled = { tmp: mkdtempSync(join(tmpdir(), 'pull-modes-')), loaded: [] as string[] };
+    await use(pulled);
+    for (const t of pulled.loaded) spawnSync('docker', ['rmi', '-f', t], { env: dockerEnv() });
+    rmSync(pulled.tmp, { recursive: true, force: true });
+  },
+});
+
+modesTest.describe('every harness image from every registry mode, pulled in the browser through the proxy', () => {
+  modesTest.skip(!registries || !tokenServerHost || !haveDocker, 'the registry harness and dockerd are not running (npm test starts them)');
 
   for (const mode of ['open', 'basic', 'token'] as const) {
-    test(`${mode} registry: v2s2, OCI, Docker list, OCI index, zstd and debian minbase, every platform`, async ({ page }) => {
-      test.setTimeout(300_000);
+    modesTest(`${mode} registry: v2s2, OCI, Docker list, OCI index, zstd and debian minbase, every platform`, async ({ page, modesApp: app, pulled: { tmp, loaded } }) => {
+      modesTest.setTimeout(300_000);
       const reg = registries![mode];
       const requests: string[] = [];
       page.on('request', (r) => requests.push(r.url()));

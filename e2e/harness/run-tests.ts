@@ -3,7 +3,9 @@
  *   deps → lint (eslint .) and types (tsc --noEmit) side by side → unit (Vitest, src/ and proxy/) → peers
  *   (busybox rootfs, dockerd + registries: started in the background before lint, since nothing before the
  *   integration stage needs them and they mostly wait on I/O) → integration (Vitest, e2e/integration and
- *   e2e/harness, DOCKER_HOST set) → e2e (Playwright) → stop dockerd (also on SIGINT/SIGTERM).
+ *   e2e/harness, DOCKER_HOST set; two lanes side by side, the files using the daemon or the registries and
+ *   the others, see vitest.integration.config.ts; the e2e build is made beside it) → e2e (Playwright) → stop
+ *   dockerd (also on SIGINT/SIGTERM).
  * Ends with one line `N passed, N failed[, N skipped]`: tests counted from the Vitest and Playwright JSON
  * reports; a stage that fails without a test report (lint, types, a runner crash) counts as one failure.
  * Outside CI a missing peer skips the stages that need it; under CI=true it is a failure.
@@ -52,6 +54,20 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<
   });
 }
 
+/** Runs a command from the repo root with its output held (for a job running beside a stage); resolves with its exit code and output. */
+function runHeld(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; output: string }> {
+  if (interrupted) return Promise.resolve({ code: 130, output: '' });
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    running.add(child);
+    let output = '';
+    child.stdout.on('data', (b: Buffer) => { output += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { output += b.toString(); });
+    child.on('error', (err) => { running.delete(child); done({ code: 127, output: `cannot start ${cmd}: ${err.message}` }); });
+    child.on('close', (code, signal) => { running.delete(child); done({ code: code ?? (signal ? 128 : 1), output }); });
+  });
+}
+
 /** Stages whose only result is their exit code (lint, types), run side by side; each is timed on its own. */
 async function plainStages(stages: Array<{ name: string; cmd: string; args: string[] }>): Promise<void> {
   if (interrupted) return stages.forEach((st) => notRun(st.name));
@@ -93,6 +109,38 @@ async function testStage(name: string, cmd: string, args: string[], report: stri
   total.passed += t.passed; total.failed += t.failed; total.skipped += t.skipped;
   const counts = `${t.passed} passed, ${t.failed} failed${t.skipped ? `, ${t.skipped} skipped` : ''}`;
   finish(name, start, `${code === 0 ? 'ok' : `FAILED (exit ${code})`}: ${counts}`);
+}
+
+/**
+ * The integration stage as two lanes side by side, each running its files one at a time: the daemon lane
+ * (inherited output) and the daemon-free lane (output held, printed when both are done). One stage line,
+ * the counts of both reports; a lane that exits non-zero with no counted failure adds one.
+ */
+async function integrationStage(vitestArgs: (report: string) => string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const name = 'integration';
+  if (interrupted) return notRun(name);
+  const start = banner(name);
+  const lanes = [
+    { lane: 'daemon', report: join(reports, 'integration.json') },
+    { lane: 'daemon-free', report: join(reports, 'integration-daemon-free.json') },
+  ];
+  for (const l of lanes) rmSync(l.report, { force: true });
+  const laneEnv = (lane: string) => ({ ...env, DOCKER_ENVS_INTEGRATION_LANE: lane });
+  const [daemonCode, free] = await Promise.all([
+    run(bin('vitest'), vitestArgs(lanes[0].report), laneEnv(lanes[0].lane)),
+    runHeld(bin('vitest'), vitestArgs(lanes[1].report), laneEnv(lanes[1].lane)),
+  ]);
+  console.log(`\n[integration, daemon-free lane]\n${free.output.trimEnd()}`);
+  const t: Tally = { passed: 0, failed: 0, skipped: 0 };
+  for (const [i, code] of [daemonCode, free.code].entries()) {
+    const c = countVitest(lanes[i].report) ?? { passed: 0, failed: 0, skipped: 0 };
+    if (code !== 0 && c.failed === 0) c.failed = 1;
+    t.passed += c.passed; t.failed += c.failed; t.skipped += c.skipped;
+  }
+  total.passed += t.passed; total.failed += t.failed; total.skipped += t.skipped;
+  const ok = daemonCode === 0 && free.code === 0;
+  const counts = `${t.passed} passed, ${t.failed} failed${t.skipped ? `, ${t.skipped} skipped` : ''}`;
+  finish(name, start, `${ok ? 'ok' : `FAILED (exit ${daemonCode}, daemon-free lane ${free.code})`}: ${counts}`);
 }
 
 function notRun(name: string): void {
@@ -192,19 +240,30 @@ async function main(): Promise<void> {
     stageLines.push(`[peers] ${p.ok ? 'ok' : 'FAILED'} in ${(p.ms / 1000).toFixed(1)} s (in the background since lint)`);
     console.log(stageLines[stageLines.length - 1]);
   }
+  // The e2e build (vite.e2e.config.ts) is made beside the integration stage, whose lanes often wait on dockerd;
+  // Playwright's web server then only serves it. If it fails, Playwright builds it again and shows the error.
+  const e2eBuildStart = performance.now();
+  const e2eBuild = deps.ok && !interrupted
+    ? runHeld(bin('vite'), ['build', '--config', 'vite.e2e.config.ts', '--logLevel', 'warn']).then((r) => ({ ...r, ms: performance.now() - e2eBuildStart }))
+    : undefined;
   // Under CI a missing peer was already counted as a failure above, so its stages are not run.
   const why = !deps.ok ? `missing ${deps.missing.join(' ')}` : !isRoot ? 'not root' : 'the peers could not start (see above)';
   if (peersOk) {
-    const report = join(reports, 'integration.json');
-    await testStage('integration', bin('vitest'), vitest('integration', report), report, countVitest, env);
+    await integrationStage((report) => vitest('integration', report), env);
   } else if (!isCI) {
     skipStage('integration', why);
   }
   // Playwright needs Chromium (a Debian package) but not root or the daemon.
   if (deps.ok) {
     const pw = join(reports, 'playwright.json');
+    const built = await e2eBuild;
+    if (built) {
+      if (built.output.trim()) console.log(`\n${built.output.trimEnd()}`);
+      stageLines.push(`[e2e build] ${built.code === 0 ? 'ok' : `FAILED (exit ${built.code}), Playwright's web server builds it again`} in ${(built.ms / 1000).toFixed(1)} s (beside integration)`);
+      console.log(stageLines[stageLines.length - 1]);
+    }
     if (!interrupted) await testStage('e2e', bin('playwright'), ['test', '--reporter=list,json'], pw, countPlaywright,
-      { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: pw, E2E_PORT: process.env.E2E_PORT ?? String(await freePort()) });
+      { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: pw, E2E_PORT: process.env.E2E_PORT ?? String(await freePort()), ...(built?.code === 0 ? { E2E_DIST_BUILT: '1' } : {}) });
   } else if (!isCI) {
     skipStage('e2e', why);
   }
