@@ -223,6 +223,27 @@ test.describe('the browser cache', () => {
     expect((await strayFiles(page)).stray).toEqual([]);
   });
 
+  test('the cap is kept: after a build, the least recently used entries above it are evicted (a cap of 0 keeps nothing)', async ({ page }) => {
+    test.setTimeout(300_000);
+    await pickInto(page, 'out.tar');
+    await page.goto('/');
+    const first = await buildSample(page, 'out.tar');
+    await page.getByRole('button', { name: 'Cache & history' }).click();
+    await expect(page.getByTestId('cache-total')).toHaveText(/^[1-9]\d* entries/);
+    expect((await strayFiles(page)).catalogued.packages).toBeGreaterThan(0);
+    await page.getByTestId('cache-cap').fill('0');
+    await page.getByRole('button', { name: 'Set cap' }).click();
+    expect(await buildSample(page, 'out.tar')).toBe(first);
+    await page.getByRole('button', { name: 'Cache & history' }).click();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect(page.getByTestId('cache-total')).toHaveText(/^0 entries/);
+    const left = await strayFiles(page);
+    expect(left.stray).toEqual([]);
+    expect(left.catalogued.packages).toBe(0);
+    // the history stays
+    await expect(page.getByTestId('history-row')).toHaveCount(2);
+  });
+
   test('two tabs building at once both finish with the same archive', async ({ context }) => {
     test.setTimeout(300_000);
     const [a, b] = [await context.newPage(), await context.newPage()];

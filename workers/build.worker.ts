@@ -17,6 +17,7 @@ import type { EnvironmentInput } from './environment-input';
 import { registerErrorTransfer } from './error-transfer';
 import { withCacheShared } from './cache-admin';
 import { saveAgain } from './save-again';
+import { trimCache } from './build-history';
 import { proxiedRegistryClient } from './registry-client';
 
 registerErrorTransfer();
@@ -82,11 +83,15 @@ const api = {
    */
   async build(proxyBase: string, input: EnvironmentInput, output: BuildOutput, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
     // shared: tabs build at once; eviction and Clear wait until no build reads the cache
-    return withCacheShared(() => buildInWorker(proxyBase, input, output, onProgress));
+    const built = await withCacheShared(() => buildInWorker(proxyBase, input, output, onProgress));
+    await trimCache().catch(() => {});
+    return built;
   },
   /** Writes a build of the history again from the cache (its lock, its base by digest); see save-again.ts. */
   async saveAgain(proxyBase: string, id: number, handle: FileSystemFileHandle | undefined, onProgress?: (p: BuildProgress) => void): Promise<BuiltImage> {
-    return withCacheShared(() => saveAgain(proxyBase, id, handle, onProgress));
+    const built = await withCacheShared(() => saveAgain(proxyBase, id, handle, onProgress));
+    await trimCache().catch(() => {});
+    return built;
   },
   /**
    * Pushes the image of a built archive to `ref` through the proxy, skipping blobs the registry has; with
