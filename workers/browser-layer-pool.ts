@@ -4,13 +4,11 @@
  * the builds that follow. The jobs running at once hold at most MAX_PACKAGE_BYTES of packages between them
  * (a bigger one runs alone): each decodes its payloads into memory, and all of them live in the page's
  * renderer process, so memory follows the bytes in flight, not the number of cores or the image's size.
- * A job holds about its payloads (relocated in place, given back as it ends: layer-job.ts), so the bound
- * lets the largest packages of an environment run side by side instead of one at a time.
  */
 import { workerLayerRunner } from '../src/core/pipeline/layer-pool-protocol';
 import type { LayerRunner } from '../src/core/pipeline/layer-job';
 
-const MAX_PACKAGE_BYTES = 64 * 1024 * 1024;
+const MAX_PACKAGE_BYTES = 24 * 1024 * 1024;
 
 let shared: LayerRunner | undefined;
 
