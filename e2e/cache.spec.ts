@@ -67,6 +67,39 @@ async function corruptCached(page: Page, kind: 'package' | 'layer'): Promise<str
   }, kind);
 }
 
+/**
+ * The cache's OPFS files that its IndexedDB catalog does not name: in blobs/sha256 (packages, base blobs, layer
+ * tars by digest; temporary files) and in layers/ (layer records by key); and how many catalogued bodies there are.
+ */
+async function strayFiles(page: Page): Promise<{ stray: string[]; catalogued: { packages: number; layers: number; layerFiles: number } }> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((ok, fail) => { const r = indexedDB.open('docker-envs-cache'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const entries = await new Promise<{ kind: string; key: string; digest?: string }[]>((ok) => { const r = db.transaction('entries').objectStore('entries').getAll(); r.onsuccess = () => ok(r.result); });
+    db.close();
+    const hex = (d: string) => d.slice(d.indexOf(':') + 1);
+    const blobs = new Set(entries.filter((e) => e.kind !== 'repodata').map((e) => hex(e.digest ?? e.key)));
+    const layers = new Set(entries.filter((e) => e.kind === 'layer').map((e) => `${e.key}.json`));
+    type Dir = FileSystemDirectoryHandle & { keys(): AsyncIterable<string> };
+    const names = async (...path: string[]) => {
+      let d: FileSystemDirectoryHandle | undefined = await navigator.storage.getDirectory();
+      for (const n of path) d = d && await d.getDirectoryHandle(n).catch(() => undefined);
+      const out: string[] = [];
+      if (d) for await (const n of (d as Dir).keys()) out.push(n);
+      return out;
+    };
+    const [blobFiles, layerFiles] = [await names('blobs', 'sha256'), await names('layers')];
+    return {
+      stray: [...blobFiles.filter((n) => !blobs.has(n)).map((n) => `blobs/sha256/${n}`), ...layerFiles.filter((n) => !layers.has(n)).map((n) => `layers/${n}`)],
+      catalogued: {
+        packages: entries.filter((e) => e.kind === 'package' && blobFiles.includes(hex(e.key))).length,
+        layers: entries.filter((e) => e.kind === 'layer').length,
+        // catalogued layers whose record and tar are both still there
+        layerFiles: entries.filter((e) => e.kind === 'layer' && layerFiles.includes(`${e.key}.json`) && blobFiles.includes(hex(e.digest!))).length,
+      },
+    };
+  });
+}
+
 test.describe('the browser cache', () => {
   test('after a reload the same build downloads no package, builds no layer, writes the same archive; a corrupted package is downloaded again', async ({ page }) => {
     test.setTimeout(300_000);
@@ -139,6 +172,76 @@ test.describe('the browser cache', () => {
     expect(await buildSample(page, 'out.tar')).toBe(reference);
     await expect(page.getByTestId('build-warnings')).toContainText('package cache: the storage quota is exceeded; the rest of this build is not cached');
     await expect(page.getByTestId('build-warnings')).toContainText('layer cache: the storage quota is exceeded');
+  });
+
+  test('a build cancelled mid-way leaves no file outside the catalog: the layer tars and records it stored but never catalogued are removed', async ({ page }) => {
+    test.setTimeout(300_000);
+    await pickInto(page, 'out.tar');
+    await page.goto('/');
+    const reference = await buildSample(page, 'out.tar');
+    const [built] = await layerCounts(page);
+    expect(built).toBeGreaterThan(2);
+    await page.getByRole('button', { name: 'Cache & history' }).click();
+    await page.getByTestId('cache-clear').click();
+    await expect(page.getByTestId('cache-total')).toContainText('0 entries');
+    // in the build worker: the first layer record is written, every later one waits for good, so the build
+    // stops with layer tars stored (by the layer workers) that no record or catalog row names yet
+    const worker = page.workers().find((w) => w.url().includes('build.worker'));
+    expect(worker, 'the build worker').toBeDefined();
+    await worker!.evaluate(() => {
+      const w = self as unknown as { __held: number };
+      w.__held = 0;
+      let records = 0;
+      const create = FileSystemFileHandle.prototype.createWritable;
+      FileSystemFileHandle.prototype.createWritable = async function (this: FileSystemFileHandle, ...a: Parameters<typeof create>) {
+        if (/^[0-9a-f]{64}\.json$/.test(this.name) && ++records > 1) { w.__held++; return new Promise<never>(() => {}); }
+        return create.apply(this, a);
+      };
+    });
+    await page.getByRole('button', { name: 'Build', exact: true }).click();
+    await page.getByTestId('build-button').click();
+    await expect.poll(() => worker!.evaluate(() => (self as unknown as { __held: number }).__held), { timeout: 120_000 }).toBeGreaterThan(0);
+    // the layer workers' tars are in OPFS, but the catalog does not know them
+    await expect.poll(async () => (await strayFiles(page)).stray.length).toBeGreaterThan(0);
+    const before = await strayFiles(page);
+    expect(before.catalogued.layers).toBe(1);
+
+    await page.getByTestId('build-cancel').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'cancelled');
+    const after = await strayFiles(page);
+    expect(after.stray).toEqual([]);
+    // what the catalog names stays: the packages and the one layer catalogued before the cancel
+    expect(after.catalogued.packages).toBe(before.catalogued.packages);
+    expect(after.catalogued.packages).toBeGreaterThan(0);
+    expect(after.catalogued.layerFiles).toBe(1);
+
+    // the next build (a fresh worker) builds the rest and writes the same archive
+    await page.getByTestId('build-button').click();
+    await expect(page.getByTestId('build-status')).toHaveAttribute('data-state', 'done', { timeout: 180_000 });
+    expect(sha256(await opfsFile(page, 'out.tar'))).toBe(reference);
+    await expect(page.getByTestId('build-cached-layers')).toHaveText('1');
+    expect((await strayFiles(page)).stray).toEqual([]);
+  });
+
+  test('the cap is kept: after a build, the least recently used entries above it are evicted (a cap of 0 keeps nothing)', async ({ page }) => {
+    test.setTimeout(300_000);
+    await pickInto(page, 'out.tar');
+    await page.goto('/');
+    const first = await buildSample(page, 'out.tar');
+    await page.getByRole('button', { name: 'Cache & history' }).click();
+    await expect(page.getByTestId('cache-total')).toHaveText(/^[1-9]\d* entries/);
+    expect((await strayFiles(page)).catalogued.packages).toBeGreaterThan(0);
+    await page.getByTestId('cache-cap').fill('0');
+    await page.getByRole('button', { name: 'Set cap' }).click();
+    expect(await buildSample(page, 'out.tar')).toBe(first);
+    await page.getByRole('button', { name: 'Cache & history' }).click();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await expect(page.getByTestId('cache-total')).toHaveText(/^0 entries/);
+    const left = await strayFiles(page);
+    expect(left.stray).toEqual([]);
+    expect(left.catalogued.packages).toBe(0);
+    // the history stays
+    await expect(page.getByTestId('history-row')).toHaveCount(2);
   });
 
   test('two tabs building at once both finish with the same archive', async ({ context }) => {

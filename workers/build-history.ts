@@ -1,6 +1,7 @@
 /**
  * After a build in the build worker: the build goes into the history (form fields without credentials or file
- * bodies, the solved lock, manifest digest, archive sha256) and the cache is trimmed to the user's cap.
+ * bodies, the solved lock, manifest digest, archive sha256) and, once the build has let go of the cache, the
+ * cache is trimmed to the user's cap.
  */
 import { digestStream } from '../src/core/digest';
 import { evictWhenFree } from './cache-admin';
@@ -18,8 +19,8 @@ export function historyForm(input: EnvironmentInput, baseDigest: string): Record
 }
 
 /**
- * Records the build in the history and evicts above the cap (when no other build holds the cache). Nothing
- * happens where the cache is off. Returns the history entry's id, and the archive's sha256 (read back once).
+ * Records the build in the history. Nothing happens where the cache is off. Returns the history entry's id,
+ * and the archive's sha256 (read back once).
  */
 export async function recordBuild(input: EnvironmentInput, output: BuildOutput, built: BuiltImage, archive: File): Promise<{ id: number; archiveSha256: string } | undefined> {
   const parts = await cacheParts();
@@ -30,6 +31,14 @@ export async function recordBuild(input: EnvironmentInput, output: BuildOutput, 
     archiveSha256, size: built.size, packages: built.packages, layers: built.layers, cachedLayers: built.cachedLayers,
   };
   const id = await parts.catalog.addHistory(entry);
-  await evictWhenFree(parts.catalog, parts.bodies);
   return { id, archiveSha256 };
+}
+
+/**
+ * Evicts above the user's cap, unless a build (in any tab) holds the cache. Called once a build has released
+ * its own shared hold: under it, the exclusive lock eviction needs is never free.
+ */
+export async function trimCache(): Promise<void> {
+  const parts = await cacheParts();
+  if (parts) await evictWhenFree(parts.catalog, parts.bodies);
 }

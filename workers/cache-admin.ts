@@ -122,6 +122,72 @@ export async function evictWhenFree(catalog: CacheCatalog, bodies: CacheBodies):
   return l.request(CACHE_LOCK, { mode: 'exclusive', ifAvailable: true }, (lock) => (lock ? run() : undefined));
 }
 
+/** How old a stray body must be before a sweep at start-up removes it (a writer outside the lock may still be finishing it). */
+export const STRAY_GRACE_MS = 10 * 60 * 1000;
+
+type Dir = FileSystemDirectoryHandle & { entries(): AsyncIterable<[string, FileSystemHandle]> };
+
+/** What a sweep did: files removed, their bytes, and stray files it could not remove (still open for writing). */
+export interface SweepResult { removed: number; freed: number; busy: number }
+
+/** Removes the files of `dir` that `keep` does not name and that were last written before `before` (ms since the epoch). */
+async function removeStray(dir: Dir, keep: (name: string) => boolean, before: number, out: SweepResult): Promise<void> {
+  const stray: [string, FileSystemFileHandle][] = [];
+  for await (const [name, h] of dir.entries()) if (h.kind === 'file' && !keep(name)) stray.push([name, h as FileSystemFileHandle]);
+  for (const [name, h] of stray) {
+    const f = await h.getFile().catch(() => undefined);
+    if (f && f.lastModified > before) continue;
+    // a file still open for writing (a sync access handle) cannot be removed yet
+    if (await dir.removeEntry(name).then(() => true, () => false)) { out.removed++; out.freed += f?.size ?? 0; } else out.busy++;
+  }
+}
+
+/** Options of sweepStray. */
+export interface SweepOptions {
+  /** only files last written more than this long ago go */
+  graceMs: number;
+  /** wait up to this long for the cache lock (default: run only if it is free at once) */
+  waitMs?: number;
+}
+
+/**
+ * Removes what the cache's folders hold outside its catalog: temporary files of writes that never finished
+ * (a build worker terminated by Cancel takes its layer workers down mid-write), layer tars and packages stored
+ * by a build cancelled before it catalogued them, and layer records no catalog row names. Such files are never
+ * listed, counted or evicted. It runs holding the cache lock exclusively (no build, save or comparison in any
+ * tab reads or writes the cache meanwhile): when the lock is free at once, or within `waitMs`; otherwise it
+ * does nothing and resolves undefined.
+ */
+export async function sweepStray(catalog: CacheCatalog, root: FileSystemDirectoryHandle, opts: SweepOptions): Promise<SweepResult | undefined> {
+  const run = async () => {
+    const entries = await catalog.entries();
+    const hex = (d: string) => d.slice(d.indexOf(':') + 1);
+    const blobs = new Set(entries.filter((e) => e.kind !== 'repodata').map((e) => hex(e.digest ?? e.key)));
+    const layers = new Set(entries.filter((e) => e.kind === 'layer').map((e) => `${e.key}.json`));
+    const before = Date.now() - opts.graceMs;
+    const folder = async (...path: string[]) => {
+      let d: FileSystemDirectoryHandle | undefined = root;
+      for (const name of path) d = d && await d.getDirectoryHandle(name).catch(() => undefined);
+      return d as Dir | undefined;
+    };
+    const out: SweepResult = { removed: 0, freed: 0, busy: 0 };
+    const [blobDir, layerDir] = [await folder('blobs', 'sha256'), await folder('layers')];
+    if (blobDir) await removeStray(blobDir, (n) => blobs.has(n), before, out);
+    if (layerDir) await removeStray(layerDir, (n) => layers.has(n), before, out);
+    return out;
+  };
+  const l = locks();
+  if (!l) return run();
+  if (opts.waitMs === undefined) return l.request(CACHE_LOCK, { mode: 'exclusive', ifAvailable: true }, (lock) => (lock ? run() : undefined));
+  try {
+    // (the lock's promise settles with the callback's result)
+    return await (l.request(CACHE_LOCK, { mode: 'exclusive', signal: AbortSignal.timeout(opts.waitMs) }, run) as unknown as Promise<SweepResult>);
+  } catch (e) {
+    if (e instanceof DOMException && (e.name === 'TimeoutError' || e.name === 'AbortError')) return undefined;
+    throw e;
+  }
+}
+
 /**
  * Empties the cache (waiting for running builds to end): `wipe` removes every body (catalogued or not), then
  * the catalog's rows go; the history stays.

@@ -8,7 +8,8 @@ import { expose } from 'comlink';
 import { compareImages, type ImageComparison, type ImageToCompare } from '../src/core/inspect/compare';
 import { openImage } from '../src/core/image/open';
 import type { Credentials } from '../src/core/registry';
-import { blobStore, parsePlatform } from './environment-input';
+import { parsePlatform, storeFor } from './environment-input';
+import { withCacheShared } from './cache-admin';
 import { registerErrorTransfer } from './error-transfer';
 import { proxiedRegistryClient } from './registry-client';
 
@@ -18,7 +19,7 @@ registerErrorTransfer();
 export type CompareSide = { file: File } | { ref: string; platform: string; creds?: Credentials };
 
 async function openSide(proxyBase: string, side: CompareSide): Promise<ImageToCompare> {
-  const store = await blobStore();
+  const store = await storeFor('base-blob');
   const opened = 'file' in side
     ? await openImage(side.file, { store })
     : await openImage(side.ref, { store, client: proxiedRegistryClient(proxyBase, side.creds), platform: parsePlatform(side.platform) });
@@ -31,8 +32,11 @@ async function openSide(proxyBase: string, side: CompareSide): Promise<ImageToCo
 const api = {
   /** Compares image `a` with image `b` (what changes going from A to B). */
   async compare(proxyBase: string, a: CompareSide, b: CompareSide): Promise<ImageComparison> {
-    const [ia, ib] = [await openSide(proxyBase, a), await openSide(proxyBase, b)];
-    return compareImages(ia, ib);
+    // shared: the blobs it stores are catalogued, and a sweep or Clear waits for it
+    return withCacheShared(async () => {
+      const [ia, ib] = [await openSide(proxyBase, a), await openSide(proxyBase, b)];
+      return compareImages(ia, ib);
+    });
   },
 };
 expose(api);

@@ -3,7 +3,7 @@
  * Lock, so it waits for builds running in any tab), persistent storage asked for, and the storage estimate.
  * Builds and Save again run on the build worker (registry-bridge.ts).
  */
-import { clearCache as clearUnderLock } from '../../workers/cache-admin';
+import { clearCache as clearUnderLock, STRAY_GRACE_MS, sweepStray, type SweepResult } from '../../workers/cache-admin';
 import { openCatalog, type CacheEntry, type HistoryEntry } from '../../workers/cache-catalog';
 
 export type { CacheEntry, HistoryEntry };
@@ -82,6 +82,36 @@ export async function clearCache(): Promise<void> {
       for (const n of names) await dir.removeEntry(n, { recursive: true }).catch(() => {});
     }
   });
+}
+
+/**
+ * Removes OPFS files of the cache that its catalog does not name (see sweepStray), when no build, save or
+ * comparison in any tab holds the cache. At start-up: those older than STRAY_GRACE_MS, if the cache is free at
+ * once. Resolves with what went, or undefined when the cache was busy or is off.
+ */
+export async function sweepStrayCache(): Promise<SweepResult | undefined> {
+  if (!(await opfsAvailable())) return undefined;
+  return sweepStray(theCatalog(), await navigator.storage.getDirectory(), { graceMs: STRAY_GRACE_MS });
+}
+
+/**
+ * After a build was cancelled (its worker terminated, its layer workers with it): what it stored but never
+ * catalogued and what it left half-written go now. Its worker lets go of the cache lock and of its open files
+ * as it ends, so this waits a little for the lock and tries again while a file is still held; a build in
+ * another tab that keeps the lock leaves the rest to a later sweep.
+ */
+export async function sweepAfterCancel(): Promise<SweepResult | undefined> {
+  if (!(await opfsAvailable())) return undefined;
+  const root = await navigator.storage.getDirectory();
+  let total: SweepResult | undefined;
+  for (let tries = 0; tries < 10; tries++) {
+    const r = await sweepStray(theCatalog(), root, { graceMs: 0, waitMs: 2000 });
+    if (!r) break;
+    total = { removed: (total?.removed ?? 0) + r.removed, freed: (total?.freed ?? 0) + r.freed, busy: r.busy };
+    if (r.busy === 0) break;
+    await new Promise((ok) => setTimeout(ok, 200));
+  }
+  return total;
 }
 
 /** Builds of the history, newest first. */

@@ -8,7 +8,8 @@ import { proxy } from 'comlink';
 import { useRef, useState } from 'react';
 import { buildBridge, proxyBase, solveBridge, type BuildProgress, type BuiltImage, type EnvironmentInput, type SolvePreview as WorkerPreview } from '../bridge/registry-bridge';
 import { draftPlatforms, type BuildDraft } from '../state/build-draft';
-import { requestPersistentStorage, storageEstimate } from '../bridge/cache-bridge';
+import { requestPersistentStorage, storageEstimate, sweepAfterCancel } from '../bridge/cache-bridge';
+import { isCancelled } from '../bridge/worker-bridge';
 import { storageFit, type StorageFit } from '../core/cache/storage-fit';
 import { parseCommand, parseLabels } from '../core/pipeline/config';
 import { condaSubdir } from '../core/pipeline/virtual';
@@ -139,7 +140,11 @@ export function useBuild() {
       // the cache should outlive storage pressure: asked once a build is wanted (the browser may decide by itself)
       void requestPersistentStorage();
       const built = await buildBridge.run((api) => api.build(proxyBase(), environmentInput(draft),
-        { tag: draft.tag.trim(), epoch: Number(draft.epoch), ...(handle ? { handle } : {}) }, proxy(onProgress)), ac.signal);
+        { tag: draft.tag.trim(), epoch: Number(draft.epoch), ...(handle ? { handle } : {}) }, proxy(onProgress)), ac.signal).catch(async (e: unknown) => {
+        // the terminated worker's half-written files and the bodies it stored but never catalogued go now
+        if (isCancelled(e)) await sweepAfterCancel().catch(() => {});
+        throw e;
+      });
       url.current = built.file ? URL.createObjectURL(built.file) : undefined;
       return { ...built, url: url.current };
     },

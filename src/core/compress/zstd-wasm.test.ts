@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { CoreError } from '../errors';
-import { declaredZstdSize, loadZstdWasm, zstdDecodeAll, ZstdWasmDecoder, zstdWasmMemoryBytes } from './zstd-wasm';
+import { declaredZstdSize, loadZstdWasm, zstdDecodeAll, zstdDecodeAllFrom, ZstdWasmDecoder, zstdWasmMemoryBytes } from './zstd-wasm';
 
 const zstd = (input: Uint8Array, args: string[] = []): Uint8Array => new Uint8Array(execFileSync('zstd', ['-c', '-q', ...args], { input, maxBuffer: 1 << 30 }));
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -77,6 +77,31 @@ describe('zstd in WebAssembly', () => {
       d.end();
       expect(n).toBe(size);
     }
+  });
+
+  it('zstdDecodeAllFrom decodes a stream chunk by chunk to the same bytes, with the same cap and errors', async () => {
+    const chunked = (b: Uint8Array, n: number) => new ReadableStream<Uint8Array>({
+      start(c) { for (let i = 0; i < b.length; i += n) c.enqueue(b.slice(i, i + n)); c.close(); },
+    });
+    const data = payload(3_000_000, 7);
+    const z = zstd(data);
+    for (const n of [1 << 16, 7_001, z.length]) {
+      // a size hint below the real size: the buffer grows
+      expect(sha(await zstdDecodeAllFrom(chunked(z, n), { maxBytes: data.length, sizeHint: 1000, what: 'chunks' }))).toBe(sha(data));
+    }
+    // chunks it owns are given back once decoded (where the runtime can): the output is still whole
+    const owned: Uint8Array[] = [];
+    const mine = new ReadableStream<Uint8Array>({ start(c) { for (let i = 0; i < z.length; i += 1 << 16) { const x = z.slice(i, i + (1 << 16)); owned.push(x); c.enqueue(x); } c.close(); } });
+    expect(sha(await zstdDecodeAllFrom(mine, { maxBytes: data.length, what: 'owned', ownsChunks: true }))).toBe(sha(data));
+    if ('transfer' in ArrayBuffer.prototype) expect(owned.every((x) => x.byteLength === 0)).toBe(true);
+    const bomb = zstd(new Uint8Array(64 << 20), ['-19']);
+    const capped = await zstdDecodeAllFrom(chunked(bomb, 4096), { maxBytes: 1 << 20, what: 'bomb' }).catch((e: unknown) => e);
+    expect((capped as CoreError).code).toBe('archive-invalid');
+    const cut = await zstdDecodeAllFrom(chunked(z.subarray(0, z.length - 40), 1 << 16), { maxBytes: data.length, what: 'cut' }).catch((e: unknown) => e);
+    expect((cut as CoreError).code).toBe('compression-corrupt');
+    expect((cut as Error).message).toMatch(/truncated/);
+    const none = await zstdDecodeAllFrom(chunked(new Uint8Array(0), 1), { maxBytes: 10, what: 'none' }).catch((e: unknown) => e);
+    expect((none as Error).message).toMatch(/empty input/);
   });
 
   it('truncated, corrupt and non-zstd input are compression-corrupt, with zstd’s reason', () => {

@@ -8,7 +8,7 @@
  */
 import { ZSTDDecoder } from 'zstddec/stream';
 import { CoreError } from '../errors';
-import { concatBytes } from '../stream';
+import { concatBytes, freeNow } from '../stream';
 import { FzstdPullDecoder } from './zstd-fallback';
 
 interface ZstdExports {
@@ -234,6 +234,11 @@ export interface ZstdDecodeAllOptions {
   tooLarge?: () => Error;
   /** gives the output buffer (at least `size` bytes; e.g. a reused one); default: a new Uint8Array */
   alloc?: (size: number) => Uint8Array;
+  /**
+   * (zstdDecodeAllFrom) the input stream's chunks are nobody else's: each one's memory is given back as soon
+   * as it is decoded (see freeNow) instead of waiting for a garbage collection
+   */
+  ownsChunks?: boolean;
 }
 
 /**
@@ -242,33 +247,76 @@ export interface ZstdDecodeAllOptions {
  * is allocated at that size (growing for later frames); otherwise it grows as needed. Needs loadZstdWasm() first.
  */
 export function zstdDecodeAll(input: Uint8Array, opts: ZstdDecodeAllOptions): Uint8Array {
+  const all = decodeAllInto(declaredZstdSize(input), opts);
+  all.push(input);
+  return all.end();
+}
+
+/**
+ * zstdDecodeAll over a stream of the compressed bytes (a package member read from its Blob): they are
+ * decoded chunk by chunk as they are read, so they are never held whole beside the output.
+ */
+export async function zstdDecodeAllFrom(input: ReadableStream<Uint8Array>, opts: ZstdDecodeAllOptions): Promise<Uint8Array> {
+  const reader = input.getReader();
+  let all: ReturnType<typeof decodeAllInto> | undefined;
+  try {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) {
+      // the first frame's header (at most 18 bytes, after any skippable frames) is in the first chunk
+      all ??= decodeAllInto(declaredZstdSize(r.value), opts);
+      all.push(r.value);
+      if (opts.ownsChunks) freeNow(r.value);
+    }
+  } catch (e) {
+    all?.free();
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  }
+  return (all ?? decodeAllInto(undefined, opts)).end();
+}
+
+/** One output buffer being filled by a wasm decoder (see zstdDecodeAll): push() input, end() for the bytes. */
+function decodeAllInto(declared: number | undefined, opts: ZstdDecodeAllOptions) {
   if (!loaded) throw new Error('zstd WebAssembly is not loaded (await loadZstdWasm() first)');
-  const declared = declaredZstdSize(input);
   const tooLarge = opts.tooLarge ?? (() => new CoreError('archive-invalid',
     `${opts.what} expands past ${opts.maxBytes} bytes, more than its metadata declares: refusing it (a corrupt or malicious package)`));
   if (declared !== undefined && declared > opts.maxBytes) throw tooLarge();
   const alloc = opts.alloc ?? ((size: number) => new Uint8Array(size));
-  let out = alloc(Math.min(opts.maxBytes, declared ?? opts.sizeHint ?? Math.max(64 * 1024, input.byteLength * 4)));
+  let out: Uint8Array | undefined;
   let n = 0;
   const d = new ZstdWasmDecoder();
-  try {
-    d.push(input, (v) => {
-      if (n + v.byteLength > out.byteLength) {
-        if (n + v.byteLength > opts.maxBytes) throw tooLarge();
-        const grown = alloc(Math.min(opts.maxBytes, Math.max(out.byteLength * 2, n + v.byteLength)));
-        grown.set(out.subarray(0, n));
-        out = grown;
-      }
-      out.set(v, n);
-      n += v.byteLength;
-    });
-    d.end();
-  } catch (e) {
+  const fail = (e: unknown): never => {
     d.free();
     if (e instanceof CoreError) throw e;
     throw new CoreError('compression-corrupt', `${opts.what} is not valid zstd data (${e instanceof Error ? e.message : String(e)})`, { cause: e });
-  }
-  return n === out.byteLength ? out : out.subarray(0, n);
+  };
+  return {
+    push(input: Uint8Array): void {
+      out ??= alloc(Math.min(opts.maxBytes, declared ?? opts.sizeHint ?? Math.max(64 * 1024, input.byteLength * 4)));
+      try {
+        d.push(input, (v) => {
+          if (n + v.byteLength > out!.byteLength) {
+            if (n + v.byteLength > opts.maxBytes) throw tooLarge();
+            const grown = alloc(Math.min(opts.maxBytes, Math.max(out!.byteLength * 2, n + v.byteLength)));
+            grown.set(out!.subarray(0, n));
+            out = grown;
+          }
+          out!.set(v, n);
+          n += v.byteLength;
+        });
+      } catch (e) {
+        fail(e);
+      }
+    },
+    end(): Uint8Array {
+      try {
+        d.end();
+      } catch (e) {
+        fail(e);
+      }
+      return !out || n === out.byteLength ? out ?? new Uint8Array(0) : out.subarray(0, n);
+    },
+    free(): void { d.free(); },
+  };
 }
 
 /**

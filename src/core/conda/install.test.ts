@@ -75,6 +75,21 @@ describe.skipIf(!haveFixtures)('installPackage on real packages', () => {
     await expect(installPackage(pkg, { prefix: '/' + 'x'.repeat(300) })).rejects.toThrow(/longer than the package's binary placeholder/);
   });
 
+  it('relocateInPlace on an in-memory payload: binary files relocated inside it, the same bytes and records as copies', async () => {
+    const rel = 'conda/tests/data/conda_format_repo/osx-64/zlib-1.2.11-h1de35cc_3.tar.bz2';
+    const inMemory = async () => openCondaPackage(await openAsBlob(fixture(rel)), 'zlib-1.2.11-h1de35cc_3.tar.bz2', { inMemory: { maxPayload: 1 << 26 } });
+    const copied = await installPackage(await inMemory());
+    const pkg = await inMemory();
+    expect(pkg.payload).toBeInstanceOf(Uint8Array);
+    const before = (pkg.payload as Uint8Array).slice();
+    const inPlace = await installPackage(pkg, { relocateInPlace: true });
+    expect(inPlace.record).toEqual(copied.record);
+    const [a, b] = [byName(copied), byName(inPlace)];
+    for (const [name, e] of a) expect(Buffer.from(await bytesOf(b.get(name)!)).equals(Buffer.from(await bytesOf(e))), name).toBe(true);
+    // the relocated dylib was changed inside the payload itself (no copy of it)
+    expect(Buffer.from(pkg.payload as Uint8Array).equals(Buffer.from(before))).toBe(false);
+  });
+
   it('zlib linux-64 .conda: the re-packed symlinks without targets are reported and left out (CATALOGUE caveat)', async () => {
     const inst = await installPackage(await open('conda/tests/data/conda_format_repo/linux-64/zlib-1.2.11-h7b6447c_3.conda'));
     expect(inst.warnings.filter((w) => /symlink without a target/.test(w)).length).toBe(2);

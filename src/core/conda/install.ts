@@ -32,6 +32,12 @@ export interface InstallOptions {
   origin?: PackageOrigin;
   /** reads file bodies a payload at a time; share one across the packages of an environment (default: one per call) */
   bodies?: PayloadBodies;
+  /**
+   * The package's payload, when it is in memory, is this call's to change and outlives the entries: binary
+   * files are relocated inside it (the replacement keeps their length) and files left unchanged are views of
+   * it, instead of copies of each relocated file. A layer job's buffers are (layer-job.ts).
+   */
+  relocateInPlace?: boolean;
 }
 
 /** A package linked into the prefix: its tar entries (paths without a leading '/') and its record. */
@@ -102,7 +108,7 @@ export async function installPackage(pkg: CondaPackage, opts: InstallOptions = {
       warnings.push(`${pkg.fn}: ${p.path} is a symlink without a target in the archive (a broken package); left out`);
       continue;
     }
-    const record = await linkOne(pkg, p, e, rel, prefix, put, bodies);
+    const record = await linkOne(pkg, p, e, rel, prefix, put, bodies, opts.relocateInPlace === true && pkg.payload instanceof Uint8Array);
     files.push(rel);
     pathsData.push(record);
   }
@@ -137,7 +143,7 @@ export async function installPackage(pkg: CondaPackage, opts: InstallOptions = {
 const hex = (d: string) => d.slice('sha256:'.length);
 
 /** One file or link: relocated when it carries a placeholder. Returns its paths_data record. */
-async function linkOne(pkg: CondaPackage, p: PathEntry, e: import('../tar').TarEntry, rel: string, prefix: string, put: (rel: string, e: Omit<TarWriteEntry, 'name'>) => void, bodies: PayloadBodies): Promise<Record<string, unknown>> {
+async function linkOne(pkg: CondaPackage, p: PathEntry, e: import('../tar').TarEntry, rel: string, prefix: string, put: (rel: string, e: Omit<TarWriteEntry, 'name'>) => void, bodies: PayloadBodies, inPlace: boolean): Promise<Record<string, unknown>> {
   const base: Record<string, unknown> = { _path: rel, path_type: p.pathType === 'softlink' || e.type === 'symlink' ? 'softlink' : 'hardlink' };
   if (p.sha256) base.sha256 = p.sha256;
   if (e.type === 'symlink') {
@@ -158,10 +164,11 @@ async function linkOne(pkg: CondaPackage, p: PathEntry, e: import('../tar').TarE
   }
   const data = await bodies.read(pkg.payload, start, end);
   const replaced = p.fileMode === 'binary'
-    ? replaceBinary(data, p.prefixPlaceholder, prefix, `${pkg.fn}: ${p.path}`)
+    ? replaceBinary(data, p.prefixPlaceholder, prefix, `${pkg.fn}: ${p.path}`, inPlace)
     : replaceText(data, p.prefixPlaceholder, prefix);
-  // a view of the whole payload's read (nothing replaced) would keep all of it alive: a copy of the file
-  const out = replaced.buffer === data.buffer ? replaced.slice() : replaced;
+  // a view of the whole payload's read (nothing replaced) would keep all of it alive: a copy of the file,
+  // unless the payload is in memory for this call anyway
+  const out = replaced.buffer === data.buffer && !inPlace ? replaced.slice() : replaced;
   put(rel, { type: 'file', mode, body: out, size: out.byteLength });
   return { ...base, prefix_placeholder: p.prefixPlaceholder, file_mode: p.fileMode ?? 'text', sha256_in_prefix: hex(await sha256(out)), size_in_bytes: out.byteLength };
 }

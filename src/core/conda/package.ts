@@ -10,12 +10,12 @@ import { decompressStream } from '../compress';
 import { bunzip2Readable } from '../compress/bzip2';
 import { digestStream } from '../digest';
 import { CoreError, DigestMismatchError } from '../errors';
-import { loadZstdWasm, zstdDecodeAll } from '../compress/zstd-wasm';
+import { loadZstdWasm, zstdDecodeAllFrom } from '../compress/zstd-wasm';
 import { capBytes } from '../stream';
 import { entryBlob, indexTar, indexTarBytes, normalizeEntryPath, readTar, type TarEntry } from '../tar';
 import { checkIndexJson, checkLinkJson } from './guards';
 import { parseInfoJson, readPaths, type IndexJson, type LinkJson, type PathEntry } from './metadata';
-import { readZipDirectory, zipMemberRaw, zipMemberStream, type ZipMember } from './zip';
+import { readZipDirectory, zipMemberStream } from './zip';
 
 /** A package opened for installing. */
 export interface CondaPackage {
@@ -129,6 +129,22 @@ function payloadBound(paths: PathEntry[]): number {
   return unknown ? 4 * 1024 ** 3 : declared + (paths.length + 16) * TAR_OVERHEAD_PER_ENTRY + 64 * 1024;
 }
 
+/**
+ * The likely size of a payload tar, to size its buffer: like payloadBound, but files with the same sha256
+ * counted once (a tar stores a hard-linked file's bytes once; a package's libraries often come as such
+ * pairs). Never more than the bound; a payload that turns out larger grows its buffer (up to the bound).
+ */
+function payloadHint(paths: PathEntry[], bound: number): number {
+  const seen = new Set<string>();
+  let bytes = 0;
+  for (const p of paths) {
+    if (p.sha256 && seen.has(p.sha256)) continue;
+    if (p.sha256) seen.add(p.sha256);
+    bytes += p.size ?? 0;
+  }
+  return Math.min(bound, bytes + (paths.length + 16) * TAR_OVERHEAD_PER_ENTRY + 64 * 1024);
+}
+
 /** Indexes the payload and checks every member path: '..' and absolute paths are refused. */
 async function indexPayload(payload: Blob | Uint8Array, fn: string): Promise<Map<string, TarEntry>> {
   const { entries } = payload instanceof Uint8Array ? await indexTarBytes(payload) : await indexTar(payload);
@@ -171,7 +187,7 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
     const bound = Math.min(payloadBound(paths), cap);
     const inMemory = pkgM && opts.inMemory && bound <= opts.inMemory.maxPayload && await loadZstdWasm().then(() => true, () => false);
     payload = inMemory
-      ? zstdDecodeAll(await memberBytes(blob, pkgM), { maxBytes: bound, sizeHint: bound, what: fn, tooLarge: () => tooLarge(bound, fn), ...(opts.inMemory!.buffer ? { alloc: opts.inMemory!.buffer } : {}) })
+      ? await zstdDecodeAllFrom(await zipMemberStream(blob, pkgM), { maxBytes: bound, sizeHint: payloadHint(paths, bound), ownsChunks: true, what: fn, tooLarge: () => tooLarge(bound, fn), ...(opts.inMemory!.buffer ? { alloc: opts.inMemory!.buffer } : {}) })
       : pkgM
       ? await spill(decompressStream(await zipMemberStream(blob, pkgM), 'zstd', { what: `${fn} payload` }).pipeThrough(capped(bound, fn)))
       : new Blob([new Uint8Array(1024)]);
@@ -215,12 +231,6 @@ export async function openCondaPackage(blob: Blob, fn: string, opts: OpenPackage
 export function payloadFile(pkg: CondaPackage, entry: TarEntry): Blob {
   if (pkg.payload instanceof Uint8Array) return new Blob([pkg.payload.subarray(entry.dataOffset, entry.dataOffset + entry.size) as Uint8Array<ArrayBuffer>]);
   return entryBlob(pkg.payload, entry);
-}
-
-/** A zip member's uncompressed bytes, in memory. */
-async function memberBytes(blob: Blob, m: ZipMember): Promise<Uint8Array> {
-  if (m.method === 0) return new Uint8Array(await (await zipMemberRaw(blob, m)).arrayBuffer());
-  return new Uint8Array(await new Response(await zipMemberStream(blob, m)).arrayBuffer());
 }
 
 /**

@@ -60,7 +60,7 @@ export function fixLongShebang(data: Uint8Array): Uint8Array {
  * Binary replacement: in each NUL-terminated string holding the placeholder, every occurrence is replaced
  * and the string's end is padded with NULs, so the file keeps its length and every offset.
  */
-export function replaceBinary(data: Uint8Array, placeholder: string, prefix: string, what: string): Uint8Array {
+export function replaceBinary(data: Uint8Array, placeholder: string, prefix: string, what: string, inPlace = false): Uint8Array {
   const ph = enc.encode(placeholder);
   const pre = enc.encode(prefix);
   if (pre.length > ph.length) {
@@ -68,7 +68,7 @@ export function replaceBinary(data: Uint8Array, placeholder: string, prefix: str
   }
   let i = indexOf(data, ph, 0);
   if (i < 0) return data;
-  const out = data.slice();
+  const out = inPlace ? data : data.slice();
   while (i >= 0) {
     let end = out.indexOf(0, i);
     if (end < 0) end = out.length;

@@ -13,6 +13,7 @@ import { createSha256, digestStream, hashingStream, sha256, type Digest, type Sh
 import { installPackage, openCondaPackage, PayloadBodies, withParents, type InstalledPackage, type PackageOrigin } from '../conda';
 import { MediaTypes } from '../oci';
 import { tarBytes, writeTar, type TarWriteEntry } from '../tar';
+import { freeNow } from '../stream';
 import type { CheckedAfterReadLayer, Layer } from '../image';
 
 /** A package of a layer job. */
@@ -87,11 +88,15 @@ export async function runLayerJob(job: LayerJob, opts: LayerJobOptions = {}): Pr
   }
 }
 
+/** Payload buffer bytes a thread keeps between its jobs (Scratch). */
+const KEEP_BYTES = 16 * MiB;
+
 /**
- * Payload buffers reused from job to job on a thread: the payloads are copied into the layer's tar, so
- * once a job ends its buffers are free. Fresh memory costs page faults and garbage collections on every
- * job; reused memory is warm. Jobs running at once on one thread each take their own. Kept buffers are
- * let go once no job has asked for one for a second, so an idle worker (a tab between builds) holds none.
+ * Payload buffers of a thread's jobs. The payloads are copied into the layer's tar, so once a job ends its
+ * buffers are free: up to KEEP_BYTES of them are kept for the next jobs (most packages are small, and warm
+ * memory spares page faults), the others are given back at once, so a worker holds only the payloads of the
+ * job it runs, not those of every package it ever decoded waiting for a collection. Kept buffers are given
+ * back once no job has asked for one for a second, so an idle worker (a tab between builds) holds none.
  */
 class Scratch {
   private static free: Uint8Array[] = [];
@@ -107,23 +112,28 @@ class Scratch {
       b = Scratch.free.splice(i, 1)[0];
       Scratch.kept -= b.byteLength;
     } else {
-      b = new Uint8Array(Math.max(size, 4 * MiB));
+      b = new Uint8Array(size > KEEP_BYTES ? size : Math.max(size, 4 * MiB));
     }
     this.taken.push(b);
     return b.byteLength === size ? b : b.subarray(0, size);
   }
 
+  /** Called once the job's tar is written: nothing reads its buffers any more. */
   release(): void {
     for (const b of this.taken.splice(0)) {
-      // keep up to the in-memory bound in all
-      if (Scratch.kept + b.byteLength > MAX_IN_MEMORY) continue;
+      if (Scratch.kept + b.byteLength > KEEP_BYTES) { freeNow(b); continue; }
       Scratch.free.push(b);
       Scratch.kept += b.byteLength;
     }
     // smallest first: take() picks the smallest that fits
     Scratch.free.sort((a, b) => a.byteLength - b.byteLength);
     if (Scratch.idle !== undefined) clearTimeout(Scratch.idle);
-    Scratch.idle = setTimeout(() => { Scratch.free = []; Scratch.kept = 0; Scratch.idle = undefined; }, 1000);
+    Scratch.idle = setTimeout(() => {
+      for (const b of Scratch.free) freeNow(b);
+      Scratch.free = [];
+      Scratch.kept = 0;
+      Scratch.idle = undefined;
+    }, 1000);
     // (Node: the timer must not keep a process alive)
     (Scratch.idle as { unref?: () => void }).unref?.();
   }
@@ -136,7 +146,8 @@ async function build(job: LayerJob, opts: LayerJobOptions, room: number, bodies:
     const pkg = await openCondaPackage(p.blob, p.fn, { inMemory: { maxPayload: room, buffer: (n) => buffers.take(n) }, ...(opts.spill ? { spill: opts.spill } : {}) });
     if (pkg.payload instanceof Uint8Array) room -= pkg.payload.byteLength;
     const inst = await installPackage(pkg, {
-      prefix: job.prefix, epoch: job.epoch, bodies,
+      // the payload buffers are this job's until its tar is written (Scratch)
+      prefix: job.prefix, epoch: job.epoch, bodies, relocateInPlace: true,
       ...(job.pythonVersion ? { pythonVersion: job.pythonVersion } : {}), ...(p.origin ? { origin: p.origin } : {}),
     });
     const { entries: own, ...summary } = inst;

@@ -2,3 +2,4 @@
 export { coalesce, concatBytes } from './coalesce';
 export { inLanes } from './lanes';
 export { capBytes } from './cap';
+export { freeNow } from './free';
