@@ -13,7 +13,7 @@ import { expect, test } from '@playwright/test';
 import { haveFixtures } from '../src/test-support/fixtures';
 import { writePythonChannel } from './conda-builder/python-channel';
 import { sha256File } from './harness/busybox';
-import { writeDebianBaseArchive } from './harness/debian';
+import { debianBaseArchive } from './harness/debian';
 
 interface FolderBuildResult { error?: string; archiveSha256: string; packages: string[]; warnings: string[] }
 
@@ -30,8 +30,7 @@ test.describe('the real python image built in the browser', () => {
     const written = await writePythonChannel(join(tmp, 'channel'));
     channel = written.dir;
     specs = ['python', ...written.own, ...written.fixtures.filter((f) => !f.missing.length).map((f) => f.name)];
-    base = join(tmp, 'debian.tar');
-    await writeDebianBaseArchive(base);
+    base = await debianBaseArchive(tmp);
   });
   test.afterAll(() => { if (tmp) rmSync(tmp, { recursive: true, force: true }); });
 

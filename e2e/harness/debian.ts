@@ -106,3 +106,30 @@ export async function writeDebianBaseArchive(out: string): Promise<void> {
     { cmd: ['bash'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
   await writeDockerArchiveTo([{ image, tags: ['x/debian:minbase'] }], Writable.toWeb(createWriteStream(out)) as WritableStream<Uint8Array>);
 }
+
+/**
+ * The path of the Debian base archive (writeDebianBaseArchive's), for a test that only reads it. Under
+ * `npm test` it is written once per run into the run's folder (DOCKER_ENVS_RUN_CACHE, made and removed by
+ * run-tests.ts), named by the rootfs's sha256: the files that use it read the same bytes, made by this run's
+ * code. It is written to a temporary name and renamed, so a killed write is never taken for the archive, and
+ * two files writing it at once each rename the same bytes. Outside a run it is written to `dir`.
+ */
+export async function debianBaseArchive(dir: string): Promise<string> {
+  const runCache = process.env.DOCKER_ENVS_RUN_CACHE;
+  if (!runCache) {
+    const out = join(dir, 'debian.tar');
+    await writeDebianBaseArchive(out);
+    return out;
+  }
+  const out = join(runCache, `debian-minbase-${(await debianMinbaseRootfs()).sha256}.docker.tar`);
+  if (existsSync(out)) return out;
+  mkdirSync(runCache, { recursive: true });
+  const tmp = `${out}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeDebianBaseArchive(tmp);
+    renameSync(tmp, out);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  return out;
+}

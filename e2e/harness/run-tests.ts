@@ -11,7 +11,7 @@
  * Outside CI a missing peer skips the stages that need it; under CI=true it is a failure.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyboxRootfs } from './busybox';
 import { ensureDeps } from './deps';
@@ -24,6 +24,12 @@ interface Tally { passed: number; failed: number; skipped: number }
 const total: Tally = { passed: 0, failed: 0, skipped: 0 };
 const stageLines: string[] = [];
 const reports = join(cacheDir, 'reports');
+/**
+ * This run's folder for what several test files would otherwise each make from the same inputs (the Debian
+ * base archive, debian.ts): given to every stage as DOCKER_ENVS_RUN_CACHE, removed when the run ends. A run
+ * that was killed leaves its folder; the next run removes those whose process is gone.
+ */
+const runCache = join(cacheDir, `run-${process.pid}`);
 const bin = (name: string) => join(repoRoot, 'node_modules/.bin', name);
 const running = new Set<ChildProcess>();
 let daemon: Dockerd | undefined;
@@ -203,9 +209,18 @@ async function startPeers(env: NodeJS.ProcessEnv): Promise<{ ok: boolean; lines:
   }
 }
 
+/** True while a process with this id runs. */
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+}
+
 async function main(): Promise<void> {
   const wall = performance.now();
   mkdirSync(reports, { recursive: true });
+  for (const name of readdirSync(cacheDir)) {
+    const pid = /^run-(\d+)$/.exec(name)?.[1];
+    if (pid && !alive(Number(pid))) rmSync(join(cacheDir, name), { recursive: true, force: true });
+  }
 
   let start = banner('deps');
   const deps = await ensureDeps();
@@ -220,7 +235,7 @@ async function main(): Promise<void> {
   }
   finish('deps', start, deps.ok ? `ok${deps.installed.length ? ` (installed ${deps.installed.join(' ')})` : ''}` : isCI ? 'FAILED' : 'missing peers, their stages will be skipped');
 
-  const env: NodeJS.ProcessEnv = {};
+  const env: NodeJS.ProcessEnv = { DOCKER_ENVS_RUN_CACHE: runCache };
   const peers = peersOk ? startPeers(env) : undefined;
   peersStarting = peers;
   await plainStages([
@@ -311,4 +326,6 @@ try {
   await stopDaemon();
   console.log(`${total.passed} passed, ${total.failed + 1} failed${total.skipped ? `, ${total.skipped} skipped` : ''}`);
   process.exitCode = 1;
+} finally {
+  rmSync(runCache, { recursive: true, force: true });
 }

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { serveFolder, type FolderServer } from '../../src/test-support/serve-folder';
 import { buildTestChannel } from '../conda-builder/build';
-import { writeDebianBaseArchive } from '../harness/debian';
+import { debianBaseArchive } from '../harness/debian';
 import { dockerEnv, haveDocker } from '../harness/env';
 
 const TAG = 'docker-envs.test/conda-proof:1';
@@ -26,8 +26,7 @@ describe.skipIf(!haveDocker)('the conda engine on the real engine', () => {
     const channel = await buildTestChannel();
     server = await serveFolder(channel);
     channelUrl = `${server.base}/`;
-    base = join(tmp, 'debian.tar');
-    await writeDebianBaseArchive(base);
+    base = await debianBaseArchive(tmp);
   }, 300_000);
   afterAll(async () => {
     await server?.close();

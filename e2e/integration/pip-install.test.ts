@@ -19,7 +19,7 @@ import { main } from '../../src/cli/main';
 import { haveFixtures } from '../../src/test-support/fixtures';
 import { MAKE_WHEEL } from '../../src/test-support/wheels';
 import { writePythonChannel } from '../conda-builder/python-channel';
-import { writeDebianBaseArchive } from '../harness/debian';
+import { debianBaseArchive } from '../harness/debian';
 import { dockerEnv, haveDocker } from '../harness/env';
 
 const TAG = 'docker-envs.test/pip-install:1';
@@ -59,8 +59,7 @@ describe.skipIf(!haveDocker || !haveFixtures || !pipWheel)('pip packages from an
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const port = (server.address() as { port: number }).port;
     const channel = await writePythonChannel(join(tmp, 'channel'));
-    const base = join(tmp, 'debian.tar');
-    await writeDebianBaseArchive(base);
+    const base = await debianBaseArchive(tmp);
     const env = join(tmp, 'environment.yml');
     writeFileSync(env, `channels: ["${channel.dir}"]\ndependencies:\n  - python\n  - pip:\n    - --index-url http://127.0.0.1:${port}/simple/\n    - greeter==2.0\n    - ./local/localtool-1.0-py3-none-any.whl\n`);
     code = await main(['build', '-b', base, '-i', TAG, '--file', env, '-o', join(tmp, 'env.tar'), '--cache', join(tmp, 'cache')],

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { haveFixtures } from '../../src/test-support/fixtures';
 import { writePythonChannel, type PythonChannel } from '../conda-builder/python-channel';
-import { writeDebianBaseArchive } from '../harness/debian';
+import { debianBaseArchive } from '../harness/debian';
 import { dockerEnv, haveDocker } from '../harness/env';
 
 const TAG = 'docker-envs.test/python-real:1';
@@ -45,8 +45,7 @@ describe.skipIf(!haveDocker || !haveFixtures)('a real python and noarch python p
   beforeAll(async () => {
     channel = await writePythonChannel(join(tmp, 'channel'));
     installed = [...channel.own, ...channel.fixtures.filter((f) => !f.missing.length).map((f) => f.name)];
-    base = join(tmp, 'debian.tar');
-    await writeDebianBaseArchive(base);
+    base = await debianBaseArchive(tmp);
     let out = '';
     let err = '';
     const code = await main(['build', '-b', base, '-i', TAG, '-p', 'python', ...installed.flatMap((n) => ['-p', n]), '-c', channel.dir, '-o', join(tmp, 'env.tar'), '--cache', join(tmp, 'cache')],
