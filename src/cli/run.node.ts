@@ -9,10 +9,10 @@ import { describeFailure, main } from './main';
 useNodeSha256();
 useNodeGunzip();
 
-// the collector's room: a command streams hundreds of MB of buffers through a small live heap (about 10 MB for a
-// pull), and V8's default growth from so small a heap starts a full mark-compact every few MB promoted (a dozen
-// during one layer). The old generation may now grow to 5× what was live at the last collection before the next
-// (still bounded by Node's heap limit), which leaves a pull with one. Read by V8 at each collection.
+// the collector's room: a command streams hundreds of MB of buffers through a small live heap, and V8's default
+// growth from so small a heap starts a full mark-compact every few MB promoted. The old generation may now grow to
+// 5× what was live at the last collection before the next (still bounded by Node's heap limit). Read by V8 at each
+// collection.
 setFlagsFromString('--heap-growing-percent=400');
 
 // Ctrl-C or a kill: leave through process.exit, so the 'exit' handlers remove what is half written (the
