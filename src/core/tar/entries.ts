@@ -165,7 +165,19 @@ export async function* walkTar(
       }
       continue;
     }
-    const entry = await resolveEntry(src, h, { globals, pax, longName, longLink }, entryStart, at, dataStart, warn);
+    const r = resolveNames(h, { globals, pax, longName, longLink }, at, warn);
+    if (h.gnuSparse?.extended) {
+      // the header's bytes may be reused by the reads below
+      r.nameBytes = r.nameBytes.slice();
+      r.linkBytes = r.linkBytes.slice();
+      // extension sparse blocks (21 map entries each, isextended at 504) sit between header and data
+      for (let more = true; more; ) {
+        const b = await readExact(src, BLOCK, 'a GNU sparse extension block');
+        more = b[504] !== 0;
+        r.sparseBlockBytes += BLOCK;
+      }
+    }
+    const entry = finishEntry(h, r, entryStart, at, dataStart, warn);
     pax = longName = longLink = undefined;
     entryStart = -1;
     const end = entry.dataOffset + padded(entry.size);
@@ -184,41 +196,47 @@ interface Extensions {
   longLink?: Uint8Array;
 }
 
-async function resolveEntry(
-  src: TarSource, h: RawHeader, ext: Extensions, headerOffset: number, at: number, dataStart: number,
-  warn: (w: TarWarning) => void,
-): Promise<TarEntry> {
+/** What an entry's header and extensions say of its name, link, type and sizes (the body offset after sparse blocks is added by the walk). */
+interface Resolved {
+  recs: ReadonlyMap<string, Uint8Array>;
+  nameBytes: Uint8Array;
+  linkBytes: Uint8Array;
+  type: TarEntryType;
+  size: number;
+  realSize: number | undefined;
+  /** bytes of GNU sparse extension blocks between the header and the data */
+  sparseBlockBytes: number;
+}
+
+/** The first half of resolving an entry: its name and link bytes, type and sizes (warnings as they are met). */
+function resolveNames(h: RawHeader, ext: Extensions, at: number, warn: (w: TarWarning) => void): Resolved {
   const recs = ext.globals.size === 0 && !ext.pax ? NO_RECORDS : new Map([...ext.globals, ...(ext.pax ?? [])]);
   const get = (k: string) => recs.get(k);
   let nameBytes = get('path') ?? ext.longName ?? h.name;
   nameBytes = cString(nameBytes);
-  let linkBytes = cString(get('linkpath') ?? ext.longLink ?? h.linkname);
+  const linkBytes = cString(get('linkpath') ?? ext.longLink ?? h.linkname);
   let type: TarEntryType = TYPES[h.typeflag] ?? 'other';
   if (type === 'other') warn({ code: 'unknown-typeflag', message: `unknown typeflag '${h.typeflag}', treated as a regular file`, offset: at });
   if (h.typeflag === '\0' && nameBytes[nameBytes.length - 1] === 0x2f) type = 'directory'; // v7 directories
   // as GNU tar: hardlinks and directories carry no data whatever their size field says
   const size = h.typeflag === '1' || h.typeflag === '5' ? 0 : paxNumber(get('size'), 'size', at, warn) ?? h.size;
-  let dataOffset = dataStart;
   let realSize: number | undefined;
   if (h.gnuSparse) {
     realSize = h.gnuSparse.realSize;
-    if (h.gnuSparse.extended) {
-      // the header's bytes may be reused by the reads below
-      nameBytes = nameBytes.slice();
-      linkBytes = linkBytes.slice();
-    }
-    // extension sparse blocks (21 map entries each, isextended at 504) sit between header and data
-    for (let more = h.gnuSparse.extended; more; ) {
-      const b = await readExact(src, BLOCK, 'a GNU sparse extension block');
-      more = b[504] !== 0;
-      dataOffset += BLOCK;
-    }
-  } else if (get('GNU.sparse.major') || get('GNU.sparse.size') || get('GNU.sparse.realsize') || get('GNU.sparse.numblocks')) {
+  } else if (recs.size > 0 && (get('GNU.sparse.major') || get('GNU.sparse.size') || get('GNU.sparse.realsize') || get('GNU.sparse.numblocks'))) {
     type = 'sparse';
     realSize = paxNumber(get('GNU.sparse.realsize') ?? get('GNU.sparse.size'), 'GNU.sparse.size', at, warn);
     const sparseName = get('GNU.sparse.name');
     if (sparseName) nameBytes = cString(sparseName);
   }
+  return { recs, nameBytes, linkBytes, type, size, realSize, sparseBlockBytes: 0 };
+}
+
+/** The second half, once any sparse extension blocks are read: the name decoded and checked, the entry built. */
+function finishEntry(h: RawHeader, r: Resolved, headerOffset: number, at: number, dataStart: number, warn: (w: TarWarning) => void): TarEntry {
+  const { recs, nameBytes, linkBytes, type, size, realSize } = r;
+  const get = (k: string) => (recs.size === 0 ? undefined : recs.get(k));
+  const dataOffset = dataStart + r.sparseBlockBytes;
   const decoded = decodeName(nameBytes);
   if (!decoded.valid) warn({ code: 'non-utf8-name', message: `entry name is not valid UTF-8: ${JSON.stringify(decoded.text)}`, offset: at });
   if (nameBytes.length === 0) warn({ code: 'empty-name', message: 'entry has an empty name', offset: at });
