@@ -96,11 +96,7 @@ export interface ImageIndex {
 /** Which list of entries: one layer (bottom = 0) or the merged filesystem. */
 export type TreeSource = number | 'merged';
 
-/**
- * Layers listed at the same time when some are streamed (decompressed): their decompression can overlap.
- * Layers held as Blobs are walked one at a time: the walk is work on this thread, and each walk in flight
- * holds a read buffer and its own garbage.
- */
+/** Layers listed at the same time. */
 const LIST_LANES = 3;
 
 const META = /^(?:\.\/)?(manifest\.json|repositories|index\.json|oci-layout|VERSION|[0-9a-f]{64}\/json|[0-9a-f]{64}\.json)$/;
@@ -211,8 +207,8 @@ export class InspectSession {
   async indexImage(img: number, opts: { signal?: AbortSignal; onLayer?: (layer: number) => void } = {}): Promise<ImageIndex> {
     const ls = this.image(img);
     const t0 = performance.now();
-    const lanes = ls.every((l) => uncompressedBlobOf(l) !== undefined) ? 1 : LIST_LANES;
-    const listings: LayerIndex[] = await inLanes(ls, lanes, async (_, i) => {
+    // a few layers at once: Blob reads overlap (one read costs ~0.6 ms of latency in Chromium)
+    const listings: LayerIndex[] = await inLanes(ls, LIST_LANES, async (_, i) => {
       const l = await this.listing(img, i, opts.signal);
       opts.onLayer?.(i);
       return l;
