@@ -86,12 +86,13 @@ export function toLayerFile(e: TarEntry): LayerFile {
     if (target === undefined || (hard && normalizeEntryPath(e.linkname).unsafe)) f.danger = 'link-escapes';
   }
   const slash = path.lastIndexOf('/');
+  if (!path.startsWith(WH_PREFIX, slash + 1)) return f; // most entries: no base name or directory sliced
   const base = path.slice(slash + 1);
   const dir = slash < 0 ? '' : path.slice(0, slash);
   if (base === WH_OPAQUE) {
     f.whiteout = 'opaque';
     f.whiteoutTarget = dir;
-  } else if (base.startsWith(WH_PREFIX)) {
+  } else {
     f.whiteout = 'file';
     f.whiteoutTarget = (dir ? dir + '/' : '') + base.slice(WH_PREFIX.length);
   }

@@ -26,6 +26,8 @@ export interface TarSource {
   readSync?(n: number): Uint8Array | undefined;
   /** Skips `n` bytes; returns how many were skipped (fewer only at the end of the input). */
   skip(n: number): Promise<number>;
+  /** Called once when a walk that started ends (done, failed or returned early): the source may let go of its buffers. */
+  close?(): void;
 }
 
 /** Largest extension header (PAX record set, GNU long name) accepted; bigger ones are hostile. */
@@ -66,17 +68,23 @@ function keptName(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-function decodeName(bytes: Uint8Array): { text: string; valid: boolean } {
+/** False when the last name given by `decodeName` was not valid UTF-8 (its invalid bytes came out as U+FFFD). */
+let nameValid = true;
+
+/** A name as text (see `nameValid`). */
+function decodeName(bytes: Uint8Array): string {
+  nameValid = true;
   // ASCII names (nearly all) without a TextDecoder call, which costs more than a short name
   if (bytes.length <= 1024) {
     let ascii = true;
     for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i] < 0x80;
-    if (ascii) return { text: String.fromCharCode.apply(null, bytes as unknown as number[]), valid: true };
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   }
   try {
-    return { text: utf8Strict.decode(bytes), valid: true };
+    return utf8Strict.decode(bytes);
   } catch {
-    return { text: utf8.decode(bytes), valid: false };
+    nameValid = false;
+    return utf8.decode(bytes);
   }
 }
 
@@ -117,63 +125,79 @@ export async function* walkTar(
   let longName: Uint8Array | undefined;
   let longLink: Uint8Array | undefined;
   let entryStart = -1; // offset of the first extension header of the pending entry
-  for (;;) {
-    signal?.throwIfAborted();
-    const at = src.position;
-    const block = src.readSync?.(BLOCK) ?? await src.read(BLOCK);
-    if (at === 0 && block.length < BLOCK) {
-      throw new TarError('tar-corrupt', `input of ${block.length} bytes is shorter than one tar header: this does not look like a tar archive`, 0);
-    }
-    if (block.length === 0) {
-      warn({ code: 'missing-end-marker', message: entryStart >= 0 ? 'tar ends after an extension header, without the entry it describes' : 'tar ends without the end-of-archive marker (two zero blocks)', offset: at });
-      return at;
-    }
-    if (block.length < BLOCK) {
-      // GNU tar takes a partial block where a header should start as the end of the archive, silently
-      warn({ code: 'missing-end-marker', message: `tar ends with a partial block of ${block.length} bytes instead of the end-of-archive marker`, offset: at });
-      return at;
-    }
-    if (isZeroBlock(block)) {
-      const next = src.readSync?.(BLOCK) ?? await src.read(BLOCK);
-      if (next.length === BLOCK && isZeroBlock(next)) return at + 2 * BLOCK;
-      warn({ code: 'missing-end-marker', message: `a lone zero block at byte ${at} ends the archive`, offset: at });
-      return at + BLOCK;
-    }
-    if (entryStart < 0) entryStart = at;
-    const h = parseHeader(block, at);
-    const dataStart = src.position;
-    if (h.typeflag === 'x' || h.typeflag === 'g' || h.typeflag === 'L' || h.typeflag === 'K') {
-      if (h.size > MAX_EXTENSION_BYTES) throw new TarError('tar-corrupt', `extension header of ${h.size} bytes is implausibly large`, at);
-      // a copy: the source may reuse its bytes on the next read (the padding check below)
-      const data = (await readExact(src, h.size, 'an extension header')).slice();
-      if ((await src.skip(padded(h.size) - h.size)) < padded(h.size) - h.size) {
-        throw new TarError('tar-truncated', 'tar ends inside the padding of an extension header', src.position);
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const at = src.position;
+      const block = src.readSync?.(BLOCK) ?? await src.read(BLOCK);
+      if (at === 0 && block.length < BLOCK) {
+        throw new TarError('tar-corrupt', `input of ${block.length} bytes is shorter than one tar header: this does not look like a tar archive`, 0);
       }
-      if (h.typeflag === 'L') longName = cString(data);
-      else if (h.typeflag === 'K') longLink = cString(data);
-      else {
-        const recs = parsePaxRecords(data, at);
-        for (const key of recs.keys()) {
-          if (!KNOWN_PAX.test(key)) warn({ code: 'unknown-pax-keyword', message: `ignoring unknown PAX keyword '${key}'`, offset: at });
-        }
-        if (h.typeflag === 'g') {
-          // as GNU tar: a global header replaces the previous global records as a whole
-          globals.clear();
-          for (const [k, v] of recs) globals.set(k, v.slice());
-        }
-        else pax = new Map([...recs].map(([k, v]) => [k, v.slice()] as const)); // as GNU tar: the last 'x' header wins
+      if (block.length === 0) {
+        warn({ code: 'missing-end-marker', message: entryStart >= 0 ? 'tar ends after an extension header, without the entry it describes' : 'tar ends without the end-of-archive marker (two zero blocks)', offset: at });
+        return at;
       }
-      continue;
+      if (block.length < BLOCK) {
+        // GNU tar takes a partial block where a header should start as the end of the archive, silently
+        warn({ code: 'missing-end-marker', message: `tar ends with a partial block of ${block.length} bytes instead of the end-of-archive marker`, offset: at });
+        return at;
+      }
+      if (isZeroBlock(block)) {
+        const next = src.readSync?.(BLOCK) ?? await src.read(BLOCK);
+        if (next.length === BLOCK && isZeroBlock(next)) return at + 2 * BLOCK;
+        warn({ code: 'missing-end-marker', message: `a lone zero block at byte ${at} ends the archive`, offset: at });
+        return at + BLOCK;
+      }
+      if (entryStart < 0) entryStart = at;
+      const h = parseHeader(block, at);
+      const dataStart = src.position;
+      if (h.typeflag === 'x' || h.typeflag === 'g' || h.typeflag === 'L' || h.typeflag === 'K') {
+        if (h.size > MAX_EXTENSION_BYTES) throw new TarError('tar-corrupt', `extension header of ${h.size} bytes is implausibly large`, at);
+        // a copy: the source may reuse its bytes on the next read (the padding check below)
+        const data = (await readExact(src, h.size, 'an extension header')).slice();
+        if ((await src.skip(padded(h.size) - h.size)) < padded(h.size) - h.size) {
+          throw new TarError('tar-truncated', 'tar ends inside the padding of an extension header', src.position);
+        }
+        if (h.typeflag === 'L') longName = cString(data);
+        else if (h.typeflag === 'K') longLink = cString(data);
+        else {
+          const recs = parsePaxRecords(data, at);
+          for (const key of recs.keys()) {
+            if (!KNOWN_PAX.test(key)) warn({ code: 'unknown-pax-keyword', message: `ignoring unknown PAX keyword '${key}'`, offset: at });
+          }
+          if (h.typeflag === 'g') {
+            // as GNU tar: a global header replaces the previous global records as a whole
+            globals.clear();
+            for (const [k, v] of recs) globals.set(k, v.slice());
+          }
+          else pax = new Map([...recs].map(([k, v]) => [k, v.slice()] as const)); // as GNU tar: the last 'x' header wins
+        }
+        continue;
+      }
+      const r = resolveNames(h, { globals, pax, longName, longLink }, at, warn);
+      if (h.gnuSparse?.extended) {
+        // the header's bytes may be reused by the reads below
+        r.nameBytes = r.nameBytes.slice();
+        r.linkBytes = r.linkBytes.slice();
+        // extension sparse blocks (21 map entries each, isextended at 504) sit between header and data
+        for (let more = true; more; ) {
+          const b = await readExact(src, BLOCK, 'a GNU sparse extension block');
+          more = b[504] !== 0;
+          r.sparseBlockBytes += BLOCK;
+        }
+      }
+      const entry = finishEntry(h, r, entryStart, at, dataStart, warn);
+      pax = longName = longLink = undefined;
+      entryStart = -1;
+      const end = entry.dataOffset + padded(entry.size);
+      yield entry;
+      const left = end - src.position;
+      if (left > 0 && (await src.skip(left)) < left) {
+        throw new TarError('tar-truncated', `tar ends inside the data of '${entry.name}' (${entry.size} bytes declared); the archive is cut short`, src.position);
+      }
     }
-    const entry = await resolveEntry(src, h, { globals, pax, longName, longLink }, entryStart, at, dataStart, warn);
-    pax = longName = longLink = undefined;
-    entryStart = -1;
-    const end = entry.dataOffset + padded(entry.size);
-    yield entry;
-    const left = end - src.position;
-    if (left > 0 && (await src.skip(left)) < left) {
-      throw new TarError('tar-truncated', `tar ends inside the data of '${entry.name}' (${entry.size} bytes declared); the archive is cut short`, src.position);
-    }
+  } finally {
+    src.close?.();
   }
 }
 
@@ -184,50 +208,56 @@ interface Extensions {
   longLink?: Uint8Array;
 }
 
-async function resolveEntry(
-  src: TarSource, h: RawHeader, ext: Extensions, headerOffset: number, at: number, dataStart: number,
-  warn: (w: TarWarning) => void,
-): Promise<TarEntry> {
+/** What an entry's header and extensions say of its name, link, type and sizes (the body offset after sparse blocks is added by the walk). */
+interface Resolved {
+  recs: ReadonlyMap<string, Uint8Array>;
+  nameBytes: Uint8Array;
+  linkBytes: Uint8Array;
+  type: TarEntryType;
+  size: number;
+  realSize: number | undefined;
+  /** bytes of GNU sparse extension blocks between the header and the data */
+  sparseBlockBytes: number;
+}
+
+/** The first half of resolving an entry: its name and link bytes, type and sizes (warnings as they are met). */
+function resolveNames(h: RawHeader, ext: Extensions, at: number, warn: (w: TarWarning) => void): Resolved {
   const recs = ext.globals.size === 0 && !ext.pax ? NO_RECORDS : new Map([...ext.globals, ...(ext.pax ?? [])]);
   const get = (k: string) => recs.get(k);
   let nameBytes = get('path') ?? ext.longName ?? h.name;
   nameBytes = cString(nameBytes);
-  let linkBytes = cString(get('linkpath') ?? ext.longLink ?? h.linkname);
+  const linkBytes = cString(get('linkpath') ?? ext.longLink ?? h.linkname);
   let type: TarEntryType = TYPES[h.typeflag] ?? 'other';
   if (type === 'other') warn({ code: 'unknown-typeflag', message: `unknown typeflag '${h.typeflag}', treated as a regular file`, offset: at });
   if (h.typeflag === '\0' && nameBytes[nameBytes.length - 1] === 0x2f) type = 'directory'; // v7 directories
   // as GNU tar: hardlinks and directories carry no data whatever their size field says
   const size = h.typeflag === '1' || h.typeflag === '5' ? 0 : paxNumber(get('size'), 'size', at, warn) ?? h.size;
-  let dataOffset = dataStart;
   let realSize: number | undefined;
   if (h.gnuSparse) {
     realSize = h.gnuSparse.realSize;
-    if (h.gnuSparse.extended) {
-      // the header's bytes may be reused by the reads below
-      nameBytes = nameBytes.slice();
-      linkBytes = linkBytes.slice();
-    }
-    // extension sparse blocks (21 map entries each, isextended at 504) sit between header and data
-    for (let more = h.gnuSparse.extended; more; ) {
-      const b = await readExact(src, BLOCK, 'a GNU sparse extension block');
-      more = b[504] !== 0;
-      dataOffset += BLOCK;
-    }
-  } else if (get('GNU.sparse.major') || get('GNU.sparse.size') || get('GNU.sparse.realsize') || get('GNU.sparse.numblocks')) {
+  } else if (recs.size > 0 && (get('GNU.sparse.major') || get('GNU.sparse.size') || get('GNU.sparse.realsize') || get('GNU.sparse.numblocks'))) {
     type = 'sparse';
     realSize = paxNumber(get('GNU.sparse.realsize') ?? get('GNU.sparse.size'), 'GNU.sparse.size', at, warn);
     const sparseName = get('GNU.sparse.name');
     if (sparseName) nameBytes = cString(sparseName);
   }
-  const decoded = decodeName(nameBytes);
-  if (!decoded.valid) warn({ code: 'non-utf8-name', message: `entry name is not valid UTF-8: ${JSON.stringify(decoded.text)}`, offset: at });
+  return { recs, nameBytes, linkBytes, type, size, realSize, sparseBlockBytes: 0 };
+}
+
+/** The second half, once any sparse extension blocks are read: the name decoded and checked, the entry built. */
+function finishEntry(h: RawHeader, r: Resolved, headerOffset: number, at: number, dataStart: number, warn: (w: TarWarning) => void): TarEntry {
+  const { recs, nameBytes, linkBytes, type, size, realSize } = r;
+  const get = (k: string) => (recs.size === 0 ? undefined : recs.get(k));
+  const dataOffset = dataStart + r.sparseBlockBytes;
+  const name = decodeName(nameBytes);
+  if (!nameValid) warn({ code: 'non-utf8-name', message: `entry name is not valid UTF-8: ${JSON.stringify(name)}`, offset: at });
   if (nameBytes.length === 0) warn({ code: 'empty-name', message: 'entry has an empty name', offset: at });
-  const unsafe = normalizeEntryPath(decoded.text).unsafe;
+  const unsafe = normalizeEntryPath(name).unsafe;
   if (unsafe === 'absolute' || unsafe === 'parent-traversal') {
-    warn({ code: 'unsafe-path', message: `entry name '${decoded.text}' is ${unsafe === 'absolute' ? 'absolute' : 'outside the archive root (..)'}`, offset: at });
+    warn({ code: 'unsafe-path', message: `entry name '${name}' is ${unsafe === 'absolute' ? 'absolute' : 'outside the archive root (..)'}`, offset: at });
   }
   const entry: TarEntry = {
-    name: decoded.text,
+    name,
     nameBytes: keptName(nameBytes),
     type,
     typeflag: h.typeflag,

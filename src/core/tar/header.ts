@@ -53,11 +53,16 @@ export function isZeroBlock(b: Uint8Array): boolean {
   return true;
 }
 
-/** The bytes of a NUL-terminated field (the whole field if it has no NUL). */
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The bytes of a NUL-terminated field (the whole field if it has no NUL): a view of `b` (or `b` itself, or a
+ * shared empty array), not a copy; callers do not write to it.
+ */
 export function cString(b: Uint8Array, start = 0, len = b.length - start): Uint8Array {
   const end = start + len;
-  for (let i = start; i < end; i++) if (b[i] === 0) return b.subarray(start, i);
-  return b.subarray(start, end);
+  for (let i = start; i < end; i++) if (b[i] === 0) return i === start ? EMPTY : b.subarray(start, i);
+  return start === 0 && end === b.length ? b : b.subarray(start, end);
 }
 
 /**
