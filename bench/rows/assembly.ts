@@ -7,13 +7,13 @@
  * -o out.tar --cache <cache>` with every package already in the cache's blob store — so it measures open
  * → decompress → install (relocation) → layer tars → sha256/diff_id → the docker-archive written to a
  * file, and nothing else (no solve, no network). Throughput is the corpus's uncompressed payload over the
- * wall time. Target: ≥ 1.0× the native pipeline's throughput (≤ 1.0× its time), with both using the
+ * wall time. Target: ≥ 2× the native pipeline's throughput (≤ 0.5× its time), with both using the
  * machine's cores (the peer runs two packages at once).
  *
  * Ours (Chromium) is the same pipeline in a Web Worker of a fresh Chromium (`e2e/pages/assembly.*`): the
  * packages fetched into the OPFS blob store first (untimed, served on loopback), then timed in the worker:
  * buildEnvironment from the lock → the archive written into an OPFS file through the seekable sink a
- * picked file gets. Target ≥ 0.5× the native throughput (≤ 2.0× its time).
+ * picked file gets. Target: the native throughput (≤ 1.0× its time): the browser builds as fast as native tools.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants, copyFileSync, createWriteStream, mkdirSync, mkdtempSync, openAsBlob, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -153,9 +153,9 @@ export function assemblyRows(opts: AssemblyRowOptions): BenchRow[] {
   const prepare = async () => { await setup(); };
   return [{
     name: 'assembly: corpus → docker-archive, packages cached (Node CLI)',
-    target: '≤ 1.0× native time',
+    target: '≤ 0.5× native time',
     format: sec,
-    pass: (ours, peer) => ours / peer! <= 1.0,
+    pass: (ours, peer) => ours / peer! <= 0.5,
     prepare,
     async run(i) {
       const { s, sequential } = await setup();
@@ -172,9 +172,9 @@ export function assemblyRows(opts: AssemblyRowOptions): BenchRow[] {
     profile: async () => profileCli((await setup()).s),
   }, {
     name: 'assembly: corpus → docker-archive, packages cached (Chromium worker)',
-    target: '≤ 2.0× native time',
+    target: '≤ 1.0× native time',
     format: sec,
-    pass: (ours, peer) => ours / peer! <= 2.0,
+    pass: (ours, peer) => ours / peer! <= 1.0,
     async prepare() { await setup(); buildE2ePages(); },
     async run(i) {
       const { s } = await setup();
