@@ -1,6 +1,6 @@
 /** Node's zlib as the core's gzip decoder: large output chunks, decoded on the thread pool. */
 import { createGunzip, type Gunzip, type ZlibOptions } from 'node:zlib';
-import { concatBytes } from '../stream';
+import { ByteBatch } from '../stream';
 import { useGunzipEngine } from './decompress';
 
 /** Output chunk size: zlib fills buffers of this size, handed on as slices. */
@@ -52,27 +52,19 @@ export function nodeGunzipStream(): ReadableWritablePair<Uint8Array, Uint8Array>
   }, { highWaterMark: AHEAD, size: (c) => c.byteLength });
   // input goes to zlib in pieces of at least IN bytes (network chunks are often 16-64 KiB): each piece is a round
   // trip to the thread pool
-  let parts: Uint8Array[] = [];
-  let held = 0;
-  const give = (): boolean => {
-    const piece = concatBytes(parts, held);
-    parts = [];
-    held = 0;
-    return gz.write(piece);
-  };
+  const batch = new ByteBatch();
+  const give = (): boolean => gz.write(batch.take());
   const writable = new WritableStream<Uint8Array>({
     write(chunk) {
       if (failure !== undefined) return Promise.reject(failure);
-      parts.push(chunk);
-      held += chunk.byteLength;
       // zlib queues up to BEHIND bytes of input and inflates them one after another on the thread pool: a write
       // waits only once that much is queued, so zlib is not idle while this thread hashes and writes
-      if (held < IN || give()) return undefined;
+      if (batch.add(chunk) < IN || give()) return undefined;
       return Promise.race([failed, new Promise<void>((ok) => { gz.once('drain', ok); })]);
     },
     close() {
       if (failure !== undefined) return Promise.reject(failure);
-      if (held > 0) give();
+      if (batch.size > 0) give();
       return Promise.race([failed, new Promise<void>((ok) => { gz.end(() => ok()); })]);
     },
     abort(reason) { gz.destroy(reason instanceof Error ? reason : undefined); },
