@@ -5,6 +5,9 @@
  * pip, and a pip pin that conda's version fails is an error naming both. Hash-checking mode as pip has it;
  * local wheels beside the environment.yml; wheels kept in the blob store, so a rebuild downloads none, and a
  * tampered wheel fails and leaves nothing there; the lock carries the pip packages and rebuilds the same image.
+ * Binary wheels (fastadd, a C extension compiled by gcc: e2e/harness/binary-wheels.ts) are chosen by tag
+ * priority for the base's architecture and glibc, a pure wheel where no binary fits; a multi-platform build
+ * resolves the section for each platform, and names the platform no wheel fits.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -19,17 +22,25 @@ import { openRegularFileBlob } from '../../src/core/cache/file-blob.node';
 import { folderChannel } from '../../src/core/conda/channel-folder.node';
 import { readExplicitLock, readLockedWheels, writeExplicitLock } from '../../src/core/conda/explicit-lock';
 import { localChannelFetch } from '../../src/core/conda/local-channel';
-import { emptyImage, scanLayers, type Image } from '../../src/core/image';
-import { buildEnvironment, readPipSection } from '../../src/core/pipeline';
+import { appendLayers, emptyImage, layerFromFiles, scanLayers, type Image } from '../../src/core/image';
+import type { Platform } from '../../src/core/oci';
+import { buildEnvironment, buildEnvironments, readPipSection, resolvePipSection } from '../../src/core/pipeline';
 import { MAKE_WHEEL } from '../../src/test-support/wheels';
 import { main } from '../../src/cli/main';
 import { writeDockerArchiveTo } from '../../src/core/archive';
 import { PYTHON_STAND_IN, writeChannel } from '../conda-builder/package';
+import { FASTADD_X86_64, writeFastaddWheels } from '../harness/binary-wheels';
 import { servePipIndex, type PipIndex } from '../harness/pip-index';
 
 const PY = '/usr/bin/python3';
 const havePython = spawnSync(PY, ['-c', 'import zipfile']).status === 0;
+const haveGcc = spawnSync('gcc', ['--version']).status === 0 && spawnSync('test', ['-f', '/usr/include/python3.11/Python.h']).status === 0;
 const SP = 'opt/conda/lib/python3.11/site-packages';
+
+/** A base for a platform whose only file is a glibc 2.36 libc (its version string), as a Debian base has it. */
+const glibcBase = (platform: Platform, machine: string) => appendLayers(emptyImage({ platform }), [{
+  layer: layerFromFiles({ [`lib/${machine}-linux-gnu/libc.so.6`]: '\x7fELF GNU C Library (Debian GLIBC 2.36-9+deb12u4) stable release version 2.36.\n' }), history: { created_by: 'test' },
+}]);
 
 /** The files each layer adds, by layer index. */
 async function layerFiles(image: Image): Promise<string[][]> {
@@ -58,9 +69,11 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
     make('greetlib', '0.9');
     make('greeter', '2.0', 'greetlib>=1');
     make('greeter', '1.0', 'greetlib');
+    if (haveGcc) writeFastaddWheels(wheels);
     index = await servePipIndex(wheels);
     await writeChannel(join(tmp, 'channel'), [
       { ...PYTHON_STAND_IN, version: '3.11.4' },
+      { ...PYTHON_STAND_IN, version: '3.11.4', subdir: 'linux-aarch64' },
       {
         name: 'greetlib-conda', version: '1.0', build: 'py_0', subdir: 'noarch', noarch: 'python', depends: ['python'], files: [
           { path: 'site-packages/greetlib/__init__.py', content: "VERSION = '1.0 from conda'\n" },
@@ -213,6 +226,94 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
       const r = await build(['python'], ['greetlib==0.9']);
       const lock = writeExplicitLock(r.solved, 'linux-64', r.pipWheels.map((w) => ({ ...w, sha256: '0'.repeat(64) })));
       await expect(build(['python'], ['greetlib==0.9'], { lock })).rejects.toMatchObject({ code: 'digest-mismatch', message: expect.stringContaining('greetlib-0.9-py3-none-any.whl (') });
+    });
+  });
+
+  describe.skipIf(!haveGcc)('binary wheels by tag priority', () => {
+    const fileOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+    const resolve = async (requirement: string, architecture: string, glibc: string | undefined, python = '3.11.4') =>
+      (await resolvePipSection(readPipSection([`--index-url ${index.url}`, requirement]), { python, architecture, fetch: globalThis.fetch, ...(glibc ? { glibc } : {}) })).map((w) => fileOf(w.url));
+
+    it('x86_64 with glibc 2.36: the cp311 manylinux_2_17 wheel of 1.1, not the newer musllinux, manylinux_2_99 or cp312 releases, nor 1.1\'s abi3 or manylinux1 wheels', async () => {
+      expect(await resolve('fastadd', 'amd64', '2.36')).toEqual([FASTADD_X86_64]);
+    });
+
+    it('glibc 2.12 (older than manylinux2014): 1.1\'s manylinux1 wheel', async () => {
+      expect(await resolve('fastadd', 'amd64', '2.12')).toEqual(['fastadd-1.1-cp311-cp311-manylinux_2_5_x86_64.manylinux1_x86_64.whl']);
+    });
+
+    it('Python 3.12: the cp312 release', async () => {
+      expect(await resolve('fastadd', 'amd64', '2.36', '3.12.1')).toEqual(['fastadd-1.2-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl']);
+    });
+
+    it('arm64 takes the aarch64 wheel, never an x86_64 one', async () => {
+      expect(await resolve('fastadd', 'arm64', '2.36')).toEqual(['fastadd-1.1-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl']);
+    });
+
+    it('without glibc (a musl base), the pure release: musllinux wheels are not taken either, as on glibc', async () => {
+      expect(await resolve('fastadd', 'amd64', undefined)).toEqual(['fastadd-1.0-py3-none-any.whl']);
+      expect(await resolve('fastadd', 'arm64', undefined)).toEqual(['fastadd-1.0-py3-none-any.whl']);
+    });
+
+    it('a project with an x86_64 wheel only is an error naming the platform elsewhere', async () => {
+      expect(await resolve('fastonly', 'amd64', '2.36')).toEqual(['fastonly-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl']);
+      await expect(resolve('fastonly', 'arm64', '2.36')).rejects.toMatchObject({
+        code: 'solve-failed', message: 'fastonly: no wheel on the index fits this environment (Python 3.11.4 on linux/arm64 with glibc 2.36; sdists are not built)',
+      });
+      await expect(resolve('fastonly', 'amd64', undefined)).rejects.toMatchObject({
+        code: 'solve-failed', message: 'fastonly: no wheel on the index fits this environment (Python 3.11.4 on linux/amd64 without glibc (pure wheels only); sdists are not built)',
+      });
+      // a pin of the one release with an x86_64 wheel only: the conflict names the platform too
+      await expect(resolve('fastadd==1.2', 'arm64', '2.36')).rejects.toMatchObject({
+        code: 'solve-failed', message: 'pip requirements cannot be satisfied (Python 3.11.4 on linux/arm64 with glibc 2.36): no version of fastadd satisfies fastadd==1.2',
+      });
+    });
+
+    it('a build installs the binary wheel\'s extension into site-packages, executable, with RECORD listing it', async () => {
+      const base = glibcBase({ os: 'linux', architecture: 'amd64' }, 'x86_64');
+      const fetch = localChannelFetch([channel], globalThis.fetch);
+      const r = await buildEnvironment({
+        base, specs: ['python'], channels: [channel.url], fetch, repodataFetch: fetch, store: memoryBlobStore(), epoch: 1_700_000_000,
+        pip: readPipSection([`--index-url ${index.url}`, 'fastadd']),
+      });
+      expect(r.pipWheels.map((w) => fileOf(w.url))).toEqual([FASTADD_X86_64]);
+      const so = `${SP}/fastadd/_native.cpython-311-x86_64-linux-gnu.so`;
+      let mode = 0;
+      let record = '';
+      await scanLayers(r.image, [{ visit: async (e, body) => {
+        if (e.name === so) mode = e.mode;
+        if (e.name === `${SP}/fastadd-1.1.dist-info/RECORD`) record = await new Response(body).text();
+      } }]);
+      expect(mode & 0o777).toBe(0o755);
+      expect(record).toMatch(new RegExp(`^fastadd/_native\\.cpython-311-x86_64-linux-gnu\\.so,sha256=[\\w-]{43},\\d+$`, 'm'));
+    });
+  });
+
+  describe.skipIf(!haveGcc)('a multi-platform build with a pip section', () => {
+    const platforms: Platform[] = [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }];
+    const buildAll = (pip: string[], bases = platforms.map((p) => ({ platform: p, base: glibcBase(p, p.architecture === 'amd64' ? 'x86_64' : 'aarch64') }))) => {
+      const fetch = localChannelFetch([channel], globalThis.fetch);
+      return buildEnvironments({
+        bases, specs: ['python'], channels: [channel.url], fetch, repodataFetch: fetch, store: memoryBlobStore(), epoch: 1_700_000_000,
+        pip: readPipSection([`--index-url ${index.url}`, ...pip]),
+      });
+    };
+
+    it('resolves the section for each platform: the same pure wheels, each platform\'s binary wheel', async () => {
+      const built = await buildAll(['greeter', 'fastadd']);
+      expect(built.map((b) => [b.subdir, b.result.pipWheels.map((w) => `${w.name} ${w.url.slice(w.url.lastIndexOf('/') + 1)}`)])).toEqual([
+        ['linux-64', ['fastadd ' + FASTADD_X86_64, 'greeter greeter-2.0-py3-none-any.whl', 'greetlib greetlib-1.0-py3-none-any.whl']],
+        ['linux-aarch64', ['fastadd fastadd-1.1-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl', 'greeter greeter-2.0-py3-none-any.whl', 'greetlib greetlib-1.0-py3-none-any.whl']],
+      ]);
+      // each image has its own wheel's files: the compiled extension on amd64 only
+      const natives = await Promise.all(built.map(async (b) => (await layerFiles(b.result.image)).flat().filter((f) => f.startsWith(`${SP}/fastadd/_native`))));
+      expect(natives).toEqual([[`${SP}/fastadd/_native.cpython-311-x86_64-linux-gnu.so`], []]);
+    });
+
+    it('a platform no wheel fits fails the build naming that platform', async () => {
+      await expect(buildAll(['fastonly'])).rejects.toMatchObject({
+        code: 'solve-failed', message: 'fastonly: no wheel on the index fits this environment (Python 3.11.4 on linux/arm64 with glibc 2.36; sdists are not built)',
+      });
     });
   });
 

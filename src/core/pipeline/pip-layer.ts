@@ -139,7 +139,8 @@ export async function resolvePipSection(section: PipSection, o: Omit<PipStepOpti
     ...[...local.values()].map((l) => ({ ...parseRequirement(`${l.key}==${formatVersion(l.version)}`), text: l.file.filename })),
   ];
   if (section.hashes) checkHashedRequirements(requirements, section.hashes);
-  const pins = await resolvePip(requirements, { markers, python: o.python, tags }, source, {
+  const platform = `linux/${o.architecture} ${o.glibc ? `with glibc ${o.glibc}` : 'without glibc (pure wheels only)'}`;
+  const pins = await resolvePip(requirements, { markers, python: o.python, tags, platform }, source, {
     ...(o.warn ? { warn: o.warn } : {}), ...(o.installed ? { installed: o.installed } : {}), ...(section.hashes ? { allowedHashes: section.hashes } : {}),
   });
   if (section.hashes) {
