@@ -353,6 +353,34 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
       expect((JSON.parse(fromLock.out) as { digest: string }).digest).toBe((JSON.parse(fromFile.out) as { digest: string }).digest);
       expect(sha256File(join(tmp, 'b.tar'))).toBe(sha256File(join(tmp, 'a.tar')));
     }, 120_000);
+
+    it.skipIf(!haveGcc)('build --platform linux/amd64,linux/arm64 installs each platform\'s wheels; a platform no wheel fits fails naming it', async () => {
+      const base = join(tmp, 'base-multi.tar');
+      const platforms: Platform[] = [{ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'arm64' }];
+      await writeDockerArchiveTo([{ platforms: platforms.map((p) => ({ platform: p, image: glibcBase(p, p.architecture === 'amd64' ? 'x86_64' : 'aarch64') })), tags: ['x/base-multi:1'] }],
+        Writable.toWeb(createWriteStream(base)) as WritableStream<Uint8Array>);
+      const env = (pip: string) => {
+        const f = join(tmp, `env-multi-${pip}.yml`);
+        writeFileSync(f, `channels: ["${channel.url}"]\ndependencies:\n  - python\n  - pip:\n    - --index-url ${index.url}\n    - greeter\n    - ${pip}\n`);
+        return f;
+      };
+      const built = await cli('build', '-b', base, '-i', 'x/pip-multi:1', '--file', env('fastadd'), '--platform', 'linux/amd64,linux/arm64', '-o', join(tmp, 'multi.tar'), '--cache', join(tmp, 'cli-cache'), '--json');
+      expect(built.err).not.toMatch(/error/);
+      expect(built.code).toBe(0);
+      expect((JSON.parse(built.out) as { platforms: Array<{ platform: string; subdir: string }> }).platforms.map((p) => [p.platform, p.subdir])).toEqual([['linux/amd64', 'linux-64'], ['linux/arm64', 'linux-aarch64']]);
+      const pipFiles = async (platform: string) => {
+        const r = await cli('inspect', join(tmp, 'multi.tar'), '--platform', platform, '--merged', '--json');
+        expect(r.code).toBe(0);
+        const merged = (JSON.parse(r.out) as { images: Array<{ merged: Array<{ path: string }> }> }).images[0]!.merged.map((f) => f.path.replace(/^\//, ''));
+        return merged.filter((f) => /\/(fastadd|greeter)(-[\d.]+\.dist-info\/WHEEL|\/_native[^/]*)$/.test(f)).sort();
+      };
+      // the same pure greeter on both; the x86_64 extension on amd64 only, the aarch64 wheel (Root-Is-Purelib: false) on arm64
+      expect(await pipFiles('linux/amd64')).toEqual([`${SP}/fastadd-1.1.dist-info/WHEEL`, `${SP}/fastadd/_native.cpython-311-x86_64-linux-gnu.so`, `${SP}/greeter-2.0.dist-info/WHEEL`]);
+      expect(await pipFiles('linux/arm64')).toEqual([`${SP}/fastadd-1.1.dist-info/WHEEL`, `${SP}/greeter-2.0.dist-info/WHEEL`]);
+      const failed = await cli('build', '-b', base, '-i', 'x/pip-multi:1', '--file', env('fastonly'), '--platform', 'linux/amd64,linux/arm64', '-o', join(tmp, 'multi-2.tar'), '--cache', join(tmp, 'cli-cache'));
+      expect(failed.code).not.toBe(0);
+      expect(failed.err).toContain('fastonly: no wheel on the index fits this environment (Python 3.11.4 on linux/arm64 with glibc 2.36; sdists are not built)');
+    }, 180_000);
   });
 });
 
