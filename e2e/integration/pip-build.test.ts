@@ -70,6 +70,13 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
     make('greeter', '2.0', 'greetlib>=1');
     make('greeter', '1.0', 'greetlib');
     if (haveGcc) writeFastaddWheels(wheels);
+    // wheels that fail to install (a member outside the prefix; a member that is not what RECORD says) and a
+    // project with an sdist only
+    execFileSync(PY, ['-c', MAKE_WHEEL, wheels, 'evilpath', '1.0', 'unsafe']);
+    execFileSync(PY, ['-c', MAKE_WHEEL, wheels, 'badrecord', '1.0', 'tamper']);
+    mkdirSync(join(tmp, 'sdist', 'sdistonly-1.0'), { recursive: true });
+    writeFileSync(join(tmp, 'sdist', 'sdistonly-1.0', 'PKG-INFO'), 'Metadata-Version: 2.1\nName: sdistonly\nVersion: 1.0\n');
+    execFileSync('tar', ['-czf', join(wheels, 'sdistonly-1.0.tar.gz'), '-C', join(tmp, 'sdist'), 'sdistonly-1.0']);
     index = await servePipIndex(wheels);
     await writeChannel(join(tmp, 'channel'), [
       { ...PYTHON_STAND_IN, version: '3.11.4' },
@@ -200,6 +207,24 @@ describe.skipIf(!havePython)('the pip step of a build', () => {
       }
       expect(await store.has(`sha256:${sha(file)}`)).toBe(false);
       expect(store.size).toBe(1); // python, the one conda package, fetched before the pip step
+    });
+  });
+
+  describe('a build that fails caches nothing', () => {
+    const cases: Array<[string, string[], string[], string, string | RegExp, string?]> = [
+      ['a wheel with ../ in a member name', ['python'], ['evilpath'], 'unsafe-path', 'evilpath-1.0-py3-none-any.whl: member "evilpath/../../evil.py" would be installed outside the prefix', 'evilpath-1.0-py3-none-any.whl'],
+      ['a wheel whose member is not what its RECORD says', ['python'], ['badrecord'], 'digest-mismatch', /^badrecord-1\.0-py3-none-any\.whl: badrecord\/__init__\.py does not match its RECORD hash/, 'badrecord-1.0-py3-none-any.whl'],
+      ['a project with an sdist only', ['python'], ['sdistonly'], 'solve-failed', 'sdistonly: no wheel on the index fits this environment (Python 3.11.4 on linux/amd64 without glibc (pure wheels only); sdists are not built)'],
+      ['an unsatisfiable pin', ['python'], ['greeter==9.9'], 'solve-failed', 'pip requirements cannot be satisfied (Python 3.11.4 on linux/amd64 without glibc (pure wheels only)): no version of greeter satisfies greeter==9.9'],
+      ['a pin conda\'s version fails', ['python', 'greetlib-conda'], ['greeter', 'greetlib<1'], 'solve-failed', 'pip requirement greetlib<1 conflicts with greetlib 1.0 installed by the conda package greetlib-conda-1.0-py_0.conda'],
+    ];
+    it.each(cases)('%s: a clear error, and the store holds the conda packages only', async (_, specs, pip, code, message, wheel) => {
+      const store = memoryBlobStore();
+      await expect(build(specs, pip, { store })).rejects.toMatchObject({ code, message: typeof message === 'string' ? message : expect.stringMatching(message) });
+      // the conda packages were fetched before the pip step; no wheel (nor the sdist) is kept
+      expect(store.size).toBe(specs.length);
+      if (wheel) expect(await store.has(`sha256:${sha(wheel)}`)).toBe(false);
+      expect(index.downloads.get('sdistonly-1.0.tar.gz')).toBeUndefined();
     });
   });
 
