@@ -6,7 +6,9 @@
  * same archive bytes as the CLI's `build --file` of that file, as does Save again from the history (the
  * wheels from the cache, the index not asked). Its share link carries the pip packages (covered by the lock's
  * sha256) and rebuilds the same bytes in a fresh context, taking the wheels from the link's lock without
- * resolving again.
+ * resolving again. A two-platform build (linux/amd64 and linux/arm64 busybox, no glibc) resolves the section
+ * for each platform (the pure wheels, fastadd's pure release among its binary ones) and writes the CLI's bytes
+ * of `build --platform linux/amd64,linux/arm64`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,12 +18,14 @@ import { expect, test, type Browser, type Page } from '@playwright/test';
 import { decodeShareLink } from '../src/state/share-link';
 import { MAKE_WHEEL } from '../src/test-support/wheels';
 import { PYTHON_STAND_IN, writeChannel } from './conda-builder/package';
+import { writeFastaddWheels } from './harness/binary-wheels';
 import { servePipIndex, type PipIndex } from './harness/pip-index';
 import { sha256, startBuilderEnv, type BuilderEnv } from './support/builder-env';
 
 const PY = '/usr/bin/python3';
 const TAG = 'docker-envs.test/pip:1';
 const EPOCH = '1700000000';
+const haveGcc = spawnSync('gcc', ['--version']).status === 0 && existsSync('/usr/include/python3.11/Python.h');
 
 test.describe('pip packages in a browser build', () => {
   test.describe.configure({ mode: 'serial' });
@@ -44,9 +48,10 @@ test.describe('pip packages in a browser build', () => {
     make('greetlib', '1.0');
     make('greeter', '1.0', 'greetlib');
     make('greeter', '2.0', 'greetlib>=1');
+    if (haveGcc) writeFastaddWheels(wheels);
     index = await servePipIndex(wheels);
-    await writeChannel(join(tmp, 'channel'), [{ ...PYTHON_STAND_IN, version: '3.11.4' }]);
-    env = await startBuilderEnv({ channel: join(tmp, 'channel'), allowHttp: [new URL(index.url).host] });
+    await writeChannel(join(tmp, 'channel'), [{ ...PYTHON_STAND_IN, version: '3.11.4' }, { ...PYTHON_STAND_IN, version: '3.11.4', subdir: 'linux-aarch64' }]);
+    env = await startBuilderEnv({ channel: join(tmp, 'channel'), allowHttp: [new URL(index.url).host], multiPlatform: true });
     yml = join(tmp, 'environment.yml');
     writeFileSync(yml, `channels:\n  - ${env.channelUrl}\ndependencies:\n  - python\n  - pip:\n    - --index-url ${index.url}\n    - greeter\n`);
     cliSha = await env.cliBuild(['-i', TAG, '--file', yml], { SOURCE_DATE_EPOCH: EPOCH });
@@ -141,6 +146,33 @@ test.describe('pip packages in a browser build', () => {
     expect(await buildAndSave(page, 'shared.tar')).toBe(cliSha);
     // the wheels came from the link's lock: the index was not asked to resolve anything
     expect(index.pages()).toBe(pagesBefore);
+    expect(errors).toEqual([]);
+    await close();
+  });
+
+  test('a two-platform build with a pip section installs each platform\'s wheels and writes the CLI\'s bytes', async ({ browser }) => {
+    test.setTimeout(420_000);
+    test.skip(!haveGcc, 'gcc and libpython3.11-dev make the binary wheels');
+    const tag = 'docker-envs.test/pip-multi:1';
+    mkdirSync(join(tmp, 'multi'));
+    const multiYml = join(tmp, 'multi', 'environment.yml');
+    writeFileSync(multiYml, `channels:\n  - ${env.channelUrl}\ndependencies:\n  - python\n  - pip:\n    - --index-url ${index.url}\n    - greeter\n    - fastadd\n`);
+    const multiSha = await env.cliBuild(['-i', tag, '--file', multiYml, '--platform', 'linux/amd64,linux/arm64'], { SOURCE_DATE_EPOCH: EPOCH }, env.multiRef);
+    const { page, errors, close } = await freshPage(browser);
+    await page.goto(env.app.url);
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('env-import').setInputFiles(multiYml);
+    await expect(page.getByTestId('cfg-pip')).toHaveValue(`--index-url ${index.url}\ngreeter\nfastadd`);
+    await page.getByTestId('base-ref').fill(env.multiRef!);
+    await page.getByTestId('platform-linux/arm64').check();
+    await page.getByTestId('cfg-tag').fill(tag);
+    await page.getByTestId('cfg-epoch').fill(EPOCH);
+    expect(await buildAndSave(page, 'multi.tar')).toBe(multiSha);
+    await page.getByTestId('share-copy').click();
+    // a lock per platform, each with the wheels resolved for it: busybox has no glibc, so fastadd's pure release
+    const locks = decodeShareLink(new URL(await page.getByTestId('share-url').inputValue()).hash).locks!;
+    const pure = ['fastadd-1.0-py3-none-any.whl', 'greeter-2.0-py3-none-any.whl', 'greetlib-1.0-py3-none-any.whl'];
+    expect(locks.map((l) => [l.subdir, l.wheels?.map((w) => w.url.slice(w.url.lastIndexOf('/') + 1))])).toEqual([['linux-64', pure], ['linux-aarch64', pure]]);
     expect(errors).toEqual([]);
     await close();
   });
