@@ -41,6 +41,7 @@ export const debianDeps: readonly DebianDep[] = [
   { pkg: 'python3', bin: '/usr/bin/python3.11', why: 'the interpreter and standard library of the real python conda package (e2e/conda-builder/python.ts)' },
   { pkg: 'patchelf', bin: '/usr/bin/patchelf', why: 'sets the real python package\'s RPATH to $ORIGIN/../lib' },
   { pkg: 'python3-packaging', bin: '/usr/lib/python3/dist-packages/packaging', why: 'the reference for PEP 440 versions and PEP 508 markers (src/core/pip/pep440-oracle.test.ts)' },
+  { pkg: 'libpython3.11-dev', bin: '/usr/include/python3.11/Python.h', why: 'python3.11\'s headers, for the C extension of the binary test wheels (e2e/harness/binary-wheels.ts, compiled by gcc)' },
   { pkg: 'python3-pip-whl', bin: '/usr/share/python-wheels', why: 'pip\'s wheel, run by the real python in dockerd (python -m pip --version)' },
 ];
 

@@ -1,8 +1,7 @@
 /**
- * A PEP 691 (JSON simple API) package index on loopback serving wheels from a folder: each project page lists
- * its wheels with their sha256; `/files/<name>` serves a wheel (and byte ranges of it, as PyPI's file host does)
- * and counts each whole download. `tamper` makes the
- * server send other bytes for a file than the page's sha256 announces (a corrupted or replaced upload).
+ * A PEP 691 (JSON simple API) package index on loopback serving wheels (and sdists, `.tar.gz`) from a folder:
+ * each project page lists its files with their sha256; `/files/<name>` serves a file (and byte ranges of it,
+ * as PyPI's file host does) and counts each whole download. `tamper` makes the server send other bytes for a file than the page's sha256 announces (a corrupted or replaced upload).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -24,15 +23,15 @@ export interface PipIndex {
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
-/** Serves every `.whl` in `folder` (read at each request, so wheels written later are listed too). */
+/** Serves every `.whl` and `.tar.gz` in `folder` (read at each request, so files written later are listed too). */
 export async function servePipIndex(folder: string): Promise<PipIndex> {
   const downloads = new Map<string, number>();
   const tampered = new Map<string, Uint8Array>();
   let pages = 0;
   const server = createServer((req, res) => {
     const proj = /^\/simple\/([^/]+)\/$/.exec(req.url ?? '');
-    const file = /^\/files\/([\w.+-]+\.whl)$/.exec(req.url ?? '');
-    const wheels = readdirSync(folder).filter((f) => f.endsWith('.whl'));
+    const file = /^\/files\/([\w.+-]+\.(?:whl|tar\.gz))$/.exec(req.url ?? '');
+    const wheels = readdirSync(folder).filter((f) => f.endsWith('.whl') || f.endsWith('.tar.gz'));
     if (proj) {
       pages++;
       const mine = wheels.filter((f) => f.split('-')[0]!.toLowerCase().replace(/[-_.]+/g, '-') === proj[1]);

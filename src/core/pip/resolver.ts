@@ -25,6 +25,8 @@ export interface PipTarget {
   /** the full Python version (3.11.4), for requires-python */
   readonly python: string;
   readonly tags: readonly WheelTag[];
+  /** the platform as errors name it (`linux/arm64 with glibc 2.36`): a multi-platform build says which failed */
+  readonly platform?: string;
 }
 
 /** One pinned distribution. */
@@ -62,6 +64,7 @@ export async function resolvePip(
   const topKeys = new Set(requirements.map((r) => r.key));
   let steps = 0;
   let conflict = '';
+  const on = target.platform ? ` on ${target.platform}` : '';
 
   const applies = (req: Requirement, extras: readonly string[]) =>
     !req.marker || [undefined, ...extras].some((extra) => evaluateMarker(req.marker!, { ...target.markers, extra: extra ?? '' }));
@@ -88,7 +91,7 @@ export async function resolvePip(
           const prev = best.get(v);
           if (!prev || rank < prev.rank) best.set(v, { c: { version: w.version, file }, rank });
         }
-        if (!best.size) throw new CoreError('solve-failed', `${key}: no wheel on the index fits this environment (Python ${target.python}; sdists are not built)`);
+        if (!best.size) throw new CoreError('solve-failed', `${key}: no wheel on the index fits this environment (Python ${target.python}${on}; sdists are not built)`);
         return [...best.values()].map((x) => x.c).sort((a, b) => compareVersions(b.version, a.version));
       });
       candidateCache.set(key, c);
@@ -171,6 +174,6 @@ export async function resolvePip(
 
   const top = requirements.filter((r) => applies(r, [])).map((req) => ({ req }));
   const result = await step({ pins: new Map(), seen: new Map() }, top);
-  if (!result) throw new CoreError('solve-failed', `pip requirements cannot be satisfied: ${conflict}`);
+  if (!result) throw new CoreError('solve-failed', `pip requirements cannot be satisfied${on ? ` (Python ${target.python}${on})` : ''}: ${conflict}`);
   return [...result.pins.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
 }

@@ -139,7 +139,8 @@ export async function resolvePipSection(section: PipSection, o: Omit<PipStepOpti
     ...[...local.values()].map((l) => ({ ...parseRequirement(`${l.key}==${formatVersion(l.version)}`), text: l.file.filename })),
   ];
   if (section.hashes) checkHashedRequirements(requirements, section.hashes);
-  const pins = await resolvePip(requirements, { markers, python: o.python, tags }, source, {
+  const platform = `linux/${o.architecture} ${o.glibc ? `with glibc ${o.glibc}` : 'without glibc (pure wheels only)'}`;
+  const pins = await resolvePip(requirements, { markers, python: o.python, tags, platform }, source, {
     ...(o.warn ? { warn: o.warn } : {}), ...(o.installed ? { installed: o.installed } : {}), ...(section.hashes ? { allowedHashes: section.hashes } : {}),
   });
   if (section.hashes) {
@@ -160,7 +161,8 @@ export function requestedProjects(section: PipSection | undefined): Set<string> 
 
 /**
  * Fetches (through the blob store; a local wheel through `openLocal`) and installs each wheel, checked against
- * its sha256: the pip layer's entries, file bodies streaming from the wheels.
+ * its sha256: the pip layer's entries, file bodies streaming from the wheels. A wheel that fails to install
+ * leaves the store.
  */
 export async function installLockedWheels(wheels: readonly LockedWheel[], section: PipSection | undefined, o: Pick<PipStepOptions, 'prefix' | 'epoch' | 'python' | 'fetch' | 'store' | 'openLocal'>): Promise<TarWriteEntry[]> {
   const xy = o.python.split('.').slice(0, 2).join('.');
@@ -171,7 +173,12 @@ export async function installLockedWheels(wheels: readonly LockedWheel[], sectio
     const local = w.url.startsWith('file:');
     const blob = local ? await openLocalWheel(w, filename, o.openLocal) : (await fetchPackages([{ fn: filename, url: w.url, sha256: w.sha256 }], { store: o.store, fetch: o.fetch as typeof fetch })).get(filename)!;
     // a wheel named by path (not found on an index) gets direct_url.json, as pip gives it
-    const installed = await installWheel(blob, filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: requested.has(w.name), ...(local ? { directUrl: { url: w.url, sha256: w.sha256 } } : {}) });
+    const installed = await installWheel(blob, filename, { prefix: o.prefix, pythonVersion: xy, epoch: o.epoch, requested: requested.has(w.name), ...(local ? { directUrl: { url: w.url, sha256: w.sha256 } } : {}) })
+      .catch(async (e: unknown) => {
+        // a wheel that does not install (a member outside the prefix, one its RECORD does not vouch for) is not kept
+        if (!local) await o.store.delete(`sha256:${w.sha256}`);
+        throw e;
+      });
     entries.push(...installed.entries);
   }
   return withParents(entries, o.epoch);
