@@ -9,14 +9,31 @@ import { CoreError } from '../src/core/errors';
 import type { Digest, OffloadedSha256, Sha256Offload } from '../src/core/digest';
 import type { HashReply, HashRequest } from './hash.worker';
 
-interface PoolWorker { worker: Worker; busy: boolean; answer?: { ok(d: Digest): void; fail(e: unknown): void }; dead?: Error }
+/** Pieces a job may have handed over and not yet seen hashed; the stream waits beyond this. */
+const IN_FLIGHT = 8;
+
+interface PoolWorker {
+  worker: Worker;
+  busy: boolean;
+  answer?: { ok(d: Digest): void; fail(e: unknown): void };
+  dead?: Error;
+  /** pieces sent and not yet hashed (a cancelled job's too: they are answered first), and who waits for fewer */
+  inFlight: number;
+  waiting?: () => void;
+}
 
 /** An offload over at most `size` hashing workers. */
 export function hashWorkerPool(size: number): Sha256Offload {
   const all: PoolWorker[] = [];
   const start = (): PoolWorker => {
-    const w: PoolWorker = { worker: new Worker(new URL('./hash.worker.ts', import.meta.url), { type: 'module', name: 'hash' }), busy: false };
+    const w: PoolWorker = { worker: new Worker(new URL('./hash.worker.ts', import.meta.url), { type: 'module', name: 'hash' }), busy: false, inFlight: 0 };
+    const wake = () => { const f = w.waiting; w.waiting = undefined; f?.(); };
     w.worker.onmessage = (e: MessageEvent<HashReply>) => {
+      if (e.data.kind === 'hashed') {
+        w.inFlight--;
+        if (w.inFlight < IN_FLIGHT) wake();
+        return;
+      }
       const a = w.answer;
       w.answer = undefined;
       w.busy = false;
@@ -30,6 +47,7 @@ export function hashWorkerPool(size: number): Sha256Offload {
       w.worker.terminate();
       w.dead = new CoreError('internal', `a hashing worker failed: ${e.message || 'it did not start'}`);
       w.answer?.fail(w.dead);
+      wake();
     };
     all.push(w);
     return w;
@@ -41,7 +59,12 @@ export function hashWorkerPool(size: number): Sha256Offload {
     const send = (m: HashRequest, transfer: Transferable[] = []) => w.worker.postMessage(m, transfer);
     let ended = false;
     return {
-      update(bytes) { if (!w.dead) send({ kind: 'piece', bytes }, [bytes.buffer]); },
+      update(bytes) {
+        if (w.dead) return undefined;
+        send({ kind: 'piece', bytes }, [bytes.buffer]);
+        if (++w.inFlight < IN_FLIGHT) return undefined;
+        return new Promise<void>((ok) => { w.waiting = ok; });
+      },
       digest() {
         ended = true;
         return new Promise<Digest>((ok, fail) => {

@@ -139,8 +139,11 @@ export function hashingStream(): { stream: TransformStream<Uint8Array, Uint8Arra
 
 /** A sha256 of one long stream taken on another thread: chunks are handed over as they come, the digest read at the end. */
 export interface OffloadedSha256 {
-  /** hands `chunk` over (it becomes the other thread's: the caller must not use it again) */
-  update(chunk: Uint8Array): void;
+  /**
+   * hands `chunk` over (it becomes the other thread's: the caller must not use it again); a promise when the
+   * other thread is behind by enough pieces, to wait on before handing more (what is in flight stays bounded)
+   */
+  update(chunk: Uint8Array): void | Promise<void>;
   /** the digest of everything handed over */
   digest(): Promise<Digest>;
   /** drops the job (the stream failed); the thread is free again */
@@ -169,7 +172,7 @@ const OFFLOAD_PIECE = 1 << 20;
  * and, once a stream has given OFFLOAD_PIECE of them, hashed on another thread in pieces of that size (a free
  * one: else here, as without an offload). Short streams are hashed here.
  */
-function streamSha256(): { ready(): Promise<void>; update(chunk: Uint8Array): void; digest(): Promise<Digest>; cancel(): void } {
+function streamSha256(): { ready(): Promise<void>; update(chunk: Uint8Array): void | Promise<void>; digest(): Promise<Digest>; cancel(): void } {
   const batch = new ByteBatch();
   let parts = 0;
   let local: Sha256 | undefined;
@@ -197,13 +200,13 @@ function streamSha256(): { ready(): Promise<void>; update(chunk: Uint8Array): vo
       parts++;
       if (batch.add(chunk) < OFFLOAD_PIECE) return;
       if (!tried) { tried = true; away = offload?.(); }
-      if (away) away.update(piece());
+      if (away) return away.update(piece());
       // no thread free: hashed here from when the hasher is ready, the bytes gathered first
       else void localHasher();
     },
     async digest() {
       if (away) {
-        if (batch.size > 0) away.update(piece());
+        if (batch.size > 0) await away.update(piece());
         return away.digest();
       }
       const h = local ?? await localHasher();
@@ -232,8 +235,9 @@ export function verifyingStream(expected: Digest, expectedSize?: number, what = 
         hasher.cancel();
         throw new SizeMismatchError(expectedSize, size, `${what} ${expected}`);
       }
-      hasher.update(chunk);
+      // handed on at once; the next chunk waits while the hashing thread is behind
       controller.enqueue(chunk);
+      return hasher.update(chunk);
     },
     async flush() {
       if (expectedSize !== undefined && size !== expectedSize) {
