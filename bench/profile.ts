@@ -12,8 +12,14 @@ interface TraceEvent { name: string; id?: string; pid: number; tid: number; args
 /** One line of the summary. */
 export interface HotFunction { name: string; selfMs: number; share: number }
 
-/** Runs `action` under a V8 CPU trace of the page's renderer; returns the top functions by self time. */
-export async function profileAction(page: Page, action: () => Promise<void>, top = 15): Promise<HotFunction[]> {
+/** One thread's busy time under the trace, and the script it spent most of it in (which worker it is). */
+export interface ThreadBusy { busyMs: number; script: string }
+
+/** What a trace shows: the top functions by self time over every thread, and each thread's busy time, busiest first. */
+export interface TraceSummary { hot: HotFunction[]; threads: ThreadBusy[] }
+
+/** Runs `action` under a V8 CPU trace of the page's renderer; returns the top functions by self time and each thread's busy time. */
+export async function profileAction(page: Page, action: () => Promise<void>, top = 15): Promise<TraceSummary> {
   const cdp = await page.context().newCDPSession(page);
   const events: TraceEvent[] = [];
   cdp.on('Tracing.dataCollected', (e) => { events.push(...(e.value as unknown as TraceEvent[])); });
@@ -38,10 +44,11 @@ function endTracing(cdp: CDPSession): Promise<void> {
   });
 }
 
-/** Folds the trace's ProfileChunk events into self time per function (name, file, line). */
-export function summarizeTrace(events: TraceEvent[], top = 15): HotFunction[] {
+/** Folds the trace's ProfileChunk events into self time per function (name, file, line) and busy time per thread (profile). */
+export function summarizeTrace(events: TraceEvent[], top = 15): TraceSummary {
   const nodes = new Map<string, Map<number, ProfileNode>>(); // per profile id
   const self = new Map<string, number>();
+  const perThread = new Map<string, { busy: number; scripts: Map<string, number> }>();
   let total = 0;
   for (const e of events) {
     if (e.name !== 'ProfileChunk' || !e.args?.data) continue;
@@ -59,13 +66,26 @@ export function summarizeTrace(events: TraceEvent[], top = 15): HotFunction[] {
       const name = f ? labelOf(f) : '(unknown)';
       self.set(name, (self.get(name) ?? 0) + us);
       total += us;
+      const t = perThread.get(key) ?? { busy: 0, scripts: new Map<string, number>() };
+      perThread.set(key, t);
+      t.busy += us;
+      const script = f?.url ? scriptOf(f.url) : '';
+      if (script) t.scripts.set(script, (t.scripts.get(script) ?? 0) + us);
     }
   }
-  return [...self]
+  const hot = [...self]
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
     .map(([name, us]) => ({ name, selfMs: us / 1000, share: total ? us / total : 0 }));
+  const threads = [...perThread.values()]
+    .map((t) => ({ busyMs: t.busy / 1000, script: [...t.scripts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? '(native only)' }))
+    .filter((t) => t.busyMs >= 1)
+    .sort((a, b) => b.busyMs - a.busyMs);
+  return { hot, threads };
 }
+
+/** A script's file name without its build hash (`build.worker-B579XRdU.js` → `build.worker.js`). */
+const scriptOf = (url: string): string => url.replace(/^.*\//, '').replace(/\?.*$/, '').replace(/-[\w-]{8}\.js$/, '.js');
 
 function labelOf(f: CallFrame): string {
   const file = f.url ? f.url.replace(/^.*\/(assets\/)?/, '').replace(/\?.*$/, '') : '';
@@ -73,7 +93,8 @@ function labelOf(f: CallFrame): string {
   return `${f.functionName || '(anonymous)'}${file ? ` ${file}${line}` : ''}`;
 }
 
-/** The summary as text lines for the bench notes. */
-export function formatProfile(hot: HotFunction[]): string {
-  return hot.map((h) => `    ${h.selfMs.toFixed(0).padStart(6)} ms ${(h.share * 100).toFixed(1).padStart(5)} %  ${h.name}`).join('\n');
+/** The summary as text lines for the bench notes: each thread's busy time (with the script it ran most), then the top functions. */
+export function formatProfile(hot: HotFunction[], threads: ThreadBusy[] = []): string {
+  const busy = threads.map((t) => `    busy ${t.busyMs.toFixed(0).padStart(6)} ms  thread mostly in ${t.script}`);
+  return [...busy, ...hot.map((h) => `    ${h.selfMs.toFixed(0).padStart(6)} ms ${(h.share * 100).toFixed(1).padStart(5)} %  ${h.name}`)].join('\n');
 }

@@ -83,6 +83,42 @@ test.describe('base image pull in the browser', () => {
     expect(requests.some((u) => u.includes(`/proxy/${host}/v2/test/base/blobs/`))).toBe(true);
   });
 
+  test('a layer blob whose bytes differ from its digest fails the save with the mismatch, and nothing of it is cached or saved', async ({ page }) => {
+    const manifest = await (await fetch(`http://${host}/v2/test/base/manifests/1`, {
+      headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' },
+    })).json() as { layers: Array<{ digest: string; size: number }> };
+    // the big layer (its hash is taken on a hashing worker): same length and same tar inside, one byte of the
+    // gzip header changed (the OS field, which the decoder ignores), so only the blob's digest check can catch it
+    const layer = manifest.layers.reduce((a, b) => (b.size > a.size ? b : a));
+    expect(layer.size).toBeGreaterThan(1 << 20);
+    await page.route(`**/blobs/${layer.digest}`, async (route) => {
+      const res = await route.fetch();
+      const body = Buffer.from(await res.body());
+      body[9] = body[9] === 3 ? 255 : 3;
+      await route.fulfill({ response: res, body });
+    });
+    await page.addInitScript(() => {
+      (window as unknown as { showSaveFilePicker: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
+        async () => (await navigator.storage.getDirectory()).getFileHandle('picked.tar', { create: true });
+    });
+    await page.goto(app.url);
+    await page.getByRole('button', { name: 'Build' }).click();
+    await page.getByTestId('base-ref').fill(`${host}/test/base:1`);
+    await page.getByTestId('save-image').click();
+    await expect(page.getByTestId('pull-error')).toContainText(`blob ${layer.digest} of ${host}/test/base does not match ${layer.digest}`, { timeout: 60_000 });
+    const left = await page.evaluate(async () => {
+      const root = await navigator.storage.getDirectory();
+      const names: string[] = [];
+      const blobs = await root.getDirectoryHandle('blobs').then((b) => b.getDirectoryHandle('sha256')).catch(() => undefined);
+      if (blobs) for await (const [name] of (blobs as unknown as { entries(): AsyncIterable<[string, unknown]> }).entries()) names.push(name);
+      const picked = await (await root.getFileHandle('picked.tar')).getFile();
+      return { names, picked: picked.size };
+    });
+    // no cache entry of the layer, verified or not, and the picked file as it was before the save
+    expect(left.names.filter((n) => n.startsWith(layer.digest.slice(7)))).toEqual([]);
+    expect(left.picked).toBe(0);
+  });
+
   test('a multi-member gzip layer (eStargz), which Chromium\'s native gunzip refuses, pulls with skopeo\'s diff_ids', async ({ page }) => {
     test.skip(!haveFixtures, 'the shared fixtures are absent');
     execFileSync('skopeo', ['copy', '-q', '--dest-tls-verify=false', `oci-archive:${fixture('dive/.data/test-oci-estargz-image.tar')}`, `docker://${host}/test/estargz:1`]);

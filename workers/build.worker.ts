@@ -19,8 +19,12 @@ import { withCacheShared } from './cache-admin';
 import { saveAgain } from './save-again';
 import { trimCache } from './build-history';
 import { proxiedRegistryClient } from './registry-client';
+import { useSha256Offload } from '../src/core/digest';
+import { hashWorkerPool } from './hash-pool';
 
 registerErrorTransfer();
+// a download stored into the cache and the layer it decompresses to are verified at once, each on a thread of its own
+useSha256Offload(hashWorkerPool(2));
 
 /** Progress of a pull: bytes downloaded of all layer blobs so far (compressed, as stored in the registry). */
 export interface PullProgress { done: number; total: number; blobs: number }

@@ -214,7 +214,7 @@ async function profilePage(corpus: Corpus): Promise<string> {
     const { page, records } = await openAssemblyPage(b, corpus);
     let seconds = 0;
     const hot = await profileAction(page, async () => { seconds = (await assembleInPage(page, records)).seconds; });
-    return `profile (${sec(seconds)} under the trace; self time, page renderer incl. workers, unminified build):\n${formatProfile(hot)}`;
+    return `profile (${sec(seconds)} under the trace; self time, page renderer incl. workers, unminified build):\n${formatProfile(hot.hot, hot.threads)}`;
   } catch (e) {
     return `profile failed: ${e instanceof Error ? e.message : String(e)}`;
   } finally {

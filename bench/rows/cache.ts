@@ -220,7 +220,7 @@ async function profileRebuild(s: AssemblySetup): Promise<string> {
     await assembleInPage(page, records, true);
     let seconds = 0;
     const hot = await profileAction(page, async () => { seconds = (await assembleInPage(page, records, true)).seconds; });
-    return `profile of the rebuild (${seconds.toFixed(2)} s under the trace; self time, page renderer incl. workers, unminified build):\n${formatProfile(hot)}`;
+    return `profile of the rebuild (${seconds.toFixed(2)} s under the trace; self time, page renderer incl. workers, unminified build):\n${formatProfile(hot.hot, hot.threads)}`;
   } catch (e) {
     return `profile failed: ${e instanceof Error ? e.message : String(e)}`;
   } finally {

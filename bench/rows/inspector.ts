@@ -87,7 +87,7 @@ async function profileRun(g: GeneratedArchive): Promise<string> {
     await page.goto(b.url);
     if (findRenderers(b.userDataDir).length === 0) throw new Error('no renderer');
     const hot = await profileAction(page, async () => { await openArchive(page, b.url, g.archive); });
-    return `profile (self time, page renderer incl. worker, unminified build):\n${formatProfile(hot)}`;
+    return `profile (self time, page renderer incl. worker, unminified build):\n${formatProfile(hot.hot, hot.threads)}`;
   } finally {
     await b.close();
   }

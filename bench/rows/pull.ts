@@ -16,7 +16,7 @@ import { buildApp, openBenchBrowser, type BenchBrowser } from '../browser.js';
 import { askFloorWorker, floorApp } from '../floors.js';
 import type { FloorReply } from '../floor.worker.js';
 import { prebundle, settle } from '../machine.js';
-import { formatProfile, profileAction, type HotFunction } from '../profile.js';
+import { formatProfile, profileAction, type TraceSummary } from '../profile.js';
 import type { BenchRow } from '../table.js';
 
 const run = promisify(execFile);
@@ -123,9 +123,9 @@ export function pullRows(opts: { log: (s: string) => void }): BenchRow[] {
     profile: () => withRegistries(opts.log, async (regs) => {
       const b = await openPullBrowser(regs);
       try {
-        let hot: HotFunction[] = [];
-        const { seconds } = await saveInChromium(b, `${regs.open.host}/${REF}`, async (page, action) => { hot = await profileAction(page, action); });
-        return `profile (${seconds.toFixed(2)} s under the trace; self time, page renderer incl. workers):\n${formatProfile(hot)}`;
+        let traced: TraceSummary = { hot: [], threads: [] };
+        const { seconds } = await saveInChromium(b, `${regs.open.host}/${REF}`, async (page, action) => { traced = await profileAction(page, action); });
+        return `profile (${seconds.toFixed(2)} s under the trace; self time, page renderer incl. workers):\n${formatProfile(traced.hot, traced.threads)}`;
       } finally {
         await b.close();
       }

@@ -190,16 +190,21 @@ describe('bench table', () => {
     expect(h).toMatch(/\d+ cores .*; \d+\.\d GiB memory$/);
   });
 
-  it('summarises V8 ProfileChunk trace events by self time', () => {
+  it('summarises V8 ProfileChunk trace events by self time, and each thread\'s busy time', () => {
     const frame = (functionName: string) => ({ functionName, url: 'http://127.0.0.1/assets/w.js', lineNumber: 9, columnNumber: 0 });
-    const hot = summarizeTrace([
+    const hashFrame = { functionName: 'update', url: 'http://127.0.0.1/assets/hash.worker-DoPM8iRl.js', lineNumber: 5, columnNumber: 0 };
+    const { hot, threads } = summarizeTrace([
       { name: 'ProfileChunk', id: '0x1', pid: 1, tid: 2, args: { data: { cpuProfile: { nodes: [{ id: 1, callFrame: frame('(root)') }, { id: 2, callFrame: frame('walkTar'), parent: 1 }, { id: 3, callFrame: frame('(idle)') }], samples: [2, 2, 3] }, timeDeltas: [1000, 2000, 5000] } } },
       { name: 'ProfileChunk', id: '0x1', pid: 1, tid: 2, args: { data: { cpuProfile: { samples: [1] }, timeDeltas: [500] } } },
+      { name: 'ProfileChunk', id: '0x2', pid: 1, tid: 3, args: { data: { cpuProfile: { nodes: [{ id: 1, callFrame: hashFrame }] , samples: [1, 1] }, timeDeltas: [4000, 4000] } } },
       { name: 'Other', pid: 1, tid: 2 },
     ]);
-    expect(hot[0]).toMatchObject({ name: 'walkTar w.js:10', selfMs: 3 });
-    expect(hot[1]).toMatchObject({ name: '(root) w.js:10', selfMs: 0.5 });
-    expect(hot).toHaveLength(2);
+    expect(hot[0]).toMatchObject({ name: 'update hash.worker-DoPM8iRl.js:6', selfMs: 8 });
+    expect(hot[1]).toMatchObject({ name: 'walkTar w.js:10', selfMs: 3 });
+    expect(hot[2]).toMatchObject({ name: '(root) w.js:10', selfMs: 0.5 });
+    expect(hot).toHaveLength(3);
+    // per thread (profile), busiest first, named by the script it ran most (its build hash dropped)
+    expect(threads).toEqual([{ busyMs: 8, script: 'hash.worker.js' }, { busyMs: 3.5, script: 'w.js' }]);
   });
 });
 

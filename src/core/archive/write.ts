@@ -310,11 +310,16 @@ export async function writeDockerArchiveToSeekable(items: ArchiveItem[], sink: S
   return n;
 }
 
+/** Writes of at least 1 MiB a FileSystemWritableFileStream sink holds while the one before is written. */
+const WRITES_AHEAD = 8;
+
 /** A SeekableSink over a FileSystemWritableFileStream (the save picker's or an OPFS file's), appending in writes of at least 1 MiB. */
 export function fileSystemWritableSink(w: FileSystemWritableFileStream): SeekableSink {
   const grouped = coalesce();
   const writer = grouped.writable.getWriter();
-  const pumped = grouped.readable.pipeTo(new WritableStream({ write: (c) => w.write(c as Uint8Array<ArrayBuffer>) }));
+  // up to WRITES_AHEAD writes wait their turn, so the archive is made while the browser writes what came before
+  // (with one, the two mostly take turns)
+  const pumped = grouped.readable.pipeTo(new WritableStream({ write: (c) => w.write(c as Uint8Array<ArrayBuffer>) }, new CountQueuingStrategy({ highWaterMark: WRITES_AHEAD })));
   pumped.catch(() => {});
   let appending = true;
   const endAppends = async () => {

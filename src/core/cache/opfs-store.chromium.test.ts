@@ -2,7 +2,8 @@
  * opfsPutHashed in Chromium, on a page (createWritable) and in a dedicated worker (a sync access handle, as
  * the layer workers write layers): the stream lands at the digest its hash gave, readable through the blob
  * store; a second writer of the same bytes gets the stored file; a stream that fails, or whose bytes do not
- * add up to the size its hash counted, leaves no file behind.
+ * add up to the size its hash counted, leaves no file behind. The store's put (a sync access handle in the
+ * worker too) keeps only bytes that hash to the digest it was given.
  */
 import { resolve } from 'node:path';
 import type { Browser } from '@playwright/test';
@@ -12,7 +13,7 @@ import { bundleScript, haveChromium, launchChromium, pageWithScript } from '../.
 const at = (p: string) => JSON.stringify(resolve(__dirname, p));
 const entry = `
 import { opfsBlobStore, opfsPutHashed } from ${at('./opfs-store.ts')};
-import { hashingStream } from ${at('../digest/index.ts')};
+import { hashingStream, sha256 } from ${at('../digest/index.ts')};
 const bytes = (n, seed) => { const b = new Uint8Array(n); for (let i = 0; i < n; i++) b[i] = (i * 31 + seed) & 255; return b; };
 const chunks = (b, size) => new ReadableStream({ start(c) { for (let i = 0; i < b.length; i += size) c.enqueue(b.slice(i, i + size)); c.close(); } });
 const listing = async (dir) => { const out = []; for await (const [name] of dir.entries()) out.push(name); return out.sort(); };
@@ -37,6 +38,16 @@ globalThis.check = async () => {
   const failing = new ReadableStream({ pull(c) { c.enqueue(bytes(1000, 1)); if (this.n = (this.n ?? 0) + 1, this.n > 3) c.error(new Error('the source broke')); } });
   out.failed = await put(failing).then(() => 'stored', (e) => e.message);
   out.filesAfterFailure = (await listing(dir)).length;
+  // the store's own put: checked against the digest it is given, stored only when the bytes hash to it
+  const other = bytes(2 * 1024 * 1024 + 5, 9);
+  const otherDigest = await sha256(other);
+  out.put = (await store.put(otherDigest, chunks(other, 65536), other.byteLength)).size;
+  out.putSame = new Uint8Array(await (await store.get(otherDigest)).arrayBuffer()).every((v, i) => v === other[i]);
+  const wrong = bytes(1024 * 1024 + 3, 11);
+  out.putWrong = await store.put(otherDigest.replace(/.$/, (c) => (c === '0' ? '1' : '0')), chunks(wrong, 65536)).then(() => 'stored', (e) => e.code);
+  out.putFailing = await store.put(await sha256(bytes(4000, 1)), new ReadableStream({ pull(c) { c.enqueue(bytes(1000, 1)); if (this.n = (this.n ?? 0) + 1, this.n > 3) c.error(new Error('the source broke')); } })).then(() => 'stored', (e) => e.message);
+  out.filesAfterPuts = await listing(dir);
+  out.otherHex = otherDigest.slice(7);
   return out;
 };
 `;
@@ -58,6 +69,13 @@ describe.skipIf(!haveChromium)('opfsPutHashed in Chromium', () => {
     expect(got.files).toBe(1);
     expect(got.failed).toBe('the source broke');
     expect(got.filesAfterFailure).toBe(1);
+    expect(got.put).toBe(2 * 1024 * 1024 + 5);
+    expect(got.putSame).toBe(true);
+    // wrong bytes and a broken source leave nothing behind: the two verified blobs only
+    expect(got.putWrong).toBe('digest-mismatch');
+    expect(got.putFailing).toBe('the source broke');
+    expect((got.filesAfterPuts as string[]).length).toBe(2);
+    expect(got.filesAfterPuts).toContain(got.otherHex);
   };
 
   it('on a page (createWritable)', { timeout: 60_000 }, async () => {

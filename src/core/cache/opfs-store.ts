@@ -43,42 +43,55 @@ async function failed(dir: Dir, tmpName: string, d: Digest | undefined, e: unkno
 interface SyncHandle { write(b: Uint8Array, o: { at: number }): number; truncate(n: number): void; flush(): void; close(): void }
 
 /**
+ * Writes `stream` into `file`: through a sync access handle where the thread has them (a dedicated worker: the
+ * bytes go to the file from this thread, chunk by chunk, with no copy to another process), else through a
+ * writable in writes of at least 1 MiB. An error of the stream rejects, the stream cancelled.
+ */
+async function writeStream(file: FileSystemFileHandle, stream: ReadableStream<Uint8Array>): Promise<void> {
+  const open = (file as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> }).createSyncAccessHandle;
+  if (!open) {
+    await stream.pipeThrough(coalesce()).pipeTo(await file.createWritable());
+    return;
+  }
+  const reader = stream.getReader();
+  try {
+    const h = await open.call(file);
+    try {
+      let at = 0;
+      for (let r = await reader.read(); !r.done; r = await reader.read()) {
+        for (let off = 0; off < r.value.byteLength;) off += h.write(off ? r.value.subarray(off) : r.value, { at: at + off });
+        at += r.value.byteLength;
+      }
+      h.flush();
+    } finally {
+      h.close();
+    }
+  } catch (e) {
+    await reader.cancel(e).catch(() => {});
+    throw e;
+  }
+}
+
+/**
  * Stores a stream whose digest is known only once it has ended (a layer's tar, hashed as it is made): it is
- * written to a temporary name in the store's folder as it comes, through a sync access handle where the thread
- * has them (a dedicated worker), then moved to the digest `hashed` gives (the hash of exactly the bytes that
- * went through). Nothing of it is held in memory but the chunk being written.
+ * written to a temporary name in the store's folder as it comes (writeStream), then moved to the digest
+ * `hashed` gives (the hash of exactly the bytes that went through). Nothing of it is held in memory but the
+ * chunk being written.
  */
 export async function opfsPutHashed(stream: ReadableStream<Uint8Array>, hashed: Promise<{ digest: Digest; size: number }>, root?: Dir): Promise<File> {
   const dir = await dirPath(root ?? await navigator.storage.getDirectory(), 'blobs', 'sha256');
   const tmpName = `layer.tmp-${crypto.randomUUID()}`;
   const tmp = await dir.getFileHandle(tmpName, { create: true });
   let d: Digest | undefined;
-  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   try {
-    const open = (tmp as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> }).createSyncAccessHandle;
-    if (open) {
-      const h = await open.call(tmp);
-      try {
-        let at = 0;
-        reader = stream.getReader();
-        for (let r = await reader.read(); !r.done; r = await reader.read()) {
-          for (let off = 0; off < r.value.byteLength;) off += h.write(off ? r.value.subarray(off) : r.value, { at: at + off });
-          at += r.value.byteLength;
-        }
-        h.flush();
-      } finally {
-        h.close();
-      }
-    } else {
-      await stream.pipeThrough(coalesce()).pipeTo(await tmp.createWritable());
-    }
+    await writeStream(tmp, stream);
     const { digest, size } = await hashed;
     d = digest;
     const file = await tmp.getFile();
     if (file.size !== size) throw new Error(`the stored file holds ${file.size} bytes of ${size}`);
     return await settle(dir, tmp, digest);
   } catch (e) {
-    await (reader ? reader.cancel(e) : stream.cancel(e)).catch(() => {});
+    await stream.cancel(e).catch(() => {});
     return failed(dir, tmpName, d, e);
   }
 }
@@ -97,8 +110,7 @@ export async function opfsBlobStore(root?: Dir): Promise<BlobStore> {
       const tmpName = `${digestHex(d)}.tmp-${crypto.randomUUID()}`;
       const tmp = await dir.getFileHandle(tmpName, { create: true });
       try {
-        const w = await tmp.createWritable();
-        await stream.pipeThrough(verifyingStream(d, size)).pipeThrough(coalesce()).pipeTo(w);
+        await writeStream(tmp, stream.pipeThrough(verifyingStream(d, size)));
         return await settle(dir, tmp, d);
       } catch (e) {
         return failed(dir, tmpName, d, e);

@@ -1,5 +1,5 @@
 import { CoreError } from '../errors';
-import { concatBytes } from '../stream';
+import { ByteBatch, concatBytes } from '../stream';
 import { bunzip2Readable } from './bzip2';
 import type { DetectedCompression } from './detect';
 import { fflateGunzipStream } from './gunzip';
@@ -98,15 +98,21 @@ function nativeGunzip(): TransformStream<Uint8Array, Uint8Array> {
   return new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>;
 }
 
+/** Output of the native gunzip handed on in pieces of about this size: its own are 64 KiB, each a trip through every stream after it. */
+const NATIVE_PIECE = 1 << 20;
+
 /**
  * Native gunzip; on a decoder failure, fflate over `reopen()`, dropping as many output bytes as
- * were already delivered. Errors that are CoreErrors (from upstream) are not retried.
+ * were already delivered. Errors that are CoreErrors (from upstream) are not retried. The native
+ * decoder's output is handed on in pieces of NATIVE_PIECE (one copy here; a sink that regroups, as the
+ * file writers do, then passes them on as they are).
  */
 function gunzipWithFallback(stream: ReadableStream<Uint8Array>, reopen: () => ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   let reader = stream.pipeThrough(nativeGunzip()).getReader();
   let delivered = 0;
   let skip = 0;
   let fellBack = false;
+  const gathered = new ByteBatch();
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       for (;;) {
@@ -116,11 +122,17 @@ function gunzipWithFallback(stream: ReadableStream<Uint8Array>, reopen: () => Re
         } catch (e) {
           if (fellBack || e instanceof CoreError) throw e;
           fellBack = true;
+          // what was gathered but not handed on is decoded again by fflate
+          if (gathered.size > 0) gathered.take();
           skip = delivered;
           reader = reopen().pipeThrough(fflateGunzipStream()).getReader();
           continue;
         }
-        if (r.done) { controller.close(); return; }
+        if (r.done) {
+          if (gathered.size > 0) controller.enqueue(gathered.take());
+          controller.close();
+          return;
+        }
         let v = r.value;
         if (skip > 0) {
           const n = Math.min(skip, v.byteLength);
@@ -128,8 +140,11 @@ function gunzipWithFallback(stream: ReadableStream<Uint8Array>, reopen: () => Re
           v = v.subarray(n);
           if (v.byteLength === 0) continue;
         }
-        if (!fellBack) delivered += v.byteLength;
-        controller.enqueue(v);
+        if (fellBack) { controller.enqueue(v); return; }
+        if (v.byteLength === 0 || gathered.add(v) < NATIVE_PIECE) continue;
+        const piece = gathered.take();
+        delivered += piece.byteLength;
+        controller.enqueue(piece);
         return;
       }
     },

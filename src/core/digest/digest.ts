@@ -1,5 +1,6 @@
 import { createSHA256, type IHasher } from 'hash-wasm';
 import { CoreError, DigestMismatchError, SizeMismatchError } from '../errors';
+import { ByteBatch } from '../stream';
 
 /** A content digest as OCI writes it: `sha256:` and 64 lowercase hex digits. */
 export type Digest = `sha256:${string}`;
@@ -136,28 +137,117 @@ export function hashingStream(): { stream: TransformStream<Uint8Array, Uint8Arra
   return { stream, result };
 }
 
+/** A sha256 of one long stream taken on another thread: chunks are handed over as they come, the digest read at the end. */
+export interface OffloadedSha256 {
+  /**
+   * hands `chunk` over (it becomes the other thread's: the caller must not use it again); a promise when the
+   * other thread is behind by enough pieces, to wait on before handing more (what is in flight stays bounded)
+   */
+  update(chunk: Uint8Array): void | Promise<void>;
+  /** the digest of everything handed over */
+  digest(): Promise<Digest>;
+  /** drops the job (the stream failed); the thread is free again */
+  cancel(): void;
+}
+
+/** Starts an offloaded sha256, or gives undefined when no other thread is free (the caller then hashes on its own). */
+export type Sha256Offload = () => OffloadedSha256 | undefined;
+
+let offload: Sha256Offload | undefined;
+
+/**
+ * Lets verifyingStream hash long streams on other threads (the browser's build worker gives it a pool of
+ * hashing workers): the thread reading the stream then only copies each MiB across, and two verified streams
+ * (a download into the cache and the layer it decompresses to) hash at the same time. Same digests.
+ */
+export function useSha256Offload(o: Sha256Offload | undefined): void {
+  offload = o;
+}
+
+/** Bytes gathered before a stream's hash is offloaded, and the size of each piece handed over. */
+const OFFLOAD_PIECE = 1 << 20;
+
+/**
+ * An incremental sha256 for a stream that may be long: with an offload installed, the bytes are gathered
+ * and, once a stream has given OFFLOAD_PIECE of them, hashed on another thread in pieces of that size (a free
+ * one: else here, as without an offload). Short streams are hashed here.
+ */
+function streamSha256(): { ready(): Promise<void>; update(chunk: Uint8Array): void | Promise<void>; digest(): Promise<Digest>; cancel(): void } {
+  const batch = new ByteBatch();
+  let parts = 0;
+  let local: Sha256 | undefined;
+  let away: OffloadedSha256 | undefined;
+  let tried = false;
+  let pending: Promise<Sha256> | undefined;
+  const localHasher = (): Promise<Sha256> => (pending ??= createSha256().then((h) => (local = h)));
+  /** the gathered bytes as an array of their own (a single chunk is copied: the stream hands it on), to hand over */
+  const piece = (): Uint8Array => {
+    const one = batch.take();
+    const own = parts > 1 ? one : one.slice();
+    parts = 0;
+    return own;
+  };
+  return {
+    // without an offload, hashed here from the first chunk, as it comes
+    async ready() { if (!offload) await localHasher(); },
+    update(chunk) {
+      if (local) {
+        if (batch.size > 0) { local.update(batch.take()); parts = 0; }
+        local.update(chunk);
+        return;
+      }
+      if (chunk.byteLength === 0) return;
+      parts++;
+      if (batch.add(chunk) < OFFLOAD_PIECE) return;
+      if (!tried) { tried = true; away = offload?.(); }
+      if (away) return away.update(piece());
+      // no thread free: hashed here from when the hasher is ready, the bytes gathered first
+      else void localHasher();
+    },
+    async digest() {
+      if (away) {
+        if (batch.size > 0) await away.update(piece());
+        return away.digest();
+      }
+      const h = local ?? await localHasher();
+      if (batch.size > 0) h.update(batch.take());
+      return h.digest();
+    },
+    cancel() { away?.cancel(); away = undefined; },
+  };
+}
+
 /**
  * A pass-through that checks the bytes against an expected digest (and size, when given).
  * The stream errors with DigestMismatchError / SizeMismatchError at its end (or as soon as
- * the size is exceeded), so a consumer never sees a clean end of unverified bytes.
+ * the size is exceeded), so a consumer never sees a clean end of unverified bytes. Long streams are
+ * hashed on another thread where an offload is installed (useSha256Offload).
  */
 export function verifyingStream(expected: Digest, expectedSize?: number, what = 'blob'): TransformStream<Uint8Array, Uint8Array> {
-  let hasher: Sha256 | undefined;
-  return new TransformStream<Uint8Array, Uint8Array>({
-    async start() { hasher = await createSha256(); },
+  const hasher = streamSha256();
+  let size = 0;
+  // `cancel` (called when either side is cancelled or aborted) is in the Streams spec but not yet in TS's lib.
+  const transformer: Transformer<Uint8Array, Uint8Array> & { cancel(reason: unknown): void } = {
+    start: () => hasher.ready(),
     transform(chunk, controller) {
-      hasher!.update(chunk);
-      if (expectedSize !== undefined && hasher!.size > expectedSize) {
-        throw new SizeMismatchError(expectedSize, hasher!.size, `${what} ${expected}`);
+      size += chunk.byteLength;
+      if (expectedSize !== undefined && size > expectedSize) {
+        hasher.cancel();
+        throw new SizeMismatchError(expectedSize, size, `${what} ${expected}`);
       }
+      // handed on at once; the next chunk waits while the hashing thread is behind
       controller.enqueue(chunk);
+      return hasher.update(chunk);
     },
-    flush() {
-      if (expectedSize !== undefined && hasher!.size !== expectedSize) {
-        throw new SizeMismatchError(expectedSize, hasher!.size, `${what} ${expected}`);
+    async flush() {
+      if (expectedSize !== undefined && size !== expectedSize) {
+        hasher.cancel();
+        throw new SizeMismatchError(expectedSize, size, `${what} ${expected}`);
       }
-      const actual = hasher!.digest();
+      const actual = await hasher.digest();
       if (actual !== expected) throw new DigestMismatchError(expected, actual, `${what}`);
     },
-  });
+    cancel() { hasher.cancel(); },
+  };
+  return new TransformStream<Uint8Array, Uint8Array>(transformer);
 }
