@@ -111,8 +111,8 @@ export function findRenderers(userDataDir: string): number[] {
   });
 }
 
-/** A renderer's memory at one moment, in bytes. */
-export interface RendererMemory { hwm: number; rss: number; anon: number; file: number }
+/** A renderer's memory at one moment, in bytes: RSS split as /proc does (anonymous, file-backed, shared memory such as Mojo data pipes). */
+export interface RendererMemory { hwm: number; rss: number; anon: number; file: number; shmem: number }
 
 /**
  * Resets a process's peak RSS (VmHWM) to its current RSS (Linux `clear_refs` 5), so that a later peak is the
@@ -131,7 +131,7 @@ export function resetPeakMemory(pid: number): boolean {
 export function readRendererMemory(pid: number): RendererMemory | undefined {
   const hwm = statusBytes(pid, 'VmHWM');
   if (hwm === undefined) return undefined;
-  return { hwm, rss: statusBytes(pid, 'VmRSS') ?? 0, anon: statusBytes(pid, 'RssAnon') ?? 0, file: statusBytes(pid, 'RssFile') ?? 0 };
+  return { hwm, rss: statusBytes(pid, 'VmRSS') ?? 0, anon: statusBytes(pid, 'RssAnon') ?? 0, file: statusBytes(pid, 'RssFile') ?? 0, shmem: statusBytes(pid, 'RssShmem') ?? 0 };
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { generateArchive, type GeneratedArchive } from '../generate.js';
-import { buildApp, findRenderers, openBenchBrowser, readRendererMemory, sampleRendererMemory } from '../browser.js';
+import { buildApp, findRenderers, openBenchBrowser, readRendererMemory, sampleRendererMemory, type RendererMemory } from '../browser.js';
 import { askFloorWorker, floorApp } from '../floors.js';
 import { listWithGnuTar, type TarListing } from '../peer-tar.js';
 import { formatProfile, profileAction } from '../profile.js';
@@ -62,16 +62,23 @@ async function measurePage(dist: string, g: GeneratedArchive): Promise<Inspector
     const page = b.context.pages()[0] ?? await b.context.newPage();
     const memory = sampleRendererMemory(b.userDataDir);
     let idle = new Map<number, number>();
-    const times = await openArchive(page, b.url, g.archive, () => { idle = memory.now(); });
+    const idleSplit = new Map<number, RendererMemory | undefined>();
+    const times = await openArchive(page, b.url, g.archive, () => {
+      idle = memory.now();
+      for (const pid of idle.keys()) idleSplit.set(pid, readRendererMemory(pid));
+    });
     const peaks = memory.stop();
     if (peaks.size === 0) throw new Error('no renderer process found for the memory high-water mark');
     // the page's renderer is the one with the highest mark; the others (spare renderers) are listed
     const [pagePid, peakBytes] = [...peaks].sort((x, y) => y[1] - x[1])[0];
     const end = readRendererMemory(pagePid);
+    const before = idleSplit.get(pagePid);
     const mb = (v: number) => `${(v / MB).toFixed(0)} MB`;
+    const plus = (v: number) => `${v < 0 ? '-' : '+'}${Math.abs(v / MB).toFixed(1)} MB`;
     const others = [...peaks].filter(([pid]) => pid !== pagePid).map(([, v]) => mb(v));
     const detail = `page renderer: ${mb(idle.get(pagePid) ?? 0)} with the page loaded before the file` +
-      (end ? `; after indexing RSS ${mb(end.rss)} = anon ${mb(end.anon)} + file-backed ${mb(end.file)}` : '') +
+      (end ? `; after indexing RSS ${mb(end.rss)} = anon ${mb(end.anon)} + file-backed ${mb(end.file)} + shared memory ${mb(end.shmem)}` : '') +
+      (end && before ? ` (over the level before the file: anon ${plus(end.anon - before.anon)}, file-backed ${plus(end.file - before.file)}, shared memory ${plus(end.shmem - before.shmem)})` : '') +
       (others.length ? `; other renderers ${others.join(', ')}` : '');
     return { ...times, peakBytes, renderers: peaks.size, perRenderer: detail, idleBytes: idle.get(pagePid) ?? 0 };
   } finally {
