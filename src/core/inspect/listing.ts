@@ -156,7 +156,7 @@ const WHITEOUT_FILE = 1 << 3;
 const WHITEOUT_OPAQUE = 2 << 3;
 
 /** A typed array grown by doubling while a layer is read, trimmed once it is done. */
-function grown<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: T, need: number, make: (n: number) => T): T {
+export function grown<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(a: T, need: number, make: (n: number) => T): T {
   if (need <= a.length) return a;
   const b = make(Math.max(need, a.length * 2, 64));
   b.set(a);
