@@ -145,11 +145,13 @@ export function mergeIndexes(input: readonly LayerIndex[]): MergedIndex {
   // merged nodes in columns: the entry each stands for, the table node of its path, its children as a list
   // (first child, next sibling); `at` gives the node standing at a table node now (-1: none). A node is
   // in the tree while `at` points at it: detaching a subtree clears `at` for its nodes, lists keep them.
-  let nodeLayer = new Uint16Array(1024);
-  let nodeEntry = new Int32Array(1024);
-  let nodePath = new Int32Array(1024);
-  let firstChild = new Int32Array(1024);
-  let nextSibling = new Int32Array(1024);
+  // sized for one node per path of the table (a path stands once at a time; only replaced nodes need more)
+  const room = table.nodes + 1;
+  let nodeLayer = new Uint16Array(room);
+  let nodeEntry = new Int32Array(room);
+  let nodePath = new Int32Array(room);
+  let firstChild = new Int32Array(room);
+  let nextSibling = new Int32Array(room);
   let nodes = 0;
   const at = new Int32Array(table.nodes).fill(-1);
   const implicitPath = new Map<number, string>(); // node → path
