@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from '@playwright/test';
+import { chromium, type BrowserContext, type Page } from '@playwright/test';
 import { startServer, type StartServerOptions } from '../src/serve.js';
 
 const repo = resolve(import.meta.dirname, '..');
@@ -111,8 +111,8 @@ export function findRenderers(userDataDir: string): number[] {
   });
 }
 
-/** A renderer's memory at one moment, in bytes. */
-export interface RendererMemory { hwm: number; rss: number; anon: number; file: number }
+/** A renderer's memory at one moment, in bytes: RSS split as /proc does (anonymous, file-backed, shared memory such as Mojo data pipes). */
+export interface RendererMemory { hwm: number; rss: number; anon: number; file: number; shmem: number }
 
 /**
  * Resets a process's peak RSS (VmHWM) to its current RSS (Linux `clear_refs` 5), so that a later peak is the
@@ -131,7 +131,7 @@ export function resetPeakMemory(pid: number): boolean {
 export function readRendererMemory(pid: number): RendererMemory | undefined {
   const hwm = statusBytes(pid, 'VmHWM');
   if (hwm === undefined) return undefined;
-  return { hwm, rss: statusBytes(pid, 'VmRSS') ?? 0, anon: statusBytes(pid, 'RssAnon') ?? 0, file: statusBytes(pid, 'RssFile') ?? 0 };
+  return { hwm, rss: statusBytes(pid, 'VmRSS') ?? 0, anon: statusBytes(pid, 'RssAnon') ?? 0, file: statusBytes(pid, 'RssFile') ?? 0, shmem: statusBytes(pid, 'RssShmem') ?? 0 };
 }
 
 /**
@@ -159,4 +159,43 @@ export function sampleRendererMemory(userDataDir: string, everyMs = 100): { now(
       return peaks;
     },
   };
+}
+
+/** One JavaScript context's heap (CDP `Runtime.getHeapUsage`), in bytes: V8 heap used and committed, ArrayBuffer backing stores. */
+export interface JsHeap { target: string; used: number; total: number; arrayBuffers: number }
+
+interface HeapUsage { usedSize: number; totalSize: number; backingStorageSize?: number }
+
+/**
+ * The V8 heaps of a page and of its dedicated workers, read over CDP; with `collect`, each is collected
+ * first (`HeapProfiler.collectGarbage`), so what is left is what the page holds. Worker targets are reached
+ * through `Target.sendMessageToTarget` (the page's CDP session has no session of its own for them).
+ */
+export async function readJsHeaps(page: Page, collect = false): Promise<JsHeap[]> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const of = (target: string, h: HeapUsage): JsHeap => ({ target, used: h.usedSize, total: h.totalSize, arrayBuffers: h.backingStorageSize ?? 0 });
+    if (collect) await cdp.send('HeapProfiler.collectGarbage');
+    const out = [of('page', await cdp.send('Runtime.getHeapUsage') as HeapUsage)];
+    const { targetInfos } = await cdp.send('Target.getTargets') as { targetInfos: Array<{ targetId: string; type: string; title: string }> };
+    let nextId = 1;
+    for (const t of targetInfos.filter((x) => x.type === 'worker')) {
+      const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: t.targetId, flatten: false }) as { sessionId: string };
+      const call = (method: string) => new Promise<unknown>((ok) => {
+        const id = nextId++;
+        const on = (e: { sessionId: string; message: string }) => {
+          const m = JSON.parse(e.message) as { id?: number; result?: unknown };
+          if (e.sessionId === sessionId && m.id === id) { cdp.off('Target.receivedMessageFromTarget', on); ok(m.result); }
+        };
+        cdp.on('Target.receivedMessageFromTarget', on);
+        void cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params: {} }) });
+      });
+      if (collect) await call('HeapProfiler.collectGarbage');
+      out.push(of(`worker ${t.title}`, await call('Runtime.getHeapUsage') as HeapUsage));
+      await cdp.send('Target.detachFromTarget', { sessionId });
+    }
+    return out;
+  } finally {
+    await cdp.detach();
+  }
 }

@@ -8,7 +8,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { generateArchive, type GeneratedArchive } from '../generate.js';
-import { buildApp, findRenderers, openBenchBrowser, readRendererMemory, sampleRendererMemory } from '../browser.js';
+import { buildApp, findRenderers, openBenchBrowser, readJsHeaps, readRendererMemory, sampleRendererMemory, type JsHeap, type RendererMemory } from '../browser.js';
 import { askFloorWorker, floorApp } from '../floors.js';
 import { listWithGnuTar, type TarListing } from '../peer-tar.js';
 import { formatProfile, profileAction } from '../profile.js';
@@ -30,13 +30,13 @@ export interface InspectorRowOptions {
 const MB = 1024 * 1024;
 
 /** Sets the archive on the page and waits for the 'indexed' (or 'error') flag; returns the two mark times. */
-async function openArchive(page: Page, url: string, archive: string, beforePick: () => void = () => {}): Promise<{ layersMs: number; indexedMs: number; pageTimings: string }> {
+async function openArchive(page: Page, url: string, archive: string, beforePick: () => void | Promise<void> = () => {}): Promise<{ layersMs: number; indexedMs: number; pageTimings: string }> {
   await page.goto(url);
   const input = page.getByTestId('archive-input');
   await input.waitFor({ state: 'attached' });
   // mark the moment the file reaches the input, before the page's own change handler runs
   await input.evaluate((el) => el.addEventListener('change', () => performance.mark('bench:picked'), { capture: true }));
-  beforePick();
+  await beforePick();
   await input.setInputFiles(archive);
   await page.waitForFunction(() => ['indexed', 'error'].includes(document.body.dataset.inspector ?? ''), undefined, { timeout: 300_000, polling: 50 });
   // a string, not a function: the TypeScript loader would wrap named arrows in a helper the page lacks
@@ -62,16 +62,38 @@ async function measurePage(dist: string, g: GeneratedArchive): Promise<Inspector
     const page = b.context.pages()[0] ?? await b.context.newPage();
     const memory = sampleRendererMemory(b.userDataDir);
     let idle = new Map<number, number>();
-    const times = await openArchive(page, b.url, g.archive, () => { idle = memory.now(); });
+    const idleSplit = new Map<number, RendererMemory | undefined>();
+    let idleHeaps: JsHeap[] = [];
+    const times = await openArchive(page, b.url, g.archive, async () => {
+      idleHeaps = await readJsHeaps(page);
+      idle = memory.now();
+      for (const pid of idle.keys()) idleSplit.set(pid, readRendererMemory(pid));
+    });
     const peaks = memory.stop();
     if (peaks.size === 0) throw new Error('no renderer process found for the memory high-water mark');
     // the page's renderer is the one with the highest mark; the others (spare renderers) are listed
     const [pagePid, peakBytes] = [...peaks].sort((x, y) => y[1] - x[1])[0];
     const end = readRendererMemory(pagePid);
+    const before = idleSplit.get(pagePid);
     const mb = (v: number) => `${(v / MB).toFixed(0)} MB`;
+    const plus = (v: number) => `${v < 0 ? '-' : '+'}${Math.abs(v / MB).toFixed(1)} MB`;
     const others = [...peaks].filter(([pid]) => pid !== pagePid).map(([, v]) => mb(v));
+    // where the growth sits: the JS heaps as indexing left them, then after a collection (what the page holds)
+    const heaps = (hs: JsHeap[], growth: boolean) => hs.map((h) => {
+      const was = idleHeaps.find((x) => x.target === h.target) ?? { used: 0, total: 0, arrayBuffers: 0 };
+      return growth ? `${h.target} heap ${plus(h.total - was.total)} committed (${plus(h.used - was.used)} used), ArrayBuffers ${plus(h.arrayBuffers - was.arrayBuffers)}`
+        : `${h.target} heap ${mb(h.used)} used, ArrayBuffers ${mb(h.arrayBuffers)}`;
+    }).join(', ');
+    const endHeaps = await readJsHeaps(page);
+    const collected = await readJsHeaps(page, true);
+    await page.waitForTimeout(2000); // the allocators give freed pages back within about a second
+    const settled = readRendererMemory(pagePid);
     const detail = `page renderer: ${mb(idle.get(pagePid) ?? 0)} with the page loaded before the file` +
-      (end ? `; after indexing RSS ${mb(end.rss)} = anon ${mb(end.anon)} + file-backed ${mb(end.file)}` : '') +
+      (end ? `; after indexing RSS ${mb(end.rss)} = anon ${mb(end.anon)} + file-backed ${mb(end.file)} + shared memory ${mb(end.shmem)}` : '') +
+      (end && before ? ` (over the level before the file: anon ${plus(end.anon - before.anon)}, file-backed ${plus(end.file - before.file)}, shared memory ${plus(end.shmem - before.shmem)})` : '') +
+      `; JS heaps over their level before the file: ${heaps(endHeaps, true)}` +
+      `; after a forced collection: ${heaps(collected, false)}` +
+      (settled && before ? `, renderer anon ${plus(settled.anon - before.anon)}, file-backed ${plus(settled.file - before.file)}, shared memory ${plus(settled.shmem - before.shmem)} over the level before the file 2 s later` : '') +
       (others.length ? `; other renderers ${others.join(', ')}` : '');
     return { ...times, peakBytes, renderers: peaks.size, perRenderer: detail, idleBytes: idle.get(pagePid) ?? 0 };
   } finally {

@@ -36,6 +36,16 @@ describe('listLayer on built layers', () => {
     expect(merged.skipped.map((s) => s.file.path)).toEqual(names.slice(0, 3));
     expect(merged.files.filter((f) => !f.implicit).map((f) => f.path)).toEqual(['after', 'b/' + deep(1_023, 'b'), 'before', names[4]]);
   });
+
+  it('an index written into the columns an earlier, longer one grew lists only its own entries', async () => {
+    const files = (n: number, prefix: string): TarWriteEntry[] => Array.from({ length: n }, (_, i) => ({ name: `${prefix}/${i}`, type: 'file', body: new Uint8Array(i % 3), uid: i, mtime: 1000 + i }));
+    const big = await listLayer(layerOfEntries(files(300, 'big')));
+    const small = await listLayer(layerOfEntries(files(5, 'small')));
+    const again = await listLayer(layerOfEntries(files(300, 'big')));
+    expect(big.files).toHaveLength(300);
+    expect(small.files.map((f) => [f.path, f.size, f.uid, f.mtime])).toEqual(Array.from({ length: 5 }, (_, i) => [`small/${i}`, i % 3, i, 1000 + i]));
+    expect(again.files).toEqual(big.files);
+  });
 });
 
 const layerOf = async (rel: string) => layerFromBlob(await openAsBlob(fixture(rel)), { mediaType: MediaTypes.ociLayer });

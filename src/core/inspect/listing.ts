@@ -156,12 +156,27 @@ const WHITEOUT_FILE = 1 << 3;
 const WHITEOUT_OPAQUE = 2 << 3;
 
 /** A typed array grown by doubling while a layer is read, trimmed once it is done. */
-function grown<T extends Float64Array | Uint32Array | Int32Array | Uint8Array>(a: T, need: number, make: (n: number) => T): T {
+export function grown<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(a: T, need: number, make: (n: number) => T): T {
   if (need <= a.length) return a;
   const b = make(Math.max(need, a.length * 2, 64));
   b.set(a);
   return b;
 }
+
+/** The columns of a LayerIndex while it is filled. */
+interface Columns {
+  nodes: Int32Array<ArrayBuffer>; links: Int32Array<ArrayBuffer>; types: Uint8Array<ArrayBuffer>; flags: Uint8Array<ArrayBuffer>;
+  sizes: Float64Array<ArrayBuffer>; modes: Uint32Array<ArrayBuffer>; uids: Float64Array<ArrayBuffer>; gids: Float64Array<ArrayBuffer>;
+  mtimes: Float64Array<ArrayBuffer>;
+}
+
+/**
+ * Columns a finished index grew (by doubling) before keeping exact-length copies: the next index written
+ * fills them instead of growing its own from nothing, so indexing many layers leaves a few sets of
+ * columns for the collector instead of two per layer. Weakly held: a collection frees what is not reused.
+ */
+const spareColumns: Array<WeakRef<Columns>> = [];
+const SPARE_COLUMNS = 4;
 
 /** Flag bit: the raw name is the path and a trailing '/' (as directories are stored). */
 const RAW_SLASH = 1 << 5;
@@ -201,6 +216,7 @@ export class LayerIndex {
   /** Appends one entry. */
   push(f: LayerFile): void {
     const i = this.count++;
+    if (i === 0 && this.types.length === 0) this.takeSpareColumns();
     if (i >= this.types.length) {
       const n = i + 1;
       this.nodes = grown(this.nodes, n, (k) => new Int32Array(k));
@@ -231,6 +247,10 @@ export class LayerIndex {
   /** Drops the spare room the arrays grew by. */
   trim(): this {
     const n = this.count;
+    const grownColumns: Columns = {
+      nodes: this.nodes, links: this.links, types: this.types, flags: this.flags, sizes: this.sizes, modes: this.modes,
+      uids: this.uids, gids: this.gids, mtimes: this.mtimes,
+    };
     this.nodes = this.nodes.slice(0, n);
     this.links = this.links.slice(0, n);
     this.types = this.types.slice(0, n);
@@ -240,7 +260,19 @@ export class LayerIndex {
     this.uids = this.uids.slice(0, n);
     this.gids = this.gids.slice(0, n);
     this.mtimes = this.mtimes.slice(0, n);
+    if (grownColumns.types.length > n && spareColumns.length < SPARE_COLUMNS) spareColumns.push(new WeakRef(grownColumns));
     return this;
+  }
+
+  /** Starts from the grown columns a finished index left (see `spareColumns`), when one is still there. */
+  private takeSpareColumns(): void {
+    for (let spare = spareColumns.pop(); spare; spare = spareColumns.pop()) {
+      const c = spare.deref();
+      if (!c) continue;
+      this.nodes = c.nodes; this.links = c.links; this.types = c.types; this.flags = c.flags; this.sizes = c.sizes;
+      this.modes = c.modes; this.uids = c.uids; this.gids = c.gids; this.mtimes = c.mtimes;
+      return;
+    }
   }
 
   /** An index over listed files (as `listLayer` gives them), its paths in `table`. */

@@ -1,6 +1,6 @@
 import { compareNames } from '../tar';
 import type { TarEntryType } from '../tar';
-import { LayerIndex, resolveLinkTarget, type EntryDanger, type LayerFile, type LayerListing } from './listing';
+import { grown, LayerIndex, resolveLinkTarget, type EntryDanger, type LayerFile, type LayerListing } from './listing';
 import { PathTable, ROOT_NODE } from './path-table';
 
 /** An entry of the merged filesystem, with the index of the layer (bottom = 0) it comes from. */
@@ -142,31 +142,51 @@ export function mergeIndexes(input: readonly LayerIndex[]): MergedIndex {
   // the layers' paths in one table (the session's layers share one already)
   const table = input[0]?.table ?? new PathTable();
   const layers = input.map((li) => li.inTable(table));
-  const nodeLayer: number[] = [0];
-  const nodeEntry: number[] = [-1];
-  // children by the table's number of their name
-  const children: Array<Map<number, number> | undefined> = [undefined];
+  // merged nodes in columns: the entry each stands for, the table node of its path, its children as a list
+  // (first child, next sibling); `at` gives the node standing at a table node now (-1: none). A node is
+  // in the tree while `at` points at it: detaching a subtree clears `at` for its nodes, lists keep them.
+  // sized for one node per path of the table (a path stands once at a time; only replaced nodes need more)
+  const room = table.nodes + 1;
+  let nodeLayer = new Uint16Array(room);
+  let nodeEntry = new Int32Array(room);
+  let nodePath = new Int32Array(room);
+  let firstChild = new Int32Array(room);
+  let nextSibling = new Int32Array(room);
+  let nodes = 0;
+  const at = new Int32Array(table.nodes).fill(-1);
   const implicitPath = new Map<number, string>(); // node → path
   const wasted = layers.map(() => 0);
   const skipped: Array<[number, number]> = [];
   const links = new Map<number, Link>(); // by link node
   let totalBytes = 0;
-  const ROOT = 0;
-
-  const newNode = (layer: number, entry: number): number => {
-    nodeLayer.push(layer);
-    nodeEntry.push(entry);
-    children.push(undefined);
-    return nodeLayer.length - 1;
+  const newNode = (layer: number, entry: number, tnode: number): number => {
+    if (nodes === nodeEntry.length) {
+      const n = nodes + 1;
+      nodeLayer = grown(nodeLayer, n, (k) => new Uint16Array(k));
+      nodeEntry = grown(nodeEntry, n, (k) => new Int32Array(k));
+      nodePath = grown(nodePath, n, (k) => new Int32Array(k));
+      firstChild = grown(firstChild, n, (k) => new Int32Array(k));
+      nextSibling = grown(nextSibling, n, (k) => new Int32Array(k));
+    }
+    const node = nodes++;
+    nodeLayer[node] = layer;
+    nodeEntry[node] = entry;
+    nodePath[node] = tnode;
+    firstChild[node] = -1;
+    nextSibling[node] = -1;
+    return node;
   };
+  /** Puts `node` under `parent` (both in the tree) at its table node, in place of what stood there. */
+  const attach = (parent: number, node: number): void => {
+    nextSibling[node] = firstChild[parent];
+    firstChild[parent] = node;
+    at[nodePath[node]] = node;
+  };
+  const ROOT = newNode(0, -1, ROOT_NODE);
+  at[ROOT_NODE] = ROOT;
+  const inTree = (n: number): boolean => at[nodePath[n]] === n;
   const isDir = (n: number): boolean => nodeEntry[n] < 0 || layers[nodeLayer[n]].isDirectory(nodeEntry[n]);
   const sizeOf = (n: number): number => (nodeEntry[n] < 0 ? 0 : layers[nodeLayer[n]].sizes[nodeEntry[n]]);
-  const childMap = (n: number): Map<number, number> => (children[n] ??= new Map());
-  /** The child of `n` named `name` (a string), undefined when absent. */
-  const childNamed = (n: number, name: string): number | undefined => {
-    const id = table.find(name);
-    return id === undefined ? undefined : children[n]?.get(id);
-  };
   // the table nodes of one path, top component first (reused)
   const chain: number[] = [];
   const chainOf = (tnode: number): number => {
@@ -176,39 +196,31 @@ export function mergeIndexes(input: readonly LayerIndex[]): MergedIndex {
     chain.reverse();
     return d;
   };
-  /** Adds the bytes of `n` and everything beneath it to the layers they came from (no recursion: paths may be deep). */
-  const addWaste = (n: number): void => {
+  /** Takes `n` and everything beneath it out of the tree, adding their bytes to the layers they came from (no recursion: paths may be deep). */
+  const detach = (n: number): void => {
     const stack = [n];
     while (stack.length) {
       const x = stack.pop()!;
       const size = sizeOf(x);
       if (size) wasted[nodeLayer[x]] += size;
-      const c = children[x];
-      if (c) for (const y of c.values()) stack.push(y);
+      for (let c = firstChild[x]; c >= 0; c = nextSibling[c]) if (inTree(c)) stack.push(c);
+      at[nodePath[x]] = -1;
     }
   };
   /** The node at `path`, walking only through directories; undefined when absent. */
   const nodeAt = (path: string): number | undefined => {
-    let cur = ROOT;
-    for (let start = 0; ;) {
-      const slash = path.indexOf('/', start);
-      const next = childNamed(cur, slash < 0 ? path.slice(start) : path.slice(start, slash));
-      if (next === undefined || slash < 0) return next;
-      if (!isDir(next)) return undefined;
-      cur = next;
-      start = slash + 1;
-    }
+    const tnode = table.lookup(path);
+    if (tnode < 0 || at[tnode] < 0) return undefined;
+    for (let t = table.parent(tnode); t > ROOT_NODE; t = table.parent(t)) if (at[t] < 0 || !isDir(at[t])) return undefined;
+    return at[tnode];
   };
   /** Removes the node at `path` (a `.wh.` marker), wasting what it held. */
   const remove = (path: string): void => {
-    const slash = path.lastIndexOf('/');
-    const parent = slash < 0 ? ROOT : nodeAt(path.slice(0, slash));
-    if (parent === undefined || !isDir(parent)) return;
-    const name = table.find(path.slice(slash + 1));
-    const victim = name === undefined ? undefined : children[parent]?.get(name);
-    if (victim === undefined) return;
-    addWaste(victim);
-    children[parent]!.delete(name!);
+    const victim = nodeAt(path);
+    if (victim === undefined || victim === ROOT) return;
+    const parent = at[table.parent(nodePath[victim])];
+    if (parent < 0 || !isDir(parent)) return;
+    detach(victim);
   };
 
   layers.forEach((li, layer) => {
@@ -218,9 +230,9 @@ export function mergeIndexes(input: readonly LayerIndex[]): MergedIndex {
       const target = li.whiteoutTargets.get(e)!;
       if (wh === 'opaque') {
         const node = target === '' ? ROOT : nodeAt(target);
-        if (node !== undefined && isDir(node) && children[node]) {
-          for (const c of children[node]!.values()) addWaste(c);
-          children[node] = undefined;
+        if (node !== undefined && isDir(node)) {
+          for (let c = firstChild[node]; c >= 0; c = nextSibling[c]) if (inTree(c)) detach(c);
+          firstChild[node] = -1;
         }
       } else {
         remove(target);
@@ -239,30 +251,28 @@ export function mergeIndexes(input: readonly LayerIndex[]): MergedIndex {
       let path: string | undefined;
       let end = -1;
       for (let k = 0; k < depth - 1; k++) {
-        const part = table.name(chain[k]);
-        end += 1 + table.string(part).length;
-        let next = children[cur]?.get(part);
-        if (next === undefined || !isDir(next)) {
-          if (next !== undefined) addWaste(next);
-          next = newNode(layer, -1);
+        end += 1 + table.string(table.name(chain[k])).length;
+        let next: number | undefined = at[chain[k]];
+        if (next < 0 || !isDir(next)) {
+          if (next >= 0) detach(next);
+          next = newNode(layer, -1, chain[k]);
           path ??= li.path(e);
           implicitPath.set(next, path.slice(0, end));
-          childMap(cur).set(part, next);
+          attach(cur, next);
         }
         cur = next;
       }
-      const name = table.name(tnode);
-      const existing = children[cur]?.get(name);
+      const existing = at[tnode];
       const dir = li.isDirectory(e);
-      if (existing !== undefined && dir && isDir(existing)) {
+      if (existing >= 0 && dir && isDir(existing)) {
         // a directory over a directory: contents merge, metadata from the upper one
         nodeLayer[existing] = layer;
         nodeEntry[existing] = e;
         implicitPath.delete(existing);
         continue;
       }
-      if (existing !== undefined) addWaste(existing);
-      const node = newNode(layer, e);
+      if (existing >= 0) detach(existing);
+      const node = newNode(layer, e, tnode);
       const linkname = li.linkname(e);
       if (li.type(e) === 'hardlink' && linkname !== undefined && !danger) {
         const targetPath = resolveLinkTarget(path ?? li.path(e), linkname, true);
@@ -272,7 +282,7 @@ export function mergeIndexes(input: readonly LayerIndex[]): MergedIndex {
         if (via) target = via.target;
         if (target !== undefined && nodeEntry[target] >= 0 && !isDir(target)) links.set(node, { target, targetPath: via ? via.targetPath : targetPath! });
       }
-      childMap(cur).set(name, node);
+      attach(cur, node);
     }
   });
 
@@ -284,27 +294,30 @@ export function mergeIndexes(input: readonly LayerIndex[]): MergedIndex {
   }
   const firstOf = new Map<number, string>(); // target node → path of the first detached link shown for it
 
-  const outLayer: number[] = [];
-  const outEntry: number[] = [];
+  let count = 0;
+  for (let n = 1; n < nodes; n++) if (inTree(n)) count++;
+  const outLayer = new Uint16Array(count);
+  const outEntry = new Int32Array(count);
   const implicitPaths = new Map<number, string>();
   const detached = new Map<number, [number, number]>();
   const relinked = new Map<number, string>();
   // depth first without recursion: a stack of each open directory's children, in bytewise order
   const stack: Array<{ nodes: number[]; i: number }> = [];
   const open = (n: number): void => {
-    const c = children[n];
-    if (!c) return;
-    const names = [...c.keys()].sort((a, b) => compareBytes(table.string(a), table.string(b)));
-    stack.push({ nodes: names.map((k) => c.get(k)!), i: 0 });
+    const kids: number[] = [];
+    for (let c = firstChild[n]; c >= 0; c = nextSibling[c]) if (inTree(c)) kids.push(c);
+    if (kids.length === 0) return;
+    kids.sort((a, b) => compareBytes(table.string(table.name(nodePath[a])), table.string(table.name(nodePath[b]))));
+    stack.push({ nodes: kids, i: 0 });
   };
   open(ROOT);
+  let out = 0;
   while (stack.length) {
     const top = stack[stack.length - 1];
     if (top.i === top.nodes.length) { stack.pop(); continue; }
     const c = top.nodes[top.i++];
-    const out = outLayer.length;
-    outLayer.push(nodeLayer[c]);
-    outEntry.push(nodeEntry[c]);
+    outLayer[out] = nodeLayer[c];
+    outEntry[out] = nodeEntry[c];
     if (nodeEntry[c] < 0) implicitPaths.set(out, implicitPath.get(c)!);
     const target = detachedNodes.get(c);
     if (target !== undefined) {
@@ -318,9 +331,10 @@ export function mergeIndexes(input: readonly LayerIndex[]): MergedIndex {
         relinked.set(out, first);
       }
     }
+    out++;
     open(c);
   }
-  return new MergedIndex(layers, outLayer.length, Uint16Array.from(outLayer), Int32Array.from(outEntry), implicitPaths, detached, relinked, wasted, totalBytes, skipped);
+  return new MergedIndex(layers, count, outLayer, outEntry, implicitPaths, detached, relinked, wasted, totalBytes, skipped);
 }
 
 /** mergeIndexes over listings of objects, giving objects (one MergedFile per entry). */

@@ -29,6 +29,23 @@ describe('PathTable', () => {
     expect(t.nodes).toBe(before);
   });
 
+  it('a path in the directory of the path added before it is found from that directory, empty components included', () => {
+    const t = new PathTable();
+    const paths = ['/a', '/b', 'a', 'x/y', 'x/z', 'x', 'x//y', 'x//w', 'x/y/z', 'x/y/w', 'x/y', '/x/y', 'x/y/z', '//q', '/q'];
+    const nodes = paths.map((p) => t.add(p));
+    expect(nodes.map((n) => t.path(n))).toEqual(paths);
+    const fresh = new PathTable();
+    // the same paths added in another order give the same tree: each path once, each under its own prefix
+    for (const p of [...paths].reverse()) fresh.add(p);
+    expect(paths.map((p) => fresh.path(fresh.lookup(p)))).toEqual(paths);
+    expect(t.parent(t.add('x//w'))).toBe(t.lookup('x/'));
+    // '/a' and '/b' sit under the empty first component, not under the root
+    expect(t.parent(t.add('/b'))).toBe(t.parent(t.add('/a')));
+    expect(t.parent(t.add('/b'))).not.toBe(ROOT_NODE);
+    expect(t.parent(t.parent(t.add('/b')))).toBe(ROOT_NODE);
+    expect(new Set(nodes).size).toBe(new Set(paths).size);
+  });
+
   it('keeps every node through many rehashes', () => {
     const t = new PathTable();
     const nodes: number[] = [];

@@ -31,6 +31,9 @@ export class PathTable {
   /** node → string number of its last component (-1 for the root) */
   private names = new Int32Array(64);
   private count = 1;
+  /** the directory of the last path `add` walked in full (undefined before any), and its node */
+  private lastDir: string | undefined;
+  private lastDirNode = ROOT_NODE;
   /** open addressing over nodes by (parent, name): node + 1, 0 for an empty slot */
   private slots = new Int32Array(128);
 
@@ -92,11 +95,20 @@ export class PathTable {
   /** The node of a path ('' is the root; components split at every '/'), added when new. */
   add(path: string): number {
     if (path === '') return ROOT_NODE;
+    const last = path.lastIndexOf('/');
+    // a tar lists a directory's entries one after another: the directory's node is kept from the last path
+    if (last >= 0 && last === this.lastDir?.length && path.startsWith(this.lastDir)) {
+      return this.child(this.lastDirNode, this.intern(path.slice(last + 1)), true);
+    }
     let node = ROOT_NODE;
     for (let start = 0; ;) {
       const slash = path.indexOf('/', start);
       node = this.child(node, this.intern(slash < 0 ? path.slice(start) : path.slice(start, slash)), true);
       if (slash < 0) return node;
+      if (slash === last) {
+        this.lastDir = path.slice(0, last);
+        this.lastDirNode = node;
+      }
       start = slash + 1;
     }
   }

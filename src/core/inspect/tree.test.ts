@@ -20,6 +20,14 @@ describe('tree rows', () => {
     expect(view.rows[7]).toMatchObject({ name: 'gone', whiteout: 'file', whiteoutTarget: 'b/gone' });
   });
 
+  it('a listing already in depth-first order gives the same rows and parents without sorting (the root left out)', () => {
+    const sorted = [entry('./', 'directory'), ...view.rows.map((r) => files.find((f) => f.path === r.path)!)];
+    const again = buildTreeView(sorted, true);
+    expect(again.rows).toEqual(view.rows);
+    expect([...again.parents]).toEqual([...view.parents]);
+    expect([...again.parents]).toEqual([0, 1, 0, 1, 0, 0, 1, 0, 0]);
+  });
+
   it('hides collapsed descendants, filters, and pages', () => {
     expect(pageTreeRows(view, { offset: 0, count: 99, collapsed: ['a'] }).rows.map((r) => r.path)).toEqual(['../evil', 'a', 'a.b', 'b', 'b/.wh.gone', 'b/z']);
     expect(pageTreeRows(view, { offset: 0, count: 99, collapsed: ['a/y', 'b'] }).total).toBe(6);

@@ -112,6 +112,7 @@ export function buildTreeView(files: Array<LayerFile | MergedFile>, alreadySorte
 
 /** Builds the tree of any row source: entries with an empty path (the root) left out unless dangerous. */
 export function buildTree(source: RowSource, alreadySorted: boolean): TreeView {
+  if (alreadySorted) return buildSortedTree(source);
   const kept: number[] = [];
   for (let i = 0; i < source.count; i++) if (source.path(i) !== '' || source.danger(i)) kept.push(i);
   if (!alreadySorted) {
@@ -132,6 +133,22 @@ export function buildTree(source: RowSource, alreadySorted: boolean): TreeView {
     p = next;
   }
   return new TreeView(source, order, parents);
+}
+
+/** buildTree over a source already in depth-first order: one pass, each path built once. */
+function buildSortedTree(source: RowSource): TreeView {
+  const order = new Int32Array(source.count);
+  const parents = new Uint8Array(source.count);
+  let rows = 0;
+  let prev = '';
+  for (let i = 0; i < source.count; i++) {
+    const path = source.path(i);
+    if (path === '' && !source.danger(i)) continue;
+    if (rows > 0 && path.length > prev.length && path.charCodeAt(prev.length) === 0x2f && path.startsWith(prev)) parents[rows - 1] = 1;
+    order[rows++] = i;
+    prev = path;
+  }
+  return new TreeView(source, rows === order.length ? order : order.slice(0, rows), rows === parents.length ? parents : parents.slice(0, rows));
 }
 
 /** The visible rows `offset..offset+count`: descendants of `collapsed` hidden; with `filter`, matching paths only (flat). */
