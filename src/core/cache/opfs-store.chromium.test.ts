@@ -37,6 +37,12 @@ globalThis.check = async () => {
   const failing = new ReadableStream({ pull(c) { c.enqueue(bytes(1000, 1)); if (this.n = (this.n ?? 0) + 1, this.n > 3) c.error(new Error('the source broke')); } });
   out.failed = await put(failing).then(() => 'stored', (e) => e.message);
   out.filesAfterFailure = (await listing(dir)).length;
+  // pieces of mixed sizes (a tar's headers, paddings, small and large files) land in order
+  const mixedData = bytes(2 * 1024 * 1024 + 333, 9);
+  const sizes = [512, 700, 300000, 100, 1 << 20, 512, 262144, 1];
+  const pieces = new ReadableStream({ start(c) { for (let at = 0, k = 0; at < mixedData.length; k++) { const n = sizes[k % sizes.length]; c.enqueue(mixedData.slice(at, at + n)); at += n; } c.close(); } });
+  const mixed = new Uint8Array(await (await put(pieces)).arrayBuffer());
+  out.mixed = mixed.byteLength === mixedData.byteLength && mixed.every((v, i) => v === mixedData[i]);
   return out;
 };
 `;
@@ -58,6 +64,7 @@ describe.skipIf(!haveChromium)('opfsPutHashed in Chromium', () => {
     expect(got.files).toBe(1);
     expect(got.failed).toBe('the source broke');
     expect(got.filesAfterFailure).toBe(1);
+    expect(got.mixed).toBe(true);
   };
 
   it('on a page (createWritable)', { timeout: 60_000 }, async () => {

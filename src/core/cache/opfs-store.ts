@@ -40,13 +40,17 @@ async function failed(dir: Dir, tmpName: string, d: Digest | undefined, e: unkno
   throw e;
 }
 
+/** Bytes gathered before a write through a sync access handle. */
+const STAGE_BYTES = 256 * 1024;
+
 interface SyncHandle { write(b: Uint8Array, o: { at: number }): number; truncate(n: number): void; flush(): void; close(): void }
 
 /**
  * Stores a stream whose digest is known only once it has ended (a layer's tar, hashed as it is made): it is
  * written to a temporary name in the store's folder as it comes, through a sync access handle where the thread
  * has them (a dedicated worker), then moved to the digest `hashed` gives (the hash of exactly the bytes that
- * went through). Nothing of it is held in memory but the chunk being written.
+ * went through). Nothing of it is held in memory but the chunk being written and up to STAGE_BYTES of small
+ * pieces gathered into one write.
  */
 export async function opfsPutHashed(stream: ReadableStream<Uint8Array>, hashed: Promise<{ digest: Digest; size: number }>, root?: Dir): Promise<File> {
   const dir = await dirPath(root ?? await navigator.storage.getDirectory(), 'blobs', 'sha256');
@@ -60,11 +64,21 @@ export async function opfsPutHashed(stream: ReadableStream<Uint8Array>, hashed: 
       const h = await open.call(tmp);
       try {
         let at = 0;
+        const write = (b: Uint8Array) => {
+          for (let off = 0; off < b.byteLength;) off += h.write(off ? b.subarray(off) : b, { at: at + off });
+          at += b.byteLength;
+        };
+        // small pieces (a tar's headers and paddings, small files) gathered into one buffer: a write each is a system call each
+        const staged = new Uint8Array(STAGE_BYTES);
+        let held = 0;
         reader = stream.getReader();
         for (let r = await reader.read(); !r.done; r = await reader.read()) {
-          for (let off = 0; off < r.value.byteLength;) off += h.write(off ? r.value.subarray(off) : r.value, { at: at + off });
-          at += r.value.byteLength;
+          const b = r.value;
+          if (held + b.byteLength > STAGE_BYTES && held > 0) { write(staged.subarray(0, held)); held = 0; }
+          if (b.byteLength >= STAGE_BYTES) write(b);
+          else { staged.set(b, held); held += b.byteLength; }
         }
+        if (held > 0) write(staged.subarray(0, held));
         h.flush();
       } finally {
         h.close();
