@@ -16,7 +16,6 @@ import { CoreError } from '../errors';
 import { isCheckedAfterRead, isSelfHashed } from '../image/capabilities';
 import type { Image, Layer } from '../image/types';
 import { MediaTypes, type Descriptor, type Index, type Manifest, type Platform } from '../oci';
-import { coalesce } from '../stream';
 import { writeTar, type TarWriteEntry } from '../tar';
 import { normalizeTag, type NormalizedTag } from './tags';
 
@@ -310,23 +309,60 @@ export async function writeDockerArchiveToSeekable(items: ArchiveItem[], sink: S
   return n;
 }
 
-/** A SeekableSink over a FileSystemWritableFileStream (the save picker's or an OPFS file's), appending in writes of at least 1 MiB. */
-export function fileSystemWritableSink(w: FileSystemWritableFileStream): SeekableSink {
-  const grouped = coalesce();
-  const writer = grouped.writable.getWriter();
-  const pumped = grouped.readable.pipeTo(new WritableStream({ write: (c) => w.write(c as Uint8Array<ArrayBuffer>) }));
-  pumped.catch(() => {});
+/**
+ * A SeekableSink over a FileSystemWritableFileStream (the save picker's or an OPFS file's), appending in writes
+ * of at least `minBytes` (each write is a round trip to the browser). Smaller pieces are copied into one of two
+ * buffers of that size, used in turn: one fills while the other's write is in flight, and a buffer is filled
+ * again only once its write has settled, so appending allocates nothing per write.
+ */
+export function fileSystemWritableSink(w: FileSystemWritableFileStream, minBytes = 1 << 20): SeekableSink {
+  const buffers = [new Uint8Array(minBytes), new Uint8Array(minBytes)];
+  /** each buffer's write in flight */
+  const writing: (Promise<void> | undefined)[] = [undefined, undefined];
+  /** every append issued, the last one last (writes settle in order) */
+  let last: Promise<void> = Promise.resolve();
+  let cur = 0;
+  let held = 0;
   let appending = true;
+  const append = (data: Uint8Array): Promise<void> => {
+    const p = w.write(data as Uint8Array<ArrayBuffer>);
+    p.catch(() => {}); // awaited where it matters: before its buffer is filled again, and by the next writeAt or close
+    last = p;
+    return p;
+  };
+  /** writes the buffer being filled and switches to the other one, once that one's write has settled */
+  const flush = async () => {
+    if (held === 0) return;
+    writing[cur] = append(buffers[cur].subarray(0, held));
+    cur ^= 1;
+    held = 0;
+    await writing[cur];
+  };
   const endAppends = async () => {
     if (!appending) return;
+    await flush();
     appending = false;
-    await writer.close();
-    await pumped;
+    await last;
   };
   return {
     async write(chunk) {
-      await writer.ready;
-      await writer.write(chunk);
+      if (!appending) throw new CoreError('internal', 'an append after a write over bytes already written');
+      if (chunk.byteLength >= minBytes) {
+        // large enough on its own: written as it is (the caller hands it over), after what is held; the
+        // caller goes on once the write before it has settled (one in flight, as for the buffers)
+        await flush();
+        const before = last;
+        append(chunk);
+        await before;
+        return;
+      }
+      for (let off = 0; off < chunk.byteLength;) {
+        const n = Math.min(minBytes - held, chunk.byteLength - off);
+        buffers[cur].set(off === 0 && n === chunk.byteLength ? chunk : chunk.subarray(off, off + n), held);
+        held += n;
+        off += n;
+        if (held === minBytes) await flush();
+      }
     },
     async writeAt(position, bytes) {
       await endAppends();
@@ -337,7 +373,6 @@ export function fileSystemWritableSink(w: FileSystemWritableFileStream): Seekabl
       await w.close();
     },
     async abort(reason) {
-      await writer.abort(reason).catch(() => {});
       await w.abort(reason);
     },
   };
