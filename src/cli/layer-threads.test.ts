@@ -218,6 +218,45 @@ describe('workerLayerRunner with maxBytes', () => {
     await Promise.all(sizes.map((n, i) => free(sized(i, n))));
     expect(most).toBeGreaterThan(120);
   });
+
+  it('recycleAfterBytes: a worker that has run that many package bytes is ended once its job is answered, and the next job gets a fresh one', async () => {
+    const workers: { bytes: number[]; ended: boolean; afterEnd: number }[] = [];
+    const create = (): PoolWorker => {
+      const w = { bytes: [] as number[], ended: false, afterEnd: 0 };
+      workers.push(w);
+      const listeners: ((e: MessageEvent) => void)[] = [];
+      return {
+        postMessage(m) {
+          const { id, job } = m as { id: number; job: LayerJob };
+          if (w.ended) w.afterEnd++;
+          w.bytes.push(job.packages.reduce((n, p) => n + p.blob.size, 0));
+          setTimeout(() => { for (const l of listeners) l({ data: { id, digest: 'sha256:0', size: 0, packages: [], tar: new Uint8Array(0) } } as MessageEvent); }, 2);
+        },
+        addEventListener(type, l) { if (type === 'message') listeners.push(l as (e: MessageEvent) => void); },
+        terminate() { w.ended = true; },
+      };
+    };
+    const sized = (epoch: number, n: number): LayerJob => ({ prefix: '/opt/conda', epoch, packages: [{ fn: `p${epoch}.conda`, blob: new Blob([new Uint8Array(n)]) }] });
+    const sizes = [40, 30, 50, 10, 10, 10, 120, 20, 5];
+    const run = workerLayerRunner({ create, size: 2, recycleAfterBytes: 60 });
+    const results = await Promise.all(sizes.map((n, i) => run(sized(i, n))));
+    expect(results).toHaveLength(sizes.length);
+    expect(workers.reduce((n, w) => n + w.bytes.length, 0)).toBe(sizes.length);
+    expect(workers.every((w) => w.afterEnd === 0)).toBe(true);
+    for (const w of workers) {
+      // every job but a worker's last left it under the bound; a worker that reached it was ended
+      const total = w.bytes.reduce((a, b) => a + b, 0);
+      expect(total - w.bytes[w.bytes.length - 1]).toBeLessThan(60);
+      if (total >= 60) expect(w.ended).toBe(true);
+    }
+    expect(workers.filter((w) => w.ended).length).toBeGreaterThanOrEqual(3);
+    // without it, the pool's two workers run every job
+    workers.length = 0;
+    const kept = workerLayerRunner({ create, size: 2 });
+    await Promise.all(sizes.map((n, i) => kept(sized(i, n))));
+    expect(workers).toHaveLength(2);
+    expect(workers.some((w) => w.ended)).toBe(false);
+  });
 });
 
 describe('hostile .conda packages, in memory and streaming', () => {

@@ -16,7 +16,6 @@ import { CoreError } from '../errors';
 import { isCheckedAfterRead, isSelfHashed } from '../image/capabilities';
 import type { Image, Layer } from '../image/types';
 import { MediaTypes, type Descriptor, type Index, type Manifest, type Platform } from '../oci';
-import { coalesce } from '../stream';
 import { writeTar, type TarWriteEntry } from '../tar';
 import { normalizeTag, type NormalizedTag } from './tags';
 
@@ -310,28 +309,73 @@ export async function writeDockerArchiveToSeekable(items: ArchiveItem[], sink: S
   return n;
 }
 
-/** Writes of at least 1 MiB a FileSystemWritableFileStream sink holds while the one before is written. */
-const WRITES_AHEAD = 8;
+/** Writes a FileSystemWritableFileStream sink has in flight at once. */
+const WRITES_AHEAD = 4;
 
-/** A SeekableSink over a FileSystemWritableFileStream (the save picker's or an OPFS file's), appending in writes of at least 1 MiB. */
-export function fileSystemWritableSink(w: FileSystemWritableFileStream): SeekableSink {
-  const grouped = coalesce();
-  const writer = grouped.writable.getWriter();
-  // up to WRITES_AHEAD writes wait their turn, so the archive is made while the browser writes what came before
-  // (with one, the two mostly take turns)
-  const pumped = grouped.readable.pipeTo(new WritableStream({ write: (c) => w.write(c as Uint8Array<ArrayBuffer>) }, new CountQueuingStrategy({ highWaterMark: WRITES_AHEAD })));
-  pumped.catch(() => {});
+/**
+ * A SeekableSink over a FileSystemWritableFileStream (the save picker's or an OPFS file's), appending in writes
+ * of at least `minBytes` (each write is a round trip to the browser). Up to `ahead` writes are in flight at
+ * once, so the archive is made while the browser writes what came before instead of the two taking turns.
+ * Smaller pieces are copied into a ring of `ahead` buffers of `minBytes`, made as first needed: one fills while
+ * the others' writes are in flight, and a buffer is filled again only once its write has settled, so appending
+ * allocates nothing per write.
+ */
+export function fileSystemWritableSink(w: FileSystemWritableFileStream, minBytes = 1 << 20, ahead = WRITES_AHEAD): SeekableSink {
+  const buffers: Uint8Array[] = [];
+  /** each buffer's write in flight */
+  const writing: (Promise<void> | undefined)[] = [];
+  /** the writes in flight, oldest first (writes settle in order) */
+  const inFlight: Promise<void>[] = [];
+  /** every append issued, the last one last */
+  let last: Promise<void> = Promise.resolve();
+  let cur = 0;
+  let held = 0;
   let appending = true;
+  /** waits until fewer than `ahead` writes are in flight (a failed one rejects here) */
+  const room = async () => {
+    while (inFlight.length >= ahead) await inFlight.shift();
+  };
+  const append = (data: Uint8Array): Promise<void> => {
+    const p = w.write(data as Uint8Array<ArrayBuffer>);
+    p.catch(() => {}); // awaited where it matters: when `ahead` are in flight, before its buffer is filled again, and by the next writeAt or close
+    inFlight.push(p);
+    last = p;
+    return p;
+  };
+  /** writes the buffer being filled and moves to the next one of the ring, once that one's write has settled */
+  const flush = async () => {
+    if (held === 0) return;
+    await room();
+    writing[cur] = append(buffers[cur]!.subarray(0, held));
+    cur = (cur + 1) % ahead;
+    held = 0;
+    await writing[cur];
+  };
   const endAppends = async () => {
     if (!appending) return;
+    await flush();
     appending = false;
-    await writer.close();
-    await pumped;
+    await Promise.all(inFlight.splice(0));
+    await last;
   };
   return {
     async write(chunk) {
-      await writer.ready;
-      await writer.write(chunk);
+      if (!appending) throw new CoreError('internal', 'an append after a write over bytes already written');
+      if (chunk.byteLength >= minBytes) {
+        // large enough on its own: written as it is (the caller hands it over), after what is held
+        await flush();
+        await room();
+        append(chunk);
+        return;
+      }
+      for (let off = 0; off < chunk.byteLength;) {
+        const buf = (buffers[cur] ??= new Uint8Array(minBytes));
+        const n = Math.min(minBytes - held, chunk.byteLength - off);
+        buf.set(off === 0 && n === chunk.byteLength ? chunk : chunk.subarray(off, off + n), held);
+        held += n;
+        off += n;
+        if (held === minBytes) await flush();
+      }
     },
     async writeAt(position, bytes) {
       await endAppends();
@@ -342,7 +386,6 @@ export function fileSystemWritableSink(w: FileSystemWritableFileStream): Seekabl
       await w.close();
     },
     async abort(reason) {
-      await writer.abort(reason).catch(() => {});
       await w.abort(reason);
     },
   };

@@ -48,6 +48,12 @@ globalThis.check = async () => {
   out.putFailing = await store.put(await sha256(bytes(4000, 1)), new ReadableStream({ pull(c) { c.enqueue(bytes(1000, 1)); if (this.n = (this.n ?? 0) + 1, this.n > 3) c.error(new Error('the source broke')); } })).then(() => 'stored', (e) => e.message);
   out.filesAfterPuts = await listing(dir);
   out.otherHex = otherDigest.slice(7);
+  // pieces of mixed sizes (a tar's headers, paddings, small and large files) land in order
+  const mixedData = bytes(2 * 1024 * 1024 + 333, 9);
+  const sizes = [512, 700, 300000, 100, 1 << 20, 512, 262144, 1];
+  const pieces = new ReadableStream({ start(c) { for (let at = 0, k = 0; at < mixedData.length; k++) { const n = sizes[k % sizes.length]; c.enqueue(mixedData.slice(at, at + n)); at += n; } c.close(); } });
+  const mixed = new Uint8Array(await (await put(pieces)).arrayBuffer());
+  out.mixed = mixed.byteLength === mixedData.byteLength && mixed.every((v, i) => v === mixedData[i]);
   return out;
 };
 `;
@@ -76,6 +82,7 @@ describe.skipIf(!haveChromium)('opfsPutHashed in Chromium', () => {
     expect(got.putFailing).toBe('the source broke');
     expect((got.filesAfterPuts as string[]).length).toBe(2);
     expect(got.filesAfterPuts).toContain(got.otherHex);
+    expect(got.mixed).toBe(true);
   };
 
   it('on a page (createWritable)', { timeout: 60_000 }, async () => {

@@ -34,18 +34,27 @@ async function settle(dir: Dir, tmp: FileSystemFileHandle, d: Digest): Promise<F
 
 /** A failed write: its temporary file removed; the stored file when another writer stored the same digest meanwhile (same bytes), else `e` again. */
 async function failed(dir: Dir, tmpName: string, d: Digest | undefined, e: unknown): Promise<File> {
-  await dir.removeEntry(tmpName).catch(() => {});
+  // an aborted writable can settle before the browser lets go of its file: removing it then fails
+  // (NoModificationAllowedError), so a few tries, a little apart; the start-up sweep takes what is left
+  for (let tries = 0; tries < 8; tries++) {
+    const gone = await dir.removeEntry(tmpName).then(() => true, (err: unknown) => err instanceof Error && err.name === 'NotFoundError');
+    if (gone) break;
+    await new Promise((ok) => setTimeout(ok, 25 << tries));
+  }
   const other = d && await stored(dir, d);
   if (other && !(e instanceof Error && e.name === 'QuotaExceededError')) return other;
   throw e;
 }
 
+/** Bytes gathered before a write through a sync access handle. */
+const STAGE_BYTES = 256 * 1024;
+
 interface SyncHandle { write(b: Uint8Array, o: { at: number }): number; truncate(n: number): void; flush(): void; close(): void }
 
 /**
  * Writes `stream` into `file`: through a sync access handle where the thread has them (a dedicated worker: the
- * bytes go to the file from this thread, chunk by chunk, with no copy to another process), else through a
- * writable in writes of at least 1 MiB. An error of the stream rejects, the stream cancelled.
+ * bytes go to the file from this thread with no copy to another process, pieces under STAGE_BYTES gathered
+ * into one write), else through a writable in writes of at least 1 MiB. An error of the stream rejects, the stream cancelled.
  */
 async function writeStream(file: FileSystemFileHandle, stream: ReadableStream<Uint8Array>): Promise<void> {
   const open = (file as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> }).createSyncAccessHandle;
@@ -58,10 +67,20 @@ async function writeStream(file: FileSystemFileHandle, stream: ReadableStream<Ui
     const h = await open.call(file);
     try {
       let at = 0;
+      const write = (b: Uint8Array) => {
+        for (let off = 0; off < b.byteLength;) off += h.write(off ? b.subarray(off) : b, { at: at + off });
+        at += b.byteLength;
+      };
+      // small pieces (a tar's headers and paddings, small files) gathered into one buffer: a write each is a system call each
+      let staged: Uint8Array | undefined;
+      let held = 0;
       for (let r = await reader.read(); !r.done; r = await reader.read()) {
-        for (let off = 0; off < r.value.byteLength;) off += h.write(off ? r.value.subarray(off) : r.value, { at: at + off });
-        at += r.value.byteLength;
+        const b = r.value;
+        if (held + b.byteLength > STAGE_BYTES && held > 0) { write(staged!.subarray(0, held)); held = 0; }
+        if (b.byteLength >= STAGE_BYTES) write(b);
+        else { (staged ??= new Uint8Array(STAGE_BYTES)).set(b, held); held += b.byteLength; }
       }
+      if (held > 0) write(staged!.subarray(0, held));
       h.flush();
     } finally {
       h.close();

@@ -43,10 +43,16 @@ export interface WorkerPoolOptions<M = unknown, R extends { id: number } = Layer
    * than the number of workers. Default: no bound but the pool's size.
    */
   maxBytes?: number;
+  /**
+   * Package bytes after which a worker is replaced by a fresh one once its job has ended: ending a worker
+   * gives back at once everything its jobs left behind (garbage its collector has not reclaimed yet, memory
+   * its allocator kept), so what the pool holds does not grow with the image. Default: workers are kept.
+   */
+  recycleAfterBytes?: number;
 }
 
 interface Pending { id: number; job: LayerJob; message: unknown; ok: (r: LayerJobResult) => void; fail: (e: unknown) => void; bytes: number }
-interface Slot { worker: PoolWorker; busy?: Pending; answered?: boolean }
+interface Slot { worker: PoolWorker; busy?: Pending; answered?: boolean; bytes: number }
 
 /**
  * A LayerRunner over a pool of workers: jobs are taken in order, one per worker at a time; a job still queued
@@ -60,6 +66,8 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
   const queue: Pending[] = [];
   let nextId = 0;
   let runningBytes = 0;
+  /** a worker has answered: workers run here (a replacement that fails is a failed job, not a reason to stop using workers) */
+  let workersRun = false;
   const ended = (p: Pending | undefined) => { if (p) runningBytes -= p.bytes; };
   let here: LayerRunner | undefined;
   const decode = opts.decode ?? ((m) => {
@@ -82,13 +90,19 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
     } catch {
       return undefined;
     }
-    const s: Slot = { worker };
+    const s: Slot = { worker, bytes: 0 };
     worker.addEventListener('message', (e) => {
       const m = (e as MessageEvent<R | { id: number; error: SerializedError }>).data;
       const p = s.busy;
       s.busy = undefined;
       s.answered = true;
+      workersRun = true;
       ended(p);
+      s.bytes += p?.bytes ?? 0;
+      if (opts.recycleAfterBytes !== undefined && s.bytes >= opts.recycleAfterBytes && slots.includes(s)) {
+        slots.splice(slots.indexOf(s), 1);
+        worker.terminate();
+      }
       if (p) {
         if ('error' in m) p.fail(deserializeError(m.error));
         else Promise.resolve().then(() => decode(m as Exclude<R, { error: unknown }>)).then(p.ok, p.fail);
@@ -98,7 +112,7 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
     worker.addEventListener('error', (e) => {
       if (!slots.includes(s)) return; // gone already (terminated, or reported twice)
       // a worker that never answered could not start: workers do not run here
-      if (!s.answered) return onThisThread();
+      if (!s.answered && !workersRun) return onThisThread();
       slots.splice(slots.indexOf(s), 1);
       worker.terminate();
       ended(s.busy);
