@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fixture, haveFixtures } from '../test-support/fixtures';
 import { CoreError } from '../core/errors';
-import { layersFromJobs, runLayerJob, type LayerJob, type LayerJobResult } from '../core/pipeline/layer-job';
+import { layersFromJobs, runLayerJob, type LayerJob, type LayerJobResult, type LayerTar } from '../core/pipeline/layer-job';
 import { nodeLayerRunner } from '../core/pipeline/layer-thread-pool.node.js';
 // how a thread runs layer-thread-entry.node.ts from these sources (through tsx) is the CLI's to know
 import { startLayerThread } from './layer-threads.node.js';
 import { serveLayerJobs, workerLayerRunner, type PoolWorker } from '../core/pipeline/layer-pool-protocol';
 import { openFileBlob } from '../core/cache/file-blob.node.js';
+import { PLACEHOLDER, writePackage } from '../../e2e/conda-builder/package';
 
 const PKGS = [
   'conda-package-handling/tests/data/mock-2.0.0-py37_1000.conda',
@@ -28,7 +29,7 @@ const PKGS = [
   'rattler/test-data/link-scripts/link-scripts-0.1.0-h4616a5c_0.conda',
 ];
 const sha = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const bytesOf = async (t: Uint8Array | Blob) => (t instanceof Uint8Array ? t : new Uint8Array(await t.arrayBuffer()));
+const bytesOf = async (t: LayerTar) => (t instanceof Uint8Array ? t : new Uint8Array(await new Blob(t instanceof Blob ? [t] : t as BlobPart[]).arrayBuffer()));
 const job = async (rels: string[], blob = (p: string) => openFileBlob(p)): Promise<LayerJob> => ({
   prefix: '/opt/conda', epoch: 0, pythonVersion: '3.9',
   packages: await Promise.all(rels.map(async (rel) => ({ fn: rel.split('/').pop()!, blob: await blob(fixture(rel)),
@@ -136,6 +137,35 @@ describe.skipIf(!haveFixtures)('layer jobs', () => {
     expect(out.stdout).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     expect(out.status).toBe(0);
     expect(Date.now() - t0).toBeLessThan(30_000);
+  });
+});
+
+describe('a layer whose payload is past the buffers a thread reuses', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'layer-job-pieces-'));
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('comes as pieces (its big bodies views of the payload, relocated in place) with the bytes of one buffer, on this thread and through the pool', async () => {
+    const big = new Uint8Array(17 * 1024 * 1024).map((_, i) => ((i * 2654435761) >>> 29) + (i % 4093 === 0 ? 1 : 0));
+    const relocated = new TextEncoder().encode(`${'\x7fELF'.padEnd(70_000, '.')}\0${PLACEHOLDER}/lib\0${'x'.repeat(70_000)}`);
+    const [fn] = await writePackage(tmp, { name: 'big', version: '1', build: '0', subdir: 'linux-64', zstdLevel: 1, files: [
+      { path: 'lib/big.bin', content: big },
+      { path: 'lib/relocated.so', content: relocated, placeholder: 'binary' },
+      { path: 'share/small.txt', content: 'hello\n' },
+    ] });
+    const j: LayerJob = { prefix: '/opt/conda', epoch: 0, packages: [{ fn, blob: await openFileBlob(join(tmp, 'linux-64', fn)) }] };
+    const one = await runLayerJob(j);
+    expect(one.tar).toBeInstanceOf(Uint8Array);
+    const pieces = await runLayerJob(j, { pieces: true });
+    const viewed = (pieces.tar as Uint8Array[]).filter((p) => p.buffer.byteLength > 16 * 1024 * 1024);
+    expect(viewed.map((p) => p.byteLength)).toEqual([big.byteLength, relocated.byteLength]);
+    await same(pieces, one);
+    const tar = new TextDecoder('latin1').decode(await bytesOf(one.tar));
+    expect(tar).toContain('\0/opt/conda/lib\0');
+    expect(tar).not.toContain(`${PLACEHOLDER}/lib`); // (conda-meta still names the placeholder)
+    const pool = nodeLayerRunner({ size: 1, startThread: startLayerThread });
+    const pooled = await pool(j);
+    expect(Array.isArray(pooled.tar)).toBe(true);
+    await same(pooled, one);
   });
 });
 

@@ -1,12 +1,14 @@
 /** Entry of the `docker-envs` command (bundled by bin/bundled.js): Node's native engines, then the CLI. */
 import { setFlagsFromString } from 'node:v8';
 import { useNodeGunzip } from '../core/compress/gunzip.node.js';
+import { useNodeMd5 } from '../core/digest/md5.node.js';
 import { useNodeSha256 } from '../core/digest/sha256.node.js';
 import { describeFailure, main } from './main';
 
-// native sha256 and zlib: the same bytes and digests as the browser's engines, faster (zstd is WebAssembly
+// native sha256, md5 and zlib: the same bytes and digests as the browser's engines, faster (zstd is WebAssembly
 // everywhere; the build's layers are made in worker threads, see core/pipeline/layer-thread-pool.node.ts)
 useNodeSha256();
+useNodeMd5();
 useNodeGunzip();
 
 // the collector's room: a command streams hundreds of MB of buffers through a small live heap, and V8's default

@@ -176,13 +176,17 @@ async function linkOne(pkg: CondaPackage, p: PathEntry, e: import('../tar').TarE
 /** Adds the parent directories the entries need (0755) and sorts them for a deterministic tar. */
 export function withParents(entries: TarWriteEntry[], epoch: number): TarWriteEntry[] {
   const have = new Set(entries.map((e) => e.name.replace(/\/$/, '')));
+  /** folders whose own parents are all there already (walked up once, not once per entry beneath them) */
+  const walked = new Set<string>();
   const extra: TarWriteEntry[] = [];
   for (const e of entries) {
-    const parts = e.name.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const dir = parts.slice(0, i).join('/');
+    for (let end = e.name.lastIndexOf('/', e.name.length - 2); end > 0; end = e.name.lastIndexOf('/', end - 1)) {
+      const dir = e.name.slice(0, end);
+      if (walked.has(dir)) break;
+      walked.add(dir);
       if (!have.has(dir)) { have.add(dir); extra.push({ name: dir, type: 'directory', mode: 0o755, uid: 0, gid: 0, mtime: epoch }); }
     }
   }
+  // (the order of `extra` does not matter: its names are new and distinct, and the sort orders by name)
   return sortTarEntries([...entries, ...extra]);
 }

@@ -81,7 +81,9 @@ async function readInfoTar(stream: ReadableStream<Uint8Array>, fn: string): Prom
     const { path, unsafe } = normalizeEntryPath(entry.name);
     if (unsafe && unsafe !== 'empty') throw new CoreError('unsafe-path', `${fn}: info member "${entry.name}" is ${unsafe}`);
     if (entry.type !== 'file' || !path.startsWith('info/') || entry.size > MAX_INFO_FILE) continue;
-    info.set(path.slice('info/'.length), new Uint8Array(await new Response(body).arrayBuffer()));
+    // a reader, not a Response: in Node the first Response of a thread loads its fetch implementation (undici),
+    // a cost every layer worker thread would pay for a few small files
+    info.set(path.slice('info/'.length), await readAll(body));
   }
   return info;
 }

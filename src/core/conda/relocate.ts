@@ -3,10 +3,21 @@ import { CoreError } from '../errors';
 
 const enc = new TextEncoder();
 
+/**
+ * The first index of `needle` in `hay` at or after `from`, or -1. Horspool's search: a placeholder is tens to
+ * hundreds of bytes, so most alignments are skipped by up to its length after reading one byte (binary files
+ * are full of its first byte, '/', which a byte-by-byte search stops at).
+ */
 function indexOf(hay: Uint8Array, needle: Uint8Array, from: number): number {
-  const first = needle[0];
-  outer: for (let i = hay.indexOf(first, from); i >= 0 && i <= hay.length - needle.length; i = hay.indexOf(first, i + 1)) {
-    for (let j = 1; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+  const m = needle.length;
+  const last = m - 1;
+  if (m === 0) return from <= hay.length ? from : -1;
+  const skip = new Int32Array(256).fill(m);
+  for (let j = 0; j < last; j++) skip[needle[j]] = last - j;
+  const tail = needle[last];
+  outer: for (let i = from; i <= hay.length - m; i += skip[hay[i + last]]) {
+    if (hay[i + last] !== tail) continue;
+    for (let j = 0; j < last; j++) if (hay[i + j] !== needle[j]) continue outer;
     return i;
   }
   return -1;

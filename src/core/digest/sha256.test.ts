@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSha256, sha256, useSha256Engine } from './digest';
-import { md5Hex } from './md5';
+import { createMd5, md5Hex, useMd5Engine } from './md5';
+import { useNodeMd5 } from './md5.node.js';
 import { useNodeSha256 } from './sha256.node.js';
 
 describe('sha256 engines', () => {
-  afterEach(() => useSha256Engine(undefined));
+  afterEach(() => { useSha256Engine(undefined); useMd5Engine(undefined); });
   it('hash-wasm and node:crypto give the same digests, chunk by chunk', async () => {
     const data = new Uint8Array(3_000_001).map((_, i) => (i * 2654435761) >>> 24);
     const expected = `sha256:${createHash('sha256').update(data).digest('hex')}`;
@@ -18,6 +19,20 @@ describe('sha256 engines', () => {
     useNodeSha256();
     expect(await incremental()).toEqual([expected, data.length]);
     expect(await sha256('abc')).toBe('sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
+  it('md5: hash-wasm and node:crypto give the same digests, chunk by chunk', async () => {
+    const data = new Uint8Array(3_000_001).map((_, i) => (i * 2654435761) >>> 24);
+    const expected = createHash('md5').update(data).digest('hex');
+    const incremental = async () => {
+      const h = await createMd5();
+      for (let i = 0; i < data.length; i += 65_537) h.update(data.subarray(i, i + 65_537));
+      return h.hex();
+    };
+    expect(await incremental()).toBe(expected);
+    useNodeMd5();
+    expect(await incremental()).toBe(expected);
+    expect(await md5Hex(new Blob(['abc']))).toBe('900150983cd24fb0d6963f7d28e17f72');
   });
 
   it('reused hash-wasm instances never mix states: interleaved hashers, digests taken out of order, then reuse', async () => {

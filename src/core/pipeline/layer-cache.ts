@@ -9,7 +9,7 @@
  */
 import { getVerified, isStorageFull, type BlobStore, type RecordStore } from '../cache';
 import { digestHex, isDigest, sha256, type Digest } from '../digest';
-import type { LayerJob, LayerJobResult, LayerRunner, InstalledSummary } from './layer-job';
+import { tarStream, type LayerJob, type LayerJobResult, type LayerRunner, type InstalledSummary } from './layer-job';
 import { LAYER_FORMAT_VERSION } from './layer-format';
 
 /** A cached layer: the tar (uncompressed; digest = diff_id) and the packages it links. */
@@ -82,9 +82,7 @@ export function layerCache(blobs: BlobStore, records: RecordStore): LayerCache {
       if (record) await blobs.delete(record.digest);
     },
     async put(key, layer) {
-      const { tar } = layer;
-      const body = tar instanceof Blob ? tar.stream() : new ReadableStream<Uint8Array>({ start(c) { c.enqueue(tar); c.close(); } });
-      await blobs.put(layer.digest, body, layer.size);
+      await blobs.put(layer.digest, tarStream(layer.tar), layer.size);
       const record: LayerRecord = { format: LAYER_FORMAT_VERSION, digest: layer.digest, size: layer.size, packages: layer.packages };
       await records.write(key, JSON.stringify(record));
     },

@@ -12,7 +12,7 @@ import { CoreError } from '../errors';
 import { createSha256, digestStream, hashingStream, sha256, type Digest, type Sha256 } from '../digest';
 import { installPackage, openCondaPackage, PayloadBodies, withParents, type InstalledPackage, type PackageOrigin } from '../conda';
 import { MediaTypes } from '../oci';
-import { tarBytes, writeTar, type TarWriteEntry } from '../tar';
+import { tarPieces, writeTar, type TarWriteEntry } from '../tar';
 import { freeNow } from '../stream';
 import type { CheckedAfterReadLayer, Layer } from '../image';
 
@@ -35,14 +35,20 @@ export interface LayerJob {
 /** A linked package without its tar entries (they went into the layer). */
 export type InstalledSummary = Omit<InstalledPackage, 'entries'>;
 
+/** A layer's tar: in memory as one buffer or as pieces in order (see LayerJobOptions.pieces), or stored. */
+export type LayerTar = Uint8Array | Uint8Array[] | Blob;
+
 /** A built layer. */
 export interface LayerJobResult {
   /** sha256 of the tar (= diff_id: the layer is uncompressed) */
   digest: Digest;
   /** bytes of the tar */
   size: number;
-  /** the tar: in memory, or stored (a temporary file in Node) when the job took the streaming path */
-  tar: Uint8Array | Blob;
+  /**
+   * the tar: in memory (one buffer, or pieces to be read in order with `pieces`), or stored (a temporary file
+   * in Node) when the job took the streaming path
+   */
+  tar: LayerTar;
   packages: InstalledSummary[];
   /**
    * Set when `tar` comes from a cache that has not hashed it yet: its reader hashes it, and on a mismatch
@@ -69,6 +75,13 @@ export interface LayerJobOptions {
    * ended), resolves with the stored tar. Without it a layer whose bodies are all in memory is made in one buffer.
    */
   tarSink?: (tar: ReadableStream<Uint8Array>, hashed: Promise<{ digest: Digest; size: number }>) => Promise<Blob>;
+  /**
+   * A layer made in memory may come as pieces (LayerTar): the bodies of files in payloads decoded into buffers
+   * of their own (past the sizes a thread keeps for reuse) are views of those buffers, which the result then
+   * owns, instead of being copied into one buffer with the rest. For a thread that hands the tar on by
+   * transfer (Node's layer threads): no copy of most of the layer's bytes, no second buffer of its size.
+   */
+  pieces?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -88,6 +101,9 @@ export async function runLayerJob(job: LayerJob, opts: LayerJobOptions = {}): Pr
   }
 }
 
+/** Bodies of at least this many bytes are left where they are in a layer made as pieces. */
+const MIN_VIEW = 64 * 1024;
+
 /** Payload buffer bytes a thread keeps between its jobs (Scratch). */
 const KEEP_BYTES = 16 * MiB;
 
@@ -103,6 +119,17 @@ class Scratch {
   private static kept = 0;
   private static idle: ReturnType<typeof setTimeout> | undefined;
   private readonly taken: Uint8Array[] = [];
+
+  /**
+   * Whether `buffer` is one this job took for itself alone (past KEEP_BYTES, never reused): then it is given
+   * to the job's result, which outlives the job, and release() leaves it alone.
+   */
+  giveAway(buffer: ArrayBufferLike): boolean {
+    const i = this.taken.findIndex((b) => b.buffer === buffer && b.byteLength > KEEP_BYTES);
+    if (i < 0) return false;
+    this.taken.splice(i, 1);
+    return true;
+  }
 
   take(size: number): Uint8Array {
     if (Scratch.idle !== undefined) { clearTimeout(Scratch.idle); Scratch.idle = undefined; }
@@ -157,8 +184,17 @@ async function build(job: LayerJob, opts: LayerJobOptions, room: number, bodies:
   // one package: installPackage already added its parents and sorted them
   const all = job.packages.length === 1 ? entries : withParents(entries, job.epoch);
   if (!opts.tarSink && all.every((e) => e.body === undefined || e.body instanceof Uint8Array)) {
-    const tar = tarBytes(all);
-    return { digest: await sha256(tar), size: tar.byteLength, tar, packages };
+    if (!opts.pieces) {
+      const [tar] = tarPieces(all).pieces;
+      return { digest: await sha256(tar), size: tar.byteLength, tar, packages };
+    }
+    // smaller bodies are copied with the headers: a piece each would cost more than their bytes
+    const given = new Set<ArrayBufferLike>();
+    const { pieces, size } = tarPieces(all, (body: Uint8Array) => body.byteLength >= MIN_VIEW
+      && (given.has(body.buffer) || (buffers.giveAway(body.buffer) && given.add(body.buffer) !== undefined)));
+    const h = await createSha256();
+    for (const p of pieces) h.update(p);
+    return { digest: h.digest(), size, tar: pieces.length === 1 ? pieces[0] : pieces, packages };
   }
   const hashing = hashingStream();
   const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
@@ -207,23 +243,26 @@ export interface JobLayersOptions {
   spill?: (s: ReadableStream<Uint8Array>) => Promise<Blob>;
 }
 
-/** The bytes as a stream in chunks of at most 4 MiB (a Blob streams in its own chunks). */
-function tarStream(tar: Uint8Array | Blob): ReadableStream<Uint8Array> {
+/** A layer's tar as a stream, in memory in chunks of at most 4 MiB (a Blob streams in its own chunks). */
+export function tarStream(tar: LayerTar): ReadableStream<Uint8Array> {
   if (tar instanceof Blob) return tar.stream();
-  let bytes: Uint8Array | undefined = tar;
+  let pieces: Uint8Array[] | undefined = tar instanceof Uint8Array ? [tar] : tar;
+  let piece = 0;
   let at = 0;
   return new ReadableStream<Uint8Array>({
     pull(c) {
-      if (!bytes || at >= bytes.byteLength) {
-        bytes = undefined; // written: nothing holds it any more
+      while (pieces && piece < pieces.length && at >= pieces[piece].byteLength) { piece++; at = 0; }
+      if (!pieces || piece >= pieces.length) {
+        pieces = undefined; // written: nothing holds it any more
         c.close();
         return;
       }
+      const bytes = pieces[piece];
       const n = Math.min(4 * MiB, bytes.byteLength - at);
       c.enqueue(bytes.subarray(at, at + n));
       at += n;
     },
-    cancel() { bytes = undefined; },
+    cancel() { pieces = undefined; },
   }, { highWaterMark: 0 });
 }
 
@@ -240,7 +279,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
   let heldBytes = 0;
   const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
   /** each layer's tar until it is given out: only here, so once written nothing keeps it alive */
-  const held: (Uint8Array | Blob | undefined)[] = [];
+  const held: (LayerTar | undefined)[] = [];
   /** the cache's hooks for a held tar not hashed yet */
   const unchecked: (LayerJobResult['unverified'] | undefined)[] = [];
   /** a cached tar found good: no more hashing */
@@ -248,10 +287,10 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
   const started = jobs.map((job, i) => {
     const r = run(job, opts.signal).then(async ({ tar, unverified, ...res }) => {
       unchecked[i] = unverified;
-      if (tar instanceof Uint8Array && heldBytes + res.size > budget) {
-        held[i] = await spill(new ReadableStream({ start(c) { c.enqueue(tar); c.close(); } }));
+      if (!(tar instanceof Blob) && heldBytes + res.size > budget) {
+        held[i] = await spill(tarStream(tar));
       } else {
-        if (tar instanceof Uint8Array) heldBytes += res.size;
+        if (!(tar instanceof Blob)) heldBytes += res.size;
         held[i] = tar;
       }
       return res;
@@ -260,7 +299,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
     return r;
   });
   /** job i run again (its cached bytes were dropped, or its tar was released), hashed if a cache gave it */
-  const again = async (i: number, expected: Omit<LayerJobResult, 'tar' | 'unverified'>): Promise<Uint8Array | Blob> => {
+  const again = async (i: number, expected: Omit<LayerJobResult, 'tar' | 'unverified'>): Promise<LayerTar> => {
     let r = await run(jobs[i]);
     // a cached tar is hashed here; wrong bytes are dropped, so the next run builds the layer
     for (let tries = 0; r.unverified && (await digestStream(tarStream(r.tar))).digest !== r.digest; tries++) {
@@ -274,11 +313,11 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
     return r.tar;
   };
   /** the tar to give out, and whether its bytes still need hashing (`lazy`: the reader hashes them as they stream) */
-  const body = async (i: number, given: boolean, lazy: boolean): Promise<{ tar: Uint8Array | Blob; check?: LayerJobResult['unverified'] }> => {
+  const body = async (i: number, given: boolean, lazy: boolean): Promise<{ tar: LayerTar; check?: LayerJobResult['unverified'] }> => {
     const res = await started[i];
     const tar = held[i];
     if (given && !(tar instanceof Blob)) return { tar: await again(i, res) };
-    if (tar instanceof Uint8Array) { held[i] = undefined; heldBytes -= tar.byteLength; }
+    if (tar !== undefined && !(tar instanceof Blob)) { held[i] = undefined; heldBytes -= res.size; }
     const check = unchecked[i];
     if (!check) return { tar: tar! };
     if (lazy) return { tar: tar!, check };

@@ -6,7 +6,7 @@
 import type { Digest } from '../digest';
 import { CoreError, deserializeError, serializeError, type SerializedError } from '../errors';
 import { isStorageFull } from '../cache';
-import { oneAtATime, runLayerJob, type InstalledSummary, type LayerJob, type LayerJobOptions, type LayerJobResult, type LayerRunner } from './layer-job';
+import { oneAtATime, runLayerJob, type InstalledSummary, type LayerJob, type LayerJobOptions, type LayerJobResult, type LayerRunner, type LayerTar } from './layer-job';
 
 /** What the pool needs of a Worker (a Web Worker as it is; Node's worker threads through an adapter). */
 export interface PoolWorker {
@@ -21,7 +21,7 @@ export interface PoolWorker {
 
 /** A worker's answer. */
 export type LayerReply =
-  | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar: Uint8Array | Blob }
+  | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar: LayerTar }
   | { id: number; error: SerializedError };
 
 /** Options of workerLayerRunner. */
@@ -163,6 +163,22 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
 }
 
 /**
+ * A job's tar as it is posted back: the buffers of a tar in memory go by transfer (added to `transfer`); a view
+ * of part of a buffer is copied first, so nothing but the tar's own bytes crosses (pieces are views of buffers
+ * the result owns whole: see LayerJobOptions.pieces).
+ */
+export function transferableTar(tar: LayerTar, transfer: Transferable[]): LayerTar {
+  if (tar instanceof Blob) return tar;
+  if (tar instanceof Uint8Array) {
+    const whole = tar.byteOffset === 0 && tar.byteLength === tar.buffer.byteLength ? tar : tar.slice();
+    transfer.push(whole.buffer as ArrayBuffer);
+    return whole;
+  }
+  for (const b of new Set(tar.map((p) => p.buffer as ArrayBuffer))) transfer.push(b);
+  return tar;
+}
+
+/**
  * The worker side: answers layer jobs posted by workerLayerRunner (call once in the worker's module). With a
  * `tarSink` (see LayerJobOptions) each layer's tar is stored as it is made and answered as a Blob; once the
  * sink finds the storage full, that job and the rest are made in memory instead.
@@ -182,11 +198,7 @@ export function serveLayerJobs(scope: { addEventListener(type: 'message', l: (e:
         delete opts.tarSink;
         return runLayerJob(job, opts);
       });
-      let tar = r.tar;
-      if (tar instanceof Uint8Array) {
-        if (tar.byteOffset !== 0 || tar.byteLength !== tar.buffer.byteLength) tar = tar.slice();
-        transfer.push(tar.buffer as ArrayBuffer);
-      }
+      const tar = transferableTar(r.tar, transfer);
       reply = { id, digest: r.digest, size: r.size, packages: r.packages, tar };
     } catch (err) {
       reply = { id, error: serializeError(err) };

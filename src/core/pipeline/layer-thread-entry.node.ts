@@ -10,6 +10,7 @@ import { loadZstdWasm } from '../compress/zstd-wasm';
 import { useNodeSha256 } from '../digest/sha256.node.js';
 import { CoreError, serializeError } from '../errors';
 import { runLayerJob } from './layer-job';
+import { transferableTar } from './layer-pool-protocol';
 import type { WireJob, WireReply } from './layer-thread-pool.node.js';
 
 useNodeSha256();
@@ -20,18 +21,15 @@ const port = parentPort!;
 
 port.on('message', async ({ id, job }: { id: number; job: WireJob }) => {
   let reply: WireReply;
-  const transfer: ArrayBuffer[] = [];
+  const transfer: Transferable[] = [];
   try {
     const packages = await Promise.all(job.packages.map(async (p) => ({
       fn: p.fn, ...(p.origin ? { origin: p.origin } : {}),
       blob: p.path !== undefined ? await openFileBlob(p.path) : new Blob([p.bytes as Uint8Array<ArrayBuffer>]),
     })));
-    const r = await runLayerJob({ prefix: job.prefix, epoch: job.epoch, ...(job.pythonVersion ? { pythonVersion: job.pythonVersion } : {}), packages }, { spill: (s) => spillToTempFile(s, spillDir), ...(maxInMemory !== undefined ? { maxInMemory } : {}) });
-    if (r.tar instanceof Uint8Array) {
-      const whole = r.tar.byteOffset === 0 && r.tar.byteLength === r.tar.buffer.byteLength;
-      const tar = whole ? r.tar : r.tar.slice();
-      transfer.push(tar.buffer as ArrayBuffer);
-      reply = { id, digest: r.digest, size: r.size, packages: r.packages, tar };
+    const r = await runLayerJob({ prefix: job.prefix, epoch: job.epoch, ...(job.pythonVersion ? { pythonVersion: job.pythonVersion } : {}), packages }, { spill: (s) => spillToTempFile(s, spillDir), pieces: true, ...(maxInMemory !== undefined ? { maxInMemory } : {}) });
+    if (!(r.tar instanceof Blob)) {
+      reply = { id, digest: r.digest, size: r.size, packages: r.packages, tar: transferableTar(r.tar, transfer) as Uint8Array | Uint8Array[] };
     } else {
       const tarPath = fileOfBlob(r.tar);
       if (!tarPath) throw new CoreError('internal', 'a spilled layer has no file');
@@ -40,5 +38,5 @@ port.on('message', async ({ id, job }: { id: number; job: WireJob }) => {
   } catch (e) {
     reply = { id, error: serializeError(e) };
   }
-  port.postMessage(reply, transfer);
+  port.postMessage(reply, transfer as ArrayBuffer[]);
 });

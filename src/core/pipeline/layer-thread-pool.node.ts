@@ -27,7 +27,7 @@ export interface WireJob {
 
 /** A worker's answer. */
 export type WireReply =
-  | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar?: Uint8Array; tarPath?: string }
+  | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar?: Uint8Array | Uint8Array[]; tarPath?: string }
   | { id: number; error: SerializedError };
 
 /** What a layer thread is started with (its script reads it as `workerData`). */

@@ -2,5 +2,5 @@
 export type { TarEntry, TarEntryType, TarWarning, TarWriteEntry } from './types';
 export { indexTar, indexTarBytes, entryBlob, walkBlobTar, type TarIndex } from './blob-index';
 export { readTar } from './reader';
-export { writeTar, tarSize, tarBytes } from './writer';
+export { writeTar, tarSize, tarBytes, tarPieces } from './writer';
 export { sortTarEntries, normalizeEntryPath, resolveRootedPath, compareNames } from './paths';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SizeMismatchError } from '../errors';
 import { GNU_TAR, gnuList, hex } from './gnu-oracle.node';
-import { indexTar, readTar, tarSize, writeTar, type TarWriteEntry } from './index';
+import { indexTar, readTar, tarBytes, tarPieces, tarSize, writeTar, type TarWriteEntry } from './index';
 import { encodeHeaders } from './writer';
 
 const enc = new TextEncoder();
@@ -150,5 +150,30 @@ describe('writeTar', () => {
     expect(got[1]).toEqual(['a/file.txt', 'hello\n']);
     expect(got[3]).toEqual(['a/stream.bin', 'xyz']);
     expect(got[5]).toEqual(['λλλ/❤ unicode.txt', '♥']);
+  });
+
+  it('tarPieces: the bytes of tarBytes and writeTar, with the bodies it is allowed to view left uncopied', async () => {
+    const big = new Uint8Array(70_001).map((_, i) => i * 13);
+    const other = new Uint8Array(1_000).map((_, i) => i * 5);
+    const entries: TarWriteEntry[] = [
+      { name: 'a/', type: 'directory' },
+      { name: 'a/big', type: 'file', body: big },
+      { name: 'a/big2', type: 'file', body: big.subarray(1, 600) },
+      { name: 'a/empty', type: 'file', body: new Uint8Array(0) },
+      { name: 'a/other', type: 'file', body: other },
+      { name: `a/${'long/'.repeat(40)}name`, type: 'file', body: big.subarray(5) },
+      { name: 'a/link', type: 'symlink', linkname: 'big' },
+    ];
+    const want = await bytesOf(writeTar(entries));
+    expect(Buffer.from(tarBytes(entries)).equals(Buffer.from(want))).toBe(true);
+    const { pieces, size } = tarPieces(entries, (b) => b.buffer === big.buffer);
+    expect(size).toBe(want.length);
+    expect(Buffer.concat(pieces).equals(Buffer.from(want))).toBe(true);
+    // the viewed bodies are the entries' own bytes (an empty body is never a piece); the rest shares one buffer
+    expect(pieces.filter((p) => p.buffer === big.buffer)).toEqual([big, big.subarray(1, 600), big.subarray(5)]);
+    expect(new Set(pieces.filter((p) => p.buffer !== big.buffer).map((p) => p.buffer)).size).toBe(1);
+    expect(pieces.reduce((n, p) => n + (p.buffer === big.buffer ? 0 : p.byteLength), 0)).toBe(want.length - 70_001 - 599 - 69_996);
+    // nothing viewed: one piece, the whole tar
+    expect(tarPieces(entries).pieces).toHaveLength(1);
   });
 });

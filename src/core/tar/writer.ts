@@ -176,7 +176,18 @@ export function tarSize(entries: Iterable<TarWriteEntry>): number {
  * are all bytes (a layer assembled in memory), without a stream hop per header and body.
  */
 export function tarBytes(entries: readonly TarWriteEntry[]): Uint8Array {
-  const parts: { headers: Uint8Array; body?: Uint8Array; size: number }[] = [];
+  return tarPieces(entries).pieces[0];
+}
+
+/**
+ * The tar writeTar would write, in memory, as pieces to be read in order: bodies `view` accepts are the
+ * entries' own bytes (views, not copied), everything else (headers, padding, the other bodies) is copied
+ * into one buffer of exactly their size, which the other pieces are views of. Without `view`, one piece.
+ * Bodies must all be bytes. `size`: the tar's length in bytes.
+ */
+export function tarPieces(entries: readonly TarWriteEntry[], view?: (body: Uint8Array) => boolean): { pieces: Uint8Array[]; size: number } {
+  const parts: { headers: Uint8Array; body?: Uint8Array; size: number; viewed: boolean }[] = [];
+  let copied = 2 * BLOCK;
   let total = 2 * BLOCK;
   for (const e of entries) {
     if (e.deferSize) throw new CoreError('invalid-argument', `tar entry '${e.name}' defers its size, which tarBytes cannot do`);
@@ -184,18 +195,29 @@ export function tarBytes(entries: readonly TarWriteEntry[]): Uint8Array {
     const { headers, size } = encodeHeaders(e);
     const body = e.body as Uint8Array | undefined;
     if ((body?.byteLength ?? 0) !== size) throw new SizeMismatchError(size, body?.byteLength ?? 0, `body of tar entry '${e.name}'`);
-    parts.push({ headers, body, size });
+    const viewed = body !== undefined && size > 0 && view !== undefined && view(body);
+    parts.push({ headers, body, size, viewed });
+    copied += headers.byteLength + padded(size) - (viewed ? size : 0);
     total += headers.byteLength + padded(size);
   }
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(copied);
+  const pieces: Uint8Array[] = [];
   let at = 0;
+  let from = 0; // start of the copied bytes not yet handed out as a piece
   for (const p of parts) {
     out.set(p.headers, at);
     at += p.headers.byteLength;
-    if (p.body) out.set(p.body, at);
-    at += padded(p.size);
+    if (p.viewed) {
+      pieces.push(out.subarray(from, at), p.body!);
+      from = at;
+      at += padded(p.size) - p.size; // the padding (zeros) is copied
+    } else {
+      if (p.body) out.set(p.body, at);
+      at += padded(p.size);
+    }
   }
-  return out;
+  pieces.push(from === 0 ? out : out.subarray(from));
+  return { pieces, size: total };
 }
 
 async function* bodyChunks(e: TarWriteEntry, size: number | undefined): AsyncGenerator<Uint8Array, number> {
