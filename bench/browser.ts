@@ -39,10 +39,14 @@ export interface BenchBrowser {
   close(): Promise<void>;
 }
 
-/** Serves `staticRoot` (and `routes`, e.g. the proxy) on a free loopback port and opens Chromium with a fresh persistent profile. */
-export async function openBenchBrowser(staticRoot: string, routes?: StartServerOptions['routes']): Promise<BenchBrowser> {
+/**
+ * Serves `staticRoot` (and `routes`, e.g. the proxy) on a free loopback port and opens Chromium with a fresh
+ * persistent profile, made in `profileParent` (default: the OS temp folder); the profile holds OPFS, so a row
+ * whose peer works on tmpfs puts it there too.
+ */
+export async function openBenchBrowser(staticRoot: string, routes?: StartServerOptions['routes'], profileParent = tmpdir()): Promise<BenchBrowser> {
   const server = await startServer({ staticRoot, port: 0, host: '127.0.0.1', ...(routes ? { routes } : {}) });
-  const userDataDir = mkdtempSync(join(tmpdir(), 'docker-envs-bench-'));
+  const userDataDir = mkdtempSync(join(profileParent, 'docker-envs-bench-'));
   try {
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',

@@ -180,14 +180,15 @@ export function assemblyRows(opts: AssemblyRowOptions): BenchRow[] {
       const { s } = await setup();
       const peer = (await native(i)).seconds;
       log(`[assembly] run ${i + 1}: assembling in a Chromium worker (fresh profile)…`);
-      const b = await openBenchBrowser(buildE2ePages(), { '/corpus': channelApp(s.corpus.channel) });
+      // the profile (and so OPFS) in the run's work folder: on the native peer's filesystem
+      const b = await openBenchBrowser(buildE2ePages(), { '/corpus': channelApp(s.corpus.channel) }, s.dir);
       try {
         const { page, records } = await openAssemblyPage(b, s.corpus);
         const r = await assembleInPage(page, records);
         if (r.layers !== s.corpus.packages.length + 1) throw new Error(`the worker's image has ${r.layers} layers, not ${s.corpus.packages.length} packages + 1`);
         return { ours: r.seconds, peer,
           notes: `ours ${mibps(s.corpus.payloadBytes, r.seconds)} timed in the worker, archive ${(r.bytes / MiB).toFixed(0)} MiB into OPFS; ` +
-            'packages in the OPFS blob store beforehand (fresh profile each run); native as in the Node row' };
+            'packages in the OPFS blob store beforehand (fresh profile each run, in the work folder as the native peer\'s files); native as in the Node row' };
       } finally {
         await b.close();
       }
