@@ -165,6 +165,15 @@ test.describe('the browser cache', () => {
         if (this.name.includes('.tmp-') || this.name.endsWith('.json')) throw new DOMException('simulated: the quota has been exceeded', 'QuotaExceededError');
         return create.apply(this, a);
       };
+      // the blob store writes through sync access handles where the worker has them: there a full quota fails the write
+      type SyncHandle = { write(b: Uint8Array, o?: { at: number }): number };
+      const proto = FileSystemFileHandle.prototype as unknown as { createSyncAccessHandle(): Promise<SyncHandle> };
+      const open = proto.createSyncAccessHandle;
+      proto.createSyncAccessHandle = async function (this: FileSystemFileHandle) {
+        const h = await open.call(this);
+        if (this.name.includes('.tmp-')) h.write = () => { throw new DOMException('simulated: the quota has been exceeded', 'QuotaExceededError'); };
+        return h;
+      };
     });
     await page.getByRole('button', { name: 'Cache & history' }).click();
     await page.getByTestId('cache-clear').click();
