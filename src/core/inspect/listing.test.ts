@@ -46,6 +46,14 @@ describe('listLayer on built layers', () => {
     expect(small.files.map((f) => [f.path, f.size, f.uid, f.mtime])).toEqual(Array.from({ length: 5 }, (_, i) => [`small/${i}`, i % 3, i, 1000 + i]));
     expect(again.files).toEqual(big.files);
   });
+
+  it('uids and gids past 32 bits, or negative (PAX records) are listed exactly, before and after ids that fit, and in a layer indexed next', async () => {
+    const ids: Array<[number, number]> = [[0, 0], [65_534, 4_294_967_295], [2 ** 40, 7], [3, -5], [1000, 1000], [2 ** 32, 2 ** 53 - 1]];
+    const wide = await listLayer(layerOfEntries(ids.map(([uid, gid], i): TarWriteEntry => ({ name: `f${i}`, type: 'file', uid, gid }))));
+    expect(wide.files.map((f) => [f.uid, f.gid])).toEqual(ids);
+    const narrow = await listLayer(layerOfEntries(ids.slice(0, 2).map(([uid, gid], i): TarWriteEntry => ({ name: `g${i}`, type: 'file', uid, gid, mode: 0o7777 }))));
+    expect(narrow.files.map((f) => [f.uid, f.gid, f.mode])).toEqual(ids.slice(0, 2).map(([u, g]) => [u, g, 0o7777]));
+  });
 });
 
 const layerOf = async (rel: string) => layerFromBlob(await openAsBlob(fixture(rel)), { mediaType: MediaTypes.ociLayer });
