@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SizeMismatchError } from '../errors';
 import { GNU_TAR, gnuList, hex } from './gnu-oracle.node';
-import { indexTar, readTar, tarSize, writeTar, type TarWriteEntry } from './index';
+import { indexTar, readTar, tarBytes, tarSize, writeTar, type TarWriteEntry } from './index';
 import { encodeHeaders } from './writer';
 
 const enc = new TextEncoder();
@@ -75,6 +75,13 @@ describe('writeTar', () => {
     const u = index.entries[5];
     expect([u.uname, u.gname]).toEqual(['ünï', 'g'.repeat(40)]);
     expect(index.entries[12].pax?.['SCHILY.xattr.user.k']).toBe('v');
+  });
+
+  it('owner names read back per entry as written, each header field on its own (repeats, a name one byte longer or shorter, the other field, empty)', async () => {
+    const owners: Array<[string, string]> = [['root', 'root'], ['root', 'root'], ['roo', 'root'], ['rooz', 'root'], ['root', 'roo'], ['', ''], ['', 'x'], ['a'.repeat(31), 'a'.repeat(31)], ['a'.repeat(30) + 'b', 'root']];
+    const index = await indexTar(new Blob([tarBytes(owners.map(([uname, gname], i): TarWriteEntry => ({ name: `f${i}`, type: 'file', uname, gname }))) as BlobPart]));
+    expect(index.entries.map((e) => [e.uname, e.gname])).toEqual(owners);
+    expect(index.entries.every((e) => e.pax === undefined)).toBe(true); // in the header fields, not PAX records
   });
 
   it('extracts with GNU tar to identical bytes', async () => {
