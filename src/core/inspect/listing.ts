@@ -2,7 +2,7 @@ import { uncompressedBlobOf } from '../image/capabilities';
 import type { Layer } from '../image/types';
 import { readTar, normalizeEntryPath, resolveRootedPath, walkBlobTar } from '../tar';
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
-import { PathTable } from './path-table';
+import { PathTable, ROOT_NODE } from './path-table';
 
 /** Why an entry is dangerous to follow or extract (the inspector flags these; nothing follows them). */
 export type EntryDanger = 'absolute-path' | 'parent-traversal' | 'empty-name' | 'link-escapes' | 'through-symlink' | 'path-too-long';
@@ -99,11 +99,9 @@ export function toLayerFile(e: TarEntry): LayerFile {
   return f;
 }
 
-/** True when a proper prefix of `path` is a symlink listed earlier in the same layer (writing there would follow it). */
-function underSymlink(path: string, symlinks: Set<string>): boolean {
-  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
-    if (symlinks.has(path.slice(0, i))) return true;
-  }
+/** True when a proper prefix of the path at `node` is a symlink listed earlier in the same layer (writing there would follow it). */
+function underSymlink(table: PathTable, node: number, symlinks: Set<number>): boolean {
+  for (let n = table.parent(node); n > ROOT_NODE; n = table.parent(n)) if (symlinks.has(n)) return true;
   return false;
 }
 
@@ -238,8 +236,8 @@ export class LayerIndex {
 
   constructor(readonly table: PathTable = new PathTable()) {}
 
-  /** Appends one entry. */
-  push(f: LayerFile): void {
+  /** Appends one entry (`node`: its path's node in `table`, when the caller has it). */
+  push(f: LayerFile, node = this.table.add(f.path)): void {
     const i = this.count++;
     if (i === 0 && this.types.length === 0) this.takeSpareColumns();
     if (i >= this.types.length) {
@@ -254,7 +252,7 @@ export class LayerIndex {
       this.gids = grownLike(this.gids, n);
       this.mtimes = grown(this.mtimes, n, (k) => new Float64Array(k));
     }
-    this.nodes[i] = this.table.add(f.path);
+    this.nodes[i] = node;
     this.links[i] = f.linkname === undefined ? -1 : this.table.intern(f.linkname);
     this.types[i] = TYPE_CODE.get(f.type) ?? TYPE_CODE.get('other')!;
     const rawSlash = f.rawName !== f.path && f.rawName.length === f.path.length + 1 && f.rawName.endsWith('/') && f.rawName.startsWith(f.path);
@@ -369,15 +367,17 @@ export class LayerIndex {
 export async function indexLayer(layer: Layer, opts?: { signal?: AbortSignal; measure?: boolean; table?: PathTable }): Promise<LayerIndex> {
   const x = new LayerIndex(opts?.table);
   const out: { warnings: TarWarning[]; uncompressedBytes?: number } = { warnings: x.warnings };
-  const symlinks = new Set<string>();
+  /** table nodes of this layer's symlinks */
+  const symlinks = new Set<number>();
   const blob = uncompressedBlobOf(layer);
   // a Blob layer's walk is iterated directly: one async generator step per entry, not one per wrapper
   const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal }) : streamedEntries(layer, out, opts?.measure ?? false, opts?.signal);
   for await (const entry of entries) {
     const f = toLayerFile(entry);
-    if (!f.danger && symlinks.size && underSymlink(f.path, symlinks)) f.danger = 'through-symlink';
-    if (f.type === 'symlink') symlinks.add(f.path);
-    x.push(f);
+    const node = x.table.add(f.path);
+    if (!f.danger && symlinks.size && underSymlink(x.table, node, symlinks)) f.danger = 'through-symlink';
+    if (f.type === 'symlink') symlinks.add(node);
+    x.push(f, node);
   }
   if (blob && opts?.measure) out.uncompressedBytes = blob.size;
   if (out.uncompressedBytes !== undefined) x.uncompressedBytes = out.uncompressedBytes;
