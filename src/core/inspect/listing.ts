@@ -370,8 +370,9 @@ export async function indexLayer(layer: Layer, opts?: { signal?: AbortSignal; me
   /** table nodes of this layer's symlinks */
   const symlinks = new Set<number>();
   const blob = uncompressedBlobOf(layer);
-  // a Blob layer's walk is iterated directly: one async generator step per entry, not one per wrapper
-  const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal }) : streamedEntries(layer, out, opts?.measure ?? false, opts?.signal);
+  // a Blob layer's walk is iterated directly: one async generator step per entry, not one per wrapper;
+  // entries are read by name only (`toLayerFile`), so their name bytes are not copied out
+  const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal, keepNameBytes: false }) : streamedEntries(layer, out, opts?.measure ?? false, opts?.signal);
   for await (const entry of entries) {
     const f = toLayerFile(entry);
     const node = x.table.add(f.path);

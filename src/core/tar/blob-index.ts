@@ -235,9 +235,10 @@ class BlobSource implements TarSource {
  * The entries of a tar held in a Blob, one at a time (nothing kept): header blocks only, as `indexTar`
  * reads them. Returns the tar's size as `indexTar` gives it; errors and warnings as `indexTar`. This is
  * the walk itself (no generator around it: one async step per entry); the walk closes its source.
+ * `keepNameBytes: false`: each entry's `nameBytes` is valid only until the next step (see `walkTar`).
  */
-export function walkBlobTar(blob: Blob, warn: (w: TarWarning) => void, opts?: { signal?: AbortSignal; stallMs?: number }): AsyncGenerator<TarEntry, number, void> {
-  return walkTar(new BlobSource(blob, opts?.stallMs), warn, opts?.signal);
+export function walkBlobTar(blob: Blob, warn: (w: TarWarning) => void, opts?: { signal?: AbortSignal; stallMs?: number; keepNameBytes?: boolean }): AsyncGenerator<TarEntry, number, void> {
+  return walkTar(new BlobSource(blob, opts?.stallMs), warn, opts?.signal, opts?.keepNameBytes ?? true);
 }
 
 /**

@@ -113,12 +113,15 @@ async function readExact(src: TarSource, n: number, what: string): Promise<Uint8
 
 /**
  * Walks the archive, yielding each entry; returns the archive's size (bytes up to and including the end
- * marker, or the end of the last entry when the marker is missing).
+ * marker, or the end of the last entry when the marker is missing). With `keepNameBytes` false, an
+ * entry's `nameBytes` may be a view of the source's bytes, valid only until the walk goes on (for a
+ * caller that does not keep them: no copy is made per entry).
  */
 export async function* walkTar(
   src: TarSource,
   warn: (w: TarWarning) => void,
   signal?: AbortSignal,
+  keepNameBytes = true,
 ): AsyncGenerator<TarEntry, number, void> {
   const globals = new Map<string, Uint8Array>();
   let pax: Map<string, Uint8Array> | undefined;
@@ -186,7 +189,7 @@ export async function* walkTar(
           r.sparseBlockBytes += BLOCK;
         }
       }
-      const entry = finishEntry(h, r, entryStart, at, dataStart, warn);
+      const entry = finishEntry(h, r, entryStart, at, dataStart, warn, keepNameBytes);
       pax = longName = longLink = undefined;
       entryStart = -1;
       const end = entry.dataOffset + padded(entry.size);
@@ -244,7 +247,7 @@ function resolveNames(h: RawHeader, ext: Extensions, at: number, warn: (w: TarWa
 }
 
 /** The second half, once any sparse extension blocks are read: the name decoded and checked, the entry built. */
-function finishEntry(h: RawHeader, r: Resolved, headerOffset: number, at: number, dataStart: number, warn: (w: TarWarning) => void): TarEntry {
+function finishEntry(h: RawHeader, r: Resolved, headerOffset: number, at: number, dataStart: number, warn: (w: TarWarning) => void, keepNameBytes: boolean): TarEntry {
   const { recs, nameBytes, linkBytes, type, size, realSize } = r;
   const dataOffset = dataStart + r.sparseBlockBytes;
   const name = decodeName(nameBytes);
@@ -256,7 +259,7 @@ function finishEntry(h: RawHeader, r: Resolved, headerOffset: number, at: number
   }
   const entry: TarEntry = {
     name,
-    nameBytes: keptName(nameBytes),
+    nameBytes: keepNameBytes ? keptName(nameBytes) : nameBytes,
     type,
     typeflag: h.typeflag,
     mode: h.mode,
