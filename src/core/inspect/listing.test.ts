@@ -46,6 +46,28 @@ describe('listLayer on built layers', () => {
     expect(small.files.map((f) => [f.path, f.size, f.uid, f.mtime])).toEqual(Array.from({ length: 5 }, (_, i) => [`small/${i}`, i % 3, i, 1000 + i]));
     expect(again.files).toEqual(big.files);
   });
+
+  it('an entry under a symlink listed earlier in the same layer is flagged through-symlink; a name sharing only a prefix, or before the link, is not', async () => {
+    const l = await listLayer(layerOfEntries([
+      { name: 'usr/lib/a', type: 'file' }, { name: 'lib/early', type: 'file' }, { name: 'lib', type: 'symlink', linkname: 'usr/lib' },
+      { name: 'lib/x', type: 'file' }, { name: 'lib/a/b/c', type: 'file' }, { name: 'libx/y', type: 'file' }, { name: 'usr/lib/z', type: 'file' },
+      { name: 'd/e', type: 'symlink', linkname: '.' }, { name: 'd/e/f', type: 'file' }, { name: 'd/ef', type: 'file' }, { name: 'd/e', type: 'file' },
+    ]));
+    expect(l.files.map((f) => [f.path, f.danger ?? ''])).toEqual([
+      ['usr/lib/a', ''], ['lib/early', ''], ['lib', ''], ['lib/x', 'through-symlink'], ['lib/a/b/c', 'through-symlink'], ['libx/y', ''], ['usr/lib/z', ''],
+      ['d/e', ''], ['d/e/f', 'through-symlink'], ['d/ef', ''], ['d/e', ''],
+    ]);
+    const next = await listLayer(layerOfEntries([{ name: 'lib/x', type: 'file' }]));
+    expect(next.files[0].danger).toBeUndefined();
+  });
+
+  it('uids and gids past 32 bits, or negative (PAX records) are listed exactly, before and after ids that fit, and in a layer indexed next', async () => {
+    const ids: Array<[number, number]> = [[0, 0], [65_534, 4_294_967_295], [2 ** 40, 7], [3, -5], [1000, 1000], [2 ** 32, 2 ** 53 - 1]];
+    const wide = await listLayer(layerOfEntries(ids.map(([uid, gid], i): TarWriteEntry => ({ name: `f${i}`, type: 'file', uid, gid }))));
+    expect(wide.files.map((f) => [f.uid, f.gid])).toEqual(ids);
+    const narrow = await listLayer(layerOfEntries(ids.slice(0, 2).map(([uid, gid], i): TarWriteEntry => ({ name: `g${i}`, type: 'file', uid, gid, mode: 0o7777 }))));
+    expect(narrow.files.map((f) => [f.uid, f.gid, f.mode])).toEqual(ids.slice(0, 2).map(([u, g]) => [u, g, 0o7777]));
+  });
 });
 
 const layerOf = async (rel: string) => layerFromBlob(await openAsBlob(fixture(rel)), { mediaType: MediaTypes.ociLayer });

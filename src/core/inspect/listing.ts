@@ -2,7 +2,7 @@ import { uncompressedBlobOf } from '../image/capabilities';
 import type { Layer } from '../image/types';
 import { readTar, normalizeEntryPath, resolveRootedPath, walkBlobTar } from '../tar';
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
-import { PathTable } from './path-table';
+import { PathTable, ROOT_NODE } from './path-table';
 
 /** Why an entry is dangerous to follow or extract (the inspector flags these; nothing follows them). */
 export type EntryDanger = 'absolute-path' | 'parent-traversal' | 'empty-name' | 'link-escapes' | 'through-symlink' | 'path-too-long';
@@ -99,11 +99,9 @@ export function toLayerFile(e: TarEntry): LayerFile {
   return f;
 }
 
-/** True when a proper prefix of `path` is a symlink listed earlier in the same layer (writing there would follow it). */
-function underSymlink(path: string, symlinks: Set<string>): boolean {
-  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) {
-    if (symlinks.has(path.slice(0, i))) return true;
-  }
+/** True when a proper prefix of the path at `node` is a symlink listed earlier in the same layer (writing there would follow it). */
+function underSymlink(table: PathTable, node: number, symlinks: Set<number>): boolean {
+  for (let n = table.parent(node); n > ROOT_NODE; n = table.parent(n)) if (symlinks.has(n)) return true;
   return false;
 }
 
@@ -163,10 +161,33 @@ export function grown<T extends Float64Array | Uint32Array | Int32Array | Uint16
   return b;
 }
 
+/**
+ * A column of whole numbers kept in the narrowest array that holds them exactly: Uint16 or Uint32 while
+ * every value fits, Float64 once one does not (a negative, fractional or larger id, or -0).
+ */
+type NarrowColumn = Uint16Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | Float64Array<ArrayBuffer>;
+
+/** Puts `v` at `i` of `a`, first widening `a` to Float64 when `v` does not fit its type exactly; returns the column. */
+function setExact<T extends NarrowColumn>(a: T, i: number, v: number): T | Float64Array<ArrayBuffer> {
+  a[i] = v;
+  if (Object.is(a[i], v) || a instanceof Float64Array) return a;
+  const wide = new Float64Array(a.length);
+  wide.set(a);
+  wide[i] = v;
+  return wide;
+}
+
+/** A NarrowColumn grown (as `grown`) into an array of its own type. */
+function grownLike(a: NarrowColumn, need: number): NarrowColumn {
+  if (a instanceof Uint16Array) return grown(a, need, (k) => new Uint16Array(k));
+  if (a instanceof Uint32Array) return grown(a, need, (k) => new Uint32Array(k));
+  return grown(a, need, (k) => new Float64Array(k));
+}
+
 /** The columns of a LayerIndex while it is filled. */
 interface Columns {
   nodes: Int32Array<ArrayBuffer>; links: Int32Array<ArrayBuffer>; types: Uint8Array<ArrayBuffer>; flags: Uint8Array<ArrayBuffer>;
-  sizes: Float64Array<ArrayBuffer>; modes: Uint32Array<ArrayBuffer>; uids: Float64Array<ArrayBuffer>; gids: Float64Array<ArrayBuffer>;
+  sizes: Float64Array<ArrayBuffer>; modes: NarrowColumn; uids: NarrowColumn; gids: NarrowColumn;
   mtimes: Float64Array<ArrayBuffer>;
 }
 
@@ -199,9 +220,11 @@ export class LayerIndex {
   /** danger code (bits 0–2), whiteout (bits 3–4: 1 file, 2 opaque), raw name = path + '/' (bit 5) */
   flags = new Uint8Array(0);
   sizes = new Float64Array(0);
-  modes = new Uint32Array(0);
-  uids = new Float64Array(0);
-  gids = new Float64Array(0);
+  /** permission bits (12 bits from a tar header): Uint16 unless a listing gave a wider value */
+  modes: NarrowColumn = new Uint16Array(0);
+  /** Uint32 unless an id does not fit (see `NarrowColumn`) */
+  uids: NarrowColumn = new Uint32Array(0);
+  gids: NarrowColumn = new Uint32Array(0);
   mtimes = new Float64Array(0);
   /** raw names that differ from the path (and from the path and '/') */
   rawNames = new Map<number, string>();
@@ -213,8 +236,8 @@ export class LayerIndex {
 
   constructor(readonly table: PathTable = new PathTable()) {}
 
-  /** Appends one entry. */
-  push(f: LayerFile): void {
+  /** Appends one entry (`node`: its path's node in `table`, when the caller has it). */
+  push(f: LayerFile, node = this.table.add(f.path)): void {
     const i = this.count++;
     if (i === 0 && this.types.length === 0) this.takeSpareColumns();
     if (i >= this.types.length) {
@@ -224,20 +247,20 @@ export class LayerIndex {
       this.types = grown(this.types, n, (k) => new Uint8Array(k));
       this.flags = grown(this.flags, n, (k) => new Uint8Array(k));
       this.sizes = grown(this.sizes, n, (k) => new Float64Array(k));
-      this.modes = grown(this.modes, n, (k) => new Uint32Array(k));
-      this.uids = grown(this.uids, n, (k) => new Float64Array(k));
-      this.gids = grown(this.gids, n, (k) => new Float64Array(k));
+      this.modes = grownLike(this.modes, n);
+      this.uids = grownLike(this.uids, n);
+      this.gids = grownLike(this.gids, n);
       this.mtimes = grown(this.mtimes, n, (k) => new Float64Array(k));
     }
-    this.nodes[i] = this.table.add(f.path);
+    this.nodes[i] = node;
     this.links[i] = f.linkname === undefined ? -1 : this.table.intern(f.linkname);
     this.types[i] = TYPE_CODE.get(f.type) ?? TYPE_CODE.get('other')!;
     const rawSlash = f.rawName !== f.path && f.rawName.length === f.path.length + 1 && f.rawName.endsWith('/') && f.rawName.startsWith(f.path);
     this.flags[i] = DANGER_CODE.get(f.danger)! | (f.whiteout === 'file' ? WHITEOUT_FILE : f.whiteout === 'opaque' ? WHITEOUT_OPAQUE : 0) | (rawSlash ? RAW_SLASH : 0);
     this.sizes[i] = f.size;
-    this.modes[i] = f.mode;
-    this.uids[i] = f.uid;
-    this.gids[i] = f.gid;
+    this.modes = setExact(this.modes, i, f.mode);
+    this.uids = setExact(this.uids, i, f.uid);
+    this.gids = setExact(this.gids, i, f.gid);
     this.mtimes[i] = f.mtime;
     if (f.rawName !== f.path && !rawSlash) this.rawNames.set(i, f.rawName);
     if (f.whiteoutTarget !== undefined) this.whiteoutTargets.set(i, f.whiteoutTarget);
@@ -344,15 +367,18 @@ export class LayerIndex {
 export async function indexLayer(layer: Layer, opts?: { signal?: AbortSignal; measure?: boolean; table?: PathTable }): Promise<LayerIndex> {
   const x = new LayerIndex(opts?.table);
   const out: { warnings: TarWarning[]; uncompressedBytes?: number } = { warnings: x.warnings };
-  const symlinks = new Set<string>();
+  /** table nodes of this layer's symlinks */
+  const symlinks = new Set<number>();
   const blob = uncompressedBlobOf(layer);
-  // a Blob layer's walk is iterated directly: one async generator step per entry, not one per wrapper
-  const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal }) : streamedEntries(layer, out, opts?.measure ?? false, opts?.signal);
+  // a Blob layer's walk is iterated directly: one async generator step per entry, not one per wrapper;
+  // entries are read by name only (`toLayerFile`), so their name bytes are not copied out
+  const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal, keepNameBytes: false }) : streamedEntries(layer, out, opts?.measure ?? false, opts?.signal);
   for await (const entry of entries) {
     const f = toLayerFile(entry);
-    if (!f.danger && symlinks.size && underSymlink(f.path, symlinks)) f.danger = 'through-symlink';
-    if (f.type === 'symlink') symlinks.add(f.path);
-    x.push(f);
+    const node = x.table.add(f.path);
+    if (!f.danger && symlinks.size && underSymlink(x.table, node, symlinks)) f.danger = 'through-symlink';
+    if (f.type === 'symlink') symlinks.add(node);
+    x.push(f, node);
   }
   if (blob && opts?.measure) out.uncompressedBytes = blob.size;
   if (out.uncompressedBytes !== undefined) x.uncompressedBytes = out.uncompressedBytes;

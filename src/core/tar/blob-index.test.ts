@@ -64,6 +64,17 @@ describe('indexTar over a Blob', () => {
     }
   });
 
+  it('a walk that does not keep name bytes gives the same entries, each name\'s bytes right while it is the current entry', async () => {
+    const bytes = await bytesOf(writeTar(layout()));
+    const expected = await indexTarBytes(bytes);
+    for (const chunk of [333, 2_000_000]) {
+      const seen: TarEntry[] = [];
+      const walk = walkBlobTar(new ChunkBlob(bytes, chunk), () => {}, { keepNameBytes: false });
+      for await (const e of walk) seen.push({ ...e, nameBytes: e.nameBytes.slice() });
+      expect(seen).toEqual(expected.entries);
+    }
+  });
+
   it('reports a truncated body after a jump as the in-memory walk does', async () => {
     const bytes = await bytesOf(writeTar(layout()));
     const cut = bytes.subarray(0, 2_500_000);

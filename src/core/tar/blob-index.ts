@@ -38,10 +38,13 @@ export const STALL_MS = 5000;
 
 /**
  * Full-size buffers of finished walks, taken by the next ones: a session that walks many layers (a few
- * at a time) reuses a few buffers instead of leaving one per walk for the collector.
+ * at a time) reuses a few buffers instead of leaving one per walk for the collector. Kept only while a
+ * walk runs: when the last running walk closes they are let go, so an index that is done holds none.
  */
 const spareBuffers: Uint8Array[] = [];
 const SPARE_BUFFERS = 4;
+/** BlobSources made and not yet closed */
+let openSources = 0;
 
 /** Pulls bytes of one Blob stream into a caller's buffer. */
 interface Puller {
@@ -121,8 +124,11 @@ class BlobSource implements TarSource {
   /** false once a BYOB read stalled: this walk's later streams are read with a default reader */
   private byob = true;
 
+  private closed = false;
+
   constructor(private readonly blob: Blob, private readonly stallMs = STALL_MS) {
     this.buf = blob.size >= BUFFER ? spareBuffers.pop() ?? new Uint8Array(BUFFER) : new Uint8Array(blob.size);
+    openSources++;
   }
 
   /** The bytes at the position when they are buffered already (no await needed). */
@@ -210,11 +216,17 @@ class BlobSource implements TarSource {
     return (this.byob ? byobPuller(stream) : undefined) ?? chunkPuller(stream);
   }
 
-  /** Stops reading (the walk ended or failed); a full-size buffer not lent to a pending read is kept for the next walk. */
+  /**
+   * Stops reading (the walk ended or failed); a full-size buffer not lent to a pending read is kept for
+   * a walk still running or starting alongside; the last walk to close lets the spares go.
+   */
   close(): void {
     this.puller?.cancel();
     this.puller = undefined;
-    if (this.buf.byteLength === BUFFER && this.buf.buffer.byteLength === BUFFER && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(this.buf);
+    if (this.closed) return;
+    this.closed = true;
+    if (--openSources === 0) spareBuffers.length = 0;
+    else if (this.buf.byteLength === BUFFER && this.buf.buffer.byteLength === BUFFER && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(this.buf);
     this.buf = new Uint8Array(0);
   }
 }
@@ -223,9 +235,10 @@ class BlobSource implements TarSource {
  * The entries of a tar held in a Blob, one at a time (nothing kept): header blocks only, as `indexTar`
  * reads them. Returns the tar's size as `indexTar` gives it; errors and warnings as `indexTar`. This is
  * the walk itself (no generator around it: one async step per entry); the walk closes its source.
+ * `keepNameBytes: false`: each entry's `nameBytes` is valid only until the next step (see `walkTar`).
  */
-export function walkBlobTar(blob: Blob, warn: (w: TarWarning) => void, opts?: { signal?: AbortSignal; stallMs?: number }): AsyncGenerator<TarEntry, number, void> {
-  return walkTar(new BlobSource(blob, opts?.stallMs), warn, opts?.signal);
+export function walkBlobTar(blob: Blob, warn: (w: TarWarning) => void, opts?: { signal?: AbortSignal; stallMs?: number; keepNameBytes?: boolean }): AsyncGenerator<TarEntry, number, void> {
+  return walkTar(new BlobSource(blob, opts?.stallMs), warn, opts?.signal, opts?.keepNameBytes ?? true);
 }
 
 /**

@@ -10,7 +10,7 @@
  */
 import { TarError } from '../errors';
 import { BLOCK, cString, isZeroBlock, padded, parseHeader, parsePaxRecords, type RawHeader } from './header';
-import { normalizeEntryPath } from './paths';
+import { entryPathUnsafe } from './paths';
 import type { TarEntry, TarEntryType, TarWarning } from './types';
 
 /** Sequential access to the bytes of an uncompressed tar. */
@@ -113,12 +113,15 @@ async function readExact(src: TarSource, n: number, what: string): Promise<Uint8
 
 /**
  * Walks the archive, yielding each entry; returns the archive's size (bytes up to and including the end
- * marker, or the end of the last entry when the marker is missing).
+ * marker, or the end of the last entry when the marker is missing). With `keepNameBytes` false, an
+ * entry's `nameBytes` may be a view of the source's bytes, valid only until the walk goes on (for a
+ * caller that does not keep them: no copy is made per entry).
  */
 export async function* walkTar(
   src: TarSource,
   warn: (w: TarWarning) => void,
   signal?: AbortSignal,
+  keepNameBytes = true,
 ): AsyncGenerator<TarEntry, number, void> {
   const globals = new Map<string, Uint8Array>();
   let pax: Map<string, Uint8Array> | undefined;
@@ -186,7 +189,7 @@ export async function* walkTar(
           r.sparseBlockBytes += BLOCK;
         }
       }
-      const entry = finishEntry(h, r, entryStart, at, dataStart, warn);
+      const entry = finishEntry(h, r, entryStart, at, dataStart, warn, keepNameBytes);
       pax = longName = longLink = undefined;
       entryStart = -1;
       const end = entry.dataOffset + padded(entry.size);
@@ -223,50 +226,48 @@ interface Resolved {
 /** The first half of resolving an entry: its name and link bytes, type and sizes (warnings as they are met). */
 function resolveNames(h: RawHeader, ext: Extensions, at: number, warn: (w: TarWarning) => void): Resolved {
   const recs = ext.globals.size === 0 && !ext.pax ? NO_RECORDS : new Map([...ext.globals, ...(ext.pax ?? [])]);
-  const get = (k: string) => recs.get(k);
-  let nameBytes = get('path') ?? ext.longName ?? h.name;
+  let nameBytes = recs.get('path') ?? ext.longName ?? h.name;
   nameBytes = cString(nameBytes);
-  const linkBytes = cString(get('linkpath') ?? ext.longLink ?? h.linkname);
+  const linkBytes = cString(recs.get('linkpath') ?? ext.longLink ?? h.linkname);
   let type: TarEntryType = TYPES[h.typeflag] ?? 'other';
   if (type === 'other') warn({ code: 'unknown-typeflag', message: `unknown typeflag '${h.typeflag}', treated as a regular file`, offset: at });
   if (h.typeflag === '\0' && nameBytes[nameBytes.length - 1] === 0x2f) type = 'directory'; // v7 directories
   // as GNU tar: hardlinks and directories carry no data whatever their size field says
-  const size = h.typeflag === '1' || h.typeflag === '5' ? 0 : paxNumber(get('size'), 'size', at, warn) ?? h.size;
+  const size = h.typeflag === '1' || h.typeflag === '5' ? 0 : paxNumber(recs.get('size'), 'size', at, warn) ?? h.size;
   let realSize: number | undefined;
   if (h.gnuSparse) {
     realSize = h.gnuSparse.realSize;
-  } else if (recs.size > 0 && (get('GNU.sparse.major') || get('GNU.sparse.size') || get('GNU.sparse.realsize') || get('GNU.sparse.numblocks'))) {
+  } else if (recs.size > 0 && (recs.get('GNU.sparse.major') || recs.get('GNU.sparse.size') || recs.get('GNU.sparse.realsize') || recs.get('GNU.sparse.numblocks'))) {
     type = 'sparse';
-    realSize = paxNumber(get('GNU.sparse.realsize') ?? get('GNU.sparse.size'), 'GNU.sparse.size', at, warn);
-    const sparseName = get('GNU.sparse.name');
+    realSize = paxNumber(recs.get('GNU.sparse.realsize') ?? recs.get('GNU.sparse.size'), 'GNU.sparse.size', at, warn);
+    const sparseName = recs.get('GNU.sparse.name');
     if (sparseName) nameBytes = cString(sparseName);
   }
   return { recs, nameBytes, linkBytes, type, size, realSize, sparseBlockBytes: 0 };
 }
 
 /** The second half, once any sparse extension blocks are read: the name decoded and checked, the entry built. */
-function finishEntry(h: RawHeader, r: Resolved, headerOffset: number, at: number, dataStart: number, warn: (w: TarWarning) => void): TarEntry {
+function finishEntry(h: RawHeader, r: Resolved, headerOffset: number, at: number, dataStart: number, warn: (w: TarWarning) => void, keepNameBytes: boolean): TarEntry {
   const { recs, nameBytes, linkBytes, type, size, realSize } = r;
-  const get = (k: string) => (recs.size === 0 ? undefined : recs.get(k));
   const dataOffset = dataStart + r.sparseBlockBytes;
   const name = decodeName(nameBytes);
   if (!nameValid) warn({ code: 'non-utf8-name', message: `entry name is not valid UTF-8: ${JSON.stringify(name)}`, offset: at });
   if (nameBytes.length === 0) warn({ code: 'empty-name', message: 'entry has an empty name', offset: at });
-  const unsafe = normalizeEntryPath(name).unsafe;
+  const unsafe = entryPathUnsafe(name);
   if (unsafe === 'absolute' || unsafe === 'parent-traversal') {
     warn({ code: 'unsafe-path', message: `entry name '${name}' is ${unsafe === 'absolute' ? 'absolute' : 'outside the archive root (..)'}`, offset: at });
   }
   const entry: TarEntry = {
     name,
-    nameBytes: keptName(nameBytes),
+    nameBytes: keepNameBytes ? keptName(nameBytes) : nameBytes,
     type,
     typeflag: h.typeflag,
     mode: h.mode,
-    uid: paxNumber(get('uid'), 'uid', at, warn) ?? h.uid,
-    gid: paxNumber(get('gid'), 'gid', at, warn) ?? h.gid,
-    uname: get('uname') ? utf8.decode(get('uname')) : h.uname,
-    gname: get('gname') ? utf8.decode(get('gname')) : h.gname,
-    mtime: paxNumber(get('mtime'), 'mtime', at, warn) ?? h.mtime,
+    uid: paxNumber(recs.get('uid'), 'uid', at, warn) ?? h.uid,
+    gid: paxNumber(recs.get('gid'), 'gid', at, warn) ?? h.gid,
+    uname: recs.get('uname') ? utf8.decode(recs.get('uname')) : h.uname,
+    gname: recs.get('gname') ? utf8.decode(recs.get('gname')) : h.gname,
+    mtime: paxNumber(recs.get('mtime'), 'mtime', at, warn) ?? h.mtime,
     linkname: type === 'symlink' || type === 'hardlink' ? utf8.decode(linkBytes) : '',
     size,
     devmajor: h.devmajor,

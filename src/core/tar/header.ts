@@ -47,6 +47,29 @@ export function latin1Text(b: Uint8Array): string {
   return String.fromCharCode.apply(null, b as unknown as number[]);
 }
 
+/** An owner name field's last bytes and the string `ownerText` made of them. */
+interface OwnerMemo { bytes: Uint8Array; length: number; text: string }
+const unameMemo: OwnerMemo = { bytes: new Uint8Array(32), length: 0, text: '' };
+const gnameMemo: OwnerMemo = { bytes: new Uint8Array(32), length: 0, text: '' };
+
+/**
+ * The owner name field at `start` (uname or gname: 32 bytes up to the first NUL) as `latin1Text` gives
+ * it; the same bytes as the field's previous value give back the same string (a tar's entries mostly
+ * share their owner), so no view or string is made per header.
+ */
+function ownerText(b: Uint8Array, start: number, memo: OwnerMemo): string {
+  let n = 0;
+  while (n < 32 && b[start + n] !== 0) n++;
+  let same = n === memo.length;
+  for (let i = 0; i < n && same; i++) same = b[start + i] === memo.bytes[i];
+  if (same) return memo.text;
+  const field = b.subarray(start, start + n);
+  memo.bytes.set(field);
+  memo.length = n;
+  memo.text = latin1Text(field);
+  return memo.text;
+}
+
 /** True if every byte of the block is zero (an end-of-archive block). */
 export function isZeroBlock(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
@@ -165,8 +188,8 @@ export function parseHeader(b: Uint8Array, offset: number): RawHeader {
     mtime: numberField(b, 136, 12, 'mtime', offset),
     typeflag,
     linkname: cString(b, 157, 100),
-    uname: format === 'v7' ? '' : latin1Text(cString(b, 265, 32)),
-    gname: format === 'v7' ? '' : latin1Text(cString(b, 297, 32)),
+    uname: format === 'v7' ? '' : ownerText(b, 265, unameMemo),
+    gname: format === 'v7' ? '' : ownerText(b, 297, gnameMemo),
     devmajor: format === 'v7' ? 0 : readNumber(b, 329, 8) || 0,
     devminor: format === 'v7' ? 0 : readNumber(b, 337, 8) || 0,
     format,

@@ -27,6 +27,12 @@ export function normalizeEntryPath(name: string): { path: string; unsafe?: 'abso
   return { path };
 }
 
+/** `normalizeEntryPath(name).unsafe`, without building the path when the name needs no splitting (most names). */
+export function entryPathUnsafe(name: string): 'absolute' | 'parent-traversal' | 'empty' | undefined {
+  if (!NEEDS_SPLIT.test(name)) return name === '' ? 'empty' : undefined;
+  return normalizeEntryPath(name).unsafe;
+}
+
 /**
  * Resolves `rel` against the directory `dir` lexically ('' is the root): drops '' and '.' segments and
  * applies '..'. Returns null when the result would climb above the root. A leading '/' in `rel`

@@ -15,7 +15,7 @@ export type TarEntryType =
 export interface TarEntry {
   /** path as stored (PAX `path` / GNU long name applied), decoded as UTF-8 (invalid bytes as U+FFFD) */
   name: string;
-  /** the exact bytes of the name, for byte-level comparison (Latin-1 names and the like) */
+  /** the exact bytes of the name, for byte-level comparison (Latin-1 names and the like); a walk told not to keep them (`walkTar`) gives a view valid until its next step */
   nameBytes: Uint8Array;
   type: TarEntryType;
   /** the raw typeflag character ('0', '5', 'L', ...) */

@@ -77,6 +77,13 @@ describe('writeTar', () => {
     expect(index.entries[12].pax?.['SCHILY.xattr.user.k']).toBe('v');
   });
 
+  it('owner names read back per entry as written, each header field on its own (repeats, a name one byte longer or shorter, the other field, empty)', async () => {
+    const owners: Array<[string, string]> = [['root', 'root'], ['root', 'root'], ['roo', 'root'], ['rooz', 'root'], ['root', 'roo'], ['', ''], ['', 'x'], ['a'.repeat(31), 'a'.repeat(31)], ['a'.repeat(30) + 'b', 'root']];
+    const index = await indexTar(new Blob([tarBytes(owners.map(([uname, gname], i): TarWriteEntry => ({ name: `f${i}`, type: 'file', uname, gname }))) as BlobPart]));
+    expect(index.entries.map((e) => [e.uname, e.gname])).toEqual(owners);
+    expect(index.entries.every((e) => e.pax === undefined)).toBe(true); // in the header fields, not PAX records
+  });
+
   it('extracts with GNU tar to identical bytes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tar-x-'));
     dirs.push(dir);
