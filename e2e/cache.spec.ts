@@ -168,11 +168,21 @@ test.describe('the browser cache', () => {
     const worker = page.workers().find((w) => w.url().includes('build.worker'));
     expect(worker, 'the build worker').toBeDefined();
     await worker!.evaluate(() => {
+      const full = (name: string) => name.includes('.tmp-') || name.endsWith('.json');
       const create = FileSystemFileHandle.prototype.createWritable;
       FileSystemFileHandle.prototype.createWritable = async function (this: FileSystemFileHandle, ...a: Parameters<typeof create>) {
-        if (this.name.includes('.tmp-') || this.name.endsWith('.json')) throw new DOMException('simulated: the quota has been exceeded', 'QuotaExceededError');
+        if (full(this.name)) throw new DOMException('simulated: the quota has been exceeded', 'QuotaExceededError');
         return create.apply(this, a);
       };
+      // the blob store writes through a sync access handle where the worker has them
+      const proto = FileSystemFileHandle.prototype as unknown as { createSyncAccessHandle?: (this: FileSystemFileHandle) => Promise<unknown> };
+      const sync = proto.createSyncAccessHandle;
+      if (sync) {
+        proto.createSyncAccessHandle = async function (this: FileSystemFileHandle) {
+          if (full(this.name)) throw new DOMException('simulated: the quota has been exceeded', 'QuotaExceededError');
+          return sync.call(this);
+        };
+      }
     });
     await page.getByRole('button', { name: 'Cache & history' }).click();
     await page.getByTestId('cache-clear').click();
