@@ -118,17 +118,25 @@ test.describe('the browser cache', () => {
     expect(await layerCounts(page)).toEqual([0, built]);
     await expect(page.getByTestId('build-cached-layers')).toHaveText(String(built));
 
-    // one cached package's bytes changed on disk: found by its digest, downloaded again, same archive
+    // one cached package's bytes changed on disk: while every layer comes from the layer cache nothing reads
+    // the package (its layer's bytes are known by its sha256), so nothing is downloaded and the archive is the same
     const changed = await corruptCached(page, 'package');
     expect(changed).toMatch(/^sha256:/);
     await page.reload();
     expect(await buildSample(page, 'out.tar')).toBe(first);
+    expect(reads.length).toBe(downloaded);
+    // once the layer records are gone the layers are built from the packages: the changed one is found by its
+    // digest as it is read, downloaded again, and the archive is the same
+    await page.evaluate(async () => { await (await navigator.storage.getDirectory()).removeEntry('layers', { recursive: true }); });
+    await page.reload();
+    expect(await buildSample(page, 'out.tar')).toBe(first);
     expect(reads.length).toBe(downloaded + 1);
+    expect((await layerCounts(page))[0]).toBe(built);
 
     // the cache panel lists what is kept, and the history the builds
     await page.getByRole('button', { name: 'Cache & history' }).click();
     await expect(page.getByTestId('cache-entries').locator('tbody tr').first()).toBeVisible();
-    await expect(page.getByTestId('history-row')).toHaveCount(3);
+    await expect(page.getByTestId('history-row')).toHaveCount(4);
     await expect(page.getByTestId('history-sha256').first()).toHaveText(first.slice(7, 19));
   });
 
@@ -160,9 +168,10 @@ test.describe('the browser cache', () => {
     const worker = page.workers().find((w) => w.url().includes('build.worker'));
     expect(worker, 'the build worker').toBeDefined();
     await worker!.evaluate(() => {
+      const full = (name: string) => name.includes('.tmp-') || name.endsWith('.json');
       const create = FileSystemFileHandle.prototype.createWritable;
       FileSystemFileHandle.prototype.createWritable = async function (this: FileSystemFileHandle, ...a: Parameters<typeof create>) {
-        if (this.name.includes('.tmp-') || this.name.endsWith('.json')) throw new DOMException('simulated: the quota has been exceeded', 'QuotaExceededError');
+        if (full(this.name)) throw new DOMException('simulated: the quota has been exceeded', 'QuotaExceededError');
         return create.apply(this, a);
       };
       // the blob store writes through sync access handles where the worker has them: there a full quota fails the write
@@ -171,7 +180,7 @@ test.describe('the browser cache', () => {
       const open = proto.createSyncAccessHandle;
       proto.createSyncAccessHandle = async function (this: FileSystemFileHandle) {
         const h = await open.call(this);
-        if (this.name.includes('.tmp-')) h.write = () => { throw new DOMException('simulated: the quota has been exceeded', 'QuotaExceededError'); };
+        if (full(this.name)) h.write = () => { throw new DOMException('simulated: the quota has been exceeded', 'QuotaExceededError'); };
         return h;
       };
     });

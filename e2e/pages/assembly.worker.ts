@@ -12,6 +12,11 @@ import { fetchPackages } from '../../src/core/conda';
 import { emptyImage } from '../../src/core/image';
 import type { SolvedRecord } from '../../src/core/solver';
 import { workerLayerCache } from '../../workers/environment-input';
+import { useSha256Offload } from '../../src/core/digest';
+import { hashWorkerPool } from '../../workers/hash-pool';
+
+// long streams hashed on hashing workers, as the app's build worker does
+useSha256Offload(hashWorkerPool(2));
 
 const OUT = 'assembly-out.tar';
 const COPY = 'assembly-copy.tar';

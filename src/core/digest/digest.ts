@@ -170,9 +170,10 @@ const OFFLOAD_PIECE = 1 << 20;
 /**
  * An incremental sha256 for a stream that may be long: with an offload installed, the bytes are gathered
  * and, once a stream has given OFFLOAD_PIECE of them, hashed on another thread in pieces of that size (a free
- * one: else here, as without an offload). Short streams are hashed here.
+ * one: else here, as without an offload). Short streams are hashed here. `update` copies what it keeps, so a
+ * chunk may be handed on before it; a promise from it is to be waited on before the next chunk.
  */
-function streamSha256(): { ready(): Promise<void>; update(chunk: Uint8Array): void | Promise<void>; digest(): Promise<Digest>; cancel(): void } {
+export function streamSha256(): { ready(): Promise<void>; update(chunk: Uint8Array): void | Promise<void>; digest(): Promise<Digest>; cancel(): void } {
   const batch = new ByteBatch();
   let parts = 0;
   let local: Sha256 | undefined;

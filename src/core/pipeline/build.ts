@@ -5,6 +5,7 @@
 import type { BlobStore } from '../cache';
 import { clobberWarnings, fetchPackages, type FetchProgress, historyEntry, writeEnvironmentYaml, writeExplicitLock, type PackageOrigin } from '../conda';
 import { withParents } from '../conda/install';
+import { isDigest } from '../digest';
 import { CoreError } from '../errors';
 import { appendLayers, applyPatch, assembleImage, layerFromTarEntries, scanLayers, type Image } from '../image';
 import { orderForLink, planLayers } from '../plan';
@@ -197,6 +198,9 @@ export async function resolveSolvedPip(r: SolvedForBase, pip: PipSection, o: Sol
   });
 }
 
+/** The blob of a planned layer job's package not read yet (see buildEnvironment: never given to a runner). */
+const NOT_READ = new Blob([]);
+
 /** Builds the environment image on top of `req.base`. */
 export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> {
   const prefix = (req.prefix ?? '/opt/conda').replace(/\/+$/, '');
@@ -212,10 +216,40 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   // lacks is taken from the verified archive itself (its md5 in the read that verifies it): a lock installs
   // the same records as the solve it came from
   const md5s = new Map<string, string>();
-  const blobs = await fetchPackages(ordered.map((r) => {
+  const toFetch = new Map(ordered.map((r) => {
     if (!r.sha256) throw new CoreError('invalid-argument', `${r.fn} has no sha256 in its channel's repodata, so it cannot be verified`);
-    return { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) };
-  }), { store: req.store, fetch: req.fetch, signal: req.signal, md5: { of: new Set(ordered.filter((r) => !r.md5).map((r) => r.fn)), onMd5: (fn, hex) => md5s.set(fn, hex) }, onProgress: (p) => { req.onFetchProgress?.(p); if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); } });
+    return [r.fn, { fn: r.fn, url: req.packageUrl ? req.packageUrl(r.url) : r.url, sha256: r.sha256, ...(r.size !== undefined ? { size: r.size } : {}) }];
+  }));
+  const onFetchProgress = (p: FetchProgress) => { req.onFetchProgress?.(p); if (p.done) req.onProgress?.('fetch', `${p.fn}${p.cached ? ' (cached)' : ''}`); };
+  const pipLock = req.pipLock?.length ? req.pipLock : undefined;
+  const pipItems = pipItemsOf(req.pip);
+  // a package already in the store is verified when something first reads it (a layer job the layer cache
+  // does not hold), not here: a rebuild whose layers are all cached reads none. Read now (and verified, or
+  // downloaded) are the packages missing from the store, those whose md5 or size conda-meta records the lock
+  // lacks (taken from their bytes), and all of them when the pip section is resolved (it reads their paths).
+  const deferred = new Set<string>();
+  if (!(pipItems.length && !pipLock)) {
+    await Promise.all(ordered.map(async (r) => {
+      if (!r.md5 || r.size === undefined) return;
+      const digest = `sha256:${r.sha256!.toLowerCase()}`;
+      // (`get`, not `has`: a cache that keeps last use counts this as a use; the bytes are not read here)
+      if (isDigest(digest) && await req.store.get(digest)) deferred.add(r.fn);
+    }));
+  }
+  const blobs = await fetchPackages([...toFetch.values()].filter((p) => !deferred.has(p.fn)), { store: req.store, fetch: req.fetch, signal: req.signal, md5: { of: new Set(ordered.filter((r) => !r.md5).map((r) => r.fn)), onMd5: (fn, hex) => md5s.set(fn, hex) }, onProgress: onFetchProgress });
+  for (const fn of deferred) onFetchProgress({ fn, bytes: toFetch.get(fn)!.size!, total: toFetch.get(fn)!.size!, cached: true, done: true });
+  // a deferred package read for the first time: hashed, and downloaded again when its stored bytes changed
+  const verifying = new Map<string, Promise<Blob>>();
+  const verifiedPackage = (fn: string): Promise<Blob> => {
+    const have = blobs.get(fn);
+    if (have) return Promise.resolve(have);
+    let v = verifying.get(fn);
+    if (!v) {
+      v = fetchPackages([toFetch.get(fn)!], { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { if (!p.cached) onFetchProgress(p); } }).then((m) => m.get(fn)!);
+      verifying.set(fn, v);
+    }
+    return v;
+  };
   // what the base's prefix holds: known from the solve's walk, else (a lock) read once, when first needed
   let baseMeta: Promise<CondaMeta> | undefined;
   const readBaseMeta = (): Promise<CondaMeta> => (baseMeta ??= solvedForBase
@@ -223,8 +257,6 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     : readCondaMeta(req.base, prefix));
   const pythonVersion = await environmentPython(ordered, async () => (await readBaseMeta()).records);
   const pipWarnings: string[] = [];
-  const pipLock = req.pipLock?.length ? req.pipLock : undefined;
-  const pipItems = pipItemsOf(req.pip);
   const pip = pipItems.length || pipLock ? await (async () => {
     const python = ordered.find((r) => r.name === 'python') ?? (await readBaseMeta()).records.find((r) => r.name === 'python');
     if (!python) { pipWarnings.push(`pip packages are not installed: the environment has no python: ${pipLock ? pipLock.map((w) => `${w.name}==${w.version}`).join(', ') : pipItems.join(', ')}`); return undefined; }
@@ -247,11 +279,14 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   req.onProgress?.('install', `into ${prefix}: ${plan.length + 1} layers`);
   // every layer is a job (open, link, tar, hash): all start now, run in parallel where the runner has
   // workers, and are written in order as they finish
+  // a job's packages are given their verified blobs when it runs (`building`): until then a deferred one has
+  // none (NOT_READ), and the layer cache keys a job by its packages' names and origins only
   const jobs: LayerJob[] = plan.map((g) => ({
-    packages: g.map((r) => ({ fn: r.fn, blob: blobs.get(r.fn)!, origin: origins.get(r.fn)! })),
+    packages: g.map((r) => ({ fn: r.fn, blob: blobs.get(r.fn) ?? NOT_READ, origin: origins.get(r.fn)! })),
     prefix, epoch, ...(pythonVersion ? { pythonVersion } : {}),
   }));
-  const building: LayerRunner = req.layerRunner ?? oneAtATime((job) => runLayerJob(job, req.layerSpill ? { spill: req.layerSpill } : {}));
+  const runner: LayerRunner = req.layerRunner ?? oneAtATime((job) => runLayerJob(job, req.layerSpill ? { spill: req.layerSpill } : {}));
+  const building: LayerRunner = async (job, signal) => runner({ ...job, packages: await Promise.all(job.packages.map(async (p) => ({ ...p, blob: await verifiedPackage(p.fn) }))) }, signal);
   // the first outcome of each job counts (a layer read twice may run its job again)
   const sources = new Map<LayerJob, 'cached' | 'built'>();
   const cacheWarnings: string[] = [];

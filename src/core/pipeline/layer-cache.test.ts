@@ -27,9 +27,14 @@ const dir = mkdtempSync(join(tmpdir(), 'layer-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** a build of `specs` from the dummy channel; `built` counts the layer jobs actually run */
-async function build(specs: string[], cache?: LayerCache, opts: { runner?: LayerRunner; signal?: AbortSignal; store?: BlobStore; toFile?: string } = {}) {
+async function build(specs: string[], cache?: LayerCache, opts: { runner?: LayerRunner; signal?: AbortSignal; store?: BlobStore; toFile?: string; packageReads?: string[] } = {}) {
   const channel = folderChannel(fixture('pixi/tests/data/channels/channels/dummy_channel_1'));
-  const fetch = localChannelFetch([channel], () => Promise.reject(new Error('nothing leaves the folder')));
+  const local = localChannelFetch([channel], () => Promise.reject(new Error('nothing leaves the folder')));
+  const fetch: typeof globalThis.fetch = (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (/\.(conda|tar\.bz2)$/.test(url)) opts.packageReads?.push(url);
+    return local(input, init);
+  };
   const counter = { built: 0 };
   const inner = opts.runner ?? oneAtATime((job) => runLayerJob(job));
   const layerRunner: LayerRunner = (job, signal) => { counter.built++; return inner(job, signal); };
@@ -54,6 +59,33 @@ function folderCache(name: string) {
 }
 
 describe.skipIf(!haveFixtures)('layer cache', () => {
+  it('a stored package is verified when a layer job reads it: unread while its layer is cached, downloaded again once read and found changed', { timeout: 60_000 }, async () => {
+    const packages = join(dir, 'lazy-packages');
+    const store = folderBlobStore(packages);
+    const reads: string[] = [];
+    const { cache } = folderCache('lazy');
+    const first = await build(['dummy-a', 'dummy-b'], cache, { store, packageReads: reads });
+    const downloaded = reads.length;
+    expect(downloaded).toBeGreaterThan(0);
+    // one stored package's bytes changed on disk
+    const [name] = readdirSync(join(packages, 'sha256')).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    const file = join(packages, 'sha256', name);
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    // every layer from the layer cache: no package is read, none downloaded, the same archive
+    const cached = await build(['dummy-a', 'dummy-b'], cache, { store, packageReads: reads });
+    expect(cached.sources).toEqual(['cached', 'cached', 'cached']);
+    expect(reads.length).toBe(downloaded);
+    expect(cached.archive).toBe(first.archive);
+    // an empty layer cache: every job reads its packages; the changed one is found by its digest and downloaded again
+    const rebuilt = await build(['dummy-a', 'dummy-b'], folderCache('lazy-empty').cache, { store, packageReads: reads });
+    expect(rebuilt.built).toBe(3);
+    expect(reads.length).toBe(downloaded + 1);
+    expect(rebuilt.archive).toBe(first.archive);
+    expect(await getVerified(store, `sha256:${name}`)).toBeDefined();
+  });
+
   it('a rebuild takes every layer from the cache and writes the same archive; one changed leaf builds one layer', { timeout: 60_000 }, async () => {
     const { cache, records } = folderCache('rebuild');
     const first = await build(['dummy-a', 'dummy-b'], cache);

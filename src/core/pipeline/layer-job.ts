@@ -9,7 +9,7 @@
  * take the streaming path (payload and layer spilled, as the pipeline always did), so memory stays bounded.
  */
 import { CoreError } from '../errors';
-import { createSha256, digestStream, hashingStream, sha256, type Digest, type Sha256 } from '../digest';
+import { createSha256, digestStream, hashingStream, sha256, streamSha256, type Digest } from '../digest';
 import { installPackage, openCondaPackage, PayloadBodies, withParents, type InstalledPackage, type PackageOrigin } from '../conda';
 import { MediaTypes } from '../oci';
 import { tarPieces, writeTar, type TarWriteEntry } from '../tar';
@@ -356,17 +356,21 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
       const settled = new Promise<ReadableStream<Uint8Array> | undefined>((a, b) => { ok = a; fail = b; });
       settled.catch(() => {});
       let check: LayerJobResult['unverified'];
-      // only bytes a cache gave are hashed (a built layer's were hashed as it was made)
-      let hasher: Sha256 | undefined;
-      const hashed = new TransformStream<Uint8Array, Uint8Array>({
+      // only bytes a cache gave are hashed (a built layer's were hashed as it was made), on a hashing thread
+      // where one is free (useSha256Offload), so the hash overlaps the writes
+      let hasher: ReturnType<typeof streamSha256> | undefined;
+      // `cancel` (called when either side is cancelled) is in the Streams spec but not yet in TS's lib
+      const checking: Transformer<Uint8Array, Uint8Array> & { cancel(reason: unknown): void } = {
         async transform(chunk, c) {
-          if (check) (hasher ??= await createSha256()).update(chunk);
+          if (check && !hasher) { hasher = streamSha256(); await hasher.ready(); }
           c.enqueue(chunk);
+          if (hasher) await hasher.update(chunk);
         },
         async flush() {
           try {
             const res = await started[i];
-            if (!check || (hasher ??= await createSha256()).digest() === res.digest) { good(i); ok(undefined); return; }
+            const actual = check && (hasher ? await hasher.digest() : await sha256(new Uint8Array(0)));
+            if (!check || actual === res.digest) { good(i); ok(undefined); return; }
             // the cached bytes were wrong: forget them, build the layer again, and give its bytes to write over
             await check.drop();
             held[i] = undefined;
@@ -378,7 +382,9 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
             throw e;
           }
         },
-      });
+        cancel() { hasher?.cancel(); },
+      };
+      const hashed = new TransformStream<Uint8Array, Uint8Array>(checking);
       const out = stream(true, (b) => { check = b.check; }).pipeThrough(hashed);
       return { stream: out, settled };
     };
