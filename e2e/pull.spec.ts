@@ -20,6 +20,11 @@ import { dockerEnv, haveDocker, registries, registryImages, tokenServerHost } fr
 import { freePort } from './harness/registry';
 import { fixture, haveFixtures } from '../src/test-support/fixtures';
 
+/** The save picker answers with an OPFS file, `picked.tar`. */
+const pickIntoOpfs = (page: Page) => page.addInitScript(() => {
+  (window as unknown as { showSaveFilePicker: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
+    async () => (await navigator.storage.getDirectory()).getFileHandle('picked.tar', { create: true });
+});
 
 test.describe('base image pull in the browser', () => {
   test.skip(!existsSync('/usr/bin/docker-registry'), 'docker-registry (Debian) is not installed');
@@ -55,10 +60,7 @@ test.describe('base image pull in the browser', () => {
   test('saves the image through the picker, byte-identical to the CLI\'s pull, with tag autocomplete', async ({ page }) => {
     const requests: string[] = [];
     page.on('request', (r) => requests.push(r.url()));
-    await page.addInitScript(() => {
-      (window as unknown as { showSaveFilePicker: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
-        async () => (await navigator.storage.getDirectory()).getFileHandle('picked.tar', { create: true });
-    });
+    await pickIntoOpfs(page);
     await page.goto(app.url);
     await page.getByRole('button', { name: 'Build' }).click();
     await page.getByTestId('base-ref').fill(`${host}/test/base:1`);
@@ -97,10 +99,7 @@ test.describe('base image pull in the browser', () => {
       body[9] = body[9] === 3 ? 255 : 3;
       await route.fulfill({ response: res, body });
     });
-    await page.addInitScript(() => {
-      (window as unknown as { showSaveFilePicker: () => Promise<FileSystemFileHandle> }).showSaveFilePicker =
-        async () => (await navigator.storage.getDirectory()).getFileHandle('picked.tar', { create: true });
-    });
+    await pickIntoOpfs(page);
     await page.goto(app.url);
     await page.getByRole('button', { name: 'Build' }).click();
     await page.getByTestId('base-ref').fill(`${host}/test/base:1`);
