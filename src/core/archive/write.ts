@@ -326,8 +326,6 @@ export function fileSystemWritableSink(w: FileSystemWritableFileStream, minBytes
   const writing: (Promise<void> | undefined)[] = [];
   /** the writes in flight, oldest first (writes settle in order) */
   const inFlight: Promise<void>[] = [];
-  /** every append issued, the last one last */
-  let last: Promise<void> = Promise.resolve();
   let cur = 0;
   let held = 0;
   let appending = true;
@@ -339,7 +337,6 @@ export function fileSystemWritableSink(w: FileSystemWritableFileStream, minBytes
     const p = w.write(data as Uint8Array<ArrayBuffer>);
     p.catch(() => {}); // awaited where it matters: when `ahead` are in flight, before its buffer is filled again, and by the next writeAt or close
     inFlight.push(p);
-    last = p;
     return p;
   };
   /** writes the buffer being filled and moves to the next one of the ring, once that one's write has settled */
@@ -356,7 +353,6 @@ export function fileSystemWritableSink(w: FileSystemWritableFileStream, minBytes
     await flush();
     appending = false;
     await Promise.all(inFlight.splice(0));
-    await last;
   };
   return {
     async write(chunk) {
