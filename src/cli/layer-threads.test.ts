@@ -213,7 +213,7 @@ describe('oneAtATime', () => {
 });
 
 describe('workerLayerRunner with maxBytes', () => {
-  it('keeps the package bytes of the jobs running at once under the bound (a bigger job runs alone), in start order', async () => {
+  it('keeps the package bytes of the jobs running at once under the bound (a bigger job runs alone); later jobs that fit start while one waits for room', async () => {
     // workers that answer each job after a while, so that the pool's scheduling is what is seen
     let running = 0;
     let most = 0;
@@ -240,8 +240,18 @@ describe('workerLayerRunner with maxBytes', () => {
     const sizes = [40, 30, 50, 10, 10, 10, 120, 20];
     const run = workerLayerRunner({ create, size: 4, maxBytes: 100 });
     await Promise.all(sizes.map((n, i) => run(sized(i, n))));
-    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // 40 + 30 run; 50 would make 120, so the 10s start beside them (four workers busy); each answer lets the
+    // first job that fits start: the 50 (100 bytes with the two 10s), the last 10, the 20; the 120 waits for
+    // all of them and runs alone
+    expect(started).toEqual([0, 1, 3, 4, 2, 5, 7, 6]);
     expect(most).toBe(120); // the 120-byte job alone; never more than 100 bytes otherwise
+    // a job that fits now is started at once: no worker idles behind a job waiting for room
+    running = most = 0;
+    started.length = 0;
+    const two = workerLayerRunner({ create, size: 2, maxBytes: 100 });
+    await Promise.all([90, 60, 10, 10].map((n, i) => two(sized(i, n))));
+    expect(started).toEqual([0, 2, 1, 3]);
+    expect(most).toBe(100);
     // without the bound, four at a time
     running = most = 0;
     const free = workerLayerRunner({ create, size: 4 });

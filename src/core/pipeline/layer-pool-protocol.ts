@@ -39,8 +39,9 @@ export interface WorkerPoolOptions<M = unknown, R extends { id: number } = Layer
   warm?: boolean;
   /**
    * Package bytes (the jobs' .conda/.tar.bz2 sizes) of the jobs running at once: a job that would go past it
-   * waits for running ones to end (one over it runs alone), so memory follows the bytes being decoded rather
-   * than the number of workers. Default: no bound but the pool's size.
+   * waits for running ones to end (one over it runs alone) while later jobs that fit start in its place, so
+   * memory follows the bytes being decoded rather than the number of workers, and a free worker does not wait
+   * behind a big job. Default: no bound but the pool's size.
    */
   maxBytes?: number;
   /**
@@ -55,7 +56,8 @@ interface Pending { id: number; job: LayerJob; message: unknown; ok: (r: LayerJo
 interface Slot { worker: PoolWorker; busy?: Pending; answered?: boolean; bytes: number }
 
 /**
- * A LayerRunner over a pool of workers: jobs are taken in order, one per worker at a time; a job still queued
+ * A LayerRunner over a pool of workers: jobs are taken in order (past one that waits for room under
+ * `maxBytes`), one per worker at a time; a job still queued
  * when its signal aborts is dropped; a worker that fails takes only its own job down, and the next job gets a
  * fresh worker. Where workers cannot run (creating one throws, or one fails before its first answer: a
  * browser without nested workers, a policy that forbids them) the jobs run on this thread instead, one at a
@@ -125,6 +127,16 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
     slots.push(s);
     return s;
   };
+  /**
+   * The queued job to start next: the first in order that fits under maxBytes beside the running ones (the
+   * first of all when none runs), or -1. A job that does not fit yet starts as soon as it does; later jobs
+   * that fit start meanwhile, so a worker does not idle beside a big job while smaller ones wait (the bound
+   * is the same: only the order changes, and results are still given back per job).
+   */
+  const nextFitting = (): number => {
+    if (opts.maxBytes === undefined || !slots.some((x) => x.busy)) return 0;
+    return queue.findIndex((p) => runningBytes + p.bytes <= opts.maxBytes!);
+  };
   const dispatch = () => {
     if (here) return onThisThread();
     while (queue.length) {
@@ -134,8 +146,9 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
         if (!slot) return onThisThread();
       }
       if (!slot) break;
-      if (opts.maxBytes !== undefined && slots.some((x) => x.busy) && runningBytes + queue[0].bytes > opts.maxBytes) break;
-      const p = queue.shift()!;
+      const at = nextFitting();
+      if (at < 0) break;
+      const [p] = queue.splice(at, 1);
       runningBytes += p.bytes;
       slot.busy = p;
       slot.worker.ref?.();
