@@ -23,6 +23,10 @@ export function allRows(quick: boolean): BenchRow[] {
   return [...inspectorRows({ spec: quick ? QUICK_SPEC : FULL_SPEC, linearSpec: quick ? QUICK_SPEC_LINEAR : LINEAR_SPEC, log }), ...proxyRows({ quick, log }), ...pullRows({ log }), ...solveRows({ log }), ...sharingRows({ quick, log }), ...assemblyRows({ quick, log }), ...cacheRows({ quick, log })];
 }
 
+// Ctrl-C or a kill ends the run through process.exit, so the rows' 'exit' handlers remove their work folders
+// (the assembly rows' corpus copies on tmpfs) instead of leaving them behind
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) process.once(signal, () => process.exit(code));
+
 const args = process.argv.slice(2);
 const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const quick = args.includes('--quick');
