@@ -8,7 +8,7 @@
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink';
 import type { GunzipOffload } from '../src/core/compress';
 import { registerErrorTransfer } from './error-transfer';
-import type { GunzipWorkerApi } from './gunzip.worker';
+import type { GunzipWorkerApi } from './gunzip-job';
 
 /** Compressed pieces handed over and not yet decoded; the stream waits beyond this. */
 const IN_FLIGHT = 4;
@@ -21,12 +21,15 @@ interface PoolWorker { worker: Worker; api: Remote<GunzipWorkerApi>; busy: boole
  */
 const decoderError = (e: unknown): Error => new Error(`gzip decoder: ${e instanceof Error ? e.message : String(e)}`);
 
-/** An offload over at most `size` gunzip workers. */
-export function gunzipWorkerPool(size: number): GunzipOffload {
+/** Starts a gunzip worker. */
+const startWorker = (): Worker => new Worker(new URL('./gunzip.worker.ts', import.meta.url), { type: 'module', name: 'gunzip' });
+
+/** An offload over at most `size` gunzip workers, made by `create` (tests give a stand-in). */
+export function gunzipWorkerPool(size: number, create: () => Worker = startWorker): GunzipOffload {
   registerErrorTransfer();
   const all: PoolWorker[] = [];
   const start = (): PoolWorker => {
-    const worker = new Worker(new URL('./gunzip.worker.ts', import.meta.url), { type: 'module', name: 'gunzip' });
+    const worker = create();
     const w: PoolWorker = { worker, api: wrap<GunzipWorkerApi>(worker), busy: false };
     worker.addEventListener('error', (e) => {
       // a worker that fails to run is dropped: its stream fails (and is decoded again here), later ones run here
@@ -73,8 +76,9 @@ export function gunzipWorkerPool(size: number): GunzipOffload {
       async transform(chunk) {
         if (failed) throw failed;
         if (chunk.byteLength === 0) return;
-        // a copy to hand over: the same chunk goes on elsewhere (a download is stored as it is decoded)
-        const own = chunk.slice();
+        // a copy of its own to hand over: the same chunk goes on elsewhere (a download is stored as it is
+        // decoded); `new Uint8Array(chunk)` copies for every kind of chunk (a Buffer's slice() would share)
+        const own = new Uint8Array(chunk);
         const p = w.api.push(transfer(own, [own.buffer])).then(enqueue, fail);
         inFlight.push(p);
         if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
