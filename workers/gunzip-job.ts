@@ -5,6 +5,7 @@
  * (transferred back), the end with the rest. A decoder failure rejects the push or the end that meets it.
  */
 import { transfer } from 'comlink';
+
 /** Decoded bytes gathered into one piece before it is handed back: one message and one write per piece downstream. */
 const PIECE = 1 << 20;
 
@@ -18,7 +19,6 @@ interface Job {
   filling?: Uint8Array;
   held: number;
 }
-
 
 /** The pieces ready to hand back, transferred (the last, partial one too when `all`). */
 function take(j: Job, all: boolean): Uint8Array[] {
