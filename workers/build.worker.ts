@@ -21,10 +21,14 @@ import { trimCache } from './build-history';
 import { proxiedRegistryClient } from './registry-client';
 import { useSha256Offload } from '../src/core/digest';
 import { hashWorkerPool } from './hash-pool';
+import { useOffloadedGunzip } from '../src/core/compress';
+import { gunzipWorkerPool } from './gunzip-pool';
 
 registerErrorTransfer();
 // a download stored into the cache and the layer it decompresses to are verified at once, each on a thread of its own
 useSha256Offload(hashWorkerPool(2));
+// a layer's gzip is decoded on a worker of its own, beside this thread's download, store and archive writes
+useOffloadedGunzip(gunzipWorkerPool(1));
 
 /** Progress of a pull: bytes downloaded of all layer blobs so far (compressed, as stored in the registry). */
 export interface PullProgress { done: number; total: number; blobs: number }

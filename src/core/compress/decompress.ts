@@ -94,8 +94,27 @@ export function decompressStream(
   }
 }
 
+/**
+ * Runs the runtime's gzip decoder somewhere else (a browser worker installs one that decodes on a thread of
+ * its own): a TransformStream that behaves as `DecompressionStream('gzip')` does (it fails on what that
+ * refuses, multi-member gzip included, and the fflate fallback then decodes), or undefined when it has no
+ * thread free (the decoder then runs here). See useOffloadedGunzip.
+ */
+export type GunzipOffload = () => TransformStream<Uint8Array, Uint8Array> | undefined;
+
+let gunzipOffload: GunzipOffload | undefined;
+
+/**
+ * Lets the native gzip path (decompressStream with `reopen`) decode on another thread: the thread reading the
+ * layer then only moves bytes, while the decoder, the hashes and the writes run at once. Same bytes out; a
+ * failure of the offloaded decoder falls back to fflate as a failure of the native one does.
+ */
+export function useOffloadedGunzip(o: GunzipOffload | undefined): void {
+  gunzipOffload = o;
+}
+
 function nativeGunzip(): TransformStream<Uint8Array, Uint8Array> {
-  return new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>;
+  return gunzipOffload?.() ?? new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>;
 }
 
 /** Output of the native gunzip handed on in pieces of about this size: its own are 64 KiB, each a trip through every stream after it. */

@@ -1,0 +1,125 @@
+/**
+ * The gunzip pool over stand-in workers (a MessageChannel whose far end serves the gunzip worker's calls, as
+ * the worker does): the native gzip path of decompressStream decodes through it to the same bytes, in pieces
+ * of a MiB; a corrupt or cut-short stream fails with a plain Error (so decompressStream falls back to fflate,
+ * as it does when the native decoder fails) and frees the worker; a busy pool gives no stream (the caller
+ * decodes itself); a worker that fails fails its stream and is replaced.
+ */
+import { gzipSync } from 'node:zlib';
+import { expose } from 'comlink';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decompressStream, useOffloadedGunzip } from '../src/core/compress';
+import { CoreError } from '../src/core/errors';
+import { gunzipWorkerApi } from './gunzip-job';
+import { gunzipWorkerPool } from './gunzip-pool';
+
+/** Stand-in workers, each serving gunzipWorkerApi on the far end of a channel; `made` lists them. */
+function standIns() {
+  const made: Array<{ worker: Worker; pieces: number[] }> = [];
+  const create = (): Worker => {
+    const { port1, port2 } = new MessageChannel();
+    const api = gunzipWorkerApi();
+    const pieces: number[] = [];
+    const push = api.push.bind(api);
+    // counts the decoded pieces handed back, to see the work was done over there
+    api.push = async (b) => { const out = await push(b); pieces.push(...out.map((p) => p.byteLength)); return out; };
+    const end = api.end.bind(api);
+    api.end = async () => { const out = await end(); pieces.push(...out.map((p) => p.byteLength)); return out; };
+    expose(api, port2);
+    const worker = Object.assign(port1, { terminate: () => { port1.close(); port2.close(); } }) as unknown as Worker;
+    made.push({ worker, pieces });
+    return worker;
+  };
+  return { made, create };
+}
+
+/** Bytes that compress but are not trivial. */
+function sample(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  let x = 12345;
+  for (let i = 0; i < n; i++) { x = (x * 1103515245 + 12345) >>> 0; b[i] = (x >>> 24) % 16 + (i % 7); }
+  return b;
+}
+
+/** `bytes` as a stream of chunks of `size`. */
+function chunked(bytes: Uint8Array, size = 65536): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (at >= bytes.length) { c.close(); return; }
+      c.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+}
+
+const readAll = async (s: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(s).arrayBuffer());
+
+afterEach(() => useOffloadedGunzip(undefined));
+
+describe('gunzip worker pool', () => {
+  it('decodes the native gzip path over there to the same bytes, in pieces of a MiB', async () => {
+    const { made, create } = standIns();
+    useOffloadedGunzip(gunzipWorkerPool(1, create));
+    const plain = sample(3 * 1024 * 1024 + 777);
+    const gz = gzipSync(plain);
+    const out = await readAll(decompressStream(chunked(gz), 'gzip', { reopen: () => chunked(gz) }));
+    expect(out.length).toBe(plain.length);
+    expect(Buffer.compare(Buffer.from(out), Buffer.from(plain))).toBe(0);
+    expect(made.length).toBe(1);
+    expect(made[0].pieces).toEqual([1 << 20, 1 << 20, 1 << 20, 777]);
+    // the worker is free again: the next stream uses it, no second worker
+    const again = await readAll(decompressStream(chunked(gz), 'gzip', { reopen: () => chunked(gz) }));
+    expect(again.length).toBe(plain.length);
+    expect(made.length).toBe(1);
+  });
+
+  it('a corrupt or cut-short stream fails with a plain Error (not a CoreError) and frees the worker', async () => {
+    const { made, create } = standIns();
+    const pool = gunzipWorkerPool(1, create);
+    const gz = gzipSync(sample(512 * 1024));
+    const corrupt = gz.slice();
+    for (let i = 200; i < 400; i++) corrupt[i] ^= 0x5a;
+    for (const bad of [corrupt, gz.subarray(0, gz.length - 100)]) {
+      const t = pool()!;
+      const e = await readAll(chunked(bad, 4096).pipeThrough(t)).then(() => undefined, (err: unknown) => err);
+      expect(e).toBeInstanceOf(Error);
+      expect(e).not.toBeInstanceOf(CoreError);
+      expect((e as Error).message).toMatch(/^gzip decoder: /);
+    }
+    // decompressStream then decodes with fflate, which refuses it too: a clear compression error
+    useOffloadedGunzip(pool);
+    await expect(readAll(decompressStream(chunked(corrupt), 'gzip', { reopen: () => chunked(corrupt), what: 'layer x' })))
+      .rejects.toMatchObject({ code: 'compression-corrupt' });
+    expect(made.length).toBe(1);
+  });
+
+  it('gives no stream while every worker is busy, so the caller decodes it itself', async () => {
+    const { create } = standIns();
+    const pool = gunzipWorkerPool(1, create);
+    const first = pool();
+    expect(first).toBeDefined();
+    expect(pool()).toBeUndefined();
+    const gz = gzipSync(sample(100_000));
+    expect((await readAll(chunked(gz).pipeThrough(first!))).length).toBe(100_000);
+    expect(pool()).toBeDefined();
+  });
+
+  it('a worker that fails fails its stream, and the next stream starts another worker', async () => {
+    const { made, create } = standIns();
+    const pool = gunzipWorkerPool(1, create);
+    const t = pool()!;
+    const w = t.writable.getWriter();
+    const reading = readAll(t.readable).then(() => undefined, (err: unknown) => err);
+    await w.write(gzipSync(sample(1000)).subarray(0, 20)).catch(() => {});
+    made[0].worker.dispatchEvent(new Event('error'));
+    const e = await reading;
+    expect(e).toBeInstanceOf(Error);
+    expect((e as Error).message).toMatch(/gunzip worker failed/);
+    const next = pool();
+    expect(next).toBeDefined();
+    expect(made.length).toBe(2);
+    const gz = gzipSync(sample(5000));
+    expect((await readAll(chunked(gz).pipeThrough(next!))).length).toBe(5000);
+  });
+});
