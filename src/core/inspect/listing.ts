@@ -1,6 +1,6 @@
 import { uncompressedBlobOf } from '../image/capabilities';
 import type { Layer } from '../image/types';
-import { readTar, normalizeEntryPath, resolveRootedPath, walkBlobTar } from '../tar';
+import { readTar, normalizeEntryPath, resolveRootedPath, scanBlobTar } from '../tar';
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
 import { PathTable, ROOT_NODE } from './path-table';
 
@@ -370,16 +370,17 @@ export async function indexLayer(layer: Layer, opts?: { signal?: AbortSignal; me
   /** table nodes of this layer's symlinks */
   const symlinks = new Set<number>();
   const blob = uncompressedBlobOf(layer);
-  // a Blob layer's walk is iterated directly: one async generator step per entry, not one per wrapper;
-  // entries are read by name only (`toLayerFile`), so their name bytes are not copied out
-  const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal, keepNameBytes: false }) : streamedEntries(layer, out, opts?.measure ?? false, opts?.signal);
-  for await (const entry of entries) {
+  const add = (entry: TarEntry) => {
     const f = toLayerFile(entry);
     const node = x.table.add(f.path);
     if (!f.danger && symlinks.size && underSymlink(x.table, node, symlinks)) f.danger = 'through-symlink';
     if (f.type === 'symlink') symlinks.add(node);
     x.push(f, node);
-  }
+  };
+  // a Blob layer's headers are read by a callback walk (no promise per entry while they are buffered);
+  // entries are read by name only (`toLayerFile`), so their name bytes are not copied out
+  if (blob) await scanBlobTar(blob, (w) => out.warnings.push(w), add, { signal: opts?.signal, keepNameBytes: false });
+  else for await (const entry of streamedEntries(layer, out, opts?.measure ?? false, opts?.signal)) add(entry);
   if (blob && opts?.measure) out.uncompressedBytes = blob.size;
   if (out.uncompressedBytes !== undefined) x.uncompressedBytes = out.uncompressedBytes;
   return x.trim();
