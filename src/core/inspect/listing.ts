@@ -1,4 +1,5 @@
 import { uncompressedBlobOf } from '../image/capabilities';
+import { releaseBuffer } from '../memory';
 import type { Layer } from '../image/types';
 import { readTar, normalizeEntryPath, resolveRootedPath, scanBlobTar } from '../tar';
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
@@ -153,11 +154,12 @@ export const DIRECTORY_CODE = TYPE_CODE.get('directory')!;
 const WHITEOUT_FILE = 1 << 3;
 const WHITEOUT_OPAQUE = 2 << 3;
 
-/** A typed array grown by doubling while a layer is read, trimmed once it is done. */
+/** A typed array grown by doubling while a layer is read, trimmed once it is done; the array it replaces is released (see `releaseBuffer`). */
 export function grown<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(a: T, need: number, make: (n: number) => T): T {
   if (need <= a.length) return a;
   const b = make(Math.max(need, a.length * 2, 64));
   b.set(a);
+  releaseBuffer(a);
   return b;
 }
 
@@ -174,6 +176,7 @@ function setExact<T extends NarrowColumn>(a: T, i: number, v: number): T | Float
   const wide = new Float64Array(a.length);
   wide.set(a);
   wide[i] = v;
+  releaseBuffer(a);
   return wide;
 }
 
@@ -284,6 +287,7 @@ export class LayerIndex {
     this.gids = this.gids.slice(0, n);
     this.mtimes = this.mtimes.slice(0, n);
     if (grownColumns.types.length > n && spareColumns.length < SPARE_COLUMNS) spareColumns.push(new WeakRef(grownColumns));
+    else for (const a of Object.values(grownColumns)) releaseBuffer(a); // copied above: nothing reads them
     return this;
   }
 

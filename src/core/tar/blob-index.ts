@@ -2,6 +2,7 @@
  * Index of a tar held in a Blob (a File, an OPFS file, `fs.openAsBlob`): only header blocks are read,
  * through `Blob.slice`, and entry bodies are jumped over using their size.
  */
+import { releaseBuffer } from '../memory';
 import { scanTar, walkTar, type TarSource } from './entries';
 import type { TarEntry, TarWarning } from './types';
 
@@ -236,8 +237,14 @@ class BlobSource implements TarSource {
     this.puller = undefined;
     if (this.closed) return;
     this.closed = true;
-    if (--openSources === 0) spareBuffers.length = 0;
-    else if (this.buf.byteLength === BUFFER && this.buf.buffer.byteLength === BUFFER && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(this.buf);
+    // a buffer lent to a pending read is detached (length 0) and left to that read; the others are
+    // released (their memory freed now) once no walk can take them: the walk is over, its bytes unread
+    if (--openSources === 0) {
+      releaseBuffer(this.buf);
+      for (const b of spareBuffers) releaseBuffer(b);
+      spareBuffers.length = 0;
+    } else if (this.buf.byteLength === BUFFER && this.buf.buffer.byteLength === BUFFER && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(this.buf);
+    else releaseBuffer(this.buf);
     this.buf = new Uint8Array(0);
   }
 }
