@@ -1,6 +1,7 @@
 import { uncompressedBlobOf } from '../image/capabilities';
+import { releaseBuffer } from '../memory';
 import type { Layer } from '../image/types';
-import { readTar, normalizeEntryPath, resolveRootedPath, walkBlobTar } from '../tar';
+import { readTar, normalizeEntryPath, resolveRootedPath, scanBlobTar } from '../tar';
 import type { TarEntry, TarEntryType, TarWarning } from '../tar/types';
 import { PathTable, ROOT_NODE } from './path-table';
 
@@ -153,11 +154,12 @@ export const DIRECTORY_CODE = TYPE_CODE.get('directory')!;
 const WHITEOUT_FILE = 1 << 3;
 const WHITEOUT_OPAQUE = 2 << 3;
 
-/** A typed array grown by doubling while a layer is read, trimmed once it is done. */
+/** A typed array grown by doubling while a layer is read, trimmed once it is done; the array it replaces is released (see `releaseBuffer`). */
 export function grown<T extends Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array>(a: T, need: number, make: (n: number) => T): T {
   if (need <= a.length) return a;
   const b = make(Math.max(need, a.length * 2, 64));
   b.set(a);
+  releaseBuffer(a);
   return b;
 }
 
@@ -174,6 +176,7 @@ function setExact<T extends NarrowColumn>(a: T, i: number, v: number): T | Float
   const wide = new Float64Array(a.length);
   wide.set(a);
   wide[i] = v;
+  releaseBuffer(a);
   return wide;
 }
 
@@ -284,6 +287,7 @@ export class LayerIndex {
     this.gids = this.gids.slice(0, n);
     this.mtimes = this.mtimes.slice(0, n);
     if (grownColumns.types.length > n && spareColumns.length < SPARE_COLUMNS) spareColumns.push(new WeakRef(grownColumns));
+    else for (const a of Object.values(grownColumns)) releaseBuffer(a); // copied above: nothing reads them
     return this;
   }
 
@@ -370,16 +374,17 @@ export async function indexLayer(layer: Layer, opts?: { signal?: AbortSignal; me
   /** table nodes of this layer's symlinks */
   const symlinks = new Set<number>();
   const blob = uncompressedBlobOf(layer);
-  // a Blob layer's walk is iterated directly: one async generator step per entry, not one per wrapper;
-  // entries are read by name only (`toLayerFile`), so their name bytes are not copied out
-  const entries = blob ? walkBlobTar(blob, (w) => out.warnings.push(w), { signal: opts?.signal, keepNameBytes: false }) : streamedEntries(layer, out, opts?.measure ?? false, opts?.signal);
-  for await (const entry of entries) {
+  const add = (entry: TarEntry) => {
     const f = toLayerFile(entry);
     const node = x.table.add(f.path);
     if (!f.danger && symlinks.size && underSymlink(x.table, node, symlinks)) f.danger = 'through-symlink';
     if (f.type === 'symlink') symlinks.add(node);
     x.push(f, node);
-  }
+  };
+  // a Blob layer's headers are read by a callback walk (no promise per entry while they are buffered);
+  // entries are read by name only (`toLayerFile`), so their name bytes are not copied out
+  if (blob) await scanBlobTar(blob, (w) => out.warnings.push(w), add, { signal: opts?.signal, keepNameBytes: false });
+  else for await (const entry of streamedEntries(layer, out, opts?.measure ?? false, opts?.signal)) add(entry);
   if (blob && opts?.measure) out.uncompressedBytes = blob.size;
   if (out.uncompressedBytes !== undefined) x.uncompressedBytes = out.uncompressedBytes;
   return x.trim();

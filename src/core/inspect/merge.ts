@@ -1,5 +1,6 @@
 import { compareNames } from '../tar';
 import type { TarEntryType } from '../tar';
+import { releaseBuffer } from '../memory';
 import { grown, LayerIndex, resolveLinkTarget, type EntryDanger, type LayerFile, type LayerListing } from './listing';
 import { PathTable, ROOT_NODE } from './path-table';
 
@@ -334,6 +335,8 @@ export function mergeIndexes(input: readonly LayerIndex[]): MergedIndex {
     out++;
     open(c);
   }
+  // the merge's own columns are done with: their memory goes now, not at the worker's next collection
+  for (const a of [nodeLayer, nodeEntry, nodePath, firstChild, nextSibling, at]) releaseBuffer(a);
   return new MergedIndex(layers, count, outLayer, outEntry, implicitPaths, detached, relinked, wasted, totalBytes, skipped);
 }
 

@@ -4,15 +4,17 @@
  * so a path that several layers list is one node, and the merge walks numbers instead of slicing strings.
  */
 import { CoreError } from '../errors';
+import { releaseBuffer } from '../memory';
 
 /** Node of the empty path (the root). */
 export const ROOT_NODE = 0;
 
-/** A typed array grown by doubling. */
+/** A typed array grown by doubling (the one it replaces released). */
 function grownInt32(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuffer> {
   if (need <= a.length) return a;
   const b = new Int32Array(Math.max(need, a.length * 2, 64));
   b.set(a);
+  releaseBuffer(a);
   return b;
 }
 
@@ -89,6 +91,7 @@ export class PathTable {
       while (slots[slot] !== 0) slot = (slot + 1) & mask;
       slots[slot] = node + 1;
     }
+    releaseBuffer(this.slots);
     this.slots = slots;
   }
 

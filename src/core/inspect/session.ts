@@ -10,9 +10,9 @@ import { uncompressedBlobOf } from '../image/capabilities';
 import type { Layer } from '../image/types';
 import { formatPlatform, type ConfigFile, type History } from '../oci';
 import { inLanes } from '../stream';
-import { isCondaMetaPath, readCondaRecords, readLayerFiles, type CondaRecord } from './extract';
+import { readCondaRecords, readLayerFiles, type CondaRecord } from './extract';
 import { indexLayer, type LayerIndex } from './listing';
-import { PathTable } from './path-table';
+import { PathTable, ROOT_NODE } from './path-table';
 import { mergeIndexes, type MergedIndex } from './merge';
 import { buildTree, pageTreeRows, type RowSource, type TreeView, type TreePage } from './tree';
 
@@ -126,6 +126,17 @@ export function largestFiles(merged: MergedIndex, n: number): number[] {
   return kept;
 }
 
+/**
+ * `isCondaMetaPath` of a table node's path, read from its last two components: a last component of more
+ * than five characters ending in '.json' under one named 'conda-meta'. No path string is built.
+ */
+export function isCondaMetaNode(table: PathTable, node: number): boolean {
+  const parent = table.parent(node);
+  if (parent <= ROOT_NODE) return false;
+  const name = table.string(table.name(node));
+  return name.length > 5 && name.endsWith('.json') && table.string(table.name(parent)) === 'conda-meta';
+}
+
 /** What the layer table shows of one indexed layer. */
 function layerStats(li: LayerIndex, wastedBytes: number): LayerStats {
   let whiteouts = 0, dangerous = 0, condaRecords = 0;
@@ -133,7 +144,7 @@ function layerStats(li: LayerIndex, wastedBytes: number): LayerStats {
     const wh = li.whiteout(i), danger = li.danger(i);
     if (wh) whiteouts++;
     if (danger) dangerous++;
-    if (!wh && !danger && isCondaMetaPath(li.path(i))) condaRecords++;
+    if (!wh && !danger && isCondaMetaNode(li.table, li.nodes[i])) condaRecords++;
   }
   return { entries: li.count, fileBytes: li.fileBytes, whiteouts, dangerous, wastedBytes, condaRecords };
 }
@@ -252,9 +263,8 @@ export class InspectSession {
     const li = await this.listing(img, layer);
     const paths: string[] = [];
     for (let i = 0; i < li.count; i++) {
-      if (li.whiteout(i) || li.danger(i)) continue;
-      const p = li.path(i);
-      if (isCondaMetaPath(p)) paths.push(p);
+      if (li.whiteout(i) || li.danger(i) || !isCondaMetaNode(li.table, li.nodes[i])) continue;
+      paths.push(li.path(i));
     }
     if (paths.length === 0) return { records: [], broken: [] };
     return readCondaRecords(this.image(img)[layer], paths);

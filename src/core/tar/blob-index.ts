@@ -2,7 +2,8 @@
  * Index of a tar held in a Blob (a File, an OPFS file, `fs.openAsBlob`): only header blocks are read,
  * through `Blob.slice`, and entry bodies are jumped over using their size.
  */
-import { walkTar, type TarSource } from './entries';
+import { releaseBuffer } from '../memory';
+import { scanTar, walkTar, type TarSource } from './entries';
 import type { TarEntry, TarWarning } from './types';
 
 /** Index of a tar held in a Blob; reads only header blocks via Blob.slice (no entry body is read). */
@@ -133,9 +134,15 @@ class BlobSource implements TarSource {
 
   /** The bytes at the position when they are buffered already (no await needed). */
   readSync(n: number): Uint8Array | undefined {
+    const got = this.peekSync(n);
+    if (got) this.position += n;
+    return got;
+  }
+
+  /** As `readSync`, the position left where it is. */
+  peekSync(n: number): Uint8Array | undefined {
     const from = this.position - this.start;
     if (from < 0 || from + n > this.len) return undefined;
-    this.position += n;
     return this.buf.subarray(from, from + n);
   }
 
@@ -171,6 +178,11 @@ class BlobSource implements TarSource {
   }
 
   async skip(n: number): Promise<number> {
+    return this.skipSync(n);
+  }
+
+  /** Skipping only moves the position (the next read decides whether to read through or jump). */
+  skipSync(n: number): number {
     const to = Math.min(this.position + n, this.blob.size);
     const done = to - this.position;
     this.position = to;
@@ -225,8 +237,14 @@ class BlobSource implements TarSource {
     this.puller = undefined;
     if (this.closed) return;
     this.closed = true;
-    if (--openSources === 0) spareBuffers.length = 0;
-    else if (this.buf.byteLength === BUFFER && this.buf.buffer.byteLength === BUFFER && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(this.buf);
+    // a buffer lent to a pending read is detached (length 0) and left to that read; the others are
+    // released (their memory freed now) once no walk can take them: the walk is over, its bytes unread
+    if (--openSources === 0) {
+      releaseBuffer(this.buf);
+      for (const b of spareBuffers) releaseBuffer(b);
+      spareBuffers.length = 0;
+    } else if (this.buf.byteLength === BUFFER && this.buf.buffer.byteLength === BUFFER && spareBuffers.length < SPARE_BUFFERS) spareBuffers.push(this.buf);
+    else releaseBuffer(this.buf);
     this.buf = new Uint8Array(0);
   }
 }
@@ -239,6 +257,15 @@ class BlobSource implements TarSource {
  */
 export function walkBlobTar(blob: Blob, warn: (w: TarWarning) => void, opts?: { signal?: AbortSignal; stallMs?: number; keepNameBytes?: boolean }): AsyncGenerator<TarEntry, number, void> {
   return walkTar(new BlobSource(blob, opts?.stallMs), warn, opts?.signal, opts?.keepNameBytes ?? true);
+}
+
+/**
+ * The walk of `walkBlobTar` with a callback per entry instead of a generator step (see `scanTar`):
+ * headers already read into the walk's buffer are parsed without a promise per entry. Resolves to the
+ * tar's size; errors and warnings as `indexTar`. `keepNameBytes: false`: `nameBytes` valid only during the call.
+ */
+export function scanBlobTar(blob: Blob, warn: (w: TarWarning) => void, onEntry: (entry: TarEntry) => void, opts?: { signal?: AbortSignal; stallMs?: number; keepNameBytes?: boolean }): Promise<number> {
+  return scanTar(new BlobSource(blob, opts?.stallMs), warn, onEntry, opts?.signal, opts?.keepNameBytes ?? true);
 }
 
 /**

@@ -24,6 +24,10 @@ export interface TarSource {
   read(n: number): Promise<Uint8Array>;
   /** The next `n` bytes when they are at hand without waiting (as `read`), else undefined and nothing consumed. */
   readSync?(n: number): Uint8Array | undefined;
+  /** The next `n` bytes when they are at hand (as `readSync`), without consuming them. */
+  peekSync?(n: number): Uint8Array | undefined;
+  /** Skips `n` bytes when that needs no waiting (as `skip`), else undefined and nothing skipped. */
+  skipSync?(n: number): number | undefined;
   /** Skips `n` bytes; returns how many were skipped (fewer only at the end of the input). */
   skip(n: number): Promise<number>;
   /** Called once when a walk that started ends (done, failed or returned early): the source may let go of its buffers. */
@@ -112,32 +116,57 @@ async function readExact(src: TarSource, n: number, what: string): Promise<Uint8
 }
 
 /**
- * Walks the archive, yielding each entry; returns the archive's size (bytes up to and including the end
- * marker, or the end of the last entry when the marker is missing). With `keepNameBytes` false, an
- * entry's `nameBytes` may be a view of the source's bytes, valid only until the walk goes on (for a
- * caller that does not keep them: no copy is made per entry).
+ * The walk's state between header blocks and its steps, shared by `walkTar` (one generator step per entry)
+ * and `scanTar` (a callback per entry, no promise per entry while headers are at hand).
  */
-export async function* walkTar(
-  src: TarSource,
-  warn: (w: TarWarning) => void,
-  signal?: AbortSignal,
-  keepNameBytes = true,
-): AsyncGenerator<TarEntry, number, void> {
-  const globals = new Map<string, Uint8Array>();
-  let pax: Map<string, Uint8Array> | undefined;
-  let longName: Uint8Array | undefined;
-  let longLink: Uint8Array | undefined;
-  let entryStart = -1; // offset of the first extension header of the pending entry
-  try {
+class TarWalk implements Extensions {
+  readonly globals = new Map<string, Uint8Array>();
+  pax: Map<string, Uint8Array> | undefined;
+  longName: Uint8Array | undefined;
+  longLink: Uint8Array | undefined;
+  /** offset of the first extension header of the pending entry */
+  private entryStart = -1;
+  /** offset just past the padded body of the last entry given */
+  end = 0;
+
+  constructor(
+    private readonly src: TarSource,
+    private readonly warn: (w: TarWarning) => void,
+    private readonly signal: AbortSignal | undefined,
+    private readonly keepNameBytes: boolean,
+  ) {}
+
+  /**
+   * The next entry when it is a plain header (no extension header before it, none pending, not sparse)
+   * whose block the source has at hand; else undefined and nothing consumed (`next` then reads it).
+   * Gives what `next` would give for that block.
+   */
+  nextSync(): TarEntry | undefined {
+    if (this.entryStart >= 0 || this.globals.size > 0 || !this.src.peekSync) return undefined;
+    this.signal?.throwIfAborted();
+    const at = this.src.position;
+    const block = this.src.peekSync(BLOCK);
+    if (!block) return undefined;
+    const t = block[156];
+    // 'x', 'g', 'L', 'K' (extensions), 'S' (old GNU sparse), or a zero block (the end): the full step
+    if (t === 0x78 || t === 0x67 || t === 0x4c || t === 0x4b || t === 0x53 || (block[0] === 0 && isZeroBlock(block))) return undefined;
+    const h = parseHeader(block, at);
+    this.src.readSync!(BLOCK);
+    return this.finish(h, resolveNames(h, this, at, this.warn), at, at, this.src.position);
+  }
+
+  /** Reads header blocks up to the next entry; gives it, or at the end the archive's size (see `walkTar`). */
+  async next(): Promise<TarEntry | number> {
+    const { src, warn } = this;
     for (;;) {
-      signal?.throwIfAborted();
+      this.signal?.throwIfAborted();
       const at = src.position;
       const block = src.readSync?.(BLOCK) ?? await src.read(BLOCK);
       if (at === 0 && block.length < BLOCK) {
         throw new TarError('tar-corrupt', `input of ${block.length} bytes is shorter than one tar header: this does not look like a tar archive`, 0);
       }
       if (block.length === 0) {
-        warn({ code: 'missing-end-marker', message: entryStart >= 0 ? 'tar ends after an extension header, without the entry it describes' : 'tar ends without the end-of-archive marker (two zero blocks)', offset: at });
+        warn({ code: 'missing-end-marker', message: this.entryStart >= 0 ? 'tar ends after an extension header, without the entry it describes' : 'tar ends without the end-of-archive marker (two zero blocks)', offset: at });
         return at;
       }
       if (block.length < BLOCK) {
@@ -151,7 +180,7 @@ export async function* walkTar(
         warn({ code: 'missing-end-marker', message: `a lone zero block at byte ${at} ends the archive`, offset: at });
         return at + BLOCK;
       }
-      if (entryStart < 0) entryStart = at;
+      if (this.entryStart < 0) this.entryStart = at;
       const h = parseHeader(block, at);
       const dataStart = src.position;
       if (h.typeflag === 'x' || h.typeflag === 'g' || h.typeflag === 'L' || h.typeflag === 'K') {
@@ -161,8 +190,8 @@ export async function* walkTar(
         if ((await src.skip(padded(h.size) - h.size)) < padded(h.size) - h.size) {
           throw new TarError('tar-truncated', 'tar ends inside the padding of an extension header', src.position);
         }
-        if (h.typeflag === 'L') longName = cString(data);
-        else if (h.typeflag === 'K') longLink = cString(data);
+        if (h.typeflag === 'L') this.longName = cString(data);
+        else if (h.typeflag === 'K') this.longLink = cString(data);
         else {
           const recs = parsePaxRecords(data, at);
           for (const key of recs.keys()) {
@@ -170,14 +199,14 @@ export async function* walkTar(
           }
           if (h.typeflag === 'g') {
             // as GNU tar: a global header replaces the previous global records as a whole
-            globals.clear();
-            for (const [k, v] of recs) globals.set(k, v.slice());
+            this.globals.clear();
+            for (const [k, v] of recs) this.globals.set(k, v.slice());
           }
-          else pax = new Map([...recs].map(([k, v]) => [k, v.slice()] as const)); // as GNU tar: the last 'x' header wins
+          else this.pax = new Map([...recs].map(([k, v]) => [k, v.slice()] as const)); // as GNU tar: the last 'x' header wins
         }
         continue;
       }
-      const r = resolveNames(h, { globals, pax, longName, longLink }, at, warn);
+      const r = resolveNames(h, this, at, warn);
       if (h.gnuSparse?.extended) {
         // the header's bytes may be reused by the reads below
         r.nameBytes = r.nameBytes.slice();
@@ -189,15 +218,78 @@ export async function* walkTar(
           r.sparseBlockBytes += BLOCK;
         }
       }
-      const entry = finishEntry(h, r, entryStart, at, dataStart, warn, keepNameBytes);
-      pax = longName = longLink = undefined;
-      entryStart = -1;
-      const end = entry.dataOffset + padded(entry.size);
+      return this.finish(h, r, this.entryStart, at, dataStart);
+    }
+  }
+
+  /** The entry of a resolved header; the extensions it used are cleared, `end` set past its body. */
+  private finish(h: RawHeader, r: Resolved, entryStart: number, at: number, dataStart: number): TarEntry {
+    const entry = finishEntry(h, r, entryStart, at, dataStart, this.warn, this.keepNameBytes);
+    this.pax = this.longName = this.longLink = undefined;
+    this.entryStart = -1;
+    this.end = entry.dataOffset + padded(entry.size);
+    return entry;
+  }
+
+  /** Skips what is left of the last entry's body; a number (sync) when the source can, else a promise. */
+  skipBody(name: string, size: number): void | Promise<void> {
+    const left = this.end - this.src.position;
+    if (left <= 0) return;
+    const got = this.src.skipSync?.(left);
+    if (got === undefined) return this.src.skip(left).then((n) => this.checkSkipped(n, left, name, size));
+    this.checkSkipped(got, left, name, size);
+  }
+
+  private checkSkipped(got: number, left: number, name: string, size: number): void {
+    if (got < left) throw new TarError('tar-truncated', `tar ends inside the data of '${name}' (${size} bytes declared); the archive is cut short`, this.src.position);
+  }
+}
+
+/**
+ * Walks the archive, yielding each entry; returns the archive's size (bytes up to and including the end
+ * marker, or the end of the last entry when the marker is missing). With `keepNameBytes` false, an
+ * entry's `nameBytes` may be a view of the source's bytes, valid only until the walk goes on (for a
+ * caller that does not keep them: no copy is made per entry).
+ */
+export async function* walkTar(
+  src: TarSource,
+  warn: (w: TarWarning) => void,
+  signal?: AbortSignal,
+  keepNameBytes = true,
+): AsyncGenerator<TarEntry, number, void> {
+  const walk = new TarWalk(src, warn, signal, keepNameBytes);
+  try {
+    for (;;) {
+      const entry = await walk.next();
+      if (typeof entry === 'number') return entry;
       yield entry;
-      const left = end - src.position;
-      if (left > 0 && (await src.skip(left)) < left) {
-        throw new TarError('tar-truncated', `tar ends inside the data of '${entry.name}' (${entry.size} bytes declared); the archive is cut short`, src.position);
-      }
+      await walk.skipBody(entry.name, entry.size);
+    }
+  } finally {
+    src.close?.();
+  }
+}
+
+/**
+ * The walk of `walkTar` with a callback instead of a generator: `onEntry` gets each entry in turn (the
+ * walk goes on when it returns; it must not keep `nameBytes` when `keepNameBytes` is false). Headers the
+ * source has at hand are read without a promise per entry. Same entries, warnings, errors and result.
+ */
+export async function scanTar(
+  src: TarSource,
+  warn: (w: TarWarning) => void,
+  onEntry: (entry: TarEntry) => void,
+  signal?: AbortSignal,
+  keepNameBytes = true,
+): Promise<number> {
+  const walk = new TarWalk(src, warn, signal, keepNameBytes);
+  try {
+    for (;;) {
+      const entry = walk.nextSync() ?? await walk.next();
+      if (typeof entry === 'number') return entry;
+      onEntry(entry);
+      const skipped = walk.skipBody(entry.name, entry.size);
+      if (skipped) await skipped;
     }
   } finally {
     src.close?.();
@@ -224,7 +316,7 @@ interface Resolved {
 }
 
 /** The first half of resolving an entry: its name and link bytes, type and sizes (warnings as they are met). */
-function resolveNames(h: RawHeader, ext: Extensions, at: number, warn: (w: TarWarning) => void): Resolved {
+function resolveNames(h: RawHeader, ext: Readonly<Extensions>, at: number, warn: (w: TarWarning) => void): Resolved {
   const recs = ext.globals.size === 0 && !ext.pax ? NO_RECORDS : new Map([...ext.globals, ...(ext.pax ?? [])]);
   let nameBytes = recs.get('path') ?? ext.longName ?? h.name;
   nameBytes = cString(nameBytes);
