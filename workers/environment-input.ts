@@ -84,9 +84,9 @@ export async function workerLayerCache(): Promise<LayerCache | undefined> {
 }
 
 /**
- * The md5s of stored packages by sha256 (OPFS `package-md5/`), each taken in a read that verified the package:
- * a lock carries no md5, and with this a rebuild whose layers are all cached reads no package. Undefined where
- * OPFS is missing.
+ * The md5s and sizes of stored packages by sha256 (OPFS `package-md5/`), each taken in a read that verified the
+ * package: a lock carries neither, and with this a rebuild whose layers are all cached reads no package.
+ * Undefined where OPFS is missing.
  */
 export async function workerPackageMd5s(): Promise<RecordStore | undefined> {
   return (await cacheParts()) ? opfsRecordStore('package-md5') : undefined;

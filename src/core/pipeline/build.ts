@@ -59,10 +59,10 @@ export interface BuildRequest {
   /** built layers kept between builds: a layer found there (verified) is not built again */
   layerCache?: LayerCache;
   /**
-   * The md5s of stored packages by their sha256 (hex key, md5 hex text), each taken in a read that verified the
-   * bytes: a lock that carries no md5 (conda-meta records one) takes it from here instead of reading the
-   * package, so a rebuild whose layers are all cached reads no package. A package a layer job then reads has
-   * its md5 and size checked against what was taken.
+   * The md5s and sizes of stored packages by their sha256 (hex key; text `<md5 hex> <bytes>`), each taken in a
+   * read that verified the bytes: a lock that carries no md5 or size (conda-meta records both) takes them from
+   * here instead of reading the package, so a rebuild whose layers are all cached reads no package. A package
+   * a layer job then reads has its md5 and size checked against what was taken.
    */
   packageMd5s?: RecordStore;
   onProgress?: (stage: 'solve' | 'fetch' | 'install' | 'layers', detail: string) => void;
@@ -205,6 +205,12 @@ export async function resolveSolvedPip(r: SolvedForBase, pip: PipSection, o: Sol
   });
 }
 
+/** A packageMd5s record: the md5 (hex) and size (bytes) of a package's verified bytes, or undefined when malformed. */
+function readKept(text: string | undefined): { md5: string; size: number } | undefined {
+  const m = text === undefined ? null : /^([0-9a-f]{32}) (\d{1,15})$/.exec(text);
+  return m ? { md5: m[1], size: Number(m[2]) } : undefined;
+}
+
 /** The blob of a planned layer job's package not read yet (see buildEnvironment: never given to a runner). */
 const NOT_READ = new Blob([]);
 
@@ -235,7 +241,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   // downloaded) are the packages missing from the store, those whose md5 the lock lacks and packageMd5s does
   // not know (taken from their bytes), and all of them when the pip section is resolved (it reads their paths).
   const deferred = new Set<string>();
-  /** a deferred package's md5 and size the lock lacks, as packageMd5s and the store give them: checked when it is read */
+  /** a deferred package's md5 and size the lock lacks, as packageMd5s knows them: checked when the package is read */
   const taken = new Map<string, { md5?: string; size?: number }>();
   const sizes = new Map<string, number>();
   if (!(pipItems.length && !pipLock)) {
@@ -243,26 +249,24 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
       const hex = r.sha256!.toLowerCase();
       const digest = `sha256:${hex}`;
       if (!isDigest(digest)) return;
-      const md5 = r.md5 ?? await req.packageMd5s?.read(hex).then((t) => (t && /^[0-9a-f]{32}$/.test(t) ? t : undefined), () => undefined);
-      if (!md5) return;
+      const known = r.md5 && r.size !== undefined ? undefined : await req.packageMd5s?.read(hex).then(readKept, () => undefined);
+      const md5 = r.md5 ?? known?.md5;
+      const size = r.size ?? known?.size;
+      if (!md5 || size === undefined) return;
       // (`get`, not `has`: a cache that keeps last use counts this as a use; the bytes are not read here)
-      const stored = await req.store.get(digest);
-      if (!stored) return;
+      if (!await req.store.get(digest)) return;
       deferred.add(r.fn);
-      if (r.md5 && r.size !== undefined) return;
-      taken.set(r.fn, { ...(r.md5 ? {} : { md5 }), ...(r.size === undefined ? { size: stored.size } : {}) });
+      if (!known) return;
+      taken.set(r.fn, { ...(r.md5 ? {} : { md5 }), ...(r.size === undefined ? { size } : {}) });
       if (!r.md5) md5s.set(r.fn, md5);
-      if (r.size === undefined) sizes.set(r.fn, stored.size);
+      if (r.size === undefined) sizes.set(r.fn, size);
     }));
   }
-  // an md5 taken from verified bytes is kept for the next build (best effort: a failed write only costs that read)
-  const remembering: Promise<void>[] = [];
-  const remember = (fn: string, hex: string) => {
-    md5s.set(fn, hex);
-    if (req.packageMd5s) remembering.push(req.packageMd5s.write(toFetch.get(fn)!.sha256.toLowerCase(), hex).catch(() => {}));
-  };
-  const blobs = await fetchPackages([...toFetch.values()].filter((p) => !deferred.has(p.fn)), { store: req.store, fetch: req.fetch, signal: req.signal, md5: { of: new Set(ordered.filter((r) => !r.md5).map((r) => r.fn)), onMd5: remember }, onProgress: onFetchProgress });
-  await Promise.all(remembering);
+  const blobs = await fetchPackages([...toFetch.values()].filter((p) => !deferred.has(p.fn)), { store: req.store, fetch: req.fetch, signal: req.signal, md5: { of: new Set(ordered.filter((r) => !r.md5).map((r) => r.fn)), onMd5: (fn, hex) => md5s.set(fn, hex) }, onProgress: onFetchProgress });
+  // the md5 and size of bytes just verified are kept for the next build (best effort: a failed write only costs that read)
+  if (req.packageMd5s) {
+    await Promise.all([...blobs].filter(([fn]) => md5s.has(fn)).map(([fn, blob]) => req.packageMd5s!.write(toFetch.get(fn)!.sha256.toLowerCase(), `${md5s.get(fn)} ${blob.size}`).catch(() => {})));
+  }
   for (const fn of deferred) onFetchProgress({ fn, bytes: toFetch.get(fn)!.size ?? sizes.get(fn)!, total: toFetch.get(fn)!.size ?? sizes.get(fn)!, cached: true, done: true });
   // a deferred package read for the first time: hashed, and downloaded again when its stored bytes changed;
   // an md5 or size taken without reading it must be the bytes' (the layer jobs were keyed and are given them)
@@ -284,7 +288,8 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
           throw new CoreError('digest-mismatch', `${fn}: its bytes have md5 ${md5}, not the ${expect.md5} recorded for them; the record is dropped: build again`);
         }
         if (expect?.size !== undefined && blob.size !== expect.size) {
-          throw new CoreError('size-mismatch', `${fn}: its verified bytes are ${blob.size} long, not the ${expect.size} stored before; build again`);
+          await req.packageMd5s?.remove(toFetch.get(fn)!.sha256.toLowerCase()).catch(() => {});
+          throw new CoreError('size-mismatch', `${fn}: its verified bytes are ${blob.size} long, not the ${expect.size} recorded for them; the record is dropped: build again`);
         }
         return blob;
       });
