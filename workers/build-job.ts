@@ -15,7 +15,7 @@ import { readExplicitLock, readLockedWheels, writeExplicitLock } from '../src/co
 import { readPipSection } from '../src/core/pipeline/pip-layer';
 import { condaSubdir } from '../src/core/pipeline/virtual';
 import type { FetchProgress } from '../src/core/conda/fetch';
-import { channelFetches, lockTextOf, openBases, storeFor, workerLayerCache, type EnvironmentInput } from './environment-input';
+import { channelFetches, lockTextOf, openBases, storeFor, workerLayerCache, workerPackageMd5s, type EnvironmentInput } from './environment-input';
 import { recordBuild } from './build-history';
 import { browserLayerRunner } from './browser-layer-pool';
 
@@ -120,6 +120,7 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
   if (input.shared) stage('base', `rebuilding the shared lock's ${input.shared.map((l) => l.packages.length).join(' + ')} packages from the channels' repodata`);
   const locks = await Promise.all(bases.map((_, i) => lockTextOf(input, fetches.repodata, i)));
   const layerCache = await workerLayerCache();
+  const packageMd5s = await workerPackageMd5s();
   const cacheWarnings: string[] = [];
   // a full quota mid-build: the packages still to come are kept in memory, and the build finishes uncached
   const store = overflowBlobStore(await storeFor('package'), memoryBlobStore(), () => {
@@ -130,7 +131,7 @@ export async function buildInWorker(proxyBase: string, input: EnvironmentInput, 
     specs: input.specs, channels: input.channels.map((c) => c.url), store, fetch: fetches.net, repodataFetch: fetches.repodata,
     // the pip indexes and wheels are read through the proxy, as the packages are (fetches.net)
     ...(input.pip?.length ? { pip: readPipSection(input.pip) } : {}),
-    epoch: output.epoch, layerRunner: browserLayerRunner(), ...(layerCache ? { layerCache } : {}),
+    epoch: output.epoch, layerRunner: browserLayerRunner(), ...(layerCache ? { layerCache } : {}), ...(packageMd5s ? { packageMd5s } : {}),
     ...(input.prefix ? { prefix: input.prefix } : {}),
     ...(input.strategy ? { strategy: input.strategy } : {}), ...(input.maxLayers ? { maxLayers: input.maxLayers } : {}),
     ...(input.variables && Object.keys(input.variables).length ? { variables: input.variables } : {}), ...(input.image ? { image: input.image } : {}),

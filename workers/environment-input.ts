@@ -3,7 +3,7 @@
  * worker turns it into the pipeline's inputs: the base image (pulled through the proxy into OPFS, or read
  * from a picked tarball) and the fetch channels go through (the proxy, or a picked local folder).
  */
-import { memoryBlobStore, type BlobStore } from '../src/core/cache';
+import { memoryBlobStore, type BlobStore, type RecordStore } from '../src/core/cache';
 import { opfsBlobStore } from '../src/core/cache/opfs-store';
 import { opfsRecordStore } from '../src/core/cache/record-store.opfs';
 import { layerCache, type LayerCache } from '../src/core/pipeline/layer-cache';
@@ -81,6 +81,15 @@ export async function storeFor(kind: 'package' | 'base-blob'): Promise<BlobStore
 export async function workerLayerCache(): Promise<LayerCache | undefined> {
   const parts = await cacheParts();
   return parts && catalogedLayerCache(layerCache(parts.bodies.blobs, parts.bodies.layers), parts.catalog);
+}
+
+/**
+ * The md5s and sizes of stored packages by sha256 (OPFS `package-md5/`), each taken in a read that verified the
+ * package: a lock carries neither, and with this a rebuild whose layers are all cached reads no package.
+ * Undefined where OPFS is missing.
+ */
+export async function workerPackageMd5s(): Promise<RecordStore | undefined> {
+  return (await cacheParts()) ? opfsRecordStore('package-md5') : undefined;
 }
 
 /** An os/architecture[/variant] string as a platform. */

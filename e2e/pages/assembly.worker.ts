@@ -11,7 +11,7 @@ import { opfsBlobStore } from '../../src/core/cache/opfs-store';
 import { fetchPackages } from '../../src/core/conda';
 import { emptyImage } from '../../src/core/image';
 import type { SolvedRecord } from '../../src/core/solver';
-import { workerLayerCache } from '../../workers/environment-input';
+import { workerLayerCache, workerPackageMd5s } from '../../workers/environment-input';
 import { useSha256Offload } from '../../src/core/digest';
 import { hashWorkerPool } from '../../workers/hash-pool';
 
@@ -30,8 +30,8 @@ const api = {
   },
   /**
    * Builds the environment from the cached packages (no network, no solve) and writes the archive to OPFS.
-   * With `layerCache`, the app's layer cache (OPFS bodies, IndexedDB catalog) is read and filled as a build
-   * in the app does: a second build of the same records builds no layer.
+   * With `layerCache`, the app's layer cache (OPFS bodies, IndexedDB catalog) and its packages' md5s are read
+   * and filled as a build in the app does: a second build of the same records builds no layer and reads no package.
    */
   async assemble(records: SolvedRecord[], epoch: number, channels: string[] = [], opts: { layerCache?: boolean } = {}): Promise<{ seconds: number; bytes: number; layers: number; digest: string; built: number }> {
     const root = await navigator.storage.getDirectory();
@@ -40,7 +40,9 @@ const api = {
     const store = await opfsBlobStore();
     const layerCache = opts.layerCache ? await workerLayerCache() : undefined;
     if (opts.layerCache && !layerCache) throw new Error('the layer cache is not available in this browser');
-    const result = await buildEnvironment({ base: emptyImage(), specs: [], channels, lock: records, store, epoch, layerRunner: browserLayerRunner(), ...(layerCache ? { layerCache } : {}),
+    // with the app's cache on, the md5s the lock lacks are kept as the app's build worker keeps them
+    const packageMd5s = opts.layerCache ? await workerPackageMd5s() : undefined;
+    const result = await buildEnvironment({ base: emptyImage(), specs: [], channels, lock: records, store, epoch, layerRunner: browserLayerRunner(), ...(layerCache ? { layerCache } : {}), ...(packageMd5s ? { packageMd5s } : {}),
       fetch: () => Promise.reject(new Error('the assembly bench must not touch the network: every package is cached')) });
     const file = await root.getFileHandle(OUT, { create: true });
     const bytes = await writeDockerArchiveToSeekable([{ image: result.image, tags: ['bench/env:1'] }], fileSystemWritableSink(await file.createWritable()), { mtime: epoch });
@@ -68,7 +70,7 @@ const api = {
   /** Removes the archive and the blob store (the OPFS the bench used). */
   async clear(): Promise<void> {
     const root = await navigator.storage.getDirectory();
-    for (const name of [OUT, 'blobs']) await root.removeEntry(name, { recursive: true }).catch(() => {});
+    for (const name of [OUT, 'blobs', 'package-md5']) await root.removeEntry(name, { recursive: true }).catch(() => {});
   },
 };
 expose(api);

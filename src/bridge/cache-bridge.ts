@@ -68,12 +68,13 @@ export function setCacheCap(bytes: number): Promise<void> {
   return theCatalog().setCap(bytes);
 }
 
-/** Empties the cache: every body in OPFS (blobs, layer records, repodata) and the catalog's rows; the history stays. */
+/** Empties the cache: every body in OPFS (blobs, layer records, repodata, packages' md5s and sizes) and the catalog's rows; the history stays. */
 export async function clearCache(): Promise<void> {
   await clearUnderLock(theCatalog(), async () => {
     const root = await navigator.storage.getDirectory();
-    // the folders' contents go, the folders stay (workers hold handles to them): blobs/sha256/*, layers/*, repodata/*
-    for (const path of [['blobs', 'sha256'], ['layers'], ['repodata']]) {
+    // the folders' contents go, the folders stay (workers hold handles to them): blobs/sha256/*, layers/*,
+    // repodata/*, package-md5/* (packages' md5s and sizes)
+    for (const path of [['blobs', 'sha256'], ['layers'], ['repodata'], ['package-md5']]) {
       let dir: Dir | undefined = root as Dir;
       for (const name of path) dir = dir && await dir.getDirectoryHandle(name).catch(() => undefined) as Dir | undefined;
       if (!dir) continue;

@@ -189,7 +189,8 @@ export async function buildToArchive(o: BuildCliOptions): Promise<BuildCliResult
     // the layers are built in worker threads, one per core, while this thread writes the archive
     layerRunner,
     // built layers kept in the cache folder (tars among the blobs, records under layers/): a rebuild builds none
-    ...(o.layerCache === false ? {} : { layerCache: layerCache(store, folderRecordStore(join(cache, 'layers'))) }),
+    // and the md5s and sizes of stored packages a lock lacks (under package-md5/): such a rebuild reads no package either
+    ...(o.layerCache === false ? {} : { layerCache: layerCache(store, folderRecordStore(join(cache, 'layers'))), packageMd5s: folderRecordStore(join(cache, 'package-md5')) }),
     // repodata kept in the cache folder between runs (shards verified by name)
     repodataFetch: cachingFetch(net, { store: folderRepodataStore(join(cache, 'repodata')) }),
     onProgress: (stage, detail) => progress.event(stage, detail),

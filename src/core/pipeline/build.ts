@@ -2,7 +2,7 @@
  * The pipeline: spec → solve → fetch → install → plan → image. Used by the CLI (and the build worker).
  * Every layer is deterministic, so the same spec, lock and base give the same image digest anywhere.
  */
-import type { BlobStore } from '../cache';
+import type { BlobStore, RecordStore } from '../cache';
 import { clobberWarnings, fetchPackages, type FetchProgress, historyEntry, writeEnvironmentYaml, writeExplicitLock, type PackageOrigin } from '../conda';
 import { withParents } from '../conda/install';
 import { isDigest } from '../digest';
@@ -58,6 +58,13 @@ export interface BuildRequest {
   layerRunner?: LayerRunner;
   /** built layers kept between builds: a layer found there (verified) is not built again */
   layerCache?: LayerCache;
+  /**
+   * The md5s and sizes of stored packages by their sha256 (hex key; text `<md5 hex> <bytes>`), each taken in a
+   * read that verified the bytes: a lock that carries no md5 or size (conda-meta records both) takes them from
+   * here instead of reading the package, so a rebuild whose layers are all cached reads no package. A package
+   * a layer job then reads has its md5 and size checked against what was taken.
+   */
+  packageMd5s?: RecordStore;
   onProgress?: (stage: 'solve' | 'fetch' | 'install' | 'layers', detail: string) => void;
   /** bytes of each package as it downloads (compressed archive bytes), for a per-package progress bar */
   onFetchProgress?: (p: FetchProgress) => void;
@@ -198,6 +205,12 @@ export async function resolveSolvedPip(r: SolvedForBase, pip: PipSection, o: Sol
   });
 }
 
+/** A packageMd5s record: the md5 (hex) and size (bytes) of a package's verified bytes, or undefined when malformed. */
+function readKept(text: string | undefined): { md5: string; size: number } | undefined {
+  const m = text === undefined ? null : /^([0-9a-f]{32}) (\d{1,15})$/.exec(text);
+  return m ? { md5: m[1], size: Number(m[2]) } : undefined;
+}
+
 /** The blob of a planned layer job's package not read yet (see buildEnvironment: never given to a runner). */
 const NOT_READ = new Blob([]);
 
@@ -225,27 +238,61 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
   const pipItems = pipItemsOf(req.pip);
   // a package already in the store is verified when something first reads it (a layer job the layer cache
   // does not hold), not here: a rebuild whose layers are all cached reads none. Read now (and verified, or
-  // downloaded) are the packages missing from the store, those whose md5 or size conda-meta records the lock
-  // lacks (taken from their bytes), and all of them when the pip section is resolved (it reads their paths).
+  // downloaded) are the packages missing from the store, those whose md5 the lock lacks and packageMd5s does
+  // not know (taken from their bytes), and all of them when the pip section is resolved (it reads their paths).
   const deferred = new Set<string>();
+  /** a deferred package's md5 and size the lock lacks, as packageMd5s knows them: checked when the package is read */
+  const taken = new Map<string, { md5?: string; size?: number }>();
+  const sizes = new Map<string, number>();
   if (!(pipItems.length && !pipLock)) {
     await Promise.all(ordered.map(async (r) => {
-      if (!r.md5 || r.size === undefined) return;
-      const digest = `sha256:${r.sha256!.toLowerCase()}`;
+      const hex = r.sha256!.toLowerCase();
+      const digest = `sha256:${hex}`;
+      if (!isDigest(digest)) return;
+      const known = r.md5 && r.size !== undefined ? undefined : await req.packageMd5s?.read(hex).then(readKept, () => undefined);
+      const md5 = r.md5 ?? known?.md5;
+      const size = r.size ?? known?.size;
+      if (!md5 || size === undefined) return;
       // (`get`, not `has`: a cache that keeps last use counts this as a use; the bytes are not read here)
-      if (isDigest(digest) && await req.store.get(digest)) deferred.add(r.fn);
+      if (!await req.store.get(digest)) return;
+      deferred.add(r.fn);
+      if (!known) return;
+      taken.set(r.fn, { ...(r.md5 ? {} : { md5 }), ...(r.size === undefined ? { size } : {}) });
+      if (!r.md5) md5s.set(r.fn, md5);
+      if (r.size === undefined) sizes.set(r.fn, size);
     }));
   }
   const blobs = await fetchPackages([...toFetch.values()].filter((p) => !deferred.has(p.fn)), { store: req.store, fetch: req.fetch, signal: req.signal, md5: { of: new Set(ordered.filter((r) => !r.md5).map((r) => r.fn)), onMd5: (fn, hex) => md5s.set(fn, hex) }, onProgress: onFetchProgress });
-  for (const fn of deferred) onFetchProgress({ fn, bytes: toFetch.get(fn)!.size!, total: toFetch.get(fn)!.size!, cached: true, done: true });
-  // a deferred package read for the first time: hashed, and downloaded again when its stored bytes changed
+  // the md5 and size of bytes just verified are kept for the next build (best effort: a failed write only costs that read)
+  if (req.packageMd5s) {
+    await Promise.all([...blobs].filter(([fn]) => md5s.has(fn)).map(([fn, blob]) => req.packageMd5s!.write(toFetch.get(fn)!.sha256.toLowerCase(), `${md5s.get(fn)} ${blob.size}`).catch(() => {})));
+  }
+  for (const fn of deferred) onFetchProgress({ fn, bytes: toFetch.get(fn)!.size ?? sizes.get(fn)!, total: toFetch.get(fn)!.size ?? sizes.get(fn)!, cached: true, done: true });
+  // a deferred package read for the first time: hashed, and downloaded again when its stored bytes changed;
+  // an md5 or size taken without reading it must be the bytes' (the layer jobs were keyed and are given them)
   const verifying = new Map<string, Promise<Blob>>();
   const verifiedPackage = (fn: string): Promise<Blob> => {
     const have = blobs.get(fn);
     if (have) return Promise.resolve(have);
     let v = verifying.get(fn);
     if (!v) {
-      v = fetchPackages([toFetch.get(fn)!], { store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { if (!p.cached) onFetchProgress(p); } }).then((m) => m.get(fn)!);
+      const expect = taken.get(fn);
+      let md5: string | undefined;
+      v = fetchPackages([toFetch.get(fn)!], {
+        store: req.store, fetch: req.fetch, signal: req.signal, onProgress: (p) => { if (!p.cached) onFetchProgress(p); },
+        ...(expect?.md5 ? { md5: { of: new Set([fn]), onMd5: (_: string, hex: string) => { md5 = hex; } } } : {}),
+      }).then(async (m) => {
+        const blob = m.get(fn)!;
+        if (expect?.md5 !== undefined && md5 !== expect.md5) {
+          await req.packageMd5s?.remove(toFetch.get(fn)!.sha256.toLowerCase()).catch(() => {});
+          throw new CoreError('digest-mismatch', `${fn}: its bytes have md5 ${md5}, not the ${expect.md5} recorded for them; the record is dropped: build again`);
+        }
+        if (expect?.size !== undefined && blob.size !== expect.size) {
+          await req.packageMd5s?.remove(toFetch.get(fn)!.sha256.toLowerCase()).catch(() => {});
+          throw new CoreError('size-mismatch', `${fn}: its verified bytes are ${blob.size} long, not the ${expect.size} recorded for them; the record is dropped: build again`);
+        }
+        return blob;
+      });
       verifying.set(fn, v);
     }
     return v;
@@ -270,7 +317,7 @@ export async function buildEnvironment(req: BuildRequest): Promise<BuildResult> 
     return { wheels, entries };
   })() : undefined;
   const origins = new Map<string, PackageOrigin>(ordered.map((r) => [r.fn, {
-    url: r.url, channel: r.channel.replace(/\/$/, ''), md5: r.md5 ?? md5s.get(r.fn)!, ...(r.sha256 ? { sha256: r.sha256 } : {}), size: r.size ?? blobs.get(r.fn)!.size,
+    url: r.url, channel: r.channel.replace(/\/$/, ''), md5: r.md5 ?? md5s.get(r.fn)!, ...(r.sha256 ? { sha256: r.sha256 } : {}), size: r.size ?? blobs.get(r.fn)?.size ?? sizes.get(r.fn)!,
     requested_spec: req.specs.find((s) => s.replace(/^.*::/, '').split(/[\s=<>!~[]/)[0].toLowerCase() === r.name) ?? '',
   }]));
   const plan = planLayers(ordered, {

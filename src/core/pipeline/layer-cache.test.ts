@@ -1,14 +1,16 @@
 /**
  * The layer cache over folders (what the CLI's --cache keeps): a rebuild takes every layer from the cache
  * and writes the same archive; changing one leaf package builds only its layer; bytes changed on disk are
- * found by their digest and built again; a cancelled build leaves no entry without whole, verified bytes;
+ * found by their digest and built again; a lock's missing md5s are kept from verified reads, so a cached rebuild
+ * reads no package; a cancelled build leaves no entry without whole, verified bytes;
  * a store whose writes hit the quota leaves the build uncached with one warning.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getVerified, memoryBlobStore, type BlobStore } from '../cache';
+import { getVerified, memoryBlobStore, type BlobStore, type RecordStore } from '../cache';
+import type { SolvedRecord } from '../solver';
 import { folderBlobStore } from '../cache/blob-store.node.js';
 import { folderRecordStore } from '../cache/record-store.node.js';
 import { folderChannel } from '../conda/channel-folder.node';
@@ -27,7 +29,7 @@ const dir = mkdtempSync(join(tmpdir(), 'layer-cache-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** a build of `specs` from the dummy channel; `built` counts the layer jobs actually run */
-async function build(specs: string[], cache?: LayerCache, opts: { runner?: LayerRunner; signal?: AbortSignal; store?: BlobStore; toFile?: string; packageReads?: string[] } = {}) {
+async function build(specs: string[], cache?: LayerCache, opts: { runner?: LayerRunner; signal?: AbortSignal; store?: BlobStore; toFile?: string; packageReads?: string[]; lock?: SolvedRecord[]; packageMd5s?: RecordStore } = {}) {
   const channel = folderChannel(fixture('pixi/tests/data/channels/channels/dummy_channel_1'));
   const local = localChannelFetch([channel], () => Promise.reject(new Error('nothing leaves the folder')));
   const fetch: typeof globalThis.fetch = (input, init) => {
@@ -41,6 +43,7 @@ async function build(specs: string[], cache?: LayerCache, opts: { runner?: Layer
   const r = await buildEnvironment({
     base: emptyImage(), specs, channels: [channel.url], fetch, repodataFetch: fetch, epoch: 1_700_000_000,
     store: opts.store ?? memoryBlobStore(), layerRunner, ...(cache ? { layerCache: cache } : {}), ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.lock ? { lock: opts.lock } : {}), ...(opts.packageMd5s ? { packageMd5s: opts.packageMd5s } : {}),
   });
   // a stream (cached layers hashed before they are written), or a file (hashed as they are written, and written over when wrong)
   const items = [{ image: r.image, tags: ['env:1'] }];
@@ -48,7 +51,7 @@ async function build(specs: string[], cache?: LayerCache, opts: { runner?: Layer
     ? await writeDockerArchiveToFile(items, opts.toFile, { mtime: 1_700_000_000 }).then(() => digestStream(new Blob([readFileSync(opts.toFile!)]).stream()))
     : await digestStream(writeDockerArchive(items, { mtime: 1_700_000_000 }));
   await validate(r.image);
-  return { archive: archive.digest, digest: await r.image.digest(), sources: await r.layerSources, warnings: await r.warnings, built: counter.built };
+  return { archive: archive.digest, digest: await r.image.digest(), sources: await r.layerSources, warnings: await r.warnings, built: counter.built, solved: r.solved };
 }
 
 function folderCache(name: string) {
@@ -84,6 +87,57 @@ describe.skipIf(!haveFixtures)('layer cache', () => {
     expect(reads.length).toBe(downloaded + 1);
     expect(rebuilt.archive).toBe(first.archive);
     expect(await getVerified(store, `sha256:${name}`)).toBeDefined();
+  });
+
+  it('a lock without md5s: the md5s taken from the packages\' verified bytes are kept, so a rebuild with every layer cached reads no package', { timeout: 60_000 }, async () => {
+    const packages = join(dir, 'md5-packages');
+    const store = folderBlobStore(packages);
+    const md5s = folderRecordStore(join(dir, 'md5-records'));
+    const reads: string[] = [];
+    const solved = (await build(['dummy-a', 'dummy-b'], undefined, { store, packageReads: reads })).solved;
+    // an explicit lock carries one hash: no md5, no size
+    const lock = solved.map(({ md5: _md5, size: _size, ...r }) => r);
+    const { cache } = folderCache('md5');
+    const first = await build([], cache, { store, lock, packageMd5s: md5s, packageReads: reads });
+    expect(first.built).toBe(3);
+    expect((await md5s.keys()).sort()).toEqual(solved.map((r) => r.sha256!.toLowerCase()).sort());
+    expect(await md5s.read(solved[0].sha256!.toLowerCase())).toBe(`${solved[0].md5} ${solved[0].size}`);
+    // one stored package's bytes changed on disk (same length): a build that read it would download it again
+    const [name] = readdirSync(join(packages, 'sha256')).filter((n) => /^[0-9a-f]{64}$/.test(n));
+    const file = join(packages, 'sha256', name);
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    const downloaded = reads.length;
+    const again = await build([], cache, { store, lock, packageMd5s: md5s, packageReads: reads });
+    expect(again.sources).toEqual(['cached', 'cached', 'cached']);
+    expect(reads.length).toBe(downloaded);
+    expect(again.archive).toBe(first.archive);
+    // the same lock without the kept md5s reads every package (the changed one is downloaded again): same archive
+    const read = await build([], cache, { store, lock, packageReads: reads });
+    expect(reads.length).toBe(downloaded + 1);
+    expect(read.archive).toBe(first.archive);
+    // a stored package cut short, its layers not cached: its job reads it, finds it wrong by its digest and
+    // downloads it again, with the size kept from the verified read (not the stored file's): the same archive
+    writeFileSync(file, readFileSync(file).subarray(0, 100));
+    const cut = await build([], folderCache('md5-cut').cache, { store, lock, packageMd5s: md5s, packageReads: reads });
+    expect(reads.length).toBe(downloaded + 2);
+    expect(cut.archive).toBe(first.archive);
+  });
+
+  it('a kept md5 that is not the package\'s is found when a layer job reads the package: a clear error, the record dropped, the next build right', { timeout: 60_000 }, async () => {
+    const store = folderBlobStore(join(dir, 'md5-wrong-packages'));
+    const md5s = folderRecordStore(join(dir, 'md5-wrong-records'));
+    const solved = (await build(['dummy-a', 'dummy-b'], undefined, { store })).solved;
+    const lock = solved.map(({ md5: _md5, ...r }) => r);
+    const right = await build([], undefined, { store, lock, packageMd5s: md5s });
+    const wrong = solved[0].sha256!.toLowerCase();
+    await md5s.write(wrong, `${'0'.repeat(32)} ${solved[0].size}`);
+    await expect(build([], folderCache('md5-wrong').cache, { store, lock, packageMd5s: md5s })).rejects.toThrow(/md5 .* not the 0{32} recorded/);
+    expect(await md5s.read(wrong)).toBeUndefined();
+    const again = await build([], folderCache('md5-wrong-2').cache, { store, lock, packageMd5s: md5s });
+    expect(again.archive).toBe(right.archive);
+    expect(await md5s.read(wrong)).toBe(`${solved[0].md5} ${solved[0].size}`);
   });
 
   it('a rebuild takes every layer from the cache and writes the same archive; one changed leaf builds one layer', { timeout: 60_000 }, async () => {
