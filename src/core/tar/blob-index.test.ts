@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { indexTar, indexTarBytes, walkBlobTar, writeTar, type TarEntry, type TarWarning, type TarWriteEntry } from './index';
+import { ChunkBlob } from '../../test-support/chunk-blob';
 
 const bytesOf = async (s: ReadableStream<Uint8Array>) => new Uint8Array(await new Response(s).arrayBuffer());
 
@@ -24,25 +25,6 @@ function* layout(): Generator<TarWriteEntry> {
     }
     yield { name: `dir/d${round}/`, type: 'directory' };
     yield { name: `dir/l${round}`, type: 'symlink', linkname: 'f1' };
-  }
-}
-
-/** A Blob whose stream gives chunks of a chosen size (odd ones, tiny ones, ones larger than the buffer). */
-class ChunkBlob extends Blob {
-  constructor(private readonly data: Uint8Array<ArrayBuffer>, private readonly chunk: number) { super([data]); }
-  override slice(start = 0, end = this.data.length): Blob {
-    return new ChunkBlob(this.data.subarray(start, end), this.chunk);
-  }
-  override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
-    let at = 0;
-    const bytes = this.data;
-    const chunk = this.chunk;
-    return new ReadableStream<Uint8Array<ArrayBuffer>>({
-      pull(c) {
-        if (at >= bytes.length) c.close();
-        else c.enqueue(bytes.slice(at, (at += chunk)));
-      },
-    });
   }
 }
 
