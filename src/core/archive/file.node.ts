@@ -5,60 +5,22 @@
  */
 import { rmSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
+import { fileAppender } from '../stream/file-appender.node.js';
 import { writeDockerArchiveToSeekable, type ArchiveItem, type SeekableSink, type WriteArchiveOptions } from './write';
 
-/** A SeekableSink over a file handle, appending in writes of about 1 MiB. */
+/** A SeekableSink over a new file, appending in writes of about 1 MiB. */
 async function fileSink(path: string): Promise<SeekableSink> {
   const fh = await open(path, 'wx');
-  let at = 0;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  const writeAll = async (buf: Uint8Array, position: number) => {
-    for (let off = 0; off < buf.byteLength;) off += (await fh.write(buf, off, buf.byteLength - off, position + off)).bytesWritten;
-  };
-  /** the pieces in one gathered write (no copy into one buffer), then any rest a short write left */
-  const writeParts = async (parts: Uint8Array[], bytes: number, position: number) => {
-    if (parts.length > 512) parts = [Buffer.concat(parts, bytes)]; // under the system's limit on pieces per write
-    const n = (await fh.writev(parts, position)).bytesWritten;
-    if (n === bytes) return;
-    let written = n; // a short write: finish each part from where it stopped
-    let pos = position;
-    for (const p of parts) {
-      if (written >= p.byteLength) written -= p.byteLength;
-      else { await writeAll(p.subarray(written), pos + written); written = 0; }
-      pos += p.byteLength;
-    }
-  };
-  // one write may be in flight while the next megabyte is produced
-  let inflight: Promise<void> = Promise.resolve();
-  const flush = async () => {
-    if (pendingBytes === 0) return;
-    const parts = pending;
-    const bytes = pendingBytes;
-    pending = [];
-    pendingBytes = 0;
-    await inflight;
-    inflight = writeParts(parts, bytes, at);
-    at += bytes;
-  };
+  const out = fileAppender(fh);
   return {
-    async write(chunk) {
-      pending.push(chunk);
-      pendingBytes += chunk.byteLength;
-      if (pendingBytes >= 1 << 20) await flush();
-    },
-    async writeAt(position, bytes) {
-      await flush();
-      await inflight;
-      await writeAll(bytes, position);
-    },
+    write: (chunk) => out.append(chunk),
+    writeAt: (position, bytes) => out.writeAt(position, bytes),
     async close() {
-      await flush();
-      await inflight;
+      await out.finish();
       await fh.close();
     },
     async abort() {
-      await inflight.catch(() => {});
+      await out.settle();
       await fh.close();
     },
   };

@@ -7,42 +7,21 @@ import { digestHex, streamSha256, type Digest } from '../digest';
 import { DigestMismatchError, SizeMismatchError } from '../errors';
 import type { BlobStore } from './blob-store';
 import { openFileBlob } from './file-blob.node.js';
+import { fileAppender } from '../stream/file-appender.node.js';
 
 let counter = 0;
 
-/** Bytes gathered before one write to the file. */
-const WRITE_BATCH = 1 << 20;
-
 /**
  * Reads `stream` to its end into `fh`, hashing each chunk as it comes (no stream stages between the reader,
- * the hash and the file), in gathered writes of about WRITE_BATCH with one in flight while the next gathers.
+ * the hash and the file), in the gathered writes of fileAppender.
  * Rejects with SizeMismatchError as soon as more than `size` bytes come, and with SizeMismatchError or
  * DigestMismatchError at the end when the bytes are not the ones named; the stream is cancelled on any failure.
  */
 async function writeVerified(stream: ReadableStream<Uint8Array>, fh: FileHandle, d: Digest, size: number | undefined): Promise<void> {
   const hasher = streamSha256();
   const reader = stream.getReader();
+  const out = fileAppender(fh);
   let total = 0;
-  let at = 0;
-  let parts: Uint8Array[] = [];
-  let partsBytes = 0;
-  let inflight: Promise<void> = Promise.resolve();
-  const writeAll = async (bufs: Uint8Array[], bytes: number, position: number) => {
-    let n = (await fh.writev(bufs, position)).bytesWritten;
-    if (n === bytes) return;
-    const rest = Buffer.concat(bufs, bytes); // a short write: the rest from where it stopped
-    while (n < bytes) n += (await fh.write(rest, n, bytes - n, position + n)).bytesWritten;
-  };
-  const flush = async () => {
-    if (partsBytes === 0) return;
-    const bufs = parts.length > 512 ? [Buffer.concat(parts, partsBytes)] : parts; // under the system's limit on pieces per write
-    const bytes = partsBytes;
-    parts = [];
-    partsBytes = 0;
-    await inflight;
-    inflight = writeAll(bufs, bytes, at);
-    at += bytes;
-  };
   try {
     await hasher.ready();
     for (;;) {
@@ -54,19 +33,16 @@ async function writeVerified(stream: ReadableStream<Uint8Array>, fh: FileHandle,
       // the chunk is only read from here on (hashed, then written), never changed
       const wait = hasher.update(chunk);
       if (wait) await wait;
-      parts.push(chunk);
-      partsBytes += chunk.byteLength;
-      if (partsBytes >= WRITE_BATCH) await flush();
+      await out.append(chunk);
     }
     if (size !== undefined && total !== size) throw new SizeMismatchError(size, total, `blob ${d}`);
-    await flush();
-    await inflight;
+    await out.finish();
     const actual = await hasher.digest();
     if (actual !== d) throw new DigestMismatchError(d, actual, 'blob');
   } catch (e) {
     hasher.cancel();
     reader.cancel(e).catch(() => {});
-    await inflight.catch(() => {});
+    await out.settle();
     throw e;
   } finally {
     reader.releaseLock();
