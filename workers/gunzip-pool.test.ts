@@ -9,7 +9,11 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { expose } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeDockerArchive } from '../src/core/archive';
 import { decompressStream, useOffloadedGunzip } from '../src/core/compress';
+import { sha256 } from '../src/core/digest';
+import { appendLayers, emptyImage, layerFromFiles } from '../src/core/image';
+import { fetchRegistryImage, RegistryClient } from '../src/core/registry';
 import { CoreError } from '../src/core/errors';
 import { gunzipWorkerApi } from './gunzip-job';
 import { gunzipWorkerPool } from './gunzip-pool';
@@ -175,5 +179,41 @@ describe('gunzip worker pool', () => {
     await expect(read(`sha256:${'1'.repeat(64)}`)).rejects.toMatchObject({ name: 'DigestMismatchError' });
     await expect(read(right.replace(/.$/, (c) => c === '0' ? '1' : '0') as `sha256:${string}`)).rejects.toMatchObject({ name: 'DigestMismatchError' });
     expect(made[0].pushes).toBeGreaterThan(0);
+  });
+
+  it('a pulled layer written into an archive is checked against the config\'s diff_id over there: a wrong one fails the write, with the offload and without', async () => {
+    const image = appendLayers(emptyImage(), [{ layer: layerFromFiles({ 'etc/data': sample(1_500_000) }) }]);
+    const manifest = await image.manifest();
+    const config = JSON.parse(new TextDecoder().decode(await image.rawConfig())) as { rootfs: { diff_ids: string[] } };
+    const [layer] = await image.layers();
+    // the layer as a registry serves it: gzip-compressed
+    const gz = gzipSync(new Uint8Array(await new Response(layer.uncompressed()).arrayBuffer()));
+    const layerDesc = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await sha256(gz), size: gz.length };
+    /** a scripted registry serving the image, its config's diff_id replaced by `diffId` */
+    const registryWith = async (diffId: string): Promise<typeof fetch> => {
+      const rawConfig = new TextEncoder().encode(JSON.stringify({ ...config, rootfs: { ...config.rootfs, diff_ids: [diffId] } }));
+      const m = { ...manifest, config: { ...manifest.config, digest: await sha256(rawConfig), size: rawConfig.length }, layers: [layerDesc] };
+      const rawManifest = new TextEncoder().encode(JSON.stringify(m));
+      const blobs = new Map<string, Uint8Array>([[m.config.digest, rawConfig], [layerDesc.digest, gz]]);
+      return async (input) => {
+        const path = new URL(String(input)).pathname;
+        if (path === '/v2/x/base/manifests/1') return new Response(rawManifest as BodyInit, { headers: { 'content-type': m.mediaType!, 'docker-content-digest': await sha256(rawManifest) } });
+        const blob = blobs.get(path.replace('/v2/x/base/blobs/', ''));
+        return blob ? new Response(blob as BodyInit) : new Response('not found', { status: 404 });
+      };
+    };
+    const save = async (diffId: string) => {
+      const pulled = await fetchRegistryImage(new RegistryClient({ fetch: await registryWith(diffId) }), 'registry.test/x/base:1');
+      return readAll(writeDockerArchive([{ image: pulled.image, tags: ['x/base:1'] }]));
+    };
+    const right = config.rootfs.diff_ids[0];
+    const wrong = `sha256:${'2'.repeat(64)}`;
+    for (const offload of [true, false]) {
+      const { made, create } = standIns();
+      useOffloadedGunzip(offload ? gunzipWorkerPool(1, create) : undefined);
+      expect((await save(right)).length).toBeGreaterThan(1_500_000);
+      await expect(save(wrong)).rejects.toMatchObject({ name: 'DigestMismatchError', expected: wrong, actual: right });
+      expect(made.map((w) => w.hashed)).toEqual(offload ? [true] : []);
+    }
   });
 });
