@@ -25,9 +25,11 @@ import { useOffloadedGunzip } from '../src/core/compress';
 import { gunzipWorkerPool } from './gunzip-pool';
 
 registerErrorTransfer();
-// a download stored into the cache and the layer it decompresses to are verified at once, each on a thread of its own
+// long verified streams (a download stored into the cache, a layer checked against its diff_id here) are hashed on
+// threads of their own
 useSha256Offload(hashWorkerPool(2));
-// a layer's gzip is decoded on a worker of its own, beside this thread's download, store and archive writes
+// a layer's gzip is decoded on a worker of its own, beside this thread's download, store and archive writes; a
+// pulled layer's diff_id is hashed there too, as it is decoded
 useOffloadedGunzip(gunzipWorkerPool(1));
 
 /** Progress of a pull: bytes downloaded of all layer blobs so far (compressed, as stored in the registry). */

@@ -3,15 +3,21 @@
  * a layer decoded on the native path is decoded on a worker of its own, so on a pull the download, the store's
  * write, the digests and the archive's write no longer take turns with the decoder on one thread. A worker
  * starts on first use and stays for the streams that follow; when every worker is busy (or one failed to run)
- * the stream is decoded where it is read.
+ * the stream is decoded where it is read. Asked to, the worker also hashes the decoded output as it makes it (a
+ * layer's diff_id), so those bytes need no other pass. Compressed chunks are gathered into pieces of at least
+ * IN_PIECE before they cross: one message and one decoder write per piece instead of per network chunk.
  */
 import { releaseProxy, transfer, wrap, type Remote } from 'comlink';
-import type { GunzipOffload } from '../src/core/compress';
+import type { GunzipOffload, OffloadedGunzip } from '../src/core/compress';
+import type { Digest } from '../src/core/digest';
 import { registerErrorTransfer } from './error-transfer';
-import type { GunzipWorkerApi } from './gunzip-job';
+import type { GunzipEnd, GunzipWorkerApi } from './gunzip-job';
 
 /** Compressed pieces handed over and not yet decoded; the stream waits beyond this. */
 const IN_FLIGHT = 4;
+
+/** Compressed bytes gathered before they are handed over (network chunks are a few KiB to 64 KiB each). */
+const IN_PIECE = 256 * 1024;
 
 interface PoolWorker { worker: Worker; api: Remote<GunzipWorkerApi>; busy: boolean; dead?: Error; fail?: (e: Error) => void }
 
@@ -43,10 +49,17 @@ export function gunzipWorkerPool(size: number, create: () => Worker = startWorke
     all.push(w);
     return w;
   };
-  return (): TransformStream<Uint8Array, Uint8Array> | undefined => {
+  return (opts = {}): OffloadedGunzip | undefined => {
     const w = all.find((x) => !x.busy) ?? (all.length < size ? start() : undefined);
     if (!w) return undefined;
     w.busy = true;
+    const hash = opts.hashOutput === true;
+    let settleDigest!: { ok: (d: Digest) => void; fail: (e: unknown) => void };
+    const outputDigest = new Promise<Digest>((ok, fail) => { settleDigest = { ok, fail }; });
+    outputDigest.catch(() => {});
+    /** compressed bytes gathered and not yet handed over */
+    let gathered: Uint8Array | undefined;
+    let held = 0;
     /** pushes whose decoded pieces are not yet enqueued, oldest first (they answer in order) */
     const inFlight: Promise<void>[] = [];
     let failed: Error | undefined;
@@ -61,6 +74,7 @@ export function gunzipWorkerPool(size: number, create: () => Worker = startWorke
     const fail = (e: unknown) => {
       if (failed) return;
       failed = decoderError(e);
+      settleDigest.fail(failed);
       try { controller.error(failed); } catch { /* already closed or errored */ }
       w.api.cancel().catch(() => {});
       release();
@@ -71,36 +85,57 @@ export function gunzipWorkerPool(size: number, create: () => Worker = startWorke
         controller = c;
         w.fail = fail;
         if (w.dead) throw decoderError(w.dead);
-        await w.api.start();
+        await w.api.start(hash);
       },
       async transform(chunk) {
         if (failed) throw failed;
         if (chunk.byteLength === 0) return;
-        // a copy of its own to hand over: the same chunk goes on elsewhere (a download is stored as it is
-        // decoded); `new Uint8Array(chunk)` copies for every kind of chunk (a Buffer's slice() would share)
-        const own = new Uint8Array(chunk);
-        const p = w.api.push(transfer(own, [own.buffer])).then(enqueue, fail);
-        inFlight.push(p);
-        if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+        // copied into a piece of its own to hand over: the same chunk goes on elsewhere (a download is stored as
+        // it is decoded); `set` copies from every kind of chunk (a Buffer's slice() would share)
+        if (held + chunk.byteLength > IN_PIECE && held > 0) await handOver();
+        const buf = (gathered ??= new Uint8Array(Math.max(IN_PIECE, chunk.byteLength)));
+        buf.set(chunk, held);
+        held += chunk.byteLength;
+        if (held >= IN_PIECE) await handOver();
         if (failed) throw failed;
       },
       async flush() {
+        if (held > 0) await handOver();
         await Promise.all(inFlight.splice(0));
         if (failed) throw failed;
+        let end: GunzipEnd;
         try {
-          enqueue(await w.api.end());
+          end = await w.api.end();
         } catch (e) {
           fail(e);
           throw failed;
         }
+        enqueue(end.pieces);
+        if (hash) {
+          if (end.digest) settleDigest.ok(end.digest);
+          else settleDigest.fail(new Error('the gunzip worker gave no digest of its output'));
+        }
         release();
       },
-      cancel() {
+      cancel(reason) {
+        settleDigest.fail(reason);
         if (done) return;
         w.api.cancel().catch(() => {});
         release();
       },
     };
-    return new TransformStream<Uint8Array, Uint8Array>(transformer);
+    /** hands the gathered bytes over (transferred), waiting while IN_FLIGHT pieces are not yet decoded */
+    const handOver = async () => {
+      const own = gathered!.subarray(0, held);
+      gathered = undefined;
+      held = 0;
+      const p = w.api.push(transfer(own, [own.buffer])).then(enqueue, fail);
+      inFlight.push(p);
+      if (inFlight.length >= IN_FLIGHT) await inFlight.shift();
+    };
+    return {
+      stream: new TransformStream<Uint8Array, Uint8Array>(transformer),
+      outputDigest: () => hash ? outputDigest : Promise.reject(new Error('the output of this gunzip is not hashed')),
+    };
   };
 }

@@ -13,7 +13,7 @@
  */
 import { sha256, verifyingStream, type Digest } from '../digest';
 import { CoreError } from '../errors';
-import { isCheckedAfterRead, isSelfHashed } from '../image/capabilities';
+import { isCheckedAfterRead, isSelfChecking, isSelfHashed } from '../image/capabilities';
 import type { Image, Layer } from '../image/types';
 import { MediaTypes, type Descriptor, type Index, type Manifest, type Platform } from '../oci';
 import { writeTar, type TarWriteEntry } from '../tar';
@@ -240,11 +240,15 @@ async function sameManifest(image: ArchiveWriteItem['image'], written: Manifest)
 }
 
 /**
- * The uncompressed layer, its diff_id and size checked while it streams (a layer this process hashed
- * itself, `selfHashed`, is only counted: the tar writer checks a known size).
+ * The uncompressed layer, its diff_id (`diffId`, the layer's own diffId()) and size checked while it streams (a
+ * layer this process hashed itself, `selfHashed`, is only counted: the tar writer checks a known size).
  */
 function layerBody(layer: Layer, diffId: Digest, size: number | undefined, signal?: AbortSignal): ReadableStream<Uint8Array> {
-  const body = isSelfHashed(layer) ? layer.uncompressed() : layer.uncompressed().pipeThrough(verifyingStream(diffId, size, 'layer'));
+  // a self-checking layer (a pulled one) is checked against its diff_id (`diffId` is the layer's own) where it
+  // is decoded: the same check, without another pass over the bytes here
+  const body = isSelfHashed(layer) ? layer.uncompressed()
+    : isSelfChecking(layer) ? layer.uncompressedChecked(size)
+      : layer.uncompressed().pipeThrough(verifyingStream(diffId, size, 'layer'));
   return body.pipeThrough(abortable(signal));
 }
 

@@ -1,4 +1,5 @@
-import { CoreError } from '../errors';
+import { verifyingStream, type Digest } from '../digest';
+import { CoreError, DigestMismatchError, SizeMismatchError } from '../errors';
 import { ByteBatch, concatBytes } from '../stream';
 import { bunzip2Readable } from './bzip2';
 import type { DetectedCompression } from './detect';
@@ -52,6 +53,14 @@ export interface DecompressOptions {
   native?: boolean;
   /** names the blob in error messages, e.g. a layer digest */
   what?: string;
+  /**
+   * The sha256 (and, when given, the length) the uncompressed output must have, e.g. a layer's diff_id: the
+   * stream errors with DigestMismatchError / SizeMismatchError at its end (or once it is too long), so a
+   * reader never sees a clean end of unverified bytes. A gzip decoded on another thread (useOffloadedGunzip)
+   * is hashed there as it is decoded; anything else is checked here as verifyingStream does. `what` names
+   * the bytes in those errors (default 'blob').
+   */
+  expect?: { digest: Digest; size?: number; what?: string };
 }
 
 /**
@@ -69,6 +78,13 @@ export function decompressStream(
   opts: DecompressOptions = {},
 ): ReadableStream<Uint8Array> {
   const what = opts.what ?? 'blob';
+  const expect = opts.expect;
+  if (expect) {
+    // the offloaded native decoder hashes what it decodes; every other path is checked as it streams here
+    const offloaded = compression === 'gzip' && !gunzipEngine && opts.native !== false && typeof DecompressionStream === 'function' && opts.reopen && gunzipOffload;
+    if (offloaded) return mapErrors(gunzipWithFallback(stream, opts.reopen!, expect), 'gzip', what);
+    return decompressStream(stream, compression, { ...opts, expect: undefined }).pipeThrough(verifyingStream(expect.digest, expect.size, expect.what));
+  }
   switch (compression) {
     case 'none':
       return stream;
@@ -100,7 +116,14 @@ export function decompressStream(
  * refuses, multi-member gzip included, and the fflate fallback then decodes), or undefined when it has no
  * thread free (the decoder then runs here). See useOffloadedGunzip.
  */
-export type GunzipOffload = () => TransformStream<Uint8Array, Uint8Array> | undefined;
+export type GunzipOffload = (opts?: { hashOutput?: boolean }) => OffloadedGunzip | undefined;
+
+/** A gzip decoder on another thread: its stream, and the sha256 of all it decoded when it was asked for with `hashOutput`. */
+export interface OffloadedGunzip {
+  stream: TransformStream<Uint8Array, Uint8Array>;
+  /** resolves once the stream has ended; rejects when it failed or was not asked to hash */
+  outputDigest(): Promise<Digest>;
+}
 
 let gunzipOffload: GunzipOffload | undefined;
 
@@ -114,7 +137,7 @@ export function useOffloadedGunzip(o: GunzipOffload | undefined): void {
 }
 
 function nativeGunzip(): TransformStream<Uint8Array, Uint8Array> {
-  return gunzipOffload?.() ?? new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>;
+  return gunzipOffload?.()?.stream ?? new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>;
 }
 
 /** Output of the native gunzip handed on in pieces of about this size: its own are 64 KiB, each a trip through every stream after it. */
@@ -124,10 +147,16 @@ const NATIVE_PIECE = 1 << 20;
  * Native gunzip; on a decoder failure, fflate over `reopen()`, dropping as many output bytes as
  * were already delivered. Errors that are CoreErrors (from upstream) are not retried. The native
  * decoder's output is handed on in pieces of NATIVE_PIECE (one copy here; a sink that regroups, as the
- * file writers do, then passes them on as they are).
+ * file writers do, then passes them on as they are). With `expect`, the output is checked against it: by the
+ * offloaded decoder's own hash of what it decoded, or here as it streams (the decoder on this thread, and
+ * fflate's whole output after a fallback, the bytes skipped included).
  */
-function gunzipWithFallback(stream: ReadableStream<Uint8Array>, reopen: () => ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
-  let reader = stream.pipeThrough(nativeGunzip()).getReader();
+function gunzipWithFallback(stream: ReadableStream<Uint8Array>, reopen: () => ReadableStream<Uint8Array>, expect?: DecompressOptions['expect']): ReadableStream<Uint8Array> {
+  const checked = (s: ReadableStream<Uint8Array>) => expect ? s.pipeThrough(verifyingStream(expect.digest, expect.size, expect.what)) : s;
+  const off = expect ? gunzipOffload?.({ hashOutput: true }) : undefined;
+  let reader = (off ? stream.pipeThrough(off.stream) : checked(stream.pipeThrough(nativeGunzip()))).getReader();
+  /** bytes the offloaded decoder gave, to check against expect.size */
+  let decoded = 0;
   let delivered = 0;
   let skip = 0;
   let fellBack = false;
@@ -144,15 +173,28 @@ function gunzipWithFallback(stream: ReadableStream<Uint8Array>, reopen: () => Re
           // what was gathered but not handed on is decoded again by fflate
           if (gathered.size > 0) gathered.take();
           skip = delivered;
-          reader = reopen().pipeThrough(fflateGunzipStream()).getReader();
+          reader = checked(reopen().pipeThrough(fflateGunzipStream())).getReader();
           continue;
         }
         if (r.done) {
+          if (off && !fellBack) {
+            const e = expect!;
+            if (e.size !== undefined && decoded !== e.size) throw new SizeMismatchError(e.size, decoded, `${e.what ?? 'blob'} ${e.digest}`);
+            const actual = await off.outputDigest();
+            if (actual !== e.digest) throw new DigestMismatchError(e.digest, actual, e.what ?? 'blob');
+          }
           if (gathered.size > 0) controller.enqueue(gathered.take());
           controller.close();
           return;
         }
         let v = r.value;
+        if (off && !fellBack) {
+          decoded += v.byteLength;
+          if (expect!.size !== undefined && decoded > expect!.size) {
+            void reader.cancel().catch(() => {});
+            throw new SizeMismatchError(expect!.size, decoded, `${expect!.what ?? 'blob'} ${expect!.digest}`);
+          }
+        }
         if (skip > 0) {
           const n = Math.min(skip, v.byteLength);
           skip -= n;

@@ -51,6 +51,23 @@ export function isCheckedAfterRead(layer: Layer): layer is CheckedAfterReadLayer
   return typeof (layer as Partial<CheckedAfterReadLayer>).uncompressedThenChecked === 'function';
 }
 
+/**
+ * A layer that checks its uncompressed bytes against diffId() itself, where it makes them (a pulled gzip layer
+ * decoded on another thread hashes the output there, as it decodes), so a writer need not hash them again.
+ */
+export interface SelfCheckingLayer extends Layer {
+  /**
+   * the uncompressed tar, checked against diffId() (and `size` bytes, when given) while it streams: the stream
+   * errors with DigestMismatchError / SizeMismatchError at its end (or once it is too long) when they differ
+   */
+  uncompressedChecked(size?: number): ReadableStream<Uint8Array>;
+}
+
+/** Whether `layer` can check its own uncompressed bytes against its diff_id. */
+export function isSelfChecking(layer: Layer): layer is SelfCheckingLayer {
+  return typeof (layer as Partial<SelfCheckingLayer>).uncompressedChecked === 'function';
+}
+
 /** A layer whose blob can be downloaded ahead of being read (a pulled layer). */
 export interface PrefetchableLayer extends Layer {
   /** downloads the compressed blob into the store (verified) if it is not there yet */

@@ -7,7 +7,7 @@ import { getVerified, memoryBlobStore } from '../cache';
 import { type Digest } from '../digest';
 import { decompressStream } from '../compress';
 import { CoreError, DigestMismatchError } from '../errors';
-import { imageFrom, isPrefetchable, layerFromBlob, once, type Image, type Layer, type PrefetchableLayer } from '../image';
+import { imageFrom, isPrefetchable, layerFromBlob, once, type Image, type Layer, type PrefetchableLayer, type SelfCheckingLayer } from '../image';
 import { compressionOfMediaType, type ConfigFile, type Descriptor, type Manifest, type Platform } from '../oci';
 import { fetchBlob } from './blobs';
 import type { RegistryClient } from './client';
@@ -44,7 +44,7 @@ export interface LayerSource {
 }
 
 /** A pulled layer: where it came from (a push mounts or skips it), and a way to start its download ahead of reading it. */
-export interface RemoteLayer extends PrefetchableLayer {
+export interface RemoteLayer extends PrefetchableLayer, SelfCheckingLayer {
   source: LayerSource;
 }
 
@@ -162,6 +162,11 @@ export function remoteLayer(client: RegistryClient, src: LayerSource, diffId: Di
     // so the second local() fetches it anew
     uncompressed: () => deferred(async () => decompressStream(await compressedSource(), compression, {
       what: `layer ${d.digest}`, reopen: () => deferred(async () => (await local().catch(() => local())).stream()),
+    })),
+    // checked against the config's diff_id where it is decoded (a gzip decoded on another thread is hashed there)
+    uncompressedChecked: (size?: number) => deferred(async () => decompressStream(await compressedSource(), compression, {
+      what: `layer ${d.digest}`, reopen: () => deferred(async () => (await local().catch(() => local())).stream()),
+      expect: { digest: diffId, size, what: 'layer' },
     })),
   };
 }
