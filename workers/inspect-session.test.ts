@@ -43,21 +43,6 @@ describe('InspectSession on the built-in sample', () => {
   });
 });
 
-describe('InspectSession.indexImage', () => {
-  it('gives every caller the one indexing of an image, and forgets one that was aborted', async () => {
-    const file = await makeSampleArchive();
-    const s = await InspectSession.open(file, file.name);
-    const abort = new AbortController();
-    abort.abort(new DOMException('the archive was closed', 'AbortError'));
-    await expect(s.indexImage(0, { signal: abort.signal })).rejects.toMatchObject({ name: 'AbortError' });
-    const first = s.indexImage(0);
-    expect(s.indexImage(0)).toBe(first);
-    const idx = await first;
-    expect(idx.layers.map((l) => l.entries)).toEqual((await summarizeArchive(await readImageArchive(file))).images[0].layers.map((l) => l.entries));
-    expect(await s.indexImage(0)).toBe(idx);
-  });
-});
-
 describe.skipIf(!haveFixtures)('InspectSession on fixtures', () => {
   it('matches the CLI summary on a two-image save, sharing listings between images', async () => {
     const blob = await openAsBlob(fixture('go-containerregistry/pkg/v1/tarball/testdata/test_bundle.tar'));

@@ -26,13 +26,9 @@ function session(id: number): InspectSession {
 
 async function register(s: InspectSession, spills: string[] = []) {
   const id = nextId++;
-  const abort = new AbortController();
   sessions.set(id, s);
-  aborts.set(id, abort);
+  aborts.set(id, new AbortController());
   spilled.set(id, spills);
-  // the page asks for the first image's index once it has shown the overview: start it now, while the
-  // page renders, and let the page's call share it (a failure reaches that call: see indexImage)
-  if (s.overview.images.length > 0) s.indexImage(0, { signal: abort.signal }).catch(() => {});
   return { id, overview: s.overview };
 }
 

@@ -160,8 +160,6 @@ const mergedSource = (m: MergedIndex): RowSource => ({
 export class InspectSession {
   private listings = new Map<string, Promise<LayerIndex>>();
   private merged = new Map<number, MergedIndex>();
-  /** indexImage's result per image, shared by its callers */
-  private indexes = new Map<number, Promise<ImageIndex>>();
   private trees = new Map<string, TreeView>();
   /** the paths and link targets of every layer indexed in this session */
   private readonly table = new PathTable();
@@ -216,25 +214,8 @@ export class InspectSession {
     return p;
   }
 
-  /**
-   * Lists every layer of image `img` (each distinct layer once per session) and merges them. The first
-   * call for an image does the work (`onLayer` is called for its layers as they are listed); later calls
-   * share its result, so a caller that starts indexing early (the inspect worker, as soon as an archive is
-   * open) and the page that asks for the index later get one indexing. A failed or aborted indexing is
-   * forgotten: the next call tries again.
-   */
-  indexImage(img: number, opts: { signal?: AbortSignal; onLayer?: (layer: number) => void } = {}): Promise<ImageIndex> {
-    let p = this.indexes.get(img);
-    if (!p) {
-      const started = this.computeIndex(img, opts);
-      started.catch(() => { if (this.indexes.get(img) === started) this.indexes.delete(img); });
-      this.indexes.set(img, started);
-      p = started;
-    }
-    return p;
-  }
-
-  private async computeIndex(img: number, opts: { signal?: AbortSignal; onLayer?: (layer: number) => void }): Promise<ImageIndex> {
+  /** Lists every layer of image `img` (each distinct layer once per session) and merges them. */
+  async indexImage(img: number, opts: { signal?: AbortSignal; onLayer?: (layer: number) => void } = {}): Promise<ImageIndex> {
     const ls = this.image(img);
     const t0 = performance.now();
     // a few layers at once: Blob reads overlap (one read costs ~0.6 ms of latency in Chromium)
