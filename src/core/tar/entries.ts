@@ -151,7 +151,8 @@ class TarWalk implements Extensions {
     // 'x', 'g', 'L', 'K' (extensions), 'S' (old GNU sparse), or a zero block (the end): the full step
     if (t === 0x78 || t === 0x67 || t === 0x4c || t === 0x4b || t === 0x53 || (block[0] === 0 && isZeroBlock(block))) return undefined;
     const h = parseHeader(block, at);
-    this.src.readSync!(BLOCK);
+    // past the block just peeked at (a skip makes no second view of it)
+    if (this.src.skipSync?.(BLOCK) === undefined) this.src.readSync!(BLOCK);
     return this.finish(h, resolveNames(h, this, at, this.warn), at, at, this.src.position);
   }
 
