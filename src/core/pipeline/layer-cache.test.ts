@@ -199,7 +199,7 @@ describe.skipIf(!haveFixtures)('layer cache', () => {
   it('a layer made with its pieces\' digests is checked piece by piece: a changed piece is built again and written over, as a changed digest is; a record without them is hashed whole', { timeout: 60_000 }, async () => {
     const { cache, records, root } = folderCache('pieces');
     // a layer's tar stored as it is made, with its pieces' digests (as the browser's layer workers make them)
-    const runner = oneAtATime((job) => runLayerJob(job, { tarSink: (tar) => new Response(tar).blob(), pieceDigests: true }));
+    const runner = oneAtATime((job) => runLayerJob(job, { tarSink: (tar) => new Response(tar).blob() }));
     const first = await build(['dummy-a', 'dummy-b'], cache, { runner });
     const keys = await records.keys();
     const recordOf = async (k: string) => JSON.parse((await records.read(k))!) as { digest: Digest; size: number; pieces?: PieceDigests };

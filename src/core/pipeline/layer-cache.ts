@@ -126,7 +126,9 @@ export function cachingLayerRunner(run: LayerRunner, cache: LayerCache, hooks: C
       const drop = async () => { hooks.onDropped?.(job); await cache.forget(key!).catch(() => {}); };
       return { digest: hit.digest, size: hit.size, tar: hit.tar, packages: hit.packages, unverified: { drop, ...(hit.pieces ? { pieces: hit.pieces } : {}) } };
     }
-    const built = await run(job, signal);
+    // a layer to be kept is made with its pieces' digests (where its maker stores it as it is made), for the
+    // rebuilds that read it to check it piece by piece
+    const built = await run(key !== undefined && storing ? { ...job, pieceDigests: true } : job, signal);
     hooks.onLayer?.(job, 'built');
     if (key !== undefined && storing && !signal?.aborted) {
       try {

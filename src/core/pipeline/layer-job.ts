@@ -30,6 +30,11 @@ export interface LayerJob {
   prefix: string;
   epoch: number;
   pythonVersion?: string;
+  /**
+   * also take the sha256 of each piece of the tar (LayerJobResult.pieces), where the tar is stored as it is
+   * made (LayerJobOptions.tarSink): a layer cache asks for them for the layers it keeps
+   */
+  pieceDigests?: boolean;
 }
 
 /** A linked package without its tar entries (they went into the layer). */
@@ -52,7 +57,7 @@ export interface LayerJobResult {
   packages: InstalledSummary[];
   /**
    * the sha256 of each piece of the tar, taken from the same bytes as `digest` as the tar was made (with
-   * LayerJobOptions.pieceDigests): a cache records them, and checks its copy piece by piece when it gives it
+   * LayerJob.pieceDigests): a cache records them, and checks its copy piece by piece when it gives it
    * out again
    */
   pieces?: PieceDigests;
@@ -89,11 +94,6 @@ export interface LayerJobOptions {
    * transfer (Node's layer threads): no copy of most of the layer's bytes, no second buffer of its size.
    */
   pieces?: boolean;
-  /**
-   * Where the tar is stored as it is made (`tarSink`), also take the sha256 of each of its pieces in the same
-   * pass (LayerJobResult.pieces), for a layer cache to check the stored tar by when it is read again.
-   */
-  pieceDigests?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -211,7 +211,7 @@ async function build(job: LayerJob, opts: LayerJobOptions, room: number, bodies:
   const hashing = hashingStream();
   const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
   // the pieces' digests from the same bytes as the whole digest, in the same pass
-  const pieceHashing = opts.tarSink && opts.pieceDigests ? pieceHashingStream() : undefined;
+  const pieceHashing = opts.tarSink && job.pieceDigests ? pieceHashingStream() : undefined;
   const hashed = writeTar(all).pipeThrough(hashing.stream);
   const stream = pieceHashing ? hashed.pipeThrough(pieceHashing.stream) : hashed;
   const tar = opts.tarSink ? await opts.tarSink(stream, hashing.result) : await spill(stream);
