@@ -40,11 +40,9 @@ export function arePieceDigests(p: unknown, size: number): p is PieceDigests {
 }
 
 /**
- * Hashes a stream's pieces as its chunks come: a full piece is handed to WebCrypto (at most IN_FLIGHT at once;
- * `update` gives a promise to wait on when that many are). A chunk that is a whole piece by itself (with
- * `size` known, the last piece's length is known too) is handed over as it is: WebCrypto copies the bytes it
- * is given before `digest` returns, so the chunk may go on at once. Other chunks are copied into a piece
- * buffer. `onPiece` sees each piece's index and hex digest, in any order.
+ * Hashes a stream's pieces as its chunks come: each chunk is copied into a piece buffer, and a full piece is
+ * handed to WebCrypto (at most IN_FLIGHT at once; `update` gives a promise to wait on when that many are).
+ * `onPiece` sees each piece's index and hex digest, in any order.
  */
 class PieceHasher {
   private piece: Uint8Array | undefined;
@@ -54,16 +52,12 @@ class PieceHasher {
   private readonly running = new Set<Promise<void>>();
   private failed: { error: unknown } | undefined;
 
-  constructor(private readonly pieceBytes: number, private readonly onPiece: (index: number, hex: string) => void, private readonly size?: number) {}
+  constructor(private readonly pieceBytes: number, private readonly onPiece: (index: number, hex: string) => void) {}
 
   /** pieces started so far */
   get pieces(): number { return this.count; }
 
   update(chunk: Uint8Array): void | Promise<void> {
-    // a whole piece by itself: no copy
-    if (this.held === 0 && chunk.byteLength > 0 && chunk.byteLength === (this.size === undefined ? this.pieceBytes : Math.min(this.pieceBytes, this.size - this.count * this.pieceBytes))) {
-      return this.send(chunk);
-    }
     let wait: Promise<void> | undefined;
     for (let at = 0; at < chunk.byteLength;) {
       const piece = (this.piece ??= this.spare.pop() ?? new Uint8Array(this.pieceBytes));
@@ -71,57 +65,35 @@ class PieceHasher {
       piece.set(n === chunk.byteLength ? chunk : chunk.subarray(at, at + n), this.held);
       this.held += n;
       at += n;
-      if (this.held === this.pieceBytes) wait = this.sendHeld();
+      if (this.held === this.pieceBytes) wait = this.send();
     }
     return wait;
   }
 
   /** the last piece hashed and every piece settled; rejects when WebCrypto failed */
   async end(): Promise<void> {
-    if (this.held > 0) void this.sendHeld();
+    if (this.held > 0) void this.send();
     while (this.running.size > 0) await Promise.race(this.running);
     if (this.failed) throw this.failed.error;
   }
 
-  private sendHeld(): Promise<void> | undefined {
+  private send(): Promise<void> | undefined {
     const piece = this.piece!;
     const bytes = piece.subarray(0, this.held);
+    const index = this.count++;
     this.piece = undefined;
     this.held = 0;
-    return this.send(bytes, piece);
-  }
-
-  /** hands `bytes` to WebCrypto; `buffer` (the piece buffer they are in) is reused once the digest settled */
-  private send(bytes: Uint8Array, buffer?: Uint8Array): Promise<void> | undefined {
-    const index = this.count++;
     const p: Promise<void> = subtle().digest('SHA-256', bytes as Uint8Array<ArrayBuffer>).then(
       (d) => { this.onPiece(index, hex(d)); },
       (error: unknown) => { this.failed ??= { error }; },
     ).finally(() => {
       this.running.delete(p);
-      if (buffer) this.spare.push(buffer);
+      this.spare.push(piece);
     });
     this.running.add(p);
     if (this.running.size < IN_FLIGHT) return undefined;
     return Promise.race(this.running);
   }
-}
-
-/**
- * A Blob's bytes as a stream of its pieces (`pieceBytes` each, the last one shorter), one read each, the
- * next piece read while the last one is used: for a reader that checks each piece (pieceVerifier) with no copy.
- */
-export function blobPieceStream(blob: Blob, pieceBytes = PIECE_BYTES): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(c) {
-      if (at >= blob.size) { c.close(); return; }
-      const end = Math.min(blob.size, at + pieceBytes);
-      const bytes = new Uint8Array(await blob.slice(at, end).arrayBuffer());
-      at = end;
-      c.enqueue(bytes);
-    },
-  }, { highWaterMark: 1 });
 }
 
 /**
@@ -160,12 +132,11 @@ export function pieceHashingStream(pieceBytes = PIECE_BYTES): { stream: Transfor
  * Checks a stream against recorded piece digests as its chunks come (`update`: a promise to wait on before
  * the next chunk when enough pieces are being hashed). `matches()` once the stream ended: true only when
  * every piece matched and there were exactly as many pieces as recorded. A piece found wrong stops the hashing
- * of the rest. `size`: the bytes the stream is expected to hold (a chunk that is a whole piece is then hashed
- * with no copy, the last one too); a stream of another size still fails the check.
+ * of the rest.
  */
-export function pieceVerifier(expected: PieceDigests, size?: number): { update(chunk: Uint8Array): void | Promise<void>; matches(): Promise<boolean> } {
+export function pieceVerifier(expected: PieceDigests): { update(chunk: Uint8Array): void | Promise<void>; matches(): Promise<boolean> } {
   let wrong = false;
-  const hasher = new PieceHasher(expected.pieceBytes, (i, h) => { if (expected.digests[i] !== h) wrong = true; }, size);
+  const hasher = new PieceHasher(expected.pieceBytes, (i, h) => { if (expected.digests[i] !== h) wrong = true; });
   return {
     update(chunk) {
       if (!wrong) return hasher.update(chunk);

@@ -9,7 +9,7 @@
  * take the streaming path (payload and layer spilled, as the pipeline always did), so memory stays bounded.
  */
 import { CoreError } from '../errors';
-import { blobPieceStream, createSha256, digestStream, hashingStream, pieceHashingStream, pieceVerifier, sha256, streamSha256, type Digest, type PieceDigests } from '../digest';
+import { createSha256, digestStream, hashingStream, pieceHashingStream, pieceVerifier, sha256, streamSha256, type Digest, type PieceDigests } from '../digest';
 import { installPackage, openCondaPackage, PayloadBodies, withParents, type InstalledPackage, type PackageOrigin } from '../conda';
 import { MediaTypes } from '../oci';
 import { tarPieces, writeTar, type TarWriteEntry } from '../tar';
@@ -289,25 +289,20 @@ interface CachedTarCheck { ready(): Promise<void>; update(chunk: Uint8Array): vo
  * The check of a cached tar: against the digests of its pieces where the cache recorded them (WebCrypto, a
  * piece at a time), else against its whole digest (hashed on a hashing thread where one is free).
  */
-function cachedTarCheck(check: NonNullable<LayerJobResult['unverified']>, digest: Digest, size: number): CachedTarCheck {
+function cachedTarCheck(check: NonNullable<LayerJobResult['unverified']>, digest: Digest): CachedTarCheck {
   if (check.pieces) {
-    const v = pieceVerifier(check.pieces, size);
+    const v = pieceVerifier(check.pieces);
     return { ready: async () => {}, update: (chunk) => v.update(chunk), matches: () => v.matches(), cancel() {} };
   }
   const h = streamSha256();
   return { ready: () => h.ready(), update: (chunk) => h.update(chunk), matches: async () => (await h.digest()) === digest, cancel: () => h.cancel() };
 }
 
-/** A cached tar's bytes: a stored one whose pieces are to be checked in those pieces (one read each, no copy to check them). */
-function cachedTarStream(tar: LayerTar, check: LayerJobResult['unverified']): ReadableStream<Uint8Array> {
-  return check?.pieces && tar instanceof Blob ? blobPieceStream(tar, check.pieces.pieceBytes) : tarStream(tar);
-}
-
 /** Whether a tar a cache gave unhashed holds the bytes the cache recorded (read whole, here). */
-async function cachedTarMatches(tar: LayerTar, res: { digest: Digest; size: number }, check: NonNullable<LayerJobResult['unverified']>): Promise<boolean> {
-  if (!check.pieces) return (await digestStream(tarStream(tar))).digest === res.digest;
-  const v = pieceVerifier(check.pieces, res.size);
-  const reader = cachedTarStream(tar, check).getReader();
+async function cachedTarMatches(tar: LayerTar, digest: Digest, check: NonNullable<LayerJobResult['unverified']>): Promise<boolean> {
+  if (!check.pieces) return (await digestStream(tarStream(tar))).digest === digest;
+  const v = pieceVerifier(check.pieces);
+  const reader = tarStream(tar).getReader();
   for (let r = await reader.read(); !r.done; r = await reader.read()) await v.update(r.value);
   return v.matches();
 }
@@ -348,7 +343,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
   const again = async (i: number, expected: Omit<LayerJobResult, 'tar' | 'unverified'>): Promise<LayerTar> => {
     let r = await run(jobs[i]);
     // a cached tar is hashed here; wrong bytes are dropped, so the next run builds the layer
-    for (let tries = 0; r.unverified && !(await cachedTarMatches(r.tar, r, r.unverified)); tries++) {
+    for (let tries = 0; r.unverified && !(await cachedTarMatches(r.tar, r.digest, r.unverified)); tries++) {
       await r.unverified.drop();
       if (tries > 0) throw new CoreError('digest-mismatch', `layer ${i} of the environment: the cache gave bytes that do not match ${r.digest} twice`);
       r = await run(jobs[i]);
@@ -367,7 +362,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
     const check = unchecked[i];
     if (!check) return { tar: tar! };
     if (lazy) return { tar: tar!, check };
-    if (await cachedTarMatches(tar!, res, check)) {
+    if (await cachedTarMatches(tar!, res.digest, check)) {
       good(i);
       return { tar: tar! };
     }
@@ -388,7 +383,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
             const b = await body(i, given, lazy);
             given = true;
             opened?.(b);
-            reader = (lazy ? cachedTarStream(b.tar, b.check) : tarStream(b.tar)).getReader();
+            reader = tarStream(b.tar).getReader();
           }
           const r = await reader.read();
           if (r.done) c.close(); else c.enqueue(r.value);
@@ -407,7 +402,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
       // (useSha256Offload); either way the check overlaps the writes
       let checker: CachedTarCheck | undefined;
       const checkerFor = async (c: NonNullable<typeof check>): Promise<CachedTarCheck> => {
-        if (!checker) { const res = await started[i]; checker = cachedTarCheck(c, res.digest, res.size); await checker.ready(); }
+        if (!checker) { checker = cachedTarCheck(c, (await started[i]).digest); await checker.ready(); }
         return checker;
       };
       // `cancel` (called when either side is cancelled) is in the Streams spec but not yet in TS's lib
