@@ -1,2 +1,3 @@
 export * from './digest';
 export * from './md5';
+export * from './pieces';

@@ -5,6 +5,7 @@
  * reads no package; a cancelled build leaves no entry without whole, verified bytes;
  * a store whose writes hit the quota leaves the build uncached with one warning.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { folderBlobStore } from '../cache/blob-store.node.js';
 import { folderRecordStore } from '../cache/record-store.node.js';
 import { folderChannel } from '../conda/channel-folder.node';
 import { localChannelFetch } from '../conda/local-channel';
-import { digestStream, digestHex, type Digest } from '../digest';
+import { digestStream, digestHex, PIECE_BYTES, type Digest, type PieceDigests } from '../digest';
 import { writeDockerArchive } from '../archive';
 import { writeDockerArchiveToFile } from '../archive/file.node';
 import { emptyImage, validate } from '../image';
@@ -193,6 +194,60 @@ describe.skipIf(!haveFixtures)('layer cache', () => {
     const again = await build(['dummy-a', 'dummy-b'], cache, { toFile: join(root, 'again.tar') });
     expect(again.built).toBe(0);
     expect(again.archive).toBe(first.archive);
+  });
+
+  it('a layer made with its pieces\' digests is checked piece by piece: a changed piece is built again and written over, as a changed digest is; a record without them is hashed whole', { timeout: 60_000 }, async () => {
+    const { cache, records, root } = folderCache('pieces');
+    // a layer's tar stored as it is made, with its pieces' digests (as the browser's layer workers make them)
+    const runner = oneAtATime((job) => runLayerJob(job, { tarSink: (tar) => new Response(tar).blob() }));
+    const first = await build(['dummy-a', 'dummy-b'], cache, { runner });
+    const keys = await records.keys();
+    const recordOf = async (k: string) => JSON.parse((await records.read(k))!) as { digest: Digest; size: number; pieces?: PieceDigests };
+    for (const k of keys) {
+      const r = await recordOf(k);
+      expect(r.pieces?.pieceBytes).toBe(PIECE_BYTES);
+      expect(r.pieces?.digests).toHaveLength(Math.ceil(r.size / PIECE_BYTES));
+      const tar = readFileSync(join(root, 'blobs', 'sha256', digestHex(r.digest)));
+      expect(r.pieces?.digests[0]).toBe(createHash('sha256').update(tar.subarray(0, PIECE_BYTES)).digest('hex'));
+    }
+    // the same archive as a build without the cache
+    expect(first.archive).toBe((await build(['dummy-a', 'dummy-b'])).archive);
+
+    // a changed byte in a tar: found by its piece as it is written (and as it is read before a stream gives it out)
+    const { digest } = await recordOf(keys[1]);
+    const path = join(root, 'blobs', 'sha256', digestHex(digest));
+    const bytes = readFileSync(path);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(path, bytes);
+    const toFile = await build(['dummy-a', 'dummy-b'], cache, { runner, toFile: join(root, 'pieces.tar') });
+    expect(toFile.built).toBe(1);
+    expect(toFile.archive).toBe(first.archive);
+    expect(await getVerified(folderBlobStore(join(root, 'blobs')), digest)).toBeDefined();
+    expect((await recordOf(keys[1])).pieces).toBeDefined();
+    // changed again, read whole before a stream gives it out
+    writeFileSync(path, bytes);
+    const streamed = await build(['dummy-a', 'dummy-b'], cache, { runner });
+    expect(streamed.built).toBe(1);
+    expect(streamed.archive).toBe(first.archive);
+    expect(await getVerified(folderBlobStore(join(root, 'blobs')), digest)).toBeDefined();
+
+    // intact bytes whose recorded piece digest is not theirs: taken as a changed piece, never as good
+    const [k0] = keys;
+    const r0 = await recordOf(k0);
+    expect(r0.pieces).toBeDefined();
+    await records.write(k0, JSON.stringify({ ...r0, pieces: { ...r0.pieces!, digests: ['0'.repeat(64)] } }));
+    const wrongRecord = await build(['dummy-a', 'dummy-b'], cache, { runner, toFile: join(root, 'pieces-record.tar') });
+    expect(wrongRecord.built).toBe(1);
+    expect(wrongRecord.archive).toBe(first.archive);
+    // built again with its pieces, and recorded with the right ones
+    expect((await recordOf(k0)).pieces).toEqual(r0.pieces);
+
+    // a record written before pieces were kept: the tar is hashed whole, taken from the cache
+    const { pieces: _dropped, ...old } = await recordOf(k0);
+    await records.write(k0, JSON.stringify(old));
+    const fromOld = await build(['dummy-a', 'dummy-b'], cache, { toFile: join(root, 'pieces-old.tar') });
+    expect(fromOld.built).toBe(0);
+    expect(fromOld.archive).toBe(first.archive);
   });
 
   it('a build cancelled mid-way leaves only entries whose bytes are whole and verified', { timeout: 60_000 }, async () => {

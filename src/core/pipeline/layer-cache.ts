@@ -1,14 +1,15 @@
 /**
  * Built layers kept between builds. A layer is keyed by everything that decides its bytes (its packages'
  * sha256s and conda-meta origins in layer order, the prefix, python X.Y, the epoch and LAYER_FORMAT_VERSION),
- * its tar is stored in a BlobStore under its digest and a record (digest, size, the linked packages' summaries)
- * under the key. A hit is hashed again before use (by the layer's reader, in the pass that writes it where the
- * writer can write over it: see layersFromJobs): bytes changed on disk are dropped and the layer is built
- * again. The record is written only after its blob is stored whole, so a build cancelled or failed mid-way
+ * its tar is stored in a BlobStore under its digest and a record (digest, size, the linked packages' summaries,
+ * the digests of the tar's pieces where the layer's maker took them) under the key. A hit is checked again
+ * before use, against its pieces' digests where the record has them, else its whole digest (by the layer's
+ * reader, in the pass that writes it where the writer can write over it: see layersFromJobs): bytes changed
+ * on disk are dropped and the layer is built again. The record is written only after its blob is stored whole, so a build cancelled or failed mid-way
  * leaves no entry pointing at missing or partial bytes.
  */
 import { getVerified, isStorageFull, type BlobStore, type RecordStore } from '../cache';
-import { digestHex, isDigest, sha256, type Digest } from '../digest';
+import { arePieceDigests, digestHex, isDigest, sha256, type Digest, type PieceDigests } from '../digest';
 import { tarStream, type LayerJob, type LayerJobResult, type LayerRunner, type InstalledSummary } from './layer-job';
 import { LAYER_FORMAT_VERSION } from './layer-format';
 
@@ -19,6 +20,8 @@ export interface CachedLayer {
   size: number;
   tar: Blob;
   packages: InstalledSummary[];
+  /** the digests of the tar's pieces, when the record has them (taken as the layer was made) */
+  pieces?: PieceDigests;
 }
 
 /** Built layers by key (see layerCacheKey). */
@@ -35,8 +38,12 @@ export interface LayerCache {
   put(key: string, layer: LayerJobResult): Promise<void>;
 }
 
-/** What a cached record holds beside the tar's blob. */
-interface LayerRecord { format: number; digest: Digest; size: number; packages: InstalledSummary[] }
+/**
+ * What a cached record holds beside the tar's blob. `pieces` (the digests of the tar's pieces, from the same
+ * bytes as `digest`) is absent from records written before it was kept, and from layers made without it:
+ * those tars are hashed whole when read again.
+ */
+interface LayerRecord { format: number; digest: Digest; size: number; packages: InstalledSummary[]; pieces?: PieceDigests }
 
 const sortedKeys = (o: object): Record<string, unknown> => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
@@ -57,7 +64,11 @@ export async function layerCacheKey(job: LayerJob): Promise<string | undefined> 
 function parseRecord(text: string): LayerRecord | undefined {
   try {
     const r = JSON.parse(text) as LayerRecord;
-    if (r.format === LAYER_FORMAT_VERSION && isDigest(r.digest) && Number.isSafeInteger(r.size) && Array.isArray(r.packages)) return r;
+    if (r.format === LAYER_FORMAT_VERSION && isDigest(r.digest) && Number.isSafeInteger(r.size) && Array.isArray(r.packages)) {
+      // piece digests that do not fit the tar's size are not used: the tar is then hashed whole
+      if (r.pieces !== undefined && !arePieceDigests(r.pieces, r.size)) delete r.pieces;
+      return r;
+    }
   } catch { /* a damaged record is a miss */ }
   return undefined;
 }
@@ -73,7 +84,7 @@ export function layerCache(blobs: BlobStore, records: RecordStore): LayerCache {
         if (text !== undefined) await records.remove(key);
         return undefined;
       }
-      return { digest: record.digest, size: record.size, tar, packages: record.packages };
+      return { digest: record.digest, size: record.size, tar, packages: record.packages, ...(record.pieces ? { pieces: record.pieces } : {}) };
     },
     async forget(key) {
       const text = await records.read(key);
@@ -83,7 +94,7 @@ export function layerCache(blobs: BlobStore, records: RecordStore): LayerCache {
     },
     async put(key, layer) {
       await blobs.put(layer.digest, tarStream(layer.tar), layer.size);
-      const record: LayerRecord = { format: LAYER_FORMAT_VERSION, digest: layer.digest, size: layer.size, packages: layer.packages };
+      const record: LayerRecord = { format: LAYER_FORMAT_VERSION, digest: layer.digest, size: layer.size, packages: layer.packages, ...(layer.pieces ? { pieces: layer.pieces } : {}) };
       await records.write(key, JSON.stringify(record));
     },
   };
@@ -112,9 +123,12 @@ export function cachingLayerRunner(run: LayerRunner, cache: LayerCache, hooks: C
     const hit = key === undefined ? undefined : await cache.get(key, { verify: false }).catch(() => undefined);
     if (hit) {
       hooks.onLayer?.(job, 'cached');
-      return { digest: hit.digest, size: hit.size, tar: hit.tar, packages: hit.packages, unverified: { drop: async () => { hooks.onDropped?.(job); await cache.forget(key!).catch(() => {}); } } };
+      const drop = async () => { hooks.onDropped?.(job); await cache.forget(key!).catch(() => {}); };
+      return { digest: hit.digest, size: hit.size, tar: hit.tar, packages: hit.packages, unverified: { drop, ...(hit.pieces ? { pieces: hit.pieces } : {}) } };
     }
-    const built = await run(job, signal);
+    // a layer to be kept is made with its pieces' digests (where its maker stores it as it is made), for the
+    // rebuilds that read it to check it piece by piece
+    const built = await run(key !== undefined && storing ? { ...job, pieceDigests: true } : job, signal);
     hooks.onLayer?.(job, 'built');
     if (key !== undefined && storing && !signal?.aborted) {
       try {

@@ -9,7 +9,7 @@
  * take the streaming path (payload and layer spilled, as the pipeline always did), so memory stays bounded.
  */
 import { CoreError } from '../errors';
-import { createSha256, digestStream, hashingStream, sha256, streamSha256, type Digest } from '../digest';
+import { createSha256, digestStream, hashingStream, pieceHashingStream, pieceVerifier, sha256, streamSha256, type Digest, type PieceDigests } from '../digest';
 import { installPackage, openCondaPackage, PayloadBodies, withParents, type InstalledPackage, type PackageOrigin } from '../conda';
 import { MediaTypes } from '../oci';
 import { tarPieces, writeTar, type TarWriteEntry } from '../tar';
@@ -30,6 +30,11 @@ export interface LayerJob {
   prefix: string;
   epoch: number;
   pythonVersion?: string;
+  /**
+   * also take the sha256 of each piece of the tar (LayerJobResult.pieces), where the tar is stored as it is
+   * made (LayerJobOptions.tarSink): a layer cache asks for them for the layers it keeps
+   */
+  pieceDigests?: boolean;
 }
 
 /** A linked package without its tar entries (they went into the layer). */
@@ -51,10 +56,17 @@ export interface LayerJobResult {
   tar: LayerTar;
   packages: InstalledSummary[];
   /**
-   * Set when `tar` comes from a cache that has not hashed it yet: its reader hashes it, and on a mismatch
-   * calls `drop()` (the cache forgets the entry) and runs the job again.
+   * the sha256 of each piece of the tar, taken from the same bytes as `digest` as the tar was made (with
+   * LayerJob.pieceDigests): a cache records them, and checks its copy piece by piece when it gives it
+   * out again
    */
-  unverified?: { drop(): Promise<void> };
+  pieces?: PieceDigests;
+  /**
+   * Set when `tar` comes from a cache that has not hashed it yet: its reader hashes it (piece by piece when
+   * the cache recorded `pieces`, else whole), and on a mismatch calls `drop()` (the cache forgets the entry)
+   * and runs the job again.
+   */
+  unverified?: { drop(): Promise<void>; pieces?: PieceDigests };
 }
 
 /**
@@ -198,10 +210,14 @@ async function build(job: LayerJob, opts: LayerJobOptions, room: number, bodies:
   }
   const hashing = hashingStream();
   const spill = opts.spill ?? ((s: ReadableStream<Uint8Array>) => new Response(s).blob());
-  const stream = writeTar(all).pipeThrough(hashing.stream);
+  // the pieces' digests from the same bytes as the whole digest, in the same pass
+  const pieceHashing = opts.tarSink && job.pieceDigests ? pieceHashingStream() : undefined;
+  const hashed = writeTar(all).pipeThrough(hashing.stream);
+  const stream = pieceHashing ? hashed.pipeThrough(pieceHashing.stream) : hashed;
   const tar = opts.tarSink ? await opts.tarSink(stream, hashing.result) : await spill(stream);
   const { digest, size } = await hashing.result;
-  return { digest, size, tar, packages };
+  const pieces = pieceHashing && await pieceHashing.result;
+  return { digest, size, tar, packages, ...(pieces ? { pieces } : {}) };
 }
 
 /**
@@ -266,6 +282,31 @@ export function tarStream(tar: LayerTar): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
+/** A check of a tar a cache gave unhashed, fed its bytes in order (`update` may give a promise to wait on). */
+interface CachedTarCheck { ready(): Promise<void>; update(chunk: Uint8Array): void | Promise<void>; matches(): Promise<boolean>; cancel(): void }
+
+/**
+ * The check of a cached tar: against the digests of its pieces where the cache recorded them (WebCrypto, a
+ * piece at a time), else against its whole digest (hashed on a hashing thread where one is free).
+ */
+function cachedTarCheck(check: NonNullable<LayerJobResult['unverified']>, digest: Digest): CachedTarCheck {
+  if (check.pieces) {
+    const v = pieceVerifier(check.pieces);
+    return { ready: async () => {}, update: (chunk) => v.update(chunk), matches: () => v.matches(), cancel() {} };
+  }
+  const h = streamSha256();
+  return { ready: () => h.ready(), update: (chunk) => h.update(chunk), matches: async () => (await h.digest()) === digest, cancel: () => h.cancel() };
+}
+
+/** Whether a tar a cache gave unhashed holds the bytes the cache recorded (read whole, here). */
+async function cachedTarMatches(tar: LayerTar, digest: Digest, check: NonNullable<LayerJobResult['unverified']>): Promise<boolean> {
+  if (!check.pieces) return (await digestStream(tarStream(tar))).digest === digest;
+  const v = pieceVerifier(check.pieces);
+  const reader = tarStream(tar).getReader();
+  for (let r = await reader.read(); !r.done; r = await reader.read()) await v.update(r.value);
+  return v.matches();
+}
+
 /**
  * Starts every job now (the runner queues them: its workers take them in order) and returns a Layer per
  * job. A layer's tar is given out once, then released; reading it again runs its job again (same bytes,
@@ -302,7 +343,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
   const again = async (i: number, expected: Omit<LayerJobResult, 'tar' | 'unverified'>): Promise<LayerTar> => {
     let r = await run(jobs[i]);
     // a cached tar is hashed here; wrong bytes are dropped, so the next run builds the layer
-    for (let tries = 0; r.unverified && (await digestStream(tarStream(r.tar))).digest !== r.digest; tries++) {
+    for (let tries = 0; r.unverified && !(await cachedTarMatches(r.tar, r.digest, r.unverified)); tries++) {
       await r.unverified.drop();
       if (tries > 0) throw new CoreError('digest-mismatch', `layer ${i} of the environment: the cache gave bytes that do not match ${r.digest} twice`);
       r = await run(jobs[i]);
@@ -321,7 +362,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
     const check = unchecked[i];
     if (!check) return { tar: tar! };
     if (lazy) return { tar: tar!, check };
-    if ((await digestStream(tarStream(tar!))).digest === res.digest) {
+    if (await cachedTarMatches(tar!, res.digest, check)) {
       good(i);
       return { tar: tar! };
     }
@@ -356,21 +397,25 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
       const settled = new Promise<ReadableStream<Uint8Array> | undefined>((a, b) => { ok = a; fail = b; });
       settled.catch(() => {});
       let check: LayerJobResult['unverified'];
-      // only bytes a cache gave are hashed (a built layer's were hashed as it was made), on a hashing thread
-      // where one is free (useSha256Offload), so the hash overlaps the writes
-      let hasher: ReturnType<typeof streamSha256> | undefined;
+      // only bytes a cache gave are checked (a built layer's were hashed as it was made): piece by piece where
+      // the cache recorded the pieces' digests, else hashed whole on a hashing thread where one is free
+      // (useSha256Offload); either way the check overlaps the writes
+      let checker: CachedTarCheck | undefined;
+      const checkerFor = async (c: NonNullable<typeof check>): Promise<CachedTarCheck> => {
+        if (!checker) { checker = cachedTarCheck(c, (await started[i]).digest); await checker.ready(); }
+        return checker;
+      };
       // `cancel` (called when either side is cancelled) is in the Streams spec but not yet in TS's lib
       const checking: Transformer<Uint8Array, Uint8Array> & { cancel(reason: unknown): void } = {
         async transform(chunk, c) {
-          if (check && !hasher) { hasher = streamSha256(); await hasher.ready(); }
+          const k = check && await checkerFor(check);
           c.enqueue(chunk);
-          if (hasher) await hasher.update(chunk);
+          if (k) await k.update(chunk);
         },
         async flush() {
           try {
             const res = await started[i];
-            const actual = check && (hasher ? await hasher.digest() : await sha256(new Uint8Array(0)));
-            if (!check || actual === res.digest) { good(i); ok(undefined); return; }
+            if (!check || await (await checkerFor(check)).matches()) { good(i); ok(undefined); return; }
             // the cached bytes were wrong: forget them, build the layer again, and give its bytes to write over
             await check.drop();
             held[i] = undefined;
@@ -382,7 +427,7 @@ export function layersFromJobs(jobs: LayerJob[], run: LayerRunner, opts: JobLaye
             throw e;
           }
         },
-        cancel() { hasher?.cancel(); },
+        cancel() { checker?.cancel(); },
       };
       const hashed = new TransformStream<Uint8Array, Uint8Array>(checking);
       const out = stream(true, (b) => { check = b.check; }).pipeThrough(hashed);

@@ -3,7 +3,7 @@
  * worker threads in Node (layer-thread-pool.node.ts, through the same pool). Blobs and results cross by
  * structured clone, a layer in memory by transfer. Same bytes as runLayerJob here.
  */
-import type { Digest } from '../digest';
+import type { Digest, PieceDigests } from '../digest';
 import { CoreError, deserializeError, serializeError, type SerializedError } from '../errors';
 import { isStorageFull } from '../cache';
 import { oneAtATime, runLayerJob, type InstalledSummary, type LayerJob, type LayerJobOptions, type LayerJobResult, type LayerRunner, type LayerTar } from './layer-job';
@@ -21,7 +21,7 @@ export interface PoolWorker {
 
 /** A worker's answer. */
 export type LayerReply =
-  | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar: LayerTar }
+  | { id: number; digest: Digest; size: number; packages: InstalledSummary[]; tar: LayerTar; pieces?: PieceDigests }
   | { id: number; error: SerializedError };
 
 /** Options of workerLayerRunner. */
@@ -74,7 +74,7 @@ export function workerLayerRunner<M = unknown, R extends { id: number } = LayerR
   let here: LayerRunner | undefined;
   const decode = opts.decode ?? ((m) => {
     const r = m as unknown as Exclude<LayerReply, { error: unknown }>;
-    return { digest: r.digest, size: r.size, packages: r.packages, tar: r.tar };
+    return { digest: r.digest, size: r.size, packages: r.packages, tar: r.tar, ...(r.pieces ? { pieces: r.pieces } : {}) };
   });
   const onThisThread = () => {
     here ??= opts.fallback ?? oneAtATime((job) => runLayerJob(job));
@@ -212,7 +212,7 @@ export function serveLayerJobs(scope: { addEventListener(type: 'message', l: (e:
         return runLayerJob(job, opts);
       });
       const tar = transferableTar(r.tar, transfer);
-      reply = { id, digest: r.digest, size: r.size, packages: r.packages, tar };
+      reply = { id, digest: r.digest, size: r.size, packages: r.packages, tar, ...(r.pieces ? { pieces: r.pieces } : {}) };
     } catch (err) {
       reply = { id, error: serializeError(err) };
     }
