@@ -46,15 +46,22 @@ async function failed(dir: Dir, tmpName: string, d: Digest | undefined, e: unkno
   throw e;
 }
 
-/** Bytes gathered before a write through a sync access handle. */
-const STAGE_BYTES = 256 * 1024;
+/** Bytes gathered before a write through a sync access handle (one buffer, written again and again). */
+const STAGE_BYTES = 1024 * 1024;
 
 interface SyncHandle { write(b: Uint8Array, o: { at: number }): number; truncate(n: number): void; flush(): void; close(): void }
 
 /**
  * Writes `stream` into `file`: through a sync access handle where the thread has them (a dedicated worker: the
- * bytes go to the file from this thread with no copy to another process, pieces under STAGE_BYTES gathered
- * into one write), else through a writable in writes of at least 1 MiB. An error of the stream rejects, the stream cancelled.
+ * bytes go to the file from this thread with no copy to another process), else through a writable in writes
+ * of at least 1 MiB. An error of the stream rejects, the stream cancelled.
+ *
+ * Through a sync access handle every chunk is copied into one staging buffer of STAGE_BYTES, which alone is
+ * handed to the handle: small pieces (a tar's headers and paddings, small files) make one write instead of a
+ * system call each, and no chunk's own buffer reaches the browser's API. A buffer handed to the browser's API
+ * may stay referenced by the browser until the next garbage collection, so freeNow cannot give it back early:
+ * a layer job's payload buffers, whose file bodies are the chunks of its tar, would then stay in memory after
+ * their job (no longer counted by the collector's pacing) until a collection that nothing prompts.
  */
 async function writeStream(file: FileSystemFileHandle, stream: ReadableStream<Uint8Array>): Promise<void> {
   const open = (file as unknown as { createSyncAccessHandle?: () => Promise<SyncHandle> }).createSyncAccessHandle;
@@ -71,14 +78,18 @@ async function writeStream(file: FileSystemFileHandle, stream: ReadableStream<Ui
         for (let off = 0; off < b.byteLength;) off += h.write(off ? b.subarray(off) : b, { at: at + off });
         at += b.byteLength;
       };
-      // small pieces (a tar's headers and paddings, small files) gathered into one buffer: a write each is a system call each
       let staged: Uint8Array | undefined;
       let held = 0;
       for (let r = await reader.read(); !r.done; r = await reader.read()) {
         const b = r.value;
-        if (held + b.byteLength > STAGE_BYTES && held > 0) { write(staged!.subarray(0, held)); held = 0; }
-        if (b.byteLength >= STAGE_BYTES) write(b);
-        else { (staged ??= new Uint8Array(STAGE_BYTES)).set(b, held); held += b.byteLength; }
+        for (let off = 0; off < b.byteLength;) {
+          staged ??= new Uint8Array(STAGE_BYTES);
+          const n = Math.min(STAGE_BYTES - held, b.byteLength - off);
+          staged.set(off === 0 && n === b.byteLength ? b : b.subarray(off, off + n), held);
+          held += n;
+          off += n;
+          if (held === STAGE_BYTES) { write(staged); held = 0; }
+        }
       }
       if (held > 0) write(staged!.subarray(0, held));
       h.flush();
