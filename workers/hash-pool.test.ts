@@ -2,7 +2,8 @@
  * The hashing pool over comlink, its workers stood in by hash services over real MessageChannels: digests
  * equal the core's sha256 of the same bytes, jobs that follow a cancelled one are not mixed with it, what is in
  * flight stays bounded, a failing hasher's error arrives in the core's wire format with its code, and a worker
- * that fails settles its job with a CoreError (comlink alone would leave the call pending for good).
+ * that fails settles its job with a CoreError (comlink alone would leave the call pending for good); a worker
+ * left idle is stopped and the next job gets a fresh one.
  */
 import { expose } from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -134,5 +135,26 @@ describe('hashWorkerPool', () => {
     expect(made).toHaveLength(2);
     void next.update(bytes(3, 3));
     expect(await next.digest()).toBe(await sha256(bytes(3, 3)));
+  });
+
+  it('stops a worker left idle, not one whose job is still open, and starts a fresh one for the next job', async () => {
+    const { create, made } = stands();
+    const pool = hashWorkerPool(1, create, 20);
+    const job = pool()!;
+    await job.update(bytes(100, 1));
+    // the job stays open past the idle time: its worker stays
+    await new Promise((r) => setTimeout(r, 60));
+    expect(made[0].terminated).toBe(false);
+    expect(await job.digest()).toBe(await sha256(bytes(100, 1)));
+    // reused within the idle time: still the same worker
+    const again = pool()!;
+    expect(made).toHaveLength(1);
+    again.cancel();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(made[0].terminated).toBe(true);
+    const next = pool()!;
+    expect(made).toHaveLength(2);
+    await next.update(bytes(7, 2));
+    expect(await next.digest()).toBe(await sha256(bytes(7, 2)));
   });
 });

@@ -3,7 +3,9 @@
  * core's sha256 offload (useSha256Offload): a verified stream longer than a piece hands its bytes to a free
  * worker instead of hashing them on the build worker's thread, so a download being stored and verified, its
  * decompression and the layer's diff_id check run on separate threads. Workers start on first use and stay for
- * the jobs that follow; when every worker is busy the stream is hashed where it is read. Errors cross in the
+ * the jobs that follow; one left idle for IDLE_MS is stopped, so the memory its collector has not yet taken back
+ * goes with it rather than staying through a build's later phases; when every worker is busy the stream is hashed
+ * where it is read. Errors cross in the
  * core's wire format (workers/error-transfer.ts); a worker that fails settles its job's calls with a CoreError.
  */
 import { transfer, wrap, type Endpoint, type Remote } from 'comlink';
@@ -14,6 +16,9 @@ import type { HashService } from './hash-service';
 
 /** Pieces a job may have handed over and not yet seen hashed; the stream waits beyond this. */
 const IN_FLIGHT = 8;
+
+/** A worker with no job and nothing in flight for this long is stopped (the next job starts a fresh one). */
+const IDLE_MS = 1000;
 
 /** A started hashing worker: where its calls go, how to stop it, and how it tells that it failed. */
 export interface HashWorker {
@@ -48,16 +53,33 @@ interface Slot {
   /** pieces sent and not yet hashed (a cancelled job's too: they are answered first), and who waits for fewer */
   inFlight: number;
   waiting?: () => void;
+  /** the pending stop of a worker left idle */
+  idle?: ReturnType<typeof setTimeout>;
 }
 
-/** An offload over at most `size` hashing workers (made by `create`: module Web Workers unless a test gives others). */
-export function hashWorkerPool(size: number, create: () => HashWorker = moduleHashWorker): Sha256Offload {
+/**
+ * An offload over at most `size` hashing workers (made by `create`: module Web Workers unless a test gives
+ * others), each stopped once it has been idle for `idleMs`.
+ */
+export function hashWorkerPool(size: number, create: () => HashWorker = moduleHashWorker, idleMs = IDLE_MS): Sha256Offload {
   registerErrorTransfer();
   const all: Slot[] = [];
   const wake = (s: Slot) => {
     const f = s.waiting;
     s.waiting = undefined;
     f?.();
+  };
+  /** stops `s` after idleMs unless a job takes it first */
+  const stopWhenIdle = (s: Slot) => {
+    clearTimeout(s.idle);
+    if (s.busy || s.inFlight > 0 || s.dead) return;
+    s.idle = setTimeout(() => {
+      if (s.busy || s.inFlight > 0 || s.dead) return;
+      const at = all.indexOf(s);
+      if (at >= 0) all.splice(at, 1);
+      s.dead = new CoreError('worker-failed', 'the hashing worker was stopped while idle');
+      s.worker.terminate();
+    }, idleMs);
   };
   const start = (): Slot => {
     const worker = create();
@@ -83,6 +105,7 @@ export function hashWorkerPool(size: number, create: () => HashWorker = moduleHa
   return (): OffloadedSha256 | undefined => {
     const s = all.find((x) => !x.busy) ?? (all.length < size ? start() : undefined);
     if (!s) return undefined;
+    clearTimeout(s.idle);
     s.busy = true;
     let ended = false;
     return {
@@ -93,6 +116,7 @@ export function hashWorkerPool(size: number, create: () => HashWorker = moduleHa
         void call(s, s.remote.update(transfer(bytes, [bytes.buffer]))).catch(() => undefined).finally(() => {
           s.inFlight--;
           if (s.inFlight < IN_FLIGHT) wake(s);
+          stopWhenIdle(s);
         });
         if (s.inFlight < IN_FLIGHT) return undefined;
         return new Promise<void>((ok) => { s.waiting = ok; });
@@ -104,6 +128,7 @@ export function hashWorkerPool(size: number, create: () => HashWorker = moduleHa
           return await call(s, s.remote.digest());
         } finally {
           s.busy = false;
+          stopWhenIdle(s);
         }
       },
       cancel() {
@@ -111,6 +136,7 @@ export function hashWorkerPool(size: number, create: () => HashWorker = moduleHa
         ended = true;
         if (!s.dead) void call(s, s.remote.cancel()).catch(() => undefined);
         s.busy = false;
+        stopWhenIdle(s);
       },
     };
   };
