@@ -1,5 +1,4 @@
 import { writeDockerArchiveToFile } from '../core/archive/file.node.js';
-import { useNodeSha256Threads } from '../core/digest/sha256-threads.node.js';
 import { CoreError } from '../core/errors';
 import { isPrefetchable, type Image } from '../core/image';
 import { openRegistryImage } from '../core/image/open';
@@ -22,9 +21,6 @@ export interface PullCliOptions {
 /** Pulls REF into a docker-archive at opts.output (layers uncompressed, diff_ids verified while writing). */
 export async function pullToArchive(ref: string, opts: PullCliOptions): Promise<{ manifestDigest: string; platform: string; bytes: number }> {
   const { onProgress, end } = transferProgress(opts.progress, { doing: 'downloading', done: 'downloaded' });
-  // the layer's two checks (the download's digest as it is stored, the decompressed tar's diff_id as it is
-  // written) hash on two threads of their own, not on this one, which runs every stream's steps besides
-  useNodeSha256Threads();
   // a pull is registry-only: a path here is a mistake, not a copy
   const pulled = await openRegistryImage(ref, imageOptions({ ...opts, onProgress }));
   // the first layer streams from the network into the archive (stored on the way); the others download meanwhile

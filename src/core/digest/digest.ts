@@ -144,11 +144,6 @@ export interface OffloadedSha256 {
    * other thread is behind by enough pieces, to wait on before handing more (what is in flight stays bounded)
    */
   update(chunk: Uint8Array): void | Promise<void>;
-  /**
-   * true when `update` copies what it is given before returning (the caller keeps its chunk): a stream then
-   * hands each chunk over as it comes instead of gathering pieces of its own to give away
-   */
-  readonly copies?: boolean;
   /** the digest of everything handed over */
   digest(): Promise<Digest>;
   /** drops the job (the stream failed); the thread is free again */
@@ -189,8 +184,7 @@ export function streamSha256(): { ready(): Promise<void>; update(chunk: Uint8Arr
   /** the gathered bytes as an array of their own (a single chunk is copied: the stream hands it on), to hand over */
   const piece = (): Uint8Array => {
     const one = batch.take();
-    // a copy of a single chunk whatever its class (a Node Buffer's own slice() would be a view of the chunk)
-    const own = parts > 1 ? one : Uint8Array.prototype.slice.call(one);
+    const own = parts > 1 ? one : one.slice();
     parts = 0;
     return own;
   };
@@ -204,11 +198,10 @@ export function streamSha256(): { ready(): Promise<void>; update(chunk: Uint8Arr
         return;
       }
       if (chunk.byteLength === 0) return;
-      if (away?.copies) return away.update(chunk);
       parts++;
       if (batch.add(chunk) < OFFLOAD_PIECE) return;
       if (!tried) { tried = true; away = offload?.(); }
-      if (away) return away.update(away.copies ? batch.take() : piece());
+      if (away) return away.update(piece());
       // no thread free: hashed here from when the hasher is ready, the bytes gathered first
       else void localHasher();
     },
