@@ -1,12 +1,8 @@
 /** The CLI's commands: each one's table of options (parsing and `--help`, see options.ts) and what it runs. */
 import { writeFileSync } from 'node:fs';
 import { parseCommand, parseLabels } from '../core/pipeline/config';
-import { parsePlatformList } from '../core/pipeline/multi-platform';
-import { buildToArchive, solveToLock, type BuildCliOptions } from './build';
-import { diffPaths, renderDiff } from './diff';
-import { inspectPath, renderSummary } from './inspect';
+import type { BuildCliOptions } from './build';
 import { UsageError, type CommandSpec, type OptionSpec, type OptionValues } from './options';
-import { pullToArchive, pushFromArchive } from './pull';
 
 /** Where a command writes: its result to out, progress and warnings to err. */
 export interface CommandIo {
@@ -46,9 +42,11 @@ function onePlatform(spec: CommandSpec, p: string | undefined): string | undefin
 }
 
 /** build's --platform: one, or several comma-separated (not with --lock: a lock is one platform's) */
-function platforms(spec: CommandSpec, p: string | undefined, lock: boolean): string | undefined {
+async function platforms(spec: CommandSpec, p: string | undefined, lock: boolean): Promise<string | undefined> {
   if (!p?.includes(',')) return p;
   if (lock) return onePlatform(spec, p);
+  // imported here: the module brings the whole build pipeline, which other commands never load
+  const { parsePlatformList } = await import('../core/pipeline/multi-platform');
   try { parsePlatformList(p); } catch (e) { throw new UsageError(`--platform ${p}: ${(e as Error).message}`, spec); }
   return p;
 }
@@ -66,6 +64,8 @@ const inspect: Command = {
       if (!Number.isInteger(layer)) throw new UsageError(`--layer wants a layer number, not "${str(v.layer)}"`, inspect);
     }
     const opts = { json: v.json === true, merged: v.merged === true, layer, platform: str(v.platform) };
+    // each command's modules are imported when it runs: a command starts without reading the others' code
+    const { inspectPath, renderSummary } = await import('./inspect');
     const summary = await inspectPath(path, opts);
     io.out.write(opts.json ? JSON.stringify(summary, null, 2) + '\n' : renderSummary(summary, opts));
     return 0;
@@ -98,9 +98,11 @@ const build: Command = {
     if (layering && layering !== 'layered' && layering !== 'single') throw new UsageError('--layering is layered or single', build);
     const maxLayers = v['max-layers'] === undefined ? undefined : Number(v['max-layers']);
     if (maxLayers !== undefined && !(Number.isInteger(maxLayers) && maxLayers > 0)) throw new UsageError(`--max-layers wants a whole number above 0, not "${str(v['max-layers'])}"`, build);
+    const platform = await platforms(build, str(v.platform), !!str(v.lock));
+    const { buildToArchive } = await import('./build');
     const r = await buildToArchive({
       base: str(v.base)!, tag, specs: list(v.package), channels: list(v.channel), output, push, file: str(v.file), lock: str(v.lock),
-      platform: platforms(build, str(v.platform), !!str(v.lock)), prefix: str(v.prefix), layering: layering as 'layered' | 'single' | undefined, maxLayers,
+      platform, prefix: str(v.prefix), layering: layering as 'layered' | 'single' | undefined, maxLayers,
       creds: str(v.creds), insecure: v.insecure === true, cache: str(v.cache), log: (s) => io.err.write(`  ${s}\n`), progress: io.err,
       image: imageSettings(str(v.entrypoint), str(v.cmd), list(v.label)), layerCache: v['no-layer-cache'] !== true,
     });
@@ -126,6 +128,7 @@ const solve: Command = {
   options: [...solveOptions.slice(0, 4), { name: 'output', short: 'o', arg: 'FILE', help: 'where to write the lock (default stdout)' }, ...solveOptions.slice(4), json],
   async run(v, _, io) {
     if (!str(v.base)) throw new UsageError('solve needs -b BASE (the image whose platform, glibc and conda prefix the solve is for)', solve);
+    const { solveToLock } = await import('./build');
     const r = await solveToLock({
       base: str(v.base)!, specs: list(v.package), channels: list(v.channel), file: str(v.file), platform: onePlatform(solve, str(v.platform)),
       prefix: str(v.prefix), creds: str(v.creds), insecure: v.insecure === true, cache: str(v.cache), log: (s) => io.err.write(`  ${s}\n`),
@@ -148,6 +151,7 @@ const diff: Command = {
     { name: 'image', arg: 'NAME:TAG', multiple: true, help: 'in an archive of several images, the one to compare; twice: for A, then B' },
     json, platform, ...registry, cache],
   async run(v, [a, b], io) {
+    const { diffPaths, renderDiff } = await import('./diff');
     const c = await diffPaths(a, b, {
       files: v.files === true, insecure: v.insecure === true, platform: str(v.platform), creds: str(v.creds), cache: str(v.cache),
       ...(v.image ? { image: list(v.image) } : {}),
@@ -165,6 +169,7 @@ const pull: Command = {
   async run(v, [ref], io) {
     const output = str(v.output);
     if (!output) throw new UsageError('pull needs -o FILE', pull);
+    const { pullToArchive } = await import('./pull');
     const r = await pullToArchive(ref, { output, platform: str(v.platform), creds: str(v.creds), insecure: v.insecure === true, cache: str(v.cache), progress: io.err });
     if (v.json) writeJson(io, { ref, ...r, output });
     else io.out.write(`${ref} (${r.platform}) ${r.manifestDigest} → ${output}\n`);
@@ -178,6 +183,7 @@ const push: Command = {
   positionals: { min: 2, max: 2, what: 'IMAGE (an archive, a folder or a reference) and REF' },
   options: [...registry],
   async run(v, [image, ref], io) {
+    const { pushFromArchive } = await import('./pull');
     const r = await pushFromArchive(image, ref, { creds: str(v.creds), insecure: v.insecure === true, progress: io.err });
     const up = r.blobs.filter((x) => x.how === 'uploaded');
     io.out.write(`${ref} ${r.digest}: ${up.length} blob(s) uploaded (${up.reduce((n, x) => n + x.size, 0)} bytes), ${r.blobs.length - up.length} already there\n`);

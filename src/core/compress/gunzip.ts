@@ -1,4 +1,4 @@
-import { Gunzip } from 'fflate';
+import type { Gunzip } from 'fflate';
 
 /**
  * A gunzip TransformStream on fflate, for runtimes without DecompressionStream. fflate decodes
@@ -30,7 +30,10 @@ export function fflateGunzipStream(): TransformStream<Uint8Array, Uint8Array> {
   };
 
   return new TransformStream<Uint8Array, Uint8Array>({
-    start(controller) {
+    // fflate is imported when a stream first needs it: most commands, and every gzip decode where a native
+    // engine is installed, never do (its module builds tables as it loads)
+    async start(controller) {
+      const { Gunzip } = await import('fflate');
       g = new Gunzip((data) => {
         if (!data.byteLength) return;
         crc = crc32Update(crc, data);

@@ -1,4 +1,4 @@
-import { Gzip } from 'fflate';
+import type { Gzip } from 'fflate';
 
 /** Options of gzipStream. */
 export interface GzipStreamOptions {
@@ -17,7 +17,9 @@ export function gzipStream(stream: ReadableStream<Uint8Array>, opts: GzipStreamO
   const block = new Uint8Array(BLOCK);
   let fill = 0;
   return stream.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-    start(controller) {
+    // fflate is imported when a stream first needs it (see gunzip.ts)
+    async start(controller) {
+      const { Gzip } = await import('fflate');
       g = new Gzip({ level: opts.level ?? 6, mtime: 0 }, (data) => { if (data.byteLength) controller.enqueue(data); });
     },
     transform(chunk) {

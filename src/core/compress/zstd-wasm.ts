@@ -6,7 +6,7 @@
  * (66 MiB of tar in ~0.25 s in Node). Same bytes as `zstd -dc`: concatenated and skippable frames,
  * checksums checked, truncation detected at the end.
  */
-import { ZSTDDecoder } from 'zstddec/stream';
+import type { ZSTDDecoder } from 'zstddec/stream';
 import { CoreError } from '../errors';
 import { concatBytes, freeNow } from '../stream';
 import { FzstdPullDecoder } from './zstd-fallback';
@@ -32,7 +32,7 @@ let loaded: ZstdExports | undefined;
  * a fetch replaced for a while (the solver routes it to channels, a page through its proxy) nor zstddec's
  * memory of a failed load can stand in the way. Undefined if the package no longer loads that way.
  */
-function embeddedModule(): Uint8Array | undefined {
+function embeddedModule(Decoder: typeof ZSTDDecoder): Uint8Array | undefined {
   let url: string | undefined;
   const saved = globalThis.fetch;
   globalThis.fetch = ((u: unknown) => {
@@ -40,7 +40,7 @@ function embeddedModule(): Uint8Array | undefined {
     return Promise.reject(new Error('read, not fetched'));
   }) as typeof fetch;
   try {
-    new ZSTDDecoder().init().catch(() => {});
+    new Decoder().init().catch(() => {});
   } finally {
     globalThis.fetch = saved;
   }
@@ -61,7 +61,8 @@ const realm = globalThis as { [BYTES]?: Uint8Array };
  */
 export function loadZstdWasm(): Promise<void> {
   const attempt = loading ??= (async () => {
-    const bytes = realm[BYTES] ??= embeddedModule();
+    // the package is imported here, when a thread first decodes zstd, not as the program starts
+    const bytes = realm[BYTES] ??= embeddedModule((await import('zstddec/stream')).ZSTDDecoder);
     if (!bytes) throw new Error('the zstd WebAssembly module could not be read from the zstddec package');
     // the module's one import: emscripten's memory-growth notice (views are made afresh after every call)
     const { instance } = await WebAssembly.instantiate(bytes as Uint8Array<ArrayBuffer>, { env: { emscripten_notify_memory_growth: () => {} } });
