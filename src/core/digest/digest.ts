@@ -89,14 +89,18 @@ export async function createSha256(): Promise<Sha256> {
 const idleHashers: IHasher[] = [];
 const MAX_IDLE_HASHERS = 16;
 
+/** Lower-case hex of `bytes`. */
+export function hexOf(bytes: Uint8Array): string {
+  let hex = '';
+  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
 /** sha256 of bytes or of a string's UTF-8 encoding. */
 export async function sha256(data: Uint8Array | string): Promise<Digest> {
   // bytes already in memory: WebCrypto's one-shot digest (native, ~4× hash-wasm) where there is no engine
   if (!engine && typeof data !== 'string' && data.byteLength >= 1 << 16 && globalThis.crypto?.subtle) {
-    const d = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>));
-    let hex = '';
-    for (const b of d) hex += b.toString(16).padStart(2, '0');
-    return `sha256:${hex}`;
+    return `sha256:${hexOf(new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', data as Uint8Array<ArrayBuffer>)))}`;
   }
   const h = await createSha256();
   h.update(typeof data === 'string' ? new TextEncoder().encode(data) : data);

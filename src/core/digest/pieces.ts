@@ -7,6 +7,7 @@
  * whole digest was taken.
  */
 import { CoreError } from '../errors';
+import { hexOf } from './digest';
 
 /** Bytes of each piece whose digest a layer cache records (the last piece of a stream may be shorter). */
 export const PIECE_BYTES = 4 * 1024 * 1024;
@@ -26,11 +27,6 @@ const subtle = (): SubtleCrypto => {
   return s;
 };
 
-function hex(buf: ArrayBuffer): string {
-  let s = '';
-  for (const b of new Uint8Array(buf)) s += b.toString(16).padStart(2, '0');
-  return s;
-}
 
 /** Whether `p` is a well-formed set of piece digests for a blob of `size` bytes. */
 export function arePieceDigests(p: unknown, size: number): p is PieceDigests {
@@ -84,7 +80,7 @@ class PieceHasher {
     this.piece = undefined;
     this.held = 0;
     const p: Promise<void> = subtle().digest('SHA-256', bytes as Uint8Array<ArrayBuffer>).then(
-      (d) => { this.onPiece(index, hex(d)); },
+      (d) => { this.onPiece(index, hexOf(new Uint8Array(d))); },
       (error: unknown) => { this.failed ??= { error }; },
     ).finally(() => {
       this.running.delete(p);

@@ -9,7 +9,7 @@
  * take the streaming path (payload and layer spilled, as the pipeline always did), so memory stays bounded.
  */
 import { CoreError } from '../errors';
-import { createSha256, digestStream, hashingStream, pieceHashingStream, pieceVerifier, sha256, streamSha256, type Digest, type PieceDigests } from '../digest';
+import { createSha256, hashingStream, pieceHashingStream, pieceVerifier, sha256, streamSha256, type Digest, type PieceDigests } from '../digest';
 import { installPackage, openCondaPackage, PayloadBodies, withParents, type InstalledPackage, type PackageOrigin } from '../conda';
 import { MediaTypes } from '../oci';
 import { tarPieces, writeTar, type TarWriteEntry } from '../tar';
@@ -300,11 +300,16 @@ function cachedTarCheck(check: NonNullable<LayerJobResult['unverified']>, digest
 
 /** Whether a tar a cache gave unhashed holds the bytes the cache recorded (read whole, here). */
 async function cachedTarMatches(tar: LayerTar, digest: Digest, check: NonNullable<LayerJobResult['unverified']>): Promise<boolean> {
-  if (!check.pieces) return (await digestStream(tarStream(tar))).digest === digest;
-  const v = pieceVerifier(check.pieces);
+  const k = cachedTarCheck(check, digest);
+  await k.ready();
   const reader = tarStream(tar).getReader();
-  for (let r = await reader.read(); !r.done; r = await reader.read()) await v.update(r.value);
-  return v.matches();
+  try {
+    for (let r = await reader.read(); !r.done; r = await reader.read()) await k.update(r.value);
+  } catch (e) {
+    k.cancel();
+    throw e;
+  }
+  return k.matches();
 }
 
 /**
